@@ -1,0 +1,38 @@
+/* CBLAS sgemm wrapper and thread-count control. */
+#include "core/blas.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <omp.h>
+
+#include "core/error.h"
+
+/* Declared by OpenBLAS's own cblas.h, but not by every cblas.h the
+ * alternatives system can point at; the symbol is in libopenblas. */
+void openblas_set_num_threads(int num_threads);
+
+static int threads_in_force = 1;
+
+void ecg_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+               int64_t ldc)
+{
+    ECG_ASSERT(m >= 0 && n >= 0 && k >= 0);
+    ECG_ASSERT(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX);
+    ECG_ASSERT(lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX);
+    if (m == 0 || n == 0)
+        return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+                (int)ldb, beta, c, (int)ldc);
+}
+
+void ecg_threads_set(int n)
+{
+    ECG_ASSERT(n >= 1);
+    threads_in_force = n;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int ecg_threads_get(void) { return threads_in_force; }

@@ -1,0 +1,121 @@
+/* Pure compute kernels of EfficientNet: float pointers and sizes in, outputs first, never allocate, never fail. */
+#ifndef ECG_LAYERS_KERNELS_H
+#define ECG_LAYERS_KERNELS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Conventions (see core/tensor.h):
+ *   - activations NHWC, contiguous; `rows` = N*H*W for per-channel kernels;
+ *   - convolution kernels HWIO (kh, kw, Cin, Cout); depthwise kernels
+ *     (kh, kw, C) (Keras' (kh, kw, C, 1)); dense kernels (in, out);
+ *   - backward kernels ACCUMULATE (+=) into every gradient they write
+ *     (din, dkernel, dgamma, ...), so residual branches need no extra op;
+ *     a NULL gradient pointer means "not needed" and is skipped;
+ *   - scratch buffers are passed in; their sizes come from *_scratch_floats;
+ *   - kernels may use OpenMP internally and call ecg_sgemm (core/blas.h)
+ *     outside their parallel regions.
+ */
+
+enum ecg_padding {
+    ECG_PAD_SAME,      /* TF/Keras "same": pad total max((ceil(x/s)-1)*s + k - x, 0),
+                          the smaller half before (= Keras correct_pad for stride 2) */
+    ECG_PAD_SYMMETRIC, /* PyTorch/torchvision: (k-1)/2 on every side */
+};
+
+/* Geometry of a 2-D convolution or depthwise convolution. */
+struct ecg_conv_geom {
+    int64_t n, h, w, cin;  /* input  (N, H, W, Cin)  */
+    int64_t oh, ow, cout;  /* output (N, OH, OW, Cout); cout == cin for depthwise */
+    int64_t kh, kw, stride;
+    int64_t pad_top, pad_left; /* zeros before the first row/column; the rest after */
+};
+
+/* Fills g from the input shape, kernel size, stride and padding mode. */
+void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w, int64_t cin,
+                        int64_t cout, int64_t k, int64_t stride, enum ecg_padding padding);
+
+/* ---- dense convolution (groups = 1) ---------------------------------------- */
+
+/* Floats of scratch needed by conv2d forward/backward (0 for a 1x1 stride-1 conv). */
+int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
+/* out (N,OH,OW,Cout) = conv(in, kernel) ; no bias. */
+void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                        float *scratch);
+/* din += dL/din, dkernel += dL/dkernel, from dout (N,OH,OW,Cout). */
+void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const float *in,
+                         const float *kernel, const struct ecg_conv_geom *g, float *scratch);
+
+/* ---- depthwise convolution --------------------------------------------------- */
+
+void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g);
+void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const float *in,
+                         const float *kernel, const struct ecg_conv_geom *g);
+
+/* ---- batch normalisation over `rows` x `c` ------------------------------------ */
+
+/* Training: batch statistics.  Writes out, and the batch mean and 1/sqrt(var+eps)
+ * (biased variance) into mean[c], invstd[c] for backward. */
+void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
+                          const float *beta, int64_t rows, int64_t c, float eps);
+/* running = (1 - momentum) * running + momentum * batch, PyTorch convention
+ * (momentum 0.1 == Keras 0.99); the variance stored is the unbiased one. */
+void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, const float *invstd,
+                           int64_t rows, int64_t c, float eps, float momentum);
+/* Inference and frozen statistics: out = (in - mean) / sqrt(var + eps) * gamma + beta. */
+void ecg_bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
+                          const float *run_mean, const float *run_var, int64_t rows, int64_t c, float eps);
+void ecg_bn_backward_train(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                           const float *mean, const float *invstd, const float *gamma, int64_t rows,
+                           int64_t c);
+void ecg_bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                           const float *gamma, const float *run_mean, const float *run_var,
+                           int64_t rows, int64_t c, float eps);
+
+/* ---- elementwise ------------------------------------------------------------------ */
+
+void ecg_silu_forward(float *out, const float *in, int64_t n);
+void ecg_silu_backward(float *din, const float *dout, const float *in, int64_t n);
+void ecg_sigmoid_forward(float *out, const float *in, int64_t n);
+/* Uses the forward output y: din += dout * y * (1 - y). */
+void ecg_sigmoid_backward(float *din, const float *dout, const float *out, int64_t n);
+
+/* ---- pooling, squeeze-excite pieces ------------------------------------------------- */
+
+/* out (N, C) = mean over H*W of in (N, HW, C). */
+void ecg_gap_forward(float *out, const float *in, int64_t n, int64_t hw, int64_t c);
+void ecg_gap_backward(float *din, const float *dout, int64_t n, int64_t hw, int64_t c);
+/* out (N,HW,C) = in (N,HW,C) * scale (N,C) broadcast over HW. */
+void ecg_channel_scale_forward(float *out, const float *in, const float *scale, int64_t n, int64_t hw,
+                               int64_t c);
+void ecg_channel_scale_backward(float *din, float *dscale, const float *dout, const float *in,
+                                const float *scale, int64_t n, int64_t hw, int64_t c);
+
+/* ---- dense (fully connected) --------------------------------------------------------- */
+
+/* out (rows, cout) = in (rows, cin) * kernel (cin, cout) + bias (may be NULL). */
+void ecg_dense_forward(float *out, const float *in, const float *kernel, const float *bias, int64_t rows,
+                       int64_t cin, int64_t cout);
+void ecg_dense_backward(float *din, float *dkernel, float *dbias, const float *dout, const float *in,
+                        const float *kernel, int64_t rows, int64_t cin, int64_t cout);
+
+/* ---- regularisation ------------------------------------------------------------------ */
+
+/* Dropout with a precomputed keep mask (1/keep_prob or 0 per element): out = in * mask. */
+void ecg_mask_forward(float *out, const float *in, const float *mask, int64_t n);
+void ecg_mask_backward(float *din, const float *dout, const float *mask, int64_t n);
+
+/* ---- loss ------------------------------------------------------------------------------ */
+
+/*
+ * Softmax cross-entropy with label smoothing and optional per-class weights.
+ * logits (n, k); labels in [0, k); class_weight (k) or NULL.  Target
+ * distribution: (1 - smoothing) * onehot + smoothing / k.  The loss is the
+ * weighted mean: sum_i w[y_i] * ce_i / sum_i w[y_i] (PyTorch's convention).
+ * Writes probs (n, k); returns the loss; dlogits += dL/dlogits (may be NULL).
+ */
+double ecg_softmax_xent(float *probs, float *dlogits, const float *logits, const int32_t *labels,
+                        const float *class_weight, int64_t n, int64_t k, float smoothing);
+
+#endif

@@ -1,0 +1,132 @@
+/* Shared test helpers. */
+#define _DEFAULT_SOURCE
+#include "tests/test_util.h"
+
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites)
+{
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    for (const struct ecg_suite *s = suites; s->name; s++) {
+        if (filter && !strstr(s->name, filter))
+            continue;
+        CU_pSuite suite = CU_add_suite(s->name, NULL, NULL);
+        for (const struct ecg_test *t = s->tests; t->name; t++)
+            CU_add_test(suite, t->name, t->fn);
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned run = CU_get_number_of_tests_run();
+    CU_cleanup_registry();
+    return (failed == 0 && run > 0) ? 0 : 1;
+}
+
+static bool close_report(const char *label, int64_t n, int64_t worst, double got, double want,
+                         double worst_abs, double worst_rel, int64_t bad, int64_t nan_at)
+{
+    if (bad == 0 && nan_at < 0)
+        return true;
+    if (nan_at >= 0)
+        fprintf(stderr, "\n  %s: NaN at index %lld\n", label, (long long)nan_at);
+    else
+        fprintf(stderr,
+                "\n  %s: %lld of %lld elements differ; largest |diff| %.3g (rel %.3g) at index %lld: "
+                "got %.9g, want %.9g\n",
+                label, (long long)bad, (long long)n, worst_abs, worst_rel, (long long)worst, got,
+                want);
+    return false;
+}
+
+#define CLOSE_BODY(T)                                                                    \
+    int64_t worst = 0, bad = 0, nan_at = -1;                                             \
+    double worst_abs = 0, worst_rel = 0, worst_excess = -INFINITY;                       \
+    for (int64_t i = 0; i < n; i++) {                                                    \
+        double g = (double)got[i], w = (double)want[i];                                  \
+        if (isnan(g) != isnan(w)) {                                                      \
+            if (nan_at < 0)                                                              \
+                nan_at = i;                                                              \
+            continue;                                                                    \
+        }                                                                                \
+        double d = fabs(g - w);                                                          \
+        double excess = d - (atol + rtol * fabs(w));                                     \
+        if (excess > 0)                                                                  \
+            bad++;                                                                       \
+        if (excess > worst_excess) {                                                     \
+            worst_excess = excess;                                                       \
+            worst = i;                                                                   \
+            worst_abs = d;                                                               \
+            worst_rel = w != 0 ? d / fabs(w) : d;                                        \
+        }                                                                                \
+    }                                                                                    \
+    return close_report(label, n, worst, n ? (double)got[worst] : 0, n ? (double)want[worst] : 0, \
+                        worst_abs, worst_rel, bad, nan_at);
+
+bool ecg_test_close(const char *label, const float *got, const float *want, int64_t n, double rtol,
+                    double atol)
+{
+    CLOSE_BODY(float)
+}
+
+bool ecg_test_close_double(const char *label, const double *got, const double *want, int64_t n,
+                           double rtol, double atol)
+{
+    CLOSE_BODY(double)
+}
+
+bool ecg_test_error_is(int status, const struct ecg_error *err, enum ecg_status code,
+                       const char *needle)
+{
+    if (status == (int)code && err->code == code && strstr(err->msg, needle))
+        return true;
+    fprintf(stderr, "\n  expected status %d (%s) with message containing \"%s\"\n  got status %d: \"%s\"\n",
+            (int)code, ecg_status_name(code), needle, status, err->msg);
+    return false;
+}
+
+const char *ecg_test_fixture(const char *relative)
+{
+    static char bufs[4][4096];
+    static int next;
+    const char *root = getenv("ECG_FIXTURES");
+    char *buf = bufs[next++ % 4];
+    snprintf(buf, sizeof bufs[0], "%s/%s", root ? root : "tests/fixtures", relative);
+    return buf;
+}
+
+const char *ecg_test_tmpdir(void)
+{
+    static char dir[256];
+    if (!dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/ecgtest-XXXXXX", base ? base : "/tmp");
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            abort();
+        }
+    }
+    return dir;
+}
+
+const char *ecg_test_write_file(const char *name, const char *text)
+{
+    static char bufs[8][512];
+    static int next;
+    char *path = bufs[next++ % 8];
+    snprintf(path, sizeof bufs[0], "%s/%s", ecg_test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        abort();
+    }
+    fputs(text, f);
+    fclose(f);
+    return path;
+}

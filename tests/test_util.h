@@ -1,0 +1,54 @@
+/* Shared test helpers: CUnit runner, tensor comparison that reports the worst element, message checks. */
+#ifndef ECG_TEST_UTIL_H
+#define ECG_TEST_UTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct ecg_test {
+    const char *name; /* a sentence: "arena high-water mark survives a rewind" */
+    void (*fn)(void);
+};
+
+struct ecg_suite {
+    const char *name;
+    const struct ecg_test *tests; /* terminated by {NULL, NULL} */
+};
+
+/* Runs the suites (terminated by {NULL, NULL}) with CUnit's basic runner;
+ * returns the process exit status (0 when every test passed).  An optional
+ * argv[1] runs only suites whose name contains it. */
+int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites);
+
+/*
+ * Compares two float arrays: passes when every |got - want| <= atol + rtol*|want|.
+ * On failure prints the label, the largest absolute and relative difference,
+ * and the index where it occurs.  NaN anywhere fails.  Returns pass/fail.
+ */
+bool ecg_test_close(const char *label, const float *got, const float *want, int64_t n, double rtol,
+                    double atol);
+bool ecg_test_close_double(const char *label, const double *got, const double *want, int64_t n,
+                           double rtol, double atol);
+
+#define ECG_CHECK_CLOSE(label, got, want, n, rtol, atol) \
+    CU_ASSERT_TRUE(ecg_test_close((label), (got), (want), (n), (rtol), (atol)))
+
+/* Passes when status == code and err.msg contains `needle`; prints the message otherwise. */
+bool ecg_test_error_is(int status, const struct ecg_error *err, enum ecg_status code,
+                       const char *needle);
+#define ECG_CHECK_ERROR(status, err, code, needle) \
+    CU_ASSERT_TRUE(ecg_test_error_is((status), (err), (code), (needle)))
+
+/* Path of a file under tests/fixtures (from $ECG_FIXTURES, set by meson test). */
+const char *ecg_test_fixture(const char *relative);
+
+/* A fresh, empty temporary directory for this test process (created once). */
+const char *ecg_test_tmpdir(void);
+
+/* Writes `text` to a new file `name` in the temp dir; returns its path (static buffer ring). */
+const char *ecg_test_write_file(const char *name, const char *text);
+
+#endif
