@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ecgtrain needs (only the missing ones), then configures and builds.
+#
+#   scripts/setup.sh                      release build in build/
+#   scripts/setup.sh --sanitize           address+undefined sanitizer build in build-sanitize/
+#   scripts/setup.sh --werror             treat warnings as errors (CI)
+#   scripts/setup.sh --builddir DIR       build somewhere else
+#
+# Safe to run again: it installs nothing that is present and reuses an existing build directory.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+builddir=build
+sanitize=0
+werror=false
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --sanitize) sanitize=1; builddir=build-sanitize ;;
+        --werror) werror=true ;;
+        --builddir) shift; builddir="$1" ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ "${ECG_WERROR:-0}" = 1 ] && werror=true
+
+packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
+          libcunit1-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+        sudo="sudo"
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+opts=(--buildtype=release "-Dwerror=$werror")
+[ $sanitize = 1 ] && opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
+if [ -f "$builddir/build.ninja" ]; then
+    meson configure "$builddir" "${opts[@]}" >/dev/null
+else
+    meson setup "$builddir" "${opts[@]}" >/dev/null
+fi
+ninja -C "$builddir" >/dev/null || ninja -C "$builddir"
+echo "setup: built in $builddir/"
