@@ -45,10 +45,15 @@ fi
 
 opts=(--buildtype=release "-Dwerror=$werror")
 [ $sanitize = 1 ] && opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
+# Quiet on success; the whole log on failure.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+quiet() { "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "setup: failed: $*" >&2; exit 1; }; }
 if [ -f "$builddir/build.ninja" ]; then
-    meson configure "$builddir" "${opts[@]}" >/dev/null
+    quiet meson configure "$builddir" "${opts[@]}"
 else
-    meson setup "$builddir" "${opts[@]}" >/dev/null
+    rm -rf "$builddir"
+    quiet meson setup "$builddir" "${opts[@]}"
 fi
-ninja -C "$builddir" >/dev/null || ninja -C "$builddir"
+quiet ninja -C "$builddir"
 echo "setup: built in $builddir/"
