@@ -73,6 +73,26 @@ void ecg_bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float 
                            const float *gamma, const float *run_mean, const float *run_var,
                            int64_t rows, int64_t c, float eps);
 
+/*
+ * Batch norm fused with SiLU: out = silu(bn(in)) in one pass, without
+ * storing bn(in).  Backward takes dout = dL/d(silu output) and recomputes
+ * bn(in) from `in` and the statistics, so the layer saves only `in` (and
+ * mean/invstd in training).  Same arguments and accumulation as above, plus
+ * beta, which the SiLU derivative needs.
+ */
+void ecg_bn_silu_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
+                               const float *beta, int64_t rows, int64_t c, float eps);
+void ecg_bn_silu_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
+                               const float *run_mean, const float *run_var, int64_t rows, int64_t c,
+                               float eps);
+void ecg_bn_silu_backward_train(float *din, float *dgamma, float *dbeta, const float *dout,
+                                const float *in, const float *mean, const float *invstd, const float *gamma,
+                                const float *beta, int64_t rows, int64_t c);
+void ecg_bn_silu_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout,
+                                const float *in, const float *gamma, const float *beta,
+                                const float *run_mean, const float *run_var, int64_t rows, int64_t c,
+                                float eps);
+
 /* ---- elementwise ------------------------------------------------------------------ */
 
 void ecg_silu_forward(float *out, const float *in, int64_t n);
@@ -109,11 +129,17 @@ void ecg_mask_backward(float *din, const float *dout, const float *mask, int64_t
 /* ---- loss ------------------------------------------------------------------------------ */
 
 /*
- * Softmax cross-entropy with label smoothing and optional per-class weights.
- * logits (n, k); labels in [0, k); class_weight (k) or NULL.  Target
- * distribution: (1 - smoothing) * onehot + smoothing / k.  The loss is the
- * weighted mean: sum_i w[y_i] * ce_i / sum_i w[y_i] (PyTorch's convention).
- * Writes probs (n, k); returns the loss; dlogits += dL/dlogits (may be NULL).
+ * Softmax cross-entropy with label smoothing and optional per-class weights,
+ * exactly torch.nn.CrossEntropyLoss(weight=w, label_smoothing=s) with mean
+ * reduction.  logits (n, k); labels in [0, k); class_weight (k) or NULL
+ * (all ones).  With log-probabilities lp = log_softmax(logits):
+ *   loss = sum_i [(1-s) w[y_i] (-lp[i][y_i]) + (s/k) sum_j w[j] (-lp[i][j])]
+ *          / sum_i w[y_i]
+ * (without weights: the mean over i of the cross-entropy against the target
+ * (1-s) onehot + s/k).  Writes probs (n, k); returns the loss;
+ * dlogits += dL/dlogits (may be NULL).  When sum_i w[y_i] is not positive
+ * the loss is undefined: returns NaN and leaves probs and dlogits untouched
+ * (callers that accept user weights should reject non-positive ones).
  */
 double ecg_softmax_xent(float *probs, float *dlogits, const float *logits, const int32_t *labels,
                         const float *class_weight, int64_t n, int64_t k, float smoothing);

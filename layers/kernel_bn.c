@@ -1,0 +1,280 @@
+/* Batch normalisation over (rows, C), plain and fused with SiLU: training, fixed statistics, backward. */
+#include <math.h>
+#include <omp.h>
+
+#include "core/error.h"
+#include "layers/kernel_util.h"
+#include "layers/kernels.h"
+
+/*
+ * OpenMP layout: per-channel sums run in a region where each thread owns a
+ * contiguous range of channels and sums over every row in row order, in
+ * double; the results therefore do not depend on the thread count.
+ * Elementwise passes are split over rows.  Per-channel coefficients live in
+ * a stack array of 3*C floats (C is bounded by ECG_BN_MAX_C).
+ */
+#define ECG_BN_MAX_C 8192
+#define ECG_BN_CBLOCK 256   /* channels a thread sums at once (double accumulators on the stack) */
+#define ECG_BN_PAR_MIN 16384 /* elements below which threads are not used */
+
+/* d/dy of silu(y) = s + y*s*(1-s), s = sigmoid(y). */
+ECG_INLINE float silu_grad(float y)
+{
+    float s = ecg_k_sigmoidf(y);
+    return s + y * s * (1.0f - s);
+}
+
+ECG_INLINE float silu(float y) { return y * ecg_k_sigmoidf(y); }
+
+/* mean[c] and invstd[c] = 1/sqrt(biased var + eps) over rows.  Sums are
+ * shifted by the first row to avoid cancellation in E[x^2] - E[x]^2. */
+static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, int64_t c, float eps)
+{
+#pragma omp parallel if (rows * c >= ECG_BN_PAR_MIN)
+    {
+        int64_t lo, hi;
+        ecg_k_split(c, 8, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (int64_t c0 = lo; c0 < hi; c0 += ECG_BN_CBLOCK) {
+            int64_t cb = hi - c0 < ECG_BN_CBLOCK ? hi - c0 : ECG_BN_CBLOCK;
+            double s1[ECG_BN_CBLOCK], s2[ECG_BN_CBLOCK], k[ECG_BN_CBLOCK];
+            for (int64_t j = 0; j < cb; j++) {
+                s1[j] = s2[j] = 0.0;
+                k[j] = in[c0 + j];
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                const float *x = in + r * c + c0;
+                for (int64_t j = 0; j < cb; j++) {
+                    double d = (double)x[j] - k[j];
+                    s1[j] += d;
+                    s2[j] += d * d;
+                }
+            }
+            for (int64_t j = 0; j < cb; j++) {
+                double m = s1[j] / (double)rows;
+                double var = s2[j] / (double)rows - m * m;
+                if (var < 0.0)
+                    var = 0.0;
+                mean[c0 + j] = (float)(k[j] + m);
+                invstd[c0 + j] = (float)(1.0 / sqrt(var + (double)eps));
+            }
+        }
+    }
+}
+
+/* out = in * scale[c] + shift[c], optionally through SiLU; split over rows. */
+static void bn_apply(float *out, const float *in, const float *scale, const float *shift, int64_t rows,
+                     int64_t c, bool with_silu)
+{
+#pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *x = in + r * c;
+        float *o = out + r * c;
+        if (with_silu) {
+            for (int64_t j = 0; j < c; j++)
+                o[j] = silu(x[j] * scale[j] + shift[j]);
+        } else {
+            for (int64_t j = 0; j < c; j++)
+                o[j] = x[j] * scale[j] + shift[j];
+        }
+    }
+}
+
+static void bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
+                             const float *beta, int64_t rows, int64_t c, float eps, bool with_silu)
+{
+    ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
+    bn_stats(mean, invstd, in, rows, c, eps);
+    float scale[c], shift[c];
+    for (int64_t j = 0; j < c; j++) {
+        scale[j] = gamma[j] * invstd[j];
+        shift[j] = beta[j] - mean[j] * scale[j];
+    }
+    bn_apply(out, in, scale, shift, rows, c, with_silu);
+}
+
+static void bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
+                             const float *run_mean, const float *run_var, int64_t rows, int64_t c, float eps,
+                             bool with_silu)
+{
+    ECG_ASSERT(c >= 1 && c <= ECG_BN_MAX_C);
+    float scale[c], shift[c];
+    for (int64_t j = 0; j < c; j++) {
+        scale[j] = (float)((double)gamma[j] / sqrt((double)run_var[j] + (double)eps));
+        shift[j] = beta[j] - run_mean[j] * scale[j];
+    }
+    bn_apply(out, in, scale, shift, rows, c, with_silu);
+}
+
+void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
+                          const float *beta, int64_t rows, int64_t c, float eps)
+{
+    bn_forward_train(out, mean, invstd, in, gamma, beta, rows, c, eps, false);
+}
+
+void ecg_bn_silu_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
+                               const float *beta, int64_t rows, int64_t c, float eps)
+{
+    bn_forward_train(out, mean, invstd, in, gamma, beta, rows, c, eps, true);
+}
+
+void ecg_bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
+                          const float *run_mean, const float *run_var, int64_t rows, int64_t c, float eps)
+{
+    bn_forward_fixed(out, in, gamma, beta, run_mean, run_var, rows, c, eps, false);
+}
+
+void ecg_bn_silu_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
+                               const float *run_mean, const float *run_var, int64_t rows, int64_t c,
+                               float eps)
+{
+    bn_forward_fixed(out, in, gamma, beta, run_mean, run_var, rows, c, eps, true);
+}
+
+void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, const float *invstd,
+                           int64_t rows, int64_t c, float eps, float momentum)
+{
+    double unbias = rows > 1 ? (double)rows / (double)(rows - 1) : 1.0;
+    for (int64_t j = 0; j < c; j++) {
+        double is = invstd[j];
+        double var = 1.0 / (is * is) - (double)eps;
+        if (var < 0.0)
+            var = 0.0;
+        run_mean[j] = (float)((1.0 - momentum) * run_mean[j] + (double)momentum * mean[j]);
+        run_var[j] = (float)((1.0 - momentum) * run_var[j] + (double)momentum * var * unbias);
+    }
+}
+
+/*
+ * Per-channel sums for backward: sdy[c] = sum_r g, sdyx[c] = sum_r g * (x - mean[c]),
+ * where g = dout, or dout * silu'(y) with y = x * scale + shift when fused.
+ */
+static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const float *in, const float *mean,
+                         const float *scale, const float *shift, int64_t rows, int64_t c, bool with_silu)
+{
+#pragma omp parallel if (rows * c >= ECG_BN_PAR_MIN)
+    {
+        int64_t lo, hi;
+        ecg_k_split(c, 8, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (int64_t c0 = lo; c0 < hi; c0 += ECG_BN_CBLOCK) {
+            int64_t cb = hi - c0 < ECG_BN_CBLOCK ? hi - c0 : ECG_BN_CBLOCK;
+            double a[ECG_BN_CBLOCK], b[ECG_BN_CBLOCK];
+            const float *m = mean + c0, *sc = scale + c0, *sh = shift + c0;
+            for (int64_t j = 0; j < cb; j++)
+                a[j] = b[j] = 0.0;
+            for (int64_t r = 0; r < rows; r++) {
+                const float *x = in + r * c + c0;
+                const float *g = dout + r * c + c0;
+                if (with_silu) {
+                    for (int64_t j = 0; j < cb; j++) {
+                        float gy = g[j] * silu_grad(x[j] * sc[j] + sh[j]);
+                        a[j] += gy;
+                        b[j] += (double)gy * (double)(x[j] - m[j]);
+                    }
+                } else {
+                    for (int64_t j = 0; j < cb; j++) {
+                        a[j] += g[j];
+                        b[j] += (double)g[j] * (double)(x[j] - m[j]);
+                    }
+                }
+            }
+            for (int64_t j = 0; j < cb; j++) {
+                sdy[c0 + j] = a[j];
+                sdyx[c0 + j] = b[j];
+            }
+        }
+    }
+}
+
+/* din += k1[c] * g + k2[c] * x + k3[c], g as in bn_grad_sums; split over rows. */
+static void bn_grad_apply(float *din, const float *dout, const float *in, const float *k1, const float *k2,
+                          const float *k3, const float *scale, const float *shift, int64_t rows, int64_t c,
+                          bool with_silu)
+{
+#pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *x = in + r * c, *g = dout + r * c;
+        float *d = din + r * c;
+        if (with_silu) {
+            for (int64_t j = 0; j < c; j++) {
+                float gy = g[j] * silu_grad(x[j] * scale[j] + shift[j]);
+                d[j] += k1[j] * gy + k2[j] * x[j] + k3[j];
+            }
+        } else {
+            for (int64_t j = 0; j < c; j++)
+                d[j] += k1[j] * g[j] + k2[j] * x[j] + k3[j];
+        }
+    }
+}
+
+static void bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                        const float *mean, const float *invstd, const float *gamma, const float *beta,
+                        int64_t rows, int64_t c, bool train, bool with_silu)
+{
+    ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
+    if (!din && !dgamma && !dbeta)
+        return;
+    float scale[c], shift[c], k1[c], k2[c], k3[c];
+    double sdy[c], sdyx[c];
+    for (int64_t j = 0; j < c; j++) {
+        scale[j] = gamma[j] * invstd[j];
+        shift[j] = with_silu ? beta[j] - mean[j] * scale[j] : 0.0f;
+    }
+    bn_grad_sums(sdy, sdyx, dout, in, mean, scale, shift, rows, c, with_silu);
+    for (int64_t j = 0; j < c; j++) {
+        double is = invstd[j];
+        if (dbeta)
+            dbeta[j] += (float)sdy[j];
+        if (dgamma)
+            dgamma[j] += (float)(sdyx[j] * is);
+        /* Training: din = gamma*is*(g - mean(g) - xhat*mean(g*xhat)); fixed: din = gamma*is*g. */
+        double a = (double)gamma[j] * is;
+        double b = train ? -a * is * is * sdyx[j] / (double)rows : 0.0;
+        double cst = train ? -a * sdy[j] / (double)rows - b * (double)mean[j] : 0.0;
+        k1[j] = (float)a;
+        k2[j] = (float)b;
+        k3[j] = (float)cst;
+    }
+    if (din)
+        bn_grad_apply(din, dout, in, k1, k2, k3, scale, shift, rows, c, with_silu);
+}
+
+void ecg_bn_backward_train(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                           const float *mean, const float *invstd, const float *gamma, int64_t rows,
+                           int64_t c)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false);
+}
+
+void ecg_bn_silu_backward_train(float *din, float *dgamma, float *dbeta, const float *dout,
+                                const float *in, const float *mean, const float *invstd, const float *gamma,
+                                const float *beta, int64_t rows, int64_t c)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true);
+}
+
+/* Fixed statistics: the same algebra with mean = run_mean, invstd from run_var, no batch terms. */
+static void bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                              const float *gamma, const float *beta, const float *run_mean,
+                              const float *run_var, int64_t rows, int64_t c, float eps, bool with_silu)
+{
+    ECG_ASSERT(c >= 1 && c <= ECG_BN_MAX_C);
+    float invstd[c];
+    for (int64_t j = 0; j < c; j++)
+        invstd[j] = (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
+    bn_backward(din, dgamma, dbeta, dout, in, run_mean, invstd, gamma, beta, rows, c, false, with_silu);
+}
+
+void ecg_bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                           const float *gamma, const float *run_mean, const float *run_var,
+                           int64_t rows, int64_t c, float eps)
+{
+    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, NULL, run_mean, run_var, rows, c, eps, false);
+}
+
+void ecg_bn_silu_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout,
+                                const float *in, const float *gamma, const float *beta,
+                                const float *run_mean, const float *run_var, int64_t rows, int64_t c,
+                                float eps)
+{
+    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, beta, run_mean, run_var, rows, c, eps, true);
+}
