@@ -1,0 +1,58 @@
+/* Private helpers shared by the kernel_*.c files: a vectorisable exp/sigmoid and thread work splits. */
+#ifndef ECG_LAYERS_KERNEL_UTIL_H
+#define ECG_LAYERS_KERNEL_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define ECG_INLINE static inline __attribute__((always_inline))
+
+/*
+ * exp(x) in float without libm, so loops calling it auto-vectorise (glibc's
+ * vector expf needs -ffast-math, which the project forbids).  Range reduction
+ * x = n*ln2 + r with |r| <= ln2/2, Taylor polynomial to r^7 (truncation
+ * error below 1e-8 relative), scaling by 2^n through the exponent bits.
+ * Accurate to about 2 ulp on [-87, 88]; inputs are clamped to that range
+ * (exp(-87) ~ 1.6e-38, exp(88) ~ 1.7e38).  NaN stays NaN: the clamps are
+ * comparisons that are false for NaN.
+ */
+ECG_INLINE float ecg_k_expf(float x)
+{
+    x = x > 88.0f ? 88.0f : x;
+    x = x < -87.0f ? -87.0f : x;
+    const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float nf = (x * 1.44269504088896341f + round_magic) - round_magic;
+    float r = x - nf * 0.693145751953125f;   /* ln2 high part, exact in float times n */
+    r = r - nf * 1.42860682030941723e-06f;   /* ln2 low part */
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)nf + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof(scale));
+    return p * scale;
+}
+
+/* 1 / (1 + exp(-x)). */
+ECG_INLINE float ecg_k_sigmoidf(float x) { return 1.0f / (1.0f + ecg_k_expf(-x)); }
+
+/*
+ * Splits [0, count) into nth nearly equal parts in units of `align` (the
+ * last part takes the remainder); part tid is [*lo, *hi).  Used to give
+ * each thread its own channels, so per-channel reductions are summed in an
+ * order that does not depend on the thread count.
+ */
+ECG_INLINE void ecg_k_split(int64_t count, int64_t align, int tid, int nth, int64_t *lo, int64_t *hi)
+{
+    int64_t units = (count + align - 1) / align;
+    int64_t u0 = units * tid / nth, u1 = units * (tid + 1) / nth;
+    *lo = u0 * align < count ? u0 * align : count;
+    *hi = u1 * align < count ? u1 * align : count;
+}
+
+#endif
