@@ -1,0 +1,474 @@
+/* CACHET-CADB readers: the short HDF5 format (signal/labels) and the full Unisens format (ecg.bin, unisens.xml, annotation.csv). */
+#include <dirent.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/reader_common.h"
+#include "data/readers.h"
+
+#define CACHET_FS 1024.0
+#define CACHET_SEG 10240
+
+int ecg_cachet_code_of(int rhythm_label)
+{
+    static const int code[ECG_RHYTHM_COUNT] = {1, 2, 3, 4}; /* AF, NSR, Noise, Other */
+    return rhythm_label >= 0 && rhythm_label < ECG_RHYTHM_COUNT ? code[rhythm_label] : -1;
+}
+
+int ecg_cachet_label_of(int code)
+{
+    switch (code) {
+    case 1: return ECG_RHYTHM_AF;
+    case 2: return ECG_RHYTHM_NSR;
+    case 3: return ECG_RHYTHM_NOISE;
+    case 4: return ECG_RHYTHM_OTHER;
+    default: return -1;
+    }
+}
+
+/* Reads a 1-D floating-point dataset as double; *n its length. */
+static int read_vector(hid_t file, const char *path, const char *name, double **out, int64_t *n,
+                       struct ecg_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: no dataset '%s' at the root, expected 'signal' and 'labels'", path, name);
+    int rc = ECG_OK;
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), sp = -1, ty = -1;
+    if (ds < 0)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: '%s' is not a dataset", path, name);
+    sp = H5Dget_space(ds);
+    ty = H5Dget_type(ds);
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (rank != 1) {
+        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: dataset '%s' has rank %d, expected 1-D", path, name, rank);
+        goto done;
+    }
+    if (H5Tget_class(ty) != H5T_FLOAT && H5Tget_class(ty) != H5T_INTEGER) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: dataset '%s' is not numeric, expected float64", path, name);
+        goto done;
+    }
+    hsize_t dim;
+    H5Sget_simple_extent_dims(sp, &dim, NULL);
+    double *v = malloc((size_t)(dim ? dim : 1) * sizeof *v);
+    if (!v) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for '%s' (%llu values)", path, name,
+                           (unsigned long long)dim);
+        goto done;
+    }
+    if (dim && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+        free(v);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: cannot read dataset '%s' (corrupt or truncated file)",
+                           path, name);
+        goto done;
+    }
+    *out = v;
+    *n = (int64_t)dim;
+done:
+    if (ty >= 0)
+        H5Tclose(ty);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(ds);
+    return rc;
+}
+
+int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
+                          struct ecg_dataset *ds, struct ecg_error *err)
+{
+    ds->task = ECG_TASK_RHYTHM;
+    H5E_auto2_t old_fn;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    double *sig = NULL, *lab = NULL;
+    int64_t ns = 0, nl = 0;
+    int rc = ECG_OK;
+    hid_t file = -1;
+    if (!ecg_path_is_file(path)) {
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: no such file", path);
+        goto done;
+    }
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: not a readable HDF5 file (corrupt or truncated?)", path);
+        goto done;
+    }
+    if ((rc = read_vector(file, path, "signal", &sig, &ns, err)) ||
+        (rc = read_vector(file, path, "labels", &lab, &nl, err)))
+        goto done;
+    if (ns != nl) {
+        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: 'signal' has %lld samples and 'labels' %lld, expected equal lengths",
+                           path, (long long)ns, (long long)nl);
+        goto done;
+    }
+    if (ns == 0 || ns % CACHET_SEG) {
+        rc = ecg_error_set(err, ECG_ERR_SHAPE,
+                           "%s: %lld samples, expected a positive multiple of %d (10 s segments at 1024 Hz)",
+                           path, (long long)ns, CACHET_SEG);
+        goto done;
+    }
+    for (int64_t s = 0; s < ns / CACHET_SEG; s++) {
+        const double *l = lab + s * CACHET_SEG, *x = sig + s * CACHET_SEG;
+        struct ecg_record rec = {0};
+        snprintf(rec.id, sizeof rec.id, "seg%04lld", (long long)s);
+        rec.fs = CACHET_FS;
+        rec.length = CACHET_SEG;
+        int bad = ECG_OK;
+        for (int64_t i = 1; i < CACHET_SEG && !bad; i++)
+            if (!(l[i] == l[0]))
+                bad = ecg_error_set(err, ECG_ERR_VALUE,
+                                    "%s: segment %lld (samples %lld..%lld): mixed labels %g and %g at sample %lld, "
+                                    "expected one code per segment",
+                                    path, (long long)s, (long long)(s * CACHET_SEG),
+                                    (long long)((s + 1) * CACHET_SEG - 1), l[0], l[i], (long long)(s * CACHET_SEG + i));
+        if (!bad) {
+            rec.label = (l[0] == floor(l[0]) && fabs(l[0]) < 100) ? ecg_cachet_label_of((int)l[0]) : -1;
+            if (rec.label < 0)
+                bad = ecg_error_set(err, ECG_ERR_VALUE,
+                                    "%s: segment %lld: label code %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)",
+                                    path, (long long)s, l[0]);
+        }
+        if (!bad) {
+            rec.signal = malloc(CACHET_SEG * sizeof(float));
+            if (!rec.signal) {
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", path);
+                goto done;
+            }
+            for (int64_t i = 0; i < CACHET_SEG; i++)
+                rec.signal[i] = (float)x[i];
+            if ((bad = ecg_reader_check(opt, &rec, err)))
+                ecg_error_prefix(err, "%s: segment %lld", path, (long long)s);
+        }
+        if (bad) {
+            free(rec.signal);
+            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
+                goto done;
+            continue;
+        }
+        if ((rc = ecg_dataset_push(ds, &rec, err)))
+            goto done;
+    }
+done:
+    free(sig);
+    free(lab);
+    if (file >= 0)
+        H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    return rc;
+}
+
+/* ---- full (Unisens) format ---- */
+
+/* Value of attribute `name` inside the tag text [tag, end); 0 when absent. */
+static int xml_attr(const char *tag, const char *end, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *p = tag; p + nl + 2 < end; p++) {
+        if (strncmp(p, name, nl) == 0 && (p == tag || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r')) {
+            const char *q = p + nl;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q >= end || *q != '=')
+                continue;
+            q++;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q >= end || (*q != '"' && *q != '\''))
+                continue;
+            char quote = *q++;
+            const char *v = q;
+            while (q < end && *q != quote)
+                q++;
+            size_t n = (size_t)(q - v);
+            if (n >= cap)
+                n = cap - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return 1;
+        }
+    }
+    return 0;
+}
+
+struct unisens_ecg {
+    double fs, lsb, baseline;
+    int32_t channels;
+};
+
+/* Finds the signalEntry for ecg.bin in unisens.xml and reads its attributes. */
+static int parse_unisens(const char *path, struct unisens_ecg *u, struct ecg_error *err)
+{
+    char *text = NULL;
+    int64_t size = 0;
+    ECG_TRY(ecg_read_file(path, &text, &size, err));
+    int rc = ECG_OK;
+    const char *tag = NULL, *tend = NULL;
+    for (const char *p = strstr(text, "<signalEntry"); p; p = strstr(p + 1, "<signalEntry")) {
+        const char *e = strchr(p, '>');
+        if (!e)
+            break;
+        char id[256];
+        if (xml_attr(p, e, "id", id, sizeof id) && strcmp(id, "ecg.bin") == 0) {
+            tag = p;
+            tend = e;
+            break;
+        }
+    }
+    if (!tag) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: no <signalEntry id=\"ecg.bin\" ...> element", path);
+        goto done;
+    }
+    char v[128];
+    if (!xml_attr(tag, tend, "sampleRate", v, sizeof v) || !((u->fs = strtod(v, NULL)) > 0)) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: missing or bad sampleRate", path);
+        goto done;
+    }
+    u->lsb = xml_attr(tag, tend, "lsbValue", v, sizeof v) ? strtod(v, NULL) : 1.0;
+    u->baseline = xml_attr(tag, tend, "baseline", v, sizeof v) ? strtod(v, NULL) : 0.0;
+    if (!(u->lsb > 0)) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: lsbValue '%s', expected a positive number", path, v);
+        goto done;
+    }
+    if (!xml_attr(tag, tend, "dataType", v, sizeof v) || strcmp(v, "int16") != 0) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: dataType '%s', expected int16", path,
+                           xml_attr(tag, tend, "dataType", v, sizeof v) ? v : "(missing)");
+        goto done;
+    }
+    /* Channels are the <channel> children before </signalEntry>. */
+    const char *close = strstr(tend, "</signalEntry>");
+    u->channels = 0;
+    if (tend[-1] != '/')
+        for (const char *p = strstr(tend, "<channel"); p && (!close || p < close); p = strstr(p + 1, "<channel"))
+            u->channels++;
+    if (u->channels < 1)
+        u->channels = 1;
+done:
+    free(text);
+    return rc;
+}
+
+/* Splits a CSV line in place into at most `max` fields. */
+static int split_csv(char *line, char **f, int max)
+{
+    int n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == ',') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+/* Reads one Unisens segment folder into ds. */
+static int read_segment(const char *dir, const char *ann_path, const char *subject, const char *rel,
+                        const struct ecg_read_options *opt, struct ecg_dataset *ds, struct ecg_error *err)
+{
+    char xml[2048], bin[2048];
+    ECG_TRY(ecg_pathf(xml, sizeof xml, err, "%s/unisens.xml", dir));
+    ECG_TRY(ecg_pathf(bin, sizeof bin, err, "%s/ecg.bin", dir));
+    struct unisens_ecg u = {0};
+    ECG_TRY(parse_unisens(xml, &u, err));
+    if (u.fs != CACHET_FS)
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s: ecg.bin sampleRate %g Hz, expected %g Hz", xml, u.fs, CACHET_FS);
+    char *raw = NULL, *csv = NULL;
+    int64_t rsize = 0, csize = 0;
+    int rc = ecg_read_file(bin, &raw, &rsize, err);
+    if (rc)
+        return rc;
+    if ((rc = ecg_read_file(ann_path, &csv, &csize, err)))
+        goto done;
+    int64_t frames = rsize / (2 * u.channels);
+    if (rsize % (2 * u.channels)) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: %lld bytes is not a whole number of %d-channel int16 frames",
+                           bin, (long long)rsize, u.channels);
+        goto done;
+    }
+    const unsigned char *b = (const unsigned char *)raw;
+    int col_start = -1, col_end = -1, col_class = -1, lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        size_t len = strlen(line);
+        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        char *f[16];
+        int nf = split_csv(line, f, 16);
+        if (col_start < 0) {
+            for (int i = 0; i < nf; i++) {
+                if (strcmp(f[i], "Start") == 0)
+                    col_start = i;
+                else if (strcmp(f[i], "End") == 0)
+                    col_end = i;
+                else if (strcmp(f[i], "Class") == 0)
+                    col_class = i;
+            }
+            if (col_start < 0 || col_end < 0 || col_class < 0) {
+                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: expected a header with columns Start, End, Class",
+                                   ann_path, lineno);
+                goto done;
+            }
+            continue;
+        }
+        int need = col_start > col_end ? col_start : col_end;
+        need = need > col_class ? need : col_class;
+        char *e1, *e2, *e3;
+        double st = nf > need ? strtod(f[col_start], &e1) : NAN, en = nf > need ? strtod(f[col_end], &e2) : NAN,
+               cl = nf > need ? strtod(f[col_class], &e3) : NAN;
+        if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || !(en >= st)) {
+            rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                               "%s:%d: expected Start,End,Class as sample indices (Start <= End) and a code",
+                               ann_path, lineno);
+            goto done;
+        }
+        struct ecg_record rec = {0};
+        snprintf(rec.id, sizeof rec.id, "%.40s:%lld", rel, (long long)st);
+        ecg_strlcpy(rec.subject, subject, sizeof rec.subject);
+        rec.fs = CACHET_FS;
+        rec.length = CACHET_SEG;
+        rec.label = cl == floor(cl) && fabs(cl) < 100 ? ecg_cachet_label_of((int)cl) : -1;
+        int bad = ECG_OK;
+        int64_t s0 = (int64_t)st;
+        if (rec.label < 0)
+            bad = ecg_error_set(err, ECG_ERR_VALUE, "%s:%d: class %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)",
+                                ann_path, lineno, cl);
+        else if (s0 + CACHET_SEG > frames)
+            bad = ecg_error_set(err, ECG_ERR_VALUE,
+                                "%s:%d: segment at sample %lld needs %d samples, %s has %lld",
+                                ann_path, lineno, (long long)s0, CACHET_SEG, bin, (long long)frames);
+        else {
+            rec.signal = malloc(CACHET_SEG * sizeof(float));
+            if (!rec.signal) {
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", bin);
+                goto done;
+            }
+            for (int64_t i = 0; i < CACHET_SEG; i++) {
+                const unsigned char *q = b + ((s0 + i) * u.channels) * 2;
+                int16_t v = (int16_t)(uint16_t)(q[0] | (q[1] << 8));
+                rec.signal[i] = (float)(((double)v - u.baseline) * u.lsb);
+            }
+            if ((bad = ecg_reader_check(opt, &rec, err)))
+                ecg_error_prefix(err, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
+        }
+        if (bad) {
+            free(rec.signal);
+            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
+                goto done;
+            continue;
+        }
+        if ((rc = ecg_dataset_push(ds, &rec, err)))
+            goto done;
+    }
+    if (col_start < 0)
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: empty, expected a header Start,End,Class", ann_path);
+done:
+    free(raw);
+    free(csv);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Depth-first walk below root/rel in sorted order; reads every folder with unisens.xml. */
+static int walk(const char *root, const char *rel, int depth, const struct ecg_read_options *opt,
+                struct ecg_dataset *ds, int *found, struct ecg_error *err)
+{
+    char dir[2048];
+    ECG_TRY(ecg_pathf(dir, sizeof dir, err, "%s%s%s", root, rel[0] ? "/" : "", rel));
+    char xml[2100];
+    ECG_TRY(ecg_pathf(xml, sizeof xml, err, "%s/unisens.xml", dir));
+    if (rel[0] && ecg_path_is_file(xml)) {
+        /* The subject is the first component, below "signal/" in the parallel layout. */
+        const char *r = rel;
+        int parallel = strncmp(rel, "signal/", 7) == 0;
+        if (parallel)
+            r = rel + 7;
+        char subject[ECG_ID_MAX];
+        size_t n = strcspn(r, "/");
+        if (n >= sizeof subject)
+            n = sizeof subject - 1;
+        memcpy(subject, r, n);
+        subject[n] = '\0';
+        char ann[2300];
+        ECG_TRY(ecg_pathf(ann, sizeof ann, err, "%s/annotation.csv", dir));
+        if (!ecg_path_is_file(ann) && parallel)
+            ECG_TRY(ecg_pathf(ann, sizeof ann, err, "%s/annotations/%s/annotation.csv", root, r));
+        (*found)++;
+        int rc = read_segment(dir, ann, subject, r, opt, ds, err);
+        if (rc && rc != ECG_ERR_NOMEM)
+            rc = ecg_reader_bad(opt, ds, rc, err);
+        return rc;
+    }
+    if (depth > 6)
+        return ECG_OK;
+    DIR *d = opendir(dir);
+    if (!d)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot open directory", dir);
+    char **names = NULL;
+    int64_t n = 0, cap = 0;
+    int rc = ECG_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || (!rel[0] && strcmp(e->d_name, "annotations") == 0))
+            continue;
+        char sub[2300];
+        if (ecg_pathf(sub, sizeof sub, NULL, "%s/%s", dir, e->d_name))
+            continue;
+        if (!ecg_path_is_dir(sub))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, (size_t)cap * sizeof *nn);
+            if (!nn) {
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", dir);
+                break;
+            }
+            names = nn;
+        }
+        names[n] = strdup(e->d_name);
+        if (!names[n]) {
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", dir);
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (!rc)
+        qsort(names, (size_t)n, sizeof *names, cmp_name);
+    for (int64_t i = 0; i < n && !rc; i++) {
+        char sub[1024];
+        if (ecg_pathf(sub, sizeof sub, NULL, "%s%s%s", rel, rel[0] ? "/" : "", names[i]))
+            continue;
+        rc = walk(root, sub, depth + 1, opt, ds, found, err);
+    }
+    for (int64_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt,
+                         struct ecg_dataset *ds, struct ecg_error *err)
+{
+    ds->task = ECG_TASK_RHYTHM;
+    if (!ecg_path_is_dir(root))
+        return ecg_error_set(err, ECG_ERR_IO, "%s: not a directory of CACHET-CADB Unisens folders", root);
+    int found = 0;
+    ECG_TRY(walk(root, "", 0, opt, ds, &found, err));
+    if (!found)
+        return ecg_error_set(err, ECG_ERR_VALUE,
+                             "%s: no folder with unisens.xml found (expected <subject>/<measurement>/<segment>/)",
+                             root);
+    return ECG_OK;
+}

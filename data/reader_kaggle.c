@@ -1,0 +1,95 @@
+/* Kaggle MIT-BIH heartbeat CSV reader: 187 samples at 125 Hz and an AAMI label 0..4 per line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/reader_common.h"
+#include "data/readers.h"
+
+#define KAGGLE_SAMPLES 187
+#define KAGGLE_FS 125.0
+
+int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                    struct ecg_error *err)
+{
+    ds->task = ECG_TASK_BEAT;
+    char *text = NULL;
+    int64_t size = 0;
+    ECG_TRY(ecg_read_file(path, &text, &size, err));
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int rc = ECG_OK;
+    int64_t lineno = 0, rows = 0;
+    char *p = text;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        char *end = nl ? nl : p + strlen(p);
+        char *next = nl ? nl + 1 : end;
+        lineno++;
+        if (end > p && end[-1] == '\r')
+            end[-1] = '\0';
+        *end = '\0';
+        if (*p == '\0') {
+            p = next;
+            continue;
+        }
+        rows++;
+        struct ecg_record rec = {0};
+        snprintf(rec.id, sizeof rec.id, "%.40s:%lld", base, (long long)lineno);
+        rec.fs = KAGGLE_FS;
+        rec.length = KAGGLE_SAMPLES;
+        rec.signal = malloc(KAGGLE_SAMPLES * sizeof(float));
+        if (!rec.signal) {
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", path);
+            goto done;
+        }
+        int bad = ECG_OK, col = 0;
+        double label = NAN;
+        char *q = p;
+        for (;;) {
+            col++;
+            char *e;
+            double v = strtod(q, &e);
+            while (*e == ' ')
+                e++;
+            if (e == q || (*e != ',' && *e != '\0')) {
+                size_t w = strcspn(q, ",");
+                bad = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: column %d: '%.*s' is not a number", path,
+                                    (long long)lineno, col, (int)(w > 40 ? 40 : w), q);
+                break;
+            }
+            if (col <= KAGGLE_SAMPLES)
+                rec.signal[col - 1] = (float)v;
+            else if (col == KAGGLE_SAMPLES + 1)
+                label = v;
+            if (*e == '\0')
+                break;
+            q = e + 1;
+        }
+        if (!bad && col != KAGGLE_SAMPLES + 1)
+            bad = ecg_error_set(err, ECG_ERR_FORMAT,
+                                "%s:%lld: %d columns, expected %d (187 samples and the label)", path,
+                                (long long)lineno, col, KAGGLE_SAMPLES + 1);
+        if (!bad && !(label == floor(label) && label >= 0 && label <= 4))
+            bad = ecg_error_set(err, ECG_ERR_VALUE, "%s:%lld: column %d: label %g, expected 0..4 (N, S, V, F, Q)",
+                                path, (long long)lineno, KAGGLE_SAMPLES + 1, label);
+        if (!bad) {
+            rec.label = (int32_t)label;
+            if ((bad = ecg_reader_check(opt, &rec, err)))
+                ecg_error_prefix(err, "%s:%lld", path, (long long)lineno);
+        }
+        if (bad) {
+            free(rec.signal);
+            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
+                goto done;
+        } else if ((rc = ecg_dataset_push(ds, &rec, err)))
+            goto done;
+        p = next;
+    }
+    if (rows == 0)
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no rows, expected 188 comma-separated numbers per line", path);
+done:
+    free(text);
+    return rc;
+}

@@ -1,0 +1,156 @@
+/* Dataset readers (CACHET-CADB short and full, CinC 2017, MIT-BIH WFDB, Kaggle CSV) and a dispatcher by format name. */
+#ifndef ECG_DATA_READERS_H
+#define ECG_DATA_READERS_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "data/record.h"
+
+/*
+ * Every reader fills a zeroed `struct ecg_dataset` (the caller frees it with
+ * ecg_dataset_free, also after a failure) with records whose signal is in mV.
+ *
+ * Bad input (a truncated or corrupt file, a wrong sampling rate, NaN or
+ * infinity, a flat signal, a record shorter than `min_seconds`, a label
+ * outside the known set) is handled by `skip_bad`:
+ *   ECG_BAD_ERROR  the reader stops with one message naming the file and
+ *                  record, and returns the status;
+ *   ECG_BAD_SKIP   the record is dropped, `ds->skipped` counts it and a
+ *                  warning is logged.
+ * Problems that concern the dataset as a whole (a missing directory or label
+ * file, a file that is not the format at all, an empty result) are always
+ * errors.  docs/data.md lists the rules per format.
+ */
+enum ecg_bad_policy { ECG_BAD_ERROR, ECG_BAD_SKIP };
+
+struct ecg_read_options {
+    enum ecg_bad_policy skip_bad;
+    const char *label_file;   /* cinc2017: label CSV; NULL = REFERENCE.csv next to the records */
+    double min_seconds;       /* shorter records are bad; 0 = no minimum */
+    double flat_std_mv;       /* a record whose standard deviation is <= this is flat (bad); < 0 = no check */
+    /* mitdb: which records of the directory.  NULL or "all": every record
+     * with a .hea and .atr except the paced ones (102, 104, 107, 217);
+     * "DS1" / "DS2": the inter-patient split (each must exist); otherwise a
+     * comma-separated list of record names. */
+    const char *records;
+    int32_t channel;          /* mitdb: signal index used for beats (0 = first, MLII in most records) */
+    double beat_before_s;     /* mitdb: seconds kept before the R peak */
+    double beat_after_s;      /* mitdb: seconds kept after the R peak */
+};
+
+/* Defaults: error on bad input, no minimum length, flat below 1e-4 mV,
+ * all records, channel 0, beats 0.25 s before / 0.45 s after the R peak. */
+void ecg_read_options_default(struct ecg_read_options *opt);
+
+/* Reads `path` in the named format: "cachet_short", "cachet_full",
+ * "cinc2017", "mitdb" or "kaggle_csv".  An unknown name is ECG_ERR_CONFIG
+ * listing the known ones.  `opt` NULL means defaults. */
+int ecg_dataset_read(const char *format, const char *path, const struct ecg_read_options *opt,
+                     struct ecg_dataset *ds, struct ecg_error *err);
+/* The task a format's records belong to; -1 for an unknown name. */
+int ecg_format_task(const char *format);
+
+/* CinC 2017: `dir` holds A*.mat/.hea (directly or in training2017/); labels
+ * come from opt->label_file or REFERENCE.csv (in `dir`, then in the records'
+ * folder).  Records are those listed in the label file, in its order; ids are
+ * the record names, no subject.  MATLAB v4 `.mat` (int16/int32/float/double
+ * little-endian 1 x N or N x 1), 300 Hz, gain and baseline from the `.hea`. */
+int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                      struct ecg_error *err);
+
+/* CACHET-CADB short format: root datasets `signal` and `labels` (float64,
+ * 1-D, equal length, a multiple of 10240); one record per 10 s segment at
+ * 1024 Hz, ids "seg<index>", no subject.  Codes 1..4 = AF, NSR, Noise, Other. */
+int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
+                          struct ecg_dataset *ds, struct ecg_error *err);
+
+/* CACHET-CADB full (Unisens) format.  `root` is searched recursively for
+ * folders that hold `unisens.xml` + `ecg.bin` + `annotation.csv` (or whose
+ * `annotation.csv` sits in the parallel `annotations/` tree: the layout
+ * signal/<subject>/<measurement>/<segment>/ and
+ * annotations/<subject>/<measurement>/<segment>/).  The subject id is the
+ * first path component below root (below signal/ in the parallel layout)
+ * that matches P<digits> or PNSR-<digit>, else the first component.  Each
+ * annotation row Start,End,Class (sample indices at 1024 Hz, class 1..4)
+ * gives one 10 s record starting at Start; ids "<subject>/<measurement>/<segment>:<Start>". */
+int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt,
+                         struct ecg_dataset *ds, struct ecg_error *err);
+
+/* MIT-BIH through WFDB: beats cut around every annotated beat of the chosen
+ * records (opt->records), labelled with the five AAMI classes; non-beat
+ * annotations are ignored and beats too close to the record's edges are
+ * skipped and counted in ds->skipped.  ids "<record>:<sample>", subject the
+ * record name. */
+int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                   struct ecg_error *err);
+
+/* Kaggle MIT-BIH heartbeat CSV: 188 comma-separated numbers per line, no
+ * header: 187 samples at 125 Hz then the label 0..4 (N, S, V, F, Q).
+ * ids "<file>:<line>". */
+int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                    struct ecg_error *err);
+
+/* ---- WFDB building blocks (used by ecg_mitdb_read, exposed for tests and tools) ---- */
+
+#define ECG_WFDB_MAX_SIGNALS 16
+
+struct ecg_wfdb_signal {
+    char file[256];   /* data file name as in the header */
+    int32_t format;   /* 212 or 16 */
+    int64_t byte_offset; /* bytes to skip at the start of the file ("16+24" gives 24) */
+    double gain;      /* ADC units per physical unit; 200 when the header gives 0 or none */
+    int32_t baseline; /* ADC value of 0 physical units (defaults to adc_zero) */
+    int32_t adc_zero;
+    char units[32];   /* "mV" when absent */
+    char description[64];
+};
+
+struct ecg_wfdb_header {
+    char record[64];
+    int32_t nsig;
+    double fs;
+    int64_t nsamples; /* per signal, -1 when the header omits it */
+    struct ecg_wfdb_signal sig[ECG_WFDB_MAX_SIGNALS];
+};
+
+/* An annotation: sample index, MIT code (1..49) and the beat's AAMI class
+ * (-1 for annotations that are not beats). */
+struct ecg_wfdb_annotation {
+    int64_t sample;
+    int32_t code;
+    int32_t aami;
+};
+
+/* Parses a .hea file (comment lines starting with # are ignored). */
+int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct ecg_error *err);
+/* Reads all signals of a record (the .dat next to `hea_path`) as physical
+ * values: out[s] gets `*length` floats (malloc'd, caller frees each) for
+ * s < hdr->nsig.  All signals must share one data file and format. */
+int ecg_wfdb_read_signals(const char *hea_path, const struct ecg_wfdb_header *hdr, float **out,
+                          int64_t *length, struct ecg_error *err);
+/* Reads an MIT-format annotation file; *ann is malloc'd (caller frees). */
+int ecg_wfdb_read_annotations(const char *path, struct ecg_wfdb_annotation **ann, int64_t *count,
+                              struct ecg_error *err);
+/* AAMI class of an MIT annotation code, -1 when the code is not a beat. */
+int ecg_wfdb_aami_class(int32_t code);
+/* 1 when `record` (e.g. "101") is in DS1, 2 in DS2, 0 otherwise. */
+int ecg_mitdb_split_of(const char *record);
+/* The 22 record names of DS1 (split 1) or DS2 (split 2); *count gets 22. */
+const char *const *ecg_mitdb_split_records(int split, int *count);
+
+/* ---- Writer ---- */
+
+/* Writes records (each with fs 1024 and length 10240, labels in the rhythm
+ * task) as the CACHET-CADB short format: `signal` and `labels` float64 1-D,
+ * labels as codes 1..4 repeated per sample.  `compress` > 0 writes chunked,
+ * gzip-compressed datasets at that level (1..9), which any HDF5 reader
+ * decompresses transparently. */
+int ecg_cachet_write_short(const char *path, const struct ecg_record *recs, int64_t count,
+                           int compress, struct ecg_error *err);
+
+/* CACHET-CADB code (1..4) of a rhythm label and back (-1 when out of range). */
+int ecg_cachet_code_of(int rhythm_label);
+int ecg_cachet_label_of(int code);
+
+#endif
