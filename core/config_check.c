@@ -1,0 +1,86 @@
+/* Constraints between config keys, checked once the file and all overrides are applied. */
+#include <string.h>
+
+#include "core/config_internal.h"
+
+/* "0.1" etc., round-trip exact, for messages. */
+static const char *num(double v, char buf[40])
+{
+    ecg_config_format_double(v, buf, 40);
+    return buf;
+}
+
+int ecg_config_check(const struct ecg_config *c, struct ecg_error *err)
+{
+    const struct ecg_config_data *d = &c->data;
+    const struct ecg_config_spectrogram *s = &d->spectrogram;
+    char a[40], b[40], e[40];
+    double nyquist = d->sample_rate / 2;
+
+    if (d->val_fraction + d->test_fraction >= 1)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.val_fraction' and 'data.test_fraction': expected a sum below 1 "
+                             "(the rest is the training split), found %s + %s",
+                             num(d->val_fraction, a), num(d->test_fraction, b));
+    if (d->band_low_hz >= d->band_high_hz)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.band_low_hz' and 'data.band_high_hz': expected low < high, found %s and %s",
+                             num(d->band_low_hz, a), num(d->band_high_hz, b));
+    if (d->band_high_hz >= nyquist)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.band_high_hz' and 'data.sample_rate': expected a band edge below the "
+                             "Nyquist frequency %s Hz, found %s",
+                             num(nyquist, e), num(d->band_high_hz, a));
+    if (s->fmin >= s->fmax)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.spectrogram.fmin' and 'data.spectrogram.fmax': expected fmin < fmax, "
+                             "found %s and %s",
+                             num(s->fmin, a), num(s->fmax, b));
+    if (s->fmax > nyquist)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.spectrogram.fmax' and 'data.sample_rate': expected at most the Nyquist "
+                             "frequency %s Hz, found %s",
+                             num(nyquist, e), num(s->fmax, a));
+    if (s->hop_seconds > s->window_seconds)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.spectrogram.hop_seconds' and 'data.spectrogram.window_seconds': "
+                             "expected hop <= window, found %s and %s",
+                             num(s->hop_seconds, a), num(s->window_seconds, b));
+    if (s->window_seconds > d->window_seconds)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.spectrogram.window_seconds' and 'data.window_seconds': expected an STFT "
+                             "window no longer than the signal window, found %s and %s",
+                             num(s->window_seconds, a), num(d->window_seconds, b));
+    if (s->window_seconds * d->sample_rate < 8)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.spectrogram.window_seconds' and 'data.sample_rate': expected an STFT "
+                             "window of at least 8 samples, found %s s at %s Hz",
+                             num(s->window_seconds, a), num(d->sample_rate, b));
+    if (s->hop_seconds * d->sample_rate < 1)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.spectrogram.hop_seconds' and 'data.sample_rate': expected a hop of at "
+                             "least 1 sample, found %s s at %s Hz",
+                             num(s->hop_seconds, a), num(d->sample_rate, b));
+    if (s->channels != c->model.in_channels)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'data.spectrogram.channels' and 'model.in_channels': expected the same "
+                             "value, found %lld and %lld",
+                             (long long)s->channels, (long long)c->model.in_channels);
+    const struct ecg_config_floats *w = &c->train.class_weights;
+    if (w->n > 0 && w->n != c->model.num_classes)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'train.class_weights' and 'model.num_classes': expected one weight per "
+                             "class (%lld), found %lld",
+                             (long long)c->model.num_classes, (long long)w->n);
+    if (c->train.warmup_epochs > c->train.epochs)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'train.warmup_epochs' and 'train.epochs': expected warm-up <= epochs, "
+                             "found %lld and %lld",
+                             (long long)c->train.warmup_epochs, (long long)c->train.epochs);
+    if (c->train.head_epochs > c->train.epochs)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'train.head_epochs' and 'train.epochs': expected head-only epochs <= "
+                             "epochs, found %lld and %lld",
+                             (long long)c->train.head_epochs, (long long)c->train.epochs);
+    return ECG_OK;
+}

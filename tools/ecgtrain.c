@@ -1,0 +1,106 @@
+/* ecgtrain: fine-tunes EfficientNet on ECG spectrograms as a YAML config says; parses arguments and the config. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+
+static const char usage_text[] =
+    "usage: ecgtrain [--print-config] CONFIG [key=value ...]\n"
+    "       ecgtrain --help | --version\n"
+    "\n"
+    "Trains and evaluates an EfficientNet on ECG spectrograms as CONFIG (a YAML file,\n"
+    "such as configs/effb0.yaml) says.  Each key=value overrides one key after the file\n"
+    "and its base files, for example: optim.lr=0.01 train.class_weights=[1,2,1,1]\n"
+    "\n"
+    "  --print-config  print the fully resolved configuration as YAML and exit\n"
+    "  --help, -h      print this text and every configuration key\n"
+    "  --version       print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+
+struct args {
+    bool help, version, print_config;
+    const char *config;
+    int noverrides;
+    char **overrides; /* points into argv; the array is heap-owned */
+};
+
+static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->overrides = calloc((size_t)argc, sizeof(char *));
+    if (!a->overrides)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (options && !strcmp(s, "--")) {
+            options = false;
+        } else if (options && (!strcmp(s, "--help") || !strcmp(s, "-h"))) {
+            a->help = true;
+        } else if (options && !strcmp(s, "--version")) {
+            a->version = true;
+        } else if (options && !strcmp(s, "--print-config")) {
+            a->print_config = true;
+        } else if (options && s[0] == '-' && s[1]) {
+            return ecg_error_set(err, ECG_ERR_USAGE, "unknown option '%s'", s);
+        } else if (!a->config) {
+            a->config = s;
+        } else if (strchr(s, '=')) {
+            a->overrides[a->noverrides++] = argv[i];
+        } else {
+            return ecg_error_set(err, ECG_ERR_USAGE,
+                                 "expected key=value after the config file, found '%s'", s);
+        }
+    }
+    if (!a->help && !a->version && !a->config)
+        return ecg_error_set(err, ECG_ERR_USAGE, "missing the CONFIG file");
+    return ECG_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    struct ecg_error err = {0};
+    struct ecg_config c = {0};
+    int rc = parse_args(argc, argv, &a, &err);
+    if (rc) {
+        fprintf(stderr, "ecgtrain: %s\n%s", err.msg, usage_text);
+        free(a.overrides);
+        return ecg_status_exit_code(rc);
+    }
+    if (a.help) {
+        fputs(usage_text, stdout);
+        fputc('\n', stdout);
+        ecg_config_print_help(stdout);
+        goto out;
+    }
+    if (a.version) {
+        printf("ecgtrain %s\n", ECG_VERSION);
+        goto out;
+    }
+
+    /* Any failure to read or validate the config is a configuration error (exit 2). */
+    rc = ecg_config_resolve(&c, a.config, a.noverrides, a.overrides, &err);
+    if (rc) {
+        fprintf(stderr, "ecgtrain: %s\n", err.msg);
+        free(a.overrides);
+        return ecg_status_exit_code(rc == ECG_ERR_NOMEM ? rc : ECG_ERR_CONFIG);
+    }
+    ecg_log_set_level((enum ecg_log_level)c.run.log_level);
+
+    rc = ecg_config_write_yaml(&c, stdout, &err);
+    if (!rc && !a.print_config)
+        fprintf(stderr, "ecgtrain: the configuration above is valid, but training is not built yet: "
+                        "nothing was trained\n");
+    if (rc)
+        fprintf(stderr, "ecgtrain: %s\n", err.msg);
+out:
+    ecg_config_free(&c);
+    free(a.overrides);
+    return ecg_status_exit_code(rc);
+}
