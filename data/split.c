@@ -1,0 +1,359 @@
+/* Stratified greedy assignment of records or subject groups to train/validation/test parts and folds. */
+#include "data/split.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+void ecg_split_opts_default(struct ecg_split_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->val_frac = 0.15;
+    o->test_frac = 0.15;
+    o->group = ECG_GROUP_AUTO;
+}
+
+const char *ecg_split_part_name(enum ecg_split_part p)
+{
+    switch (p) {
+    case ECG_SPLIT_TRAIN: return "train";
+    case ECG_SPLIT_VAL: return "val";
+    case ECG_SPLIT_TEST: return "test";
+    default: return "?";
+    }
+}
+
+static int check_opts(const struct ecg_split_opts *o, struct ecg_error *err)
+{
+    if (!(o->test_frac >= 0 && o->test_frac < 1))
+        return ecg_error_set(err, ECG_ERR_RANGE, "split.test_frac: expected 0 <= test_frac < 1, found %g",
+                             o->test_frac);
+    if (o->folds >= 2) {
+        if (o->fold < 0 || o->fold >= o->folds)
+            return ecg_error_set(err, ECG_ERR_RANGE, "split.fold: expected 0..%d for %d folds, found %d",
+                                 o->folds - 1, o->folds, o->fold);
+    } else {
+        if (o->folds < 0)
+            return ecg_error_set(err, ECG_ERR_RANGE, "split.folds: expected 0 (no folds) or >= 2, found %d",
+                                 o->folds);
+        if (!(o->val_frac >= 0 && o->val_frac + o->test_frac < 1))
+            return ecg_error_set(err, ECG_ERR_RANGE,
+                                 "split.val_frac: expected val_frac >= 0 and val_frac + test_frac < 1, found %g + %g",
+                                 o->val_frac, o->test_frac);
+    }
+    if (o->group < ECG_GROUP_AUTO || o->group > ECG_GROUP_SUBJECT)
+        return ecg_error_set(err, ECG_ERR_RANGE, "split.group: unknown group mode %d", (int)o->group);
+    return ECG_OK;
+}
+
+struct keyed {
+    int64_t key, pos;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+struct ranked {
+    int64_t key, rank, item;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/*
+ * Greedy stratified assignment of the groups sel[0..ng) to P parts with the
+ * given fractions; writes the part of group sel[j] to gpart[sel[j]].
+ * order (ng), cur (P x nclass), total (nclass) and tied (P) are scratch.
+ */
+static void greedy(const int64_t *sel, int64_t ng, const int64_t *gc, int nclass, int P, const double *frac,
+                   struct ecg_rng *rng, int32_t *gpart, struct ranked *order, double *cur, double *total,
+                   int *tied)
+{
+    /* A seeded shuffle gives each group a rank; then largest first, rank breaking ties. */
+    for (int64_t j = 0; j < ng; j++)
+        order[j].item = sel[j];
+    for (int64_t j = ng - 1; j > 0; j--) {
+        int64_t k = (int64_t)ecg_rng_below(rng, (uint64_t)j + 1);
+        int64_t t = order[j].item;
+        order[j].item = order[k].item;
+        order[k].item = t;
+    }
+    for (int64_t j = 0; j < ng; j++) {
+        int64_t size = 0;
+        for (int c = 0; c < nclass; c++)
+            size += gc[order[j].item * nclass + c];
+        order[j].key = -size;
+        order[j].rank = j;
+    }
+    qsort(order, (size_t)ng, sizeof *order, cmp_ranked);
+    for (int c = 0; c < nclass; c++)
+        total[c] = 0;
+    for (int64_t j = 0; j < ng; j++)
+        for (int c = 0; c < nclass; c++)
+            total[c] += (double)gc[sel[j] * nclass + c];
+    for (int i = 0; i < P * nclass; i++)
+        cur[i] = 0;
+    for (int64_t j = 0; j < ng; j++) {
+        int64_t g = order[j].item;
+        double best = -INFINITY;
+        int nt = 0;
+        for (int p = 0; p < P; p++) {
+            if (frac[p] <= 0)
+                continue;
+            double score = 0;
+            for (int c = 0; c < nclass; c++) {
+                int64_t k = gc[g * nclass + c];
+                if (k)
+                    score += (double)k * (frac[p] * total[c] - cur[p * nclass + c]) / (total[c] > 0 ? total[c] : 1);
+            }
+            if (score > best + 1e-12) {
+                best = score;
+                nt = 0;
+                tied[nt++] = p;
+            } else if (fabs(score - best) <= 1e-12) {
+                tied[nt++] = p;
+            }
+        }
+        ECG_ASSERT(nt > 0);
+        int p = tied[nt > 1 ? (int)ecg_rng_below(rng, (uint64_t)nt) : 0];
+        gpart[g] = p;
+        for (int c = 0; c < nclass; c++)
+            cur[p * nclass + c] += (double)gc[g * nclass + c];
+    }
+}
+
+int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, int nclass,
+                     const struct ecg_split_opts *o, int8_t *part, struct ecg_error *err)
+{
+    ECG_TRY(check_opts(o, err));
+    if (n < 1)
+        return ecg_error_set(err, ECG_ERR_VALUE, "split: the dataset is empty");
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= nclass)
+            return ecg_error_set(err, ECG_ERR_VALUE, "split: item %lld has label %d, expected 0..%d", (long long)i,
+                                 labels[i], nclass - 1);
+    int P = o->folds >= 2 ? o->folds : 2;
+    int rc = ECG_OK;
+    int64_t *gid = malloc((size_t)n * sizeof *gid);
+    struct keyed *keys = malloc((size_t)n * sizeof *keys);
+    struct ranked *rk = malloc((size_t)n * sizeof *rk);
+    int64_t *gc = NULL, *sel = NULL;
+    int32_t *gpart = NULL;
+    double *cur = malloc((size_t)P * (size_t)nclass * sizeof *cur), *total = malloc((size_t)nclass * sizeof *total);
+    double *frac = malloc((size_t)P * sizeof *frac);
+    int *tied = malloc((size_t)P * sizeof *tied);
+    if (!gid || !keys || !rk || !cur || !total || !frac || !tied) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld items", (long long)n);
+        goto done;
+    }
+    /* Dense group ids 0..G-1 in order of first appearance of each key value. */
+    int64_t G = 0;
+    if (!groups) {
+        for (int64_t i = 0; i < n; i++)
+            gid[i] = i;
+        G = n;
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            keys[i] = (struct keyed){groups[i], i};
+        qsort(keys, (size_t)n, sizeof *keys, cmp_keyed);
+        for (int64_t i = 0; i < n; i++) {
+            if (i > 0 && keys[i].key != keys[i - 1].key)
+                G++;
+            gid[keys[i].pos] = G;
+        }
+        G++;
+    }
+    gc = calloc((size_t)G * (size_t)nclass, sizeof *gc);
+    sel = malloc((size_t)G * sizeof *sel);
+    gpart = malloc((size_t)G * sizeof *gpart);
+    if (!gc || !sel || !gpart) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld groups", (long long)G);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        gc[gid[i] * nclass + labels[i]]++;
+
+    struct ecg_rng root = ecg_rng_init(o->seed, 0x5b1177);
+    /* Stage 1: hold out the test set. */
+    for (int64_t g = 0; g < G; g++) {
+        sel[g] = g;
+        gpart[g] = 0;
+    }
+    if (o->test_frac > 0) {
+        struct ecg_rng r1 = ecg_rng_stream(&root, 1);
+        frac[0] = 1 - o->test_frac;
+        frac[1] = o->test_frac;
+        greedy(sel, G, gc, nclass, 2, frac, &r1, gpart, rk, cur, total, tied);
+    }
+    int64_t nrest = 0;
+    for (int64_t g = 0; g < G; g++) {
+        if (gpart[g] == 1)
+            gpart[g] = -1; /* test */
+        else
+            sel[nrest++] = g;
+    }
+    /* Stage 2: train/validation or folds among the rest. */
+    struct ecg_rng r2 = ecg_rng_stream(&root, 2);
+    if (o->folds >= 2) {
+        for (int p = 0; p < P; p++)
+            frac[p] = 1.0 / P;
+    } else {
+        double rest = 1 - o->test_frac;
+        frac[1] = o->val_frac / rest;
+        frac[0] = 1 - frac[1];
+    }
+    if (nrest > 0)
+        greedy(sel, nrest, gc, nclass, P, frac, &r2, gpart, rk, cur, total, tied);
+    for (int64_t i = 0; i < n; i++) {
+        int32_t gp = gpart[gid[i]];
+        if (gp < 0)
+            part[i] = ECG_SPLIT_TEST;
+        else if (o->folds >= 2)
+            part[i] = gp == o->fold ? ECG_SPLIT_VAL : ECG_SPLIT_TRAIN;
+        else
+            part[i] = gp == 1 ? ECG_SPLIT_VAL : ECG_SPLIT_TRAIN;
+    }
+done:
+    free(gid);
+    free(keys);
+    free(rk);
+    free(gc);
+    free(sel);
+    free(gpart);
+    free(cur);
+    free(total);
+    free(frac);
+    free(tied);
+    return rc;
+}
+
+/* Sorts record indices by subject string (then index). */
+static const struct ecg_dataset *sort_ds;
+static int cmp_subject(const void *a, const void *b)
+{
+    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    int c = strcmp(sort_ds->records[i].subject, sort_ds->records[j].subject);
+    return c ? c : (i < j ? -1 : i > j);
+}
+
+int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_split *out,
+                      struct ecg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ECG_TRY(check_opts(o, err));
+    const int64_t n = ds->count;
+    const int nclass = ecg_task_class_count(ds->task);
+    if (n < 1)
+        return ecg_error_set(err, ECG_ERR_VALUE, "split: the dataset is empty");
+    for (int64_t i = 0; i < n; i++)
+        if (ds->records[i].label < 0 || ds->records[i].label >= nclass)
+            return ecg_error_set(err, ECG_ERR_VALUE, "split: record '%s' has label %d, expected 0..%d",
+                                 ds->records[i].id, ds->records[i].label, nclass - 1);
+    int by_subject = 0;
+    if (o->group == ECG_GROUP_SUBJECT)
+        by_subject = 1;
+    else if (o->group == ECG_GROUP_AUTO)
+        for (int64_t i = 0; i < n && !by_subject; i++)
+            by_subject = ds->records[i].subject[0] != '\0';
+    int rc = ECG_OK;
+    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    int64_t *groups = by_subject ? malloc((size_t)n * sizeof *groups) : NULL;
+    int64_t *order = by_subject ? malloc((size_t)n * sizeof *order) : NULL;
+    int8_t *part = malloc((size_t)n);
+    if (!labels || !part || (by_subject && (!groups || !order))) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld records", (long long)n);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        labels[i] = ds->records[i].label;
+    if (by_subject) {
+        /* Equal non-empty subjects share an id; an empty subject is a group of its own. */
+        for (int64_t i = 0; i < n; i++)
+            order[i] = i;
+        sort_ds = ds;
+        qsort(order, (size_t)n, sizeof *order, cmp_subject);
+        int64_t g = 0;
+        for (int64_t k = 0; k < n; k++) {
+            const char *s = ds->records[order[k]].subject;
+            if (k > 0 && (s[0] == '\0' || strcmp(s, ds->records[order[k - 1]].subject) != 0))
+                g++;
+            groups[order[k]] = g;
+        }
+    }
+    rc = ecg_split_assign(labels, groups, n, nclass, o, part, err);
+    if (rc)
+        goto done;
+    for (int p = 0; p < ECG_SPLIT_PARTS; p++) {
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i++)
+            k += part[i] == p;
+        out->idx[p] = malloc((size_t)(k > 0 ? k : 1) * sizeof *out->idx[p]);
+        if (!out->idx[p]) {
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate index lists");
+            goto done;
+        }
+        for (int64_t i = 0; i < n; i++)
+            if (part[i] == p)
+                out->idx[p][out->n[p]++] = i;
+    }
+    out->by_subject = by_subject;
+done:
+    if (rc)
+        ecg_split_free(out);
+    free(labels);
+    free(groups);
+    free(order);
+    free(part);
+    return rc;
+}
+
+void ecg_split_free(struct ecg_split *s)
+{
+    if (!s)
+        return;
+    for (int p = 0; p < ECG_SPLIT_PARTS; p++)
+        free(s->idx[p]);
+    memset(s, 0, sizeof *s);
+}
+
+void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_split *s, int64_t *counts)
+{
+    const int nclass = ecg_task_class_count(ds->task);
+    memset(counts, 0, (size_t)ECG_SPLIT_PARTS * (size_t)nclass * sizeof *counts);
+    for (int p = 0; p < ECG_SPLIT_PARTS; p++)
+        for (int64_t k = 0; k < s->n[p]; k++) {
+            int32_t l = ds->records[s->idx[p][k]].label;
+            if (l >= 0 && l < nclass)
+                counts[p * nclass + l]++;
+        }
+}
+
+void ecg_split_print(FILE *f, const struct ecg_dataset *ds, const struct ecg_split *s)
+{
+    const int nclass = ecg_task_class_count(ds->task);
+    int64_t counts[ECG_SPLIT_PARTS * 8] = {0};
+    ECG_ASSERT(nclass <= 8);
+    ecg_split_class_counts(ds, s, counts);
+    fprintf(f, "%-6s", "split");
+    for (int c = 0; c < nclass; c++)
+        fprintf(f, " %8s", ecg_task_class_name(ds->task, c));
+    fprintf(f, " %8s\n", "total");
+    for (int p = 0; p < ECG_SPLIT_PARTS; p++) {
+        fprintf(f, "%-6s", ecg_split_part_name((enum ecg_split_part)p));
+        for (int c = 0; c < nclass; c++)
+            fprintf(f, " %8lld", (long long)counts[p * nclass + c]);
+        fprintf(f, " %8lld\n", (long long)s->n[p]);
+    }
+}

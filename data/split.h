@@ -1,0 +1,79 @@
+/* Stratified train/validation/test splits, k-fold cross-validation and patient-wise (group) splits. */
+#ifndef ECG_DATA_SPLIT_H
+#define ECG_DATA_SPLIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "data/record.h"
+
+/*
+ * Splits are made at the level of records (or of subjects), never of windows,
+ * so all windows and segments of one record - and, in subject mode, all records
+ * of one subject - fall into one split.
+ *
+ * Algorithm (one routine for records and for subjects): items (records, or
+ * groups of records sharing a subject id) are shuffled with the seed, ordered
+ * largest first (stable), and each goes to the part whose per-class deficit
+ * (target count - current count, targets = fraction x class total) weighted by
+ * the item's class counts is largest; ties go to a seeded random choice among
+ * the tied parts.  For single records this gives every class's count in every
+ * part within one of its target (stratified up to rounding); for subjects it is
+ * as balanced as whole subjects allow.
+ *
+ * Two stages: first the test set (test_frac) is held out of everything; then
+ * the rest is cut into train and validation (val_frac of the whole), or, with
+ * folds = k >= 2, into k folds of equal share where fold `fold` is the
+ * validation set and the others train.  The test set depends only on the seed
+ * and test_frac, so it is the same for every fold.
+ *
+ * Group mode: RECORD splits records; SUBJECT groups records by their `subject`
+ * field (records with an empty subject form their own group); AUTO uses
+ * SUBJECT when any record has a subject id.
+ */
+
+enum ecg_split_part { ECG_SPLIT_TRAIN, ECG_SPLIT_VAL, ECG_SPLIT_TEST, ECG_SPLIT_PARTS };
+enum ecg_group_mode { ECG_GROUP_AUTO, ECG_GROUP_RECORD, ECG_GROUP_SUBJECT };
+
+struct ecg_split_opts {
+    double val_frac;  /* share of all records for validation (ignored with folds) */
+    double test_frac; /* share of all records held out for test */
+    int32_t folds;    /* 0 or 1: fractions; k >= 2: k-fold cross-validation */
+    int32_t fold;     /* validation fold, 0..folds-1 */
+    uint64_t seed;
+    enum ecg_group_mode group;
+};
+
+/* Defaults: 0.15 validation, 0.15 test, no folds, seed 0, AUTO groups. */
+void ecg_split_opts_default(struct ecg_split_opts *o);
+
+struct ecg_split {
+    int64_t *idx[ECG_SPLIT_PARTS]; /* record indices, ascending; owned */
+    int64_t n[ECG_SPLIT_PARTS];
+    int by_subject; /* 1 when records were grouped by subject */
+};
+
+/*
+ * Low-level assignment of n labelled items to parts (ECG_SPLIT_TRAIN/VAL/TEST
+ * in part[i]).  groups may be NULL (every item alone) or give a group id per
+ * item (any int64 values; items with equal ids stay together).  labels must be
+ * in [0, nclass).  ECG_ERR_RANGE for bad options, ECG_ERR_VALUE for a bad label.
+ */
+int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, int nclass,
+                     const struct ecg_split_opts *o, int8_t *part, struct ecg_error *err);
+
+/* Splits a dataset; errors name the record with an unknown label.  Free with ecg_split_free. */
+int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_split *out,
+                      struct ecg_error *err);
+void ecg_split_free(struct ecg_split *s);
+
+/* Class counts per part: counts[part * nclass + label]; nclass = ecg_task_class_count(ds->task). */
+void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_split *s, int64_t *counts);
+
+/* Prints a table of class counts per part (and totals) to f. */
+void ecg_split_print(FILE *f, const struct ecg_dataset *ds, const struct ecg_split *s);
+
+const char *ecg_split_part_name(enum ecg_split_part p);
+
+#endif
