@@ -1,0 +1,257 @@
+/* The layer interface (an ops table per layer type), layer constructors, and a network that plans, binds and runs a layer sequence. */
+#ifndef ECG_LAYERS_LAYER_H
+#define ECG_LAYERS_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/params.h"
+#include "core/rng.h"
+#include "layers/kernels.h"
+
+/*
+ * Life of a layer
+ * ---------------
+ * 1. A constructor (ecg_layer_conv_new, ...) returns a heap layer holding only
+ *    hyperparameters; it is NULL when out of memory.
+ * 2. setup runs twice with the same code path (core/arena.h): first with
+ *    s->binding == false, where the layer computes its output shape from
+ *    in_dims, registers its parameters in s->params ("<name>/<weight>", Keras
+ *    shapes) and reserves its activation memory in a planning arena; then,
+ *    after the parameter store and arenas are allocated with the exact sizes,
+ *    with s->binding == true, where it takes the same pieces of memory and the
+ *    parameter pointers.  Only the first pass can fail (bad shapes, names).
+ * 3. forward and backward then never allocate and cannot fail.  They run on
+ *    the first r->n samples of the planned batch (n <= planned batch), so the
+ *    last, smaller batch of an epoch needs no new plan.
+ * 4. destroy frees the layer struct (and children); memory from arenas is
+ *    owned by the network.
+ *
+ * Shapes: activations are NHWC (core/tensor.h).  A layer's dims are
+ * per-sample: {H, W, C}; (N, C) tensors use H = W = 1.  `out` holds
+ * planned_batch * out_numel floats.
+ *
+ * Backward contract: dout (n x out) is the gradient of the loss with respect
+ * to `out`; the layer ACCUMULATES (+=) dL/din into din (n x in), which may be
+ * NULL when nothing below needs it, and accumulates into the gradients of its
+ * parameters that are not ECG_PARAM_FROZEN.  A layer may read its forward
+ * input (remembered in `in`) and its own saved tensors.
+ */
+
+enum ecg_layer_kind {
+    ECG_KIND_CONV,    /* dense convolutions: stem, 1x1 expand/project/top */
+    ECG_KIND_DWCONV,  /* depthwise convolutions */
+    ECG_KIND_BN,      /* batch normalisation */
+    ECG_KIND_ACT,     /* SiLU */
+    ECG_KIND_SE,      /* squeeze-and-excitation, whole */
+    ECG_KIND_POOL,    /* global average pooling */
+    ECG_KIND_DROP,    /* dropout and drop-connect masks, residual adds */
+    ECG_KIND_DENSE,   /* the classifier */
+    ECG_KIND_LOSS,    /* softmax cross-entropy */
+    ECG_KIND_BLOCK,   /* composites: their children are timed, not them */
+    ECG_KIND_COUNT,
+};
+
+/* Short lower-case name of a kind ("conv", "dwconv", ...). */
+const char *ecg_layer_kind_name(enum ecg_layer_kind k);
+
+/* Batch-norm behaviour in training (in evaluation running statistics are always used). */
+enum ecg_bn_mode {
+    ECG_BN_TRAIN,  /* batch statistics and running-statistics update */
+    ECG_BN_FROZEN, /* running statistics, no update (transfer learning) */
+};
+
+/* Build-time context shared by both setup passes. */
+struct ecg_setup {
+    struct ecg_params *params;
+    struct ecg_arena *act; /* activations and saved tensors: live from forward to backward */
+    int64_t batch;         /* planned batch */
+    bool binding;          /* false: plan; true: bind (take memory and parameter pointers) */
+    float bn_eps;
+    float bn_momentum;     /* PyTorch convention: 0.1 == Keras 0.99 */
+    /* maxima collected in the plan pass (floats, whole batch) */
+    int64_t scratch_floats; /* convolution scratch */
+    int64_t inner_floats;   /* each of the two gradient buffers of a composite's children */
+};
+
+/* Run-time context of one forward or backward call. */
+struct ecg_run {
+    int64_t n;                   /* samples in this call, 1..planned batch */
+    bool training;               /* dropout, drop-connect, BN batch statistics */
+    enum ecg_bn_mode bn_mode;    /* BN behaviour when training */
+    const struct ecg_rng *rng;   /* the step's generator; NULL = no random masks */
+    const struct ecg_params *params;
+    float *scratch;              /* convolution scratch (scratch_floats) */
+    float *inner[2];             /* composite children's gradient ping-pong (inner_floats each) */
+    double *t_fwd, *t_bwd;       /* seconds per kind, accumulated (NULL = no timing) */
+};
+
+struct ecg_layer;
+
+struct ecg_layer_ops {
+    const char *type;
+    enum ecg_layer_kind kind;
+    int (*setup)(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err);
+    void (*forward)(struct ecg_layer *l, const struct ecg_run *r, const float *in);
+    void (*backward)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+    /* true when some parameter of the layer (or a child) is trainable and not frozen */
+    bool (*trainable)(const struct ecg_layer *l, const struct ecg_params *p);
+    void (*destroy)(struct ecg_layer *l);
+};
+
+#define ECG_LAYER_NAME_MAX 64
+#define ECG_LAYER_MAX_PARAMS 4
+
+struct ecg_layer {
+    const struct ecg_layer_ops *ops;
+    char name[ECG_LAYER_NAME_MAX];
+    int64_t in_dims[3];  /* per sample H, W, C; set by the parent before setup */
+    int64_t out_dims[3]; /* per sample H, W, C; set by setup */
+    float *out;          /* batch x out_numel floats (bound pass) */
+    const float *in;     /* input of the last forward */
+    uint64_t stream;     /* RNG stream id for masks */
+    int nparams;
+    int param[ECG_LAYER_MAX_PARAMS]; /* indices in the store, for freezing checks */
+};
+
+static inline int64_t ecg_layer_in_numel(const struct ecg_layer *l)
+{
+    return l->in_dims[0] * l->in_dims[1] * l->in_dims[2];
+}
+static inline int64_t ecg_layer_out_numel(const struct ecg_layer *l)
+{
+    return l->out_dims[0] * l->out_dims[1] * l->out_dims[2];
+}
+
+/* ---- dispatch (with per-kind timing) ------------------------------------------ */
+
+int ecg_layer_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err);
+void ecg_layer_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in);
+void ecg_layer_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+bool ecg_layer_trainable(const struct ecg_layer *l, const struct ecg_params *p);
+/* Frees the layer; NULL is a no-op. */
+void ecg_layer_destroy(struct ecg_layer *l);
+
+/* ---- helpers for layer implementations ---------------------------------------- */
+
+/* Registers (plan pass) or looks up (bind pass) parameter "<layer>/<weight>";
+ * in the bind pass *value and *grad (either may be NULL) receive pointers. */
+int ecg_layer_param(struct ecg_layer *l, struct ecg_setup *s, const char *weight, int ndim,
+                    const int64_t *shape, unsigned flags, float **value, float **grad,
+                    struct ecg_error *err);
+/* The same with the full parameter name (for layers owning weights of several Keras layers). */
+int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *name, int ndim,
+                         const int64_t *shape, unsigned flags, float **value, float **grad,
+                         struct ecg_error *err);
+/* Reserves batch * per_sample floats (NULL in the plan pass). */
+float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
+/* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
+bool ecg_layer_default_trainable(const struct ecg_layer *l, const struct ecg_params *p);
+/* Whether parameter slot i of the layer receives a gradient now. */
+bool ecg_layer_param_live(const struct ecg_layer *l, const struct ecg_params *p, int i);
+/* Initialises the common fields. */
+void ecg_layer_init_base(struct ecg_layer *l, const struct ecg_layer_ops *ops, const char *name);
+
+/* ---- sequences (used by composites and by the network) ------------------------- */
+
+/* Sets children's in_dims in a chain from in_dims and runs their setup. */
+int ecg_layers_setup(struct ecg_layer **ls, int count, const int64_t in_dims[3], struct ecg_setup *s,
+                     struct ecg_error *err);
+void ecg_layers_forward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *in);
+/*
+ * Backward through a chain: dout is the gradient of the last layer's output,
+ * din (may be NULL) accumulates the gradient of the first layer's input.
+ * buf[0], buf[1] are two gradient buffers large enough for any inner
+ * activation of the chain.  Layers below the lowest trainable layer are
+ * skipped when din is NULL.
+ */
+void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *dout,
+                         float *din, float *const buf[2]);
+bool ecg_layers_trainable(struct ecg_layer *const *ls, int count, const struct ecg_params *p);
+
+/* ---- layer constructors (NULL when out of memory) ------------------------------ */
+
+/* k x k convolution, no bias; params "<name>/kernel" (k, k, Cin, cout). */
+struct ecg_layer *ecg_layer_conv_new(const char *name, int64_t cout, int64_t k, int64_t stride,
+                                     enum ecg_padding pad);
+/* Depthwise k x k; "<name>/depthwise_kernel" (k, k, C, 1). */
+struct ecg_layer *ecg_layer_dwconv_new(const char *name, int64_t k, int64_t stride, enum ecg_padding pad);
+/* Batch norm over channels; gamma, beta (NO_DECAY), moving_mean, moving_variance (BUFFER). */
+struct ecg_layer *ecg_layer_bn_new(const char *name);
+/* Batch norm followed by SiLU in one layer (same parameters as ecg_layer_bn_new): saves
+ * memory and a pass, since bn(in) is recomputed in backward instead of stored. */
+struct ecg_layer *ecg_layer_bn_silu_new(const char *name);
+/* SiLU. */
+struct ecg_layer *ecg_layer_silu_new(const char *name);
+/* Squeeze-excite on C channels with `cse` reduced channels: "<name>_reduce/{kernel,bias}" (1,1,C,cse),
+ * "<name>_expand/{kernel,bias}" (1,1,cse,C); `name` is the prefix such as "block1a_se". */
+struct ecg_layer *ecg_layer_se_new(const char *name, int64_t cse);
+/* Global average pooling: (H, W, C) -> (1, 1, C). */
+struct ecg_layer *ecg_layer_gap_new(const char *name);
+/* Dropout on any shape (inverted: kept values scaled by 1/(1-rate)). */
+struct ecg_layer *ecg_layer_dropout_new(const char *name, float rate);
+/* Dense on (1, 1, Cin) -> (1, 1, cout) with bias: "<name>/kernel" (Cin, cout), "<name>/bias". */
+struct ecg_layer *ecg_layer_dense_new(const char *name, int64_t cout);
+
+/* MBConv block (Keras names "block2a_expand_conv", ...). */
+struct ecg_mbconv_spec {
+    int64_t cin, cout;     /* block input and output channels */
+    int64_t expand;        /* expansion ratio (1: no expand conv) */
+    int64_t k, stride;
+    int64_t cse;           /* squeeze channels (0: no SE) */
+    float drop_rate;       /* per-sample drop-connect rate (residual blocks only) */
+    enum ecg_padding pad;
+};
+/* `prefix` is e.g. "block2a".  A residual is used when stride 1 and cin == cout. */
+struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbconv_spec *spec);
+
+/* ---- a network: a layer sequence that owns its parameters and memory ----------- */
+
+struct ecg_net_options {
+    float bn_eps;          /* 1e-3 Keras, 1e-5 torchvision */
+    float bn_momentum;     /* PyTorch convention, 0.1 */
+    bool want_din;         /* keep a buffer for the gradient of the network input */
+};
+
+struct ecg_net {
+    struct ecg_layer **layers; /* owned */
+    int count;
+    struct ecg_params params;
+    struct ecg_arena act;      /* activations and saved tensors */
+    struct ecg_arena work;     /* gradient ping-pong buffers and scratch */
+    int64_t batch;
+    int64_t in_dims[3], out_dims[3];
+    float *grad[2];            /* top-level gradient ping-pong */
+    float *inner[2];           /* composites' inner gradient ping-pong */
+    float *scratch;
+    float *din;                /* batch x in (want_din), else NULL */
+    int64_t n;                 /* samples of the last forward */
+    bool training;
+    enum ecg_bn_mode bn_mode;
+    struct ecg_rng rng;
+    bool has_rng;
+    double t_fwd[ECG_KIND_COUNT], t_bwd[ECG_KIND_COUNT];
+};
+
+/*
+ * Plans and binds `layers` (ownership passes to the net, also on failure)
+ * for `batch` samples of per-sample shape in_dims (H, W, C).  Errors:
+ * ECG_ERR_RANGE for a non-positive batch or size, ECG_ERR_SHAPE when a layer
+ * cannot take its input shape, ECG_ERR_NOMEM.
+ */
+int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int64_t batch,
+                 const int64_t in_dims[3], const struct ecg_net_options *o, struct ecg_error *err);
+/* Runs the layers on x (n x in, NHWC), 1 <= n <= batch.  rng may be NULL
+ * (then dropout and drop-connect are off even in training). */
+void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training,
+                     enum ecg_bn_mode bn_mode, const struct ecg_rng *rng);
+/* Backward of the last forward from dout (n x out); accumulates parameter
+ * gradients; writes (overwrites) net->din when want_din. */
+void ecg_net_backward(struct ecg_net *net, const float *dout);
+/* The output of the last layer (batch x out). */
+const float *ecg_net_output(const struct ecg_net *net);
+void ecg_net_free(struct ecg_net *net);
+
+#endif

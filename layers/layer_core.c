@@ -1,0 +1,186 @@
+/* Layer dispatch with per-kind timing, parameter registration helpers, and layer sequences. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "layers/layer.h"
+
+static const char *const kind_names[ECG_KIND_COUNT] = {
+    [ECG_KIND_CONV] = "conv", [ECG_KIND_DWCONV] = "dwconv", [ECG_KIND_BN] = "bn",
+    [ECG_KIND_ACT] = "act",   [ECG_KIND_SE] = "se",         [ECG_KIND_POOL] = "pool",
+    [ECG_KIND_DROP] = "drop", [ECG_KIND_DENSE] = "dense",   [ECG_KIND_LOSS] = "loss",
+    [ECG_KIND_BLOCK] = "block",
+};
+
+const char *ecg_layer_kind_name(enum ecg_layer_kind k)
+{
+    return (k >= 0 && k < ECG_KIND_COUNT) ? kind_names[k] : "?";
+}
+
+void ecg_layer_init_base(struct ecg_layer *l, const struct ecg_layer_ops *ops, const char *name)
+{
+    l->ops = ops;
+    snprintf(l->name, sizeof l->name, "%s", name);
+}
+
+int ecg_layer_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err)
+{
+    for (int i = 0; i < 3; i++)
+        if (l->in_dims[i] <= 0)
+            return ecg_error_set(err, ECG_ERR_SHAPE, "layer '%s': empty input shape (%lld, %lld, %lld)",
+                                 l->name, (long long)l->in_dims[0], (long long)l->in_dims[1],
+                                 (long long)l->in_dims[2]);
+    if (!s->binding)
+        l->nparams = 0;
+    int rc = l->ops->setup(l, s, err);
+    if (rc)
+        return rc;
+    ECG_ASSERT(l->out_dims[0] > 0 && l->out_dims[1] > 0 && l->out_dims[2] > 0);
+    return ECG_OK;
+}
+
+void ecg_layer_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
+{
+    bool timed = r->t_fwd && l->ops->kind != ECG_KIND_BLOCK;
+    double t0 = timed ? ecg_now() : 0.0;
+    l->in = in;
+    l->ops->forward(l, r, in);
+    if (timed)
+        r->t_fwd[l->ops->kind] += ecg_now() - t0;
+}
+
+void ecg_layer_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)
+{
+    bool timed = r->t_bwd && l->ops->kind != ECG_KIND_BLOCK;
+    double t0 = timed ? ecg_now() : 0.0;
+    l->ops->backward(l, r, dout, din);
+    if (timed)
+        r->t_bwd[l->ops->kind] += ecg_now() - t0;
+}
+
+bool ecg_layer_trainable(const struct ecg_layer *l, const struct ecg_params *p)
+{
+    return l->ops->trainable ? l->ops->trainable(l, p) : ecg_layer_default_trainable(l, p);
+}
+
+void ecg_layer_destroy(struct ecg_layer *l)
+{
+    if (!l)
+        return;
+    if (l->ops && l->ops->destroy)
+        l->ops->destroy(l);
+    else
+        free(l);
+}
+
+int ecg_layer_param(struct ecg_layer *l, struct ecg_setup *s, const char *weight, int ndim,
+                    const int64_t *shape, unsigned flags, float **value, float **grad,
+                    struct ecg_error *err)
+{
+    char name[ECG_PARAM_NAME_MAX + 32];
+    snprintf(name, sizeof name, "%s/%s", l->name, weight);
+    return ecg_layer_param_full(l, s, name, ndim, shape, flags, value, grad, err);
+}
+
+int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *name, int ndim,
+                         const int64_t *shape, unsigned flags, float **value, float **grad,
+                         struct ecg_error *err)
+{
+    if (!s->binding) {
+        ECG_ASSERT(l->nparams < ECG_LAYER_MAX_PARAMS);
+        int idx = -1;
+        int rc = ecg_params_add(s->params, name, ndim, shape, flags, &idx, err);
+        if (rc)
+            return ecg_error_prefix(err, "layer '%s'", l->name);
+        l->param[l->nparams++] = idx;
+        return ECG_OK;
+    }
+    int idx = ecg_params_find(s->params, name);
+    ECG_ASSERT(idx >= 0);
+    if (value)
+        *value = ecg_params_value(s->params, idx);
+    if (grad)
+        *grad = ecg_params_grad(s->params, idx);
+    return ECG_OK;
+}
+
+float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample)
+{
+    int64_t count;
+    ECG_ASSERT(ecg_size_mul(per_sample, s->batch, &count));
+    return ecg_arena_floats(s->act, count);
+}
+
+bool ecg_layer_param_live(const struct ecg_layer *l, const struct ecg_params *p, int i)
+{
+    ECG_ASSERT(i < l->nparams);
+    unsigned f = p->items[l->param[i]].flags;
+    return !(f & (ECG_PARAM_FROZEN | ECG_PARAM_BUFFER));
+}
+
+bool ecg_layer_default_trainable(const struct ecg_layer *l, const struct ecg_params *p)
+{
+    for (int i = 0; i < l->nparams; i++)
+        if (ecg_layer_param_live(l, p, i))
+            return true;
+    return false;
+}
+
+int ecg_layers_setup(struct ecg_layer **ls, int count, const int64_t in_dims[3], struct ecg_setup *s,
+                     struct ecg_error *err)
+{
+    const int64_t *dims = in_dims;
+    for (int i = 0; i < count; i++) {
+        memcpy(ls[i]->in_dims, dims, sizeof ls[i]->in_dims);
+        ECG_TRY(ecg_layer_setup(ls[i], s, err));
+        dims = ls[i]->out_dims;
+    }
+    return ECG_OK;
+}
+
+void ecg_layers_forward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *in)
+{
+    for (int i = 0; i < count; i++) {
+        ecg_layer_forward(ls[i], r, in);
+        in = ls[i]->out;
+    }
+}
+
+bool ecg_layers_trainable(struct ecg_layer *const *ls, int count, const struct ecg_params *p)
+{
+    for (int i = 0; i < count; i++)
+        if (ecg_layer_trainable(ls[i], p))
+            return true;
+    return false;
+}
+
+void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *dout,
+                         float *din, float *const buf[2])
+{
+    /* lowest layer that must run: 0 when the caller wants din, else the lowest trainable one */
+    int lo = 0;
+    if (!din) {
+        lo = -1;
+        for (int i = 0; i < count; i++)
+            if (ecg_layer_trainable(ls[i], r->params)) {
+                lo = i;
+                break;
+            }
+        if (lo < 0)
+            return;
+    }
+    int which = 0;
+    for (int i = count - 1; i >= lo; i--) {
+        float *d = NULL;
+        if (i == 0) {
+            d = din;
+        } else if (i > lo) {
+            d = buf[which];
+            memset(d, 0, (size_t)(r->n * ecg_layer_in_numel(ls[i])) * sizeof(float));
+        }
+        ecg_layer_backward(ls[i], r, dout, d);
+        dout = d;
+        which ^= 1;
+    }
+}
