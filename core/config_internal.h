@@ -43,7 +43,8 @@ void ecg_config_free_field(struct ecg_config *c, const struct ecg_config_key *k)
 /* True when `name` is a section (a proper prefix of some key, up to a dot). */
 bool ecg_config_is_section(const char *name);
 
-/* The key or section name closest to `name` by edit distance, or NULL if none is close. */
+/* The key or section name closest to `name` by edit distance, or NULL if none is close
+ * (a static buffer: not thread-safe, which loading configs never needs). */
 const char *ecg_config_suggest(const char *name);
 
 /* Formats a double so that strtod gives back the identical value. */

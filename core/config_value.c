@@ -382,8 +382,11 @@ int ecg_config_set_text(struct ecg_config *c, const struct ecg_config_key *k, co
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
     if (!yaml_parser_load(&parser, &doc)) {
-        snprintf(why, n, "YAML syntax error: %s%s%s", parser.problem ? parser.problem : "unreadable",
-                 parser.context ? " " : "", parser.context ? parser.context : "");
+        if (parser.context)
+            snprintf(why, n, "YAML syntax error: %s (%s)", parser.problem ? parser.problem : "invalid YAML",
+                     parser.context);
+        else
+            snprintf(why, n, "YAML syntax error: %s", parser.problem ? parser.problem : "invalid YAML");
         yaml_parser_delete(&parser);
         return ECG_ERR_CONFIG;
     }
