@@ -18,6 +18,11 @@ static int write_vector(hid_t file, const char *path, const char *name, const do
         rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot create the dataspace of '%s'", path, name);
         goto done;
     }
+    /* No modification times in the file: the same input gives the same bytes. */
+    if (H5Pset_obj_track_times(pl, 0) < 0) {
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot set dataset properties of '%s'", path, name);
+        goto done;
+    }
     if (level > 0) {
         hsize_t chunk = (hsize_t)(n < CACHET_SEG * 8 ? n : CACHET_SEG * 8);
         if (H5Pset_chunk(pl, 1, &chunk) < 0 || H5Pset_shuffle(pl) < 0 || H5Pset_deflate(pl, (unsigned)level) < 0) {
