@@ -1,6 +1,5 @@
 /* Tests of optim/: optimizers against PyTorch trajectories, state round trips, clipping, EMA, schedules, class weights. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,78 +10,8 @@
 #include "optim/grad.h"
 #include "optim/optim.h"
 #include "optim/sched.h"
+#include "tests/optim/fxtext.h"
 #include "tests/test_util.h"
-
-/* ---- fixture files: lines of `key count v1 ... vcount` ---- */
-
-struct fx_entry {
-    char key[128];
-    int64_t count;
-    double *v;
-};
-
-struct fx {
-    struct fx_entry *e;
-    int n;
-};
-
-static bool fx_load(struct fx *f, const char *relative)
-{
-    memset(f, 0, sizeof *f);
-    FILE *fp = fopen(ecg_test_fixture(relative), "r");
-    if (!fp) {
-        fprintf(stderr, "\n  cannot open fixture %s\n", ecg_test_fixture(relative));
-        return false;
-    }
-    char key[128];
-    long long count;
-    int cap = 0;
-    while (fscanf(fp, "%127s %lld", key, &count) == 2) {
-        if (f->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            f->e = realloc(f->e, (size_t)cap * sizeof *f->e);
-            ECG_ASSERT(f->e);
-        }
-        struct fx_entry *e = &f->e[f->n++];
-        strcpy(e->key, key);
-        e->count = count;
-        e->v = malloc((size_t)(count > 0 ? count : 1) * sizeof(double));
-        ECG_ASSERT(e->v);
-        for (long long i = 0; i < count; i++)
-            ECG_ASSERT(fscanf(fp, "%lf", &e->v[i]) == 1);
-    }
-    fclose(fp);
-    return f->n > 0;
-}
-
-static void fx_free(struct fx *f)
-{
-    for (int i = 0; i < f->n; i++)
-        free(f->e[i].v);
-    free(f->e);
-    memset(f, 0, sizeof *f);
-}
-
-static const struct fx_entry *fx_find(const struct fx *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static const struct fx_entry *fx_find(const struct fx *f, const char *fmt, ...)
-{
-    char key[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(key, sizeof key, fmt, ap);
-    va_end(ap);
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->e[i].key, key) == 0)
-            return &f->e[i];
-    return NULL;
-}
-
-static void to_float(float *out, const struct fx_entry *e)
-{
-    for (int64_t i = 0; i < e->count; i++)
-        out[i] = (float)e->v[i];
-}
 
 /* ---- optimizer cases ---- */
 
@@ -110,7 +39,7 @@ static void build_store(struct ecg_params *p, const struct fx *f)
     ECG_ASSERT(ecg_params_add(p, "bn/moving_mean", 1, bshape, ECG_PARAM_BUFFER, NULL, &err) == 0);
     ECG_ASSERT(ecg_params_bind(p, &err) == ECG_OK);
     for (int i = 0; i < NCASE_PARAMS; i++)
-        to_float(ecg_params_value(p, i), fx_find(f, "init.%s", case_params[i]));
+        fx_to_float(ecg_params_value(p, i), fx_find(f, "init.%s", case_params[i]));
     float *bn = ecg_params_value(p, NCASE_PARAMS);
     for (int i = 0; i < 3; i++)
         bn[i] = 0.5f + (float)i;
@@ -136,7 +65,7 @@ static struct ecg_optim_config case_config(const struct fx *f, double *clip)
 static void load_grads(struct ecg_params *p, const struct fx *f, int step)
 {
     for (int i = 0; i < NCASE_PARAMS; i++)
-        to_float(ecg_params_grad(p, i), fx_find(f, "grad.%d.%s", step, case_params[i]));
+        fx_to_float(ecg_params_grad(p, i), fx_find(f, "grad.%d.%s", step, case_params[i]));
     float *bn = ecg_params_grad(p, NCASE_PARAMS);
     for (int i = 0; i < 3; i++)
         bn[i] = 7.0f; /* a buffer's gradient must be ignored */
@@ -166,7 +95,7 @@ static void run_steps(const char *name, struct ecg_params *p, struct ecg_optim *
         for (int i = 0; i < NCASE_PARAMS; i++) {
             const struct fx_entry *w = fx_find(f, "value.%d.%s", s, case_params[i]);
             CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-            to_float(want, w);
+            fx_to_float(want, w);
             char label[200];
             snprintf(label, sizeof label, "%s step %d %s", name, s, case_params[i]);
             if (i == IDX_FROZEN)
@@ -210,7 +139,7 @@ static void check_state(const char *name, const struct ecg_params *p, const stru
             if (!e || !b)
                 continue;
             found++;
-            to_float(want, e);
+            fx_to_float(want, e);
             char label[200];
             snprintf(label, sizeof label, "%s state %s of %s", name, keys[k], case_params[i]);
             ECG_CHECK_CLOSE(label, b->data + p->items[i].offset, want, e->count, 1e-6, 1e-7);

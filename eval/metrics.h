@@ -1,0 +1,86 @@
+/* Classification metrics: confusion matrix, per-class precision/recall/F1, macro scores, the CinC 2017 score, ROC-AUC. */
+#ifndef ECG_EVAL_METRICS_H
+#define ECG_EVAL_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+/*
+ * Conventions (docs/metrics.md has the formulas):
+ *   - The confusion matrix has rows = true class, columns = predicted class.
+ *   - precision_c = M[c][c] / column sum; recall_c = M[c][c] / row sum
+ *     (support); f1_c = 2 M[c][c] / (row sum + column sum).  A zero
+ *     denominator gives 0 (sklearn's zero_division=0): a class never
+ *     predicted has precision 0, a class without support has recall 0, and
+ *     a class neither present nor predicted has F1 0.
+ *   - Macro averages run over all k classes (sklearn with labels=range(k));
+ *     weighted averages weight by support.
+ *   - CinC 2017 score: mean of f1 over the normal, AF and other classes,
+ *     whose indices are found by name ("N"/"Normal", "A"/"AF", "O"/"Other",
+ *     case-insensitive) or set with ecg_metrics_set_cinc(); NaN when the
+ *     classes do not include all three.
+ *   - ROC-AUC one-vs-rest per class from probabilities, exact (the area
+ *     under the full ROC curve, tied scores counted half, as
+ *     sklearn.metrics.roc_auc_score); NaN when the class has no positive or
+ *     no negative example, or when no probabilities were given.  The macro
+ *     AUC is the mean over the classes whose AUC is defined (auc_classes of
+ *     them), NaN when there are none.
+ *   - The normalised confusion matrix divides each row by its support
+ *     (sklearn's normalize="true"); a row without support is all 0.
+ */
+
+#define ECG_CLASS_NAME_MAX 64
+
+struct ecg_class_metrics {
+    double precision, recall, f1, auc;
+    int64_t support;   /* true examples of the class (row sum)   */
+    int64_t predicted; /* examples predicted as it (column sum)  */
+};
+
+struct ecg_metrics {
+    int k;
+    char (*names)[ECG_CLASS_NAME_MAX];
+    int64_t n;        /* examples */
+    int64_t *cm;      /* [k*k] counts, row = true, column = predicted */
+    double *cm_norm;  /* [k*k] rows divided by support               */
+    struct ecg_class_metrics *per_class; /* [k] */
+    double accuracy;
+    double macro_precision, macro_recall, macro_f1;
+    double weighted_precision, weighted_recall, weighted_f1;
+    int cinc[3];      /* indices of N, A, O, or -1 */
+    double cinc_f1;   /* NaN when cinc[] is incomplete */
+    double roc_auc_macro;
+    int auc_classes;  /* classes with a defined AUC */
+};
+
+/*
+ * Metrics from labels.  truth[i] and pred[i] are class indices in [0, k);
+ * probs (may be NULL) is [n x k] row-major class probabilities (scores of
+ * any monotone kind work for AUC); pred may be NULL when probs is given,
+ * then the prediction is the argmax (first maximum).  names has k entries.
+ * Fails with ECG_ERR_RANGE naming the example for a label out of range,
+ * ECG_ERR_VALUE for a NaN probability or n == 0, ECG_ERR_NOMEM.
+ */
+int ecg_metrics_compute(struct ecg_metrics *m, int k, const char *const *names, const int *truth,
+                        const int *pred, const float *probs, int64_t n, struct ecg_error *err);
+
+/* Metrics from a [k x k] confusion matrix of counts (AUC is then NaN).
+ * Fails with ECG_ERR_VALUE for a negative count or an empty matrix. */
+int ecg_metrics_from_confusion(struct ecg_metrics *m, int k, const char *const *names,
+                               const int64_t *counts, struct ecg_error *err);
+
+void ecg_metrics_free(struct ecg_metrics *m);
+
+/* Overrides which classes the CinC score uses (indices in [0, k), distinct)
+ * and recomputes cinc_f1. */
+int ecg_metrics_set_cinc(struct ecg_metrics *m, int normal, int af, int other,
+                         struct ecg_error *err);
+
+/* One-vs-rest ROC-AUC of class `cls`: scores probs[i*k + cls], positives
+ * truth[i] == cls.  NaN when either group is empty.  Only fails on memory. */
+int ecg_roc_auc_ovr(const float *probs, int k, const int *truth, int64_t n, int cls, double *auc,
+                    struct ecg_error *err);
+
+#endif

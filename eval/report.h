@@ -1,0 +1,64 @@
+/* Reports of an evaluation: metrics.json, a text classification report, SVG charts and one report.html. */
+#ifndef ECG_EVAL_REPORT_H
+#define ECG_EVAL_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "eval/epoch_log.h"
+#include "eval/metrics.h"
+
+/*
+ * The FILE* writers cannot fail by themselves: write errors surface in
+ * ferror(f), which ecg_report_write() checks for each file it creates.
+ * Everything is written by hand with no dependencies; the SVGs are
+ * self-contained (no external fonts, styles or scripts).
+ */
+
+struct ecg_report {
+    const char *title;                /* e.g. the run name                          */
+    const char *split;                /* "test", "val", ... (may be NULL)            */
+    const struct ecg_metrics *metrics;
+    const struct ecg_epoch_row *epochs; /* learning curves; may be NULL with n 0     */
+    int64_t n_epochs;
+    const char *config_text;          /* the resolved config, shown in a <pre>; may be NULL */
+};
+
+/*
+ * metrics.json: {"classes", "n", "accuracy", "macro_precision",
+ * "macro_recall", "macro_f1", "weighted_precision", "weighted_recall",
+ * "weighted_f1", "cinc_f1" (only when the classes include N, A and O),
+ * "roc_auc_macro", "per_class": {name: {"precision", "recall", "f1",
+ * "support", "auc"}}, "confusion_matrix" (counts, rows = true),
+ * "confusion_matrix_normalized"}.  NaN is written as null.
+ */
+void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m);
+
+/* A classification report like sklearn's classification_report (4 digits,
+ * plus an AUC column), the CinC and macro AUC lines, and the confusion
+ * matrix in text, for terminals and logs. */
+void ecg_report_write_text(FILE *f, const struct ecg_metrics *m);
+
+/* Confusion-matrix heat map: colours by row-normalised value, count and
+ * percentage in each cell, class names on both axes. */
+void ecg_svg_confusion(FILE *f, const struct ecg_metrics *m);
+
+/* Learning curves: two panels (loss, macro-F1) against the epoch, train and
+ * validation series, axes with ticks, grid and legend.  NaN points are
+ * skipped; no rows gives panels that say so. */
+void ecg_svg_curves(FILE *f, const struct ecg_epoch_row *rows, int64_t n);
+
+/* One self-contained HTML page: summary, per-class table, confusion matrix
+ * (heat map and counts), learning curves, the config. */
+void ecg_report_write_html(FILE *f, const struct ecg_report *r);
+
+/* Writes metrics.json, report.txt, confusion.svg, curves.svg (when there
+ * are epochs) and report.html into the existing directory `dir`.  Fails
+ * with ECG_ERR_IO naming the file. */
+int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_error *err);
+
+/* Writes s with XML/HTML special characters escaped. */
+void ecg_xml_escape(FILE *f, const char *s);
+
+#endif

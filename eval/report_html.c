@@ -1,0 +1,158 @@
+/* report.html (inline SVGs, tables, config) and writing a whole report directory. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "eval/report.h"
+
+static const char style[] =
+    "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:960px;margin:24px auto;"
+    "padding:0 16px;color:#222;line-height:1.4}"
+    "h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;"
+    "padding-bottom:4px}.sub{color:#666;margin-top:0}"
+    "table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 12px;border-bottom:1px solid #e5e5e5;"
+    "text-align:right}th:first-child,td:first-child{text-align:left}thead th{border-bottom:2px solid #999}"
+    "tr.avg td{color:#444;font-style:italic}.big td{font-size:17px}"
+    "pre{background:#f6f6f6;border:1px solid #e0e0e0;padding:10px;overflow-x:auto;font-size:12px}"
+    "svg{max-width:100%;height:auto}";
+
+static void num_cell(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("<td>n/a</td>", f);
+    else
+        fprintf(f, "<td>%.4f</td>", v);
+}
+
+static void summary_row(FILE *f, const char *name, double v)
+{
+    fputs("<tr><td>", f);
+    ecg_xml_escape(f, name);
+    fputs("</td>", f);
+    num_cell(f, v);
+    fputs("</tr>\n", f);
+}
+
+void ecg_report_write_html(FILE *f, const struct ecg_report *r)
+{
+    const struct ecg_metrics *m = r->metrics;
+    const int k = m->k;
+    const char *title = r->title ? r->title : "evaluation";
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>ecgtrain report: ", f);
+    ecg_xml_escape(f, title);
+    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
+    ecg_xml_escape(f, title);
+    fputs("</h1>\n<p class=\"sub\">", f);
+    if (r->split) {
+        ecg_xml_escape(f, r->split);
+        fputs(" split, ", f);
+    }
+    fprintf(f, "%" PRId64 " examples, %d classes</p>\n", m->n, k);
+
+    fputs("<h2>Summary</h2>\n<table class=\"big\">\n", f);
+    summary_row(f, "accuracy", m->accuracy);
+    summary_row(f, "macro-F1", m->macro_f1);
+    summary_row(f, "weighted F1", m->weighted_f1);
+    if (m->cinc[0] >= 0 && m->cinc[1] >= 0 && m->cinc[2] >= 0) {
+        char name[3 * ECG_CLASS_NAME_MAX + 64];
+        snprintf(name, sizeof name, "CinC 2017 score (mean F1 of %s, %s, %s)", m->names[m->cinc[0]],
+                 m->names[m->cinc[1]], m->names[m->cinc[2]]);
+        summary_row(f, name, m->cinc_f1);
+    }
+    summary_row(f, "ROC-AUC, macro one-vs-rest", m->roc_auc_macro);
+    fputs("</table>\n", f);
+
+    fputs("<h2>Per-class metrics</h2>\n<table>\n<thead><tr><th>class</th><th>precision</th><th>recall</th>"
+          "<th>F1</th><th>support</th><th>ROC-AUC</th></tr></thead>\n<tbody>\n",
+          f);
+    for (int c = 0; c < k; c++) {
+        const struct ecg_class_metrics *pc = &m->per_class[c];
+        fputs("<tr><td>", f);
+        ecg_xml_escape(f, m->names[c]);
+        fputs("</td>", f);
+        num_cell(f, pc->precision);
+        num_cell(f, pc->recall);
+        num_cell(f, pc->f1);
+        fprintf(f, "<td>%" PRId64 "</td>", pc->support);
+        num_cell(f, pc->auc);
+        fputs("</tr>\n", f);
+    }
+    fputs("<tr class=\"avg\"><td>macro avg</td>", f);
+    num_cell(f, m->macro_precision);
+    num_cell(f, m->macro_recall);
+    num_cell(f, m->macro_f1);
+    fprintf(f, "<td>%" PRId64 "</td>", m->n);
+    num_cell(f, m->roc_auc_macro);
+    fputs("</tr>\n<tr class=\"avg\"><td>weighted avg</td>", f);
+    num_cell(f, m->weighted_precision);
+    num_cell(f, m->weighted_recall);
+    num_cell(f, m->weighted_f1);
+    fprintf(f, "<td>%" PRId64 "</td><td></td></tr>\n</tbody>\n</table>\n", m->n);
+
+    fputs("<h2>Confusion matrix</h2>\n", f);
+    ecg_svg_confusion(f, m);
+    fputs("<table>\n<thead><tr><th>true \\ predicted</th>", f);
+    for (int p = 0; p < k; p++) {
+        fputs("<th>", f);
+        ecg_xml_escape(f, m->names[p]);
+        fputs("</th>", f);
+    }
+    fputs("<th>support</th></tr></thead>\n<tbody>\n", f);
+    for (int t = 0; t < k; t++) {
+        fputs("<tr><td>", f);
+        ecg_xml_escape(f, m->names[t]);
+        fputs("</td>", f);
+        for (int p = 0; p < k; p++)
+            fprintf(f, "<td>%" PRId64 "</td>", m->cm[(int64_t)t * k + p]);
+        fprintf(f, "<td>%" PRId64 "</td></tr>\n", m->per_class[t].support);
+    }
+    fputs("</tbody>\n</table>\n", f);
+
+    if (r->n_epochs > 0) {
+        fputs("<h2>Learning curves</h2>\n", f);
+        ecg_svg_curves(f, r->epochs, r->n_epochs);
+    }
+    if (r->config_text) {
+        fputs("<h2>Run configuration</h2>\n<pre>", f);
+        ecg_xml_escape(f, r->config_text);
+        fputs("</pre>\n", f);
+    }
+    fputs("<p class=\"sub\">Written by ecgtrain " ECG_VERSION ".</p>\n</body>\n</html>\n", f);
+}
+
+enum report_part { PART_JSON, PART_TEXT, PART_CONFUSION, PART_CURVES, PART_HTML };
+
+static int write_part(const char *dir, const char *name, enum report_part part,
+                      const struct ecg_report *r, struct ecg_error *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return ecg_error_set(err, ECG_ERR_IO, "%s/%s: path too long", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot create the report file: %s", path,
+                             strerror(errno));
+    switch (part) {
+    case PART_JSON: ecg_metrics_write_json(f, r->metrics); break;
+    case PART_TEXT: ecg_report_write_text(f, r->metrics); break;
+    case PART_CONFUSION: ecg_svg_confusion(f, r->metrics); break;
+    case PART_CURVES: ecg_svg_curves(f, r->epochs, r->n_epochs); break;
+    case PART_HTML: ecg_report_write_html(f, r); break;
+    }
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return ECG_OK;
+}
+
+int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_error *err)
+{
+    ECG_TRY(write_part(dir, "metrics.json", PART_JSON, r, err));
+    ECG_TRY(write_part(dir, "report.txt", PART_TEXT, r, err));
+    ECG_TRY(write_part(dir, "confusion.svg", PART_CONFUSION, r, err));
+    if (r->n_epochs > 0)
+        ECG_TRY(write_part(dir, "curves.svg", PART_CURVES, r, err));
+    ECG_TRY(write_part(dir, "report.html", PART_HTML, r, err));
+    return ECG_OK;
+}

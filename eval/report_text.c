@@ -1,0 +1,149 @@
+/* metrics.json and the text classification report. */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "eval/json.h"
+#include "eval/report.h"
+
+void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
+{
+    struct ecg_json j;
+    const int k = m->k;
+    ecg_json_init(&j, f, 2);
+    ecg_json_begin_object(&j);
+    ecg_json_key(&j, "classes");
+    ecg_json_begin_array(&j, true);
+    for (int c = 0; c < k; c++)
+        ecg_json_string(&j, m->names[c]);
+    ecg_json_end_array(&j);
+    ecg_json_key(&j, "n");
+    ecg_json_int(&j, m->n);
+    static const char *const keys[] = {"accuracy",           "macro_precision", "macro_recall",
+                                       "macro_f1",           "weighted_precision",
+                                       "weighted_recall",    "weighted_f1"};
+    const double vals[] = {m->accuracy,           m->macro_precision, m->macro_recall,
+                           m->macro_f1,           m->weighted_precision,
+                           m->weighted_recall,    m->weighted_f1};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        ecg_json_key(&j, keys[i]);
+        ecg_json_number(&j, vals[i]);
+    }
+    if (m->cinc[0] >= 0 && m->cinc[1] >= 0 && m->cinc[2] >= 0) {
+        ecg_json_key(&j, "cinc_f1");
+        ecg_json_number(&j, m->cinc_f1);
+    }
+    ecg_json_key(&j, "roc_auc_macro");
+    ecg_json_number(&j, m->roc_auc_macro);
+    ecg_json_key(&j, "per_class");
+    ecg_json_begin_object(&j);
+    for (int c = 0; c < k; c++) {
+        const struct ecg_class_metrics *pc = &m->per_class[c];
+        ecg_json_key(&j, m->names[c]);
+        ecg_json_begin_object(&j);
+        ecg_json_key(&j, "precision");
+        ecg_json_number(&j, pc->precision);
+        ecg_json_key(&j, "recall");
+        ecg_json_number(&j, pc->recall);
+        ecg_json_key(&j, "f1");
+        ecg_json_number(&j, pc->f1);
+        ecg_json_key(&j, "support");
+        ecg_json_int(&j, pc->support);
+        ecg_json_key(&j, "auc");
+        ecg_json_number(&j, pc->auc);
+        ecg_json_end_object(&j);
+    }
+    ecg_json_end_object(&j);
+    for (int pass = 0; pass < 2; pass++) {
+        ecg_json_key(&j, pass ? "confusion_matrix_normalized" : "confusion_matrix");
+        ecg_json_begin_array(&j, false);
+        for (int t = 0; t < k; t++) {
+            ecg_json_begin_array(&j, true);
+            for (int p = 0; p < k; p++) {
+                if (pass)
+                    ecg_json_number(&j, m->cm_norm[(int64_t)t * k + p]);
+                else
+                    ecg_json_int(&j, m->cm[(int64_t)t * k + p]);
+            }
+            ecg_json_end_array(&j);
+        }
+        ecg_json_end_array(&j);
+    }
+    ecg_json_end_object(&j);
+}
+
+static void metric_cell(FILE *f, double v)
+{
+    if (isnan(v))
+        fprintf(f, " %9s", "n/a");
+    else
+        fprintf(f, " %9.4f", v);
+}
+
+void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
+{
+    const int k = m->k;
+    int w = (int)strlen("weighted avg");
+    for (int c = 0; c < k; c++)
+        if ((int)strlen(m->names[c]) > w)
+            w = (int)strlen(m->names[c]);
+    fprintf(f, "%*s %9s %9s %9s %9s %9s\n\n", w, "", "precision", "recall", "f1-score", "support",
+            "auc");
+    for (int c = 0; c < k; c++) {
+        const struct ecg_class_metrics *pc = &m->per_class[c];
+        fprintf(f, "%*s", w, m->names[c]);
+        metric_cell(f, pc->precision);
+        metric_cell(f, pc->recall);
+        metric_cell(f, pc->f1);
+        fprintf(f, " %9" PRId64, pc->support);
+        metric_cell(f, pc->auc);
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+    fprintf(f, "%*s %9s %9s", w, "accuracy", "", "");
+    metric_cell(f, m->accuracy);
+    fprintf(f, " %9" PRId64 "\n", m->n);
+    fprintf(f, "%*s", w, "macro avg");
+    metric_cell(f, m->macro_precision);
+    metric_cell(f, m->macro_recall);
+    metric_cell(f, m->macro_f1);
+    fprintf(f, " %9" PRId64, m->n);
+    metric_cell(f, m->roc_auc_macro);
+    fputc('\n', f);
+    fprintf(f, "%*s", w, "weighted avg");
+    metric_cell(f, m->weighted_precision);
+    metric_cell(f, m->weighted_recall);
+    metric_cell(f, m->weighted_f1);
+    fprintf(f, " %9" PRId64 "\n", m->n);
+    if (m->cinc[0] >= 0 && m->cinc[1] >= 0 && m->cinc[2] >= 0)
+        fprintf(f, "\nCinC 2017 score (mean F1 of %s, %s, %s): %.4f\n", m->names[m->cinc[0]],
+                m->names[m->cinc[1]], m->names[m->cinc[2]], m->cinc_f1);
+    if (isnan(m->roc_auc_macro))
+        fprintf(f, "ROC-AUC macro (one-vs-rest): n/a\n");
+    else
+        fprintf(f, "ROC-AUC macro (one-vs-rest, %d of %d classes): %.4f\n", m->auc_classes, k,
+                m->roc_auc_macro);
+
+    int cw = 6;
+    for (int c = 0; c < k; c++) {
+        char buf[32];
+        int len = (int)strlen(m->names[c]);
+        if (len > cw)
+            cw = len;
+        for (int p = 0; p < k; p++) {
+            len = snprintf(buf, sizeof buf, "%" PRId64, m->cm[(int64_t)c * k + p]);
+            if (len > cw)
+                cw = len;
+        }
+    }
+    fprintf(f, "\nconfusion matrix (rows: true, columns: predicted)\n%*s", w, "");
+    for (int p = 0; p < k; p++)
+        fprintf(f, " %*s", cw, m->names[p]);
+    fputc('\n', f);
+    for (int t = 0; t < k; t++) {
+        fprintf(f, "%*s", w, m->names[t]);
+        for (int p = 0; p < k; p++)
+            fprintf(f, " %*" PRId64, cw, m->cm[(int64_t)t * k + p]);
+        fputc('\n', f);
+    }
+}

@@ -1,0 +1,276 @@
+/* Hand-written SVG charts: learning curves and the confusion-matrix heat map. */
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "eval/report.h"
+
+#define FONT "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
+#define TRAIN_COLOUR "#1f77b4"
+#define VAL_COLOUR "#d62728"
+
+void ecg_xml_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* ---- learning curves ---- */
+
+/* A step of 1, 2 or 5 times a power of ten giving about `target` intervals. */
+static double nice_step(double range, int target)
+{
+    if (!(range > 0))
+        return 1.0;
+    double raw = range / target;
+    double mag = pow(10.0, floor(log10(raw)));
+    double r = raw / mag;
+    double step = r <= 1.0 ? 1.0 : r <= 2.0 ? 2.0 : r <= 5.0 ? 5.0 : 10.0;
+    return step * mag;
+}
+
+static int step_decimals(double step)
+{
+    int d = (int)ceil(-log10(step) - 1e-9);
+    return d < 0 ? 0 : d > 6 ? 6 : d;
+}
+
+struct panel {
+    double x, y, w, h;          /* plot area in pixels */
+    double x0, x1, y0, y1;      /* data range          */
+};
+
+static double px(const struct panel *p, double v) { return p->x + (v - p->x0) / (p->x1 - p->x0) * p->w; }
+static double py(const struct panel *p, double v) { return p->y + p->h - (v - p->y0) / (p->y1 - p->y0) * p->h; }
+
+static void series(FILE *f, const struct panel *p, const struct ecg_epoch_row *rows, int64_t n,
+                   size_t field, const char *colour, bool dashed)
+{
+    /* polyline segments between consecutive finite points, plus markers */
+    bool open = false;
+    for (int64_t i = 0; i < n; i++) {
+        double v = *(const double *)((const char *)&rows[i] + field);
+        if (!isfinite(v)) {
+            if (open)
+                fputs("\"/>\n", f);
+            open = false;
+            continue;
+        }
+        if (!open) {
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colour,
+                    dashed ? " stroke-dasharray=\"6 3\"" : "");
+            open = true;
+        } else {
+            fputc(' ', f);
+        }
+        fprintf(f, "%.2f,%.2f", px(p, (double)rows[i].epoch), py(p, v));
+    }
+    if (open)
+        fputs("\"/>\n", f);
+    for (int64_t i = 0; i < n; i++) {
+        double v = *(const double *)((const char *)&rows[i] + field);
+        if (isfinite(v))
+            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"/>\n",
+                    px(p, (double)rows[i].epoch), py(p, v), colour);
+    }
+}
+
+static void panel(FILE *f, double ox, double oy, double width, double height, const char *title,
+                  const char *ylabel, const struct ecg_epoch_row *rows, int64_t n, size_t train_field,
+                  size_t val_field, bool unit_range, bool legend_bottom)
+{
+    struct panel p = {ox + 62, oy + 34, width - 62 - 16, height - 34 - 50, 0, 1, 0, 1};
+    double lo = INFINITY, hi = -INFINITY, emin = INFINITY, emax = -INFINITY;
+    int64_t points = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const size_t fields[2] = {train_field, val_field};
+        for (int s = 0; s < 2; s++) {
+            double v = *(const double *)((const char *)&rows[i] + fields[s]);
+            if (!isfinite(v))
+                continue;
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+            emin = fmin(emin, (double)rows[i].epoch);
+            emax = fmax(emax, (double)rows[i].epoch);
+            points++;
+        }
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"15\" font-weight=\"bold\" text-anchor=\"middle\">",
+            p.x + p.w / 2, oy + 20);
+    ecg_xml_escape(f, title);
+    fputs("</text>\n", f);
+    if (points == 0) {
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
+                p.x, p.y, p.w, p.h);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" fill=\"#666\" text-anchor=\"middle\">no data</text>\n",
+                p.x + p.w / 2, p.y + p.h / 2);
+        return;
+    }
+    /* y range: data padded by 5%; F1 stays within [0, 1] */
+    double pad = (hi - lo) * 0.05;
+    if (pad == 0)
+        pad = fabs(hi) * 0.1 + 0.05;
+    lo -= pad;
+    hi += pad;
+    if (unit_range) {
+        lo = fmax(lo, 0.0);
+        hi = fmin(hi, 1.0);
+    } else if (lo < 0 && emin >= 0 && hi > 0 && lo > -pad * 2) {
+        lo = 0; /* losses are not negative: do not draw a negative axis for padding */
+    }
+    double ystep = nice_step(hi - lo, 5);
+    p.y0 = floor(lo / ystep) * ystep;
+    p.y1 = ceil(hi / ystep) * ystep;
+    if (p.y1 <= p.y0)
+        p.y1 = p.y0 + ystep;
+    p.x0 = emin - 0.5;
+    p.x1 = emax + 0.5;
+    double xstep = nice_step(emax - emin + 1, 8);
+    if (xstep < 1)
+        xstep = 1;
+    /* grid and ticks */
+    int yd = step_decimals(ystep);
+    for (double v = p.y0; v <= p.y1 + ystep * 1e-6; v += ystep) {
+        double y = py(&p, v);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#e3e3e3\"/>\n", p.x, y,
+                p.x + p.w, y);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#333\"/>\n", p.x - 5, y,
+                p.x, y);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.2f\" font-size=\"12\" text-anchor=\"end\">%.*f</text>\n",
+                p.x - 8, y + 4, yd, fabs(v) < ystep * 1e-6 ? 0.0 : v);
+    }
+    double first = ceil(emin / xstep) * xstep;
+    for (double e = first; e <= emax + 1e-9; e += xstep) {
+        double x = px(&p, e);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x,
+                p.y + p.h, x, p.y + p.h + 5);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%.0f</text>\n", x,
+                p.y + p.h + 19, e);
+    }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
+            p.x, p.y, p.w, p.h);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">epoch</text>\n",
+            p.x + p.w / 2, p.y + p.h + 38);
+    fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" font-size=\"13\" text-anchor=\"middle\">",
+            ox + 16, p.y + p.h / 2);
+    ecg_xml_escape(f, ylabel);
+    fputs("</text>\n", f);
+    series(f, &p, rows, n, train_field, TRAIN_COLOUR, false);
+    series(f, &p, rows, n, val_field, VAL_COLOUR, true);
+    /* legend, inside the plot at the right, where curves usually are not */
+    double lx = p.x + p.w - 118, ly = legend_bottom ? p.y + p.h - 52 : p.y + 8;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"110\" height=\"44\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n",
+            lx, ly);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
+            lx + 8, ly + 14, lx + 34, ly + 14, TRAIN_COLOUR);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">train</text>\n", lx + 40, ly + 18);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>\n",
+            lx + 8, ly + 32, lx + 34, ly + 32, VAL_COLOUR);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">validation</text>\n", lx + 40, ly + 36);
+}
+
+void ecg_svg_curves(FILE *f, const struct ecg_epoch_row *rows, int64_t n)
+{
+    const double w = 900, h = 340;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" " FONT ">\n",
+            w, h, w, h);
+    fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", w, h);
+    panel(f, 0, 0, w / 2, h, "Loss", "loss", rows, n, offsetof(struct ecg_epoch_row, train_loss),
+          offsetof(struct ecg_epoch_row, val_loss), false, false);
+    panel(f, w / 2, 0, w / 2, h, "Macro-F1", "macro-F1", rows, n,
+          offsetof(struct ecg_epoch_row, train_macro_f1), offsetof(struct ecg_epoch_row, val_macro_f1),
+          true, true);
+    fputs("</svg>\n", f);
+}
+
+/* ---- confusion matrix ---- */
+
+/* White to dark blue, by v in [0, 1]. */
+static void cell_colour(double v, int rgb[3])
+{
+    static const int lo[3] = {247, 251, 255}, mid[3] = {107, 174, 214}, hi[3] = {8, 48, 107};
+    if (!(v >= 0))
+        v = 0;
+    if (v > 1)
+        v = 1;
+    for (int i = 0; i < 3; i++)
+        rgb[i] = v < 0.5 ? (int)lround(lo[i] + (mid[i] - lo[i]) * (v / 0.5))
+                         : (int)lround(mid[i] + (hi[i] - mid[i]) * ((v - 0.5) / 0.5));
+}
+
+void ecg_svg_confusion(FILE *f, const struct ecg_metrics *m)
+{
+    const int k = m->k;
+    double cell = 420.0 / k;
+    cell = cell > 110 ? 110 : cell < 34 ? 34 : cell;
+    size_t longest = 1;
+    for (int c = 0; c < k; c++)
+        if (strlen(m->names[c]) > longest)
+            longest = strlen(m->names[c]);
+    double label_w = 16 + 8.0 * (double)(longest < 24 ? longest : 24);
+    double left = 40 + label_w, top = 50, grid = cell * k;
+    double width = left + grid + 90, height = top + grid + 70;
+    double count_font = cell >= 60 ? 15 : cell >= 44 ? 12 : 10;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" " FONT ">\n",
+            width, height, width, height);
+    fputs("<defs><linearGradient id=\"cmscale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">", f);
+    for (int s = 0; s <= 4; s++) {
+        int rgb[3];
+        cell_colour(s / 4.0, rgb);
+        fprintf(f, "<stop offset=\"%d%%\" stop-color=\"rgb(%d,%d,%d)\"/>", s * 25, rgb[0], rgb[1], rgb[2]);
+    }
+    fputs("</linearGradient></defs>\n", f);
+    fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", width, height);
+    fprintf(f, "<text x=\"%.1f\" y=\"24\" font-size=\"15\" font-weight=\"bold\" text-anchor=\"middle\">"
+               "Confusion matrix (n = %" PRId64 ", colour = row %%)</text>\n",
+            left + grid / 2, m->n);
+    for (int t = 0; t < k; t++)
+        for (int p = 0; p < k; p++) {
+            double v = m->cm_norm[(int64_t)t * k + p];
+            int rgb[3];
+            cell_colour(v, rgb);
+            double x = left + p * cell, y = top + t * cell;
+            const char *ink = v > 0.45 ? "#fff" : "#111";
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"rgb(%d,%d,%d)\" stroke=\"#fff\"/>\n",
+                    x, y, cell, cell, rgb[0], rgb[1], rgb[2]);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"%s\">%" PRId64 "</text>\n",
+                    x + cell / 2, y + cell / 2 + (cell >= 44 ? -1 : 4), count_font, ink,
+                    m->cm[(int64_t)t * k + p]);
+            if (cell >= 44)
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" text-anchor=\"middle\" fill=\"%s\">%.1f%%</text>\n",
+                        x + cell / 2, y + cell / 2 + count_font, count_font - 3, ink, 100.0 * v);
+        }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
+            left, top, grid, grid);
+    for (int c = 0; c < k; c++) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"end\">", left - 8,
+                top + c * cell + cell / 2 + 4);
+        ecg_xml_escape(f, m->names[c]);
+        fputs("</text>\n", f);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">",
+                left + c * cell + cell / 2, top + grid + 18);
+        ecg_xml_escape(f, m->names[c]);
+        fputs("</text>\n", f);
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" text-anchor=\"middle\">Predicted class</text>\n",
+            left + grid / 2, top + grid + 44);
+    fprintf(f, "<text transform=\"translate(20 %.1f) rotate(-90)\" font-size=\"14\" text-anchor=\"middle\">True class</text>\n",
+            top + grid / 2);
+    /* colour scale */
+    double bx = left + grid + 24;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"16\" height=\"%.1f\" fill=\"url(#cmscale)\" stroke=\"#333\"/>\n",
+            bx, top, grid);
+    for (int s = 0; s <= 4; s++)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%d%%</text>\n", bx + 20,
+                top + grid - grid * s / 4.0 + 4, s * 25);
+    fputs("</svg>\n", f);
+}
