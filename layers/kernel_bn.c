@@ -11,7 +11,7 @@
  * contiguous range of channels and sums over every row in row order, in
  * double; the results therefore do not depend on the thread count.
  * Elementwise passes are split over rows.  Per-channel coefficients live in
- * a stack array of 3*C floats (C is bounded by ECG_BN_MAX_C).
+ * stack arrays (at most 5 floats and 2 doubles per channel; C <= ECG_BN_MAX_C).
  */
 #define ECG_BN_MAX_C 8192
 #define ECG_BN_CBLOCK 256   /* channels a thread sums at once (double accumulators on the stack) */
@@ -61,9 +61,10 @@ static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, 
     }
 }
 
-/* out = in * scale[c] + shift[c], optionally through SiLU; split over rows. */
-static void bn_apply(float *out, const float *in, const float *scale, const float *shift, int64_t rows,
-                     int64_t c, bool with_silu)
+/* out = (in - mean[c]) * scale[c] + beta[c], optionally through SiLU; split over rows.
+ * Subtracting the mean first (not in * scale + shift) keeps precision when |mean| >> std. */
+static void bn_apply(float *out, const float *in, const float *mean, const float *scale, const float *beta,
+                     int64_t rows, int64_t c, bool with_silu)
 {
 #pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -71,10 +72,10 @@ static void bn_apply(float *out, const float *in, const float *scale, const floa
         float *o = out + r * c;
         if (with_silu) {
             for (int64_t j = 0; j < c; j++)
-                o[j] = silu(x[j] * scale[j] + shift[j]);
+                o[j] = silu((x[j] - mean[j]) * scale[j] + beta[j]);
         } else {
             for (int64_t j = 0; j < c; j++)
-                o[j] = x[j] * scale[j] + shift[j];
+                o[j] = (x[j] - mean[j]) * scale[j] + beta[j];
         }
     }
 }
@@ -84,12 +85,10 @@ static void bn_forward_train(float *out, float *mean, float *invstd, const float
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     bn_stats(mean, invstd, in, rows, c, eps);
-    float scale[c], shift[c];
-    for (int64_t j = 0; j < c; j++) {
+    float scale[c];
+    for (int64_t j = 0; j < c; j++)
         scale[j] = gamma[j] * invstd[j];
-        shift[j] = beta[j] - mean[j] * scale[j];
-    }
-    bn_apply(out, in, scale, shift, rows, c, with_silu);
+    bn_apply(out, in, mean, scale, beta, rows, c, with_silu);
 }
 
 static void bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
@@ -97,12 +96,10 @@ static void bn_forward_fixed(float *out, const float *in, const float *gamma, co
                              bool with_silu)
 {
     ECG_ASSERT(c >= 1 && c <= ECG_BN_MAX_C);
-    float scale[c], shift[c];
-    for (int64_t j = 0; j < c; j++) {
-        scale[j] = (float)((double)gamma[j] / sqrt((double)run_var[j] + (double)eps));
-        shift[j] = beta[j] - run_mean[j] * scale[j];
-    }
-    bn_apply(out, in, scale, shift, rows, c, with_silu);
+    float scale[c];
+    for (int64_t j = 0; j < c; j++)
+        scale[j] = gamma[j] * (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
+    bn_apply(out, in, run_mean, scale, beta, rows, c, with_silu);
 }
 
 void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
@@ -146,10 +143,11 @@ void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, c
 
 /*
  * Per-channel sums for backward: sdy[c] = sum_r g, sdyx[c] = sum_r g * (x - mean[c]),
- * where g = dout, or dout * silu'(y) with y = x * scale + shift when fused.
+ * where g = dout, or dout * silu'(y) with y = (x - mean) * scale + beta when fused
+ * (the forward's exact float expression).
  */
 static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const float *in, const float *mean,
-                         const float *scale, const float *shift, int64_t rows, int64_t c, bool with_silu)
+                         const float *scale, const float *beta, int64_t rows, int64_t c, bool with_silu)
 {
 #pragma omp parallel if (rows * c >= ECG_BN_PAR_MIN)
     {
@@ -158,7 +156,7 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
         for (int64_t c0 = lo; c0 < hi; c0 += ECG_BN_CBLOCK) {
             int64_t cb = hi - c0 < ECG_BN_CBLOCK ? hi - c0 : ECG_BN_CBLOCK;
             double a[ECG_BN_CBLOCK], b[ECG_BN_CBLOCK];
-            const float *m = mean + c0, *sc = scale + c0, *sh = shift + c0;
+            const float *m = mean + c0, *sc = scale + c0, *be = beta + c0;
             for (int64_t j = 0; j < cb; j++)
                 a[j] = b[j] = 0.0;
             for (int64_t r = 0; r < rows; r++) {
@@ -166,7 +164,7 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
                 const float *g = dout + r * c + c0;
                 if (with_silu) {
                     for (int64_t j = 0; j < cb; j++) {
-                        float gy = g[j] * silu_grad(x[j] * sc[j] + sh[j]);
+                        float gy = g[j] * silu_grad((x[j] - m[j]) * sc[j] + be[j]);
                         a[j] += gy;
                         b[j] += (double)gy * (double)(x[j] - m[j]);
                     }
@@ -185,10 +183,10 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
     }
 }
 
-/* din += k1[c] * g + k2[c] * x + k3[c], g as in bn_grad_sums; split over rows. */
-static void bn_grad_apply(float *din, const float *dout, const float *in, const float *k1, const float *k2,
-                          const float *k3, const float *scale, const float *shift, int64_t rows, int64_t c,
-                          bool with_silu)
+/* din += k1[c] * g + k2[c] * (x - mean[c]) + k3[c], g as in bn_grad_sums; split over rows. */
+static void bn_grad_apply(float *din, const float *dout, const float *in, const float *mean, const float *k1,
+                          const float *k2, const float *k3, const float *scale, const float *beta,
+                          int64_t rows, int64_t c, bool with_silu)
 {
 #pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -196,12 +194,13 @@ static void bn_grad_apply(float *din, const float *dout, const float *in, const 
         float *d = din + r * c;
         if (with_silu) {
             for (int64_t j = 0; j < c; j++) {
-                float gy = g[j] * silu_grad(x[j] * scale[j] + shift[j]);
-                d[j] += k1[j] * gy + k2[j] * x[j] + k3[j];
+                float xc = x[j] - mean[j];
+                float gy = g[j] * silu_grad(xc * scale[j] + beta[j]);
+                d[j] += k1[j] * gy + k2[j] * xc + k3[j];
             }
         } else {
             for (int64_t j = 0; j < c; j++)
-                d[j] += k1[j] * g[j] + k2[j] * x[j] + k3[j];
+                d[j] += k1[j] * g[j] + k2[j] * (x[j] - mean[j]) + k3[j];
         }
     }
 }
@@ -213,13 +212,11 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     if (!din && !dgamma && !dbeta)
         return;
-    float scale[c], shift[c], k1[c], k2[c], k3[c];
+    float scale[c], k1[c], k2[c], k3[c];
     double sdy[c], sdyx[c];
-    for (int64_t j = 0; j < c; j++) {
+    for (int64_t j = 0; j < c; j++)
         scale[j] = gamma[j] * invstd[j];
-        shift[j] = with_silu ? beta[j] - mean[j] * scale[j] : 0.0f;
-    }
-    bn_grad_sums(sdy, sdyx, dout, in, mean, scale, shift, rows, c, with_silu);
+    bn_grad_sums(sdy, sdyx, dout, in, mean, scale, beta, rows, c, with_silu);
     for (int64_t j = 0; j < c; j++) {
         double is = invstd[j];
         if (dbeta)
@@ -229,13 +226,13 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
         /* Training: din = gamma*is*(g - mean(g) - xhat*mean(g*xhat)); fixed: din = gamma*is*g. */
         double a = (double)gamma[j] * is;
         double b = train ? -a * is * is * sdyx[j] / (double)rows : 0.0;
-        double cst = train ? -a * sdy[j] / (double)rows - b * (double)mean[j] : 0.0;
+        double cst = train ? -a * sdy[j] / (double)rows : 0.0;
         k1[j] = (float)a;
         k2[j] = (float)b;
         k3[j] = (float)cst;
     }
     if (din)
-        bn_grad_apply(din, dout, in, k1, k2, k3, scale, shift, rows, c, with_silu);
+        bn_grad_apply(din, dout, in, mean, k1, k2, k3, scale, beta, rows, c, with_silu);
 }
 
 void ecg_bn_backward_train(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
