@@ -1,0 +1,795 @@
+/* HDF5 helpers: error-stack translation, string/numeric attributes, typed dataset I/O. */
+#include "io/h5util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ecg_h5_init(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+struct walk_state {
+    char desc[256];
+    bool found;
+};
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    struct walk_state *w = data;
+    if (!w->found && e->desc && e->desc[0]) {
+        snprintf(w->desc, sizeof w->desc, "%s", e->desc);
+        w->found = true;
+    }
+    return 0;
+}
+
+int ecg_h5_fail(struct ecg_error *err, enum ecg_status code, const char *fmt, ...)
+{
+    char head[ECG_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    /* Walking upward starts at the most specific (innermost) failure. */
+    struct walk_state w = {.found = false};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &w);
+    H5Eclear2(H5E_DEFAULT);
+    if (w.found)
+        return ecg_error_set(err, code, "%s (%s)", head, w.desc);
+    return ecg_error_set(err, code, "%s", head);
+}
+
+const char *ecg_h5_where(hid_t obj, char *buf, int bufsize)
+{
+    char file[512] = "?", name[512] = "?";
+    if (H5Fget_name(obj, file, sizeof file) < 0)
+        snprintf(file, sizeof file, "?");
+    if (H5Iget_name(obj, name, sizeof name) < 0)
+        snprintf(name, sizeof name, "?");
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(buf, (size_t)bufsize, "%s: '%s'", file, name);
+    return buf;
+}
+
+/* The file name of an open handle, for messages. */
+static const char *file_of(hid_t obj, char *buf, size_t size)
+{
+    if (H5Fget_name(obj, buf, size) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(buf, size, "?");
+    }
+    return buf;
+}
+
+/* "<file>: '<object>/<name>'" for a link or attribute under obj. */
+static const char *where_child(hid_t obj, const char *name, char *buf, size_t size)
+{
+    char file[512], path[512];
+    file_of(obj, file, sizeof file);
+    if (H5Iget_name(obj, path, sizeof path) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(path, sizeof path, "?");
+    }
+    const char *sep = strcmp(path, "/") == 0 ? "" : "/";
+    snprintf(buf, size, "%s: '%s%s%s'", file, path, sep, name);
+    return buf;
+}
+
+int ecg_h5_open_read(const char *path, hid_t *file, struct ecg_error *err)
+{
+    ecg_h5_init();
+    *file = H5I_INVALID_HID;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    fclose(f);
+    hid_t id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0)
+        return ecg_h5_fail(err, ECG_ERR_FORMAT,
+                           "%s: not a readable HDF5 file (truncated or another format)", path);
+    *file = id;
+    return ECG_OK;
+}
+
+int ecg_h5_create(const char *path, hid_t *file, struct ecg_error *err)
+{
+    ecg_h5_init();
+    *file = H5I_INVALID_HID;
+    hid_t id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (id < 0)
+        return ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot create HDF5 file", path);
+    *file = id;
+    return ECG_OK;
+}
+
+void ecg_h5_close(hid_t id)
+{
+    if (id <= 0)
+        return;
+    switch (H5Iget_type(id)) {
+    case H5I_FILE: H5Fclose(id); break;
+    case H5I_GROUP: H5Gclose(id); break;
+    case H5I_DATASET: H5Dclose(id); break;
+    case H5I_ATTR: H5Aclose(id); break;
+    case H5I_DATATYPE: H5Tclose(id); break;
+    case H5I_DATASPACE: H5Sclose(id); break;
+    case H5I_GENPROP_LST: H5Pclose(id); break;
+    default: break;
+    }
+    H5Eclear2(H5E_DEFAULT);
+}
+
+/* ---- string lists ---- */
+
+int ecg_strlist_push(struct ecg_strlist *l, const char *s, struct ecg_error *err)
+{
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        char **items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return ecg_error_set(err, ECG_ERR_NOMEM, "string list: cannot grow to %d", cap);
+        l->items = items;
+        l->cap = cap;
+    }
+    char *copy = strdup(s);
+    if (!copy)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "string list: out of memory");
+    l->items[l->count++] = copy;
+    return ECG_OK;
+}
+
+int ecg_strlist_find(const struct ecg_strlist *l, const char *s)
+{
+    for (int i = 0; i < l->count; i++)
+        if (strcmp(l->items[i], s) == 0)
+            return i;
+    return -1;
+}
+
+void ecg_strlist_free(struct ecg_strlist *l)
+{
+    for (int i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- existence ---- */
+
+bool ecg_h5_has_attr(hid_t obj, const char *name)
+{
+    htri_t r = H5Aexists(obj, name);
+    H5Eclear2(H5E_DEFAULT);
+    return r > 0;
+}
+
+bool ecg_h5_has_link(hid_t loc, const char *name)
+{
+    /* H5Lexists needs every intermediate link to exist: check each prefix. */
+    char buf[1024];
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, name, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        htri_t r = H5Lexists(loc, buf, H5P_DEFAULT);
+        buf[i] = c;
+        if (r <= 0) {
+            H5Eclear2(H5E_DEFAULT);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- attributes ---- */
+
+static const char *class_name(H5T_class_t c)
+{
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    case H5T_ARRAY: return "array";
+    case H5T_VLEN: return "vlen";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_REFERENCE: return "reference";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_TIME: return "time";
+    default: return "unknown";
+    }
+}
+
+/* Reads every string of an attribute or dataset (selected by `is_attr`). */
+static int read_strings(hid_t obj, bool is_attr, const char *what, struct ecg_strlist *out,
+                        struct ecg_error *err)
+{
+    int rc = ECG_OK;
+    hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
+    char *fixed = NULL;
+    char **vlen = NULL;
+    hssize_t n = 0;
+
+    ftype = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+    space = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+    if (ftype < 0 || space < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its type", what);
+        goto done;
+    }
+    n = H5Sget_simple_extent_npoints(space);
+    if (n < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its extent", what);
+        goto done;
+    }
+    H5T_class_t cls = H5Tget_class(ftype);
+    if (n == 0)
+        goto done; /* Keras stores an empty list as an empty float64 array */
+    if (cls != H5T_STRING) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected strings, found %s values", what,
+                           class_name(cls));
+        goto done;
+    }
+    if (H5Sget_simple_extent_ndims(space) > 1) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected a scalar or 1-D string array, found rank %d",
+                           what, H5Sget_simple_extent_ndims(space));
+        goto done;
+    }
+    H5T_cset_t cset = H5Tget_cset(ftype);
+    mtype = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mtype, cset);
+    if (H5Tis_variable_str(ftype) > 0) {
+        H5Tset_size(mtype, H5T_VARIABLE);
+        vlen = calloc((size_t)n, sizeof *vlen);
+        if (!vlen) {
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
+            goto done;
+        }
+        herr_t r = is_attr ? H5Aread(obj, mtype, vlen)
+                           : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, vlen);
+        if (r < 0) {
+            rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read variable-length strings", what);
+            goto done;
+        }
+        for (hssize_t i = 0; i < n && rc == ECG_OK; i++)
+            rc = ecg_strlist_push(out, vlen[i] ? vlen[i] : "", err);
+    } else {
+        size_t size = H5Tget_size(ftype);
+        H5Tset_size(mtype, size);
+        H5Tset_strpad(mtype, H5T_STR_NULLPAD);
+        fixed = calloc((size_t)n, size + 1);
+        if (!fixed) {
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
+            goto done;
+        }
+        herr_t r = is_attr ? H5Aread(obj, mtype, fixed)
+                           : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed);
+        if (r < 0) {
+            rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read fixed-length strings", what);
+            goto done;
+        }
+        bool spacepad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+        char *one = malloc(size + 1);
+        if (!one) {
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
+            goto done;
+        }
+        for (hssize_t i = 0; i < n && rc == ECG_OK; i++) {
+            size_t len = strnlen(fixed + (size_t)i * size, size);
+            memcpy(one, fixed + (size_t)i * size, len);
+            while (spacepad && len > 0 && one[len - 1] == ' ')
+                len--;
+            one[len] = '\0';
+            rc = ecg_strlist_push(out, one, err);
+        }
+        free(one);
+    }
+done:
+    if (vlen) {
+        for (hssize_t i = 0; i < n; i++)
+            if (vlen[i])
+                H5free_memory(vlen[i]);
+        free(vlen);
+    }
+    free(fixed);
+    ecg_h5_close(mtype);
+    ecg_h5_close(space);
+    ecg_h5_close(ftype);
+    return rc;
+}
+
+static int open_attr(hid_t obj, const char *name, hid_t *attr, char *what, size_t wsize,
+                     struct ecg_error *err)
+{
+    char where[1600];
+    char path[512];
+    char file[512];
+    file_of(obj, file, sizeof file);
+    if (H5Iget_name(obj, path, sizeof path) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(path, sizeof path, "?");
+    }
+    snprintf(where, sizeof where, "%s: '%s' attribute '%s'", file, path, name);
+    snprintf(what, wsize, "%s", where);
+    if (!ecg_h5_has_attr(obj, name))
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: missing", where);
+    *attr = H5Aopen(obj, name, H5P_DEFAULT);
+    if (*attr < 0)
+        return ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot open", where);
+    return ECG_OK;
+}
+
+int ecg_h5_attr_strings(hid_t obj, const char *name, struct ecg_strlist *out,
+                        struct ecg_error *err)
+{
+    char what[1600];
+    hid_t attr = H5I_INVALID_HID;
+    int rc = open_attr(obj, name, &attr, what, sizeof what, err);
+    if (rc == ECG_OK)
+        rc = read_strings(attr, true, what, out, err);
+    ecg_h5_close(attr);
+    return rc;
+}
+
+int ecg_h5_attr_string(hid_t obj, const char *name, char *buf, int bufsize, struct ecg_error *err)
+{
+    struct ecg_strlist l = {0};
+    char what[1600];
+    hid_t attr = H5I_INVALID_HID;
+    int rc = open_attr(obj, name, &attr, what, sizeof what, err);
+    if (rc == ECG_OK)
+        rc = read_strings(attr, true, what, &l, err);
+    if (rc == ECG_OK && l.count != 1)
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected one string, found %d", what, l.count);
+    if (rc == ECG_OK)
+        snprintf(buf, (size_t)bufsize, "%s", l.items[0]);
+    ecg_strlist_free(&l);
+    ecg_h5_close(attr);
+    return rc;
+}
+
+static int attr_scalar(hid_t obj, const char *name, hid_t mtype, void *out, struct ecg_error *err)
+{
+    char what[1600];
+    hid_t attr = H5I_INVALID_HID, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    int rc = open_attr(obj, name, &attr, what, sizeof what, err);
+    if (rc)
+        goto done;
+    ftype = H5Aget_type(attr);
+    space = H5Aget_space(attr);
+    H5T_class_t cls = H5Tget_class(ftype);
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected a number, found %s", what,
+                           class_name(cls));
+        goto done;
+    }
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n != 1) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected one number, found %lld", what,
+                           (long long)n);
+        goto done;
+    }
+    if (H5Aread(attr, mtype, out) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read", what);
+done:
+    ecg_h5_close(space);
+    ecg_h5_close(ftype);
+    ecg_h5_close(attr);
+    return rc;
+}
+
+int ecg_h5_attr_double(hid_t obj, const char *name, double *out, struct ecg_error *err)
+{
+    return attr_scalar(obj, name, H5T_NATIVE_DOUBLE, out, err);
+}
+
+int ecg_h5_attr_int64(hid_t obj, const char *name, int64_t *out, struct ecg_error *err)
+{
+    return attr_scalar(obj, name, H5T_NATIVE_INT64, out, err);
+}
+
+/* ---- datasets ---- */
+
+static int open_dataset(hid_t loc, const char *name, hid_t *ds, char *what, size_t wsize,
+                        struct ecg_error *err)
+{
+    char where[1600];
+    where_child(loc, name, where, sizeof where);
+    snprintf(what, wsize, "%s", where);
+    if (!ecg_h5_has_link(loc, name))
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: dataset missing", where);
+    *ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (*ds < 0)
+        return ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot open as a dataset", where);
+    return ECG_OK;
+}
+
+int ecg_h5_dataset_shape(hid_t loc, const char *name, int *ndim, int64_t shape[ECG_H5_MAX_DIMS],
+                         H5T_class_t *cls, struct ecg_error *err)
+{
+    char what[1700];
+    hid_t ds = H5I_INVALID_HID, space = H5I_INVALID_HID, type = H5I_INVALID_HID;
+    int rc = open_dataset(loc, name, &ds, what, sizeof what, err);
+    if (rc)
+        goto done;
+    space = H5Dget_space(ds);
+    type = H5Dget_type(ds);
+    int nd = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (nd < 0 || type < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its shape", what);
+        goto done;
+    }
+    if (nd > ECG_H5_MAX_DIMS) {
+        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: rank %d, at most %d supported", what, nd,
+                           ECG_H5_MAX_DIMS);
+        goto done;
+    }
+    hsize_t dims[ECG_H5_MAX_DIMS];
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    for (int i = 0; i < nd; i++)
+        shape[i] = (int64_t)dims[i];
+    *ndim = nd;
+    if (cls)
+        *cls = H5Tget_class(type);
+done:
+    ecg_h5_close(type);
+    ecg_h5_close(space);
+    ecg_h5_close(ds);
+    return rc;
+}
+
+/* Reads `count` elements of dataset `name` as memory type `mtype`; `want`
+ * restricts the stored type class (H5T_NO_CLASS: any number). */
+static int read_numeric(hid_t loc, const char *name, hid_t mtype, H5T_class_t want, void *out,
+                        int64_t count, struct ecg_error *err)
+{
+    char what[1700];
+    hid_t ds = H5I_INVALID_HID, space = H5I_INVALID_HID, type = H5I_INVALID_HID;
+    int rc = open_dataset(loc, name, &ds, what, sizeof what, err);
+    if (rc)
+        goto done;
+    space = H5Dget_space(ds);
+    type = H5Dget_type(ds);
+    H5T_class_t cls = H5Tget_class(type);
+    bool numeric = cls == H5T_FLOAT || cls == H5T_INTEGER;
+    if (!numeric || (want != H5T_NO_CLASS && cls != want)) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected %s values, found %s", what,
+                           want == H5T_FLOAT ? "float" : want == H5T_INTEGER ? "integer" : "numeric",
+                           class_name(cls));
+        goto done;
+    }
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n != count) {
+        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: expected %lld values, found %lld", what,
+                           (long long)count, (long long)n);
+        goto done;
+    }
+    if (count > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its data", what);
+done:
+    ecg_h5_close(type);
+    ecg_h5_close(space);
+    ecg_h5_close(ds);
+    return rc;
+}
+
+int ecg_h5_read_floats(hid_t loc, const char *name, float *out, int64_t count,
+                       struct ecg_error *err)
+{
+    return read_numeric(loc, name, H5T_NATIVE_FLOAT, H5T_FLOAT, out, count, err);
+}
+
+int ecg_h5_read_doubles(hid_t loc, const char *name, double *out, int64_t count,
+                        struct ecg_error *err)
+{
+    return read_numeric(loc, name, H5T_NATIVE_DOUBLE, H5T_NO_CLASS, out, count, err);
+}
+
+int ecg_h5_read_int64(hid_t loc, const char *name, int64_t *out, int64_t count,
+                      struct ecg_error *err)
+{
+    return read_numeric(loc, name, H5T_NATIVE_INT64, H5T_INTEGER, out, count, err);
+}
+
+int ecg_h5_read_uint64(hid_t loc, const char *name, uint64_t *out, int64_t count,
+                       struct ecg_error *err)
+{
+    return read_numeric(loc, name, H5T_NATIVE_UINT64, H5T_INTEGER, out, count, err);
+}
+
+int ecg_h5_read_string(hid_t loc, const char *name, char **out, struct ecg_error *err)
+{
+    char what[1700];
+    struct ecg_strlist l = {0};
+    hid_t ds = H5I_INVALID_HID;
+    *out = NULL;
+    int rc = open_dataset(loc, name, &ds, what, sizeof what, err);
+    if (rc == ECG_OK)
+        rc = read_strings(ds, false, what, &l, err);
+    if (rc == ECG_OK && l.count != 1)
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected one string, found %d", what, l.count);
+    if (rc == ECG_OK) {
+        *out = l.items[0];
+        l.items[0] = strdup("");
+    }
+    ecg_strlist_free(&l);
+    ecg_h5_close(ds);
+    return rc;
+}
+
+/* ---- writers ---- */
+
+static int write_numeric(hid_t loc, const char *name, int ndim, const int64_t *shape,
+                         hid_t ftype, hid_t mtype, const void *data, struct ecg_error *err)
+{
+    char what[1700];
+    where_child(loc, name, what, sizeof what);
+    ECG_ASSERT(ndim >= 0 && ndim <= ECG_H5_MAX_DIMS);
+    hsize_t dims[ECG_H5_MAX_DIMS];
+    for (int i = 0; i < ndim; i++)
+        dims[i] = (hsize_t)shape[i];
+    int rc = ECG_OK;
+    hid_t space = ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndim, dims, NULL);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t ds = H5I_INVALID_HID;
+    H5Pset_create_intermediate_group(lcpl, 1);
+    ds = H5Dcreate2(loc, name, ftype, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (ds < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot create dataset", what);
+        goto done;
+    }
+    if (H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot write dataset", what);
+done:
+    ecg_h5_close(ds);
+    ecg_h5_close(lcpl);
+    ecg_h5_close(space);
+    return rc;
+}
+
+int ecg_h5_write_floats(hid_t loc, const char *name, int ndim, const int64_t *shape,
+                        const float *data, struct ecg_error *err)
+{
+    return write_numeric(loc, name, ndim, shape, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, err);
+}
+
+int ecg_h5_write_doubles(hid_t loc, const char *name, int ndim, const int64_t *shape,
+                         const double *data, struct ecg_error *err)
+{
+    return write_numeric(loc, name, ndim, shape, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, err);
+}
+
+int ecg_h5_write_int64(hid_t loc, const char *name, int ndim, const int64_t *shape,
+                       const int64_t *data, struct ecg_error *err)
+{
+    return write_numeric(loc, name, ndim, shape, H5T_STD_I64LE, H5T_NATIVE_INT64, data, err);
+}
+
+int ecg_h5_write_uint64(hid_t loc, const char *name, int ndim, const int64_t *shape,
+                        const uint64_t *data, struct ecg_error *err)
+{
+    return write_numeric(loc, name, ndim, shape, H5T_STD_U64LE, H5T_NATIVE_UINT64, data, err);
+}
+
+/* A fixed-length, null-padded ASCII string type of `size` bytes (at least 1). */
+static hid_t fixed_string_type(size_t size)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, size > 0 ? size : 1);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    H5Tset_cset(t, H5T_CSET_ASCII);
+    return t;
+}
+
+int ecg_h5_write_string(hid_t loc, const char *name, const char *text, struct ecg_error *err)
+{
+    char what[1700];
+    where_child(loc, name, what, sizeof what);
+    int rc = ECG_OK;
+    hid_t type = fixed_string_type(strlen(text));
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t ds = H5Dcreate2(loc, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (ds < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot create dataset", what);
+        goto done;
+    }
+    /* An empty string still needs one (null) byte to write from. */
+    if (H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text[0] ? text : "\0") < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot write dataset", what);
+done:
+    ecg_h5_close(ds);
+    ecg_h5_close(lcpl);
+    ecg_h5_close(space);
+    ecg_h5_close(type);
+    return rc;
+}
+
+/* Creates attribute `name` (replacing an existing one) and writes `data`. */
+static int write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, hid_t space,
+                      const void *data, struct ecg_error *err)
+{
+    char what[1700];
+    where_child(obj, name, what, sizeof what);
+    if (ecg_h5_has_attr(obj, name) && H5Adelete(obj, name) < 0)
+        return ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot replace attribute", what);
+    hid_t attr = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0)
+        return ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot create attribute", what);
+    int rc = ECG_OK;
+    if (H5Awrite(attr, mtype, data) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot write attribute", what);
+    ecg_h5_close(attr);
+    return rc;
+}
+
+int ecg_h5_write_attr_strings(hid_t obj, const char *name, const char *const *items, int count,
+                              struct ecg_error *err)
+{
+    size_t size = 1;
+    for (int i = 0; i < count; i++)
+        if (strlen(items[i]) > size)
+            size = strlen(items[i]);
+    char *buf = calloc(count > 0 ? (size_t)count : 1, size);
+    if (!buf)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "attribute '%s': out of memory", name);
+    for (int i = 0; i < count; i++)
+        memcpy(buf + (size_t)i * size, items[i], strlen(items[i]));
+    hsize_t dim = (hsize_t)count;
+    hid_t type = fixed_string_type(size);
+    hid_t space = H5Screate_simple(1, &dim, NULL);
+    int rc = write_attr(obj, name, type, type, space, buf, err);
+    ecg_h5_close(space);
+    ecg_h5_close(type);
+    free(buf);
+    return rc;
+}
+
+int ecg_h5_write_attr_string(hid_t obj, const char *name, const char *text, struct ecg_error *err)
+{
+    hid_t type = fixed_string_type(strlen(text));
+    hid_t space = H5Screate(H5S_SCALAR);
+    int rc = write_attr(obj, name, type, type, space, text[0] ? text : "\0", err);
+    ecg_h5_close(space);
+    ecg_h5_close(type);
+    return rc;
+}
+
+int ecg_h5_write_attr_double(hid_t obj, const char *name, double value, struct ecg_error *err)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    int rc = write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value, err);
+    ecg_h5_close(space);
+    return rc;
+}
+
+int ecg_h5_write_attr_int64(hid_t obj, const char *name, int64_t value, struct ecg_error *err)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    int rc = write_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, space, &value, err);
+    ecg_h5_close(space);
+    return rc;
+}
+
+int ecg_h5_create_group(hid_t loc, const char *name, hid_t *group, struct ecg_error *err)
+{
+    char what[1700];
+    where_child(loc, name, what, sizeof what);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    *group = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    ecg_h5_close(lcpl);
+    if (*group < 0)
+        return ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot create group", what);
+    return ECG_OK;
+}
+
+int ecg_h5_open_group(hid_t loc, const char *name, hid_t *group, struct ecg_error *err)
+{
+    char what[1700];
+    where_child(loc, name, what, sizeof what);
+    *group = H5I_INVALID_HID;
+    if (!ecg_h5_has_link(loc, name))
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: group missing", what);
+    *group = H5Gopen2(loc, name, H5P_DEFAULT);
+    if (*group < 0)
+        return ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot open as a group", what);
+    return ECG_OK;
+}
+
+/* ---- atomic replacement ---- */
+
+int ecg_h5_atomic_begin(struct ecg_h5_atomic *a, const char *path, struct ecg_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->file = H5I_INVALID_HID;
+    if (strlen(path) >= sizeof a->path)
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s: path too long", path);
+    snprintf(a->path, sizeof a->path, "%s", path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
+    ecg_h5_init();
+    a->file = H5Fcreate(a->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (a->file < 0) {
+        a->tmp[0] = '\0';
+        return ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot create temporary file %s.tmp.%ld", path,
+                           path, (long)getpid());
+    }
+    return ECG_OK;
+}
+
+/* fsync of a path opened read-only (a file or a directory). */
+static int fsync_path(const char *path, bool directory)
+{
+    int fd = open(path, (directory ? O_DIRECTORY : 0) | O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+int ecg_h5_atomic_commit(struct ecg_h5_atomic *a, struct ecg_error *err)
+{
+    int rc = ECG_OK;
+    if (H5Fflush(a->file, H5F_SCOPE_GLOBAL) < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot flush %s", a->path, a->tmp);
+        goto fail;
+    }
+    herr_t closed = H5Fclose(a->file);
+    a->file = H5I_INVALID_HID;
+    if (closed < 0) {
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot close %s", a->path, a->tmp);
+        goto fail;
+    }
+    if (fsync_path(a->tmp, false) != 0) {
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot sync %s: %s", a->path, a->tmp,
+                           strerror(errno));
+        goto fail;
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot rename %s into place: %s", a->path, a->tmp,
+                           strerror(errno));
+        goto fail;
+    }
+    a->tmp[0] = '\0';
+    /* Make the rename itself durable. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", a->path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (fsync_path(dir, true) != 0)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot sync directory %s: %s", a->path, dir,
+                             strerror(errno));
+    return ECG_OK;
+fail:
+    ecg_h5_atomic_abort(a);
+    return rc;
+}
+
+void ecg_h5_atomic_abort(struct ecg_h5_atomic *a)
+{
+    if (a->file > 0)
+        ecg_h5_close(a->file);
+    a->file = H5I_INVALID_HID;
+    if (a->tmp[0])
+        unlink(a->tmp);
+    a->tmp[0] = '\0';
+}
