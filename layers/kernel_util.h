@@ -20,8 +20,10 @@ ECG_INLINE float ecg_k_expf(float x)
 {
     x = x > 88.0f ? 88.0f : x;
     x = x < -87.0f ? -87.0f : x;
-    const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float nf = (x * 1.44269504088896341f + round_magic) - round_magic;
+    /* t = 1.5 * 2^23 + n exactly, n = round(x / ln2): its low mantissa bits hold n */
+    const float round_magic = 12582912.0f;
+    float t = x * 1.44269504088896341f + round_magic;
+    float nf = t - round_magic;
     float r = x - nf * 0.693145751953125f;   /* ln2 high part, exact in float times n */
     r = r - nf * 1.42860682030941723e-06f;   /* ln2 low part */
     float p = 1.0f / 5040.0f;
@@ -32,7 +34,11 @@ ECG_INLINE float ecg_k_expf(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    int32_t bits = ((int32_t)nf + 127) << 23;
+    /* 2^n from the bits of t, in unsigned arithmetic (no float-to-int conversion,
+     * which would be undefined for NaN) */
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof(tb));
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof(scale));
     return p * scale;

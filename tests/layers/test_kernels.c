@@ -641,6 +641,18 @@ static void gap_and_channel_scale_gradients_agree_with_finite_differences(void)
     free(p.in), free(p.sc), free(p.w), free(p.out), free(din);
 }
 
+struct dense_fd {
+    int64_t rows, cin, cout;
+    float *in, *k, *b, *w, *out;
+};
+
+static double dense_fd_loss(void *ctx)
+{
+    struct dense_fd *d = ctx;
+    ecg_dense_forward(d->out, d->in, d->k, d->b, d->rows, d->cin, d->cout);
+    return ecg_gradcheck_dot(d->out, d->w, d->rows * d->cout);
+}
+
 static void dense_matches_naive_loops_and_finite_differences(void)
 {
     const int64_t rows = 5, cin = 7, cout = 3;
@@ -668,6 +680,15 @@ static void dense_matches_naive_loops_and_finite_differences(void)
     CU_ASSERT_TRUE(close_ref("dense din (accumulated)", din, rdin, din0, rows * cin, 1e-6, 1e-6));
     CU_ASSERT_TRUE(close_ref("dense dkernel (accumulated)", dk, rdk, dk0, cin * cout, 1e-6, 1e-6));
     CU_ASSERT_TRUE(close_ref("dense dbias (accumulated)", db, rdb, db0, cout, 1e-6, 1e-6));
+
+    /* finite differences of sum(out * dout) */
+    struct dense_fd fd = {rows, cin, cout, in, k, b, dout, out};
+    float *gin = calloc(rows * cin, sizeof(float)), *gk = calloc(cin * cout, sizeof(float)), gb[3] = {0};
+    ecg_dense_backward(gin, gk, gb, dout, in, k, rows, cin, cout);
+    struct ecg_gradcheck_tensor t[] = {
+        {"dense din", in, gin, rows * cin}, {"dense dkernel", k, gk, cin * cout}, {"dense dbias", b, gb, cout}};
+    CU_ASSERT_TRUE(ecg_gradcheck(dense_fd_loss, &fd, t, 3, NULL));
+    free(gin), free(gk);
     free(in), free(k), free(b), free(dout), free(din), free(dk), free(db), free(din0), free(dk0), free(db0);
 }
 
@@ -736,6 +757,7 @@ static void weighted_smoothed_xent_matches_pytorch_formula_and_finite_difference
             CU_ASSERT_TRUE(close_ref("xent dlogits (accumulated) vs central differences of the formula", d,
                                      rd, d0, n * k, 1e-5, 1e-7));
         }
+    free(z), free(w), free(d0);
 }
 
 static void xent_with_zero_total_weight_returns_nan_and_leaves_gradients(void)
@@ -1001,7 +1023,7 @@ static const struct ecg_test misc_tests[] = {
     {"gap and channel scale match naive loops", gap_and_channel_scale_match_naive_loops},
     {"gap and channel scale gradients agree with finite differences",
      gap_and_channel_scale_gradients_agree_with_finite_differences},
-    {"dense matches naive loops", dense_matches_naive_loops_and_finite_differences},
+    {"dense matches naive loops and finite differences", dense_matches_naive_loops_and_finite_differences},
     {"mask forward and backward multiply by the mask", mask_forward_and_backward_multiply_by_the_mask},
     {"xent matches closed forms", xent_matches_closed_forms},
     {"weighted smoothed xent matches the PyTorch formula and finite differences",
