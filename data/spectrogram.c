@@ -220,8 +220,8 @@ static int check_finite(const float *x, int64_t n, struct ecg_error *err)
 {
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
-            return ecg_error_set(err, ECG_ERR_VALUE, "signal sample %lld is %g: expected a finite value",
-                                 (long long)i, (double)x[i]);
+            return ecg_error_set(err, ECG_ERR_VALUE, "signal sample %lld is %s: expected a finite value",
+                                 (long long)i, isnan(x[i]) ? "NaN" : "infinite");
     return ECG_OK;
 }
 
@@ -405,14 +405,14 @@ static int parse_name(const char *key, const char *name, const char *const *name
 
 int ecg_spec_window_parse(const char *key, const char *name, enum ecg_spec_window *out, struct ecg_error *err)
 {
-    int v;
+    int v = 0;
     ECG_TRY(parse_name(key, name, window_names, 4, &v, err));
     *out = (enum ecg_spec_window)v;
     return ECG_OK;
 }
 int ecg_spec_norm_parse(const char *key, const char *name, enum ecg_spec_norm *out, struct ecg_error *err)
 {
-    int v;
+    int v = 0;
     ECG_TRY(parse_name(key, name, norm_names, 3, &v, err));
     *out = (enum ecg_spec_norm)v;
     return ECG_OK;
@@ -420,7 +420,7 @@ int ecg_spec_norm_parse(const char *key, const char *name, enum ecg_spec_norm *o
 int ecg_spec_detrend_parse(const char *key, const char *name, enum ecg_spec_detrend *out,
                            struct ecg_error *err)
 {
-    int v;
+    int v = 0;
     ECG_TRY(parse_name(key, name, detrend_names, 2, &v, err));
     *out = (enum ecg_spec_detrend)v;
     return ECG_OK;

@@ -323,7 +323,7 @@ static void bad_options_and_signals_fail_with_messages(void)
     ECG_CHECK_ERROR(ecg_spec_image(&s, x, 100, 300.0, img, &err), &err, ECG_ERR_VALUE,
                     "signal of 100 samples is shorter than one spectrogram window (150 samples");
     x[77] = NAN;
-    ECG_CHECK_ERROR(ecg_spec_image(&s, x, 400, 300.0, img, &err), &err, ECG_ERR_VALUE, "sample 77 is nan");
+    ECG_CHECK_ERROR(ecg_spec_image(&s, x, 400, 300.0, img, &err), &err, ECG_ERR_VALUE, "sample 77 is NaN");
     ecg_spec_free(&s);
 }
 
