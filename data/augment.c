@@ -47,6 +47,10 @@ int ecg_aug_opts_check(const struct ecg_aug_opts *o, struct ecg_error *err)
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "augment.wander: expected amp >= 0 and 0 <= fmin <= fmax, found amp %g, fmin %g, fmax %g",
                              o->wander_amp_mv, o->wander_fmin, o->wander_fmax);
+    if (!(o->noise_rel_std >= 0) || !(o->wander_rel_std >= 0))
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "augment.noise_rel_std/wander_rel_std: expected >= 0, found %g, %g", o->noise_rel_std,
+                             o->wander_rel_std);
     if (!(o->noise_sigma_mv >= 0) || !isfinite(o->noise_snr_db))
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "augment.noise: expected sigma_mv >= 0 and a finite snr_db, found %g, %g",
@@ -101,11 +105,24 @@ static void roll(float *x, int64_t n, int64_t k)
     reverse(x, k, n);
 }
 
+static double stddev(const float *x, int64_t n)
+{
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < n; i++)
+        mean += x[i];
+    mean /= (double)n;
+    for (int64_t i = 0; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean);
+    return sqrt(var / (double)n);
+}
+
 void ecg_aug_signal(const struct ecg_aug_opts *o, const struct ecg_rng *sample, float *x, int64_t n, double fs)
 {
     struct ecg_rng r;
     if (n < 1)
         return;
+    /* The std of the window as given, for the relative amounts. */
+    const double sd = o->wander_rel_std > 0 || o->noise_rel_std > 0 ? stddev(x, n) : 0.0;
     if (applies(sample, ECG_AUG_STREAM_SHIFT, o->shift_p, &r)) {
         int64_t m = (int64_t)llround(o->shift_max_s * fs);
         if (m > 0)
@@ -117,7 +134,10 @@ void ecg_aug_signal(const struct ecg_aug_opts *o, const struct ecg_rng *sample, 
             x[i] *= s;
     }
     if (applies(sample, ECG_AUG_STREAM_WANDER, o->wander_p, &r)) {
-        double a = uniform(&r, 0, o->wander_amp_mv);
+        double amax = o->wander_amp_mv;
+        if (o->wander_rel_std > 0)
+            amax = o->wander_rel_std * sd;
+        double a = uniform(&r, 0, amax);
         double f = uniform(&r, o->wander_fmin, o->wander_fmax);
         double ph = uniform(&r, 0, TWO_PI);
         for (int64_t i = 0; i < n; i++)
@@ -125,15 +145,10 @@ void ecg_aug_signal(const struct ecg_aug_opts *o, const struct ecg_rng *sample, 
     }
     if (applies(sample, ECG_AUG_STREAM_NOISE, o->noise_p, &r)) {
         double sigma = o->noise_sigma_mv;
-        if (!(sigma > 0)) {
-            double mean = 0, var = 0;
-            for (int64_t i = 0; i < n; i++)
-                mean += x[i];
-            mean /= (double)n;
-            for (int64_t i = 0; i < n; i++)
-                var += (x[i] - mean) * (x[i] - mean);
-            sigma = sqrt(var / (double)n) / pow(10.0, o->noise_snr_db / 20.0);
-        }
+        if (o->noise_rel_std > 0)
+            sigma = o->noise_rel_std * sd;
+        else if (!(sigma > 0))
+            sigma = stddev(x, n) / pow(10.0, o->noise_snr_db / 20.0);
         for (int64_t i = 0; i < n; i++)
             x[i] += (float)sigma * ecg_rng_normal(&r);
     }

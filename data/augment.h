@@ -19,10 +19,14 @@
  *  - shift: circular shift by a uniform integer number of samples in
  *    [-shift_max_s * fs, +shift_max_s * fs] (the window's content rolls round);
  *  - scale: x *= uniform(scale_lo, scale_hi);
- *  - wander: x += A sin(2 pi f t + phi), A uniform(0, wander_amp_mv),
+ *  - wander: x += A sin(2 pi f t + phi), A uniform(0, Amax) with Amax =
+ *    wander_rel_std * std(x) when wander_rel_std > 0, else wander_amp_mv;
  *    f uniform(wander_fmin, wander_fmax) Hz, phi uniform(0, 2 pi);
- *  - noise: x += N(0, sigma^2), sigma = noise_sigma_mv when > 0, otherwise
+ *  - noise: x += N(0, sigma^2), sigma = noise_rel_std * std(x) when
+ *    noise_rel_std > 0, else noise_sigma_mv when > 0, otherwise
  *    std(x) / 10^(noise_snr_db / 20) (the SNR relative to the window's power);
+ *  (std(x) is measured on the window before any augmentation for the *_rel_std
+ *  amounts, and on the window as it is when the noise is added for the SNR.)
  *  - flip: x = -x (polarity inversion).
  * Image augmentations (SpecAugment), on a finished (h, w, c) image:
  *  - time masks: tmask_count times, columns [t0, t0 + width) with width a
@@ -43,8 +47,8 @@ enum {
 struct ecg_aug_opts {
     double shift_p, shift_max_s;
     double scale_p, scale_lo, scale_hi;
-    double wander_p, wander_amp_mv, wander_fmin, wander_fmax;
-    double noise_p, noise_snr_db, noise_sigma_mv;
+    double wander_p, wander_amp_mv, wander_fmin, wander_fmax, wander_rel_std;
+    double noise_p, noise_snr_db, noise_sigma_mv, noise_rel_std;
     double flip_p;
     double tmask_p, tmask_max_frac;
     int64_t tmask_count;

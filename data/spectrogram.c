@@ -46,7 +46,7 @@ int ecg_spec_opts_check(const struct ecg_spec_opts *o, double fs, struct ecg_err
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "spectrogram.hop_s: expected 1 sample to one window (%g s) at %g Hz, found %g s",
                              o->win_s, fs, o->hop_s);
-    if (o->window < ECG_SPEC_HANN || o->window > ECG_SPEC_BOXCAR)
+    if (o->window < ECG_SPEC_HANN || o->window > ECG_SPEC_BLACKMAN)
         return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.window: unknown window type %d", (int)o->window);
     if (o->window == ECG_SPEC_TUKEY && !(o->tukey_alpha >= 0 && o->tukey_alpha <= 1))
         return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.tukey_alpha: expected 0..1, found %g",
@@ -112,6 +112,9 @@ void ecg_spec_window_fill(enum ecg_spec_window type, double alpha, int64_t n, fl
         case ECG_SPEC_HANN: v = 0.5 - 0.5 * cos(2.0 * ECG_PI * (double)i / m); break;
         case ECG_SPEC_HAMMING: v = 0.54 - 0.46 * cos(2.0 * ECG_PI * (double)i / m); break;
         case ECG_SPEC_BOXCAR: v = 1.0; break;
+        case ECG_SPEC_BLACKMAN:
+            v = 0.42 - 0.5 * cos(2.0 * ECG_PI * (double)i / m) + 0.08 * cos(4.0 * ECG_PI * (double)i / m);
+            break;
         case ECG_SPEC_TUKEY:
             if (alpha <= 0) {
                 v = 1.0;
@@ -371,13 +374,13 @@ int ecg_spec_image(struct ecg_spec *s, const float *x, int64_t n, double fs, flo
     return ECG_OK;
 }
 
-static const char *const window_names[] = {"hann", "hamming", "tukey", "boxcar"};
+static const char *const window_names[] = {"hann", "hamming", "tukey", "boxcar", "blackman"};
 static const char *const norm_names[] = {"none", "zscore", "range"};
 static const char *const detrend_names[] = {"none", "constant"};
 
 const char *ecg_spec_window_name(enum ecg_spec_window w)
 {
-    return (int)w >= 0 && (int)w < 4 ? window_names[w] : "?";
+    return (int)w >= 0 && (int)w < 5 ? window_names[w] : "?";
 }
 const char *ecg_spec_norm_name(enum ecg_spec_norm n) { return (int)n >= 0 && (int)n < 3 ? norm_names[n] : "?"; }
 const char *ecg_spec_detrend_name(enum ecg_spec_detrend d)
@@ -406,7 +409,7 @@ static int parse_name(const char *key, const char *name, const char *const *name
 int ecg_spec_window_parse(const char *key, const char *name, enum ecg_spec_window *out, struct ecg_error *err)
 {
     int v = 0;
-    ECG_TRY(parse_name(key, name, window_names, 4, &v, err));
+    ECG_TRY(parse_name(key, name, window_names, 5, &v, err));
     *out = (enum ecg_spec_window)v;
     return ECG_OK;
 }

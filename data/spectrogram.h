@@ -34,7 +34,7 @@
  * channels fastest (NHWC without the N).  A batch is just images end to end.
  */
 
-enum ecg_spec_window { ECG_SPEC_HANN, ECG_SPEC_HAMMING, ECG_SPEC_TUKEY, ECG_SPEC_BOXCAR };
+enum ecg_spec_window { ECG_SPEC_HANN, ECG_SPEC_HAMMING, ECG_SPEC_TUKEY, ECG_SPEC_BOXCAR, ECG_SPEC_BLACKMAN };
 enum ecg_spec_detrend { ECG_SPEC_DETREND_NONE, ECG_SPEC_DETREND_CONSTANT };
 enum ecg_spec_norm { ECG_SPEC_NORM_NONE, ECG_SPEC_NORM_ZSCORE, ECG_SPEC_NORM_RANGE };
 
@@ -119,7 +119,8 @@ void ecg_spec_finish(const struct ecg_spec_opts *o, const float *in, int64_t row
 void ecg_resize_bilinear(const float *in, int64_t rows, int64_t cols, float *out, int64_t h,
                          int64_t w);
 
-/* Names for config values and attributes: "hann", "zscore", "constant", ... */
+/* Names for config values and attributes: "hann", "hamming", "tukey", "boxcar", "blackman";
+ * "none", "zscore", "range"; "none", "constant". */
 const char *ecg_spec_window_name(enum ecg_spec_window w);
 const char *ecg_spec_norm_name(enum ecg_spec_norm n);
 const char *ecg_spec_detrend_name(enum ecg_spec_detrend d);

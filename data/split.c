@@ -18,9 +18,9 @@ void ecg_split_opts_default(struct ecg_split_opts *o)
 const char *ecg_split_part_name(enum ecg_split_part p)
 {
     switch (p) {
-    case ECG_SPLIT_TRAIN: return "train";
-    case ECG_SPLIT_VAL: return "val";
-    case ECG_SPLIT_TEST: return "test";
+    case ECG_PART_TRAIN: return "train";
+    case ECG_PART_VAL: return "val";
+    case ECG_PART_TEST: return "test";
     default: return "?";
     }
 }
@@ -219,11 +219,11 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
     for (int64_t i = 0; i < n; i++) {
         int32_t gp = gpart[gid[i]];
         if (gp < 0)
-            part[i] = ECG_SPLIT_TEST;
+            part[i] = ECG_PART_TEST;
         else if (o->folds >= 2)
-            part[i] = gp == o->fold ? ECG_SPLIT_VAL : ECG_SPLIT_TRAIN;
+            part[i] = gp == o->fold ? ECG_PART_VAL : ECG_PART_TRAIN;
         else
-            part[i] = gp == 1 ? ECG_SPLIT_VAL : ECG_SPLIT_TRAIN;
+            part[i] = gp == 1 ? ECG_PART_VAL : ECG_PART_TRAIN;
     }
 done:
     free(gid);
@@ -248,7 +248,7 @@ static int cmp_subject(const void *a, const void *b)
     return c ? c : (i < j ? -1 : i > j);
 }
 
-int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_split *out,
+int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_splits *out,
                       struct ecg_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -295,7 +295,7 @@ int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts 
     rc = ecg_split_assign(labels, groups, n, nclass, o, part, err);
     if (rc)
         goto done;
-    for (int p = 0; p < ECG_SPLIT_PARTS; p++) {
+    for (int p = 0; p < ECG_PART_COUNT; p++) {
         int64_t k = 0;
         for (int64_t i = 0; i < n; i++)
             k += part[i] == p;
@@ -319,20 +319,20 @@ done:
     return rc;
 }
 
-void ecg_split_free(struct ecg_split *s)
+void ecg_split_free(struct ecg_splits *s)
 {
     if (!s)
         return;
-    for (int p = 0; p < ECG_SPLIT_PARTS; p++)
+    for (int p = 0; p < ECG_PART_COUNT; p++)
         free(s->idx[p]);
     memset(s, 0, sizeof *s);
 }
 
-void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_split *s, int64_t *counts)
+void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_splits *s, int64_t *counts)
 {
     const int nclass = ecg_task_class_count(ds->task);
-    memset(counts, 0, (size_t)ECG_SPLIT_PARTS * (size_t)nclass * sizeof *counts);
-    for (int p = 0; p < ECG_SPLIT_PARTS; p++)
+    memset(counts, 0, (size_t)ECG_PART_COUNT * (size_t)nclass * sizeof *counts);
+    for (int p = 0; p < ECG_PART_COUNT; p++)
         for (int64_t k = 0; k < s->n[p]; k++) {
             int32_t l = ds->records[s->idx[p][k]].label;
             if (l >= 0 && l < nclass)
@@ -340,17 +340,17 @@ void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_split
         }
 }
 
-void ecg_split_print(FILE *f, const struct ecg_dataset *ds, const struct ecg_split *s)
+void ecg_split_print(FILE *f, const struct ecg_dataset *ds, const struct ecg_splits *s)
 {
     const int nclass = ecg_task_class_count(ds->task);
-    int64_t counts[ECG_SPLIT_PARTS * 8] = {0};
+    int64_t counts[ECG_PART_COUNT * 8] = {0};
     ECG_ASSERT(nclass <= 8);
     ecg_split_class_counts(ds, s, counts);
     fprintf(f, "%-6s", "split");
     for (int c = 0; c < nclass; c++)
         fprintf(f, " %8s", ecg_task_class_name(ds->task, c));
     fprintf(f, " %8s\n", "total");
-    for (int p = 0; p < ECG_SPLIT_PARTS; p++) {
+    for (int p = 0; p < ECG_PART_COUNT; p++) {
         fprintf(f, "%-6s", ecg_split_part_name((enum ecg_split_part)p));
         for (int c = 0; c < nclass; c++)
             fprintf(f, " %8lld", (long long)counts[p * nclass + c]);

@@ -33,7 +33,8 @@
  * SUBJECT when any record has a subject id.
  */
 
-enum ecg_split_part { ECG_SPLIT_TRAIN, ECG_SPLIT_VAL, ECG_SPLIT_TEST, ECG_SPLIT_PARTS };
+/* Part indices; equal to core/config.h's ECG_SPLIT_TRAIN/VAL/TEST. */
+enum ecg_split_part { ECG_PART_TRAIN, ECG_PART_VAL, ECG_PART_TEST, ECG_PART_COUNT };
 enum ecg_group_mode { ECG_GROUP_AUTO, ECG_GROUP_RECORD, ECG_GROUP_SUBJECT };
 
 struct ecg_split_opts {
@@ -48,14 +49,14 @@ struct ecg_split_opts {
 /* Defaults: 0.15 validation, 0.15 test, no folds, seed 0, AUTO groups. */
 void ecg_split_opts_default(struct ecg_split_opts *o);
 
-struct ecg_split {
-    int64_t *idx[ECG_SPLIT_PARTS]; /* record indices, ascending; owned */
-    int64_t n[ECG_SPLIT_PARTS];
+struct ecg_splits {
+    int64_t *idx[ECG_PART_COUNT]; /* record indices, ascending; owned */
+    int64_t n[ECG_PART_COUNT];
     int by_subject; /* 1 when records were grouped by subject */
 };
 
 /*
- * Low-level assignment of n labelled items to parts (ECG_SPLIT_TRAIN/VAL/TEST
+ * Low-level assignment of n labelled items to parts (ECG_PART_TRAIN/VAL/TEST
  * in part[i]).  groups may be NULL (every item alone) or give a group id per
  * item (any int64 values; items with equal ids stay together).  labels must be
  * in [0, nclass).  ECG_ERR_RANGE for bad options, ECG_ERR_VALUE for a bad label.
@@ -64,15 +65,15 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
                      const struct ecg_split_opts *o, int8_t *part, struct ecg_error *err);
 
 /* Splits a dataset; errors name the record with an unknown label.  Free with ecg_split_free. */
-int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_split *out,
+int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_splits *out,
                       struct ecg_error *err);
-void ecg_split_free(struct ecg_split *s);
+void ecg_split_free(struct ecg_splits *s);
 
 /* Class counts per part: counts[part * nclass + label]; nclass = ecg_task_class_count(ds->task). */
-void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_split *s, int64_t *counts);
+void ecg_split_class_counts(const struct ecg_dataset *ds, const struct ecg_splits *s, int64_t *counts);
 
 /* Prints a table of class counts per part (and totals) to f. */
-void ecg_split_print(FILE *f, const struct ecg_dataset *ds, const struct ecg_split *s);
+void ecg_split_print(FILE *f, const struct ecg_dataset *ds, const struct ecg_splits *s);
 
 const char *ecg_split_part_name(enum ecg_split_part p);
 

@@ -214,6 +214,15 @@ static void probabilities_and_amounts_have_the_right_statistics(void)
         v += (x[i] - clean[i]) * (x[i] - clean[i]);
     CU_ASSERT_DOUBLE_EQUAL(sqrt(v / N), 0.0707, 0.002);
 
+    /* Relative to the window's std: 0.5 x 0.7071. */
+    o.noise_rel_std = 0.5;
+    sine(x, N);
+    ecg_aug_signal(&o, &r, x, N, 100.0);
+    v = 0;
+    for (int i = 0; i < N; i++)
+        v += (x[i] - clean[i]) * (x[i] - clean[i]);
+    CU_ASSERT_DOUBLE_EQUAL(sqrt(v / N), 0.3536, 0.008);
+
     /* Baseline wander stays within its amplitude and frequency. */
     ecg_aug_opts_default(&o);
     o.wander_p = 1;
@@ -229,6 +238,13 @@ static void probabilities_and_amounts_have_the_right_statistics(void)
     CU_ASSERT_TRUE(peak <= 0.3 + 1e-6 && peak > 0);
     /* 200 s at 0.05..0.5 Hz: 20..200 crossings. */
     CU_ASSERT_TRUE(crossings >= 19 && crossings <= 201);
+    o.wander_rel_std = 0.1; /* relative to a unit sine: at most 0.0707 mV */
+    sine(x, N);
+    ecg_aug_signal(&o, &r, x, N, 100.0);
+    peak = 0;
+    for (int i = 0; i < N; i++)
+        peak = fabs(x[i] - clean[i]) > peak ? fabs(x[i] - clean[i]) : peak;
+    CU_ASSERT_TRUE(peak <= 0.0708 && peak > 0);
 
     /* A shift is a rotation: same values, rolled by at most shift_max_s. */
     ecg_aug_opts_default(&o);

@@ -74,7 +74,7 @@ static void power_matches_scipy_spectrogram_for_every_fixture(void)
 {
     struct fcase cases[8];
     int nc = read_cases(cases, 8);
-    CU_ASSERT_EQUAL(nc, 4);
+    CU_ASSERT_EQUAL(nc, 5);
     for (int i = 0; i < nc; i++) {
         const struct fcase *k = &cases[i];
         struct ecg_spec_opts o;
@@ -314,8 +314,8 @@ static void bad_options_and_signals_fail_with_messages(void)
     ecg_spec_opts_default(&o);
     ECG_CHECK_ERROR(ecg_spec_geometry(&o, 0.0, 3000, &g, &err), &err, ECG_ERR_RANGE, "sampling rate");
     enum ecg_spec_window w;
-    ECG_CHECK_ERROR(ecg_spec_window_parse("spectrogram.window", "blackman", &w, &err), &err, ECG_ERR_CONFIG,
-                    "spectrogram.window: expected one of hann, hamming, tukey, boxcar, found 'blackman'");
+    ECG_CHECK_ERROR(ecg_spec_window_parse("spectrogram.window", "kaiser", &w, &err), &err, ECG_ERR_CONFIG,
+                    "spectrogram.window: expected one of hann, hamming, tukey, boxcar, blackman, found 'kaiser'");
 
     struct ecg_spec s;
     CU_ASSERT_EQUAL_FATAL(ecg_spec_init(&s, &o, &err), ECG_OK);

@@ -30,11 +30,11 @@ static void make_dataset(struct ecg_dataset *ds, const int *per_class, int per_s
         }
 }
 
-static void check_partition(const struct ecg_split *s, int64_t n)
+static void check_partition(const struct ecg_splits *s, int64_t n)
 {
     char *seen = calloc((size_t)n, 1);
     int64_t total = 0;
-    for (int p = 0; p < ECG_SPLIT_PARTS; p++)
+    for (int p = 0; p < ECG_PART_COUNT; p++)
         for (int64_t k = 0; k < s->n[p]; k++) {
             int64_t i = s->idx[p][k];
             CU_ASSERT_TRUE_FATAL(i >= 0 && i < n);
@@ -58,33 +58,33 @@ static void record_splits_are_stratified_within_rounding(void)
     o.val_frac = 0.1;
     o.test_frac = 0.2;
     o.seed = 17;
-    struct ecg_split s;
+    struct ecg_splits s;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
     CU_ASSERT_EQUAL(s.by_subject, 0);
     check_partition(&s, ds.count);
-    int64_t counts[ECG_SPLIT_PARTS * 4];
+    int64_t counts[ECG_PART_COUNT * 4];
     ecg_split_class_counts(&ds, &s, counts);
     const double frac[3] = {0.7, 0.1, 0.2};
     for (int c = 0; c < 4; c++) {
         /* Test: within one of its target; val and train within one of theirs in the rest. */
         double test_t = 0.2 * per_class[c];
-        CU_ASSERT_TRUE(fabs(counts[ECG_SPLIT_TEST * 4 + c] - test_t) < 1.0);
-        double rest = per_class[c] - counts[ECG_SPLIT_TEST * 4 + c];
-        CU_ASSERT_TRUE(fabs(counts[ECG_SPLIT_VAL * 4 + c] - rest * 0.1 / 0.8) < 1.0);
+        CU_ASSERT_TRUE(fabs(counts[ECG_PART_TEST * 4 + c] - test_t) < 1.0);
+        double rest = per_class[c] - counts[ECG_PART_TEST * 4 + c];
+        CU_ASSERT_TRUE(fabs(counts[ECG_PART_VAL * 4 + c] - rest * 0.1 / 0.8) < 1.0);
         for (int p = 0; p < 3; p++)
             CU_ASSERT_TRUE(fabs(counts[p * 4 + c] - frac[p] * per_class[c]) < 2.0);
     }
     /* A different seed gives different members with the same counts. */
-    struct ecg_split s2;
+    struct ecg_splits s2;
     o.seed = 18;
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s2, &err), ECG_OK);
-    int64_t counts2[ECG_SPLIT_PARTS * 4];
+    int64_t counts2[ECG_PART_COUNT * 4];
     ecg_split_class_counts(&ds, &s2, counts2);
-    CU_ASSERT_TRUE(llabs(s2.n[ECG_SPLIT_TEST] - s.n[ECG_SPLIT_TEST]) <= 4);
-    CU_ASSERT_NOT_EQUAL(memcmp(s.idx[ECG_SPLIT_TEST], s2.idx[ECG_SPLIT_TEST], 8 * sizeof(int64_t)), 0);
+    CU_ASSERT_TRUE(llabs(s2.n[ECG_PART_TEST] - s.n[ECG_PART_TEST]) <= 4);
+    CU_ASSERT_NOT_EQUAL(memcmp(s.idx[ECG_PART_TEST], s2.idx[ECG_PART_TEST], 8 * sizeof(int64_t)), 0);
     /* The same seed gives the same split. */
-    struct ecg_split s3;
+    struct ecg_splits s3;
     o.seed = 17;
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s3, &err), ECG_OK);
     for (int p = 0; p < 3; p++) {
@@ -110,34 +110,34 @@ static void k_folds_cover_the_rest_once_and_keep_the_test_set(void)
     o.seed = 3;
     struct ecg_error err = {0};
     int *val_times = calloc((size_t)ds.count, sizeof *val_times);
-    struct ecg_split first = {0};
+    struct ecg_splits first = {0};
     for (int f = 0; f < 5; f++) {
-        struct ecg_split s;
+        struct ecg_splits s;
         o.fold = f;
         CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
         check_partition(&s, ds.count);
-        for (int64_t k = 0; k < s.n[ECG_SPLIT_VAL]; k++)
-            val_times[s.idx[ECG_SPLIT_VAL][k]]++;
-        int64_t counts[ECG_SPLIT_PARTS * 4];
+        for (int64_t k = 0; k < s.n[ECG_PART_VAL]; k++)
+            val_times[s.idx[ECG_PART_VAL][k]]++;
+        int64_t counts[ECG_PART_COUNT * 4];
         ecg_split_class_counts(&ds, &s, counts);
         for (int c = 0; c < 4; c++) {
-            double rest = per_class[c] - counts[ECG_SPLIT_TEST * 4 + c];
-            CU_ASSERT_TRUE(fabs(counts[ECG_SPLIT_VAL * 4 + c] - rest / 5.0) < 1.0);
+            double rest = per_class[c] - counts[ECG_PART_TEST * 4 + c];
+            CU_ASSERT_TRUE(fabs(counts[ECG_PART_VAL * 4 + c] - rest / 5.0) < 1.0);
         }
         if (f == 0) {
             first = s;
         } else {
-            CU_ASSERT_EQUAL(s.n[ECG_SPLIT_TEST], first.n[ECG_SPLIT_TEST]);
-            CU_ASSERT_EQUAL(memcmp(s.idx[ECG_SPLIT_TEST], first.idx[ECG_SPLIT_TEST],
-                                   (size_t)first.n[ECG_SPLIT_TEST] * sizeof(int64_t)),
+            CU_ASSERT_EQUAL(s.n[ECG_PART_TEST], first.n[ECG_PART_TEST]);
+            CU_ASSERT_EQUAL(memcmp(s.idx[ECG_PART_TEST], first.idx[ECG_PART_TEST],
+                                   (size_t)first.n[ECG_PART_TEST] * sizeof(int64_t)),
                             0);
             ecg_split_free(&s);
         }
     }
     /* Every record outside the test set is validation in exactly one fold. */
     char *in_test = calloc((size_t)ds.count, 1);
-    for (int64_t k = 0; k < first.n[ECG_SPLIT_TEST]; k++)
-        in_test[first.idx[ECG_SPLIT_TEST][k]] = 1;
+    for (int64_t k = 0; k < first.n[ECG_PART_TEST]; k++)
+        in_test[first.idx[ECG_PART_TEST][k]] = 1;
     for (int64_t i = 0; i < ds.count; i++)
         CU_ASSERT_EQUAL(val_times[i], in_test[i] ? 0 : 1);
     free(in_test);
@@ -162,7 +162,7 @@ static void subject_splits_never_share_a_subject(void)
     o.seed = 5;
     o.val_frac = 0.2;
     o.test_frac = 0.2;
-    struct ecg_split s;
+    struct ecg_splits s;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
     CU_ASSERT_EQUAL(s.by_subject, 1);
@@ -173,7 +173,7 @@ static void subject_splits_never_share_a_subject(void)
                 for (int64_t b = 0; b < s.n[q]; b++)
                     CU_ASSERT_FATAL(strcmp(ds.records[s.idx[p][a]].subject, ds.records[s.idx[q][b]].subject) != 0);
     /* Every class reaches every split, near its share (subjects are 10 or 20 records). */
-    int64_t counts[ECG_SPLIT_PARTS * 4];
+    int64_t counts[ECG_PART_COUNT * 4];
     ecg_split_class_counts(&ds, &s, counts);
     const double frac[3] = {0.6, 0.2, 0.2};
     for (int c = 0; c < 4; c++)
@@ -183,13 +183,13 @@ static void subject_splits_never_share_a_subject(void)
         }
     /* Forcing record mode on the same data does mix subjects (the grouping is what prevents it). */
     o.group = ECG_GROUP_RECORD;
-    struct ecg_split r;
+    struct ecg_splits r;
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &r, &err), ECG_OK);
     CU_ASSERT_EQUAL(r.by_subject, 0);
     int shared = 0;
-    for (int64_t a = 0; a < r.n[ECG_SPLIT_TRAIN]; a++)
-        for (int64_t b = 0; b < r.n[ECG_SPLIT_TEST]; b++)
-            shared += strcmp(ds.records[r.idx[ECG_SPLIT_TRAIN][a]].subject, ds.records[r.idx[ECG_SPLIT_TEST][b]].subject) == 0;
+    for (int64_t a = 0; a < r.n[ECG_PART_TRAIN]; a++)
+        for (int64_t b = 0; b < r.n[ECG_PART_TEST]; b++)
+            shared += strcmp(ds.records[r.idx[ECG_PART_TRAIN][a]].subject, ds.records[r.idx[ECG_PART_TEST][b]].subject) == 0;
     CU_ASSERT_TRUE(shared > 0);
     ecg_split_free(&r);
     ecg_split_free(&s);
@@ -205,7 +205,7 @@ static void class_counts_print_as_a_table(void)
     ecg_split_opts_default(&o);
     o.val_frac = 0.2;
     o.test_frac = 0.2;
-    struct ecg_split s;
+    struct ecg_splits s;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
     char path[512];
@@ -232,7 +232,7 @@ static void bad_split_requests_fail_with_messages(void)
     struct ecg_dataset ds;
     make_dataset(&ds, per_class, 0);
     struct ecg_split_opts o;
-    struct ecg_split s;
+    struct ecg_splits s;
     struct ecg_error err = {0};
     ecg_split_opts_default(&o);
     o.val_frac = 0.6;
