@@ -123,7 +123,7 @@ static int read_one(const char *dir, const char *name, struct ecg_record *rec, s
     ECG_TRY(ecg_pathf(mat, sizeof mat, err, "%s/%s.mat", dir, name));
     ECG_TRY(ecg_pathf(hea, sizeof hea, err, "%s/%s.hea", dir, name));
     if (!ecg_path_is_file(mat))
-        return ecg_error_set(err, ECG_ERR_IO, "record %s: %s is missing", name, mat);
+        return ecg_error_set(err, ECG_ERR_IO, "%s is missing", mat);
     double fs = CINC_FS, gain = 1000.0, baseline = 0.0;
     int64_t hea_n = -1;
     if (ecg_path_is_file(hea)) {
@@ -213,8 +213,10 @@ int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struc
                 rc = bad;
                 goto done;
             }
-            if (!bad && (bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, "record %s (%s/%s.mat)", name, recdir, name);
+            if (!bad)
+                bad = ecg_reader_check(opt, &rec, err);
+            if (bad)
+                ecg_error_prefix(err, "record %s", name);
         }
         if (bad) {
             free(rec.signal);
