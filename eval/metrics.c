@@ -45,11 +45,13 @@ void ecg_metrics_free(struct ecg_metrics *m)
     memset(m, 0, sizeof *m);
 }
 
-static int find_class(const struct ecg_metrics *m, const char *a, const char *b)
+/* Index of the first class whose name is one of `aliases` (case-insensitive), or -1. */
+static int find_class(const struct ecg_metrics *m, const char *const *aliases)
 {
     for (int c = 0; c < m->k; c++)
-        if (strcasecmp(m->names[c], a) == 0 || strcasecmp(m->names[c], b) == 0)
-            return c;
+        for (const char *const *a = aliases; *a; a++)
+            if (strcasecmp(m->names[c], *a) == 0)
+                return c;
     return -1;
 }
 
@@ -106,9 +108,12 @@ static int derive(struct ecg_metrics *m, struct ecg_error *err)
     m->macro_precision /= k;
     m->macro_recall /= k;
     m->macro_f1 /= k;
-    m->cinc[0] = find_class(m, "N", "Normal");
-    m->cinc[1] = find_class(m, "A", "AF");
-    m->cinc[2] = find_class(m, "O", "Other");
+    static const char *const normal[] = {"N", "Normal", "NSR", "SR", NULL};
+    static const char *const af[] = {"A", "AF", "AFib", NULL};
+    static const char *const other[] = {"O", "Other", NULL};
+    m->cinc[0] = find_class(m, normal);
+    m->cinc[1] = find_class(m, af);
+    m->cinc[2] = find_class(m, other);
     update_cinc(m);
     return ECG_OK;
 }

@@ -18,8 +18,8 @@
  *   - Macro averages run over all k classes (sklearn with labels=range(k));
  *     weighted averages weight by support.
  *   - CinC 2017 score: mean of f1 over the normal, AF and other classes,
- *     whose indices are found by name ("N"/"Normal", "A"/"AF", "O"/"Other",
- *     case-insensitive) or set with ecg_metrics_set_cinc(); NaN when the
+ *     whose indices are found by name (normal: N, Normal, NSR, SR; AF: A, AF,
+ *     AFib; other: O, Other; case-insensitive) or set with ecg_metrics_set_cinc(); NaN when the
  *     classes do not include all three.
  *   - ROC-AUC one-vs-rest per class from probabilities, exact (the area
  *     under the full ROC curve, tied scores counted half, as

@@ -71,7 +71,7 @@ static void a_class_without_support_or_predictions_scores_zero(void)
 
 static void cinc_classes_are_found_by_name_or_set_explicitly(void)
 {
-    const char *names[4] = {"Other", "noisy", "af", "Normal"};
+    const char *names[4] = {"Other", "noisy", "af", "NSR"};
     int64_t cm[16] = {0};
     for (int i = 0; i < 4; i++)
         cm[i * 4 + i] = 3 + i;
@@ -88,7 +88,7 @@ static void cinc_classes_are_found_by_name_or_set_explicitly(void)
     ECG_CHECK_ERROR(ecg_metrics_set_cinc(&m, 3, 4, 2, &err), &err, ECG_ERR_RANGE,
                     "class index 4 out of range [0, 4)");
     ECG_CHECK_ERROR(ecg_metrics_set_cinc(&m, 3, 3, 2, &err), &err, ECG_ERR_RANGE,
-                    "class 3 ('Normal') given twice");
+                    "class 3 ('NSR') given twice");
     ecg_metrics_free(&m);
 }
 
