@@ -1,0 +1,206 @@
+/* ecgforward: run a weight file on a raw NHWC tensor and write the features and logits (interop checks). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/h5util.h"
+#include "io/keras_h5.h"
+#include "layers/effnet.h"
+
+static const char USAGE[] =
+    "usage: ecgforward WEIGHTS.h5 INPUT.h5 OUTPUT.h5 [key=value ...]\n"
+    "\n"
+    "Reads dataset `x` (float32, N x H x W x C) from INPUT.h5, feeds it to the stem\n"
+    "convolution as is (no rescaling or normalisation), runs EfficientNet in inference\n"
+    "mode with the weights of WEIGHTS.h5 and writes to OUTPUT.h5:\n"
+    "  features  (N, channels)  the pooled features before dropout and the head\n"
+    "  logits    (N, classes)   before softmax, when the weights have a predictions layer\n"
+    "\n"
+    "The architecture, padding and batch-norm epsilon come from the weight file's\n"
+    "ecg_arch / ecg_padding / ecg_bn_epsilon attributes (Keras files: the layer set,\n"
+    "\"same\" and 1e-3).  Overrides:\n"
+    "  model.arch=b0..b7   model.padding=same|symmetric   model.bn_eps=<float in (0, 1)>\n";
+
+/* The architecture index of "b0".."b7" (or "B0".."B7"), or -1. */
+static int arch_index(const char *s)
+{
+    if ((s[0] == 'b' || s[0] == 'B') && s[1] >= '0' && s[1] <= '7' && s[2] == '\0')
+        return s[1] - '0';
+    return -1;
+}
+
+struct overrides {
+    int arch; /* -1: not given */
+    int padding; /* -1: not given, else enum ecg_padding */
+    double bn_eps; /* 0: not given */
+};
+
+static int parse_override(const char *arg, struct overrides *o, struct ecg_error *err)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq)
+        return ecg_error_set(err, ECG_ERR_USAGE, "override '%s': expected key=value", arg);
+    size_t klen = (size_t)(eq - arg);
+    const char *v = eq + 1;
+    if (klen == 10 && strncmp(arg, "model.arch", klen) == 0) {
+        o->arch = arch_index(v);
+        if (o->arch < 0)
+            return ecg_error_set(err, ECG_ERR_CONFIG, "override model.arch: expected b0..b7, found '%s'", v);
+    } else if (klen == 13 && strncmp(arg, "model.padding", klen) == 0) {
+        if (strcmp(v, "same") == 0)
+            o->padding = ECG_PAD_SAME;
+        else if (strcmp(v, "symmetric") == 0)
+            o->padding = ECG_PAD_SYMMETRIC;
+        else
+            return ecg_error_set(err, ECG_ERR_CONFIG,
+                                 "override model.padding: expected same or symmetric, found '%s'", v);
+    } else if (klen == 12 && strncmp(arg, "model.bn_eps", klen) == 0) {
+        char *end = NULL;
+        errno = 0;
+        double e = strtod(v, &end);
+        if (end == v || *end || errno || !(e > 0 && e < 1))
+            return ecg_error_set(err, ECG_ERR_RANGE,
+                                 "override model.bn_eps: expected a number in (0, 1), found '%s'", v);
+        o->bn_eps = e;
+    } else {
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "override '%.*s': ecgforward accepts model.arch, model.padding and model.bn_eps",
+                             (int)klen, arg);
+    }
+    return ECG_OK;
+}
+
+/* Reads `x` (N, H, W, C) float32 into a malloc'd array. */
+static int read_input(const char *path, float **x, int64_t dims[4], struct ecg_error *err)
+{
+    hid_t f;
+    ECG_TRY(ecg_h5_open_read(path, &f, err));
+    int nd = 0;
+    int64_t shape[ECG_H5_MAX_DIMS];
+    H5T_class_t cls;
+    int rc = ecg_h5_dataset_shape(f, "x", &nd, shape, &cls, err);
+    if (rc == ECG_OK && nd != 4)
+        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: dataset 'x': expected rank 4 (N, H, W, C), found rank %d",
+                           path, nd);
+    if (rc == ECG_OK && cls != H5T_FLOAT)
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: dataset 'x': expected float values", path);
+    int64_t n = 1;
+    for (int i = 0; rc == ECG_OK && i < 4; i++) {
+        dims[i] = shape[i];
+        if (shape[i] < 1 || !ecg_size_mul(n, shape[i], &n))
+            rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: dataset 'x': empty or too large", path);
+    }
+    if (rc == ECG_OK) {
+        *x = malloc((size_t)n * sizeof(float));
+        if (!*x)
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: cannot allocate the input", path);
+    }
+    if (rc == ECG_OK)
+        rc = ecg_h5_read_floats(f, "x", *x, n, err);
+    for (int64_t i = 0; rc == ECG_OK && i < n; i++)
+        if (!isfinite((*x)[i]))
+            rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: dataset 'x': non-finite value at flat index %lld",
+                               path, (long long)i);
+    ecg_h5_close(f);
+    return rc;
+}
+
+static int run(int argc, char **argv, struct ecg_error *err)
+{
+    if (argc < 4)
+        return ecg_error_set(err, ECG_ERR_USAGE, "expected WEIGHTS.h5 INPUT.h5 OUTPUT.h5");
+    const char *wpath = argv[1], *ipath = argv[2], *opath = argv[3];
+    struct overrides ov = {.arch = -1, .padding = -1, .bn_eps = 0};
+    for (int i = 4; i < argc; i++)
+        ECG_TRY(parse_override(argv[i], &ov, err));
+
+    struct ecg_keras_info info;
+    ECG_TRY(ecg_keras_probe(wpath, &info, err));
+    int arch = ov.arch >= 0 ? ov.arch : arch_index(info.has_arch ? info.arch : info.inferred_arch);
+    if (arch < 0)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: cannot tell which EfficientNet these weights are for; give model.arch=b0..b7",
+                             wpath);
+
+    float *x = NULL, *features = NULL, *logits = NULL;
+    int64_t d[4];
+    struct ecg_effnet m;
+    memset(&m, 0, sizeof m);
+    hid_t out = H5I_INVALID_HID;
+    int rc = read_input(ipath, &x, d, err);
+    if (rc)
+        goto done;
+
+    struct ecg_effnet_options o;
+    ecg_effnet_options_default(&o, arch);
+    o.in_channels = d[3];
+    o.num_classes = info.num_classes;
+    o.padding = ov.padding >= 0 ? (enum ecg_padding)ov.padding
+                : (info.has_padding && strcmp(info.padding, "symmetric") == 0) ? ECG_PAD_SYMMETRIC
+                                                                                : ECG_PAD_SAME;
+    o.bn_eps = (float)(ov.bn_eps > 0 ? ov.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
+    int64_t batch = d[0] < 16 ? d[0] : 16;
+    rc = ecg_effnet_init(&m, &o, batch, d[1], d[2], err);
+    if (rc)
+        goto done;
+    rc = ecg_keras_load(wpath, m.params, NULL, NULL, err);
+    if (rc)
+        goto done;
+
+    int64_t nf = m.num_features, nc = o.num_classes;
+    features = malloc((size_t)(d[0] * nf) * sizeof(float));
+    logits = nc ? malloc((size_t)(d[0] * nc) * sizeof(float)) : NULL;
+    if (!features || (nc && !logits)) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "cannot allocate the outputs");
+        goto done;
+    }
+    int64_t per = d[1] * d[2] * d[3];
+    for (int64_t s = 0; s < d[0]; s += batch) {
+        int64_t n = d[0] - s < batch ? d[0] - s : batch;
+        ecg_effnet_forward(&m, x + s * per, n, false, NULL);
+        memcpy(features + s * nf, m.features, (size_t)(n * nf) * sizeof(float));
+        if (nc)
+            memcpy(logits + s * nc, m.logits, (size_t)(n * nc) * sizeof(float));
+    }
+
+    rc = ecg_h5_create(opath, &out, err);
+    if (rc)
+        goto done;
+    const int64_t fshape[2] = {d[0], nf}, lshape[2] = {d[0], nc};
+    rc = ecg_h5_write_floats(out, "features", 2, fshape, features, err);
+    if (rc == ECG_OK && nc)
+        rc = ecg_h5_write_floats(out, "logits", 2, lshape, logits, err);
+    if (rc == ECG_OK)
+        ecg_info("%s: EfficientNet-B%d, %s padding, bn_eps %g, %lld x %lld x %lld x %lld input -> features (%lld, %lld)%s",
+                 opath, arch, o.padding == ECG_PAD_SAME ? "same" : "symmetric", (double)o.bn_eps,
+                 (long long)d[0], (long long)d[1], (long long)d[2], (long long)d[3], (long long)d[0],
+                 (long long)nf, nc ? ", logits" : "");
+done:
+    if (out > 0 && H5Fclose(out) < 0 && rc == ECG_OK)
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot close", opath);
+    ecg_effnet_free(&m);
+    free(x);
+    free(features);
+    free(logits);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    struct ecg_error err = {0};
+    int rc = run(argc, argv, &err);
+    if (rc) {
+        fprintf(stderr, "ecgforward: %s\n", err.msg);
+        if (rc == ECG_ERR_USAGE)
+            fputs(USAGE, stderr);
+    }
+    return ecg_status_exit_code(rc);
+}
