@@ -256,6 +256,9 @@ bool ecg_config_equal(const struct ecg_config *a, const struct ecg_config *b, co
  * identical values (floats are printed round-trip exact). */
 int ecg_config_write_yaml(const struct ecg_config *c, FILE *f, struct ecg_error *err);
 
+/* The same YAML as a heap-owned string (free() it), e.g. to store in a checkpoint; NULL on failure. */
+char *ecg_config_to_string(const struct ecg_config *c, struct ecg_error *err);
+
 /* Writes one key's value as YAML text into buf (truncated to n). */
 void ecg_config_format_value(const struct ecg_config *c, const struct ecg_config_key *k, char *buf,
                              size_t n);

@@ -1,4 +1,5 @@
 /* Printing configs: the resolved YAML (round-trip exact) and the --help key list, both from the schema. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config_internal.h"
@@ -46,7 +47,26 @@ int ecg_config_write_yaml(const struct ecg_config *c, FILE *f, struct ecg_error 
     return ECG_OK;
 }
 
-/* "float in (0, 10]", "enum: sgd | adamw | rmsprop", ... */
+char *ecg_config_to_string(const struct ecg_config *c, struct ecg_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        ecg_error_set(err, ECG_ERR_NOMEM, "printing the resolved config: out of memory");
+        return NULL;
+    }
+    int rc = ecg_config_write_yaml(c, f, err);
+    if (fclose(f) && !rc)
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "printing the resolved config: out of memory");
+    if (rc) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* "float in (0, 10]", "one of sgd | adamw | rmsprop", ... */
 static void describe_type(const struct ecg_config_key *k, char *buf, size_t n)
 {
     char range[96], names[512] = "";

@@ -734,6 +734,10 @@ static void printed_config_loads_back_identically(void)
         fprintf(stderr, "\n  printed config differs at '%s'\n", diff);
     char *second_text = print_to_string(&back);
     CU_ASSERT_STRING_EQUAL(first_text, second_text);
+    char *third_text = ecg_config_to_string(&back, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(third_text);
+    CU_ASSERT_STRING_EQUAL(first_text, third_text);
+    free(third_text);
     CU_ASSERT_PTR_NOT_NULL(strstr(first_text, "\n  lr: 0.30000000000000004\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(first_text, "\n  cache_dir: \"none\"\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(first_text, "\n  pretrained: none\n"));
