@@ -360,6 +360,11 @@ int ecg_config_set_node(struct ecg_config *c, const struct ecg_config_key *k, ya
     int rc = convert(k, doc, node, &v, why, n);
     if (rc == ECG_ERR_NOMEM)
         snprintf(why, n, "out of memory");
+    if (rc && node && node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+        strchr((const char *)node->data.scalar.value, '#')) {
+        size_t len = strlen(why); /* a common YAML slip: "0.1# note" is one scalar, not a comment */
+        snprintf(why + len, n - len, " (a comment needs a space before '#')");
+    }
     if (rc)
         return rc;
     if (k->check && (rc = k->check(&v, why, n))) {

@@ -339,6 +339,9 @@ static void wrong_types_name_the_key_expected_and_found(void)
                      "2:10: key 'train.epochs': expected an integer, found nothing");
     check_file_error("optim:\n  lr: fast\n", ECG_ERR_CONFIG,
                      "2:7: key 'optim.lr': expected a number, found 'fast'");
+    check_file_error("optim:\n  lr: 0.1# peak\n", ECG_ERR_CONFIG,
+                     "2:7: key 'optim.lr': expected a number, found '0.1# peak' (a comment needs a space "
+                     "before '#')");
     check_file_error("optim:\n  lr: [1]\n", ECG_ERR_CONFIG,
                      "2:7: key 'optim.lr': expected a number, found a list");
     check_file_error("optim:\n  nesterov: maybe\n", ECG_ERR_CONFIG,
