@@ -444,7 +444,7 @@ static int walk(const char *root, const char *rel, int depth, const struct ecg_r
         n++;
     }
     closedir(d);
-    if (!rc)
+    if (!rc && n > 1)
         qsort(names, (size_t)n, sizeof *names, cmp_name);
     for (int64_t i = 0; i < n && !rc; i++) {
         char sub[1024];

@@ -481,6 +481,42 @@ static void cachet_short_malformed_files_get_messages_naming_the_problem(void)
     ecg_dataset_free(&ds);
 }
 
+static void bundled_sample_is_balanced_and_matches_its_record_list(void)
+{
+    const char *root = getenv("ECG_SOURCE_ROOT");
+    char h5[1024], list[1024];
+    snprintf(h5, sizeof h5, "%s/data/sample/cachet_sample.h5", root ? root : ".");
+    snprintf(list, sizeof list, "%s/data/sample/records.txt", root ? root : ".");
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    struct ecg_read_options o = defaults();
+    CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cachet_short", h5, &o, &ds, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ds.count, 280);
+    int64_t per[ECG_RHYTHM_COUNT] = {0};
+    for (int64_t i = 0; i < ds.count; i++)
+        per[ds.records[i].label]++;
+    for (int c = 0; c < ECG_RHYTHM_COUNT; c++)
+        CU_ASSERT_EQUAL(per[c], 70);
+    /* records.txt: a comment line, then "id offset label" in file order. */
+    FILE *f = fopen(list, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    char line[256], id[64], lab[16];
+    double off;
+    int64_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        CU_ASSERT_EQUAL_FATAL(sscanf(line, "%63s %lf %15s", id, &off, lab), 3);
+        CU_ASSERT_TRUE_FATAL(n < ds.count);
+        CU_ASSERT_STRING_EQUAL(lab, ecg_task_class_name(ECG_TASK_RHYTHM, ds.records[n].label));
+        CU_ASSERT_EQUAL(off, 0.0);
+        n++;
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(n, 280);
+    ecg_dataset_free(&ds);
+}
+
 /* ---- CACHET-CADB full (Unisens) ---- */
 
 static void cachet_full_unisens_folders_give_segments_with_subjects(void)
@@ -1004,6 +1040,7 @@ static const struct ecg_test cachet_tests[] = {
     {"CACHET short file written by h5py reads as segments", cachet_short_file_written_by_h5py_reads_as_segments},
     {"CACHET writer and reader round-trip compressed and plain", cachet_writer_and_reader_round_trip_compressed_and_plain},
     {"CACHET short malformed files get messages naming the problem", cachet_short_malformed_files_get_messages_naming_the_problem},
+    {"bundled sample is balanced and matches its record list", bundled_sample_is_balanced_and_matches_its_record_list},
     {"CACHET full Unisens folders give segments with subjects", cachet_full_unisens_folders_give_segments_with_subjects},
     {"CACHET full bad headers, annotations and lengths are reported", cachet_full_bad_headers_annotations_and_lengths_are_reported},
     {NULL, NULL},
