@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "data/cache.h"
 #include "data/loader.h"
 #include "data/record.h"
@@ -347,12 +348,49 @@ static void the_cache_returns_the_same_images_and_is_keyed_by_options(void)
     ecg_dataset_free(&ds);
 }
 
+static void options_follow_the_run_configuration(void)
+{
+    struct ecg_config c;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
+    c.data.spectrogram.window = ECG_WINDOW_BLACKMAN;
+    c.data.augment.scale_amount = 0.25;
+    c.data.augment.wander_amount = 0; /* no amount: no wander, whatever the probability */
+    c.eval.windows = 5;
+    struct ecg_loader_opts o;
+    ecg_loader_opts_from_config(&c, 1, &o);
+    CU_ASSERT_EQUAL(o.train, 1);
+    CU_ASSERT_EQUAL(o.shuffle, 1);
+    CU_ASSERT_EQUAL(o.batch_size, c.train.batch_size);
+    CU_ASSERT_EQUAL(o.seed, (uint64_t)c.run.seed);
+    CU_ASSERT_EQUAL(o.spec.window, ECG_SPEC_BLACKMAN);
+    CU_ASSERT_DOUBLE_EQUAL(o.spec.win_s, c.data.spectrogram.window_seconds, 0);
+    CU_ASSERT_DOUBLE_EQUAL(o.spec.hop_s, c.data.spectrogram.hop_seconds, 0);
+    CU_ASSERT_EQUAL(o.spec.height, c.data.spectrogram.height);
+    CU_ASSERT_EQUAL(o.spec.channels, c.data.spectrogram.channels);
+    CU_ASSERT_DOUBLE_EQUAL(o.spec.floor, c.data.spectrogram.log_floor, 0);
+    CU_ASSERT_DOUBLE_EQUAL(o.window.length_s, c.data.window_seconds, 0);
+    CU_ASSERT_EQUAL(o.window.eval_windows, 5);
+    CU_ASSERT_DOUBLE_EQUAL(o.aug.scale_lo, 0.75, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(o.aug.scale_hi, 1.25, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(o.aug.noise_rel_std, c.data.augment.noise_std, 0);
+    CU_ASSERT_EQUAL(o.aug.wander_p, 0.0);
+    CU_ASSERT_EQUAL(o.aug.tmask_count, 1);
+    CU_ASSERT_EQUAL(ecg_aug_opts_check(&o.aug, &err), ECG_OK);
+    ecg_loader_opts_from_config(&c, 0, &o);
+    CU_ASSERT_EQUAL(o.train, 0);
+    CU_ASSERT_EQUAL(o.shuffle, 0);
+    CU_ASSERT_EQUAL(o.batch_size, c.eval.batch_size);
+    ecg_config_free(&c);
+}
+
 static const struct ecg_test loader_tests[] = {
     {"evaluation batches hold every window in order", evaluation_batches_hold_every_window_in_order},
     {"training batches depend only on seed, epoch and index", training_batches_depend_only_on_seed_epoch_and_index},
     {"a bad record fails the epoch with its name and never hangs", a_bad_record_fails_the_epoch_with_its_name_and_never_hangs},
     {"short records are skipped and counted by policy", short_records_are_skipped_and_counted_by_policy},
     {"bad loader requests fail with messages", bad_loader_requests_fail_with_messages},
+    {"options follow the run configuration", options_follow_the_run_configuration},
     {"the cache returns the same images and is keyed by options", the_cache_returns_the_same_images_and_is_keyed_by_options},
     {NULL, NULL},
 };

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
+#include "data/png.h"
 #include "data/spectrogram.h"
 #include "tests/test_util.h"
 
@@ -346,6 +349,62 @@ static void a_flat_signal_gives_a_zero_image_not_nan(void)
     ecg_spec_free(&s);
 }
 
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void png_files_decode_to_the_pixels_written(void)
+{
+    for (int channels = 1; channels <= 3; channels += 2) {
+        enum { H = 5, W = 7 };
+        uint8_t px[H * W * 3];
+        for (int i = 0; i < H * W * channels; i++)
+            px[i] = (uint8_t)(i * 37 + 11);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/t%d.png", ecg_test_tmpdir(), channels);
+        struct ecg_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(ecg_png_write(path, px, H, W, channels, &err), ECG_OK);
+        FILE *f = fopen(path, "rb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        unsigned char buf[4096];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        CU_ASSERT_EQUAL(memcmp(buf, "\x89PNG\r\n\x1a\n", 8), 0);
+        /* IHDR: length 13, size, depth 8, colour type 0 or 2, and its CRC. */
+        CU_ASSERT_EQUAL(be32(buf + 8), 13);
+        CU_ASSERT_EQUAL(memcmp(buf + 12, "IHDR", 4), 0);
+        CU_ASSERT_EQUAL(be32(buf + 16), W);
+        CU_ASSERT_EQUAL(be32(buf + 20), H);
+        CU_ASSERT_EQUAL(buf[24], 8);
+        CU_ASSERT_EQUAL(buf[25], channels == 3 ? 2 : 0);
+        CU_ASSERT_EQUAL(be32(buf + 29), (uint32_t)crc32(crc32(0, NULL, 0), buf + 12, 17));
+        /* IDAT inflates to filter byte 0 + the row, for every row. */
+        CU_ASSERT_EQUAL(memcmp(buf + 37, "IDAT", 4), 0);
+        uint32_t zlen = be32(buf + 33);
+        CU_ASSERT_TRUE_FATAL(41 + zlen + 4 + 12 == n); /* then its CRC and IEND */
+        CU_ASSERT_EQUAL(memcmp(buf + n - 8, "IEND", 4), 0);
+        unsigned char raw[H * (W * 3 + 1)];
+        uLongf rlen = sizeof raw;
+        CU_ASSERT_EQUAL_FATAL(uncompress(raw, &rlen, buf + 41, zlen), Z_OK);
+        CU_ASSERT_EQUAL(rlen, (uLongf)(H * (W * channels + 1)));
+        for (int y = 0; y < H; y++) {
+            CU_ASSERT_EQUAL(raw[y * (W * channels + 1)], 0);
+            CU_ASSERT_EQUAL(memcmp(raw + y * (W * channels + 1) + 1, px + y * W * channels, W * channels), 0);
+        }
+    }
+    struct ecg_error err = {0};
+    uint8_t one[3] = {0};
+    ECG_CHECK_ERROR(ecg_png_write("/nonexistent-dir/x.png", one, 1, 1, 3, &err), &err, ECG_ERR_IO,
+                    "/nonexistent-dir/x.png: cannot create the PNG");
+    ECG_CHECK_ERROR(ecg_png_write("x.png", one, 1, 1, 2, &err), &err, ECG_ERR_RANGE, "1 or 3 channels");
+}
+
+static const struct ecg_test png_tests[] = {
+    {"PNG files decode to the pixels written", png_files_decode_to_the_pixels_written},
+    {NULL, NULL},
+};
+
 static const struct ecg_test spec_tests[] = {
     {"the power matches scipy.signal.spectrogram for every fixture", power_matches_scipy_spectrogram_for_every_fixture},
     {"the image pipeline matches the numpy model", image_pipeline_matches_the_numpy_model},
@@ -360,6 +419,7 @@ static const struct ecg_test spec_tests[] = {
 };
 static const struct ecg_suite suites[] = {
     {"spectrogram", spec_tests},
+    {"png", png_tests},
     {NULL, NULL},
 };
 
