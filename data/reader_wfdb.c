@@ -401,11 +401,10 @@ static int cmp_str(const void *a, const void *b)
 
 /* Record names to read: from opt->records or every .hea with a .atr in dir. */
 static int list_records(const char *dir, const char *sel, char ***names, int64_t *count,
-                        int *must_exist, struct ecg_error *err)
+                        struct ecg_error *err)
 {
     *names = NULL;
     *count = 0;
-    *must_exist = 1;
     char **v = NULL;
     int64_t n = 0, cap = 0;
     if (sel && (strcmp(sel, "DS1") == 0 || strcmp(sel, "DS2") == 0)) {
@@ -434,7 +433,6 @@ static int list_records(const char *dir, const char *sel, char ***names, int64_t
         }
         free(copy);
     } else {
-        *must_exist = 0;
         DIR *d = opendir(dir);
         if (!d)
             return ecg_error_set(err, ECG_ERR_IO, "%s: cannot open the MIT-BIH directory", dir);
@@ -570,8 +568,7 @@ int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct e
         return ecg_error_set(err, ECG_ERR_IO, "%s: not a directory of WFDB records", dir);
     char **names = NULL;
     int64_t n = 0;
-    int must_exist = 1;
-    ECG_TRY(list_records(dir, opt->records, &names, &n, &must_exist, err));
+    ECG_TRY(list_records(dir, opt->records, &names, &n, err));
     int rc = ECG_OK;
     for (int64_t i = 0; i < n && rc == ECG_OK; i++) {
         int64_t before = ds->count;
