@@ -26,16 +26,14 @@ void ecg_convert_options_default(struct ecg_convert_options *opt)
 /* Whole windows a record of `length` samples at `fs` gives after resampling. */
 static int64_t windows_of(const struct ecg_record *r, const struct ecg_convert_options *opt, int64_t seg)
 {
-    int64_t n = r->fs == opt->fs_out
-                    ? r->length
-                    : ecg_resample_length(r->length, (int64_t)opt->fs_out, (int64_t)r->fs);
+    int64_t n = r->fs == opt->fs_out ? r->length
+                                     : ecg_resample_length(r->length, (int64_t)opt->fs_out, (int64_t)r->fs);
     int64_t w = n / seg;
     return w < opt->windows ? w : opt->windows;
 }
 
 int ecg_convert_segments(const struct ecg_dataset *in, const struct ecg_convert_options *opt,
-                         struct ecg_dataset *out, struct ecg_segment_source **src,
-                         struct ecg_error *err)
+                         struct ecg_dataset *out, struct ecg_segment_source **src, struct ecg_error *err)
 {
     *src = NULL;
     out->task = in->task;
@@ -59,8 +57,8 @@ int ecg_convert_segments(const struct ecg_dataset *in, const struct ecg_convert_
     for (int64_t i = 0; i < in->count; i++) {
         const struct ecg_record *r = &in->records[i];
         if (r->fs != opt->fs_out && (r->fs != floor(r->fs) || !(r->fs >= 1))) {
-            rc = ecg_error_set(err, ECG_ERR_RANGE, "record %s: sampling rate %g Hz, expected a whole number of Hz",
-                               r->id, r->fs);
+            rc = ecg_error_set(err, ECG_ERR_RANGE,
+                               "record %s: sampling rate %g Hz, expected a whole number of Hz", r->id, r->fs);
             goto done;
         }
         if (r->label < 0 || r->label >= nclass) {
@@ -130,7 +128,8 @@ int ecg_convert_segments(const struct ecg_dataset *in, const struct ecg_convert_
             double mean, sd;
             ecg_signal_stats(x, seg, &mean, &sd);
             if (!(sd > opt->flat_std_mv)) {
-                ecg_warn("record %s: segment at %g s is flat (std %g mV), skipped", r->id, (double)k * opt->seconds, sd);
+                ecg_warn("record %s: segment at %g s is flat (std %g mV), skipped", r->id,
+                         (double)k * opt->seconds, sd);
                 out->skipped++;
                 continue;
             }

@@ -1,4 +1,5 @@
-/* Turning a rhythm dataset into fixed-length segments at a target rate (what ecgconvert writes as CACHET-CADB). */
+/* Turning a rhythm dataset into fixed-length segments at a target rate (what ecgconvert writes as
+ * CACHET-CADB). */
 #ifndef ECG_DATA_CONVERT_H
 #define ECG_DATA_CONVERT_H
 
@@ -8,11 +9,11 @@
 #include "data/record.h"
 
 struct ecg_convert_options {
-    double fs_out;      /* target rate in Hz (1024 for CACHET-CADB) */
-    double seconds;     /* segment length (10) */
-    int32_t windows;    /* at most this many non-overlapping segments per record, from its start (>= 1) */
-    int32_t bandpass;   /* 1: Butterworth order 3, 0.5-40 Hz, zero-phase, on the resampled record */
-    int64_t per_class;  /* > 0: at most this many segments per class, records drawn with `seed`; 0: all */
+    double fs_out;     /* target rate in Hz (1024 for CACHET-CADB) */
+    double seconds;    /* segment length (10) */
+    int32_t windows;   /* at most this many non-overlapping segments per record, from its start (>= 1) */
+    int32_t bandpass;  /* 1: Butterworth order 3, 0.5-40 Hz, zero-phase, on the resampled record */
+    int64_t per_class; /* > 0: at most this many segments per class, records drawn with `seed`; 0: all */
     uint64_t seed;
     double flat_std_mv; /* segments whose std is <= this are dropped and counted (flat) */
 };
@@ -39,8 +40,7 @@ struct ecg_segment_source {
  * segment came from.
  */
 int ecg_convert_segments(const struct ecg_dataset *in, const struct ecg_convert_options *opt,
-                         struct ecg_dataset *out, struct ecg_segment_source **src,
-                         struct ecg_error *err);
+                         struct ecg_dataset *out, struct ecg_segment_source **src, struct ecg_error *err);
 
 /* Writes "# record offset_s label" then one "id offset label-name" line per segment. */
 int ecg_convert_write_list(const char *path, enum ecg_task task, const struct ecg_segment_source *src,

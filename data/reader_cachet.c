@@ -1,4 +1,5 @@
-/* CACHET-CADB readers: the short HDF5 format (signal/labels) and the full Unisens format (ecg.bin, unisens.xml, annotation.csv). */
+/* CACHET-CADB readers: the short HDF5 format (signal/labels) and the full Unisens format (ecg.bin,
+ * unisens.xml, annotation.csv). */
 #include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
@@ -21,11 +22,16 @@ int ecg_cachet_code_of(int rhythm_label)
 int ecg_cachet_label_of(int code)
 {
     switch (code) {
-    case 1: return ECG_RHYTHM_AF;
-    case 2: return ECG_RHYTHM_NSR;
-    case 3: return ECG_RHYTHM_NOISE;
-    case 4: return ECG_RHYTHM_OTHER;
-    default: return -1;
+    case 1:
+        return ECG_RHYTHM_AF;
+    case 2:
+        return ECG_RHYTHM_NSR;
+    case 3:
+        return ECG_RHYTHM_NOISE;
+    case 4:
+        return ECG_RHYTHM_OTHER;
+    default:
+        return -1;
     }
 }
 
@@ -46,11 +52,13 @@ static int read_vector(hid_t file, const char *path, const char *name, double **
     ty = H5Dget_type(ds);
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     if (rank != 1) {
-        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: dataset '%s' has rank %d, expected 1-D", path, name, rank);
+        rc =
+            ecg_error_set(err, ECG_ERR_SHAPE, "%s: dataset '%s' has rank %d, expected 1-D", path, name, rank);
         goto done;
     }
     if (H5Tget_class(ty) != H5T_FLOAT && H5Tget_class(ty) != H5T_INTEGER) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: dataset '%s' is not numeric, expected float64", path, name);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: dataset '%s' is not numeric, expected float64", path,
+                           name);
         goto done;
     }
     hsize_t dim;
@@ -78,8 +86,8 @@ done:
     return rc;
 }
 
-int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
-                          struct ecg_dataset *ds, struct ecg_error *err)
+int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                          struct ecg_error *err)
 {
     ds->task = ECG_TASK_RHYTHM;
     H5E_auto2_t old_fn;
@@ -103,8 +111,9 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
         (rc = read_vector(file, path, "labels", &lab, &nl, err)))
         goto done;
     if (ns != nl) {
-        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: 'signal' has %lld samples and 'labels' %lld, expected equal lengths",
-                           path, (long long)ns, (long long)nl);
+        rc = ecg_error_set(err, ECG_ERR_SHAPE,
+                           "%s: 'signal' has %lld samples and 'labels' %lld, expected equal lengths", path,
+                           (long long)ns, (long long)nl);
         goto done;
     }
     if (ns == 0 || ns % CACHET_SEG) {
@@ -122,17 +131,19 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
         int bad = ECG_OK;
         for (int64_t i = 1; i < CACHET_SEG && !bad; i++)
             if (!(l[i] == l[0]))
-                bad = ecg_error_set(err, ECG_ERR_VALUE,
-                                    "%s: segment %lld (samples %lld..%lld): mixed labels %g and %g at sample %lld, "
-                                    "expected one code per segment",
-                                    path, (long long)s, (long long)(s * CACHET_SEG),
-                                    (long long)((s + 1) * CACHET_SEG - 1), l[0], l[i], (long long)(s * CACHET_SEG + i));
+                bad = ecg_error_set(
+                    err, ECG_ERR_VALUE,
+                    "%s: segment %lld (samples %lld..%lld): mixed labels %g and %g at sample %lld, "
+                    "expected one code per segment",
+                    path, (long long)s, (long long)(s * CACHET_SEG), (long long)((s + 1) * CACHET_SEG - 1),
+                    l[0], l[i], (long long)(s * CACHET_SEG + i));
         if (!bad) {
             rec.label = (l[0] == floor(l[0]) && fabs(l[0]) < 100) ? ecg_cachet_label_of((int)l[0]) : -1;
             if (rec.label < 0)
-                bad = ecg_error_set(err, ECG_ERR_VALUE,
-                                    "%s: segment %lld: label code %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)",
-                                    path, (long long)s, l[0]);
+                bad = ecg_error_set(
+                    err, ECG_ERR_VALUE,
+                    "%s: segment %lld: label code %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)", path,
+                    (long long)s, l[0]);
         }
         if (!bad) {
             rec.signal = malloc(CACHET_SEG * sizeof(float));
@@ -170,7 +181,8 @@ static int xml_attr(const char *tag, const char *end, const char *name, char *ou
 {
     size_t nl = strlen(name);
     for (const char *p = tag; p + nl + 2 < end; p++) {
-        if (strncmp(p, name, nl) == 0 && (p == tag || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r')) {
+        if (strncmp(p, name, nl) == 0 &&
+            (p == tag || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r')) {
             const char *q = p + nl;
             while (q < end && (*q == ' ' || *q == '\t'))
                 q++;
@@ -232,7 +244,8 @@ static int parse_unisens(const char *path, struct unisens_ecg *u, struct ecg_err
     u->lsb = xml_attr(tag, tend, "lsbValue", v, sizeof v) ? strtod(v, NULL) : 1.0;
     u->baseline = xml_attr(tag, tend, "baseline", v, sizeof v) ? strtod(v, NULL) : 0.0;
     if (!(u->lsb > 0)) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: lsbValue '%s', expected a positive number", path, v);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: lsbValue '%s', expected a positive number",
+                           path, v);
         goto done;
     }
     if (!xml_attr(tag, tend, "dataType", v, sizeof v) || strcmp(v, "int16") != 0) {
@@ -244,7 +257,8 @@ static int parse_unisens(const char *path, struct unisens_ecg *u, struct ecg_err
     const char *close = strstr(tend, "</signalEntry>");
     u->channels = 0;
     if (tend[-1] != '/')
-        for (const char *p = strstr(tend, "<channel"); p && (!close || p < close); p = strstr(p + 1, "<channel"))
+        for (const char *p = strstr(tend, "<channel"); p && (!close || p < close);
+             p = strstr(p + 1, "<channel"))
             u->channels++;
     if (u->channels < 1)
         u->channels = 1;
@@ -276,7 +290,8 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
     struct unisens_ecg u = {0};
     ECG_TRY(parse_unisens(xml, &u, err));
     if (u.fs != CACHET_FS)
-        return ecg_error_set(err, ECG_ERR_VALUE, "%s: ecg.bin sampleRate %g Hz, expected %g Hz", xml, u.fs, CACHET_FS);
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s: ecg.bin sampleRate %g Hz, expected %g Hz", xml, u.fs,
+                             CACHET_FS);
     char *raw = NULL, *csv = NULL;
     int64_t rsize = 0, csize = 0;
     int rc = ecg_read_file(bin, &raw, &rsize, err);
@@ -286,8 +301,9 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
         goto done;
     int64_t frames = rsize / (2 * u.channels);
     if (rsize % (2 * u.channels)) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: %lld bytes is not a whole number of %d-channel int16 frames",
-                           bin, (long long)rsize, u.channels);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                           "%s: %lld bytes is not a whole number of %d-channel int16 frames", bin,
+                           (long long)rsize, u.channels);
         goto done;
     }
     const unsigned char *b = (const unsigned char *)raw;
@@ -312,8 +328,9 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
                     col_class = i;
             }
             if (col_start < 0 || col_end < 0 || col_class < 0) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: expected a header with columns Start, End, Class",
-                                   ann_path, lineno);
+                rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                                   "%s:%d: expected a header with columns Start, End, Class", ann_path,
+                                   lineno);
                 goto done;
             }
             continue;
@@ -321,7 +338,8 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
         int need = col_start > col_end ? col_start : col_end;
         need = need > col_class ? need : col_class;
         char *e1, *e2, *e3;
-        double st = nf > need ? strtod(f[col_start], &e1) : NAN, en = nf > need ? strtod(f[col_end], &e2) : NAN,
+        double st = nf > need ? strtod(f[col_start], &e1) : NAN,
+               en = nf > need ? strtod(f[col_end], &e2) : NAN,
                cl = nf > need ? strtod(f[col_class], &e3) : NAN;
         if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || !(en >= st)) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT,
@@ -338,12 +356,13 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
         int bad = ECG_OK;
         int64_t s0 = (int64_t)st;
         if (rec.label < 0)
-            bad = ecg_error_set(err, ECG_ERR_VALUE, "%s:%d: class %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)",
-                                ann_path, lineno, cl);
+            bad = ecg_error_set(err, ECG_ERR_VALUE,
+                                "%s:%d: class %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)", ann_path,
+                                lineno, cl);
         else if (s0 + CACHET_SEG > frames)
             bad = ecg_error_set(err, ECG_ERR_VALUE,
-                                "%s:%d: segment at sample %lld needs %d samples, %s has %lld",
-                                ann_path, lineno, (long long)s0, CACHET_SEG, bin, (long long)frames);
+                                "%s:%d: segment at sample %lld needs %d samples, %s has %lld", ann_path,
+                                lineno, (long long)s0, CACHET_SEG, bin, (long long)frames);
         else {
             rec.signal = malloc(CACHET_SEG * sizeof(float));
             if (!rec.signal) {
@@ -458,8 +477,8 @@ static int walk(const char *root, const char *rel, int depth, const struct ecg_r
     return rc;
 }
 
-int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt,
-                         struct ecg_dataset *ds, struct ecg_error *err)
+int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                         struct ecg_error *err)
 {
     ds->task = ECG_TASK_RHYTHM;
     if (!ecg_path_is_dir(root))
@@ -467,8 +486,8 @@ int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt,
     int found = 0;
     ECG_TRY(walk(root, "", 0, opt, ds, &found, err));
     if (!found)
-        return ecg_error_set(err, ECG_ERR_VALUE,
-                             "%s: no folder with unisens.xml found (expected <subject>/<measurement>/<segment>/)",
-                             root);
+        return ecg_error_set(
+            err, ECG_ERR_VALUE,
+            "%s: no folder with unisens.xml found (expected <subject>/<measurement>/<segment>/)", root);
     return ECG_OK;
 }

@@ -1,4 +1,5 @@
-/* PhysioNet/CinC Challenge 2017 reader: MATLAB v4 .mat signals, WFDB .hea scaling, labels from a REFERENCE-style CSV. */
+/* PhysioNet/CinC Challenge 2017 reader: MATLAB v4 .mat signals, WFDB .hea scaling, labels from a
+ * REFERENCE-style CSV. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,8 @@ static int read_mat_v4(const char *path, double **raw, int64_t *n, struct ecg_er
     const unsigned char *b = (const unsigned char *)buf;
     int rc = ECG_OK;
     if (size < 20) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: truncated: %lld bytes, a MATLAB v4 header needs 20", path, (long long)size);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: truncated: %lld bytes, a MATLAB v4 header needs 20",
+                           path, (long long)size);
         goto done;
     }
     uint32_t type = le32(b), mrows = le32(b + 4), ncols = le32(b + 8), imagf = le32(b + 12),
@@ -76,8 +77,8 @@ static int read_mat_v4(const char *path, double **raw, int64_t *n, struct ecg_er
     int64_t start = 20 + namlen, need = start + count * esize[P];
     if (size < need) {
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: truncated: %lld values of %d bytes need %lld bytes, the file has %lld",
-                           path, (long long)count, esize[P], (long long)need, (long long)size);
+                           "%s: truncated: %lld values of %d bytes need %lld bytes, the file has %lld", path,
+                           (long long)count, esize[P], (long long)need, (long long)size);
         goto done;
     }
     double *v = malloc((size_t)count * sizeof *v);
@@ -103,10 +104,18 @@ static int read_mat_v4(const char *path, double **raw, int64_t *n, struct ecg_er
             v[i] = x;
             break;
         }
-        case 2: v[i] = (int32_t)le32(q); break;
-        case 3: v[i] = (int16_t)(uint16_t)(q[0] | (q[1] << 8)); break;
-        case 4: v[i] = (uint16_t)(q[0] | (q[1] << 8)); break;
-        default: v[i] = q[0]; break;
+        case 2:
+            v[i] = (int32_t)le32(q);
+            break;
+        case 3:
+            v[i] = (int16_t)(uint16_t)(q[0] | (q[1] << 8));
+            break;
+        case 4:
+            v[i] = (uint16_t)(q[0] | (q[1] << 8));
+            break;
+        default:
+            v[i] = q[0];
+            break;
         }
     }
     *raw = v;
@@ -191,8 +200,8 @@ int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struc
         if (len == 0)
             continue;
         char *comma = strchr(line, ',');
-        if (!comma || comma == line || strchr(comma + 1, ',') ||
-            (size_t)(comma - line) >= ECG_ID_MAX || strchr(line, '/')) {
+        if (!comma || comma == line || strchr(comma + 1, ',') || (size_t)(comma - line) >= ECG_ID_MAX ||
+            strchr(line, '/')) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: expected 'record,label', found '%s'", labels,
                                lineno, line);
             goto done;

@@ -1,4 +1,5 @@
-/* Helpers shared by the dataset readers: the bad-record policy, record checks, small file and text utilities. */
+/* Helpers shared by the dataset readers: the bad-record policy, record checks, small file and text utilities.
+ */
 #ifndef ECG_DATA_READER_COMMON_H
 #define ECG_DATA_READER_COMMON_H
 
@@ -18,8 +19,7 @@ int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, i
 /* Checks a finished record against the options: finite samples, at least
  * opt->min_seconds long, not flat.  The message names nothing; callers
  * prefix the file/record. */
-int ecg_reader_check(const struct ecg_read_options *opt, const struct ecg_record *rec,
-                     struct ecg_error *err);
+int ecg_reader_check(const struct ecg_read_options *opt, const struct ecg_record *rec, struct ecg_error *err);
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated, *size excludes the NUL). */
 int ecg_read_file(const char *path, char **buf, int64_t *size, struct ecg_error *err);

@@ -72,8 +72,9 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
                                 "%s:%lld: %d columns, expected %d (187 samples and the label)", path,
                                 (long long)lineno, col, KAGGLE_SAMPLES + 1);
         if (!bad && !(label == floor(label) && label >= 0 && label <= 4))
-            bad = ecg_error_set(err, ECG_ERR_VALUE, "%s:%lld: column %d: label %g, expected 0..4 (N, S, V, F, Q)",
-                                path, (long long)lineno, KAGGLE_SAMPLES + 1, label);
+            bad = ecg_error_set(err, ECG_ERR_VALUE,
+                                "%s:%lld: column %d: label %g, expected 0..4 (N, S, V, F, Q)", path,
+                                (long long)lineno, KAGGLE_SAMPLES + 1, label);
         if (!bad) {
             rec.label = (int32_t)label;
             if ((bad = ecg_reader_check(opt, &rec, err)))
@@ -88,7 +89,8 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
         p = next;
     }
     if (rows == 0)
-        rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no rows, expected 188 comma-separated numbers per line", path);
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no rows, expected 188 comma-separated numbers per line",
+                           path);
 done:
     free(text);
     return rc;

@@ -1,4 +1,5 @@
-/* WFDB records (header, formats 212 and 16, MIT annotations) and the MIT-BIH beat reader with AAMI classes and DS1/DS2. */
+/* WFDB records (header, formats 212 and 16, MIT annotations) and the MIT-BIH beat reader with AAMI classes
+ * and DS1/DS2. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -66,8 +67,8 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
             char *end;
             long nsig = strtol(tok[1], &end, 10);
             if (*end || nsig < 1 || nsig > ECG_WFDB_MAX_SIGNALS) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: number of signals '%s', expected 1..%d",
-                                   path, lineno, tok[1], ECG_WFDB_MAX_SIGNALS);
+                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: number of signals '%s', expected 1..%d", path,
+                                   lineno, tok[1], ECG_WFDB_MAX_SIGNALS);
                 goto done;
             }
             hdr->nsig = (int32_t)nsig;
@@ -77,8 +78,8 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
                 hdr->fs = strtod(tok[2], &end);
                 if (end == tok[2] || !(hdr->fs > 0) || (*end && *end != '/' && *end != '(')) {
                     rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                       "%s:%d: sampling frequency '%s', expected a positive number",
-                                       path, lineno, tok[2]);
+                                       "%s:%d: sampling frequency '%s', expected a positive number", path,
+                                       lineno, tok[2]);
                     goto done;
                 }
             }
@@ -86,8 +87,8 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
                 long long ns = strtoll(tok[3], &end, 10);
                 if (*end || ns < 0) {
                     rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                       "%s:%d: number of samples '%s', expected a non-negative integer",
-                                       path, lineno, tok[3]);
+                                       "%s:%d: number of samples '%s', expected a non-negative integer", path,
+                                       lineno, tok[3]);
                     goto done;
                 }
                 hdr->nsamples = ns;
@@ -133,8 +134,8 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
         int has_baseline = 0;
         if (nt >= 3 && !parse_gain(tok[2], s, &has_baseline)) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s:%d: signal %d: gain field '%s', expected gain[(baseline)][/units]",
-                               path, lineno, nsig_read, tok[2]);
+                               "%s:%d: signal %d: gain field '%s', expected gain[(baseline)][/units]", path,
+                               lineno, nsig_read, tok[2]);
             goto done;
         }
         if (s->gain == 0)
@@ -150,8 +151,9 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
     if (!have_record)
         rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: no record line found", path);
     else if (nsig_read < hdr->nsig)
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the record line announces %d signals, found %d signal lines",
-                           path, hdr->nsig, nsig_read);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                           "%s: the record line announces %d signals, found %d signal lines", path, hdr->nsig,
+                           nsig_read);
 done:
     free(text);
     return rc;
@@ -208,8 +210,7 @@ int ecg_wfdb_read_signals(const char *hea_path, const struct ecg_wfdb_header *hd
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
                            "%s: truncated: the header says %lld samples x %d signals in format %d "
                            "(%lld bytes after offset %lld), the file has %lld",
-                           path, (long long)n, nsig, fmt, (long long)need, (long long)off,
-                           (long long)avail);
+                           path, (long long)n, nsig, fmt, (long long)need, (long long)off, (long long)avail);
         goto done;
     }
     if (n < 1) {
@@ -266,10 +267,10 @@ int ecg_wfdb_aami_class(int32_t code)
     case 34: /* e atrial escape */
     case 11: /* j nodal (junctional) escape */
         return ECG_BEAT_N;
-    case 8:  /* A atrial premature */
-    case 4:  /* a aberrated atrial premature */
-    case 7:  /* J nodal (junctional) premature */
-    case 9:  /* S supraventricular premature */
+    case 8: /* A atrial premature */
+    case 4: /* a aberrated atrial premature */
+    case 7: /* J nodal (junctional) premature */
+    case 9: /* S supraventricular premature */
         return ECG_BEAT_S;
     case 5:  /* V premature ventricular contraction */
     case 10: /* E ventricular escape */
@@ -319,7 +320,8 @@ int ecg_wfdb_read_annotations(const char *path, struct ecg_wfdb_annotation **ann
                 goto done;
             }
             /* A 32-bit interval stored as two 16-bit words, high word first. */
-            uint32_t hi = (uint32_t)(b[pos] | (b[pos + 1] << 8)), lo = (uint32_t)(b[pos + 2] | (b[pos + 3] << 8));
+            uint32_t hi = (uint32_t)(b[pos] | (b[pos + 1] << 8)),
+                     lo = (uint32_t)(b[pos + 2] | (b[pos + 3] << 8));
             t += (int32_t)((hi << 16) | lo);
             pos += 4;
         } else if (code == ANN_AUX) {
@@ -462,7 +464,8 @@ static int list_records(const char *dir, const char *sel, char ***names, int64_t
         closedir(d);
         if (n == 0) {
             free(v);
-            return ecg_error_set(err, ECG_ERR_VALUE, "%s: no WFDB records (name.hea with name.atr) found", dir);
+            return ecg_error_set(err, ECG_ERR_VALUE, "%s: no WFDB records (name.hea with name.atr) found",
+                                 dir);
         }
         qsort(v, (size_t)n, sizeof *v, cmp_str);
     }

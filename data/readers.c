@@ -64,8 +64,8 @@ int ecg_dataset_read(const char *format, const char *path, const struct ecg_read
             int rc = formats[i].fn(path, opt, ds, err);
             if (rc == ECG_OK && ds->count == 0)
                 rc = ecg_error_set(err, ECG_ERR_VALUE,
-                                   "%s: no usable records in the %s dataset (%lld skipped)", path,
-                                   format, (long long)ds->skipped);
+                                   "%s: no usable records in the %s dataset (%lld skipped)", path, format,
+                                   (long long)ds->skipped);
             return rc;
         }
     return ecg_error_set(err, ECG_ERR_CONFIG,
@@ -85,14 +85,13 @@ int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, i
     return ECG_OK;
 }
 
-int ecg_reader_check(const struct ecg_read_options *opt, const struct ecg_record *rec,
-                     struct ecg_error *err)
+int ecg_reader_check(const struct ecg_read_options *opt, const struct ecg_record *rec, struct ecg_error *err)
 {
     ECG_TRY(ecg_signal_check_finite(rec->signal, rec->length, err));
     double secs = rec->fs > 0 ? (double)rec->length / rec->fs : 0.0;
     if (rec->length < 1 || secs < opt->min_seconds)
-        return ecg_error_set(err, ECG_ERR_VALUE, "%.3f s long (%lld samples), expected at least %g s",
-                             secs, (long long)rec->length, opt->min_seconds);
+        return ecg_error_set(err, ECG_ERR_VALUE, "%.3f s long (%lld samples), expected at least %g s", secs,
+                             (long long)rec->length, opt->min_seconds);
     if (opt->flat_std_mv >= 0) {
         double m, s;
         ecg_signal_stats(rec->signal, rec->length, &m, &s);

@@ -1,4 +1,5 @@
-/* Dataset readers (CACHET-CADB short and full, CinC 2017, MIT-BIH WFDB, Kaggle CSV) and a dispatcher by format name. */
+/* Dataset readers (CACHET-CADB short and full, CinC 2017, MIT-BIH WFDB, Kaggle CSV) and a dispatcher by
+ * format name. */
 #ifndef ECG_DATA_READERS_H
 #define ECG_DATA_READERS_H
 
@@ -26,17 +27,17 @@ enum ecg_bad_policy { ECG_BAD_ERROR, ECG_BAD_SKIP };
 
 struct ecg_read_options {
     enum ecg_bad_policy skip_bad;
-    const char *label_file;   /* cinc2017: label CSV; NULL = REFERENCE.csv next to the records */
-    double min_seconds;       /* shorter records are bad; 0 = no minimum */
-    double flat_std_mv;       /* a record whose standard deviation is <= this is flat (bad); < 0 = no check */
+    const char *label_file; /* cinc2017: label CSV; NULL = REFERENCE.csv next to the records */
+    double min_seconds;     /* shorter records are bad; 0 = no minimum */
+    double flat_std_mv;     /* a record whose standard deviation is <= this is flat (bad); < 0 = no check */
     /* mitdb: which records of the directory.  NULL or "all": every record
      * with a .hea and .atr except the paced ones (102, 104, 107, 217);
      * "DS1" / "DS2": the inter-patient split (each must exist); otherwise a
      * comma-separated list of record names. */
     const char *records;
-    int32_t channel;          /* mitdb: signal index used for beats (0 = first, MLII in most records) */
-    double beat_before_s;     /* mitdb: seconds kept before the R peak */
-    double beat_after_s;      /* mitdb: seconds kept after the R peak */
+    int32_t channel;      /* mitdb: signal index used for beats (0 = first, MLII in most records) */
+    double beat_before_s; /* mitdb: seconds kept before the R peak */
+    double beat_after_s;  /* mitdb: seconds kept after the R peak */
 };
 
 /* Defaults: error on bad input, no minimum length, flat below 1e-4 mV,
@@ -62,8 +63,8 @@ int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struc
 /* CACHET-CADB short format: root datasets `signal` and `labels` (float64,
  * 1-D, equal length, a multiple of 10240); one record per 10 s segment at
  * 1024 Hz, ids "seg<index>", no subject.  Codes 1..4 = AF, NSR, Noise, Other. */
-int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
-                          struct ecg_dataset *ds, struct ecg_error *err);
+int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                          struct ecg_error *err);
 
 /* CACHET-CADB full (Unisens) format.  `root` is searched recursively for
  * folders that hold `unisens.xml` + `ecg.bin` + `annotation.csv` (or whose
@@ -74,8 +75,8 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt,
  * that matches P<digits> or PNSR-<digit>, else the first component.  Each
  * annotation row Start,End,Class (sample indices at 1024 Hz, class 1..4)
  * gives one 10 s record starting at Start; ids "<subject>/<measurement>/<segment>:<Start>". */
-int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt,
-                         struct ecg_dataset *ds, struct ecg_error *err);
+int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                         struct ecg_error *err);
 
 /* MIT-BIH through WFDB: beats cut around every annotated beat of the chosen
  * records (opt->records), labelled with the five AAMI classes; non-beat
@@ -96,13 +97,13 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
 #define ECG_WFDB_MAX_SIGNALS 16
 
 struct ecg_wfdb_signal {
-    char file[256];   /* data file name as in the header */
-    int32_t format;   /* 212 or 16 */
+    char file[256];      /* data file name as in the header */
+    int32_t format;      /* 212 or 16 */
     int64_t byte_offset; /* bytes to skip at the start of the file ("16+24" gives 24) */
-    double gain;      /* ADC units per physical unit; 200 when the header gives 0 or none */
-    int32_t baseline; /* ADC value of 0 physical units (defaults to adc_zero) */
+    double gain;         /* ADC units per physical unit; 200 when the header gives 0 or none */
+    int32_t baseline;    /* ADC value of 0 physical units (defaults to adc_zero) */
     int32_t adc_zero;
-    char units[32];   /* "mV" when absent */
+    char units[32]; /* "mV" when absent */
     char description[64];
 };
 
@@ -146,8 +147,8 @@ const char *const *ecg_mitdb_split_records(int split, int *count);
  * labels as codes 1..4 repeated per sample.  `compress` > 0 writes chunked,
  * gzip-compressed datasets at that level (1..9), which any HDF5 reader
  * decompresses transparently. */
-int ecg_cachet_write_short(const char *path, const struct ecg_record *recs, int64_t count,
-                           int compress, struct ecg_error *err);
+int ecg_cachet_write_short(const char *path, const struct ecg_record *recs, int64_t count, int compress,
+                           struct ecg_error *err);
 
 /* CACHET-CADB code (1..4) of a rhythm label and back (-1 when out of range). */
 int ecg_cachet_code_of(int rhythm_label);

@@ -32,8 +32,8 @@ int ecg_iir_butter_bandpass(struct ecg_iir *f, int order, double low_hz, double 
                              ECG_IIR_MAX_ORDER);
     if (!(fs > 0) || !(low_hz > 0) || !(high_hz > low_hz) || !(high_hz < fs / 2))
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "band-pass %g-%g Hz at %g Hz: expected 0 < low < high < fs/2", low_hz,
-                             high_hz, fs);
+                             "band-pass %g-%g Hz at %g Hz: expected 0 < low < high < fs/2", low_hz, high_hz,
+                             fs);
     /* Analog prototype poles on the unit circle's left half. */
     int n = order;
     double complex p[ECG_IIR_MAX_ORDER], pb[2 * ECG_IIR_MAX_ORDER], zb[2 * ECG_IIR_MAX_ORDER];
@@ -166,8 +166,8 @@ int ecg_iir_filtfilt(const struct ecg_iir *f, float *x, int64_t length, struct e
     return ECG_OK;
 }
 
-int ecg_signal_bandpass(float *x, int64_t length, double fs, int order, double low_hz,
-                        double high_hz, struct ecg_error *err)
+int ecg_signal_bandpass(float *x, int64_t length, double fs, int order, double low_hz, double high_hz,
+                        struct ecg_error *err)
 {
     struct ecg_iir f;
     ECG_TRY(ecg_iir_butter_bandpass(&f, order, low_hz, high_hz, fs, err));
@@ -259,11 +259,11 @@ int ecg_resample_rate(const float *x, int64_t length, double fs_in, double fs_ou
 {
     *out = NULL;
     *out_length = 0;
-    if (!(fs_in >= 1) || !(fs_out >= 1) || fs_in != floor(fs_in) || fs_out != floor(fs_out) ||
-        fs_in > 1e6 || fs_out > 1e6)
+    if (!(fs_in >= 1) || !(fs_out >= 1) || fs_in != floor(fs_in) || fs_out != floor(fs_out) || fs_in > 1e6 ||
+        fs_out > 1e6)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "resampling %g Hz -> %g Hz: expected whole-number rates in 1..1e6 Hz",
-                             fs_in, fs_out);
+                             "resampling %g Hz -> %g Hz: expected whole-number rates in 1..1e6 Hz", fs_in,
+                             fs_out);
     int64_t up = (int64_t)fs_out, down = (int64_t)fs_in;
     int64_t n = ecg_resample_length(length, up, down);
     float *y = malloc((size_t)(n > 0 ? n : 1) * sizeof *y);
@@ -299,8 +299,8 @@ int ecg_signal_zscore(float *x, int64_t length, double min_std, struct ecg_error
     ecg_signal_stats(x, length, &m, &s);
     if (!(s > min_std))
         return ecg_error_set(err, ECG_ERR_VALUE,
-                             "flat signal: standard deviation %g over %lld samples, expected more than %g",
-                             s, (long long)length, min_std);
+                             "flat signal: standard deviation %g over %lld samples, expected more than %g", s,
+                             (long long)length, min_std);
     for (int64_t i = 0; i < length; i++)
         x[i] = (float)((x[i] - m) / s);
     return ECG_OK;

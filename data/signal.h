@@ -1,4 +1,5 @@
-/* Signal processing for ECG records: Butterworth band-pass with zero-phase filtering, resampling, z-score, finiteness checks. */
+/* Signal processing for ECG records: Butterworth band-pass with zero-phase filtering, resampling, z-score,
+ * finiteness checks. */
 #ifndef ECG_DATA_SIGNAL_H
 #define ECG_DATA_SIGNAL_H
 
@@ -18,7 +19,7 @@
 
 /* A digital filter b(z)/a(z) in transfer-function form, a[0] = 1. */
 struct ecg_iir {
-    int32_t n;                      /* number of coefficients in each of b and a (order + 1) */
+    int32_t n; /* number of coefficients in each of b and a (order + 1) */
     double b[2 * ECG_IIR_MAX_ORDER + 1];
     double a[2 * ECG_IIR_MAX_ORDER + 1];
 };
@@ -38,8 +39,8 @@ int ecg_iir_filtfilt(const struct ecg_iir *f, float *x, int64_t length, struct e
 
 /* Band-pass in one call: design + filtfilt (order 3 and 0.5-40 Hz match
  * CACHET-CADB's preprocessing). */
-int ecg_signal_bandpass(float *x, int64_t length, double fs, int order, double low_hz,
-                        double high_hz, struct ecg_error *err);
+int ecg_signal_bandpass(float *x, int64_t length, double fs, int order, double low_hz, double high_hz,
+                        struct ecg_error *err);
 
 /* Rational resampling by up/down with a Kaiser-windowed sinc FIR, as
  * scipy.signal.resample_poly(x, up, down) with its defaults (window

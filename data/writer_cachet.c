@@ -8,8 +8,8 @@
 #define CACHET_SEG 10240
 
 /* Creates a 1-D float64 dataset of n values (chunked and gzip'd when level > 0). */
-static int write_vector(hid_t file, const char *path, const char *name, const double *v, int64_t n,
-                        int level, struct ecg_error *err)
+static int write_vector(hid_t file, const char *path, const char *name, const double *v, int64_t n, int level,
+                        struct ecg_error *err)
 {
     hsize_t dim = (hsize_t)n;
     hid_t sp = H5Screate_simple(1, &dim, NULL), pl = H5Pcreate(H5P_DATASET_CREATE), ds = -1;
@@ -25,7 +25,8 @@ static int write_vector(hid_t file, const char *path, const char *name, const do
     }
     if (level > 0) {
         hsize_t chunk = (hsize_t)(n < CACHET_SEG * 8 ? n : CACHET_SEG * 8);
-        if (H5Pset_chunk(pl, 1, &chunk) < 0 || H5Pset_shuffle(pl) < 0 || H5Pset_deflate(pl, (unsigned)level) < 0) {
+        if (H5Pset_chunk(pl, 1, &chunk) < 0 || H5Pset_shuffle(pl) < 0 ||
+            H5Pset_deflate(pl, (unsigned)level) < 0) {
             rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot set up gzip compression for '%s'", path, name);
             goto done;
         }
@@ -43,8 +44,8 @@ done:
     return rc;
 }
 
-int ecg_cachet_write_short(const char *path, const struct ecg_record *recs, int64_t count,
-                           int compress, struct ecg_error *err)
+int ecg_cachet_write_short(const char *path, const struct ecg_record *recs, int64_t count, int compress,
+                           struct ecg_error *err)
 {
     if (count < 1)
         return ecg_error_set(err, ECG_ERR_VALUE, "%s: no segments to write", path);
@@ -52,13 +53,13 @@ int ecg_cachet_write_short(const char *path, const struct ecg_record *recs, int6
         return ecg_error_set(err, ECG_ERR_RANGE, "%s: gzip level %d, expected 0..9", path, compress);
     for (int64_t i = 0; i < count; i++) {
         if (recs[i].fs != 1024.0 || recs[i].length != CACHET_SEG)
-            return ecg_error_set(err, ECG_ERR_SHAPE,
-                                 "%s: segment %lld (%s) is %lld samples at %g Hz, expected %d at 1024 Hz",
-                                 path, (long long)i, recs[i].id, (long long)recs[i].length, recs[i].fs,
-                                 CACHET_SEG);
+            return ecg_error_set(
+                err, ECG_ERR_SHAPE, "%s: segment %lld (%s) is %lld samples at %g Hz, expected %d at 1024 Hz",
+                path, (long long)i, recs[i].id, (long long)recs[i].length, recs[i].fs, CACHET_SEG);
         if (ecg_cachet_code_of(recs[i].label) < 0)
-            return ecg_error_set(err, ECG_ERR_VALUE, "%s: segment %lld (%s) has rhythm label %d, expected 0..3",
-                                 path, (long long)i, recs[i].id, recs[i].label);
+            return ecg_error_set(err, ECG_ERR_VALUE,
+                                 "%s: segment %lld (%s) has rhythm label %d, expected 0..3", path,
+                                 (long long)i, recs[i].id, recs[i].label);
     }
     int64_t n = count * CACHET_SEG;
     double *sig = malloc((size_t)n * sizeof *sig), *lab = malloc((size_t)n * sizeof *lab);

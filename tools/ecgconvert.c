@@ -1,4 +1,5 @@
-/* ecgconvert: writes a dataset (or a selection of it) in the CACHET-CADB short format, with a list of the segments' sources. */
+/* ecgconvert: writes a dataset (or a selection of it) in the CACHET-CADB short format, with a list of the
+ * segments' sources. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static int parse_int(const char *opt, const char *s, long long lo, long long hi,
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno || v < lo || v > hi)
-        return ecg_error_set(err, ECG_ERR_USAGE, "%s '%s': expected an integer in %lld..%lld", opt, s, lo, hi);
+        return ecg_error_set(err, ECG_ERR_USAGE, "%s '%s': expected an integer in %lld..%lld", opt, s, lo,
+                             hi);
     *out = v;
     return ECG_OK;
 }
@@ -150,8 +152,8 @@ static int select_records(struct ecg_dataset *ds, const char *path, struct ecg_e
         while (j < ds->count && strcmp(ds->records[j].id, id))
             j++;
         if (j == ds->count) {
-            rc = ecg_error_set(err, ECG_ERR_VALUE, "%s:%d: record '%s' is not in the dataset (or was skipped)",
-                               path, lineno, id);
+            rc = ecg_error_set(err, ECG_ERR_VALUE,
+                               "%s:%d: record '%s' is not in the dataset (or was skipped)", path, lineno, id);
             goto done;
         }
         keep[j] = 1;
@@ -183,7 +185,8 @@ static int run(const struct args *a, struct ecg_error *err)
     int rc = ecg_dataset_read(a->format, a->input, &ro, &in, err);
     if (rc)
         goto done;
-    ecg_info("read %lld records from %s (%lld skipped)", (long long)in.count, a->input, (long long)in.skipped);
+    ecg_info("read %lld records from %s (%lld skipped)", (long long)in.count, a->input,
+             (long long)in.skipped);
     if (a->records && (rc = select_records(&in, a->records, err)))
         goto done;
     struct ecg_convert_options co;

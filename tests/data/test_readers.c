@@ -1,4 +1,5 @@
-/* Tests of the dataset readers, the CACHET-CADB writer and segment conversion on committed format-exact files. */
+/* Tests of the dataset readers, the CACHET-CADB writer and segment conversion on committed format-exact
+ * files. */
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,7 +46,10 @@ static void write_bytes(const char *path, const void *data, size_t n)
     fclose(f);
 }
 
-static void write_text(const char *path, const char *text) { write_bytes(path, text, strlen(text)); }
+static void write_text(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
+}
 
 /* Copies src to dst, only the first `limit` bytes when limit >= 0. */
 static void copy_file(const char *src, const char *dst, long limit)
@@ -61,7 +65,8 @@ static void copy_file(const char *src, const char *dst, long limit)
 }
 
 /* Writes a MATLAB v4 file: header (type, rows, cols, 0, namlen), "val\0", data. */
-static void write_mat(const char *path, int32_t type, int32_t rows, int32_t cols, const void *data, size_t bytes)
+static void write_mat(const char *path, int32_t type, int32_t rows, int32_t cols, const void *data,
+                      size_t bytes)
 {
     unsigned char buf[65536];
     int32_t h[5] = {type, rows, cols, 0, 4};
@@ -73,8 +78,8 @@ static void write_mat(const char *path, int32_t type, int32_t rows, int32_t cols
 }
 
 /* A CinC-style directory with one record `name` (given int16 samples) and a label. */
-static const char *cinc_dir(const char *dirname, const char *name, const int16_t *v, int n, const char *hea_fs,
-                            const char *label)
+static const char *cinc_dir(const char *dirname, const char *name, const int16_t *v, int n,
+                            const char *hea_fs, const char *label)
 {
     const char *dir = tmp("%s", dirname);
     mkdirs(dir);
@@ -158,7 +163,8 @@ static void cinc2017_records_read_with_canonical_labels_and_millivolts(void)
     struct ecg_error err = {0};
     struct ecg_dataset ds = {0};
     struct ecg_read_options o = defaults();
-    CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cinc2017", ecg_test_fixture("data/cinc2017"), &o, &ds, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cinc2017", ecg_test_fixture("data/cinc2017"), &o, &ds, &err),
+                          ECG_OK);
     CU_ASSERT_EQUAL_FATAL(ds.count, 4);
     CU_ASSERT_EQUAL(ds.task, ECG_TASK_RHYTHM);
     const char *ids[4] = {"A00592", "A00894", "A00984", "A05493"};
@@ -255,7 +261,8 @@ static void cinc2017_truncated_or_corrupt_mat_files_are_reported(void)
     char p[1024];
     snprintf(p, sizeof p, "%s/A00001.mat", dir);
     copy_file(ecg_test_fixture("data/cinc2017/A05493.mat"), p, 1000);
-    write_text(tmp("%s", "cinc_trunc/A00001.hea"), "A00001 1 300 2714\nA00001.mat 16+24 1000/mV 16 0 0 0 0 ECG\n");
+    write_text(tmp("%s", "cinc_trunc/A00001.hea"),
+               "A00001 1 300 2714\nA00001.mat 16+24 1000/mV 16 0 0 0 0 ECG\n");
     ECG_CHECK_ERROR(ecg_cinc2017_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "A00001.mat: truncated: 2714 values of 2 bytes need 5452 bytes, the file has 1000");
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "record A00001"));
@@ -303,8 +310,7 @@ static void cinc2017_flat_nan_and_short_records_are_bad_records(void)
     for (int i = 0; i < 3000; i++)
         flat[i] = 12;
     const char *dir = cinc_dir("cinc_flat", "A00003", flat, 3000, "300", "O");
-    ECG_CHECK_ERROR(ecg_cinc2017_read(dir, &o, &ds, &err), &err, ECG_ERR_VALUE,
-                    "record A00003");
+    ECG_CHECK_ERROR(ecg_cinc2017_read(dir, &o, &ds, &err), &err, ECG_ERR_VALUE, "record A00003");
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "flat signal: standard deviation 0 mV"));
     ecg_dataset_free(&ds);
 
@@ -326,7 +332,8 @@ static void cinc2017_flat_nan_and_short_records_are_bad_records(void)
         v[i] = i;
     v[42] = NAN;
     write_mat(tmp("%s", "cinc_nan/A00005.mat"), 0, 100, 1, v, sizeof v);
-    write_text(tmp("%s", "cinc_nan/A00005.hea"), "A00005 1 300 100\nA00005.mat 16+24 1000/mV 16 0 0 0 0 ECG\n");
+    write_text(tmp("%s", "cinc_nan/A00005.hea"),
+               "A00005 1 300 100\nA00005.mat 16+24 1000/mV 16 0 0 0 0 ECG\n");
     o = defaults();
     ECG_CHECK_ERROR(ecg_cinc2017_read(dir, &o, &ds, &err), &err, ECG_ERR_VALUE, "sample 42 is nan");
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "record A00005"));
@@ -378,7 +385,7 @@ static void cachet_writer_and_reader_round_trip_compressed_and_plain(void)
         int64_t n;
         double *lab = h5_read(path, "labels", &n);
         CU_ASSERT_EQUAL(n, 40960);
-        CU_ASSERT_EQUAL(lab[0], 4.0); /* Other */
+        CU_ASSERT_EQUAL(lab[0], 4.0);             /* Other */
         CU_ASSERT_EQUAL(lab[10240 * 3 + 5], 1.0); /* AF */
         free(lab);
         struct ecg_dataset ds = {0};
@@ -524,8 +531,8 @@ static void cachet_full_unisens_folders_give_segments_with_subjects(void)
     struct ecg_error err = {0};
     struct ecg_dataset ds = {0};
     struct ecg_read_options o = defaults();
-    CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cachet_full", ecg_test_fixture("data/cachet_full"), &o, &ds, &err),
-                          ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        ecg_dataset_read("cachet_full", ecg_test_fixture("data/cachet_full"), &o, &ds, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(ds.count, 3);
     CU_ASSERT_STRING_EQUAL(ds.records[0].subject, "P7");
     CU_ASSERT_STRING_EQUAL(ds.records[1].subject, "P7");
@@ -587,11 +594,13 @@ static void cachet_full_bad_headers_annotations_and_lengths_are_reported(void)
     CU_ASSERT_EQUAL(ds.records[0].label, ECG_RHYTHM_NOISE);
     ecg_dataset_free(&ds);
 
-    root = unisens_dir("uf_fs", "sampleRate=\"512\" dataType=\"int16\" lsbValue=\"0.002\"", "Start,End,Class\n0,10,1\n", 12);
+    root = unisens_dir("uf_fs", "sampleRate=\"512\" dataType=\"int16\" lsbValue=\"0.002\"",
+                       "Start,End,Class\n0,10,1\n", 12);
     ECG_CHECK_ERROR(ecg_cachet_read_full(root, &o, &ds, &err), &err, ECG_ERR_VALUE,
                     "ecg.bin sampleRate 512 Hz, expected 1024 Hz");
     ecg_dataset_free(&ds);
-    root = unisens_dir("uf_type", "sampleRate=\"1024\" dataType=\"int32\" lsbValue=\"0.002\"", "Start,End,Class\n0,10,1\n", 12);
+    root = unisens_dir("uf_type", "sampleRate=\"1024\" dataType=\"int32\" lsbValue=\"0.002\"",
+                       "Start,End,Class\n0,10,1\n", 12);
     ECG_CHECK_ERROR(ecg_cachet_read_full(root, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "ecg.bin: dataType 'int32', expected int16");
     ecg_dataset_free(&ds);
@@ -640,7 +649,8 @@ static void wfdb_header_of_record_100_is_parsed(void)
     CU_ASSERT_EQUAL(h.sig[0].baseline, 1024);
     CU_ASSERT_STRING_EQUAL(h.sig[0].units, "mV");
     CU_ASSERT_STRING_EQUAL(h.sig[1].description, "V5");
-    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(ecg_test_fixture("data/cinc2017/A00592.hea"), &h, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(ecg_test_fixture("data/cinc2017/A00592.hea"), &h, &err),
+                          ECG_OK);
     CU_ASSERT_EQUAL(h.sig[0].format, 16);
     CU_ASSERT_EQUAL(h.sig[0].byte_offset, 24);
     CU_ASSERT_EQUAL(h.sig[0].gain, 1000.0);
@@ -652,7 +662,8 @@ static void formats_212_and_16_decode_to_the_same_millivolts(void)
     struct ecg_wfdb_header h2, h16;
     float *a[ECG_WFDB_MAX_SIGNALS], *b[ECG_WFDB_MAX_SIGNALS];
     int64_t na, nb;
-    const char *p212 = ecg_test_fixture("data/mitdb/100.hea"), *p16 = ecg_test_fixture("data/mitdb16/100.hea");
+    const char *p212 = ecg_test_fixture("data/mitdb/100.hea"),
+               *p16 = ecg_test_fixture("data/mitdb16/100.hea");
     CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(p212, &h2, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(p16, &h16, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_signals(p212, &h2, a, &na, &err), ECG_OK);
@@ -677,7 +688,8 @@ static void record_100_cut_gives_the_beats_python_counts(void)
     struct ecg_error err = {0};
     struct ecg_wfdb_annotation *ann = NULL;
     int64_t n = 0;
-    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_annotations(ecg_test_fixture("data/mitdb/100.atr"), &ann, &n, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_annotations(ecg_test_fixture("data/mitdb/100.atr"), &ann, &n, &err),
+                          ECG_OK);
     CU_ASSERT_EQUAL(n, 38); /* 37 beats + the rhythm annotation "(N" */
     CU_ASSERT_EQUAL(ann[0].code, 28);
     CU_ASSERT_EQUAL(ann[0].sample, 18);
@@ -756,7 +768,8 @@ static void full_record_100_has_the_published_beat_counts(void)
 
 static void aami_mapping_and_the_inter_patient_split_follow_the_standard(void)
 {
-    const int n_codes[] = {1, 2, 3, 34, 11}, s_codes[] = {8, 4, 7, 9}, v_codes[] = {5, 10}, q_codes[] = {12, 38, 13};
+    const int n_codes[] = {1, 2, 3, 34, 11}, s_codes[] = {8, 4, 7, 9}, v_codes[] = {5, 10},
+              q_codes[] = {12, 38, 13};
     for (int i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(ecg_wfdb_aami_class(n_codes[i]), ECG_BEAT_N);
     for (int i = 0; i < 4; i++)
@@ -822,8 +835,9 @@ static void corrupt_wfdb_files_are_reported(void)
     copy_file(ecg_test_fixture("data/mitdb/100.atr"), p, -1);
     snprintf(p, sizeof p, "%s/100.dat", dir);
     copy_file(ecg_test_fixture("data/mitdb/100.dat"), p, 30000);
-    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
-                    "100.dat: truncated: the header says 10800 samples x 2 signals in format 212 (32400 bytes");
+    ECG_CHECK_ERROR(
+        ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+        "100.dat: truncated: the header says 10800 samples x 2 signals in format 212 (32400 bytes");
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "MIT-BIH record 100"));
     ecg_dataset_free(&ds);
     o.skip_bad = ECG_BAD_SKIP;
@@ -838,17 +852,18 @@ static void corrupt_wfdb_files_are_reported(void)
                     "100.atr: truncated: AUX at byte 2 announces 3 bytes, 1 left");
     ecg_dataset_free(&ds);
     copy_file(ecg_test_fixture("data/mitdb/100.atr"), p, 40);
-    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
-                    "no end-of-annotations word");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT, "no end-of-annotations word");
     ecg_dataset_free(&ds);
     copy_file(ecg_test_fixture("data/mitdb/100.atr"), p, -1);
     /* Unsupported storage format and a malformed gain. */
     snprintf(p, sizeof p, "%s/100.hea", dir);
-    write_text(p, "100 2 360 10800\n100.dat 311 200 11 1024 995 0 0 MLII\n100.dat 311 200 11 1024 1011 0 0 V5\n");
+    write_text(
+        p, "100 2 360 10800\n100.dat 311 200 11 1024 995 0 0 MLII\n100.dat 311 200 11 1024 1011 0 0 V5\n");
     ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "100.hea:2: signal 0: storage format '311', expected 212 or 16");
     ecg_dataset_free(&ds);
-    write_text(p, "100 2 360 10800\n100.dat 212 200x 11 1024 995 0 0 MLII\n100.dat 212 200 11 1024 1011 0 0 V5\n");
+    write_text(
+        p, "100 2 360 10800\n100.dat 212 200x 11 1024 995 0 0 MLII\n100.dat 212 200 11 1024 1011 0 0 V5\n");
     ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "100.hea:2: signal 0: gain field '200x'");
     ecg_dataset_free(&ds);
@@ -871,7 +886,8 @@ static void kaggle_csv_rows_become_beats_with_their_labels(void)
     struct ecg_dataset ds = {0};
     struct ecg_read_options o = defaults();
     CU_ASSERT_EQUAL_FATAL(
-        ecg_dataset_read("kaggle_csv", ecg_test_fixture("data/kaggle/mitbih_small.csv"), &o, &ds, &err), ECG_OK);
+        ecg_dataset_read("kaggle_csv", ecg_test_fixture("data/kaggle/mitbih_small.csv"), &o, &ds, &err),
+        ECG_OK);
     CU_ASSERT_EQUAL_FATAL(ds.count, 12);
     const int want[12] = {0, 0, 0, 0, 0, 0, 1, 0, 1, 2, 3, 4};
     for (int i = 0; i < 12; i++)
@@ -942,8 +958,9 @@ static void unknown_format_names_are_config_errors(void)
 {
     struct ecg_error err = {0};
     struct ecg_dataset ds = {0};
-    ECG_CHECK_ERROR(ecg_dataset_read("ptbxl", "x", NULL, &ds, &err), &err, ECG_ERR_CONFIG,
-                    "dataset format 'ptbxl': expected one of cachet_short, cachet_full, cinc2017, mitdb, kaggle_csv");
+    ECG_CHECK_ERROR(
+        ecg_dataset_read("ptbxl", "x", NULL, &ds, &err), &err, ECG_ERR_CONFIG,
+        "dataset format 'ptbxl': expected one of cachet_short, cachet_full, cinc2017, mitdb, kaggle_csv");
     CU_ASSERT_EQUAL(ecg_format_task("mitdb"), ECG_TASK_BEAT);
     CU_ASSERT_EQUAL(ecg_format_task("cachet_short"), ECG_TASK_RHYTHM);
     CU_ASSERT_EQUAL(ecg_format_task("nope"), -1);
@@ -988,7 +1005,8 @@ static void conversion_cuts_resampled_windows_and_balances_classes(void)
     /* The third window of A00003 equals samples 20480.. of the whole record resampled. */
     int64_t n = ecg_resample_length(in.records[2].length, 1024, 300);
     float *full = malloc((size_t)n * sizeof *full);
-    CU_ASSERT_EQUAL_FATAL(ecg_resample_poly(in.records[2].signal, in.records[2].length, 1024, 300, full, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        ecg_resample_poly(in.records[2].signal, in.records[2].length, 1024, 300, full, &err), ECG_OK);
     ECG_CHECK_CLOSE("window 3 of A00003", out.records[4].signal, full + 20480, 10240, 0, 0);
     free(full);
     const char *list = tmp("%s", "segments.txt");
@@ -1026,23 +1044,35 @@ static void conversion_cuts_resampled_windows_and_balances_classes(void)
 }
 
 static const struct ecg_test cinc_tests[] = {
-    {"CinC 2017 records read with canonical labels and millivolts", cinc2017_records_read_with_canonical_labels_and_millivolts},
-    {"CinC 2017 label file option chooses records and labels", cinc2017_label_file_option_chooses_records_and_labels},
-    {"CinC 2017 missing record is an error or a counted skip", cinc2017_missing_record_is_an_error_or_a_counted_skip},
-    {"CinC 2017 labels outside the known set are reported", cinc2017_labels_outside_the_known_set_are_reported},
-    {"CinC 2017 truncated or corrupt mat files are reported", cinc2017_truncated_or_corrupt_mat_files_are_reported},
+    {"CinC 2017 records read with canonical labels and millivolts",
+     cinc2017_records_read_with_canonical_labels_and_millivolts},
+    {"CinC 2017 label file option chooses records and labels",
+     cinc2017_label_file_option_chooses_records_and_labels},
+    {"CinC 2017 missing record is an error or a counted skip",
+     cinc2017_missing_record_is_an_error_or_a_counted_skip},
+    {"CinC 2017 labels outside the known set are reported",
+     cinc2017_labels_outside_the_known_set_are_reported},
+    {"CinC 2017 truncated or corrupt mat files are reported",
+     cinc2017_truncated_or_corrupt_mat_files_are_reported},
     {"CinC 2017 wrong sampling rate is reported", cinc2017_wrong_sampling_rate_is_reported},
-    {"CinC 2017 flat, NaN and short records are bad records", cinc2017_flat_nan_and_short_records_are_bad_records},
+    {"CinC 2017 flat, NaN and short records are bad records",
+     cinc2017_flat_nan_and_short_records_are_bad_records},
     {NULL, NULL},
 };
 
 static const struct ecg_test cachet_tests[] = {
-    {"CACHET short file written by h5py reads as segments", cachet_short_file_written_by_h5py_reads_as_segments},
-    {"CACHET writer and reader round-trip compressed and plain", cachet_writer_and_reader_round_trip_compressed_and_plain},
-    {"CACHET short malformed files get messages naming the problem", cachet_short_malformed_files_get_messages_naming_the_problem},
-    {"bundled sample is balanced and matches its record list", bundled_sample_is_balanced_and_matches_its_record_list},
-    {"CACHET full Unisens folders give segments with subjects", cachet_full_unisens_folders_give_segments_with_subjects},
-    {"CACHET full bad headers, annotations and lengths are reported", cachet_full_bad_headers_annotations_and_lengths_are_reported},
+    {"CACHET short file written by h5py reads as segments",
+     cachet_short_file_written_by_h5py_reads_as_segments},
+    {"CACHET writer and reader round-trip compressed and plain",
+     cachet_writer_and_reader_round_trip_compressed_and_plain},
+    {"CACHET short malformed files get messages naming the problem",
+     cachet_short_malformed_files_get_messages_naming_the_problem},
+    {"bundled sample is balanced and matches its record list",
+     bundled_sample_is_balanced_and_matches_its_record_list},
+    {"CACHET full Unisens folders give segments with subjects",
+     cachet_full_unisens_folders_give_segments_with_subjects},
+    {"CACHET full bad headers, annotations and lengths are reported",
+     cachet_full_bad_headers_annotations_and_lengths_are_reported},
     {NULL, NULL},
 };
 
@@ -1051,7 +1081,8 @@ static const struct ecg_test wfdb_tests[] = {
     {"formats 212 and 16 decode to the same millivolts", formats_212_and_16_decode_to_the_same_millivolts},
     {"record 100 cut gives the beats Python counts", record_100_cut_gives_the_beats_python_counts},
     {"full record 100 has the published beat counts", full_record_100_has_the_published_beat_counts},
-    {"AAMI mapping and the inter-patient split follow the standard", aami_mapping_and_the_inter_patient_split_follow_the_standard},
+    {"AAMI mapping and the inter-patient split follow the standard",
+     aami_mapping_and_the_inter_patient_split_follow_the_standard},
     {"MIT-BIH split selection names the missing record", mitdb_split_selection_names_the_missing_record},
     {"corrupt WFDB files are reported", corrupt_wfdb_files_are_reported},
     {NULL, NULL},
@@ -1061,7 +1092,8 @@ static const struct ecg_test other_tests[] = {
     {"Kaggle CSV rows become beats with their labels", kaggle_csv_rows_become_beats_with_their_labels},
     {"Kaggle CSV errors name the line and column", kaggle_csv_errors_name_the_line_and_column},
     {"unknown format names are config errors", unknown_format_names_are_config_errors},
-    {"conversion cuts resampled windows and balances classes", conversion_cuts_resampled_windows_and_balances_classes},
+    {"conversion cuts resampled windows and balances classes",
+     conversion_cuts_resampled_windows_and_balances_classes},
     {NULL, NULL},
 };
 

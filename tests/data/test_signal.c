@@ -72,7 +72,8 @@ static void zero_phase_filter_matches_scipy_filtfilt_on_a_real_record(void)
     free(w);
 }
 
-static void check_resample(const char *in_name, int64_t in_len, const char *want_name, int64_t up, int64_t down)
+static void check_resample(const char *in_name, int64_t in_len, const char *want_name, int64_t up,
+                           int64_t down)
 {
     struct ecg_error err = {0};
     int64_t n, m;
@@ -126,7 +127,8 @@ static void band_pass_removes_offset_and_wander_and_keeps_the_qrs_band(void)
     float *x = malloc((size_t)n * sizeof *x);
     for (int64_t i = 0; i < n; i++) {
         double t = (double)i / 1024.0;
-        x[i] = (float)(3.0 + 2.0 * sin(2 * 3.14159265358979 * 0.05 * t) + sin(2 * 3.14159265358979 * 10.0 * t));
+        x[i] =
+            (float)(3.0 + 2.0 * sin(2 * 3.14159265358979 * 0.05 * t) + sin(2 * 3.14159265358979 * 10.0 * t));
     }
     CU_ASSERT_EQUAL_FATAL(ecg_signal_bandpass(x, n, 1024.0, 3, 0.5, 40.0, &err), ECG_OK);
     double worst = 0;
@@ -142,8 +144,7 @@ static void filters_and_resampling_reject_bad_arguments_with_a_message(void)
     struct ecg_iir f;
     ECG_CHECK_ERROR(ecg_iir_butter_bandpass(&f, 3, 0.5, 200.0, 300.0, &err), &err, ECG_ERR_RANGE,
                     "band-pass 0.5-200 Hz at 300 Hz");
-    ECG_CHECK_ERROR(ecg_iir_butter_bandpass(&f, 0, 0.5, 40.0, 300.0, &err), &err, ECG_ERR_RANGE,
-                    "order 0");
+    ECG_CHECK_ERROR(ecg_iir_butter_bandpass(&f, 0, 0.5, 40.0, 300.0, &err), &err, ECG_ERR_RANGE, "order 0");
     CU_ASSERT_EQUAL_FATAL(ecg_iir_butter_bandpass(&f, 3, 0.5, 40.0, 300.0, &err), ECG_OK);
     float x[21] = {0};
     ECG_CHECK_ERROR(ecg_iir_filtfilt(&f, x, 21, &err), &err, ECG_ERR_VALUE,
@@ -190,15 +191,18 @@ static void non_finite_samples_are_reported_by_index(void)
 
 static const struct ecg_test scipy_tests[] = {
     {"Butterworth band-pass matches scipy butter", butterworth_band_pass_matches_scipy_butter},
-    {"zero-phase filter matches scipy filtfilt on a real record", zero_phase_filter_matches_scipy_filtfilt_on_a_real_record},
+    {"zero-phase filter matches scipy filtfilt on a real record",
+     zero_phase_filter_matches_scipy_filtfilt_on_a_real_record},
     {"polyphase resampling matches scipy resample_poly", polyphase_resampling_matches_scipy_resample_poly},
     {NULL, NULL},
 };
 
 static const struct ecg_test property_tests[] = {
     {"resampling between rates gives the ceiling length", resampling_between_rates_gives_the_ceiling_length},
-    {"band-pass removes offset and wander and keeps the QRS band", band_pass_removes_offset_and_wander_and_keeps_the_qrs_band},
-    {"filters and resampling reject bad arguments with a message", filters_and_resampling_reject_bad_arguments_with_a_message},
+    {"band-pass removes offset and wander and keeps the QRS band",
+     band_pass_removes_offset_and_wander_and_keeps_the_qrs_band},
+    {"filters and resampling reject bad arguments with a message",
+     filters_and_resampling_reject_bad_arguments_with_a_message},
     {"z-score normalises and refuses flat signals", z_score_normalises_and_refuses_flat_signals},
     {"non-finite samples are reported by index", non_finite_samples_are_reported_by_index},
     {NULL, NULL},
@@ -210,4 +214,7 @@ static const struct ecg_suite suites[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv) { return ecg_test_main(argc, argv, suites); }
+int main(int argc, char **argv)
+{
+    return ecg_test_main(argc, argv, suites);
+}
