@@ -39,6 +39,9 @@ static const struct {
     {"cinc2017", ECG_TASK_RHYTHM, ecg_cinc2017_read},
     {"mitdb", ECG_TASK_BEAT, ecg_mitdb_read},
     {"kaggle_csv", ECG_TASK_BEAT, ecg_kaggle_read},
+    /* The names the configuration schema uses for the same two formats. */
+    {"mitbih_wfdb", ECG_TASK_BEAT, ecg_mitdb_read},
+    {"mitbih_csv", ECG_TASK_BEAT, ecg_kaggle_read},
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]))
 
@@ -70,7 +73,7 @@ int ecg_dataset_read(const char *format, const char *path, const struct ecg_read
         }
     return ecg_error_set(err, ECG_ERR_CONFIG,
                          "dataset format '%s': expected one of cachet_short, cachet_full, cinc2017, "
-                         "mitdb, kaggle_csv",
+                         "mitdb (or mitbih_wfdb), kaggle_csv (or mitbih_csv)",
                          format ? format : "(none)");
 }
 

@@ -45,7 +45,8 @@ struct ecg_read_options {
 void ecg_read_options_default(struct ecg_read_options *opt);
 
 /* Reads `path` in the named format: "cachet_short", "cachet_full",
- * "cinc2017", "mitdb" or "kaggle_csv".  An unknown name is ECG_ERR_CONFIG
+ * "cinc2017", "mitdb" or "kaggle_csv" ("mitbih_wfdb" and "mitbih_csv", the
+ * configuration's names, are accepted for the last two).  An unknown name is ECG_ERR_CONFIG
  * listing the known ones.  `opt` NULL means defaults. */
 int ecg_dataset_read(const char *format, const char *path, const struct ecg_read_options *opt,
                      struct ecg_dataset *ds, struct ecg_error *err);

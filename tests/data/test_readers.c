@@ -958,10 +958,11 @@ static void unknown_format_names_are_config_errors(void)
 {
     struct ecg_error err = {0};
     struct ecg_dataset ds = {0};
-    ECG_CHECK_ERROR(
-        ecg_dataset_read("ptbxl", "x", NULL, &ds, &err), &err, ECG_ERR_CONFIG,
-        "dataset format 'ptbxl': expected one of cachet_short, cachet_full, cinc2017, mitdb, kaggle_csv");
+    ECG_CHECK_ERROR(ecg_dataset_read("ptbxl", "x", NULL, &ds, &err), &err, ECG_ERR_CONFIG,
+                    "dataset format 'ptbxl': expected one of cachet_short, cachet_full, cinc2017, mitdb");
     CU_ASSERT_EQUAL(ecg_format_task("mitdb"), ECG_TASK_BEAT);
+    CU_ASSERT_EQUAL(ecg_format_task("mitbih_wfdb"), ECG_TASK_BEAT);
+    CU_ASSERT_EQUAL(ecg_format_task("mitbih_csv"), ECG_TASK_BEAT);
     CU_ASSERT_EQUAL(ecg_format_task("cachet_short"), ECG_TASK_RHYTHM);
     CU_ASSERT_EQUAL(ecg_format_task("nope"), -1);
     CU_ASSERT_EQUAL(ecg_cachet_code_of(ECG_RHYTHM_NOISE), 3);
