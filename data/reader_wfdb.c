@@ -496,18 +496,28 @@ static int read_record_beats(const char *dir, const char *name, const struct ecg
     int rc = ecg_wfdb_read_header(hea, &hdr, err);
     if (rc)
         goto done;
-    if (opt->channel < 0 || opt->channel >= hdr.nsig) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "%s: channel %d requested, the record has %d signals", hea,
-                           opt->channel, hdr.nsig);
+    /* Channel -1: the lead described as MLII (record 114 stores it second), else the first. */
+    int ch = opt->channel;
+    if (ch < 0) {
+        ch = 0;
+        for (int s = 0; s < hdr.nsig; s++)
+            if (strcmp(hdr.sig[s].description, "MLII") == 0) {
+                ch = s;
+                break;
+            }
+    }
+    if (ch >= hdr.nsig) {
+        rc = ecg_error_set(err, ECG_ERR_RANGE, "%s: channel %d requested, the record has %d signals", hea, ch,
+                           hdr.nsig);
         goto done;
     }
     double scale = 1.0;
-    const char *units = hdr.sig[opt->channel].units;
+    const char *units = hdr.sig[ch].units;
     if (strcmp(units, "uV") == 0)
         scale = 1e-3;
     else if (strcmp(units, "mV") != 0) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal %d is in '%s', expected mV or uV", hea,
-                           opt->channel, units);
+        rc =
+            ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal %d is in '%s', expected mV or uV", hea, ch, units);
         goto done;
     }
     if ((rc = ecg_wfdb_read_signals(hea, &hdr, sig, &len, err)))
@@ -521,7 +531,7 @@ static int read_record_beats(const char *dir, const char *name, const struct ecg
                            opt->beat_before_s, opt->beat_after_s);
         goto done;
     }
-    const float *x = sig[opt->channel];
+    const float *x = sig[ch];
     for (int64_t i = 0; i < nann; i++) {
         if (ann[i].aami < 0)
             continue;

@@ -21,7 +21,7 @@ void ecg_read_options_default(struct ecg_read_options *opt)
     opt->min_seconds = 0.0;
     opt->flat_std_mv = 1e-4;
     opt->records = NULL;
-    opt->channel = 0;
+    opt->channel = -1;
     opt->beat_before_s = 0.25;
     opt->beat_after_s = 0.45;
 }

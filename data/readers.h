@@ -35,13 +35,13 @@ struct ecg_read_options {
      * "DS1" / "DS2": the inter-patient split (each must exist); otherwise a
      * comma-separated list of record names. */
     const char *records;
-    int32_t channel;      /* mitdb: signal index used for beats (0 = first, MLII in most records) */
+    int32_t channel; /* mitdb: signal index used for beats; -1 = the one described as MLII, else the first */
     double beat_before_s; /* mitdb: seconds kept before the R peak */
     double beat_after_s;  /* mitdb: seconds kept after the R peak */
 };
 
 /* Defaults: error on bad input, no minimum length, flat below 1e-4 mV,
- * all records, channel 0, beats 0.25 s before / 0.45 s after the R peak. */
+ * all records, channel -1 (MLII), beats 0.25 s before / 0.45 s after the R peak. */
 void ecg_read_options_default(struct ecg_read_options *opt);
 
 /* Reads `path` in the named format: "cachet_short", "cachet_full",

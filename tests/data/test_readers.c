@@ -720,6 +720,40 @@ static void record_100_cut_gives_the_beats_python_counts(void)
     ecg_dataset_free(&ds);
 }
 
+static void beats_come_from_the_mlii_lead_wherever_it_is_stored(void)
+{
+    /* Record 100 with its two signal lines described the other way round (as record 114 is). */
+    struct ecg_error err = {0};
+    const char *dir = tmp("%s", "wfdb_swapped");
+    mkdirs(dir);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/100.hea", dir);
+    write_text(
+        p, "100 2 360 10800\n100.dat 212 200 11 1024 995 0 0 V5\n100.dat 212 200 11 1024 1011 0 0 MLII\n");
+    snprintf(p, sizeof p, "%s/100.dat", dir);
+    copy_file(ecg_test_fixture("data/mitdb/100.dat"), p, -1);
+    snprintf(p, sizeof p, "%s/100.atr", dir);
+    copy_file(ecg_test_fixture("data/mitdb/100.atr"), p, -1);
+    struct ecg_wfdb_header h;
+    float *sig[ECG_WFDB_MAX_SIGNALS];
+    int64_t n;
+    snprintf(p, sizeof p, "%s/100.hea", dir);
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(p, &h, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_signals(p, &h, sig, &n, &err), ECG_OK);
+    struct ecg_dataset ds = {0};
+    struct ecg_read_options o = defaults();
+    CU_ASSERT_EQUAL_FATAL(ecg_mitdb_read(dir, &o, &ds, &err), ECG_OK);
+    CU_ASSERT_STRING_EQUAL_FATAL(ds.records[0].id, "100:370");
+    ECG_CHECK_CLOSE("first beat from the second signal", ds.records[0].signal, sig[1] + 370 - 90, 252, 0, 0);
+    ecg_dataset_free(&ds);
+    o.channel = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_mitdb_read(dir, &o, &ds, &err), ECG_OK);
+    ECG_CHECK_CLOSE("first beat from the first signal", ds.records[0].signal, sig[0] + 370 - 90, 252, 0, 0);
+    ecg_dataset_free(&ds);
+    free(sig[0]);
+    free(sig[1]);
+}
+
 static void full_record_100_has_the_published_beat_counts(void)
 {
     const char *root = getenv("ECG_SOURCE_ROOT");
@@ -1081,6 +1115,8 @@ static const struct ecg_test wfdb_tests[] = {
     {"WFDB header of record 100 is parsed", wfdb_header_of_record_100_is_parsed},
     {"formats 212 and 16 decode to the same millivolts", formats_212_and_16_decode_to_the_same_millivolts},
     {"record 100 cut gives the beats Python counts", record_100_cut_gives_the_beats_python_counts},
+    {"beats come from the MLII lead wherever it is stored",
+     beats_come_from_the_mlii_lead_wherever_it_is_stored},
     {"full record 100 has the published beat counts", full_record_100_has_the_published_beat_counts},
     {"AAMI mapping and the inter-patient split follow the standard",
      aami_mapping_and_the_inter_patient_split_follow_the_standard},
