@@ -63,8 +63,8 @@ enum ecg_window {
     ECG_WINDOW_BOXCAR,
 };
 enum ecg_arch { ECG_ARCH_B0, ECG_ARCH_B1, ECG_ARCH_B2, ECG_ARCH_B3, ECG_ARCH_B4, ECG_ARCH_B5, ECG_ARCH_B6, ECG_ARCH_B7 };
-enum ecg_padding { ECG_PADDING_SAME, ECG_PADDING_SYMMETRIC };
-enum ecg_optimizer { ECG_OPTIM_SGD, ECG_OPTIM_ADAMW, ECG_OPTIM_RMSPROP };
+enum ecg_config_padding { ECG_CONFIG_PAD_SAME, ECG_CONFIG_PAD_SYMMETRIC };
+enum ecg_config_optimizer { ECG_CONFIG_OPTIM_SGD, ECG_CONFIG_OPTIM_ADAMW, ECG_CONFIG_OPTIM_RMSPROP };
 enum ecg_schedule { ECG_SCHEDULE_CONSTANT, ECG_SCHEDULE_STEP, ECG_SCHEDULE_COSINE };
 enum ecg_split { ECG_SPLIT_TRAIN, ECG_SPLIT_VAL, ECG_SPLIT_TEST, ECG_SPLIT_ALL };
 /* Named alternatives of train.class_weights (struct ecg_config_floats.choice). */
@@ -119,7 +119,7 @@ struct ecg_config_model {
     int64_t in_channels;     /* 1 or 3 */
     int64_t num_classes;
     char *pretrained;        /* weight file; NULL ("none"): random initialisation */
-    int padding;             /* enum ecg_padding */
+    int padding;             /* enum ecg_config_padding */
     double bn_eps;
     double bn_momentum;      /* Keras convention: running = m*running + (1-m)*batch */
     double dropout;          /* before the head */
@@ -129,7 +129,7 @@ struct ecg_config_model {
 };
 
 struct ecg_config_optim {
-    int name;                /* enum ecg_optimizer */
+    int name;                /* enum ecg_config_optimizer */
     double lr;
     double momentum;         /* SGD and RMSprop */
     bool nesterov;           /* SGD */

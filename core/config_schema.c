@@ -31,10 +31,10 @@ static const char *const arch_names[] = {
     [ECG_ARCH_B4] = "b4", [ECG_ARCH_B5] = "b5", [ECG_ARCH_B6] = "b6", [ECG_ARCH_B7] = "b7", NULL,
 };
 static const char *const padding_names[] = {
-    [ECG_PADDING_SAME] = "same", [ECG_PADDING_SYMMETRIC] = "symmetric", NULL,
+    [ECG_CONFIG_PAD_SAME] = "same", [ECG_CONFIG_PAD_SYMMETRIC] = "symmetric", NULL,
 };
 static const char *const optimizer_names[] = {
-    [ECG_OPTIM_SGD] = "sgd", [ECG_OPTIM_ADAMW] = "adamw", [ECG_OPTIM_RMSPROP] = "rmsprop", NULL,
+    [ECG_CONFIG_OPTIM_SGD] = "sgd", [ECG_CONFIG_OPTIM_ADAMW] = "adamw", [ECG_CONFIG_OPTIM_RMSPROP] = "rmsprop", NULL,
 };
 static const char *const schedule_names[] = {
     [ECG_SCHEDULE_CONSTANT] = "constant", [ECG_SCHEDULE_STEP] = "step",

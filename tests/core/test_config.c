@@ -170,7 +170,7 @@ static void defaults_follow_the_schema(void)
     CU_ASSERT_EQUAL(c.model.arch, ECG_ARCH_B0);
     CU_ASSERT_STRING_EQUAL(c.model.pretrained, "weights/ecg_effb0_pretrained.h5");
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "none");
-    CU_ASSERT_EQUAL(c.optim.name, ECG_OPTIM_ADAMW);
+    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_ADAMW);
     CU_ASSERT_EQUAL(c.optim.lr, 0.001);
     CU_ASSERT_EQUAL(c.optim.betas.n, 2);
     CU_ASSERT_EQUAL(c.optim.betas.values[1], 0.999);
@@ -261,7 +261,7 @@ static void a_good_file_sets_typed_values(void)
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "block3b");
     CU_ASSERT_FALSE(c.model.freeze_bn);
     CU_ASSERT_PTR_NULL(c.model.pretrained);
-    CU_ASSERT_EQUAL(c.optim.name, ECG_OPTIM_SGD);
+    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_SGD);
     CU_ASSERT_TRUE(c.optim.nesterov);
     CU_ASSERT_EQUAL(c.optim.betas.values[0], 0.8);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 4);
@@ -497,7 +497,7 @@ static void overrides_set_values_with_the_same_parser(void)
     CU_ASSERT_EQUAL(ecg_config_override(&c, "data.path=/data/x=1.h5", &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_config_override(&c, "model.pretrained=none", &err), ECG_OK);
     CU_ASSERT_EQUAL(c.optim.lr, 0.25);
-    CU_ASSERT_EQUAL(c.optim.name, ECG_OPTIM_RMSPROP);
+    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_RMSPROP);
     CU_ASSERT_EQUAL(c.optim.betas.values[1], 0.75);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 0);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, ECG_CLASS_WEIGHTS_NONE);
