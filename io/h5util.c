@@ -93,7 +93,7 @@ int ecg_h5_open_read(const char *path, hid_t *file, struct ecg_error *err)
     hid_t id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0)
         return ecg_h5_fail(err, ECG_ERR_FORMAT,
-                           "%s: not a readable HDF5 file (truncated or another format)", path);
+                           "%s: not a readable HDF5 file", path);
     *file = id;
     return ECG_OK;
 }

@@ -167,6 +167,12 @@ static int run(int argc, char **argv, struct ecg_error *err)
             memcpy(logits + s * nc, m.logits, (size_t)(n * nc) * sizeof(float));
     }
 
+    int64_t bad = 0;
+    for (int64_t i = 0; i < d[0] * nf; i++)
+        bad += !isfinite(features[i]);
+    if (bad)
+        ecg_warn("%s: %lld of %lld features are not finite (negative moving variances in the weights?)", wpath,
+                 (long long)bad, (long long)(d[0] * nf));
     rc = ecg_h5_create(opath, &out, err);
     if (rc)
         goto done;

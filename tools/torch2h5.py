@@ -140,22 +140,31 @@ def write_h5(path, layers, attrs, compression=None):
     """Writes layers the way Keras 2 save_weights does (fixed-length string attributes).
     With compression (fixtures), each dataset is one gzip chunk in the newest file format."""
     import h5py
-    with h5py.File(path, "w", libver="latest" if compression else "earliest") as f:
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    if compression:
+        fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)  # identical input, identical bytes
+    with h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)) as f:
         f.attrs["layer_names"] = np.array([l.encode("utf8") for l, _ in layers])
         f.attrs["backend"] = b"tensorflow"
         f.attrs["keras_version"] = b"2.13.1"
         for key, value in attrs.items():
             f.attrs[key] = value
         for layer, ws in layers:
-            g = f.create_group(layer)
+            gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+            gcpl.set_obj_track_times(False)  # identical input, identical bytes
+            g = h5py.Group(h5py.h5g.create(f.id, layer.encode(), gcpl=gcpl))
             names = ["%s/%s:0" % (layer, n) for n, _ in ws]
             g.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
-            for name, (_, a) in zip(names, ws):
+            sub = h5py.Group(h5py.h5g.create(g.id, layer.encode(), gcpl=gcpl))  # /<layer>/<layer>/
+            for (wname, a) in ws:
+                leaf = wname + ":0"
                 if compression and a.ndim > 0:
-                    g.create_dataset(name, data=a, chunks=a.shape, compression=compression,
-                                     compression_opts=9, shuffle=True)
+                    sub.create_dataset(leaf, data=a, chunks=a.shape, compression=compression,
+                                       compression_opts=9, shuffle=True, track_times=False)
                 else:
-                    g.create_dataset(name, data=a)
+                    sub.create_dataset(leaf, data=a, track_times=False)
 
 
 def file_attrs(arch, variant):
