@@ -73,6 +73,7 @@ enum ecg_class_weights { ECG_CLASS_WEIGHTS_NONE, ECG_CLASS_WEIGHTS_INVERSE_FREQU
 struct ecg_config_run {
     char *name;      /* run name: letters, digits, '.', '_', '-' */
     char *dir;       /* run directory; NULL ("none") means runs/<name> */
+    char *resume;    /* checkpoint to continue from; NULL ("none"): start afresh */
     int64_t seed;    /* seeds the RNG of splits, initialisation, augmentation, dropout */
     int64_t threads; /* 0: every core */
     int log_level;   /* enum ecg_log_level (core/log.h), same order */
