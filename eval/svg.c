@@ -1,7 +1,6 @@
 /* Hand-written SVG charts: learning curves and the confusion-matrix heat map. */
 #include <inttypes.h>
 #include <math.h>
-#include <stddef.h>
 #include <string.h>
 
 #include "eval/report.h"
@@ -44,6 +43,20 @@ static int step_decimals(double step)
     return d < 0 ? 0 : d > 6 ? 6 : d;
 }
 
+/* The series a panel can draw. */
+enum series_field { TRAIN_LOSS, VAL_LOSS, TRAIN_F1, VAL_F1 };
+
+static double field_value(const struct ecg_epoch_row *r, enum series_field f)
+{
+    switch (f) {
+    case TRAIN_LOSS: return r->train_loss;
+    case VAL_LOSS: return r->val_loss;
+    case TRAIN_F1: return r->train_macro_f1;
+    case VAL_F1: return r->val_macro_f1;
+    }
+    return NAN;
+}
+
 struct panel {
     double x, y, w, h;          /* plot area in pixels */
     double x0, x1, y0, y1;      /* data range          */
@@ -53,12 +66,12 @@ static double px(const struct panel *p, double v) { return p->x + (v - p->x0) / 
 static double py(const struct panel *p, double v) { return p->y + p->h - (v - p->y0) / (p->y1 - p->y0) * p->h; }
 
 static void series(FILE *f, const struct panel *p, const struct ecg_epoch_row *rows, int64_t n,
-                   size_t field, const char *colour, bool dashed)
+                   enum series_field field, const char *colour, bool dashed)
 {
     /* polyline segments between consecutive finite points, plus markers */
     bool open = false;
     for (int64_t i = 0; i < n; i++) {
-        double v = *(const double *)((const char *)&rows[i] + field);
+        double v = field_value(&rows[i], field);
         if (!isfinite(v)) {
             if (open)
                 fputs("\"/>\n", f);
@@ -77,7 +90,7 @@ static void series(FILE *f, const struct panel *p, const struct ecg_epoch_row *r
     if (open)
         fputs("\"/>\n", f);
     for (int64_t i = 0; i < n; i++) {
-        double v = *(const double *)((const char *)&rows[i] + field);
+        double v = field_value(&rows[i], field);
         if (isfinite(v))
             fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"/>\n",
                     px(p, (double)rows[i].epoch), py(p, v), colour);
@@ -85,16 +98,16 @@ static void series(FILE *f, const struct panel *p, const struct ecg_epoch_row *r
 }
 
 static void panel(FILE *f, double ox, double oy, double width, double height, const char *title,
-                  const char *ylabel, const struct ecg_epoch_row *rows, int64_t n, size_t train_field,
-                  size_t val_field, bool unit_range, bool legend_bottom)
+                  const char *ylabel, const struct ecg_epoch_row *rows, int64_t n,
+                  enum series_field train_field, enum series_field val_field, bool unit_range, bool legend_bottom)
 {
     struct panel p = {ox + 62, oy + 34, width - 62 - 16, height - 34 - 50, 0, 1, 0, 1};
     double lo = INFINITY, hi = -INFINITY, emin = INFINITY, emax = -INFINITY;
     int64_t points = 0;
     for (int64_t i = 0; i < n; i++) {
-        const size_t fields[2] = {train_field, val_field};
+        const enum series_field fields[2] = {train_field, val_field};
         for (int s = 0; s < 2; s++) {
-            double v = *(const double *)((const char *)&rows[i] + fields[s]);
+            double v = field_value(&rows[i], fields[s]);
             if (!isfinite(v))
                 continue;
             lo = fmin(lo, v);
@@ -184,11 +197,9 @@ void ecg_svg_curves(FILE *f, const struct ecg_epoch_row *rows, int64_t n)
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" " FONT ">\n",
             w, h, w, h);
     fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", w, h);
-    panel(f, 0, 0, w / 2, h, "Loss", "loss", rows, n, offsetof(struct ecg_epoch_row, train_loss),
-          offsetof(struct ecg_epoch_row, val_loss), false, false);
+    panel(f, 0, 0, w / 2, h, "Loss", "loss", rows, n, TRAIN_LOSS, VAL_LOSS, false, false);
     panel(f, w / 2, 0, w / 2, h, "Macro-F1", "macro-F1", rows, n,
-          offsetof(struct ecg_epoch_row, train_macro_f1), offsetof(struct ecg_epoch_row, val_macro_f1),
-          true, true);
+          TRAIN_F1, VAL_F1, true, true);
     fputs("</svg>\n", f);
 }
 

@@ -118,8 +118,11 @@ static char *jparse_string(const char **p)
                 return NULL;
             }
         }
-        if (n + 2 > cap)
-            s = realloc(s, cap *= 2);
+        if (n + 2 > cap) {
+            char *grown = realloc(s, cap *= 2);
+            ECG_ASSERT(grown);
+            s = grown;
+        }
         s[n++] = c;
         (*p)++;
     }
@@ -427,7 +430,12 @@ static void epoch_log_rows_read_back_exactly(void)
     CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(path, &back, &n, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(n, 3);
     for (int i = 0; i < 3; i++) {
-        const double *a = &rows[i].train_loss, *b = &back[i].train_loss;
+        const double a[9] = {rows[i].train_loss, rows[i].val_loss, rows[i].train_acc, rows[i].val_acc,
+                             rows[i].train_macro_f1, rows[i].val_macro_f1, rows[i].lr,
+                             rows[i].seconds, rows[i].images_per_s};
+        const double b[9] = {back[i].train_loss, back[i].val_loss, back[i].train_acc, back[i].val_acc,
+                             back[i].train_macro_f1, back[i].val_macro_f1, back[i].lr,
+                             back[i].seconds, back[i].images_per_s};
         CU_ASSERT_EQUAL(back[i].epoch, rows[i].epoch);
         for (int k = 0; k < 9; k++)
             CU_ASSERT_TRUE((isnan(a[k]) && isnan(b[k])) || a[k] == b[k]);
