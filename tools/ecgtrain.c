@@ -1,4 +1,5 @@
 /* ecgtrain: fine-tunes EfficientNet on ECG spectrograms as a YAML config says; parses arguments and the config. */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "train/train.h"
 
 static const char usage_text[] =
     "usage: ecgtrain [--print-config] CONFIG [key=value ...]\n"
@@ -20,7 +22,17 @@ static const char usage_text[] =
     "  --help, -h      print this text and every configuration key\n"
     "  --version       print the version\n"
     "\n"
-    "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+    "The run directory (run.dir, default runs/<run.name>) receives config.yaml, log.csv,\n"
+    "last.h5 and best.h5 checkpoints, and the test report (report.html, metrics.json).\n"
+    "Ctrl-C or SIGTERM saves a checkpoint; continue with run.resume=<dir>/last.h5.\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or configuration error.\n";
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    ecg_train_request_stop();
+}
 
 struct args {
     bool help, version, print_config;
@@ -93,10 +105,17 @@ int main(int argc, char **argv)
     }
     ecg_log_set_level((enum ecg_log_level)c.run.log_level);
 
-    rc = ecg_config_write_yaml(&c, stdout, &err);
-    if (!rc && !a.print_config)
-        fprintf(stderr, "ecgtrain: the configuration above is valid, but training is not built yet: "
-                        "nothing was trained\n");
+    if (a.print_config) {
+        rc = ecg_config_write_yaml(&c, stdout, &err);
+    } else {
+        /* Ctrl-C or SIGTERM: finish the batch, save a checkpoint, exit cleanly. */
+        struct sigaction sa = {0};
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        rc = ecg_train_run(&c, c.run.resume, &err);
+    }
     if (rc)
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
 out:

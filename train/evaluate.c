@@ -1,0 +1,102 @@
+/* Inference over a split with several windows per record, averaging the windows' probabilities. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/loader.h"
+#include "train/train.h"
+
+void ecg_eval_result_free(struct ecg_eval_result *r)
+{
+    free(r->records);
+    free(r->truth);
+    free(r->probs);
+    memset(r, 0, sizeof *r);
+}
+
+/* Softmax of one row of logits into out (k). */
+static void softmax_row(float *out, const float *logits, int k)
+{
+    float mx = logits[0];
+    for (int j = 1; j < k; j++)
+        mx = fmaxf(mx, logits[j]);
+    double sum = 0;
+    for (int j = 0; j < k; j++)
+        sum += exp((double)(logits[j] - mx));
+    for (int j = 0; j < k; j++)
+        out[j] = (float)(exp((double)(logits[j] - mx)) / sum);
+}
+
+int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct ecg_dataset *ds,
+                 const int64_t *indices, int64_t n, struct ecg_eval_result *out, struct ecg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int k = (int)m->opt.num_classes;
+    struct ecg_loader_opts lo;
+    ecg_loader_opts_from_config(c, 0, &lo);
+    lo.batch_size = m->batch < lo.batch_size ? m->batch : lo.batch_size;
+    struct ecg_loader L = {0};
+    int64_t *slot = malloc((size_t)ds->count * sizeof *slot); /* record -> row of the result */
+    int64_t *windows = calloc((size_t)(n > 0 ? n : 1), sizeof *windows);
+    out->records = malloc((size_t)(n > 0 ? n : 1) * sizeof *out->records);
+    out->truth = malloc((size_t)(n > 0 ? n : 1) * sizeof *out->truth);
+    out->probs = calloc((size_t)(n > 0 ? n : 1) * (size_t)k, sizeof *out->probs);
+    float *p = malloc((size_t)k * sizeof *p);
+    int rc = ECG_OK;
+    if (!slot || !windows || !out->records || !out->truth || !out->probs || !p) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the evaluation of %lld records", (long long)n);
+        goto done;
+    }
+    out->k = k;
+    for (int64_t i = 0; i < ds->count; i++)
+        slot[i] = -1;
+    for (int64_t i = 0; i < n; i++) {
+        slot[indices[i]] = i;
+        out->records[i] = indices[i];
+        out->truth[i] = ds->records[indices[i]].label;
+    }
+    out->n = n;
+
+    if ((rc = ecg_loader_init(&L, ds, indices, n, &lo, err)) || (rc = ecg_loader_start(&L, 0, err)))
+        goto done;
+    const struct ecg_batch *b;
+    while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
+        ecg_effnet_forward(m, b->images, b->count, false, NULL);
+        for (int64_t s = 0; s < b->count; s++) {
+            int64_t row = slot[b->records[s]];
+            ECG_ASSERT(row >= 0);
+            softmax_row(p, m->logits + s * k, k);
+            for (int j = 0; j < k; j++)
+                out->probs[row * k + j] += p[j];
+            windows[row]++;
+        }
+    }
+    if (rc)
+        goto done;
+
+    /* Average; records the loader skipped (too short) keep no prediction and are dropped. */
+    int64_t kept = 0;
+    double loss = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (windows[i] == 0)
+            continue;
+        for (int j = 0; j < k; j++)
+            out->probs[kept * k + j] = out->probs[i * k + j] / (float)windows[i];
+        out->records[kept] = out->records[i];
+        out->truth[kept] = out->truth[i];
+        loss -= log(fmax((double)out->probs[kept * k + out->truth[kept]], 1e-12));
+        kept++;
+    }
+    out->n = kept;
+    out->loss = kept ? loss / (double)kept : NAN;
+    if (kept == 0)
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "no record of the split could be evaluated");
+done:
+    ecg_loader_free(&L);
+    free(slot);
+    free(windows);
+    free(p);
+    if (rc)
+        ecg_eval_result_free(out);
+    return rc;
+}

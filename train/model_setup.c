@@ -1,0 +1,119 @@
+/* Building the EfficientNet a config describes, loading its pretrained weights, and freezing parts of it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "io/keras_h5.h"
+#include "train/train.h"
+
+static void options_from_config(const struct ecg_config *c, struct ecg_effnet_options *o)
+{
+    ecg_effnet_options_default(o, c->model.arch);
+    o->in_channels = c->model.in_channels;
+    o->num_classes = c->model.num_classes;
+    o->padding = c->model.padding == ECG_CONFIG_PAD_SAME ? ECG_PAD_SAME : ECG_PAD_SYMMETRIC;
+    o->bn_eps = (float)c->model.bn_eps;
+    /* The config speaks Keras (running = m*running + (1-m)*batch); the model PyTorch. */
+    o->bn_momentum = (float)(1.0 - c->model.bn_momentum);
+    o->dropout = (float)c->model.dropout;
+    o->drop_connect = (float)c->model.drop_connect;
+    o->bn_mode = c->model.freeze_bn ? ECG_BN_FROZEN : ECG_BN_TRAIN;
+}
+
+/* Says where the weight file's own conventions differ from the config's. */
+static void warn_conventions(const struct ecg_config *c, const struct ecg_keras_info *info)
+{
+    const char *padding = c->model.padding == ECG_CONFIG_PAD_SAME ? "same" : "symmetric";
+    if (info->has_padding && strcmp(info->padding, padding) != 0)
+        ecg_warn("%s was made with padding '%s' but model.padding is '%s'", c->model.pretrained,
+                 info->padding, padding);
+    if (info->has_bn_eps && (float)info->bn_eps != (float)c->model.bn_eps)
+        ecg_warn("%s was made with batch-norm epsilon %g but model.bn_eps is %g", c->model.pretrained,
+                 info->bn_eps, c->model.bn_eps);
+}
+
+static int load_pretrained(const struct ecg_config *c, struct ecg_effnet *m, struct ecg_error *err)
+{
+    const char *path = c->model.pretrained;
+    struct ecg_keras_info info;
+    int rc = ecg_keras_probe(path, &info, err);
+    if (rc)
+        return ecg_error_prefix(err, "model.pretrained");
+    warn_conventions(c, &info);
+
+    /* The head is kept only when the file's classes are the model's; otherwise it stays fresh. */
+    static const char *const head[] = {"predictions/"};
+    struct ecg_keras_load_opts lo = {0};
+    bool keep_head = info.num_classes == c->model.num_classes;
+    if (!keep_head) {
+        lo.skip = head;
+        lo.n_skip = 1;
+    }
+    lo.allow_missing = head;
+    lo.n_allow_missing = 1;
+    rc = ecg_keras_load(path, m->params, &lo, NULL, err);
+    if (rc)
+        return ecg_error_prefix(err, "model.pretrained");
+    ecg_info("loaded %s (%d layers)%s", path, info.layers,
+             keep_head ? "" : "; the classification head starts fresh");
+    return ECG_OK;
+}
+
+int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_error *err)
+{
+    struct ecg_effnet_options o;
+    options_from_config(c, &o);
+    int rc = ecg_effnet_init(m, &o, batch, c->data.spectrogram.height, c->data.spectrogram.width, err);
+    if (rc)
+        return ecg_error_prefix(err, "model");
+    ecg_effnet_init_weights(m, (uint64_t)c->run.seed);
+    if (c->model.pretrained && (rc = load_pretrained(c, m, err))) {
+        ecg_effnet_free(m);
+        return rc;
+    }
+    if (strcmp(c->model.freeze, "none") != 0) {
+        const char *upto = strcmp(c->model.freeze, "backbone") == 0 ? "head" : c->model.freeze;
+        int end = ecg_model_block_start(m, upto);
+        if (end < 0) {
+            ecg_effnet_free(m);
+            return ecg_error_set(err, ECG_ERR_CONFIG, "model.freeze: the model has no block '%s'", upto);
+        }
+        /* "freeze: block3b" freezes everything up to and including block3b. */
+        if (strcmp(upto, "head") != 0) {
+            int next = end;
+            while (next < m->params->count &&
+                   strncmp(m->params->items[next].name, upto, strlen(upto)) == 0)
+                next++;
+            end = next;
+        }
+        ecg_model_freeze_below(m, end);
+    }
+    return ECG_OK;
+}
+
+int ecg_model_block_start(const struct ecg_effnet *m, const char *block)
+{
+    char prefix[64];
+    if (strcmp(block, "head") == 0)
+        snprintf(prefix, sizeof prefix, "predictions/");
+    else
+        snprintf(prefix, sizeof prefix, "%s_", block);
+    size_t len = strlen(prefix);
+    for (int i = 0; i < m->params->count; i++)
+        if (strncmp(m->params->items[i].name, prefix, len) == 0)
+            return i;
+    return -1;
+}
+
+void ecg_model_freeze_below(struct ecg_effnet *m, int end)
+{
+    struct ecg_params *p = m->params;
+    for (int i = 0; i < p->count; i++) {
+        if (p->items[i].flags & ECG_PARAM_BUFFER)
+            continue;
+        if (i < end)
+            p->items[i].flags |= ECG_PARAM_FROZEN;
+        else
+            p->items[i].flags &= ~(unsigned)ECG_PARAM_FROZEN;
+    }
+}

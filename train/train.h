@@ -1,0 +1,84 @@
+/* Training and evaluation runs driven by a resolved configuration: the product behind ecgtrain, ecgeval and ecgpredict. */
+#ifndef ECG_TRAIN_TRAIN_H
+#define ECG_TRAIN_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "data/record.h"
+#include "layers/effnet.h"
+
+/* ---- data: read, preprocess, split (train/prepare.c) ---- */
+
+/*
+ * Reads data.path in data.format and preprocesses every record in place:
+ * finiteness check, resampling to data.sample_rate, zero-phase band-pass
+ * (data.band_low_hz .. data.band_high_hz), per-record normalisation.  Records
+ * that fail a check are skipped and counted (data.bad_records: skip) or stop
+ * the run with a message naming the record (error).
+ */
+int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, struct ecg_error *err);
+
+/* The config's name of data.format ("cachet_short", ...). */
+const char *ecg_config_format_name(const struct ecg_config *c);
+
+/* Class names of the dataset's task, in label order. */
+void ecg_class_names(enum ecg_task task, const char **names, int *k);
+
+/* ---- model: build, load weights, freeze (train/model_setup.c) ---- */
+
+/*
+ * Builds the model of the config's model.* keys for `batch` images of
+ * data.spectrogram.height x width, initialises it from run.seed and loads
+ * model.pretrained when set (its head is kept only when the class count
+ * matches).  Errors name the key or the weight file.
+ */
+int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_error *err);
+
+/*
+ * Index in the parameter store of the first parameter of a block given by
+ * name ("stem", "block3b", "top", "head"), or -1 when the model has no such
+ * block.  Parameters are registered in model order, so [0, index) is
+ * everything below the block.
+ */
+int ecg_model_block_start(const struct ecg_effnet *m, const char *block);
+
+/* Marks parameters [0, end) frozen and [end, count) trainable (buffers stay buffers). */
+void ecg_model_freeze_below(struct ecg_effnet *m, int end);
+
+/* ---- evaluation with per-record averaging (train/evaluate.c) ---- */
+
+struct ecg_eval_result {
+    int k;               /* classes */
+    int64_t n;           /* records evaluated */
+    int64_t *records;    /* (n) dataset record indices, in split order */
+    int *truth;          /* (n) */
+    float *probs;        /* (n, k) window-averaged probabilities */
+    double loss;         /* mean cross-entropy of the averaged probabilities */
+};
+
+/* Runs the model in inference mode over the records ds[indices[0..n)] with
+ * eval.windows windows each and averages the windows' softmax per record. */
+int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct ecg_dataset *ds,
+                 const int64_t *indices, int64_t n, struct ecg_eval_result *out, struct ecg_error *err);
+void ecg_eval_result_free(struct ecg_eval_result *r);
+
+/* ---- the training run (train/trainer.c) ---- */
+
+/*
+ * Trains and evaluates as the config says, writing the run directory
+ * (run.dir or runs/<run.name>): config.yaml, log.csv, last.h5, best.h5, and
+ * the test report (metrics.json, report.txt, report.html, SVG charts).
+ * `resume` (may be NULL) is a checkpoint of the same run to continue from.
+ * Returns ECG_ERR_INTERRUPTED after saving a checkpoint when a stop was
+ * requested (SIGINT/SIGTERM through ecg_train_request_stop).
+ */
+int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_error *err);
+
+/* Async-signal-safe: asks a running training to save and stop after the current batch. */
+void ecg_train_request_stop(void);
+bool ecg_train_stop_requested(void);
+
+#endif

@@ -1,0 +1,565 @@
+/* The training run: epochs of fine-tuning with validation, checkpoints, logs, early stopping and the final report. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/blas.h"
+#include "core/log.h"
+#include "data/loader.h"
+#include "data/split.h"
+#include "eval/epoch_log.h"
+#include "eval/metrics.h"
+#include "eval/report.h"
+#include "io/checkpoint.h"
+#include "optim/class_weights.h"
+#include "optim/ema.h"
+#include "optim/grad.h"
+#include "optim/optim.h"
+#include "optim/sched.h"
+#include "train/run_dir.h"
+#include "train/state.h"
+#include "train/train.h"
+
+static volatile sig_atomic_t stop_requested;
+
+void ecg_train_request_stop(void) { stop_requested = 1; }
+bool ecg_train_stop_requested(void) { return stop_requested != 0; }
+
+struct trainer {
+    const struct ecg_config *c;
+    char dir[1024];
+    char *config_yaml;
+    struct ecg_dataset ds;
+    struct ecg_splits splits;
+    struct ecg_effnet m;
+    struct ecg_optim opt;
+    struct ecg_ema ema;
+    bool use_ema;
+    struct ecg_sched_config sched;
+    struct ecg_loader loader;
+    int k;
+    const char *names[ECG_STATE_MAX_CLASSES];
+    float class_weight[ECG_STATE_MAX_CLASSES];
+    bool weighted;
+    int head_start;     /* first parameter of the classifier */
+    int unfreeze_start; /* first trainable parameter after the head-only epochs */
+    int frozen_end;     /* model.freeze: parameters below stay frozen throughout */
+    struct ecg_train_state st;
+    float *best_values; /* the evaluation weights of the best epoch */
+    struct ecg_epoch_row *rows;
+    int64_t nrows;
+    struct ecg_epoch_log log;
+};
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static int setup_classes(struct trainer *t, struct ecg_error *err)
+{
+    ecg_class_names(t->ds.task, t->names, &t->k);
+    if (t->c->model.num_classes != t->k)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "model.num_classes: the %s data have %d classes, found %lld",
+                             ecg_config_format_name(t->c), t->k, (long long)t->c->model.num_classes);
+    const struct ecg_config_floats *cw = &t->c->train.class_weights;
+    if (cw->n > 0) {
+        if (cw->n != t->k)
+            return ecg_error_set(err, ECG_ERR_CONFIG,
+                                 "train.class_weights: expected %d weights (one per class), found %lld", t->k,
+                                 (long long)cw->n);
+        for (int i = 0; i < t->k; i++)
+            t->class_weight[i] = (float)cw->values[i];
+        t->weighted = true;
+    } else if (cw->choice == ECG_CLASS_WEIGHTS_INVERSE_FREQUENCY) {
+        int64_t counts[ECG_STATE_MAX_CLASSES] = {0};
+        for (int64_t i = 0; i < t->splits.n[ECG_PART_TRAIN]; i++)
+            counts[t->ds.records[t->splits.idx[ECG_PART_TRAIN][i]].label]++;
+        ECG_TRY(ecg_class_weights_balanced(counts, t->k, t->names, t->class_weight, err));
+        t->weighted = true;
+    }
+    return ECG_OK;
+}
+
+static int setup_optimizer(struct trainer *t, struct ecg_error *err)
+{
+    const struct ecg_config_optim *o = &t->c->optim;
+    enum ecg_optim_kind kind = o->name == ECG_CONFIG_OPTIM_SGD     ? ECG_OPTIM_SGD
+                               : o->name == ECG_CONFIG_OPTIM_ADAMW ? ECG_OPTIM_ADAMW
+                                                                   : ECG_OPTIM_RMSPROP;
+    struct ecg_optim_config oc = ecg_optim_defaults(kind);
+    oc.weight_decay = o->weight_decay;
+    oc.momentum = o->momentum;
+    oc.nesterov = o->nesterov;
+    oc.beta1 = o->betas.values[0];
+    oc.beta2 = o->betas.values[1];
+    oc.eps = o->eps;
+    oc.alpha = o->rmsprop_decay;
+    int rc = ecg_optim_init(&t->opt, t->m.params, &oc, err);
+    if (rc)
+        return ecg_error_prefix(err, "optim");
+    if (o->ema_decay > 0) {
+        if ((rc = ecg_ema_init(&t->ema, t->m.params, o->ema_decay, true, err)))
+            return ecg_error_prefix(err, "optim.ema_decay");
+        t->use_ema = true;
+    }
+    const struct ecg_config_train *tr = &t->c->train;
+    t->sched = (struct ecg_sched_config){
+        .kind = tr->schedule == ECG_SCHEDULE_CONSTANT ? ECG_SCHED_CONSTANT
+                : tr->schedule == ECG_SCHEDULE_STEP   ? ECG_SCHED_STEP
+                                                      : ECG_SCHED_COSINE,
+        .lr = o->lr,
+        .min_lr = 0,
+        .gamma = tr->step_gamma,
+        .step_epochs = tr->step_epochs,
+        .epochs = tr->epochs,
+        .warmup_epochs = (double)tr->warmup_epochs,
+    };
+    if ((rc = ecg_sched_check(&t->sched, t->loader.batches, err)))
+        return ecg_error_prefix(err, "train");
+    return ECG_OK;
+}
+
+/* Which parameters train in an epoch: the head alone first, then from train.unfreeze_from up. */
+static int setup_stages(struct trainer *t, struct ecg_error *err)
+{
+    t->head_start = ecg_model_block_start(&t->m, "head");
+    ECG_ASSERT(t->head_start >= 0);
+    t->frozen_end = 0;
+    while (t->frozen_end < t->m.params->count &&
+           (t->m.params->items[t->frozen_end].flags & (ECG_PARAM_FROZEN | ECG_PARAM_BUFFER)))
+        t->frozen_end++;
+    t->unfreeze_start = ecg_model_block_start(&t->m, t->c->train.unfreeze_from);
+    if (t->unfreeze_start < 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG, "train.unfreeze_from: the model has no block '%s'",
+                             t->c->train.unfreeze_from);
+    if (t->unfreeze_start < t->frozen_end)
+        t->unfreeze_start = t->frozen_end;
+    return ECG_OK;
+}
+
+static void apply_stage(struct trainer *t, int64_t epoch)
+{
+    bool head_only = epoch < t->c->train.head_epochs;
+    ecg_model_freeze_below(&t->m, head_only ? t->head_start : t->unfreeze_start);
+    double backbone = head_only ? 1.0 : t->c->train.unfreeze_lr_mult;
+    int matched;
+    ECG_ASSERT(ecg_optim_set_lr_mult(&t->opt, t->m.params, "", backbone, &matched, NULL) == ECG_OK);
+    ECG_ASSERT(ecg_optim_set_lr_mult(&t->opt, t->m.params, "predictions/", 1.0, &matched, NULL) == ECG_OK);
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+#define MAX_BLOBS 6
+
+static int checkpoint_items(struct trainer *t, struct ecg_ckpt_blob *blobs)
+{
+    int n = 0;
+    for (int i = 0; i < ecg_optim_state_count(&t->opt); i++) {
+        struct ecg_optim_blob b = ecg_optim_state_blob(&t->opt, i);
+        static char names[MAX_BLOBS][64];
+        snprintf(names[n], sizeof names[n], "optim/%s", b.name);
+        blobs[n] = (struct ecg_ckpt_blob){.name = names[n], .data = b.data, .count = b.count};
+        n++;
+    }
+    if (t->use_ema)
+        blobs[n++] = (struct ecg_ckpt_blob){.name = "ema/shadow", .data = t->ema.shadow, .count = t->ema.total};
+    ECG_ASSERT(n <= MAX_BLOBS);
+    return n;
+}
+
+static int save_checkpoint(struct trainer *t, const char *name, struct ecg_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", t->dir, name);
+    struct ecg_ckpt_blob blobs[MAX_BLOBS];
+    struct ecg_rng rng = ecg_rng_init((uint64_t)t->c->run.seed, (uint64_t)t->st.step);
+    struct ecg_ckpt_rng rngs[1] = {{.name = "train", .rng = &rng}};
+    t->st.ema_updates = t->use_ema ? t->ema.updates : 0;
+    char *state = ecg_train_state_to_json(&t->st);
+    if (!state)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory writing %s", path);
+    struct ecg_checkpoint ck = {
+        .epoch = t->st.epoch,
+        .step = t->st.step,
+        .sched_step = t->st.step,
+        .lr = ecg_sched_lr(&t->sched, t->st.step, t->loader.batches),
+        .blobs = blobs,
+        .n_blobs = checkpoint_items(t, blobs),
+        .rngs = rngs,
+        .n_rngs = 1,
+        .config_yaml = t->config_yaml,
+        .metrics_json = state,
+    };
+    struct ecg_keras_info attrs = {0};
+    attrs.has_bn_eps = true;
+    attrs.bn_eps = t->c->model.bn_eps;
+    attrs.has_padding = true;
+    snprintf(attrs.padding, sizeof attrs.padding, "%s",
+             t->c->model.padding == ECG_CONFIG_PAD_SAME ? "same" : "symmetric");
+    attrs.has_arch = true;
+    snprintf(attrs.arch, sizeof attrs.arch, "b%d", t->c->model.arch);
+    int rc = ecg_checkpoint_save(path, t->m.params, &attrs, &ck, err);
+    free(state);
+    return rc;
+}
+
+static int resume_from(struct trainer *t, const char *path, struct ecg_error *err)
+{
+    struct ecg_ckpt_blob blobs[MAX_BLOBS];
+    struct ecg_rng rng;
+    struct ecg_ckpt_rng rngs[1] = {{.name = "train", .rng = &rng}};
+    struct ecg_checkpoint ck = {.blobs = blobs, .n_blobs = checkpoint_items(t, blobs), .rngs = rngs, .n_rngs = 1};
+    char *state = NULL;
+    int rc = ecg_checkpoint_load(path, t->m.params, &ck, NULL, &state, NULL, err);
+    if (rc)
+        return ecg_error_prefix(err, "run.resume");
+    rc = ecg_train_state_from_json(&t->st, state, path, err);
+    free(state);
+    if (rc)
+        return rc;
+    if (t->st.k != t->k)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "run.resume: %s has %d classes, the run %d", path, t->st.k,
+                             t->k);
+    t->opt.step = t->st.step;
+    if (t->use_ema)
+        t->ema.updates = t->st.ema_updates;
+    ecg_info("resuming %s at epoch %lld, batch %lld (step %lld)", path, (long long)t->st.epoch + 1,
+             (long long)t->st.batch_in_epoch, (long long)t->st.step);
+    return ECG_OK;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------ */
+
+/* Evaluates with the evaluation weights (the EMA when enabled) into metrics. */
+static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics *mt, double *loss,
+                          struct ecg_error *err)
+{
+    const int64_t *idx;
+    int64_t n;
+    int64_t *all = NULL;
+    if (part_or_all < 0) {
+        all = malloc((size_t)t->ds.count * sizeof *all);
+        if (!all)
+            return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
+        for (int64_t i = 0; i < t->ds.count; i++)
+            all[i] = i;
+        idx = all;
+        n = t->ds.count;
+    } else {
+        idx = t->splits.idx[part_or_all];
+        n = t->splits.n[part_or_all];
+    }
+    if (t->use_ema)
+        ecg_ema_swap(&t->ema, t->m.params);
+    struct ecg_eval_result r;
+    int rc = ecg_evaluate(&t->m, t->c, &t->ds, idx, n, &r, err);
+    if (t->use_ema)
+        ecg_ema_swap(&t->ema, t->m.params);
+    free(all);
+    if (rc)
+        return rc;
+    rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
+    if (!rc && t->ds.task == ECG_TASK_RHYTHM)
+        rc = ecg_metrics_set_cinc(mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF, ECG_RHYTHM_OTHER, err);
+    *loss = r.loss;
+    ecg_eval_result_free(&r);
+    return rc;
+}
+
+/* ---- one epoch -------------------------------------------------------------------------- */
+
+static void progress(const struct trainer *t, int64_t epoch, int64_t batch, int64_t batches, double elapsed)
+{
+    if (!isatty(STDERR_FILENO) || ecg_log_get_level() > ECG_LOG_INFO)
+        return;
+    double eta = batch > 0 ? elapsed / (double)batch * (double)(batches - batch) : 0;
+    fprintf(stderr, "\r\033[Kepoch %lld/%lld  batch %lld/%lld  loss %.4f  %.1f img/s  eta %.0fs",
+            (long long)epoch + 1, (long long)t->c->train.epochs, (long long)batch, (long long)batches,
+            t->st.seen ? t->st.loss_sum / (double)t->st.seen : 0.0,
+            elapsed > 0 ? (double)t->st.seen / (t->st.seconds + 1e-9) : 0.0, eta);
+    fflush(stderr);
+}
+
+static int train_epoch(struct trainer *t, struct ecg_error *err)
+{
+    int64_t epoch = t->st.epoch;
+    apply_stage(t, epoch);
+    ECG_TRY(ecg_loader_start(&t->loader, epoch, err));
+    const struct ecg_batch *b;
+    int64_t batch = 0;
+    double t0 = ecg_now();
+    int rc;
+    while ((rc = ecg_loader_next(&t->loader, &b, err)) == ECG_OK && b) {
+        if (batch++ < t->st.batch_in_epoch)
+            continue; /* already trained before the interruption */
+        double b0 = ecg_now();
+        struct ecg_rng rng = ecg_rng_init((uint64_t)t->c->run.seed, (uint64_t)t->st.step);
+        ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
+        double loss = ecg_effnet_loss(&t->m, b->labels, t->weighted ? t->class_weight : NULL,
+                                      (float)t->c->train.label_smoothing);
+        ecg_params_zero_grad(t->m.params);
+        ecg_effnet_backward(&t->m);
+        if (!isfinite(loss))
+            return ecg_error_set(err, ECG_ERR_VALUE, "epoch %lld batch %lld: the loss is %g; lower optim.lr",
+                                 (long long)epoch + 1, (long long)batch, loss);
+        if ((rc = ecg_grad_check_finite(t->m.params, err)))
+            return ecg_error_prefix(err, "epoch %lld batch %lld", (long long)epoch + 1, (long long)batch);
+        if (t->c->optim.clip_norm > 0) {
+            double norm;
+            ECG_TRY(ecg_grad_clip_norm(t->m.params, t->c->optim.clip_norm, &norm, err));
+        }
+        ecg_optim_step(&t->opt, t->m.params, ecg_sched_lr(&t->sched, t->st.step, t->loader.batches));
+        if (t->use_ema)
+            ecg_ema_update(&t->ema, t->m.params);
+        t->st.step++;
+        t->st.batch_in_epoch = batch;
+        t->st.loss_sum += loss * (double)b->count;
+        t->st.seen += b->count;
+        for (int64_t s = 0; s < b->count; s++) {
+            const float *p = t->m.probs + s * t->k;
+            int best = 0;
+            for (int j = 1; j < t->k; j++)
+                if (p[j] > p[best])
+                    best = j;
+            t->st.cm[b->labels[s] * t->k + best]++;
+        }
+        t->st.seconds += ecg_now() - b0;
+        progress(t, epoch, batch, t->loader.batches, ecg_now() - t0);
+        if (ecg_train_stop_requested())
+            return ECG_ERR_INTERRUPTED;
+    }
+    if (isatty(STDERR_FILENO) && ecg_log_get_level() <= ECG_LOG_INFO)
+        fputs("\r\033[K", stderr);
+    return rc;
+}
+
+/* Validation, log row, checkpoints and early stopping after an epoch. */
+static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
+{
+    int64_t epoch = t->st.epoch;
+    double seconds = t->st.seconds;
+    double v0 = ecg_now();
+    struct ecg_epoch_row row = {.epoch = epoch + 1, .val_loss = NAN, .val_acc = NAN, .val_macro_f1 = NAN};
+    row.train_loss = t->st.seen ? t->st.loss_sum / (double)t->st.seen : NAN;
+    struct ecg_metrics tm = {0};
+    if (t->st.seen && ecg_metrics_from_confusion(&tm, t->k, t->names, t->st.cm, NULL) == ECG_OK) {
+        row.train_acc = tm.accuracy;
+        row.train_macro_f1 = tm.macro_f1;
+    }
+    ecg_metrics_free(&tm);
+    double f1 = row.train_macro_f1;
+    if (t->splits.n[ECG_PART_VAL] > 0) {
+        struct ecg_metrics vm = {0};
+        double vloss;
+        int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, err);
+        if (rc) {
+            ecg_metrics_free(&vm);
+            return ecg_error_prefix(err, "validation after epoch %lld", (long long)epoch + 1);
+        }
+        row.val_loss = vloss;
+        row.val_acc = vm.accuracy;
+        row.val_macro_f1 = f1 = vm.macro_f1;
+        ecg_metrics_free(&vm);
+    }
+    row.lr = ecg_sched_lr(&t->sched, t->st.step, t->loader.batches);
+    row.seconds = seconds + (ecg_now() - v0);
+    row.images_per_s = seconds > 0 ? (double)t->st.seen / seconds : 0;
+    ECG_TRY(ecg_epoch_log_write(&t->log, &row, err));
+    struct ecg_epoch_row *rows = realloc(t->rows, (size_t)(t->nrows + 1) * sizeof *rows);
+    if (!rows)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
+    t->rows = rows;
+    t->rows[t->nrows++] = row;
+    char line[512];
+    ecg_epoch_row_format(line, sizeof line, &row);
+    ecg_info("epoch %lld/%lld: train loss %.4f acc %.4f | val loss %.4f acc %.4f macro-F1 %.4f | lr %.3g | "
+             "%.1f s, %.1f img/s",
+             (long long)epoch + 1, (long long)t->c->train.epochs, row.train_loss, row.train_acc, row.val_loss,
+             row.val_acc, row.val_macro_f1, row.lr, row.seconds, row.images_per_s);
+
+    /* Best weights by validation macro-F1 (training macro-F1 when there is no validation split). */
+    t->st.epoch = epoch + 1;
+    t->st.batch_in_epoch = 0;
+    t->st.loss_sum = 0;
+    t->st.seen = 0;
+    t->st.seconds = 0;
+    memset(t->st.cm, 0, sizeof t->st.cm);
+    if (f1 > t->st.best_f1) {
+        t->st.best_f1 = f1;
+        t->st.best_epoch = epoch + 1;
+        t->st.bad_epochs = 0;
+        if (t->use_ema)
+            ecg_ema_swap(&t->ema, t->m.params);
+        memcpy(t->best_values, t->m.params->values, (size_t)t->m.params->total * sizeof(float));
+        int rc = save_checkpoint(t, "best.h5", err);
+        if (t->use_ema)
+            ecg_ema_swap(&t->ema, t->m.params);
+        if (rc)
+            return rc;
+    } else {
+        t->st.bad_epochs++;
+    }
+    ECG_TRY(save_checkpoint(t, "last.h5", err));
+    *stop = t->c->train.patience > 0 && t->st.bad_epochs >= t->c->train.patience;
+    if (*stop)
+        ecg_info("early stop: validation macro-F1 has not improved for %lld epochs (best %.4f at epoch %lld)",
+                 (long long)t->st.bad_epochs, t->st.best_f1, (long long)t->st.best_epoch);
+    return ECG_OK;
+}
+
+/* ---- the final report ---------------------------------------------------------------------- */
+
+static int final_report(struct trainer *t, struct ecg_error *err)
+{
+    int split = t->c->eval.split;
+    int part = split == ECG_SPLIT_TRAIN ? ECG_PART_TRAIN
+               : split == ECG_SPLIT_VAL ? ECG_PART_VAL
+               : split == ECG_SPLIT_TEST ? ECG_PART_TEST
+                                          : -1;
+    if (part >= 0 && t->splits.n[part] == 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split is empty", ecg_split_part_name(part));
+    /* Evaluate the best epoch's weights (already the EMA ones when enabled). */
+    memcpy(t->m.params->values, t->best_values, (size_t)t->m.params->total * sizeof(float));
+    bool ema = t->use_ema;
+    t->use_ema = false;
+    struct ecg_metrics mt = {0};
+    double loss;
+    int rc = evaluate_split(t, part, &mt, &loss, err);
+    t->use_ema = ema;
+    if (!rc) {
+        const char *names[] = {"train", "val", "test", "all"};
+        struct ecg_report r = {.title = t->c->run.name, .split = names[split], .metrics = &mt,
+                               .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml};
+        rc = ecg_report_write(t->dir, &r, err);
+        if (!rc) {
+            ecg_report_write_text(stdout, &mt);
+            printf("%s split: accuracy %.4f, macro-F1 %.4f", names[split], mt.accuracy, mt.macro_f1);
+            if (!isnan(mt.cinc_f1))
+                printf(", CinC F1 %.4f", mt.cinc_f1);
+            printf(" (best epoch %lld); report in %s/report.html\n", (long long)t->st.best_epoch, t->dir);
+        }
+    }
+    ecg_metrics_free(&mt);
+    return rc;
+}
+
+/* ---- the run ---------------------------------------------------------------------------------- */
+
+static void trainer_free(struct trainer *t)
+{
+    ecg_loader_free(&t->loader);
+    ecg_ema_free(&t->ema);
+    ecg_optim_free(&t->opt);
+    ecg_effnet_free(&t->m);
+    ecg_split_free(&t->splits);
+    ecg_dataset_free(&t->ds);
+    ecg_aligned_free(t->best_values);
+    free(t->rows);
+    free(t->config_yaml);
+    if (t->log.f)
+        ecg_epoch_log_close(&t->log, NULL);
+}
+
+static int open_log(struct trainer *t, struct ecg_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/log.csv", t->dir);
+    if (t->st.epoch > 0) {
+        /* Keep the rows of the epochs before the checkpoint; drop any after it. */
+        struct ecg_epoch_row *rows = NULL;
+        int64_t n = 0;
+        ECG_TRY(ecg_epoch_log_read(path, &rows, &n, err));
+        t->rows = rows;
+        t->nrows = n < t->st.epoch ? n : t->st.epoch;
+    }
+    ECG_TRY(ecg_epoch_log_open(&t->log, path, err));
+    for (int64_t i = 0; i < t->nrows; i++)
+        ECG_TRY(ecg_epoch_log_write(&t->log, &t->rows[i], err));
+    return ECG_OK;
+}
+
+int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_error *err)
+{
+    struct trainer t = {.c = c};
+    int rc;
+    ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
+    if ((rc = ecg_run_dir_prepare(c, t.dir, sizeof t.dir, err)))
+        goto out;
+    if (!(t.config_yaml = ecg_config_to_string(c, err))) {
+        rc = err ? err->code : ECG_ERR_NOMEM;
+        goto out;
+    }
+    if ((rc = ecg_run_dir_write_config(t.dir, t.config_yaml, err)))
+        goto out;
+
+    double t0 = ecg_now();
+    if ((rc = ecg_prepare_dataset(c, &t.ds, err)))
+        goto out;
+    struct ecg_split_opts so;
+    ecg_split_opts_default(&so);
+    so.val_frac = c->data.val_fraction;
+    so.test_frac = c->data.test_fraction;
+    so.seed = (uint64_t)c->run.seed;
+    if ((rc = ecg_split_dataset(&t.ds, &so, &t.splits, err)))
+        goto out;
+    ecg_info("%s: %lld records (%lld skipped), read in %.1f s", c->data.path, (long long)t.ds.count,
+             (long long)t.ds.skipped, ecg_now() - t0);
+    if (ecg_log_get_level() <= ECG_LOG_INFO)
+        ecg_split_print(stderr, &t.ds, &t.splits);
+    if ((rc = setup_classes(&t, err)))
+        goto out;
+
+    struct ecg_loader_opts lo;
+    ecg_loader_opts_from_config(c, 1, &lo);
+    lo.drop_last = t.splits.n[ECG_PART_TRAIN] > lo.batch_size;
+    lo.threads = ecg_threads_get();
+    if ((rc = ecg_loader_init(&t.loader, &t.ds, t.splits.idx[ECG_PART_TRAIN], t.splits.n[ECG_PART_TRAIN], &lo,
+                              err))) {
+        ecg_error_prefix(err, "training split");
+        goto out;
+    }
+    int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;
+    if ((rc = ecg_model_build(c, batch, &t.m, err)) || (rc = setup_optimizer(&t, err)) ||
+        (rc = setup_stages(&t, err)))
+        goto out;
+    t.best_values = ecg_aligned_calloc(t.m.params->total, sizeof(float));
+    if (!t.best_values) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the best weights");
+        goto out;
+    }
+    memcpy(t.best_values, t.m.params->values, (size_t)t.m.params->total * sizeof(float));
+    t.st.k = t.k;
+    t.st.best_f1 = -1;
+    if (resume && (rc = resume_from(&t, resume, err)))
+        goto out;
+    if ((rc = open_log(&t, err)))
+        goto out;
+    struct ecg_effnet_memory mem = ecg_effnet_memory(&t.m);
+    ecg_info("model: EfficientNet-B%d, %lld trainable parameters, %.0f MiB activations, %d threads",
+             c->model.arch, (long long)ecg_params_count(t.m.params, ECG_PARAM_BUFFER),
+             (double)(mem.activation_bytes + mem.work_bytes) / 1048576.0, ecg_threads_get());
+
+    bool stop = false;
+    while (!stop && t.st.epoch < c->train.epochs) {
+        rc = train_epoch(&t, err);
+        if (rc == ECG_ERR_INTERRUPTED) {
+            int src = save_checkpoint(&t, "last.h5", err);
+            if (!src)
+                ecg_error_set(err, ECG_ERR_INTERRUPTED,
+                              "interrupted in epoch %lld; checkpoint saved: continue with run.resume=%s/last.h5",
+                              (long long)t.st.epoch + 1, t.dir);
+            rc = src ? src : ECG_ERR_INTERRUPTED;
+            goto out;
+        }
+        if (rc || (rc = finish_epoch(&t, &stop, err)))
+            goto out;
+    }
+    rc = final_report(&t, err);
+out:
+    trainer_free(&t);
+    return rc;
+}
