@@ -44,6 +44,25 @@ ECG_INLINE float ecg_k_expf(float x)
     return p * scale;
 }
 
+/*
+ * 16-float vectors (GCC/Clang vector extension): one AVX-512 register, or
+ * two AVX2 registers on machines without AVX-512.  Loads and stores go
+ * through memcpy, so they need no alignment and respect aliasing rules;
+ * the compiler turns them into single unaligned vector moves.
+ */
+typedef float ecg_v16 __attribute__((vector_size(64)));
+
+ECG_INLINE ecg_v16 ecg_v16_load(const float *p)
+{
+    ecg_v16 v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+ECG_INLINE void ecg_v16_store(float *p, ecg_v16 v) { memcpy(p, &v, sizeof(v)); }
+
+ECG_INLINE ecg_v16 ecg_v16_zero(void) { return (ecg_v16){0}; }
+
 /* 1 / (1 + exp(-x)). */
 ECG_INLINE float ecg_k_sigmoidf(float x) { return 1.0f / (1.0f + ecg_k_expf(-x)); }
 
