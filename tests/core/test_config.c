@@ -857,6 +857,11 @@ static void ecgtrain_exit_codes_and_outputs(void)
     ecg_config_free(&c);
     free(out), free(errt);
 
+    /* A runtime failure (stdout cannot be written) exits 1. */
+    int st = system(fmt("cd '%s' && '%s' --print-config configs/effb0.yaml >/dev/full 2>/dev/null",
+                        getenv("ECG_SOURCE_ROOT"), getenv("ECGTRAIN")));
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+
     CU_ASSERT_EQUAL(run_ecgtrain("configs/effb0.yaml optim.lrr=1", &out, &errt), 2);
     CU_ASSERT_STRING_EQUAL(errt, "ecgtrain: override 'optim.lrr=1': unknown key 'optim.lrr' (did you mean 'optim.lr'?)\n");
     free(out), free(errt);
