@@ -635,6 +635,17 @@ int ecg_keras_load_open(hid_t file, const char *path, struct ecg_params *params,
                                (long long)bad, (long long)first_bad, (double)dst[first_bad]);
             goto done;
         }
+        size_t nl = strlen(p->name);
+        if (nl > 16 && strcmp(p->name + nl - 16, "/moving_variance") == 0) {
+            for (int64_t e = 0; e < p->numel; e++) {
+                if (dst[e] < 0) {
+                    rc = ecg_error_set(err, ECG_ERR_VALUE,
+                                       "%s: layer '%s' weight 'moving_variance': negative variance %g at index %lld",
+                                       path, w->layer, (double)dst[e], (long long)e);
+                    goto done;
+                }
+            }
+        }
     }
     memcpy(params->values, stage, (size_t)params->total * sizeof(float));
     if (!opts->quiet) {

@@ -1,5 +1,6 @@
 /* Tests of io/checkpoint: bit-exact round trip, strict validation, atomic replacement under failure and SIGKILL. */
 #define _DEFAULT_SOURCE
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +40,17 @@ static int64_t numel(const struct ecg_params *p)
     return ecg_params_count(p, 0);
 }
 
-/* Fills the store's parameters (not its padding) with random normals. */
+/* Fills the store's parameters (not its padding) with random normals (variances positive). */
 static void randomize(struct ecg_params *p, uint64_t seed)
 {
     struct ecg_rng r = ecg_rng_init(seed, 0);
-    for (int k = 0; k < p->count; k++)
-        for (int64_t i = 0; i < p->items[k].numel; i++)
-            ecg_params_value(p, k)[i] = ecg_rng_normal(&r);
+    for (int k = 0; k < p->count; k++) {
+        bool var = strstr(p->items[k].name, "moving_variance") != NULL;
+        for (int64_t i = 0; i < p->items[k].numel; i++) {
+            float v = ecg_rng_normal(&r);
+            ecg_params_value(p, k)[i] = var ? fabsf(v) : v;
+        }
+    }
 }
 
 /* Every parameter and blob set to `v`. */

@@ -78,6 +78,24 @@ static void the_converted_torchvision_file_reproduces_pytorch_logits(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(captured, "EfficientNet-B0, symmetric padding, bn_eps 1e-05"));
 }
 
+static void a_keras_file_runs_with_keras_defaults(void)
+{
+    const char *out = out_path("fw_keras.h5");
+    int rc = ecgforward(ecg_test_fixture("io/keras2_b0.h5"), ecg_test_fixture("io/torchvision_b0_io.h5"), out,
+                        NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(captured, "EfficientNet-B0, same padding, bn_eps 0.001"));
+    CU_ASSERT_PTR_NULL(strstr(captured, "warning"));
+    struct ecg_error err = {0};
+    hid_t f;
+    CU_ASSERT_EQUAL_FATAL(ecg_h5_open_read(out, &f, &err), ECG_OK);
+    int nd;
+    int64_t shape[ECG_H5_MAX_DIMS];
+    CU_ASSERT_EQUAL(ecg_h5_dataset_shape(f, "logits", &nd, shape, NULL, &err), ECG_OK);
+    CU_ASSERT_TRUE(nd == 2 && shape[0] == 2 && shape[1] == 1000);
+    ecg_h5_close(f);
+}
+
 static void overrides_replace_the_file_attributes(void)
 {
     const char *out = out_path("fw_same.h5");
@@ -126,6 +144,7 @@ static void bad_arguments_are_reported(void)
 
 static const struct ecg_test forward_tests[] = {
     {"the converted torchvision file reproduces PyTorch's features and logits", the_converted_torchvision_file_reproduces_pytorch_logits},
+    {"a Keras file runs with Keras' padding and epsilon", a_keras_file_runs_with_keras_defaults},
     {"overrides replace the file's padding and epsilon", overrides_replace_the_file_attributes},
     {"a wrong architecture override is one clear error", a_wrong_architecture_override_is_one_clear_error},
     {"bad arguments are reported", bad_arguments_are_reported},

@@ -85,15 +85,23 @@ static float pattern(int64_t idx, int64_t i)
     return (float)((double)((i % 7) - 3) * 0.01 + (double)idx * 1e-4);
 }
 
+/* The value of element i of parameter number idx named `name` (moving variances are shifted by 1). */
+static float expected(const char *name, int64_t idx, int64_t i)
+{
+    float v = pattern(idx, i);
+    return strstr(name, "/moving_variance") ? v + 1.0f : v;
+}
+
 /* True when parameters [first, last) hold the pattern with numbers starting at idx0. */
 static bool holds_pattern(const struct ecg_params *p, int first, int last, int idx0)
 {
     for (int k = first; k < last; k++) {
         const float *v = ecg_params_value(p, k);
         for (int64_t i = 0; i < p->items[k].numel; i++) {
-            if (v[i] != pattern(idx0 + k - first, i)) {
+            float want = expected(p->items[k].name, idx0 + k - first, i);
+            if (v[i] != want) {
                 fprintf(stderr, "\n  %s[%lld] = %.9g, want %.9g\n", p->items[k].name, (long long)i,
-                        (double)v[i], (double)pattern(idx0 + k - first, i));
+                        (double)v[i], (double)want);
                 return false;
             }
         }
@@ -464,7 +472,7 @@ static void an_hdf5_file_without_layer_names_is_not_a_keras_file(void)
 }
 
 /* Writes the small model with its pattern, then lets `edit` change the file. */
-static const char *small_file(const char *name, float poison)
+static const char *small_file(const char *name, int poison_param, float poison)
 {
     static char path[512];
     struct ecg_params p;
@@ -472,8 +480,8 @@ static const char *small_file(const char *name, float poison)
     build_small(&p, NULL);
     for (int k = 0; k < p.count; k++)
         for (int64_t i = 0; i < p.items[k].numel; i++)
-            ecg_params_value(&p, k)[i] = pattern(k, i);
-    ecg_params_value(&p, 5)[3] = poison;
+            ecg_params_value(&p, k)[i] = expected(p.items[k].name, k, i);
+    ecg_params_value(&p, poison_param)[3] = poison;
     snprintf(path, sizeof path, "%s/%s", ecg_test_tmpdir(), name);
     ECG_ASSERT(ecg_keras_save(path, &p, NULL, &err) == ECG_OK);
     ecg_params_free(&p);
@@ -484,7 +492,7 @@ static void a_nan_weight_is_refused_and_the_store_stays_untouched(void)
 {
     struct ecg_params p;
     struct ecg_error err = {0};
-    const char *path = small_file("nan.h5", NAN);
+    const char *path = small_file("nan.h5", 5, NAN);
     build_small(&p, NULL);
     fill(&p, 7.0f);
     int rc = ecg_keras_load(path, &p, &QUIET, NULL, &err);
@@ -492,9 +500,15 @@ static void a_nan_weight_is_refused_and_the_store_stays_untouched(void)
                     "nan.h5: layer 'predictions' weight 'kernel': 1 non-finite values (first at flat index 3: nan)");
     for (int i = 0; i < p.count; i++)
         CU_ASSERT_TRUE(all_equal(&p, i, 7.0f));
-    path = small_file("inf.h5", -INFINITY);
+    path = small_file("inf.h5", 5, -INFINITY);
     rc = ecg_keras_load(path, &p, &QUIET, NULL, &err);
     ECG_CHECK_ERROR(rc, &err, ECG_ERR_VALUE, "inf.h5: layer 'predictions' weight 'kernel': 1 non-finite");
+    path = small_file("negvar.h5", 4, -0.25f);
+    rc = ecg_keras_load(path, &p, &QUIET, NULL, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_VALUE,
+                    "negvar.h5: layer 'stem_bn' weight 'moving_variance': negative variance -0.25 at index 3");
+    for (int i = 0; i < p.count; i++)
+        CU_ASSERT_TRUE(all_equal(&p, i, 7.0f));
     ecg_params_free(&p);
 }
 
@@ -502,19 +516,19 @@ static void bad_ecgtrain_attributes_are_refused(void)
 {
     struct ecg_error err = {0};
     struct ecg_keras_info info;
-    const char *path = small_file("badpad.h5", 0.5f);
+    const char *path = small_file("badpad.h5", 5, 0.5f);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_EQUAL(ecg_h5_write_attr_string(f, "ecg_padding", "valid", &err), ECG_OK);
     ecg_h5_close(f);
     ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
                     "badpad.h5: attribute 'ecg_padding': expected \"same\" or \"symmetric\", found \"valid\"");
-    path = small_file("badeps.h5", 0.5f);
+    path = small_file("badeps.h5", 5, 0.5f);
     f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_EQUAL(ecg_h5_write_attr_double(f, "ecg_bn_epsilon", -1.0, &err), ECG_OK);
     ecg_h5_close(f);
     ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
                     "badeps.h5: attribute 'ecg_bn_epsilon': expected a value in (0, 1), found -1");
-    path = small_file("badarch.h5", 0.5f);
+    path = small_file("badarch.h5", 5, 0.5f);
     f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_EQUAL(ecg_h5_write_attr_string(f, "ecg_arch", "resnet50", &err), ECG_OK);
     ecg_h5_close(f);
@@ -526,7 +540,7 @@ static void a_layer_listed_without_its_group_is_reported(void)
 {
     struct ecg_error err = {0};
     struct ecg_keras_info info;
-    const char *path = small_file("nogroup.h5", 0.5f);
+    const char *path = small_file("nogroup.h5", 5, 0.5f);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     const char *names[] = {"stem_conv", "stem_bn", "predictions", "ghost"};
     CU_ASSERT_EQUAL(ecg_h5_write_attr_strings(f, "layer_names", names, 4, &err), ECG_OK);
@@ -706,7 +720,7 @@ static const struct ecg_test keras_tests[] = {
     {"a file that is not HDF5 is one message with its path", a_file_that_is_not_hdf5_is_one_message_with_its_path},
     {"a missing file reports the system error", a_missing_file_reports_the_system_error},
     {"an HDF5 file without layer_names is not a Keras file", an_hdf5_file_without_layer_names_is_not_a_keras_file},
-    {"a NaN or infinite weight is refused and the store stays untouched", a_nan_weight_is_refused_and_the_store_stays_untouched},
+    {"a NaN, infinite or negative-variance weight is refused and the store stays untouched", a_nan_weight_is_refused_and_the_store_stays_untouched},
     {"bad ecgtrain attributes are refused", bad_ecgtrain_attributes_are_refused},
     {"a layer listed without its group is reported", a_layer_listed_without_its_group_is_reported},
     {"warnings list unused weights and kept parameters once", warnings_list_unused_weights_and_kept_parameters_once},
