@@ -391,6 +391,15 @@ static void a_writer_killed_at_any_moment_never_leaves_a_corrupt_checkpoint(void
     ecg_params_free(&p);
 }
 
+/* Runs last: every error path above closed what it opened. */
+static void no_hdf5_handle_stays_open(void)
+{
+    ssize_t open_ids = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (open_ids != 0)
+        fprintf(stderr, "\n  %zd HDF5 objects still open\n", open_ids);
+    CU_ASSERT_EQUAL(open_ids, 0);
+}
+
 static const struct ecg_test checkpoint_tests[] = {
     {"a checkpoint round trip is bit-exact", a_checkpoint_round_trip_is_bit_exact},
     {"a checkpoint is also a Keras weight file", a_checkpoint_is_also_a_keras_weight_file},
@@ -401,6 +410,7 @@ static const struct ecg_test checkpoint_tests[] = {
     {"a failed save leaves the previous checkpoint unchanged", a_failed_save_leaves_the_previous_checkpoint_unchanged},
     {"a writer killed at any moment never leaves a corrupt checkpoint",
      a_writer_killed_at_any_moment_never_leaves_a_corrupt_checkpoint},
+    {"no HDF5 handle stays open", no_hdf5_handle_stays_open},
     {NULL, NULL},
 };
 

@@ -698,6 +698,15 @@ static void variable_and_fixed_length_string_attributes_both_read(void)
     ecg_h5_close(f);
 }
 
+/* Runs last: every error path above closed what it opened. */
+static void no_hdf5_handle_stays_open(void)
+{
+    ssize_t open_ids = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (open_ids != 0)
+        fprintf(stderr, "\n  %zd HDF5 objects still open\n", open_ids);
+    CU_ASSERT_EQUAL(open_ids, 0);
+}
+
 static const struct ecg_test keras_tests[] = {
     {"the B0 parameter list has 5,288,548 trainable values", the_b0_parameter_list_has_5288548_trainable_values},
     {"a Keras 2 B0 file loads every parameter by name", a_keras2_b0_file_loads_every_parameter_by_name},
@@ -726,6 +735,7 @@ static const struct ecg_test keras_tests[] = {
     {"warnings list unused weights and kept parameters once", warnings_list_unused_weights_and_kept_parameters_once},
     {"the writer produces the Keras 2 layout and reads back bit-exactly", the_writer_produces_the_keras2_layout_and_reads_back_bit_exactly},
     {"variable- and fixed-length string attributes both read", variable_and_fixed_length_string_attributes_both_read},
+    {"no HDF5 handle stays open", no_hdf5_handle_stays_open},
     {NULL, NULL},
 };
 
