@@ -25,6 +25,9 @@
  * as a scalar or a 1-D array; the readers accept every combination.
  * Writers always produce fixed-length, null-padded ASCII strings, the form
  * Keras writes for `layer_names` and `weight_names`.
+ *
+ * Threads: Debian's serial HDF5 library is not thread-safe; call these
+ * (and io/ as a whole) from one thread at a time.
  */
 
 #define ECG_H5_MAX_DIMS 8

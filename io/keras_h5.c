@@ -371,11 +371,15 @@ static int kfile_scan(struct kfile *kf, hid_t file, const char *path,
                     goto done;
                 }
             }
-            rc = ecg_h5_dataset_shape(group, w.wname, &w.ndim, w.shape, &w.cls, err);
-            if (rc) {
-                ecg_error_prefix(err, "%s: layer '%s' weight '%s'", path, layer, w.wname);
+            if (!ecg_h5_has_link(group, w.wname)) {
+                rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                                   "%s: layer '%s' lists weight '%s' but has no such dataset", path,
+                                   layer, w.wname);
                 goto done;
             }
+            rc = ecg_h5_dataset_shape(group, w.wname, &w.ndim, w.shape, &w.cls, err);
+            if (rc)
+                goto done;
             rc = kfile_push(kf, &w, err);
             if (rc)
                 goto done;

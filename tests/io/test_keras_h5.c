@@ -549,6 +549,18 @@ static void a_layer_listed_without_its_group_is_reported(void)
                     "nogroup.h5: layer_names lists 'ghost' but the file has no group of that name");
 }
 
+static void a_listed_weight_without_its_dataset_is_reported(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_keras_info info;
+    const char *path = small_file("nodata.h5", 5, 0.5f);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    CU_ASSERT_TRUE(H5Ldelete(f, "stem_bn/stem_bn/beta:0", H5P_DEFAULT) >= 0);
+    ecg_h5_close(f);
+    ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
+                    "nodata.h5: layer 'stem_bn' lists weight 'stem_bn/beta:0' but has no such dataset");
+}
+
 /* Captures what ecg_warn prints while loading. */
 static void warnings_list_unused_weights_and_kept_parameters_once(void)
 {
@@ -732,6 +744,7 @@ static const struct ecg_test keras_tests[] = {
     {"a NaN, infinite or negative-variance weight is refused and the store stays untouched", a_nan_weight_is_refused_and_the_store_stays_untouched},
     {"bad ecgtrain attributes are refused", bad_ecgtrain_attributes_are_refused},
     {"a layer listed without its group is reported", a_layer_listed_without_its_group_is_reported},
+    {"a listed weight without its dataset is reported", a_listed_weight_without_its_dataset_is_reported},
     {"warnings list unused weights and kept parameters once", warnings_list_unused_weights_and_kept_parameters_once},
     {"the writer produces the Keras 2 layout and reads back bit-exactly", the_writer_produces_the_keras2_layout_and_reads_back_bit_exactly},
     {"variable- and fixed-length string attributes both read", variable_and_fixed_length_string_attributes_both_read},
