@@ -2,7 +2,7 @@
 #include "layers/kernel_util.h"
 #include "layers/kernels.h"
 
-/* Elements per OpenMP chunk: below this a loop is not worth waking threads for. */
+/* Elements below which a loop is not worth waking threads for. */
 #define ECG_ACT_PAR_MIN 32768
 
 void ecg_silu_forward(float *out, const float *in, int64_t n)
@@ -14,16 +14,30 @@ void ecg_silu_forward(float *out, const float *in, int64_t n)
     }
 }
 
-void ecg_silu_backward(float *din, const float *dout, const float *in, int64_t n)
+/* din (+)= dout * silu'(in); `set` overwrites instead of accumulating. */
+static void silu_backward(float *din, const float *dout, const float *in, int64_t n, bool set)
 {
     if (!din)
         return;
+    if (set) {
 #pragma omp parallel for simd schedule(static) if (n >= ECG_ACT_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        float x = in[i];
-        float s = ecg_k_sigmoidf(x);
-        din[i] += dout[i] * (s + x * s * (1.0f - s));
+        for (int64_t i = 0; i < n; i++)
+            din[i] = dout[i] * ecg_k_silu_grad(in[i]);
+    } else {
+#pragma omp parallel for simd schedule(static) if (n >= ECG_ACT_PAR_MIN)
+        for (int64_t i = 0; i < n; i++)
+            din[i] += dout[i] * ecg_k_silu_grad(in[i]);
     }
+}
+
+void ecg_silu_backward(float *din, const float *dout, const float *in, int64_t n)
+{
+    silu_backward(din, dout, in, n, false);
+}
+
+void ecg_silu_backward_set(float *din, const float *dout, const float *in, int64_t n)
+{
+    silu_backward(din, dout, in, n, true);
 }
 
 void ecg_sigmoid_forward(float *out, const float *in, int64_t n)
@@ -33,13 +47,27 @@ void ecg_sigmoid_forward(float *out, const float *in, int64_t n)
         out[i] = ecg_k_sigmoidf(in[i]);
 }
 
-void ecg_sigmoid_backward(float *din, const float *dout, const float *out, int64_t n)
+static void sigmoid_backward(float *din, const float *dout, const float *out, int64_t n, bool set)
 {
     if (!din)
         return;
+    if (set) {
 #pragma omp parallel for simd schedule(static) if (n >= ECG_ACT_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        float y = out[i];
-        din[i] += dout[i] * y * (1.0f - y);
+        for (int64_t i = 0; i < n; i++)
+            din[i] = dout[i] * out[i] * (1.0f - out[i]);
+    } else {
+#pragma omp parallel for simd schedule(static) if (n >= ECG_ACT_PAR_MIN)
+        for (int64_t i = 0; i < n; i++)
+            din[i] += dout[i] * out[i] * (1.0f - out[i]);
     }
+}
+
+void ecg_sigmoid_backward(float *din, const float *dout, const float *out, int64_t n)
+{
+    sigmoid_backward(din, dout, out, n, false);
+}
+
+void ecg_sigmoid_backward_set(float *din, const float *dout, const float *out, int64_t n)
+{
+    sigmoid_backward(din, dout, out, n, true);
 }

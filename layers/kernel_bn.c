@@ -17,13 +17,6 @@
 #define ECG_BN_CBLOCK 256   /* channels a thread sums at once (double accumulators on the stack) */
 #define ECG_BN_PAR_MIN 16384 /* elements below which threads are not used */
 
-/* d/dy of silu(y) = s + y*s*(1-s), s = sigmoid(y). */
-ECG_INLINE float silu_grad(float y)
-{
-    float s = ecg_k_sigmoidf(y);
-    return s + y * s * (1.0f - s);
-}
-
 ECG_INLINE float silu(float y) { return y * ecg_k_sigmoidf(y); }
 
 /* mean[c] and invstd[c] = 1/sqrt(biased var + eps) over rows.  Sums are
@@ -164,7 +157,7 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
                 const float *g = dout + r * c + c0;
                 if (with_silu) {
                     for (int64_t j = 0; j < cb; j++) {
-                        float gy = g[j] * silu_grad((x[j] - m[j]) * sc[j] + be[j]);
+                        float gy = g[j] * ecg_k_silu_grad((x[j] - m[j]) * sc[j] + be[j]);
                         a[j] += gy;
                         b[j] += (double)gy * (double)(x[j] - m[j]);
                     }
@@ -183,21 +176,31 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
     }
 }
 
-/* din += k1[c] * g + k2[c] * (x - mean[c]) + k3[c], g as in bn_grad_sums; split over rows. */
+/* din (+)= k1[c] * g + k2[c] * (x - mean[c]) + k3[c], g as in bn_grad_sums; split over rows.
+ * `set` overwrites din instead of accumulating. */
 static void bn_grad_apply(float *din, const float *dout, const float *in, const float *mean, const float *k1,
                           const float *k2, const float *k3, const float *scale, const float *beta,
-                          int64_t rows, int64_t c, bool with_silu)
+                          int64_t rows, int64_t c, bool with_silu, bool set)
 {
 #pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
         const float *x = in + r * c, *g = dout + r * c;
         float *d = din + r * c;
-        if (with_silu) {
+        if (with_silu && set) {
             for (int64_t j = 0; j < c; j++) {
                 float xc = x[j] - mean[j];
-                float gy = g[j] * silu_grad(xc * scale[j] + beta[j]);
+                float gy = g[j] * ecg_k_silu_grad(xc * scale[j] + beta[j]);
+                d[j] = k1[j] * gy + k2[j] * xc + k3[j];
+            }
+        } else if (with_silu) {
+            for (int64_t j = 0; j < c; j++) {
+                float xc = x[j] - mean[j];
+                float gy = g[j] * ecg_k_silu_grad(xc * scale[j] + beta[j]);
                 d[j] += k1[j] * gy + k2[j] * xc + k3[j];
             }
+        } else if (set) {
+            for (int64_t j = 0; j < c; j++)
+                d[j] = k1[j] * g[j] + k2[j] * (x[j] - mean[j]) + k3[j];
         } else {
             for (int64_t j = 0; j < c; j++)
                 d[j] += k1[j] * g[j] + k2[j] * (x[j] - mean[j]) + k3[j];
@@ -207,7 +210,7 @@ static void bn_grad_apply(float *din, const float *dout, const float *in, const 
 
 static void bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                         const float *mean, const float *invstd, const float *gamma, const float *beta,
-                        int64_t rows, int64_t c, bool train, bool with_silu)
+                        int64_t rows, int64_t c, bool train, bool with_silu, bool set)
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     if (!din && !dgamma && !dbeta)
@@ -232,40 +235,62 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
         k3[j] = (float)cst;
     }
     if (din)
-        bn_grad_apply(din, dout, in, mean, k1, k2, k3, scale, beta, rows, c, with_silu);
+        bn_grad_apply(din, dout, in, mean, k1, k2, k3, scale, beta, rows, c, with_silu, set);
 }
 
 void ecg_bn_backward_train(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                            const float *mean, const float *invstd, const float *gamma, int64_t rows,
                            int64_t c)
 {
-    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false);
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false, false);
+}
+
+void ecg_bn_backward_train_set(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                               const float *mean, const float *invstd, const float *gamma, int64_t rows,
+                               int64_t c)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false, true);
 }
 
 void ecg_bn_silu_backward_train(float *din, float *dgamma, float *dbeta, const float *dout,
                                 const float *in, const float *mean, const float *invstd, const float *gamma,
                                 const float *beta, int64_t rows, int64_t c)
 {
-    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true);
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true, false);
+}
+
+void ecg_bn_silu_backward_train_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                                    const float *in, const float *mean, const float *invstd,
+                                    const float *gamma, const float *beta, int64_t rows, int64_t c)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true, true);
 }
 
 /* Fixed statistics: the same algebra with mean = run_mean, invstd from run_var, no batch terms. */
 static void bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                               const float *gamma, const float *beta, const float *run_mean,
-                              const float *run_var, int64_t rows, int64_t c, float eps, bool with_silu)
+                              const float *run_var, int64_t rows, int64_t c, float eps, bool with_silu,
+                              bool set)
 {
     ECG_ASSERT(c >= 1 && c <= ECG_BN_MAX_C);
     float invstd[c];
     for (int64_t j = 0; j < c; j++)
         invstd[j] = (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
-    bn_backward(din, dgamma, dbeta, dout, in, run_mean, invstd, gamma, beta, rows, c, false, with_silu);
+    bn_backward(din, dgamma, dbeta, dout, in, run_mean, invstd, gamma, beta, rows, c, false, with_silu, set);
 }
 
 void ecg_bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                            const float *gamma, const float *run_mean, const float *run_var,
                            int64_t rows, int64_t c, float eps)
 {
-    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, NULL, run_mean, run_var, rows, c, eps, false);
+    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, NULL, run_mean, run_var, rows, c, eps, false, false);
+}
+
+void ecg_bn_backward_fixed_set(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                               const float *gamma, const float *run_mean, const float *run_var,
+                               int64_t rows, int64_t c, float eps)
+{
+    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, NULL, run_mean, run_var, rows, c, eps, false, true);
 }
 
 void ecg_bn_silu_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout,
@@ -273,5 +298,13 @@ void ecg_bn_silu_backward_fixed(float *din, float *dgamma, float *dbeta, const f
                                 const float *run_mean, const float *run_var, int64_t rows, int64_t c,
                                 float eps)
 {
-    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, beta, run_mean, run_var, rows, c, eps, true);
+    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, beta, run_mean, run_var, rows, c, eps, true, false);
+}
+
+void ecg_bn_silu_backward_fixed_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                                    const float *in, const float *gamma, const float *beta,
+                                    const float *run_mean, const float *run_var, int64_t rows, int64_t c,
+                                    float eps)
+{
+    bn_backward_fixed(din, dgamma, dbeta, dout, in, gamma, beta, run_mean, run_var, rows, c, eps, true, true);
 }

@@ -150,8 +150,8 @@ void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const 
     }
 }
 
-void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const float *in,
-                         const float *kernel, const struct ecg_conv_geom *g, float *scratch)
+static void conv2d_backward(float *din, float *dkernel, const float *dout, const float *in, const float *kernel,
+                            const struct ecg_conv_geom *g, float *scratch, bool set)
 {
     const int64_t total = g->n * g->oh * g->ow, patch = g->kh * g->kw * g->cin;
     if (conv_is_pointwise(g)) {
@@ -159,12 +159,14 @@ void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const fl
             ecg_sgemm(true, false, g->cin, g->cout, total, 1.0f, in, g->cin, dout, g->cout, 1.0f,
                       dkernel, g->cout);
         if (din)
-            ecg_sgemm(false, true, total, g->cin, g->cout, 1.0f, dout, g->cout, kernel, g->cout, 1.0f,
-                      din, g->cin);
+            ecg_sgemm(false, true, total, g->cin, g->cout, 1.0f, dout, g->cout, kernel, g->cout,
+                      set ? 0.0f : 1.0f, din, g->cin);
         return;
     }
     if (!din && !dkernel)
         return;
+    if (din && set) /* col2im accumulates; padding taps and strides can leave pixels untouched */
+        memset(din, 0, (size_t)(g->n * g->h * g->w * g->cin) * sizeof(float));
     ECG_ASSERT(scratch != NULL);
     const int64_t chunk = conv_chunk_pixels(g);
     for (int64_t p0 = 0; p0 < total; p0 += chunk) {
@@ -181,4 +183,16 @@ void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const fl
             col2im_add(din, scratch, g, p0, count);
         }
     }
+}
+
+void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const float *in,
+                         const float *kernel, const struct ecg_conv_geom *g, float *scratch)
+{
+    conv2d_backward(din, dkernel, dout, in, kernel, g, scratch, false);
+}
+
+void ecg_conv2d_backward_set(float *din, float *dkernel, const float *dout, const float *in,
+                             const float *kernel, const struct ecg_conv_geom *g, float *scratch)
+{
+    conv2d_backward(din, dkernel, dout, in, kernel, g, scratch, true);
 }

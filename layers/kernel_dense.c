@@ -15,13 +15,13 @@ void ecg_dense_forward(float *out, const float *in, const float *kernel, const f
     ecg_sgemm(false, false, rows, cout, cin, 1.0f, in, cin, kernel, cout, beta, out, cout);
 }
 
-void ecg_dense_backward(float *din, float *dkernel, float *dbias, const float *dout, const float *in,
-                        const float *kernel, int64_t rows, int64_t cin, int64_t cout)
+static void dense_backward(float *din, float *dkernel, float *dbias, const float *dout, const float *in,
+                           const float *kernel, int64_t rows, int64_t cin, int64_t cout, bool set)
 {
     if (dkernel)
         ecg_sgemm(true, false, cin, cout, rows, 1.0f, in, cin, dout, cout, 1.0f, dkernel, cout);
     if (din)
-        ecg_sgemm(false, true, rows, cin, cout, 1.0f, dout, cout, kernel, cout, 1.0f, din, cin);
+        ecg_sgemm(false, true, rows, cin, cout, 1.0f, dout, cout, kernel, cout, set ? 0.0f : 1.0f, din, cin);
     if (dbias) {
         for (int64_t o = 0; o < cout; o++) {
             double s = 0.0;
@@ -30,4 +30,16 @@ void ecg_dense_backward(float *din, float *dkernel, float *dbias, const float *d
             dbias[o] += (float)s;
         }
     }
+}
+
+void ecg_dense_backward(float *din, float *dkernel, float *dbias, const float *dout, const float *in,
+                        const float *kernel, int64_t rows, int64_t cin, int64_t cout)
+{
+    dense_backward(din, dkernel, dbias, dout, in, kernel, rows, cin, cout, false);
+}
+
+void ecg_dense_backward_set(float *din, float *dkernel, float *dbias, const float *dout, const float *in,
+                            const float *kernel, int64_t rows, int64_t cin, int64_t cout)
+{
+    dense_backward(din, dkernel, dbias, dout, in, kernel, rows, cin, cout, true);
 }

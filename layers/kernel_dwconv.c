@@ -1,5 +1,6 @@
 /* Depthwise convolution (one kh x kw filter per channel), NHWC, forward and backward. */
 #include <omp.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "layers/kernel_util.h"
@@ -134,11 +135,11 @@ void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const 
 
 /* ---- backward: input gradient, gathered per input pixel ------------------------------- */
 
-/* d[q0..q0+cb) += sum over taps i = i0, i0+S.. <= i1, j likewise, of
+/* d[q0..q0+cb) += (or = when set) sum over taps i = i0, i0+S.. <= i1, j likewise, of
  * dout[obase + (ty-i)/S * ors + (tx-j)/S * c] * k[(i*K+j)*c]. */
 ECG_INLINE void din_block(float *restrict d, const float *restrict dout, const float *restrict k, int64_t obase,
                           int64_t ors, int64_t c, int64_t K, int64_t S, int64_t ty, int64_t tx, int64_t i0,
-                          int64_t i1, int64_t j0, int64_t j1, int64_t q0, const int64_t cb)
+                          int64_t i1, int64_t j0, int64_t j1, int64_t q0, const int64_t cb, bool set)
 {
     if (cb >= 16) {
         ecg_v16 a0 = ecg_v16_zero(), a1 = ecg_v16_zero();
@@ -150,9 +151,15 @@ ECG_INLINE void din_block(float *restrict d, const float *restrict dout, const f
                 if (cb == 32)
                     a1 += ecg_v16_load(s + 16) * ecg_v16_load(kk + 16);
             }
-        ecg_v16_store(d + q0, ecg_v16_load(d + q0) + a0);
-        if (cb == 32)
-            ecg_v16_store(d + q0 + 16, ecg_v16_load(d + q0 + 16) + a1);
+        if (set) {
+            ecg_v16_store(d + q0, a0);
+            if (cb == 32)
+                ecg_v16_store(d + q0 + 16, a1);
+        } else {
+            ecg_v16_store(d + q0, ecg_v16_load(d + q0) + a0);
+            if (cb == 32)
+                ecg_v16_store(d + q0 + 16, ecg_v16_load(d + q0 + 16) + a1);
+        }
         return;
     }
     float acc[16];
@@ -166,7 +173,7 @@ ECG_INLINE void din_block(float *restrict d, const float *restrict dout, const f
                 acc[q] += s[q] * kk[q];
         }
     for (int64_t q = 0; q < cb; q++)
-        d[q0 + q] += acc[q];
+        d[q0 + q] = set ? acc[q] : d[q0 + q] + acc[q];
 }
 
 /* First and last tap index t in [0, K) with (pos - t) % S == 0 and 0 <= (pos - t)/S < n_out;
@@ -182,32 +189,39 @@ ECG_INLINE bool tap_range(int64_t pos, int64_t n_out, int64_t K, int64_t S, int6
     return lo <= hi;
 }
 
-/* din row (image b, input row iy), channels [lo, hi). */
+/* din row (image b, input row iy), channels [lo, hi).  With `set`, pixels that no
+ * output depends on (possible only when K < S) get zeros. */
 ECG_INLINE void din_row(float *din, const float *dout, const float *k, const struct ecg_conv_geom *g, int64_t b,
-                        int64_t iy, int64_t lo, int64_t hi, const int64_t K, const int64_t S)
+                        int64_t iy, int64_t lo, int64_t hi, bool set, const int64_t K, const int64_t S)
 {
     const int64_t c = g->cin, ors = g->ow * c;
     const int64_t ty = iy + g->pad_top;
-    int64_t i0, i1;
-    if (!tap_range(ty, g->oh, K, S, &i0, &i1))
-        return;
-    const int64_t obase = b * g->oh * ors;
     float *drow = din + (b * g->h + iy) * g->w * c;
+    int64_t i0, i1;
+    if (!tap_range(ty, g->oh, K, S, &i0, &i1)) {
+        for (int64_t ix = 0; set && ix < g->w; ix++)
+            memset(drow + ix * c + lo, 0, (size_t)(hi - lo) * sizeof(float));
+        return;
+    }
+    const int64_t obase = b * g->oh * ors;
     for (int64_t ix = 0; ix < g->w; ix++) {
         const int64_t tx = ix + g->pad_left;
-        int64_t j0, j1;
-        if (!tap_range(tx, g->ow, K, S, &j0, &j1))
-            continue;
         float *d = drow + ix * c;
+        int64_t j0, j1;
+        if (!tap_range(tx, g->ow, K, S, &j0, &j1)) {
+            if (set)
+                memset(d + lo, 0, (size_t)(hi - lo) * sizeof(float));
+            continue;
+        }
         int64_t q = lo;
         for (; q + 32 <= hi; q += 32)
-            din_block(d, dout, k, obase, ors, c, K, S, ty, tx, i0, i1, j0, j1, q, 32);
+            din_block(d, dout, k, obase, ors, c, K, S, ty, tx, i0, i1, j0, j1, q, 32, set);
         if (q + 16 <= hi) {
-            din_block(d, dout, k, obase, ors, c, K, S, ty, tx, i0, i1, j0, j1, q, 16);
+            din_block(d, dout, k, obase, ors, c, K, S, ty, tx, i0, i1, j0, j1, q, 16, set);
             q += 16;
         }
         if (q < hi)
-            din_block(d, dout, k, obase, ors, c, K, S, ty, tx, i0, i1, j0, j1, q, hi - q);
+            din_block(d, dout, k, obase, ors, c, K, S, ty, tx, i0, i1, j0, j1, q, hi - q, set);
     }
 }
 
@@ -277,13 +291,13 @@ ECG_INLINE void dk_row(float *dk, const float *dout, const float *in, const stru
  * kernel-gradient row as soon as its last input row has been visited, so the
  * rows both passes touch are still in cache. */
 ECG_INLINE void bwd_image(float *din, float *dk, const float *dout, const float *in, const float *k,
-                          const struct ecg_conv_geom *g, int64_t b, int64_t lo, int64_t hi, const int64_t K,
-                          const int64_t S)
+                          const struct ecg_conv_geom *g, int64_t b, int64_t lo, int64_t hi, bool set,
+                          const int64_t K, const int64_t S)
 {
     int64_t oy = 0;
     for (int64_t iy = 0; iy < g->h; iy++) {
         if (din)
-            din_row(din, dout, k, g, b, iy, lo, hi, K, S);
+            din_row(din, dout, k, g, b, iy, lo, hi, set, K, S);
         for (; dk && oy < g->oh && oy * S - g->pad_top + K - 1 <= iy; oy++)
             dk_row(dk, dout, in, g, b, oy, lo, hi, K, S);
     }
@@ -291,8 +305,8 @@ ECG_INLINE void bwd_image(float *din, float *dk, const float *dout, const float 
         dk_row(dk, dout, in, g, b, oy, lo, hi, K, S);
 }
 
-void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const float *in,
-                         const float *kernel, const struct ecg_conv_geom *g)
+static void dwconv_backward(float *din, float *dkernel, const float *dout, const float *in, const float *kernel,
+                            const struct ecg_conv_geom *g, bool set)
 {
     ECG_ASSERT(g->kh == g->kw && g->cin == g->cout);
     if (!din && !dkernel)
@@ -302,6 +316,18 @@ void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const fl
         int64_t lo, hi;
         ecg_k_split(g->cin, 16, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
         for (int64_t b = 0; lo < hi && b < g->n; b++)
-            DW_DISPATCH(bwd_image, din, dkernel, dout, in, kernel, g, b, lo, hi);
+            DW_DISPATCH(bwd_image, din, dkernel, dout, in, kernel, g, b, lo, hi, set);
     }
+}
+
+void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const float *in,
+                         const float *kernel, const struct ecg_conv_geom *g)
+{
+    dwconv_backward(din, dkernel, dout, in, kernel, g, false);
+}
+
+void ecg_dwconv_backward_set(float *din, float *dkernel, const float *dout, const float *in,
+                             const float *kernel, const struct ecg_conv_geom *g)
+{
+    dwconv_backward(din, dkernel, dout, in, kernel, g, true);
 }

@@ -18,3 +18,9 @@ void ecg_mask_backward(float *din, const float *dout, const float *mask, int64_t
     for (int64_t i = 0; i < n; i++)
         din[i] += dout[i] * mask[i];
 }
+
+void ecg_mask_backward_set(float *din, const float *dout, const float *mask, int64_t n)
+{
+    if (din)
+        ecg_mask_forward(din, dout, mask, n);
+}

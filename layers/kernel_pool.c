@@ -1,4 +1,6 @@
 /* Global average pooling and the per-(image, channel) scale of squeeze-and-excitation. */
+#include <stdbool.h>
+
 #include "layers/kernels.h"
 
 /* Channels summed together in double registers/stack per (image, block) task. */
@@ -26,7 +28,7 @@ void ecg_gap_forward(float *out, const float *in, int64_t n, int64_t hw, int64_t
     }
 }
 
-void ecg_gap_backward(float *din, const float *dout, int64_t n, int64_t hw, int64_t c)
+static void gap_backward(float *din, const float *dout, int64_t n, int64_t hw, int64_t c, bool set)
 {
     if (!din)
         return;
@@ -35,9 +37,24 @@ void ecg_gap_backward(float *din, const float *dout, int64_t n, int64_t hw, int6
     for (int64_t r = 0; r < n * hw; r++) {
         const float *g = dout + (r / hw) * c;
         float *d = din + r * c;
-        for (int64_t j = 0; j < c; j++)
-            d[j] += g[j] * inv;
+        if (set) {
+            for (int64_t j = 0; j < c; j++)
+                d[j] = g[j] * inv;
+        } else {
+            for (int64_t j = 0; j < c; j++)
+                d[j] += g[j] * inv;
+        }
     }
+}
+
+void ecg_gap_backward(float *din, const float *dout, int64_t n, int64_t hw, int64_t c)
+{
+    gap_backward(din, dout, n, hw, c, false);
+}
+
+void ecg_gap_backward_set(float *din, const float *dout, int64_t n, int64_t hw, int64_t c)
+{
+    gap_backward(din, dout, n, hw, c, true);
 }
 
 void ecg_channel_scale_forward(float *out, const float *in, const float *scale, int64_t n, int64_t hw,
@@ -53,8 +70,8 @@ void ecg_channel_scale_forward(float *out, const float *in, const float *scale, 
     }
 }
 
-void ecg_channel_scale_backward(float *din, float *dscale, const float *dout, const float *in,
-                                const float *scale, int64_t n, int64_t hw, int64_t c)
+static void channel_scale_backward(float *din, float *dscale, const float *dout, const float *in,
+                                   const float *scale, int64_t n, int64_t hw, int64_t c, bool set)
 {
     if (!din && !dscale)
         return;
@@ -69,8 +86,13 @@ void ecg_channel_scale_backward(float *din, float *dscale, const float *dout, co
             for (int64_t p = 0; p < hw; p++) {
                 const float *g = dout + off + p * c;
                 float *d = din + off + p * c;
-                for (int64_t j = 0; j < cb; j++)
-                    d[j] += g[j] * s[j];
+                if (set) {
+                    for (int64_t j = 0; j < cb; j++)
+                        d[j] = g[j] * s[j];
+                } else {
+                    for (int64_t j = 0; j < cb; j++)
+                        d[j] += g[j] * s[j];
+                }
             }
         }
         if (dscale) {
@@ -81,10 +103,22 @@ void ecg_channel_scale_backward(float *din, float *dscale, const float *dout, co
                 const float *g = dout + off + p * c;
                 const float *x = in + off + p * c;
                 for (int64_t j = 0; j < cb; j++)
-                    acc[j] += (double)(g[j] * x[j]);
+                    acc[j] += (double)g[j] * (double)x[j];
             }
             for (int64_t j = 0; j < cb; j++)
                 dscale[b * c + c0 + j] += (float)acc[j];
         }
     }
+}
+
+void ecg_channel_scale_backward(float *din, float *dscale, const float *dout, const float *in,
+                                const float *scale, int64_t n, int64_t hw, int64_t c)
+{
+    channel_scale_backward(din, dscale, dout, in, scale, n, hw, c, false);
+}
+
+void ecg_channel_scale_backward_set(float *din, float *dscale, const float *dout, const float *in,
+                                    const float *scale, int64_t n, int64_t hw, int64_t c)
+{
+    channel_scale_backward(din, dscale, dout, in, scale, n, hw, c, true);
 }

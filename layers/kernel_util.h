@@ -66,6 +66,13 @@ ECG_INLINE ecg_v16 ecg_v16_zero(void) { return (ecg_v16){0}; }
 /* 1 / (1 + exp(-x)). */
 ECG_INLINE float ecg_k_sigmoidf(float x) { return 1.0f / (1.0f + ecg_k_expf(-x)); }
 
+/* d/dx of silu(x) = x * sigmoid(x): s * (1 + x * (1 - s)). */
+ECG_INLINE float ecg_k_silu_grad(float x)
+{
+    float s = ecg_k_sigmoidf(x);
+    return s * (1.0f + x * (1.0f - s));
+}
+
 /*
  * Splits [0, count) into nth nearly equal parts in units of `align` (the
  * last part takes the remainder); part tid is [*lo, *hi).  Used to give

@@ -144,4 +144,40 @@ void ecg_mask_backward(float *din, const float *dout, const float *mask, int64_t
 double ecg_softmax_xent(float *probs, float *dlogits, const float *logits, const int32_t *labels,
                         const float *class_weight, int64_t n, int64_t k, float smoothing);
 
+/* ---- overwrite variants -----------------------------------------------------------------
+ *
+ * Each *_set function is its namesake above except that the INPUT gradient
+ * is overwritten (din = dL/din) instead of accumulated: din need not be
+ * initialised, which saves zeroing it and reading it back (two passes over
+ * the tensor, for the memory-bound kernels a third or more of their time).
+ * Parameter gradients (dkernel, dbias, dgamma, dbeta, dscale) still
+ * accumulate.  A NULL din is still skipped.  Use them when this kernel is
+ * the only writer of din (not for a branch of a residual sum).
+ */
+void ecg_conv2d_backward_set(float *din, float *dkernel, const float *dout, const float *in,
+                             const float *kernel, const struct ecg_conv_geom *g, float *scratch);
+void ecg_dwconv_backward_set(float *din, float *dkernel, const float *dout, const float *in,
+                             const float *kernel, const struct ecg_conv_geom *g);
+void ecg_bn_backward_train_set(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                               const float *mean, const float *invstd, const float *gamma, int64_t rows,
+                               int64_t c);
+void ecg_bn_backward_fixed_set(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                               const float *gamma, const float *run_mean, const float *run_var,
+                               int64_t rows, int64_t c, float eps);
+void ecg_bn_silu_backward_train_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                                    const float *in, const float *mean, const float *invstd,
+                                    const float *gamma, const float *beta, int64_t rows, int64_t c);
+void ecg_bn_silu_backward_fixed_set(float *din, float *dgamma, float *dbeta, const float *dout,
+                                    const float *in, const float *gamma, const float *beta,
+                                    const float *run_mean, const float *run_var, int64_t rows, int64_t c,
+                                    float eps);
+void ecg_silu_backward_set(float *din, const float *dout, const float *in, int64_t n);
+void ecg_sigmoid_backward_set(float *din, const float *dout, const float *out, int64_t n);
+void ecg_gap_backward_set(float *din, const float *dout, int64_t n, int64_t hw, int64_t c);
+void ecg_channel_scale_backward_set(float *din, float *dscale, const float *dout, const float *in,
+                                    const float *scale, int64_t n, int64_t hw, int64_t c);
+void ecg_dense_backward_set(float *din, float *dkernel, float *dbias, const float *dout, const float *in,
+                            const float *kernel, int64_t rows, int64_t cin, int64_t cout);
+void ecg_mask_backward_set(float *din, const float *dout, const float *mask, int64_t n);
+
 #endif

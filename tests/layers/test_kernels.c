@@ -40,6 +40,13 @@ static float *copyf(const float *x, int64_t n)
     return y;
 }
 
+/* Fills x with NaN, so a *_set kernel that reads din instead of overwriting it is caught. */
+static void fill_nan(float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = NAN;
+}
+
 static const char *pad_name(enum ecg_padding p) { return p == ECG_PAD_SAME ? "same" : "symmetric"; }
 
 /* ---- geometry ------------------------------------------------------------------------ */
@@ -112,6 +119,15 @@ static void conv_bwd(enum conv_kind kind, float *din, float *dk, const float *do
         ecg_dwconv_backward(din, dk, dout, in, k, g);
 }
 
+static void conv_bwd_set(enum conv_kind kind, float *din, float *dk, const float *dout, const float *in,
+                         const float *k, const struct ecg_conv_geom *g, float *scratch)
+{
+    if (kind == CONV_DENSE)
+        ecg_conv2d_backward_set(din, dk, dout, in, k, g, scratch);
+    else
+        ecg_dwconv_backward_set(din, dk, dout, in, k, g);
+}
+
 /* Forward, backward (+= onto random values, and each gradient alone) against the naive loops. */
 static bool check_conv_case(enum conv_kind kind, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t cout,
                             int64_t k, int64_t s, enum ecg_padding pad)
@@ -160,6 +176,13 @@ static bool check_conv_case(enum conv_kind kind, int64_t n, int64_t h, int64_t w
     memcpy(dk, dk0, (size_t)nk * sizeof(float));
     conv_bwd(kind, NULL, dk, dout, in, ker, &g, scratch);
     ok &= close_ref("dkernel alone", dk, rdk, dk0, nk, 1e-5, atol);
+
+    /* overwrite variant: din is written from scratch, dkernel still accumulates */
+    fill_nan(din, nin);
+    memcpy(dk, dk0, (size_t)nk * sizeof(float));
+    conv_bwd_set(kind, din, dk, dout, in, ker, &g, scratch);
+    ok &= close_ref("din overwritten (_set)", din, rdin, NULL, nin, 1e-5, atol);
+    ok &= close_ref("dkernel accumulated (_set)", dk, rdk, dk0, nk, 1e-5, atol);
 
     free(in), free(ker), free(dout), free(out), free(din), free(dk), free(din0), free(dk0), free(scratch);
     free(rout), free(rdin), free(rdk);
@@ -337,6 +360,12 @@ static void bn_train_forward_and_backward_match_naive_loops(void)
         memcpy(din, din0, (size_t)n * sizeof(float));
         ecg_bn_backward_train(din, NULL, NULL, dout, in, mean, invstd, gam, rows, c);
         CU_ASSERT_TRUE(close_ref("bn train din alone", din, rdin, din0, n, 1e-4, 1e-5));
+        /* overwrite variant */
+        fill_nan(din, n);
+        memcpy(dg, dg0, (size_t)c * sizeof(float));
+        ecg_bn_backward_train_set(din, dg, NULL, dout, in, mean, invstd, gam, rows, c);
+        CU_ASSERT_TRUE(close_ref("bn train din overwritten (_set)", din, rdin, NULL, n, 1e-4, 1e-5));
+        CU_ASSERT_TRUE(close_ref("bn train dgamma accumulated (_set)", dg, rdg, dg0, c, 1e-4, 1e-5));
         free(in), free(gam), free(bet), free(dout), free(out), free(mean), free(invstd), free(din), free(dg);
         free(db), free(din0), free(dg0), free(db0), free(rout), free(rmean), free(rvar), free(rdout);
         free(rdin), free(rdg), free(rdb), free(rinv);
@@ -405,6 +434,11 @@ static void bn_fixed_forward_and_backward_match_naive_loops(void)
     CU_ASSERT_TRUE(close_ref("bn fixed din (accumulated)", din, rdin, din0, n, 1e-5, 1e-5));
     CU_ASSERT_TRUE(close_ref("bn fixed dgamma (accumulated)", dg, rdg, dg0, c, 1e-5, 1e-5));
     CU_ASSERT_TRUE(close_ref("bn fixed dbeta (accumulated)", db, rdb, db0, c, 1e-5, 1e-5));
+    fill_nan(din, n);
+    memcpy(db, db0, (size_t)c * sizeof(float));
+    ecg_bn_backward_fixed_set(din, NULL, db, dout, in, gam, rm, rv, rows, c, eps);
+    CU_ASSERT_TRUE(close_ref("bn fixed din overwritten (_set)", din, rdin, NULL, n, 1e-5, 1e-5));
+    CU_ASSERT_TRUE(close_ref("bn fixed dbeta accumulated (_set)", db, rdb, db0, c, 1e-5, 1e-5));
     free(in), free(gam), free(bet), free(rm), free(rv), free(dout), free(out), free(din), free(dg), free(db);
     free(din0), free(dg0), free(db0), free(rout), free(rdin), free(rdg), free(rdb);
 }
@@ -433,6 +467,11 @@ static void fused_bn_silu_matches_batch_norm_then_silu(void)
     CU_ASSERT_TRUE(close_ref("bn+silu train din (accumulated)", din, rdin, din0, n, 1e-4, 1e-5));
     CU_ASSERT_TRUE(close_ref("bn+silu train dgamma (accumulated)", dg, rdg, dg0, c, 1e-4, 1e-5));
     CU_ASSERT_TRUE(close_ref("bn+silu train dbeta (accumulated)", db, rdb, db0, c, 1e-4, 1e-5));
+    fill_nan(din, n);
+    memcpy(dg, dg0, (size_t)c * sizeof(float));
+    ecg_bn_silu_backward_train_set(din, dg, NULL, dout, in, mean, invstd, gam, bet, rows, c);
+    CU_ASSERT_TRUE(close_ref("bn+silu train din overwritten (_set)", din, rdin, NULL, n, 1e-4, 1e-5));
+    CU_ASSERT_TRUE(close_ref("bn+silu train dgamma accumulated (_set)", dg, rdg, dg0, c, 1e-4, 1e-5));
 
     /* fixed statistics */
     naive_bn_forward_fixed(y, in, gam, bet, rm, rv, rows, c, eps);
@@ -456,6 +495,11 @@ static void fused_bn_silu_matches_batch_norm_then_silu(void)
     CU_ASSERT_TRUE(close_ref("bn+silu fixed din (accumulated)", din, rdin, din0, n, 1e-5, 1e-5));
     CU_ASSERT_TRUE(close_ref("bn+silu fixed dgamma (accumulated)", dg, rdg, dg0, c, 1e-5, 1e-5));
     CU_ASSERT_TRUE(close_ref("bn+silu fixed dbeta (accumulated)", db, rdb, db0, c, 1e-5, 1e-5));
+    fill_nan(din, n);
+    memcpy(dg, dg0, (size_t)c * sizeof(float));
+    ecg_bn_silu_backward_fixed_set(din, dg, NULL, dout, in, gam, bet, rm, rv, rows, c, eps);
+    CU_ASSERT_TRUE(close_ref("bn+silu fixed din overwritten (_set)", din, rdin, NULL, n, 1e-5, 1e-5));
+    CU_ASSERT_TRUE(close_ref("bn+silu fixed dgamma accumulated (_set)", dg, rdg, dg0, c, 1e-5, 1e-5));
     free(in), free(gam), free(bet), free(rm), free(rv), free(dout), free(out), free(din), free(dg), free(db);
     free(din0), free(dg0), free(db0), free(y), free(ref), free(dy), free(rdin);
 }
@@ -553,12 +597,18 @@ static void activation_backward_matches_the_derivative_and_accumulates(void)
         ref[i] = dout[i] * naive_silu_grad(x[i]);
     ecg_silu_backward(din, dout, x, n);
     CU_ASSERT_TRUE(close_ref("silu din (accumulated)", din, ref, din0, n, 1e-5, 1e-6));
+    fill_nan(din, n);
+    ecg_silu_backward_set(din, dout, x, n);
+    CU_ASSERT_TRUE(close_ref("silu din overwritten (_set)", din, ref, NULL, n, 1e-5, 1e-6));
     ecg_sigmoid_forward(y, x, n);
     memcpy(din, din0, n * sizeof(float));
     for (int64_t i = 0; i < n; i++)
         ref[i] = dout[i] * naive_sigmoid(x[i]) * (1.0 - naive_sigmoid(x[i]));
     ecg_sigmoid_backward(din, dout, y, n);
     CU_ASSERT_TRUE(close_ref("sigmoid din (accumulated)", din, ref, din0, n, 1e-5, 1e-6));
+    fill_nan(din, n);
+    ecg_sigmoid_backward_set(din, dout, y, n);
+    CU_ASSERT_TRUE(close_ref("sigmoid din overwritten (_set)", din, ref, NULL, n, 1e-5, 1e-6));
     ecg_silu_backward(NULL, dout, x, n); /* NULL gradient: nothing to do */
     free(x), free(dout), free(din), free(din0), free(y), free(ref);
 }
@@ -579,6 +629,9 @@ static void gap_and_channel_scale_match_naive_loops(void)
         rin[i] = gout[(i / (hw * c)) * c + i % c] / (double)hw;
     ecg_gap_backward(din, gout, n, hw, c);
     CU_ASSERT_TRUE(close_ref("gap din (accumulated)", din, rin, din0, nin, 1e-6, 1e-7));
+    fill_nan(din, nin);
+    ecg_gap_backward_set(din, gout, n, hw, c);
+    CU_ASSERT_TRUE(close_ref("gap din overwritten (_set)", din, rin, NULL, nin, 1e-6, 1e-7));
 
     double *ry = dalloc(nin);
     for (int64_t i = 0; i < nin; i++) {
@@ -596,6 +649,11 @@ static void gap_and_channel_scale_match_naive_loops(void)
     memcpy(ds, ds0, n * c * sizeof(float));
     ecg_channel_scale_backward(NULL, ds, dout, in, sc, n, hw, c);
     CU_ASSERT_TRUE(close_ref("channel scale dscale alone", ds, rds, ds0, n * c, 1e-5, 1e-6));
+    fill_nan(din, nin);
+    memcpy(ds, ds0, n * c * sizeof(float));
+    ecg_channel_scale_backward_set(din, ds, dout, in, sc, n, hw, c);
+    CU_ASSERT_TRUE(close_ref("channel scale din overwritten (_set)", din, rin, NULL, nin, 1e-6, 1e-7));
+    CU_ASSERT_TRUE(close_ref("channel scale dscale accumulated (_set)", ds, rds, ds0, n * c, 1e-5, 1e-6));
     free(in), free(sc), free(dout), free(gout), free(y), free(din), free(ds), free(din0), free(ds0);
     free(rin), free(ry);
 }
@@ -680,6 +738,11 @@ static void dense_matches_naive_loops_and_finite_differences(void)
     CU_ASSERT_TRUE(close_ref("dense din (accumulated)", din, rdin, din0, rows * cin, 1e-6, 1e-6));
     CU_ASSERT_TRUE(close_ref("dense dkernel (accumulated)", dk, rdk, dk0, cin * cout, 1e-6, 1e-6));
     CU_ASSERT_TRUE(close_ref("dense dbias (accumulated)", db, rdb, db0, cout, 1e-6, 1e-6));
+    fill_nan(din, rows * cin);
+    memcpy(dk, dk0, cin * cout * sizeof(float));
+    ecg_dense_backward_set(din, dk, NULL, dout, in, k, rows, cin, cout);
+    CU_ASSERT_TRUE(close_ref("dense din overwritten (_set)", din, rdin, NULL, rows * cin, 1e-6, 1e-6));
+    CU_ASSERT_TRUE(close_ref("dense dkernel accumulated (_set)", dk, rdk, dk0, cin * cout, 1e-6, 1e-6));
 
     /* finite differences of sum(out * dout) */
     struct dense_fd fd = {rows, cin, cout, in, k, b, dout, out};
@@ -707,6 +770,9 @@ static void mask_forward_and_backward_multiply_by_the_mask(void)
     CU_ASSERT_TRUE(close_ref("mask out", out, ref, NULL, n, 0, 0));
     ecg_mask_backward(din, dout, mask, n);
     CU_ASSERT_TRUE(close_ref("mask din (accumulated)", din, rdin, din0, n, 1e-7, 1e-7));
+    fill_nan(din, n);
+    ecg_mask_backward_set(din, dout, mask, n);
+    CU_ASSERT_TRUE(close_ref("mask din overwritten (_set)", din, rdin, NULL, n, 0, 0));
     free(in), free(dout), free(mask), free(out), free(din), free(din0), free(ref), free(rdin);
 }
 
