@@ -496,7 +496,7 @@ static int write_png_view(const struct args *a, const struct view *v, const char
     const struct ecg_spec_opts *sp = &a->lo.spec;
     const int64_t H = sp->height, W = sp->width, C = sp->channels;
     int64_t sx = (720 + W - 1) / W, sy = (360 + H - 1) / H;
-    const int64_t ml = 72, mr = 20, mt = 34, th = 150, gap = 44, mb = 40;
+    const int64_t ml = 72, mr = 20, mt = 34, th = 150, gap = 56, mb = 40;
     const int64_t pw = W * sx, ph = H * sy;
     struct canvas c = {ml + pw + mr, mt + th + gap + ph + mb, NULL};
     c.px = malloc((size_t)(c.w * c.h * 3));
@@ -534,7 +534,7 @@ static int write_png_view(const struct args *a, const struct view *v, const char
         fmt_num(buf, sizeof buf, f, step);
         text(&c, ml - 8 - text_width(buf, 2), y - 5, 2, black, buf);
     }
-    text(&c, ml - 8 - text_width("HZ", 2), sy0 - 14, 2, black, "HZ");
+    text(&c, ml - 8 - text_width("HZ", 2), sy0 - 22, 2, black, "HZ");
     time_axis(&c, ml, sy0 + ph, pw, v->ta, v->tb);
     int rc = ecg_png_write(path, c.px, c.h, c.w, 3, err);
     free(c.px);
