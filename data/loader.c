@@ -6,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "core/rng.h"
 #include "data/cache.h"
 
@@ -267,6 +268,9 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
                            (long long)n, (long long)L->skipped, o->window.length_s);
         goto fail;
     }
+    if (L->skipped)
+        ecg_warn("loader: %lld of %lld records are shorter than the %g s window and were skipped", (long long)L->skipped,
+                 (long long)n, o->window.length_s);
     L->batches = o->drop_last ? L->nsamples / o->batch_size : (L->nsamples + o->batch_size - 1) / o->batch_size;
     if (L->batches == 0) {
         rc = ecg_error_set(err, ECG_ERR_VALUE, "loader: %lld samples make no full batch of %lld (drop_last)",

@@ -14,6 +14,9 @@
 struct ecg_cache;
 
 /*
+ * Signals are used as they are in the dataset: resample, band-pass and
+ * normalise them first (data/signal.h) if the run asks for it.
+ *
  * Samples.  In training mode every record of the split gives one sample per
  * epoch: a random crop (data/window.h), the signal augmentations, the
  * spectrogram, then the image masks (data/augment.h).  In evaluation mode a

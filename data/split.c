@@ -239,13 +239,17 @@ done:
     return rc;
 }
 
-/* Sorts record indices by subject string (then index). */
-static const struct ecg_dataset *sort_ds;
+/* A record's subject and index, sorted by subject then index. */
+struct by_subject {
+    const char *subject;
+    int64_t idx;
+};
+
 static int cmp_subject(const void *a, const void *b)
 {
-    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
-    int c = strcmp(sort_ds->records[i].subject, sort_ds->records[j].subject);
-    return c ? c : (i < j ? -1 : i > j);
+    const struct by_subject *x = a, *y = b;
+    int c = strcmp(x->subject, y->subject);
+    return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
 }
 
 int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts *o, struct ecg_splits *out,
@@ -270,7 +274,7 @@ int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts 
     int rc = ECG_OK;
     int32_t *labels = malloc((size_t)n * sizeof *labels);
     int64_t *groups = by_subject ? malloc((size_t)n * sizeof *groups) : NULL;
-    int64_t *order = by_subject ? malloc((size_t)n * sizeof *order) : NULL;
+    struct by_subject *order = by_subject ? malloc((size_t)n * sizeof *order) : NULL;
     int8_t *part = malloc((size_t)n);
     if (!labels || !part || (by_subject && (!groups || !order))) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld records", (long long)n);
@@ -281,15 +285,14 @@ int ecg_split_dataset(const struct ecg_dataset *ds, const struct ecg_split_opts 
     if (by_subject) {
         /* Equal non-empty subjects share an id; an empty subject is a group of its own. */
         for (int64_t i = 0; i < n; i++)
-            order[i] = i;
-        sort_ds = ds;
+            order[i] = (struct by_subject){ds->records[i].subject, i};
         qsort(order, (size_t)n, sizeof *order, cmp_subject);
         int64_t g = 0;
         for (int64_t k = 0; k < n; k++) {
-            const char *s = ds->records[order[k]].subject;
-            if (k > 0 && (s[0] == '\0' || strcmp(s, ds->records[order[k - 1]].subject) != 0))
+            const char *s = order[k].subject;
+            if (k > 0 && (s[0] == '\0' || strcmp(s, order[k - 1].subject) != 0))
                 g++;
-            groups[order[k]] = g;
+            groups[order[k].idx] = g;
         }
     }
     rc = ecg_split_assign(labels, groups, n, nclass, o, part, err);
