@@ -1,10 +1,10 @@
 /* ecgforward: run a weight file on a raw NHWC tensor and write the features and logits (interop checks). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/h5util.h"
@@ -33,45 +33,29 @@ static int arch_index(const char *s)
     return -1;
 }
 
+/* The overrides given on the command line: values parsed and checked by the
+ * config system (the same rules and messages as ecgtrain), flags say which. */
 struct overrides {
-    int arch; /* -1: not given */
-    int padding; /* -1: not given, else enum ecg_padding */
-    double bn_eps; /* 0: not given */
+    struct ecg_config cfg;
+    bool arch, padding, bn_eps;
 };
 
 static int parse_override(const char *arg, struct overrides *o, struct ecg_error *err)
 {
+    static const char *const keys[] = {"model.arch", "model.padding", "model.bn_eps"};
+    bool *given[] = {&o->arch, &o->padding, &o->bn_eps};
     const char *eq = strchr(arg, '=');
-    if (!eq)
-        return ecg_error_set(err, ECG_ERR_USAGE, "override '%s': expected key=value", arg);
-    size_t klen = (size_t)(eq - arg);
-    const char *v = eq + 1;
-    if (klen == 10 && strncmp(arg, "model.arch", klen) == 0) {
-        o->arch = arch_index(v);
-        if (o->arch < 0)
-            return ecg_error_set(err, ECG_ERR_CONFIG, "override model.arch: expected b0..b7, found '%s'", v);
-    } else if (klen == 13 && strncmp(arg, "model.padding", klen) == 0) {
-        if (strcmp(v, "same") == 0)
-            o->padding = ECG_PAD_SAME;
-        else if (strcmp(v, "symmetric") == 0)
-            o->padding = ECG_PAD_SYMMETRIC;
-        else
-            return ecg_error_set(err, ECG_ERR_CONFIG,
-                                 "override model.padding: expected same or symmetric, found '%s'", v);
-    } else if (klen == 12 && strncmp(arg, "model.bn_eps", klen) == 0) {
-        char *end = NULL;
-        errno = 0;
-        double e = strtod(v, &end);
-        if (end == v || *end || errno || !(e > 0 && e < 1))
-            return ecg_error_set(err, ECG_ERR_RANGE,
-                                 "override model.bn_eps: expected a number in (0, 1), found '%s'", v);
-        o->bn_eps = e;
-    } else {
-        return ecg_error_set(err, ECG_ERR_USAGE,
-                             "override '%.*s': ecgforward accepts model.arch, model.padding and model.bn_eps",
-                             (int)klen, arg);
+    size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+    for (int i = 0; i < 3; i++) {
+        if (strlen(keys[i]) == klen && strncmp(arg, keys[i], klen) == 0) {
+            ECG_TRY(ecg_config_override(&o->cfg, arg, err));
+            *given[i] = true;
+            return ECG_OK;
+        }
     }
-    return ECG_OK;
+    return ecg_error_set(err, ECG_ERR_USAGE,
+                         "override '%.*s': ecgforward accepts model.arch, model.padding and model.bn_eps",
+                         (int)klen, arg);
 }
 
 /* Reads `x` (N, H, W, C) float32 into a malloc'd array. */
@@ -114,24 +98,28 @@ static int run(int argc, char **argv, struct ecg_error *err)
     if (argc < 4)
         return ecg_error_set(err, ECG_ERR_USAGE, "expected WEIGHTS.h5 INPUT.h5 OUTPUT.h5");
     const char *wpath = argv[1], *ipath = argv[2], *opath = argv[3];
-    struct overrides ov = {.arch = -1, .padding = -1, .bn_eps = 0};
-    for (int i = 4; i < argc; i++)
-        ECG_TRY(parse_override(argv[i], &ov, err));
-
-    struct ecg_keras_info info;
-    ECG_TRY(ecg_keras_probe(wpath, &info, err));
-    int arch = ov.arch >= 0 ? ov.arch : arch_index(info.has_arch ? info.arch : info.inferred_arch);
-    if (arch < 0)
-        return ecg_error_set(err, ECG_ERR_FORMAT,
-                             "%s: cannot tell which EfficientNet these weights are for; give model.arch=b0..b7",
-                             wpath);
-
     float *x = NULL, *features = NULL, *logits = NULL;
     int64_t d[4];
     struct ecg_effnet m;
     memset(&m, 0, sizeof m);
     hid_t out = H5I_INVALID_HID;
-    int rc = read_input(ipath, &x, d, err);
+    struct overrides ov = {.arch = false};
+    struct ecg_keras_info info;
+    int rc = ecg_config_defaults(&ov.cfg, err);
+    for (int i = 4; i < argc && rc == ECG_OK; i++)
+        rc = parse_override(argv[i], &ov, err);
+    if (rc == ECG_OK)
+        rc = ecg_keras_probe(wpath, &info, err);
+    if (rc)
+        goto done;
+    int arch = ov.arch ? ov.cfg.model.arch : arch_index(info.has_arch ? info.arch : info.inferred_arch);
+    if (arch < 0) {
+        rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                           "%s: cannot tell which EfficientNet these weights are for; give model.arch=b0..b7",
+                           wpath);
+        goto done;
+    }
+    rc = read_input(ipath, &x, d, err);
     if (rc)
         goto done;
 
@@ -139,10 +127,11 @@ static int run(int argc, char **argv, struct ecg_error *err)
     ecg_effnet_options_default(&o, arch);
     o.in_channels = d[3];
     o.num_classes = info.num_classes;
-    o.padding = ov.padding >= 0 ? (enum ecg_padding)ov.padding
-                : (info.has_padding && strcmp(info.padding, "symmetric") == 0) ? ECG_PAD_SYMMETRIC
-                                                                                : ECG_PAD_SAME;
-    o.bn_eps = (float)(ov.bn_eps > 0 ? ov.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
+    if (ov.padding)
+        o.padding = ov.cfg.model.padding == ECG_CONFIG_PAD_SAME ? ECG_PAD_SAME : ECG_PAD_SYMMETRIC;
+    else
+        o.padding = info.has_padding && strcmp(info.padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
+    o.bn_eps = (float)(ov.bn_eps ? ov.cfg.model.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
     int64_t batch = d[0] < 16 ? d[0] : 16;
     rc = ecg_effnet_init(&m, &o, batch, d[1], d[2], err);
     if (rc)
@@ -189,6 +178,7 @@ done:
     if (out > 0 && H5Fclose(out) < 0 && rc == ECG_OK)
         rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot close", opath);
     ecg_effnet_free(&m);
+    ecg_config_free(&ov.cfg);
     free(x);
     free(features);
     free(logits);
