@@ -63,7 +63,7 @@ enum ecg_window {
     ECG_WINDOW_BOXCAR,
 };
 enum ecg_arch { ECG_ARCH_B0, ECG_ARCH_B1, ECG_ARCH_B2, ECG_ARCH_B3, ECG_ARCH_B4, ECG_ARCH_B5, ECG_ARCH_B6, ECG_ARCH_B7 };
-enum ecg_config_padding { ECG_CONFIG_PAD_SAME, ECG_CONFIG_PAD_SYMMETRIC };
+enum ecg_config_padding { ECG_CONFIG_PAD_SAME, ECG_CONFIG_PAD_SYMMETRIC, ECG_CONFIG_PAD_AUTO };
 enum ecg_config_optimizer { ECG_CONFIG_OPTIM_SGD, ECG_CONFIG_OPTIM_ADAMW, ECG_CONFIG_OPTIM_RMSPROP };
 enum ecg_schedule { ECG_SCHEDULE_CONSTANT, ECG_SCHEDULE_STEP, ECG_SCHEDULE_COSINE };
 enum ecg_split { ECG_SPLIT_TRAIN, ECG_SPLIT_VAL, ECG_SPLIT_TEST, ECG_SPLIT_ALL };
@@ -121,7 +121,7 @@ struct ecg_config_model {
     int64_t num_classes;
     char *pretrained;        /* weight file; NULL ("none"): random initialisation */
     int padding;             /* enum ecg_config_padding */
-    double bn_eps;
+    double bn_eps;           /* 0: from the weight file, else 1e-3 */
     double bn_momentum;      /* Keras convention: running = m*running + (1-m)*batch */
     double dropout;          /* before the head */
     double drop_connect;     /* stochastic depth rate of the last block */

@@ -31,7 +31,7 @@ static const char *const arch_names[] = {
     [ECG_ARCH_B4] = "b4", [ECG_ARCH_B5] = "b5", [ECG_ARCH_B6] = "b6", [ECG_ARCH_B7] = "b7", NULL,
 };
 static const char *const padding_names[] = {
-    [ECG_CONFIG_PAD_SAME] = "same", [ECG_CONFIG_PAD_SYMMETRIC] = "symmetric", NULL,
+    [ECG_CONFIG_PAD_SAME] = "same", [ECG_CONFIG_PAD_SYMMETRIC] = "symmetric", [ECG_CONFIG_PAD_AUTO] = "auto", NULL,
 };
 static const char *const optimizer_names[] = {
     [ECG_CONFIG_OPTIM_SGD] = "sgd", [ECG_CONFIG_OPTIM_ADAMW] = "adamw", [ECG_CONFIG_OPTIM_RMSPROP] = "rmsprop", NULL,
@@ -184,10 +184,10 @@ static const struct ecg_config_key keys[] = {
      .help = "classes of the freshly initialised head"},
     {KEY(ECG_CFG_PATH, model.pretrained), .def = "weights/ecg_effb0_pretrained.h5",
      .help = "Keras-layout HDF5 weights to start from; none: random initialisation"},
-    {KEY(ECG_CFG_ENUM, model.padding), .def = "same", NAMES(padding_names),
-     .help = "convolution padding: same (TF/Keras weights) or symmetric (PyTorch weights)"},
-    {KEY(ECG_CFG_FLOAT, model.bn_eps), .def = "0.001", RANGE(0, 1), .flags = ECG_CFG_MIN_OPEN,
-     .help = "batch-norm epsilon: 1e-3 for Keras weights, 1e-5 for torchvision weights"},
+    {KEY(ECG_CFG_ENUM, model.padding), .def = "auto", NAMES(padding_names),
+     .help = "convolution padding: same (TF/Keras weights), symmetric (PyTorch weights), auto: as the weight file says (same when it says nothing)"},
+    {KEY(ECG_CFG_FLOAT, model.bn_eps), .def = "0", RANGE(0, 1),
+     .help = "batch-norm epsilon: 1e-3 for Keras weights, 1e-5 for torchvision weights; 0: as the weight file says (1e-3 when it says nothing)"},
     {KEY(ECG_CFG_FLOAT, model.bn_momentum), .def = "0.99", RANGE(0, 1), .flags = ECG_CFG_MAX_OPEN,
      .help = "batch-norm running-statistics momentum, Keras convention: running = m*running + (1-m)*batch "
              "(PyTorch's 0.1 is 0.9 here)"},

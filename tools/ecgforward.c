@@ -127,11 +127,11 @@ static int run(int argc, char **argv, struct ecg_error *err)
     ecg_effnet_options_default(&o, arch);
     o.in_channels = d[3];
     o.num_classes = info.num_classes;
-    if (ov.padding)
-        o.padding = ov.cfg.model.padding == ECG_CONFIG_PAD_SAME ? ECG_PAD_SAME : ECG_PAD_SYMMETRIC;
+    if (ov.padding && ov.cfg.model.padding != ECG_CONFIG_PAD_AUTO)
+        o.padding = ov.cfg.model.padding == ECG_CONFIG_PAD_SYMMETRIC ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
     else
         o.padding = info.has_padding && strcmp(info.padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
-    o.bn_eps = (float)(ov.bn_eps ? ov.cfg.model.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
+    o.bn_eps = (float)(ov.bn_eps && ov.cfg.model.bn_eps > 0 ? ov.cfg.model.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
     int64_t batch = d[0] < 16 ? d[0] : 16;
     rc = ecg_effnet_init(&m, &o, batch, d[1], d[2], err);
     if (rc)

@@ -6,13 +6,22 @@
 #include "io/keras_h5.h"
 #include "train/train.h"
 
-static void options_from_config(const struct ecg_config *c, struct ecg_effnet_options *o)
+/* Model options from the config; padding and epsilon "auto" follow the weight file (info may be NULL). */
+static void options_from_config(const struct ecg_config *c, const struct ecg_keras_info *info,
+                                struct ecg_effnet_options *o)
 {
     ecg_effnet_options_default(o, c->model.arch);
     o->in_channels = c->model.in_channels;
     o->num_classes = c->model.num_classes;
-    o->padding = c->model.padding == ECG_CONFIG_PAD_SAME ? ECG_PAD_SAME : ECG_PAD_SYMMETRIC;
-    o->bn_eps = (float)c->model.bn_eps;
+    int padding = c->model.padding;
+    if (padding == ECG_CONFIG_PAD_AUTO)
+        padding = info && info->has_padding && strcmp(info->padding, "symmetric") == 0 ? ECG_CONFIG_PAD_SYMMETRIC
+                                                                                        : ECG_CONFIG_PAD_SAME;
+    o->padding = padding == ECG_CONFIG_PAD_SAME ? ECG_PAD_SAME : ECG_PAD_SYMMETRIC;
+    double eps = c->model.bn_eps;
+    if (eps == 0)
+        eps = info && info->has_bn_eps ? info->bn_eps : 1e-3;
+    o->bn_eps = (float)eps;
     /* The config speaks Keras (running = m*running + (1-m)*batch); the model PyTorch. */
     o->bn_momentum = (float)(1.0 - c->model.bn_momentum);
     o->dropout = (float)c->model.dropout;
@@ -20,54 +29,55 @@ static void options_from_config(const struct ecg_config *c, struct ecg_effnet_op
     o->bn_mode = c->model.freeze_bn ? ECG_BN_FROZEN : ECG_BN_TRAIN;
 }
 
-/* Says where the weight file's own conventions differ from the config's. */
-static void warn_conventions(const struct ecg_config *c, const struct ecg_keras_info *info)
+/* Says where the weight file's own conventions differ from what the config forces. */
+static void warn_conventions(const struct ecg_config *c, const struct ecg_effnet_options *o,
+                             const struct ecg_keras_info *info)
 {
-    const char *padding = c->model.padding == ECG_CONFIG_PAD_SAME ? "same" : "symmetric";
+    const char *padding = o->padding == ECG_PAD_SAME ? "same" : "symmetric";
     if (info->has_padding && strcmp(info->padding, padding) != 0)
         ecg_warn("%s was made with padding '%s' but model.padding is '%s'", c->model.pretrained,
                  info->padding, padding);
-    if (info->has_bn_eps && (float)info->bn_eps != (float)c->model.bn_eps)
+    if (info->has_bn_eps && (float)info->bn_eps != o->bn_eps)
         ecg_warn("%s was made with batch-norm epsilon %g but model.bn_eps is %g", c->model.pretrained,
-                 info->bn_eps, c->model.bn_eps);
+                 info->bn_eps, (double)o->bn_eps);
 }
 
-static int load_pretrained(const struct ecg_config *c, struct ecg_effnet *m, struct ecg_error *err)
+static int load_pretrained(const struct ecg_config *c, const struct ecg_keras_info *info, struct ecg_effnet *m,
+                           struct ecg_error *err)
 {
-    const char *path = c->model.pretrained;
-    struct ecg_keras_info info;
-    int rc = ecg_keras_probe(path, &info, err);
-    if (rc)
-        return ecg_error_prefix(err, "model.pretrained");
-    warn_conventions(c, &info);
-
     /* The head is kept only when the file's classes are the model's; otherwise it stays fresh. */
     static const char *const head[] = {"predictions/"};
     struct ecg_keras_load_opts lo = {0};
-    bool keep_head = info.num_classes == c->model.num_classes;
+    bool keep_head = info->num_classes == c->model.num_classes;
     if (!keep_head) {
         lo.skip = head;
         lo.n_skip = 1;
     }
     lo.allow_missing = head;
     lo.n_allow_missing = 1;
-    rc = ecg_keras_load(path, m->params, &lo, NULL, err);
+    int rc = ecg_keras_load(c->model.pretrained, m->params, &lo, NULL, err);
     if (rc)
         return ecg_error_prefix(err, "model.pretrained");
-    ecg_info("loaded %s (%d layers)%s", path, info.layers,
+    ecg_info("loaded %s (%d layers)%s", c->model.pretrained, info->layers,
              keep_head ? "" : "; the classification head starts fresh");
     return ECG_OK;
 }
 
 int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_error *err)
 {
+    struct ecg_keras_info info;
+    int rc;
+    if (c->model.pretrained && (rc = ecg_keras_probe(c->model.pretrained, &info, err)))
+        return ecg_error_prefix(err, "model.pretrained");
     struct ecg_effnet_options o;
-    options_from_config(c, &o);
-    int rc = ecg_effnet_init(m, &o, batch, c->data.spectrogram.height, c->data.spectrogram.width, err);
+    options_from_config(c, c->model.pretrained ? &info : NULL, &o);
+    if (c->model.pretrained)
+        warn_conventions(c, &o, &info);
+    rc = ecg_effnet_init(m, &o, batch, c->data.spectrogram.height, c->data.spectrogram.width, err);
     if (rc)
         return ecg_error_prefix(err, "model");
     ecg_effnet_init_weights(m, (uint64_t)c->run.seed);
-    if (c->model.pretrained && (rc = load_pretrained(c, m, err))) {
+    if (c->model.pretrained && (rc = load_pretrained(c, &info, m, err))) {
         ecg_effnet_free(m);
         return rc;
     }
@@ -80,11 +90,9 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet
         }
         /* "freeze: block3b" freezes everything up to and including block3b. */
         if (strcmp(upto, "head") != 0) {
-            int next = end;
-            while (next < m->params->count &&
-                   strncmp(m->params->items[next].name, upto, strlen(upto)) == 0)
-                next++;
-            end = next;
+            size_t len = strlen(upto);
+            while (end < m->params->count && strncmp(m->params->items[end].name, upto, len) == 0)
+                end++;
         }
         ecg_model_freeze_below(m, end);
     }

@@ -196,10 +196,9 @@ static int save_checkpoint(struct trainer *t, const char *name, struct ecg_error
     };
     struct ecg_keras_info attrs = {0};
     attrs.has_bn_eps = true;
-    attrs.bn_eps = t->c->model.bn_eps;
+    attrs.bn_eps = t->m.opt.bn_eps;
     attrs.has_padding = true;
-    snprintf(attrs.padding, sizeof attrs.padding, "%s",
-             t->c->model.padding == ECG_CONFIG_PAD_SAME ? "same" : "symmetric");
+    snprintf(attrs.padding, sizeof attrs.padding, "%s", t->m.opt.padding == ECG_PAD_SAME ? "same" : "symmetric");
     attrs.has_arch = true;
     snprintf(attrs.arch, sizeof attrs.arch, "b%d", t->c->model.arch);
     int rc = ecg_checkpoint_save(path, t->m.params, &attrs, &ck, err);
