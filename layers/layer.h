@@ -74,6 +74,8 @@ struct ecg_setup {
     /* maxima collected in the plan pass (floats, whole batch) */
     int64_t scratch_floats; /* convolution scratch */
     int64_t inner_floats;   /* each of the two gradient buffers of a composite's children */
+    int64_t transient_floats; /* the shared buffer for outputs recomputed in backward */
+    float *transient;       /* that buffer (bind pass; NULL while planning) */
 };
 
 /* Run-time context of one forward or backward call. */
@@ -188,6 +190,12 @@ struct ecg_layer *ecg_layer_silu_new(const char *name);
 /* Squeeze-excite on C channels with `cse` reduced channels: "<name>_reduce/{kernel,bias}" (1,1,C,cse),
  * "<name>_expand/{kernel,bias}" (1,1,cse,C); `name` is the prefix such as "block1a_se". */
 struct ecg_layer *ecg_layer_se_new(const char *name, int64_t cse);
+/* Makes an SE layer write its output into the network's shared transient buffer instead of
+ * keeping it: the consumer must call ecg_layer_se_recompute() before its backward reads it.
+ * Saves one expanded activation per MBConv block.  Call before setup. */
+void ecg_layer_se_set_transient(struct ecg_layer *l);
+/* Rewrites the output of the last forward (in * gate) from the saved input and gate. */
+void ecg_layer_se_recompute(struct ecg_layer *l, const struct ecg_run *r);
 /* Global average pooling: (H, W, C) -> (1, 1, C). */
 struct ecg_layer *ecg_layer_gap_new(const char *name);
 /* Dropout on any shape (inverted: kept values scaled by 1/(1-rate)). */

@@ -13,6 +13,7 @@ struct mbconv_layer {
     struct ecg_mbconv_spec spec;
     struct ecg_layer *child[MBCONV_MAX_CHILDREN];
     int nchild;
+    int se;           /* index of the SE child, -1 without SE */
     bool residual;
     float *keep;     /* per-sample drop-connect factor: 0 or 1/(1-rate) */
     bool drop_active; /* whether the last forward applied drop-connect */
@@ -99,7 +100,33 @@ static void mbconv_backward(struct ecg_layer *l, const struct ecg_run *r, const 
             r->t_bwd[ECG_KIND_DROP] += ecg_now() - t0;
     }
     float *const bufs[2] = {r->inner[0], r->inner[1]};
-    ecg_layers_backward(b->child, b->nchild, r, d, din, bufs);
+    if (b->se < 0) {
+        ecg_layers_backward(b->child, b->nchild, r, d, din, bufs);
+        return;
+    }
+    /* the SE output was not kept: recompute it before the project conv's backward reads it */
+    int head = b->se + 1;
+    ECG_ASSERT(b->nchild == head + 2);
+    struct ecg_layer *pc = b->child[head], *pb = b->child[head + 1];
+    bool need_x = din || ecg_layers_trainable(b->child, head, r->params);
+    bool need_pc = need_x || ecg_layer_trainable(pc, r->params);
+    float *dpb = NULL;
+    if (need_pc) {
+        dpb = r->inner[0];
+        memset(dpb, 0, (size_t)(r->n * ecg_layer_in_numel(pb)) * sizeof(float));
+    }
+    ecg_layer_backward(pb, r, d, dpb);
+    if (!need_pc)
+        return;
+    float *x = NULL;
+    if (need_x) {
+        x = r->inner[1];
+        memset(x, 0, (size_t)(r->n * ecg_layer_in_numel(pc)) * sizeof(float));
+    }
+    ecg_layer_se_recompute(b->child[b->se], r);
+    ecg_layer_backward(pc, r, dpb, x);
+    if (need_x)
+        ecg_layers_backward(b->child, head, r, x, din, bufs);
 }
 
 static bool mbconv_trainable(const struct ecg_layer *l, const struct ecg_params *p)
@@ -149,8 +176,14 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
     }
     ok = ok && add_child(b, ecg_layer_dwconv_new(NAME("dwconv"), spec->k, spec->stride, spec->pad));
     ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("bn")));
-    if (spec->cse > 0)
+    b->se = -1;
+    if (spec->cse > 0) {
         ok = ok && add_child(b, ecg_layer_se_new(NAME("se"), spec->cse));
+        if (ok) {
+            b->se = b->nchild - 1;
+            ecg_layer_se_set_transient(b->child[b->se]);
+        }
+    }
     ok = ok && add_child(b, ecg_layer_conv_new(NAME("project_conv"), spec->cout, 1, 1, spec->pad));
     ok = ok && add_child(b, ecg_layer_bn_new(NAME("project_bn")));
 #undef NAME

@@ -60,13 +60,15 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     ecg_arena_init_plan(&wplan);
     net_work(net, &wplan, grad_floats, inner_floats, scratch_floats, o->want_din);
 
-    /* allocation, then pass 2: bind */
+    /* allocation, then pass 2: bind (the transient buffer comes first in the activation arena) */
+    int64_t transient_bytes = ecg_arena_round(s.transient_floats * (int64_t)sizeof(float));
     rc = ecg_params_bind(&net->params, err);
     if (rc)
         goto fail;
-    rc = ecg_arena_init(&net->act, act_bytes, err);
+    rc = ecg_arena_init(&net->act, act_bytes + transient_bytes, err);
     if (rc)
         goto fail;
+    s.transient = s.transient_floats > 0 ? ecg_arena_floats(&net->act, s.transient_floats) : NULL;
     rc = ecg_arena_init(&net->work, wplan.high, err);
     if (rc)
         goto fail;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "layers/layer.h"
 
 struct se_layer {
@@ -11,6 +12,7 @@ struct se_layer {
     float *w1, *b1, *w2, *b2, *dw1, *db1, *dw2, *db2;
     float *pooled, *r, *ra, *gate;     /* saved: (n, C), (n, Cse), (n, Cse), (n, C) */
     float *dgate, *dt, *dra, *dr, *ds; /* backward temporaries */
+    bool transient;                    /* output lives in the shared transient buffer */
 };
 
 static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err)
@@ -38,8 +40,26 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     e->dra = ecg_layer_alloc(s, cse);
     e->dr = ecg_layer_alloc(s, cse);
     e->ds = ecg_layer_alloc(s, c);
-    l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+    if (e->transient) {
+        int64_t f = s->batch * ecg_layer_out_numel(l);
+        if (f > s->transient_floats)
+            s->transient_floats = f;
+        l->out = s->transient;
+    } else {
+        l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+    }
     return ECG_OK;
+}
+
+void ecg_layer_se_set_transient(struct ecg_layer *l) { ((struct se_layer *)l)->transient = true; }
+
+void ecg_layer_se_recompute(struct ecg_layer *l, const struct ecg_run *r)
+{
+    struct se_layer *e = (struct se_layer *)l;
+    double t0 = r->t_bwd ? ecg_now() : 0.0;
+    ecg_channel_scale_forward(l->out, l->in, e->gate, r->n, l->in_dims[0] * l->in_dims[1], l->in_dims[2]);
+    if (r->t_bwd)
+        r->t_bwd[ECG_KIND_SE] += ecg_now() - t0;
 }
 
 static void se_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
