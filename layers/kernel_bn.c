@@ -16,6 +16,10 @@
 #define ECG_BN_MAX_C 8192
 #define ECG_BN_CBLOCK 256   /* channels a thread sums at once (double accumulators on the stack) */
 #define ECG_BN_PAR_MIN 16384 /* elements below which threads are not used */
+/* Rows summed in float before each partial sum is added to the double
+ * accumulators: float arithmetic runs twice as wide, and 32-term float sums
+ * lose nothing that matters next to the double total. */
+#define ECG_BN_ROWCHUNK 32
 
 ECG_INLINE float silu(float y) { return y * ecg_k_sigmoidf(y); }
 
@@ -34,12 +38,23 @@ static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, 
                 s1[j] = s2[j] = 0.0;
                 k[j] = in[c0 + j];
             }
-            for (int64_t r = 0; r < rows; r++) {
-                const float *x = in + r * c + c0;
+            const float *kf = in + c0; /* the shift, as float */
+            for (int64_t r0 = 0; r0 < rows; r0 += ECG_BN_ROWCHUNK) {
+                const int64_t r1 = rows - r0 < ECG_BN_ROWCHUNK ? rows : r0 + ECG_BN_ROWCHUNK;
+                float f1[ECG_BN_CBLOCK], f2[ECG_BN_CBLOCK];
+                for (int64_t j = 0; j < cb; j++)
+                    f1[j] = f2[j] = 0.0f;
+                for (int64_t r = r0; r < r1; r++) {
+                    const float *x = in + r * c + c0;
+                    for (int64_t j = 0; j < cb; j++) {
+                        float d = x[j] - kf[j];
+                        f1[j] += d;
+                        f2[j] = ECG_FMA(d, d, f2[j]);
+                    }
+                }
                 for (int64_t j = 0; j < cb; j++) {
-                    double d = (double)x[j] - k[j];
-                    s1[j] += d;
-                    s2[j] += d * d;
+                    s1[j] += f1[j];
+                    s2[j] += f2[j];
                 }
             }
             for (int64_t j = 0; j < cb; j++) {
@@ -65,10 +80,10 @@ static void bn_apply(float *out, const float *in, const float *mean, const float
         float *o = out + r * c;
         if (with_silu) {
             for (int64_t j = 0; j < c; j++)
-                o[j] = silu((x[j] - mean[j]) * scale[j] + beta[j]);
+                o[j] = silu(ECG_FMA(x[j] - mean[j], scale[j], beta[j]));
         } else {
             for (int64_t j = 0; j < c; j++)
-                o[j] = (x[j] - mean[j]) * scale[j] + beta[j];
+                o[j] = ECG_FMA(x[j] - mean[j], scale[j], beta[j]);
         }
     }
 }
@@ -149,23 +164,34 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
         for (int64_t c0 = lo; c0 < hi; c0 += ECG_BN_CBLOCK) {
             int64_t cb = hi - c0 < ECG_BN_CBLOCK ? hi - c0 : ECG_BN_CBLOCK;
             double a[ECG_BN_CBLOCK], b[ECG_BN_CBLOCK];
-            const float *m = mean + c0, *sc = scale + c0, *be = beta + c0;
+            const float *m = mean + c0, *sc = scale + c0, *be = with_silu ? beta + c0 : NULL;
             for (int64_t j = 0; j < cb; j++)
                 a[j] = b[j] = 0.0;
-            for (int64_t r = 0; r < rows; r++) {
-                const float *x = in + r * c + c0;
-                const float *g = dout + r * c + c0;
-                if (with_silu) {
-                    for (int64_t j = 0; j < cb; j++) {
-                        float gy = g[j] * ecg_k_silu_grad((x[j] - m[j]) * sc[j] + be[j]);
-                        a[j] += gy;
-                        b[j] += (double)gy * (double)(x[j] - m[j]);
+            for (int64_t r0 = 0; r0 < rows; r0 += ECG_BN_ROWCHUNK) {
+                const int64_t r1 = rows - r0 < ECG_BN_ROWCHUNK ? rows : r0 + ECG_BN_ROWCHUNK;
+                float fa[ECG_BN_CBLOCK], fb[ECG_BN_CBLOCK];
+                for (int64_t j = 0; j < cb; j++)
+                    fa[j] = fb[j] = 0.0f;
+                for (int64_t r = r0; r < r1; r++) {
+                    const float *x = in + r * c + c0;
+                    const float *g = dout + r * c + c0;
+                    if (with_silu) {
+                        for (int64_t j = 0; j < cb; j++) {
+                            float xc = x[j] - m[j];
+                            float gy = g[j] * ecg_k_silu_grad(ECG_FMA(xc, sc[j], be[j]));
+                            fa[j] += gy;
+                            fb[j] = ECG_FMA(gy, xc, fb[j]);
+                        }
+                    } else {
+                        for (int64_t j = 0; j < cb; j++) {
+                            fa[j] += g[j];
+                            fb[j] = ECG_FMA(g[j], x[j] - m[j], fb[j]);
+                        }
                     }
-                } else {
-                    for (int64_t j = 0; j < cb; j++) {
-                        a[j] += g[j];
-                        b[j] += (double)g[j] * (double)(x[j] - m[j]);
-                    }
+                }
+                for (int64_t j = 0; j < cb; j++) {
+                    a[j] += fa[j];
+                    b[j] += fb[j];
                 }
             }
             for (int64_t j = 0; j < cb; j++) {
@@ -189,21 +215,21 @@ static void bn_grad_apply(float *din, const float *dout, const float *in, const 
         if (with_silu && set) {
             for (int64_t j = 0; j < c; j++) {
                 float xc = x[j] - mean[j];
-                float gy = g[j] * ecg_k_silu_grad(xc * scale[j] + beta[j]);
-                d[j] = k1[j] * gy + k2[j] * xc + k3[j];
+                float gy = g[j] * ecg_k_silu_grad(ECG_FMA(xc, scale[j], beta[j]));
+                d[j] = ECG_FMA(k1[j], gy, ECG_FMA(k2[j], xc, k3[j]));
             }
         } else if (with_silu) {
             for (int64_t j = 0; j < c; j++) {
                 float xc = x[j] - mean[j];
-                float gy = g[j] * ecg_k_silu_grad(xc * scale[j] + beta[j]);
-                d[j] += k1[j] * gy + k2[j] * xc + k3[j];
+                float gy = g[j] * ecg_k_silu_grad(ECG_FMA(xc, scale[j], beta[j]));
+                d[j] += ECG_FMA(k1[j], gy, ECG_FMA(k2[j], xc, k3[j]));
             }
         } else if (set) {
             for (int64_t j = 0; j < c; j++)
-                d[j] = k1[j] * g[j] + k2[j] * (x[j] - mean[j]) + k3[j];
+                d[j] = ECG_FMA(k1[j], g[j], ECG_FMA(k2[j], x[j] - mean[j], k3[j]));
         } else {
             for (int64_t j = 0; j < c; j++)
-                d[j] += k1[j] * g[j] + k2[j] * (x[j] - mean[j]) + k3[j];
+                d[j] += ECG_FMA(k1[j], g[j], ECG_FMA(k2[j], x[j] - mean[j], k3[j]));
         }
     }
 }
