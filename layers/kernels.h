@@ -14,8 +14,25 @@
  *     (din, dkernel, dgamma, ...), so residual branches need no extra op;
  *     a NULL gradient pointer means "not needed" and is skipped;
  *   - scratch buffers are passed in; their sizes come from *_scratch_floats;
- *   - kernels may use OpenMP internally and call ecg_sgemm (core/blas.h)
- *     outside their parallel regions.
+ *   - inputs and outputs must not overlap (no in-place), except where a
+ *     function says so;
+ *   - programming errors (inconsistent geometry, label out of range, C over
+ *     a documented bound) trip ECG_ASSERT; nothing here returns a status.
+ *
+ * Threads and determinism.  Kernels use OpenMP inside and call ecg_sgemm
+ * (core/blas.h, OpenBLAS threads) only outside their parallel regions; call
+ * them from one thread, never from inside an OpenMP parallel region.
+ *   - OpenMP: conv2d's im2col, depthwise forward/backward, batch norm (all),
+ *     SiLU/sigmoid, GAP, channel scale, mask (small sizes run serially);
+ *   - GEMM (OpenBLAS): conv2d, dense; the loss is serial.
+ * Every result is bit-identical from run to run and for any OpenMP thread
+ * count: elementwise work is split by rows, and every reduction (batch-norm
+ * sums, depthwise kernel gradient, GAP, channel-scale gradient) is computed
+ * per channel by one thread in a fixed order (per-channel reductions give
+ * at most C/8 (batch norm) or C/16 (depthwise) threads work).  GEMM results
+ * follow OpenBLAS, which is deterministic for a fixed thread count.
+ * Per-channel sums (batch norm statistics and gradients, GAP, channel-scale
+ * gradient) accumulate in double.
  */
 
 enum ecg_padding {
@@ -38,9 +55,15 @@ void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w
 
 /* ---- dense convolution (groups = 1) ---------------------------------------- */
 
-/* Floats of scratch needed by conv2d forward/backward (0 for a 1x1 stride-1 conv). */
+/* Floats of scratch needed by conv2d forward and backward (the same buffer
+ * serves both): 0 for a 1x1 stride-1 conv, which is one GEMM on the
+ * activation; otherwise the im2col patches of one chunk of output pixels,
+ * P x (kh*kw*Cin) floats with P = max(OW, 2^20 / (kh*kw*Cin)) capped at
+ * N*OH*OW, i.e. about 4 MB (for the B0 stem: 38836 pixels x 27 floats). */
 int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
-/* out (N,OH,OW,Cout) = conv(in, kernel) ; no bias. */
+/* out (N,OH,OW,Cout) = conv(in, kernel) ; no bias.  im2col patches are
+ * ordered (kh, kw, Cin), matching the HWIO kernel read as a (kh*kw*Cin) x
+ * Cout matrix. */
 void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
                         float *scratch);
 /* din += dL/din, dkernel += dL/dkernel, from dout (N,OH,OW,Cout). */
@@ -49,6 +72,8 @@ void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const fl
 
 /* ---- depthwise convolution --------------------------------------------------- */
 
+/* Square kernels (kh == kw), cout == cin; 3x3 and 5x5 at stride 1 and 2 are
+ * specialised, other sizes run the same code with runtime bounds. */
 void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g);
 void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const float *in,
                          const float *kernel, const struct ecg_conv_geom *g);
