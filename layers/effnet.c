@@ -27,6 +27,9 @@ static const struct {
 };
 
 #define SE_RATIO 0.25
+#define EFFNET_MAX_BATCH 65536
+#define EFFNET_MAX_SIDE 16384
+#define EFFNET_MAX_CLASSES 1000000
 #define DEPTH_DIVISOR 8
 
 /* Keras round_filters: nearest multiple of 8, never below 90% of the scaled value. */
@@ -91,6 +94,14 @@ static int check_options(const struct ecg_effnet_options *o, int64_t batch, int6
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "model: batch %lld and image %lld x %lld must be positive", (long long)batch,
                              (long long)h, (long long)w);
+    /* bounds that keep every byte count of the plan far from int64 overflow */
+    if (batch > EFFNET_MAX_BATCH || h > EFFNET_MAX_SIDE || w > EFFNET_MAX_SIDE || o->in_channels > EFFNET_MAX_SIDE ||
+        o->num_classes > EFFNET_MAX_CLASSES)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "model: batch %lld, image %lld x %lld x %lld, %lld classes: limits are batch %d, "
+                             "sides and channels %d, classes %d",
+                             (long long)batch, (long long)h, (long long)w, (long long)o->in_channels,
+                             (long long)o->num_classes, EFFNET_MAX_BATCH, EFFNET_MAX_SIDE, EFFNET_MAX_CLASSES);
     return ECG_OK;
 }
 

@@ -37,6 +37,15 @@
  *
  * Batch: the model is planned for `batch` samples; forward may run any
  * 1 <= n <= batch samples (the last batch of an epoch) without re-planning.
+ *
+ * A training step:
+ *     ecg_params_zero_grad(m.params);
+ *     ecg_effnet_forward(&m, x, n, true, &step_rng);
+ *     loss = ecg_effnet_loss(&m, labels, class_weight, smoothing);
+ *     ecg_effnet_backward(&m);
+ *     ... optimizer on m.params->values / m.params->grads ...
+ * Inference: ecg_effnet_forward(&m, x, n, false, NULL), then m.logits or
+ * m.features.  Nothing here allocates after init or can fail.
  */
 
 #define ECG_EFFNET_ARCHS 8
@@ -47,14 +56,17 @@ struct ecg_effnet_options {
     int64_t num_classes;     /* 0: no head, features only */
     enum ecg_padding padding; /* ECG_PAD_SAME for Keras weights, ECG_PAD_SYMMETRIC for torchvision */
     float bn_eps;            /* 1e-3 Keras, 1e-5 torchvision */
-    float bn_momentum;       /* PyTorch convention: 0.1 == Keras 0.99 */
+    float bn_momentum;       /* PyTorch convention: running = (1 - m) running + m batch, so
+                                torchvision's 0.1 is Keras 0.9 and Keras' 0.99 is 0.01 */
     float dropout;           /* top dropout rate before the classifier */
     float drop_connect;      /* stochastic-depth base rate */
     enum ecg_bn_mode bn_mode; /* BN behaviour when training */
 };
 
 /* Keras defaults for an arch: 3 channels, 1000 classes, SAME padding, eps 1e-3,
- * momentum 0.01 (Keras 0.99), the paper's dropout, drop-connect 0.2, BN train. */
+ * momentum 0.01 (Keras 0.99), the paper's dropout (0.2 for B0 ... 0.5 for B7),
+ * drop-connect 0.2, BN train.  For torchvision weights use ECG_PAD_SYMMETRIC,
+ * eps 1e-5 and momentum 0.1 (B5-B7: eps 1e-3, momentum 0.01). */
 void ecg_effnet_options_default(struct ecg_effnet_options *o, int arch);
 
 /* The paper's input resolution of an arch (224 for B0 ... 600 for B7); 0 for a bad arch. */
@@ -78,9 +90,11 @@ struct ecg_effnet {
 /*
  * Builds the model for `batch` images of h x w x in_channels: plans every
  * layer, registers parameters (zero values; see ecg_effnet_init_weights),
- * allocates the arenas.  Errors: ECG_ERR_RANGE for a bad arch, channel,
- * class count, rate or size; ECG_ERR_SHAPE when the image is too small;
- * ECG_ERR_NOMEM.  On failure the struct is left freed.
+ * allocates the arenas.  Any image size >= 1 works (the "same" and
+ * symmetric paddings never shrink a side below 1).  Errors: ECG_ERR_RANGE
+ * for a bad arch, channel or class count, eps, momentum, rate, batch or
+ * size; ECG_ERR_NOMEM.  On failure the struct is left zeroed (freeing it
+ * again is a no-op).
  */
 int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
                     int64_t w, struct ecg_error *err);
@@ -117,8 +131,11 @@ void ecg_effnet_backward(struct ecg_effnet *m);
 void ecg_effnet_timing_reset(struct ecg_effnet *m);
 void ecg_effnet_timing_print(const struct ecg_effnet *m, FILE *f);
 
-/* Memory figures in bytes: activations + saved tensors, work buffers
- * (gradient ping-pong and scratch), parameters (values + grads). */
+/* Memory figures in bytes, all allocated once at init: activations and
+ * saved tensors (the arena's high-water mark; what backward needs and
+ * nothing more: BN+SiLU keeps only its input, SE outputs are recomputed),
+ * work buffers (gradient ping-pong and convolution scratch), parameters
+ * (values + grads). */
 struct ecg_effnet_memory {
     int64_t activation_bytes, work_bytes, param_bytes;
 };

@@ -244,7 +244,8 @@ struct ecg_net {
 };
 
 /*
- * Plans and binds `layers` (ownership passes to the net, also on failure)
+ * Plans and binds `layers`, a malloc'd array of `count` layers (the array and
+ * the layers pass to the net, also on failure; ecg_net_free frees them)
  * for `batch` samples of per-sample shape in_dims (H, W, C).  Errors:
  * ECG_ERR_RANGE for a non-positive batch or size, ECG_ERR_SHAPE when a layer
  * cannot take its input shape, ECG_ERR_NOMEM.

@@ -66,8 +66,11 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     if (rc)
         goto fail;
     rc = ecg_arena_init(&net->act, act_bytes + transient_bytes, err);
-    if (rc)
+    if (rc) {
+        ecg_error_prefix(err, "activations for batch %lld of (%lld, %lld, %lld)", (long long)batch,
+                         (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2]);
         goto fail;
+    }
     s.transient = s.transient_floats > 0 ? ecg_arena_floats(&net->act, s.transient_floats) : NULL;
     rc = ecg_arena_init(&net->work, wplan.high, err);
     if (rc)

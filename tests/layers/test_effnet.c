@@ -650,6 +650,12 @@ static void bad_model_options_fail_with_a_message(void)
     ecg_effnet_options_default(&o, 0);
     ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 0, 32, 32, &err), &err, ECG_ERR_RANGE,
                     "model: batch 0 and image 32 x 32 must be positive");
+    ecg_effnet_options_default(&o, 0);
+    ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 1, 20000, 32, &err), &err, ECG_ERR_RANGE,
+                    "limits are batch 65536, sides and channels 16384");
+    /* within the limits but beyond any memory: a clean failure, not a crash */
+    ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 65536, 16384, 16384, &err), &err, ECG_ERR_NOMEM,
+                    "activations for batch 65536 of (16384, 16384, 3): arena: ");
     ecg_effnet_free(&m); /* zeroed by the failed init: a no-op */
 }
 
