@@ -111,6 +111,7 @@ struct ecg_config_data {
     int normalize;           /* enum ecg_normalize, per record */
     int bad_records;         /* enum ecg_bad_records */
     char *cache_dir;         /* spectrogram cache; NULL ("none"): no cache */
+    char *exclude;           /* file listing record ids to leave out; NULL ("none"): none */
     struct ecg_config_spectrogram spectrogram;
     struct ecg_config_augment augment;
 };

@@ -1,5 +1,7 @@
 /* Reading a dataset as the config says and preprocessing its signals: resample, band-pass, normalise. */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,51 @@ static int preprocess(const struct ecg_config *c, struct ecg_record *r, struct e
     }
 }
 
+/* Drops the records whose ids the file at `path` lists (first word per line, '#' comments). */
+static int exclude_records(struct ecg_dataset *ds, const char *path, struct ecg_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ecg_error_set(err, ECG_ERR_IO, "data.exclude: cannot open %s: %s", path, strerror(errno));
+    char line[512];
+    int64_t cap = 256, n = 0, dropped = 0;
+    char (*ids)[ECG_ID_MAX] = malloc((size_t)cap * sizeof *ids);
+    int rc = ids ? ECG_OK : ecg_error_set(err, ECG_ERR_NOMEM, "data.exclude: out of memory");
+    while (!rc && fgets(line, sizeof line, f)) {
+        char id[ECG_ID_MAX];
+        if (line[0] == '#' || sscanf(line, "%63s", id) != 1)
+            continue;
+        if (n == cap) {
+            void *grown = realloc(ids, (size_t)(cap *= 2) * sizeof *ids);
+            if (!grown) {
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "data.exclude: out of memory");
+                break;
+            }
+            ids = grown;
+        }
+        memcpy(ids[n++], id, sizeof id);
+    }
+    fclose(f);
+    if (!rc) {
+        qsort(ids, (size_t)n, sizeof *ids, (int (*)(const void *, const void *))strcmp);
+        int64_t kept = 0;
+        for (int64_t i = 0; i < ds->count; i++) {
+            struct ecg_record *r = &ds->records[i];
+            if (bsearch(r->id, ids, (size_t)n, sizeof *ids, (int (*)(const void *, const void *))strcmp)) {
+                free(r->signal);
+                dropped++;
+            } else {
+                ds->records[kept++] = *r;
+            }
+        }
+        ds->count = kept;
+        ecg_info("data.exclude: left out %lld of the %lld records listed in %s", (long long)dropped,
+                 (long long)n, path);
+    }
+    free(ids);
+    return rc;
+}
+
 int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, struct ecg_error *err)
 {
     struct ecg_read_options ro;
@@ -72,6 +119,8 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
     int rc = ecg_dataset_read(ecg_config_format_name(c), c->data.path, &ro, ds, err);
     if (rc)
         return ecg_error_prefix(err, "data.path");
+    if (c->data.exclude && (rc = exclude_records(ds, c->data.exclude, err)))
+        return rc;
 
     /* Records are independent: preprocess in parallel, then compact in order. */
     int64_t n = ds->count;
