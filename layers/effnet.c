@@ -22,8 +22,8 @@ static const struct {
 static const struct {
     int64_t k, repeats, cin, cout, expand, stride;
 } stages[7] = {
-    {3, 1, 32, 16, 1, 1},   {3, 2, 16, 24, 6, 2},  {5, 2, 24, 40, 6, 2},   {3, 3, 40, 80, 6, 2},
-    {5, 3, 80, 112, 6, 1},  {5, 4, 112, 192, 6, 2}, {3, 1, 192, 320, 6, 1},
+    {3, 1, 32, 16, 1, 1},  {3, 2, 16, 24, 6, 2},   {5, 2, 24, 40, 6, 2},   {3, 3, 40, 80, 6, 2},
+    {5, 3, 80, 112, 6, 1}, {5, 4, 112, 192, 6, 2}, {3, 1, 192, 320, 6, 1},
 };
 
 #define SE_RATIO 0.25
@@ -45,7 +45,10 @@ static int64_t round_filters(int64_t filters, double width)
     return nf;
 }
 
-static int64_t round_repeats(int64_t repeats, double depth) { return (int64_t)ceil(depth * (double)repeats); }
+static int64_t round_repeats(int64_t repeats, double depth)
+{
+    return (int64_t)ceil(depth * (double)repeats);
+}
 
 void ecg_effnet_options_default(struct ecg_effnet_options *o, int arch)
 {
@@ -91,17 +94,17 @@ static int check_options(const struct ecg_effnet_options *o, int64_t batch, int6
     if (o->padding != ECG_PAD_SAME && o->padding != ECG_PAD_SYMMETRIC)
         return ecg_error_set(err, ECG_ERR_RANGE, "model.padding: unknown mode %d", (int)o->padding);
     if (batch < 1 || h < 1 || w < 1)
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "model: batch %lld and image %lld x %lld must be positive", (long long)batch,
-                             (long long)h, (long long)w);
+        return ecg_error_set(err, ECG_ERR_RANGE, "model: batch %lld and image %lld x %lld must be positive",
+                             (long long)batch, (long long)h, (long long)w);
     /* bounds that keep every byte count of the plan far from int64 overflow */
-    if (batch > EFFNET_MAX_BATCH || h > EFFNET_MAX_SIDE || w > EFFNET_MAX_SIDE || o->in_channels > EFFNET_MAX_SIDE ||
-        o->num_classes > EFFNET_MAX_CLASSES)
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "model: batch %lld, image %lld x %lld x %lld, %lld classes: limits are batch %d, "
-                             "sides and channels %d, classes %d",
-                             (long long)batch, (long long)h, (long long)w, (long long)o->in_channels,
-                             (long long)o->num_classes, EFFNET_MAX_BATCH, EFFNET_MAX_SIDE, EFFNET_MAX_CLASSES);
+    if (batch > EFFNET_MAX_BATCH || h > EFFNET_MAX_SIDE || w > EFFNET_MAX_SIDE ||
+        o->in_channels > EFFNET_MAX_SIDE || o->num_classes > EFFNET_MAX_CLASSES)
+        return ecg_error_set(
+            err, ECG_ERR_RANGE,
+            "model: batch %lld, image %lld x %lld x %lld, %lld classes: limits are batch %d, "
+            "sides and channels %d, classes %d",
+            (long long)batch, (long long)h, (long long)w, (long long)o->in_channels,
+            (long long)o->num_classes, EFFNET_MAX_BATCH, EFFNET_MAX_SIDE, EFFNET_MAX_CLASSES);
     return ECG_OK;
 }
 
@@ -141,11 +144,11 @@ int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, in
 
     struct ecg_layer **ls = NULL;
     int count = 0, cap = 0;
-#define PUSH(layer)                                      \
-    do {                                                 \
-        rc = push(&ls, &count, &cap, (layer), err);      \
-        if (rc)                                          \
-            goto fail;                                   \
+#define PUSH(layer)                                                                                          \
+    do {                                                                                                     \
+        rc = push(&ls, &count, &cap, (layer), err);                                                          \
+        if (rc)                                                                                              \
+            goto fail;                                                                                       \
     } while (0)
 
     PUSH(ecg_layer_conv_new("stem_conv", round_filters(32, width), 3, 2, pad));
@@ -284,7 +287,8 @@ void ecg_effnet_init_weights(struct ecg_effnet *m, uint64_t seed)
             for (int64_t j = 0; j < it->numel; j++)
                 v[j] = limit * (2.0f * ecg_rng_uniform(&r) - 1.0f);
         } else {
-            float value = (ends_with(it->name, "/gamma") || ends_with(it->name, "/moving_variance")) ? 1.0f : 0.0f;
+            float value =
+                (ends_with(it->name, "/gamma") || ends_with(it->name, "/moving_variance")) ? 1.0f : 0.0f;
             for (int64_t j = 0; j < it->numel; j++)
                 v[j] = value;
         }

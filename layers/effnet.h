@@ -1,4 +1,5 @@
-/* EfficientNet-B0..B7: options, builder with Keras layer names, forward, loss, backward, weight init, timing and memory figures. */
+/* EfficientNet-B0..B7: options, builder with Keras layer names, forward, loss, backward, weight init, timing
+ * and memory figures. */
 #ifndef ECG_LAYERS_EFFNET_H
 #define ECG_LAYERS_EFFNET_H
 
@@ -51,15 +52,15 @@
 #define ECG_EFFNET_ARCHS 8
 
 struct ecg_effnet_options {
-    int arch;                /* 0..7 = B0..B7 */
-    int64_t in_channels;     /* 1 for a spectrogram, 3 for RGB weights */
-    int64_t num_classes;     /* 0: no head, features only */
+    int arch;                 /* 0..7 = B0..B7 */
+    int64_t in_channels;      /* 1 for a spectrogram, 3 for RGB weights */
+    int64_t num_classes;      /* 0: no head, features only */
     enum ecg_padding padding; /* ECG_PAD_SAME for Keras weights, ECG_PAD_SYMMETRIC for torchvision */
-    float bn_eps;            /* 1e-3 Keras, 1e-5 torchvision */
-    float bn_momentum;       /* PyTorch convention: running = (1 - m) running + m batch, so
-                                torchvision's 0.1 is Keras 0.9 and Keras' 0.99 is 0.01 */
-    float dropout;           /* top dropout rate before the classifier */
-    float drop_connect;      /* stochastic-depth base rate */
+    float bn_eps;             /* 1e-3 Keras, 1e-5 torchvision */
+    float bn_momentum;        /* PyTorch convention: running = (1 - m) running + m batch, so
+                                 torchvision's 0.1 is Keras 0.9 and Keras' 0.99 is 0.01 */
+    float dropout;            /* top dropout rate before the classifier */
+    float drop_connect;       /* stochastic-depth base rate */
     enum ecg_bn_mode bn_mode; /* BN behaviour when training */
 };
 
@@ -75,16 +76,16 @@ int64_t ecg_effnet_resolution(int arch);
 struct ecg_effnet {
     struct ecg_effnet_options opt;
     struct ecg_net net;
-    struct ecg_params *params;  /* = &net.params: names, values, grads */
+    struct ecg_params *params; /* = &net.params: names, values, grads */
     int64_t batch, h, w;
-    int64_t num_features;       /* channels of the pooled features (1280 for B0) */
-    const float *features;      /* (batch, num_features): pooled features of the last forward */
-    const float *logits;        /* (batch, num_classes), NULL without a head */
-    float *probs;               /* (batch, num_classes): softmax of the last loss */
-    float *dlogits;             /* (batch, num_classes): set by ecg_effnet_loss */
-    float *dfeatures;           /* (batch, num_features): backward's input when num_classes == 0 */
-    int64_t n;                  /* samples of the last forward */
-    int blocks;                 /* MBConv blocks */
+    int64_t num_features;  /* channels of the pooled features (1280 for B0) */
+    const float *features; /* (batch, num_features): pooled features of the last forward */
+    const float *logits;   /* (batch, num_classes), NULL without a head */
+    float *probs;          /* (batch, num_classes): softmax of the last loss */
+    float *dlogits;        /* (batch, num_classes): set by ecg_effnet_loss */
+    float *dfeatures;      /* (batch, num_features): backward's input when num_classes == 0 */
+    int64_t n;             /* samples of the last forward */
+    int blocks;            /* MBConv blocks */
 };
 
 /*

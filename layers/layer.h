@@ -1,4 +1,5 @@
-/* The layer interface (an ops table per layer type), layer constructors, and a network that plans, binds and runs a layer sequence. */
+/* The layer interface (an ops table per layer type), layer constructors, and a network that plans, binds and
+ * runs a layer sequence. */
 #ifndef ECG_LAYERS_LAYER_H
 #define ECG_LAYERS_LAYER_H
 
@@ -41,16 +42,16 @@
  */
 
 enum ecg_layer_kind {
-    ECG_KIND_CONV,    /* dense convolutions: stem, 1x1 expand/project/top */
-    ECG_KIND_DWCONV,  /* depthwise convolutions */
-    ECG_KIND_BN,      /* batch normalisation */
-    ECG_KIND_ACT,     /* SiLU */
-    ECG_KIND_SE,      /* squeeze-and-excitation, whole */
-    ECG_KIND_POOL,    /* global average pooling */
-    ECG_KIND_DROP,    /* dropout and drop-connect masks, residual adds */
-    ECG_KIND_DENSE,   /* the classifier */
-    ECG_KIND_LOSS,    /* softmax cross-entropy */
-    ECG_KIND_BLOCK,   /* composites: their children are timed, not them */
+    ECG_KIND_CONV,   /* dense convolutions: stem, 1x1 expand/project/top */
+    ECG_KIND_DWCONV, /* depthwise convolutions */
+    ECG_KIND_BN,     /* batch normalisation */
+    ECG_KIND_ACT,    /* SiLU */
+    ECG_KIND_SE,     /* squeeze-and-excitation, whole */
+    ECG_KIND_POOL,   /* global average pooling */
+    ECG_KIND_DROP,   /* dropout and drop-connect masks, residual adds */
+    ECG_KIND_DENSE,  /* the classifier */
+    ECG_KIND_LOSS,   /* softmax cross-entropy */
+    ECG_KIND_BLOCK,  /* composites: their children are timed, not them */
     ECG_KIND_COUNT,
 };
 
@@ -70,24 +71,24 @@ struct ecg_setup {
     int64_t batch;         /* planned batch */
     bool binding;          /* false: plan; true: bind (take memory and parameter pointers) */
     float bn_eps;
-    float bn_momentum;     /* PyTorch convention: 0.1 == Keras 0.99 */
+    float bn_momentum; /* PyTorch convention: 0.1 == Keras 0.99 */
     /* maxima collected in the plan pass (floats, whole batch) */
-    int64_t scratch_floats; /* convolution scratch */
-    int64_t inner_floats;   /* each of the two gradient buffers of a composite's children */
+    int64_t scratch_floats;   /* convolution scratch */
+    int64_t inner_floats;     /* each of the two gradient buffers of a composite's children */
     int64_t transient_floats; /* the shared buffer for outputs recomputed in backward */
-    float *transient;       /* that buffer (bind pass; NULL while planning) */
+    float *transient;         /* that buffer (bind pass; NULL while planning) */
 };
 
 /* Run-time context of one forward or backward call. */
 struct ecg_run {
-    int64_t n;                   /* samples in this call, 1..planned batch */
-    bool training;               /* dropout, drop-connect, BN batch statistics */
-    enum ecg_bn_mode bn_mode;    /* BN behaviour when training */
-    const struct ecg_rng *rng;   /* the step's generator; NULL = no random masks */
+    int64_t n;                 /* samples in this call, 1..planned batch */
+    bool training;             /* dropout, drop-connect, BN batch statistics */
+    enum ecg_bn_mode bn_mode;  /* BN behaviour when training */
+    const struct ecg_rng *rng; /* the step's generator; NULL = no random masks */
     const struct ecg_params *params;
-    float *scratch;              /* convolution scratch (scratch_floats) */
-    float *inner[2];             /* composite children's gradient ping-pong (inner_floats each) */
-    double *t_fwd, *t_bwd;       /* seconds per kind, accumulated (NULL = no timing) */
+    float *scratch;        /* convolution scratch (scratch_floats) */
+    float *inner[2];       /* composite children's gradient ping-pong (inner_floats each) */
+    double *t_fwd, *t_bwd; /* seconds per kind, accumulated (NULL = no timing) */
 };
 
 struct ecg_layer;
@@ -141,8 +142,7 @@ void ecg_layer_destroy(struct ecg_layer *l);
 /* Registers (plan pass) or looks up (bind pass) parameter "<layer>/<weight>";
  * in the bind pass *value and *grad (either may be NULL) receive pointers. */
 int ecg_layer_param(struct ecg_layer *l, struct ecg_setup *s, const char *weight, int ndim,
-                    const int64_t *shape, unsigned flags, float **value, float **grad,
-                    struct ecg_error *err);
+                    const int64_t *shape, unsigned flags, float **value, float **grad, struct ecg_error *err);
 /* The same with the full parameter name (for layers owning weights of several Keras layers). */
 int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *name, int ndim,
                          const int64_t *shape, unsigned flags, float **value, float **grad,
@@ -205,11 +205,11 @@ struct ecg_layer *ecg_layer_dense_new(const char *name, int64_t cout);
 
 /* MBConv block (Keras names "block2a_expand_conv", ...). */
 struct ecg_mbconv_spec {
-    int64_t cin, cout;     /* block input and output channels */
-    int64_t expand;        /* expansion ratio (1: no expand conv) */
+    int64_t cin, cout; /* block input and output channels */
+    int64_t expand;    /* expansion ratio (1: no expand conv) */
     int64_t k, stride;
-    int64_t cse;           /* squeeze channels (0: no SE) */
-    float drop_rate;       /* per-sample drop-connect rate (residual blocks only) */
+    int64_t cse;     /* squeeze channels (0: no SE) */
+    float drop_rate; /* per-sample drop-connect rate (residual blocks only) */
     enum ecg_padding pad;
 };
 /* `prefix` is e.g. "block2a".  A residual is used when stride 1 and cin == cout. */
@@ -218,24 +218,24 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
 /* ---- a network: a layer sequence that owns its parameters and memory ----------- */
 
 struct ecg_net_options {
-    float bn_eps;          /* 1e-3 Keras, 1e-5 torchvision */
-    float bn_momentum;     /* PyTorch convention, 0.1 */
-    bool want_din;         /* keep a buffer for the gradient of the network input */
+    float bn_eps;      /* 1e-3 Keras, 1e-5 torchvision */
+    float bn_momentum; /* PyTorch convention, 0.1 */
+    bool want_din;     /* keep a buffer for the gradient of the network input */
 };
 
 struct ecg_net {
     struct ecg_layer **layers; /* owned */
     int count;
     struct ecg_params params;
-    struct ecg_arena act;      /* activations and saved tensors */
-    struct ecg_arena work;     /* gradient ping-pong buffers and scratch */
+    struct ecg_arena act;  /* activations and saved tensors */
+    struct ecg_arena work; /* gradient ping-pong buffers and scratch */
     int64_t batch;
     int64_t in_dims[3], out_dims[3];
-    float *grad[2];            /* top-level gradient ping-pong */
-    float *inner[2];           /* composites' inner gradient ping-pong */
+    float *grad[2];  /* top-level gradient ping-pong */
+    float *inner[2]; /* composites' inner gradient ping-pong */
     float *scratch;
-    float *din;                /* batch x in (want_din), else NULL */
-    int64_t n;                 /* samples of the last forward */
+    float *din; /* batch x in (want_din), else NULL */
+    int64_t n;  /* samples of the last forward */
     bool training;
     enum ecg_bn_mode bn_mode;
     struct ecg_rng rng;
@@ -254,8 +254,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                  const int64_t in_dims[3], const struct ecg_net_options *o, struct ecg_error *err);
 /* Runs the layers on x (n x in, NHWC), 1 <= n <= batch.  rng may be NULL
  * (then dropout and drop-connect are off even in training). */
-void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training,
-                     enum ecg_bn_mode bn_mode, const struct ecg_rng *rng);
+void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training, enum ecg_bn_mode bn_mode,
+                     const struct ecg_rng *rng);
 /* Backward of the last forward from dout (n x out); accumulates parameter
  * gradients; writes (overwrites) net->din when want_din. */
 void ecg_net_backward(struct ecg_net *net, const float *dout);

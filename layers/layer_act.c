@@ -24,7 +24,10 @@ static void silu_backward(struct ecg_layer *l, const struct ecg_run *r, const fl
 }
 
 static const struct ecg_layer_ops silu_ops = {
-    .type = "silu", .kind = ECG_KIND_ACT, .setup = silu_setup, .forward = silu_forward,
+    .type = "silu",
+    .kind = ECG_KIND_ACT,
+    .setup = silu_setup,
+    .forward = silu_forward,
     .backward = silu_backward,
 };
 

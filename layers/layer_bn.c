@@ -1,4 +1,5 @@
-/* Batch normalisation layer (optionally fused with SiLU): batch statistics with running update, or fixed running statistics. */
+/* Batch normalisation layer (optionally fused with SiLU): batch statistics with running update, or fixed
+ * running statistics. */
 #include <stdlib.h>
 
 #include "layers/layer.h"
@@ -24,10 +25,8 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     int64_t shape[1] = {c};
     ECG_TRY(ecg_layer_param(l, s, "gamma", 1, shape, ECG_PARAM_NO_DECAY, &b->gamma, &b->dgamma, err));
     ECG_TRY(ecg_layer_param(l, s, "beta", 1, shape, ECG_PARAM_NO_DECAY, &b->beta, &b->dbeta, err));
-    ECG_TRY(ecg_layer_param(l, s, "moving_mean", 1, shape, ECG_PARAM_BUFFER,
-                            &b->run_mean, NULL, err));
-    ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER,
-                            &b->run_var, NULL, err));
+    ECG_TRY(ecg_layer_param(l, s, "moving_mean", 1, shape, ECG_PARAM_BUFFER, &b->run_mean, NULL, err));
+    ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER, &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
     l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
@@ -69,15 +68,18 @@ static void bn_backward(struct ecg_layer *l, const struct ecg_run *r, const floa
     else if (b->batch_stats)
         ecg_bn_backward_train(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, rows, c);
     else if (b->silu)
-        ecg_bn_silu_backward_fixed(din, dg, db, dout, l->in, b->gamma, b->beta, b->run_mean, b->run_var,
-                                   rows, c, b->eps);
+        ecg_bn_silu_backward_fixed(din, dg, db, dout, l->in, b->gamma, b->beta, b->run_mean, b->run_var, rows,
+                                   c, b->eps);
     else
-        ecg_bn_backward_fixed(din, dg, db, dout, l->in, b->gamma, b->run_mean, b->run_var, rows, c,
-                              b->eps);
+        ecg_bn_backward_fixed(din, dg, db, dout, l->in, b->gamma, b->run_mean, b->run_var, rows, c, b->eps);
 }
 
 static const struct ecg_layer_ops bn_ops = {
-    .type = "bn", .kind = ECG_KIND_BN, .setup = bn_setup, .forward = bn_forward, .backward = bn_backward,
+    .type = "bn",
+    .kind = ECG_KIND_BN,
+    .setup = bn_setup,
+    .forward = bn_forward,
+    .backward = bn_backward,
 };
 
 static struct ecg_layer *bn_new(const char *name, bool silu)
@@ -90,5 +92,11 @@ static struct ecg_layer *bn_new(const char *name, bool silu)
     return &b->base;
 }
 
-struct ecg_layer *ecg_layer_bn_new(const char *name) { return bn_new(name, false); }
-struct ecg_layer *ecg_layer_bn_silu_new(const char *name) { return bn_new(name, true); }
+struct ecg_layer *ecg_layer_bn_new(const char *name)
+{
+    return bn_new(name, false);
+}
+struct ecg_layer *ecg_layer_bn_silu_new(const char *name)
+{
+    return bn_new(name, true);
+}

@@ -21,8 +21,8 @@ static int conv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
     if (c->g.oh < 1 || c->g.ow < 1)
         return ecg_error_set(err, ECG_ERR_SHAPE,
                              "layer '%s': input %lldx%lld too small for a %lldx%lld kernel with stride %lld",
-                             l->name, (long long)l->in_dims[0], (long long)l->in_dims[1],
-                             (long long)c->k, (long long)c->k, (long long)c->stride);
+                             l->name, (long long)l->in_dims[0], (long long)l->in_dims[1], (long long)c->k,
+                             (long long)c->k, (long long)c->stride);
     l->out_dims[0] = c->g.oh;
     l->out_dims[1] = c->g.ow;
     l->out_dims[2] = cout;
@@ -66,11 +66,17 @@ static void conv_backward(struct ecg_layer *l, const struct ecg_run *r, const fl
 }
 
 static const struct ecg_layer_ops conv_ops = {
-    .type = "conv", .kind = ECG_KIND_CONV, .setup = conv_setup, .forward = conv_forward,
+    .type = "conv",
+    .kind = ECG_KIND_CONV,
+    .setup = conv_setup,
+    .forward = conv_forward,
     .backward = conv_backward,
 };
 static const struct ecg_layer_ops dwconv_ops = {
-    .type = "dwconv", .kind = ECG_KIND_DWCONV, .setup = conv_setup, .forward = conv_forward,
+    .type = "dwconv",
+    .kind = ECG_KIND_DWCONV,
+    .setup = conv_setup,
+    .forward = conv_forward,
     .backward = conv_backward,
 };
 

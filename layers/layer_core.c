@@ -7,9 +7,9 @@
 #include "layers/layer.h"
 
 static const char *const kind_names[ECG_KIND_COUNT] = {
-    [ECG_KIND_CONV] = "conv", [ECG_KIND_DWCONV] = "dwconv", [ECG_KIND_BN] = "bn",
-    [ECG_KIND_ACT] = "act",   [ECG_KIND_SE] = "se",         [ECG_KIND_POOL] = "pool",
-    [ECG_KIND_DROP] = "drop", [ECG_KIND_DENSE] = "dense",   [ECG_KIND_LOSS] = "loss",
+    [ECG_KIND_CONV] = "conv",   [ECG_KIND_DWCONV] = "dwconv", [ECG_KIND_BN] = "bn",
+    [ECG_KIND_ACT] = "act",     [ECG_KIND_SE] = "se",         [ECG_KIND_POOL] = "pool",
+    [ECG_KIND_DROP] = "drop",   [ECG_KIND_DENSE] = "dense",   [ECG_KIND_LOSS] = "loss",
     [ECG_KIND_BLOCK] = "block",
 };
 
@@ -75,8 +75,7 @@ void ecg_layer_destroy(struct ecg_layer *l)
 }
 
 int ecg_layer_param(struct ecg_layer *l, struct ecg_setup *s, const char *weight, int ndim,
-                    const int64_t *shape, unsigned flags, float **value, float **grad,
-                    struct ecg_error *err)
+                    const int64_t *shape, unsigned flags, float **value, float **grad, struct ecg_error *err)
 {
     char name[ECG_PARAM_NAME_MAX + 32];
     snprintf(name, sizeof name, "%s/%s", l->name, weight);

@@ -43,7 +43,10 @@ static void dense_backward(struct ecg_layer *l, const struct ecg_run *r, const f
 }
 
 static const struct ecg_layer_ops dense_ops = {
-    .type = "dense", .kind = ECG_KIND_DENSE, .setup = dense_setup, .forward = dense_forward,
+    .type = "dense",
+    .kind = ECG_KIND_DENSE,
+    .setup = dense_setup,
+    .forward = dense_forward,
     .backward = dense_backward,
 };
 

@@ -7,8 +7,8 @@
 struct dropout_layer {
     struct ecg_layer base;
     float rate;
-    float *mask;  /* batch x numel: 0 or 1/(1-rate) */
-    bool active;  /* whether the last forward applied a mask */
+    float *mask; /* batch x numel: 0 or 1/(1-rate) */
+    bool active; /* whether the last forward applied a mask */
 };
 
 static int dropout_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err)
@@ -57,7 +57,10 @@ static void dropout_backward(struct ecg_layer *l, const struct ecg_run *r, const
 }
 
 static const struct ecg_layer_ops dropout_ops = {
-    .type = "dropout", .kind = ECG_KIND_DROP, .setup = dropout_setup, .forward = dropout_forward,
+    .type = "dropout",
+    .kind = ECG_KIND_DROP,
+    .setup = dropout_setup,
+    .forward = dropout_forward,
     .backward = dropout_backward,
 };
 

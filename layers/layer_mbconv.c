@@ -1,4 +1,5 @@
-/* MBConv block: [expand 1x1 conv, BN+SiLU], depthwise conv, BN+SiLU, SE, project 1x1 conv, BN, [drop-connect + residual]. */
+/* MBConv block: [expand 1x1 conv, BN+SiLU], depthwise conv, BN+SiLU, SE, project 1x1 conv, BN, [drop-connect
+ * + residual]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,9 @@ struct mbconv_layer {
     struct ecg_mbconv_spec spec;
     struct ecg_layer *child[MBCONV_MAX_CHILDREN];
     int nchild;
-    int se;           /* index of the SE child, -1 without SE */
+    int se; /* index of the SE child, -1 without SE */
     bool residual;
-    float *keep;     /* per-sample drop-connect factor: 0 or 1/(1-rate) */
+    float *keep;      /* per-sample drop-connect factor: 0 or 1/(1-rate) */
     bool drop_active; /* whether the last forward applied drop-connect */
 };
 
@@ -144,8 +145,13 @@ static void mbconv_destroy(struct ecg_layer *l)
 }
 
 static const struct ecg_layer_ops mbconv_ops = {
-    .type = "mbconv", .kind = ECG_KIND_BLOCK, .setup = mbconv_setup, .forward = mbconv_forward,
-    .backward = mbconv_backward, .trainable = mbconv_trainable, .destroy = mbconv_destroy,
+    .type = "mbconv",
+    .kind = ECG_KIND_BLOCK,
+    .setup = mbconv_setup,
+    .forward = mbconv_forward,
+    .backward = mbconv_backward,
+    .trainable = mbconv_trainable,
+    .destroy = mbconv_destroy,
 };
 
 static bool add_child(struct mbconv_layer *b, struct ecg_layer *c)
@@ -171,7 +177,8 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
 #define NAME(suffix) (snprintf(name, sizeof name, "%s_%s", prefix, suffix), name)
     bool ok = true;
     if (spec->expand != 1) {
-        ok = ok && add_child(b, ecg_layer_conv_new(NAME("expand_conv"), spec->cin * spec->expand, 1, 1, spec->pad));
+        ok = ok &&
+             add_child(b, ecg_layer_conv_new(NAME("expand_conv"), spec->cin * spec->expand, 1, 1, spec->pad));
         ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("expand_bn")));
     }
     ok = ok && add_child(b, ecg_layer_dwconv_new(NAME("dwconv"), spec->k, spec->stride, spec->pad));

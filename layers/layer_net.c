@@ -4,7 +4,10 @@
 
 #include "layers/layer.h"
 
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
 
 /* One setup pass over all layers (plan or bind). */
 static int net_setup_pass(struct ecg_net *net, struct ecg_setup *s, struct ecg_error *err)
@@ -46,8 +49,12 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     /* pass 1: plan */
     struct ecg_arena plan;
     ecg_arena_init_plan(&plan);
-    struct ecg_setup s = {.params = &net->params, .act = &plan, .batch = batch, .binding = false,
-                          .bn_eps = o->bn_eps, .bn_momentum = o->bn_momentum};
+    struct ecg_setup s = {.params = &net->params,
+                          .act = &plan,
+                          .batch = batch,
+                          .binding = false,
+                          .bn_eps = o->bn_eps,
+                          .bn_momentum = o->bn_momentum};
     rc = net_setup_pass(net, &s, err);
     if (rc)
         goto fail;
@@ -101,8 +108,8 @@ static struct ecg_run net_run(struct ecg_net *net)
     return r;
 }
 
-void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training,
-                     enum ecg_bn_mode bn_mode, const struct ecg_rng *rng)
+void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training, enum ecg_bn_mode bn_mode,
+                     const struct ecg_rng *rng)
 {
     ECG_ASSERT(n >= 1 && n <= net->batch);
     net->n = n;
@@ -125,7 +132,10 @@ void ecg_net_backward(struct ecg_net *net, const float *dout)
     ecg_layers_backward(net->layers, net->count, &r, dout, net->din, bufs);
 }
 
-const float *ecg_net_output(const struct ecg_net *net) { return net->layers[net->count - 1]->out; }
+const float *ecg_net_output(const struct ecg_net *net)
+{
+    return net->layers[net->count - 1]->out;
+}
 
 void ecg_net_free(struct ecg_net *net)
 {

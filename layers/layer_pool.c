@@ -25,7 +25,10 @@ static void gap_backward(struct ecg_layer *l, const struct ecg_run *r, const flo
 }
 
 static const struct ecg_layer_ops gap_ops = {
-    .type = "gap", .kind = ECG_KIND_POOL, .setup = gap_setup, .forward = gap_forward,
+    .type = "gap",
+    .kind = ECG_KIND_POOL,
+    .setup = gap_setup,
+    .forward = gap_forward,
     .backward = gap_backward,
 };
 

@@ -1,4 +1,5 @@
-/* Squeeze-and-excitation layer: pool, reduce 1x1 conv + bias, SiLU, expand 1x1 conv + bias, sigmoid, channel scale. */
+/* Squeeze-and-excitation layer: pool, reduce 1x1 conv + bias, SiLU, expand 1x1 conv + bias, sigmoid, channel
+ * scale. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,10 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     return ECG_OK;
 }
 
-void ecg_layer_se_set_transient(struct ecg_layer *l) { ((struct se_layer *)l)->transient = true; }
+void ecg_layer_se_set_transient(struct ecg_layer *l)
+{
+    ((struct se_layer *)l)->transient = true;
+}
 
 void ecg_layer_se_recompute(struct ecg_layer *l, const struct ecg_run *r)
 {
@@ -105,7 +109,11 @@ static void se_backward(struct ecg_layer *l, const struct ecg_run *r, const floa
 }
 
 static const struct ecg_layer_ops se_ops = {
-    .type = "se", .kind = ECG_KIND_SE, .setup = se_setup, .forward = se_forward, .backward = se_backward,
+    .type = "se",
+    .kind = ECG_KIND_SE,
+    .setup = se_setup,
+    .forward = se_forward,
+    .backward = se_backward,
 };
 
 struct ecg_layer *ecg_layer_se_new(const char *name, int64_t cse)

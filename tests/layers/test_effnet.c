@@ -1,4 +1,5 @@
-/* Tests of the EfficientNet builder: parameter counts and names, PyTorch golden fixtures, full-network finite differences, determinism, errors. */
+/* Tests of the EfficientNet builder: parameter counts and names, PyTorch golden fixtures, full-network finite
+ * differences, determinism, errors. */
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -377,7 +378,8 @@ static void full_network_check(bool training, int64_t n, int64_t res)
         else if (strstr(name, "/moving_variance"))
             ecg_gradcheck_fill(v, p->items[i].numel, (uint64_t)i, 0.5f, 2.0f);
     }
-    struct fd_ctx c = {.m = &m, .labels = {0, 2, 1, 2}, .cw = {1.0f, 0.5f, 2.0f}, .n = n, .training = training};
+    struct fd_ctx c = {
+        .m = &m, .labels = {0, 2, 1, 2}, .cw = {1.0f, 0.5f, 2.0f}, .n = n, .training = training};
     c.x = malloc((size_t)(n * res * res) * sizeof(float));
     ecg_gradcheck_fill(c.x, n * res * res, 9, -2.0f, 2.0f);
     ecg_params_zero_grad(p);
@@ -387,11 +389,20 @@ static void full_network_check(bool training, int64_t n, int64_t res)
         m.dlogits[i] *= 10.0f;
     ecg_effnet_backward(&m);
     static const char *names[] = {
-        "stem_conv/kernel",          "stem_bn/gamma",           "block1a_dwconv/depthwise_kernel",
-        "block1a_se_reduce/kernel",  "block1a_se_expand/bias",  "block2a_expand_conv/kernel",
-        "block2b_bn/beta",           "block4b_se_expand/kernel", "block6a_dwconv/depthwise_kernel",
-        "block6d_project_conv/kernel", "top_conv/kernel",       "top_bn/beta",
-        "predictions/kernel",        "predictions/bias",
+        "stem_conv/kernel",
+        "stem_bn/gamma",
+        "block1a_dwconv/depthwise_kernel",
+        "block1a_se_reduce/kernel",
+        "block1a_se_expand/bias",
+        "block2a_expand_conv/kernel",
+        "block2b_bn/beta",
+        "block4b_se_expand/kernel",
+        "block6a_dwconv/depthwise_kernel",
+        "block6d_project_conv/kernel",
+        "top_conv/kernel",
+        "top_bn/beta",
+        "predictions/kernel",
+        "predictions/bias",
     };
     struct ecg_gradcheck_tensor t[16];
     int count = 0;
@@ -407,7 +418,10 @@ static void full_network_check(bool training, int64_t n, int64_t res)
     ecg_effnet_free(&m);
 }
 
-static void full_b0_gradients_match_finite_differences_in_eval_mode(void) { full_network_check(false, 2, 32); }
+static void full_b0_gradients_match_finite_differences_in_eval_mode(void)
+{
+    full_network_check(false, 2, 32);
+}
 /* Training mode is not checked by finite differences on the full network: with batch statistics
  * over a few values per channel (the last stage is 1x1 or 2x2 here) the loss is too curved for a
  * float32 central difference to resolve (too large a step is biased, too small drowns in
@@ -521,7 +535,8 @@ static void partial_freezing_keeps_the_trainable_gradients_exact(void)
 {
     static const char *const cuts[][8] = {
         {"stem", "block1", "block2", "block3", "block4a_expand", "block4a_dwconv", "block4a_bn", NULL},
-        {"stem", "block1", "block2", "block3", "block4a_expand", "block4a_dwconv", "block4a_bn", "block4a_se"},
+        {"stem", "block1", "block2", "block3", "block4a_expand", "block4a_dwconv", "block4a_bn",
+         "block4a_se"},
         {"stem", "block1", "block2", "block3", "block4", "block5a_expand_conv", NULL},
     };
     struct ecg_effnet *m = build(0, 3, 2, 32);
@@ -582,7 +597,7 @@ static void keras_initialisers_have_the_documented_scale(void)
     double std = sqrt(s2 / (double)cnt), want = sqrt(2.0 / 1280.0);
     CU_ASSERT_DOUBLE_EQUAL(std, want, 0.02 * want);
     CU_ASSERT_TRUE(mx <= 2.0 * want / 0.87962566103423978 + 1e-6); /* truncated at 2 std */
-    k = ecg_params_find(p, "predictions/kernel"); /* uniform, limit sqrt(1/1000) */
+    k = ecg_params_find(p, "predictions/kernel");                  /* uniform, limit sqrt(1/1000) */
     mx = 0.0;
     for (int64_t i = 0; i < p->items[k].numel; i++)
         mx = fmax(mx, fabs(ecg_params_value(p, k)[i]));

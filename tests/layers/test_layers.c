@@ -1,4 +1,5 @@
-/* Tests of the layers (layers/layer*.c): finite-difference gradient checks of every layer type, inputs and parameters. */
+/* Tests of the layers (layers/layer*.c): finite-difference gradient checks of every layer type, inputs and
+ * parameters. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,19 @@
 /* A network under test plus everything its projection loss needs. */
 struct harness {
     struct ecg_net net;
-    float *x;          /* input, batch x in */
-    float *w;          /* projection weights of the output */
-    int64_t n;         /* samples run */
+    float *x;  /* input, batch x in */
+    float *w;  /* projection weights of the output */
+    int64_t n; /* samples run */
     bool training;
     enum ecg_bn_mode bn_mode;
     struct ecg_rng rng;
     bool use_rng;
 };
 
-static int64_t numel3(const int64_t d[3]) { return d[0] * d[1] * d[2]; }
+static int64_t numel3(const int64_t d[3])
+{
+    return d[0] * d[1] * d[2];
+}
 
 /* Builds a net of `count` layers (varargs array) on input (h, w, c) with batch n. */
 static bool harness_init(struct harness *hs, struct ecg_layer *const *layers, int count, int64_t n, int64_t h,
@@ -97,7 +101,8 @@ static bool harness_check(struct harness *hs, int64_t max_probes, double rtol, d
         t[count++] = (struct ecg_gradcheck_tensor){p->items[i].name, ecg_params_value(p, i),
                                                    ecg_params_grad(p, i), p->items[i].numel};
     }
-    struct ecg_gradcheck_opts o = {.eps = 1e-3, .rtol = rtol, .atol = atol, .max_probes = max_probes, .seed = 3};
+    struct ecg_gradcheck_opts o = {
+        .eps = 1e-3, .rtol = rtol, .atol = atol, .max_probes = max_probes, .seed = 3};
     return ecg_gradcheck(harness_loss, hs, t, count, &o);
 }
 
@@ -177,30 +182,42 @@ static void check_block(const struct ecg_mbconv_spec *spec, int64_t n, int64_t h
 static void mbconv_gradients_match_with_and_without_residual(void)
 {
     /* expand 1, residual, eval-mode BN */
-    struct ecg_mbconv_spec a = {.cin = 4, .cout = 4, .expand = 1, .k = 3, .stride = 1, .cse = 1, .pad = ECG_PAD_SAME};
+    struct ecg_mbconv_spec a = {
+        .cin = 4, .cout = 4, .expand = 1, .k = 3, .stride = 1, .cse = 1, .pad = ECG_PAD_SAME};
     check_block(&a, 2, 4, 4, false, false);
     /* expand 6, stride 2, no residual, training BN, symmetric padding */
-    struct ecg_mbconv_spec b = {.cin = 3, .cout = 5, .expand = 6, .k = 3, .stride = 2, .cse = 1,
-                                .pad = ECG_PAD_SYMMETRIC};
+    struct ecg_mbconv_spec b = {
+        .cin = 3, .cout = 5, .expand = 6, .k = 3, .stride = 2, .cse = 1, .pad = ECG_PAD_SYMMETRIC};
     check_block(&b, 2, 5, 6, true, false);
     /* expand 6, stride 2, 5x5, SAME padding */
-    struct ecg_mbconv_spec c = {.cin = 2, .cout = 3, .expand = 6, .k = 5, .stride = 2, .cse = 1, .pad = ECG_PAD_SAME};
+    struct ecg_mbconv_spec c = {
+        .cin = 2, .cout = 3, .expand = 6, .k = 5, .stride = 2, .cse = 1, .pad = ECG_PAD_SAME};
     check_block(&c, 2, 6, 6, true, false);
     /* expand 6, residual with drop-connect active (one of the samples is dropped for this seed or not:
      * either way the mask is fixed across calls) */
-    struct ecg_mbconv_spec d = {.cin = 4, .cout = 4, .expand = 6, .k = 3, .stride = 1, .cse = 1,
-                                .drop_rate = 0.5f, .pad = ECG_PAD_SAME};
+    struct ecg_mbconv_spec d = {.cin = 4,
+                                .cout = 4,
+                                .expand = 6,
+                                .k = 3,
+                                .stride = 1,
+                                .cse = 1,
+                                .drop_rate = 0.5f,
+                                .pad = ECG_PAD_SAME};
     check_block(&d, 3, 3, 3, true, true);
 }
 
 static void a_chain_of_layers_gradients_match(void)
 {
     struct harness hs;
-    struct ecg_mbconv_spec s = {.cin = 4, .cout = 4, .expand = 2, .k = 3, .stride = 1, .cse = 1, .pad = ECG_PAD_SAME};
+    struct ecg_mbconv_spec s = {
+        .cin = 4, .cout = 4, .expand = 2, .k = 3, .stride = 1, .cse = 1, .pad = ECG_PAD_SAME};
     struct ecg_layer *ls[6] = {
-        ecg_layer_conv_new("stem", 4, 3, 2, ECG_PAD_SAME), ecg_layer_bn_silu_new("stem_bn"),
-        ecg_layer_mbconv_new("block1a", &s),             ecg_layer_gap_new("pool"),
-        ecg_layer_dropout_new("drop", 0.2f),              ecg_layer_dense_new("fc", 3),
+        ecg_layer_conv_new("stem", 4, 3, 2, ECG_PAD_SAME),
+        ecg_layer_bn_silu_new("stem_bn"),
+        ecg_layer_mbconv_new("block1a", &s),
+        ecg_layer_gap_new("pool"),
+        ecg_layer_dropout_new("drop", 0.2f),
+        ecg_layer_dense_new("fc", 3),
     };
     CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 6, 2, 6, 6, 2, 1e-3f));
     hs.training = true;
@@ -212,7 +229,8 @@ static void a_chain_of_layers_gradients_match(void)
 /* Parameters registered with Keras names, shapes and flags. */
 static void layers_register_keras_names_shapes_and_flags(void)
 {
-    struct ecg_mbconv_spec s = {.cin = 16, .cout = 24, .expand = 6, .k = 3, .stride = 2, .cse = 4, .pad = ECG_PAD_SAME};
+    struct ecg_mbconv_spec s = {
+        .cin = 16, .cout = 24, .expand = 6, .k = 3, .stride = 2, .cse = 4, .pad = ECG_PAD_SAME};
     struct harness hs;
     struct ecg_layer *ls[1] = {ecg_layer_mbconv_new("block2a", &s)};
     CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 1, 1, 8, 8, 16, 1e-3f));
@@ -348,7 +366,8 @@ static const struct ecg_test grad_tests[] = {
     {"squeeze-excite gradients match finite differences", squeeze_excite_gradients_match_finite_differences},
     {"MBConv gradients match with and without residual, expand 1 and 6, strides 1 and 2",
      mbconv_gradients_match_with_and_without_residual},
-    {"a chain stem, MBConv, pool, dropout, dense matches finite differences", a_chain_of_layers_gradients_match},
+    {"a chain stem, MBConv, pool, dropout, dense matches finite differences",
+     a_chain_of_layers_gradients_match},
     {NULL, NULL},
 };
 static const struct ecg_test layer_tests[] = {
@@ -366,4 +385,7 @@ static const struct ecg_suite suites[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv) { return ecg_test_main(argc, argv, suites); }
+int main(int argc, char **argv)
+{
+    return ecg_test_main(argc, argv, suites);
+}
