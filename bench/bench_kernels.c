@@ -71,7 +71,7 @@ static double median(double *t, int n)
 
 enum kcase {
     COPY, DW_FWD, DW_BWD, BN_TRAIN_FWD, BN_TRAIN_BWD, BN_SILU_TRAIN_FWD, BN_SILU_TRAIN_BWD, BN_SILU_FIXED_FWD,
-    SILU_FWD, SILU_BWD, CONV_FWD, CONV_BWD, GAP_FWD, SCALE_FWD, SCALE_BWD
+    SILU_FWD, SILU_BWD, CONV_FWD, CONV_BWD, CONV_BWD_DK, GAP_FWD, SCALE_FWD, SCALE_BWD
 };
 
 struct kspec {
@@ -103,6 +103,7 @@ static void run_once(const struct kspec *s, const struct ecg_conv_geom *g, struc
     case SILU_BWD: ecg_silu_backward(m->c, m->b, m->a, rows * s->c); break;
     case CONV_FWD: ecg_conv2d_forward(m->b, m->a, m->k, g, m->scratch); break;
     case CONV_BWD: ecg_conv2d_backward(m->c, m->dk, m->b, m->a, m->k, g, m->scratch); break;
+    case CONV_BWD_DK: ecg_conv2d_backward(NULL, m->dk, m->b, m->a, m->k, g, m->scratch); break;
     case GAP_FWD: ecg_gap_forward(v[0], m->a, n, s->h * s->w, s->c); break;
     case SCALE_FWD: ecg_channel_scale_forward(m->b, m->a, v[0], n, s->h * s->w, s->c); break;
     case SCALE_BWD: ecg_channel_scale_backward(m->c, v[4], m->b, m->a, v[0], n, s->h * s->w, s->c); break;
@@ -131,6 +132,10 @@ static void cost(const struct kspec *s, const struct ecg_conv_geom *g, int64_t n
     case CONV_BWD:
         *bytes = 3.0 * in + out;
         *flops = 4.0 * (out / 4.0) * taps * s->c;
+        break;
+    case CONV_BWD_DK:
+        *bytes = in + out;
+        *flops = 2.0 * (out / 4.0) * taps * s->c;
         break;
     case GAP_FWD: *bytes = in; *flops = in / 4.0; break;
     case SCALE_FWD: *bytes = 2.0 * in; *flops = in / 4.0; break;
@@ -169,6 +174,9 @@ static const struct kspec specs[] = {
     {"conv 1x1 56x56 144->24 bwd", CONV_BWD, 56, 56, 144, 24, 1, 1},
     {"conv 3x3 s2 224x224 3->32 fwd (stem)", CONV_FWD, 224, 224, 3, 32, 3, 2},
     {"conv 3x3 s2 224x224 3->32 bwd (stem)", CONV_BWD, 224, 224, 3, 32, 3, 2},
+    {"conv 3x3 s2 224x224 3->32 bwd dkernel only", CONV_BWD_DK, 224, 224, 3, 32, 3, 2},
+    {"conv 3x3 s2 224x224 1->32 fwd (1-ch stem)", CONV_FWD, 224, 224, 1, 32, 3, 2},
+    {"conv 3x3 s2 224x224 1->32 bwd dkernel only", CONV_BWD_DK, 224, 224, 1, 32, 3, 2},
     {"gap 56x56x144", GAP_FWD, 56, 56, 144, 144, 1, 1},
     {"channel scale fwd 56x56x144", SCALE_FWD, 56, 56, 144, 144, 1, 1},
     {"channel scale bwd 56x56x144", SCALE_BWD, 56, 56, 144, 144, 1, 1},
@@ -225,7 +233,7 @@ int main(int argc, char **argv)
         struct ecg_conv_geom g;
         ecg_conv_geom_init(&g, n, specs[i].h, specs[i].w, specs[i].c, specs[i].cout, specs[i].k,
                            specs[i].stride, ECG_PAD_SAME);
-        int64_t s = (specs[i].kind == CONV_FWD || specs[i].kind == CONV_BWD) ? ecg_conv2d_scratch_floats(&g) : 0;
+        int64_t s = (specs[i].kind == CONV_FWD || specs[i].kind == CONV_BWD || specs[i].kind == CONV_BWD_DK) ? ecg_conv2d_scratch_floats(&g) : 0;
         if (s > scratch)
             scratch = s;
     }

@@ -208,6 +208,17 @@ static void conv2d_matches_naive_loops_for_all_kernel_sizes_strides_and_paddings
     CU_ASSERT_TRUE(check_conv_case(CONV_DENSE, 1, 10, 8, 3, 4, 3, 2, ECG_PAD_SYMMETRIC));
 }
 
+static void conv2d_with_few_input_taps_takes_the_direct_path_and_matches_naive_loops(void)
+{
+    /* Cout a multiple of 16 and kh*kw*Cin <= 80: the stem's direct path, including rows wider
+     * than one gathered chunk (64 pixels) and pixel counts that are not multiples of 4 */
+    CU_ASSERT_TRUE(check_conv_case(CONV_DENSE, 2, 9, 11, 3, 32, 3, 2, ECG_PAD_SAME));
+    CU_ASSERT_TRUE(check_conv_case(CONV_DENSE, 2, 9, 11, 3, 32, 3, 2, ECG_PAD_SYMMETRIC));
+    CU_ASSERT_TRUE(check_conv_case(CONV_DENSE, 1, 4, 141, 1, 16, 3, 1, ECG_PAD_SAME));
+    CU_ASSERT_TRUE(check_conv_case(CONV_DENSE, 2, 7, 9, 3, 64, 5, 1, ECG_PAD_SYMMETRIC));
+    CU_ASSERT_TRUE(check_conv_case(CONV_DENSE, 2, 6, 7, 2, 48, 5, 2, ECG_PAD_SAME));
+}
+
 static void conv2d_with_several_im2col_chunks_matches_naive_loops(void)
 {
     struct ecg_conv_geom g;
@@ -248,7 +259,9 @@ static double conv_fd_loss(void *ctx)
 static bool conv_gradcheck(enum conv_kind kind, int64_t k, int64_t s, enum ecg_padding pad)
 {
     struct conv_fd c = {.kind = kind};
-    ecg_conv_geom_init(&c.g, 2, 5, 6, 3, kind == CONV_DENSE ? 4 : 3, k, s, pad);
+    /* dense symmetric stride 2 uses Cout 16 (the direct path), the others Cout 4 (im2col) */
+    const int64_t cout = kind == CONV_DEPTHWISE ? 3 : (pad == ECG_PAD_SYMMETRIC && s == 2) ? 16 : 4;
+    ecg_conv_geom_init(&c.g, 2, 5, 6, 3, cout, k, s, pad);
     const int64_t nin = 2 * 5 * 6 * 3, nout = c.g.n * c.g.oh * c.g.ow * c.g.cout, nk = kernel_numel(kind, &c.g);
     c.in = rnd(nin, 11, -1, 1);
     c.ker = rnd(nk, 12, -1, 1);
@@ -269,6 +282,7 @@ static void conv_gradients_agree_with_finite_differences(void)
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DENSE, 3, 2, ECG_PAD_SAME));
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DENSE, 5, 1, ECG_PAD_SYMMETRIC));
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DENSE, 1, 1, ECG_PAD_SAME));
+    CU_ASSERT_TRUE(conv_gradcheck(CONV_DENSE, 3, 2, ECG_PAD_SYMMETRIC)); /* Cout 16: direct path */
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DEPTHWISE, 3, 2, ECG_PAD_SAME));
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DEPTHWISE, 5, 2, ECG_PAD_SYMMETRIC));
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DEPTHWISE, 3, 1, ECG_PAD_SYMMETRIC));
@@ -907,53 +921,60 @@ static void fixture_free(struct fixture *f)
 #define FIX_RTOL 1e-4
 #define FIX_ATOL 1e-5
 
-static void conv_fixture(enum conv_kind kind, const char *file)
+/* Checks every case "<prefix>.shape" of a conv fixture; the prefix ends in _same or _symmetric. */
+static void conv_fixture(enum conv_kind kind, const char *file, int expect_cases)
 {
     struct fixture f;
     CU_ASSERT_TRUE_FATAL(fixture_load(&f, file));
-    const int64_t ks[] = {1, 3, 5}, ss[] = {1, 2};
     int checked = 0;
-    for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 2; b++)
-            for (int p = 0; p < 2; p++) {
-                enum ecg_padding pad = p ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
-                char pre[64];
-                snprintf(pre, sizeof pre, "k%lld_s%lld_%s", (long long)ks[a], (long long)ss[b], pad_name(pad));
-                float *shape = fixture_get(&f, "%s.shape", pre, 5);
-                if (!shape)
-                    continue;
-                struct ecg_conv_geom g;
-                ecg_conv_geom_init(&g, (int64_t)shape[0], (int64_t)shape[1], (int64_t)shape[2],
-                                   (int64_t)shape[3], (int64_t)shape[4], ks[a], ss[b], pad);
-                const int64_t nin = g.n * g.h * g.w * g.cin, nout = g.n * g.oh * g.ow * g.cout;
-                const int64_t nk = kernel_numel(kind, &g);
-                float *x = fixture_get(&f, "%s.x", pre, nin), *w = fixture_get(&f, "%s.w", pre, nk);
-                float *y = fixture_get(&f, "%s.y", pre, nout), *gy = fixture_get(&f, "%s.gy", pre, nout);
-                float *gx = fixture_get(&f, "%s.gx", pre, nin), *gw = fixture_get(&f, "%s.gw", pre, nk);
-                CU_ASSERT_TRUE_FATAL(x && w && y && gy && gx && gw);
-                int64_t ns = kind == CONV_DENSE ? ecg_conv2d_scratch_floats(&g) : 0;
-                float *scratch = ns > 0 ? malloc((size_t)ns * sizeof(float)) : NULL;
-                float *out = malloc((size_t)nout * sizeof(float));
-                float *din = calloc((size_t)nin, sizeof(float)), *dk = calloc((size_t)nk, sizeof(float));
-                conv_fwd(kind, out, x, w, &g, scratch);
-                conv_bwd(kind, din, dk, gy, x, w, &g, scratch);
-                char label[128];
-                snprintf(label, sizeof label, "%s %s output vs torch", file, pre);
-                CU_ASSERT_TRUE(ecg_test_close(label, out, y, nout, FIX_RTOL, FIX_ATOL));
-                snprintf(label, sizeof label, "%s %s input grad vs torch", file, pre);
-                CU_ASSERT_TRUE(ecg_test_close(label, din, gx, nin, FIX_RTOL, FIX_ATOL));
-                snprintf(label, sizeof label, "%s %s kernel grad vs torch", file, pre);
-                CU_ASSERT_TRUE(ecg_test_close(label, dk, gw, nk, FIX_RTOL, FIX_ATOL));
-                free(scratch), free(out), free(din), free(dk);
-                checked++;
-            }
-    CU_ASSERT_EQUAL(checked, 12);
+    for (int a = 0; a < f.count; a++) {
+        size_t len = strlen(f.names[a]);
+        if (len < 6 || strcmp(f.names[a] + len - 6, ".shape") != 0)
+            continue;
+        char pre[64];
+        snprintf(pre, sizeof pre, "%.*s", (int)(len - 6), f.names[a]);
+        enum ecg_padding pad = strstr(pre, "_symmetric") ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
+        float *shape = fixture_get(&f, "%s.shape", pre, 5), *ks = fixture_get(&f, "%s.ks", pre, 2);
+        CU_ASSERT_TRUE_FATAL(shape && ks);
+        struct ecg_conv_geom g;
+        ecg_conv_geom_init(&g, (int64_t)shape[0], (int64_t)shape[1], (int64_t)shape[2], (int64_t)shape[3],
+                           (int64_t)shape[4], (int64_t)ks[0], (int64_t)ks[1], pad);
+        const int64_t nin = g.n * g.h * g.w * g.cin, nout = g.n * g.oh * g.ow * g.cout;
+        const int64_t nk = kernel_numel(kind, &g);
+        float *x = fixture_get(&f, "%s.x", pre, nin), *w = fixture_get(&f, "%s.w", pre, nk);
+        float *y = fixture_get(&f, "%s.y", pre, nout), *gy = fixture_get(&f, "%s.gy", pre, nout);
+        float *gx = fixture_get(&f, "%s.gx", pre, nin), *gw = fixture_get(&f, "%s.gw", pre, nk);
+        CU_ASSERT_TRUE_FATAL(x && w && y && gy && gx && gw);
+        int64_t ns = kind == CONV_DENSE ? ecg_conv2d_scratch_floats(&g) : 0;
+        float *scratch = ns > 0 ? malloc((size_t)ns * sizeof(float)) : NULL;
+        float *out = malloc((size_t)nout * sizeof(float));
+        float *din = calloc((size_t)nin, sizeof(float)), *dk = calloc((size_t)nk, sizeof(float));
+        conv_fwd(kind, out, x, w, &g, scratch);
+        conv_bwd(kind, din, dk, gy, x, w, &g, scratch);
+        char label[128];
+        snprintf(label, sizeof label, "%s %s output vs torch", file, pre);
+        CU_ASSERT_TRUE(ecg_test_close(label, out, y, nout, FIX_RTOL, FIX_ATOL));
+        snprintf(label, sizeof label, "%s %s input grad vs torch", file, pre);
+        CU_ASSERT_TRUE(ecg_test_close(label, din, gx, nin, FIX_RTOL, FIX_ATOL));
+        snprintf(label, sizeof label, "%s %s kernel grad vs torch", file, pre);
+        CU_ASSERT_TRUE(ecg_test_close(label, dk, gw, nk, FIX_RTOL, FIX_ATOL));
+        free(scratch), free(out), free(din), free(dk);
+        checked++;
+    }
+    CU_ASSERT_EQUAL(checked, expect_cases);
     fixture_free(&f);
 }
 
-static void conv2d_matches_pytorch_with_both_paddings(void) { conv_fixture(CONV_DENSE, "kernels/conv2d.bin"); }
+/* 12 sizes/strides/paddings, plus RGB and one-channel stems (the direct path) with both paddings */
+static void conv2d_matches_pytorch_with_both_paddings(void)
+{
+    conv_fixture(CONV_DENSE, "kernels/conv2d.bin", 16);
+}
 
-static void dwconv_matches_pytorch_with_both_paddings(void) { conv_fixture(CONV_DEPTHWISE, "kernels/dwconv.bin"); }
+static void dwconv_matches_pytorch_with_both_paddings(void)
+{
+    conv_fixture(CONV_DEPTHWISE, "kernels/dwconv.bin", 12);
+}
 
 static void batch_norm_matches_pytorch_in_train_and_eval_mode(void)
 {
@@ -1058,6 +1079,8 @@ static const struct ecg_test conv_tests[] = {
     {"geometry follows Keras correct_pad and torchvision", geometry_follows_keras_correct_pad_and_torchvision},
     {"conv2d matches naive loops for all kernel sizes, strides and paddings",
      conv2d_matches_naive_loops_for_all_kernel_sizes_strides_and_paddings},
+    {"conv2d with few input taps takes the direct path and matches naive loops",
+     conv2d_with_few_input_taps_takes_the_direct_path_and_matches_naive_loops},
     {"conv2d with several im2col chunks matches naive loops", conv2d_with_several_im2col_chunks_matches_naive_loops},
     {"dwconv matches naive loops for all kernel sizes, strides and paddings",
      dwconv_matches_naive_loops_for_all_kernel_sizes_strides_and_paddings},
