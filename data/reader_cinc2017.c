@@ -170,6 +170,25 @@ static int read_one(const char *dir, const char *name, struct ecg_record *rec, s
     return ECG_OK;
 }
 
+int ecg_cinc2017_read_record(const char *mat_path, struct ecg_record *rec, struct ecg_error *err)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->label = -1;
+    const char *slash = strrchr(mat_path, '/');
+    const char *base = slash ? slash + 1 : mat_path;
+    size_t len = strlen(base);
+    if (len < 5 || strcmp(base + len - 4, ".mat") != 0)
+        return ecg_error_set(err, ECG_ERR_USAGE, "%s: expected a CinC 2017 record file ending in .mat", mat_path);
+    char dir[2048], name[ECG_ID_MAX];
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - mat_path), mat_path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    snprintf(name, sizeof name, "%.*s", (int)(len - 4), base);
+    snprintf(rec->id, sizeof rec->id, "%s", name);
+    return read_one(dir, name, rec, err);
+}
+
 int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                       struct ecg_error *err)
 {

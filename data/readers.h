@@ -61,6 +61,11 @@ int ecg_format_task(const char *format);
 int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                       struct ecg_error *err);
 
+/* One CinC 2017 record from its .mat path (the .hea beside it is used when
+ * present): signal in mV, label -1, id the record name.  The caller frees
+ * rec->signal. */
+int ecg_cinc2017_read_record(const char *mat_path, struct ecg_record *rec, struct ecg_error *err);
+
 /* CACHET-CADB short format: root datasets `signal` and `labels` (float64,
  * 1-D, equal length, a multiple of 10240); one record per 10 s segment at
  * 1024 Hz, ids "seg<index>", no subject.  Codes 1..4 = AF, NSR, Noise, Other. */

@@ -287,3 +287,30 @@ done:
     ecg_h5_close(file);
     return rc;
 }
+
+int ecg_checkpoint_read_text(const char *path, char **config_yaml, char **metrics_json, struct ecg_error *err)
+{
+    hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    char *yaml = NULL, *json = NULL;
+    int rc = ecg_h5_open_read(path, &file, err);
+    if (rc == ECG_OK && !ecg_h5_has_link(file, CKPT_GROUP))
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: not an ecgtrain checkpoint (no '%s' group)", path, CKPT_GROUP);
+    if (rc == ECG_OK)
+        rc = ecg_h5_open_group(file, CKPT_GROUP, &g, err);
+    if (rc == ECG_OK && config_yaml)
+        rc = ecg_h5_read_string(g, "config_yaml", &yaml, err);
+    if (rc == ECG_OK && metrics_json)
+        rc = ecg_h5_read_string(g, "metrics_json", &json, err);
+    ecg_h5_close(g);
+    ecg_h5_close(file);
+    if (rc) {
+        free(yaml);
+        free(json);
+        return rc;
+    }
+    if (config_yaml)
+        *config_yaml = yaml;
+    if (metrics_json)
+        *metrics_json = json;
+    return ECG_OK;
+}

@@ -73,4 +73,9 @@ int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_
                         char **config_yaml, char **metrics_json, struct ecg_keras_info *info,
                         struct ecg_error *err);
 
+/* Reads only the stored config YAML and metrics JSON (either pointer may be
+ * NULL; the strings are malloc'd for the caller): what a program needs to
+ * rebuild the model of a checkpoint before loading its weights by name. */
+int ecg_checkpoint_read_text(const char *path, char **config_yaml, char **metrics_json, struct ecg_error *err);
+
 #endif

@@ -84,7 +84,8 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct 
             out->probs[kept * k + j] = out->probs[i * k + j] / (float)windows[i];
         out->records[kept] = out->records[i];
         out->truth[kept] = out->truth[i];
-        loss -= log(fmax((double)out->probs[kept * k + out->truth[kept]], 1e-12));
+        if (out->truth[kept] >= 0)
+            loss -= log(fmax((double)out->probs[kept * k + out->truth[kept]], 1e-12));
         kept++;
     }
     out->n = kept;

@@ -39,8 +39,7 @@ static int minmax(float *x, int64_t n, struct ecg_error *err)
     return ECG_OK;
 }
 
-/* One record: every step that can fail names what failed; the caller names the record. */
-static int preprocess(const struct ecg_config *c, struct ecg_record *r, struct ecg_error *err)
+int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct ecg_error *err)
 {
     ECG_TRY(ecg_signal_check_finite(r->signal, r->length, err));
     double fs = c->data.sample_rate;
@@ -133,7 +132,7 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
     }
 #pragma omp parallel for schedule(dynamic, 8)
     for (int64_t i = 0; i < n; i++)
-        status[i] = preprocess(c, &ds->records[i], &errs[i]);
+        status[i] = ecg_prepare_record(c, &ds->records[i], &errs[i]);
 
     int64_t kept = 0;
     rc = ECG_OK;

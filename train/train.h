@@ -21,6 +21,10 @@
  */
 int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, struct ecg_error *err);
 
+/* Preprocesses one record in place as ecg_prepare_dataset does (the message
+ * names what failed; the caller names the record). */
+int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct ecg_error *err);
+
 /* The config's name of data.format ("cachet_short", ...). */
 const char *ecg_config_format_name(const struct ecg_config *c);
 
@@ -56,7 +60,7 @@ struct ecg_eval_result {
     int64_t *records;    /* (n) dataset record indices, in split order */
     int *truth;          /* (n) */
     float *probs;        /* (n, k) window-averaged probabilities */
-    double loss;         /* mean cross-entropy of the averaged probabilities */
+    double loss;         /* mean cross-entropy of the averaged probabilities (records with label -1 add nothing) */
 };
 
 /* Runs the model in inference mode over the records ds[indices[0..n)] with
@@ -64,6 +68,16 @@ struct ecg_eval_result {
 int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct ecg_dataset *ds,
                  const int64_t *indices, int64_t n, struct ecg_eval_result *out, struct ecg_error *err);
 void ecg_eval_result_free(struct ecg_eval_result *r);
+
+/* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */
+
+/*
+ * The configuration of the run that wrote checkpoint `ckpt`, with `overrides`
+ * (key=value) applied, and model.pretrained pointing at the checkpoint so that
+ * ecg_model_build() loads its weights.  `c` is freed on failure.
+ */
+int ecg_config_from_checkpoint(const char *ckpt, int noverrides, char *const *overrides, struct ecg_config *c,
+                               struct ecg_error *err);
 
 /* ---- the training run (train/trainer.c) ---- */
 
