@@ -849,6 +849,55 @@ static void xent_with_zero_total_weight_returns_nan_and_leaves_gradients(void)
         CU_ASSERT_EQUAL(d[i], 7.0f);
 }
 
+/* ---- finite differences for the elementwise kernels and the loss ----------------------- */
+
+struct elem_fd {
+    int kind; /* 0 silu, 1 sigmoid, 2 mask, 3 softmax xent */
+    int64_t n;
+    float *x, *w, *mask, *out, *probs, *cw;
+    int32_t *labels;
+};
+
+static double elem_fd_loss(void *ctx)
+{
+    struct elem_fd *e = ctx;
+    switch (e->kind) {
+    case 0: ecg_silu_forward(e->out, e->x, e->n); break;
+    case 1: ecg_sigmoid_forward(e->out, e->x, e->n); break;
+    case 2: ecg_mask_forward(e->out, e->x, e->mask, e->n); break;
+    default: return ecg_softmax_xent(e->probs, NULL, e->x, e->labels, e->cw, 4, 5, 0.15f);
+    }
+    return ecg_gradcheck_dot(e->out, e->w, e->n);
+}
+
+static void elementwise_and_loss_gradients_agree_with_finite_differences(void)
+{
+    const char *names[4] = {"silu din", "sigmoid din", "mask din", "xent dlogits"};
+    int32_t labels[4] = {1, 4, 0, 1};
+    for (int kind = 0; kind < 4; kind++) {
+        struct elem_fd e = {.kind = kind, .n = 20, .labels = labels};
+        e.x = rnd(20, 161, -4, 4);
+        e.w = rnd(20, 162, -1, 1);
+        e.mask = rnd(20, 163, 0, 2);
+        e.cw = rnd(5, 164, 0.3f, 2);
+        e.out = malloc(20 * sizeof(float));
+        e.probs = malloc(20 * sizeof(float));
+        float *d = calloc(20, sizeof(float));
+        switch (kind) {
+        case 0: ecg_silu_backward(d, e.w, e.x, 20); break;
+        case 1:
+            ecg_sigmoid_forward(e.out, e.x, 20);
+            ecg_sigmoid_backward(d, e.w, e.out, 20);
+            break;
+        case 2: ecg_mask_backward(d, e.w, e.mask, 20); break;
+        default: ecg_softmax_xent(e.probs, d, e.x, labels, e.cw, 4, 5, 0.15f); break;
+        }
+        struct ecg_gradcheck_tensor t[] = {{names[kind], e.x, d, 20}};
+        CU_ASSERT_TRUE(ecg_gradcheck(elem_fd_loss, &e, t, 1, NULL));
+        free(e.x), free(e.w), free(e.mask), free(e.cw), free(e.out), free(e.probs), free(d);
+    }
+}
+
 /* ---- PyTorch fixtures ------------------------------------------------------------------ */
 
 /*
@@ -1114,6 +1163,8 @@ static const struct ecg_test misc_tests[] = {
      gap_and_channel_scale_gradients_agree_with_finite_differences},
     {"dense matches naive loops and finite differences", dense_matches_naive_loops_and_finite_differences},
     {"mask forward and backward multiply by the mask", mask_forward_and_backward_multiply_by_the_mask},
+    {"elementwise and loss gradients agree with finite differences",
+     elementwise_and_loss_gradients_agree_with_finite_differences},
     {"xent matches closed forms", xent_matches_closed_forms},
     {"weighted smoothed xent matches the PyTorch formula and finite differences",
      weighted_smoothed_xent_matches_pytorch_formula_and_finite_differences},
