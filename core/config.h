@@ -66,6 +66,7 @@ enum ecg_arch { ECG_ARCH_B0, ECG_ARCH_B1, ECG_ARCH_B2, ECG_ARCH_B3, ECG_ARCH_B4,
 enum ecg_config_padding { ECG_CONFIG_PAD_SAME, ECG_CONFIG_PAD_SYMMETRIC, ECG_CONFIG_PAD_AUTO };
 enum ecg_config_optimizer { ECG_CONFIG_OPTIM_SGD, ECG_CONFIG_OPTIM_ADAMW, ECG_CONFIG_OPTIM_RMSPROP };
 enum ecg_schedule { ECG_SCHEDULE_CONSTANT, ECG_SCHEDULE_STEP, ECG_SCHEDULE_COSINE };
+enum ecg_input_norm { ECG_INPUT_NORM_NONE, ECG_INPUT_NORM_IMAGENET };
 enum ecg_split { ECG_SPLIT_TRAIN, ECG_SPLIT_VAL, ECG_SPLIT_TEST, ECG_SPLIT_ALL };
 /* Named alternatives of train.class_weights (struct ecg_config_floats.choice). */
 enum ecg_class_weights { ECG_CLASS_WEIGHTS_NONE, ECG_CLASS_WEIGHTS_INVERSE_FREQUENCY };
@@ -128,6 +129,7 @@ struct ecg_config_model {
     double drop_connect;     /* stochastic depth rate of the last block */
     char *freeze;            /* "none", "backbone" or a block name (stem, block3b, top) */
     bool freeze_bn;          /* batch norm uses running statistics in training too */
+    int input_norm;          /* enum ecg_input_norm */
 };
 
 struct ecg_config_optim {

@@ -33,6 +33,9 @@ static const char *const arch_names[] = {
 static const char *const padding_names[] = {
     [ECG_CONFIG_PAD_SAME] = "same", [ECG_CONFIG_PAD_SYMMETRIC] = "symmetric", [ECG_CONFIG_PAD_AUTO] = "auto", NULL,
 };
+static const char *const input_norm_names[] = {
+    [ECG_INPUT_NORM_NONE] = "none", [ECG_INPUT_NORM_IMAGENET] = "imagenet", NULL,
+};
 static const char *const optimizer_names[] = {
     [ECG_CONFIG_OPTIM_SGD] = "sgd", [ECG_CONFIG_OPTIM_ADAMW] = "adamw", [ECG_CONFIG_OPTIM_RMSPROP] = "rmsprop", NULL,
 };
@@ -202,6 +205,8 @@ static const struct ecg_config_key keys[] = {
              "a block (stem, block1a .. block7d, top)"},
     {KEY(ECG_CFG_BOOL, model.freeze_bn), .def = "true",
      .help = "batch norm uses its running statistics in training too and does not update them"},
+    {KEY(ECG_CFG_ENUM, model.input_norm), .def = "none", NAMES(input_norm_names),
+     .help = "input scaling: none (the per-image z-scored spectrogram), imagenet (each image scaled to [0, 1], then (x - mean) / std per channel with the weight file's ImageNet mean and std, for ImageNet weights)"},
 
     /* optim */
     {KEY(ECG_CFG_ENUM, optim.name), .def = "adamw", NAMES(optimizer_names),

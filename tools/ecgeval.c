@@ -113,6 +113,7 @@ static int run(const struct args *a, struct ecg_error *err)
     struct ecg_config c = {0};
     struct ecg_dataset ds = {0};
     struct ecg_effnet m = {0};
+    struct ecg_input_scaling norm;
     struct ecg_eval_result r = {0};
     struct ecg_metrics mt = {0};
     int64_t *idx = NULL, n = 0;
@@ -133,8 +134,8 @@ static int run(const struct args *a, struct ecg_error *err)
                            (long long)c.model.num_classes, ecg_config_format_name(&c), k);
         goto out;
     }
-    if ((rc = ecg_model_build(&c, c.eval.batch_size, &m, err)) ||
-        (rc = ecg_evaluate(&m, &c, &ds, idx, n, &r, err)) ||
+    if ((rc = ecg_model_build(&c, c.eval.batch_size, &m, &norm, err)) ||
+        (rc = ecg_evaluate(&m, &norm, &c, &ds, idx, n, &r, err)) ||
         (rc = ecg_metrics_compute(&mt, k, names, r.truth, NULL, r.probs, r.n, err)))
         goto out;
     if (ds.task == ECG_TASK_RHYTHM && (rc = ecg_metrics_set_cinc(&mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF,

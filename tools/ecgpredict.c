@@ -61,6 +61,7 @@ static int run(const char *ckpt, int nfiles, char **files, int noverrides, char 
     struct ecg_config c = {0};
     struct ecg_dataset ds = {0};
     struct ecg_effnet m = {0};
+    struct ecg_input_scaling norm;
     struct ecg_eval_result r = {0};
     int64_t *idx = NULL, *file_of = NULL;
     int rc = ecg_config_from_checkpoint(ckpt, noverrides, overrides, &c, err);
@@ -93,8 +94,8 @@ static int run(const char *ckpt, int nfiles, char **files, int noverrides, char 
     }
     for (int64_t i = 0; i < ds.count; i++)
         idx[i] = i;
-    if ((rc = ecg_model_build(&c, c.eval.batch_size, &m, err)) ||
-        (rc = ecg_evaluate(&m, &c, &ds, idx, ds.count, &r, err)))
+    if ((rc = ecg_model_build(&c, c.eval.batch_size, &m, &norm, err)) ||
+        (rc = ecg_evaluate(&m, &norm, &c, &ds, idx, ds.count, &r, err)))
         goto out;
     const char *names[16];
     int k;

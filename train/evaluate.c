@@ -27,8 +27,9 @@ static void softmax_row(float *out, const float *logits, int k)
         out[j] = (float)(exp((double)(logits[j] - mx)) / sum);
 }
 
-int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct ecg_dataset *ds,
-                 const int64_t *indices, int64_t n, struct ecg_eval_result *out, struct ecg_error *err)
+int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,
+                 const struct ecg_dataset *ds, const int64_t *indices, int64_t n, struct ecg_eval_result *out,
+                 struct ecg_error *err)
 {
     memset(out, 0, sizeof *out);
     int k = (int)m->opt.num_classes;
@@ -61,6 +62,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct 
         goto done;
     const struct ecg_batch *b;
     while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
+        ecg_input_scaling_apply(norm, b->images, b->count, b->h, b->w);
         ecg_effnet_forward(m, b->images, b->count, false, NULL);
         for (int64_t s = 0; s < b->count; s++) {
             int64_t row = slot[b->records[s]];

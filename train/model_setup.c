@@ -63,7 +63,47 @@ static int load_pretrained(const struct ecg_config *c, const struct ecg_keras_in
     return ECG_OK;
 }
 
-int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_error *err)
+/* ImageNet statistics (torchvision's; Keras' normalization layer stores the same). */
+static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f}, imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+
+static void input_norm_setup(const struct ecg_config *c, const struct ecg_keras_info *info, struct ecg_input_scaling *n)
+{
+    memset(n, 0, sizeof *n);
+    n->on = c->model.input_norm == ECG_INPUT_NORM_IMAGENET;
+    n->channels = (int)c->model.in_channels;
+    float mean[3], std[3];
+    bool from_file = info && info->has_normalization && info->norm_channels == 3;
+    for (int i = 0; i < 3; i++) {
+        mean[i] = from_file ? info->norm_mean[i] : imagenet_mean[i];
+        std[i] = from_file ? info->norm_std[i] : imagenet_std[i];
+    }
+    for (int i = 0; i < n->channels && i < 4; i++) {
+        /* One channel feeds a stem whose RGB kernels were summed: it sees the RGB average. */
+        n->mean[i] = n->channels == 3 ? mean[i] : (mean[0] + mean[1] + mean[2]) / 3.0f;
+        n->std[i] = n->channels == 3 ? std[i] : (std[0] + std[1] + std[2]) / 3.0f;
+    }
+}
+
+void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images, int64_t n, int64_t h, int64_t w)
+{
+    if (!norm || !norm->on)
+        return;
+    int64_t c = norm->channels, size = h * w * c;
+    for (int64_t i = 0; i < n; i++) {
+        float *x = images + i * size;
+        float lo = x[0], hi = x[0];
+        for (int64_t j = 1; j < size; j++) {
+            lo = x[j] < lo ? x[j] : lo;
+            hi = x[j] > hi ? x[j] : hi;
+        }
+        float scale = hi > lo ? 1.0f / (hi - lo) : 0.0f;
+        for (int64_t j = 0; j < size; j++)
+            x[j] = ((x[j] - lo) * scale - norm->mean[j % c]) / norm->std[j % c];
+    }
+}
+
+int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_input_scaling *norm,
+                    struct ecg_error *err)
 {
     struct ecg_keras_info info;
     int rc;
@@ -77,6 +117,8 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet
     if (rc)
         return ecg_error_prefix(err, "model");
     ecg_effnet_init_weights(m, (uint64_t)c->run.seed);
+    if (norm)
+        input_norm_setup(c, c->model.pretrained ? &info : NULL, norm);
     if (c->model.pretrained && (rc = load_pretrained(c, &info, m, err))) {
         ecg_effnet_free(m);
         return rc;

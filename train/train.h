@@ -33,13 +33,27 @@ void ecg_class_names(enum ecg_task task, const char **names, int *k);
 
 /* ---- model: build, load weights, freeze (train/model_setup.c) ---- */
 
+/* The input scaling of model.input_norm (imagenet): each image to [0, 1], then per channel (x - mean) / std. */
+struct ecg_input_scaling {
+    bool on;
+    int channels;
+    float mean[4], std[4];
+};
+
+/* Applies the scaling in place to n images of h x w x channels (NHWC); a no-op when off. */
+void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images, int64_t n, int64_t h, int64_t w);
+
 /*
  * Builds the model of the config's model.* keys for `batch` images of
  * data.spectrogram.height x width, initialises it from run.seed and loads
  * model.pretrained when set (its head is kept only when the class count
- * matches).  Errors name the key or the weight file.
+ * matches).  `norm` (may be NULL) receives the input scaling of
+ * model.input_norm: the weight file's ImageNet mean and std when it has a
+ * Keras `normalization` layer, else the usual ImageNet values; averaged over
+ * RGB for a one-channel model.  Errors name the key or the weight file.
  */
-int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_error *err);
+int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_input_scaling *norm,
+                    struct ecg_error *err);
 
 /*
  * Index in the parameter store of the first parameter of a block given by
@@ -65,8 +79,9 @@ struct ecg_eval_result {
 
 /* Runs the model in inference mode over the records ds[indices[0..n)] with
  * eval.windows windows each and averages the windows' softmax per record. */
-int ecg_evaluate(struct ecg_effnet *m, const struct ecg_config *c, const struct ecg_dataset *ds,
-                 const int64_t *indices, int64_t n, struct ecg_eval_result *out, struct ecg_error *err);
+int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,
+                 const struct ecg_dataset *ds, const int64_t *indices, int64_t n, struct ecg_eval_result *out,
+                 struct ecg_error *err);
 void ecg_eval_result_free(struct ecg_eval_result *r);
 
 /* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */

@@ -37,6 +37,7 @@ struct trainer {
     struct ecg_dataset ds;
     struct ecg_splits splits;
     struct ecg_effnet m;
+    struct ecg_input_scaling norm;
     struct ecg_optim opt;
     struct ecg_ema ema;
     bool use_ema;
@@ -255,7 +256,7 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
     if (t->use_ema)
         ecg_ema_swap(&t->ema, t->m.params);
     struct ecg_eval_result r;
-    int rc = ecg_evaluate(&t->m, t->c, &t->ds, idx, n, &r, err);
+    int rc = ecg_evaluate(&t->m, &t->norm, t->c, &t->ds, idx, n, &r, err);
     if (t->use_ema)
         ecg_ema_swap(&t->ema, t->m.params);
     free(all);
@@ -297,6 +298,7 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             continue; /* already trained before the interruption */
         double b0 = ecg_now();
         struct ecg_rng rng = ecg_rng_init((uint64_t)t->c->run.seed, (uint64_t)t->st.step);
+        ecg_input_scaling_apply(&t->norm, b->images, b->count, b->h, b->w);
         ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
         double loss = ecg_effnet_loss(&t->m, b->labels, t->weighted ? t->class_weight : NULL,
                                       (float)t->c->train.label_smoothing);
@@ -522,7 +524,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         goto out;
     }
     int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;
-    if ((rc = ecg_model_build(c, batch, &t.m, err)) || (rc = setup_optimizer(&t, err)) ||
+    if ((rc = ecg_model_build(c, batch, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
         (rc = setup_stages(&t, err)))
         goto out;
     t.best_values = ecg_aligned_calloc(t.m.params->total, sizeof(float));
