@@ -1,4 +1,4 @@
-/* Convolution geometry and the dense (groups = 1) convolution: im2col + GEMM, 1x1 stride 1 as one GEMM. */
+/* Convolution geometry and the dense (groups = 1) convolution: im2col + GEMM, 1x1 stride 1 as one GEMM, stems direct. */
 #include <omp.h>
 #include <string.h>
 

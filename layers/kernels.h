@@ -63,7 +63,9 @@ void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w
 int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
 /* out (N,OH,OW,Cout) = conv(in, kernel) ; no bias.  im2col patches are
  * ordered (kh, kw, Cin), matching the HWIO kernel read as a (kh*kw*Cin) x
- * Cout matrix. */
+ * Cout matrix.  Stems (kh*kw*Cin <= 80, Cout a multiple of 16 up to 64) run
+ * forward and the kernel gradient directly, without GEMM or scratch; their
+ * input gradient still uses the scratch. */
 void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
                         float *scratch);
 /* din += dL/din, dkernel += dL/dkernel, from dout (N,OH,OW,Cout). */
