@@ -288,6 +288,28 @@ static void conv_gradients_agree_with_finite_differences(void)
     CU_ASSERT_TRUE(conv_gradcheck(CONV_DEPTHWISE, 3, 1, ECG_PAD_SYMMETRIC));
 }
 
+static void gradcheck_samples_large_tensors_deterministically(void)
+{
+    /* 5x5 depthwise on 2x9x11x40: the sampled probes (first, last and random elements) must pass */
+    struct conv_fd c = {.kind = CONV_DEPTHWISE};
+    ecg_conv_geom_init(&c.g, 2, 9, 11, 40, 40, 5, 1, ECG_PAD_SAME);
+    const int64_t nin = 2 * 9 * 11 * 40, nk = 25 * 40;
+    c.in = rnd(nin, 171, -1, 1);
+    c.ker = rnd(nk, 172, -1, 1);
+    c.w = rnd(nin, 173, -1, 1);
+    c.out = malloc((size_t)nin * sizeof(float));
+    float *din = calloc((size_t)nin, sizeof(float)), *dk = calloc((size_t)nk, sizeof(float));
+    ecg_dwconv_backward(din, dk, c.w, c.in, c.ker, &c.g);
+    struct ecg_gradcheck_tensor t[] = {{"din", c.in, din, nin}, {"dkernel", c.ker, dk, nk}};
+    struct ecg_gradcheck_opts o = {.max_probes = 40, .seed = 5};
+    CU_ASSERT_TRUE(ecg_gradcheck(conv_fd_loss, &c, t, 2, &o));
+    /* and a corrupted last element is always among the probes */
+    din[nin - 1] += 0.1f;
+    printf("\n  (a mismatch report is expected here)");
+    CU_ASSERT_FALSE(ecg_gradcheck(conv_fd_loss, &c, t, 1, &o));
+    free(c.in), free(c.ker), free(c.w), free(c.out), free(din), free(dk);
+}
+
 static void gradcheck_catches_a_wrong_gradient(void)
 {
     struct conv_fd c = {.kind = CONV_DEPTHWISE};
@@ -1135,6 +1157,7 @@ static const struct ecg_test conv_tests[] = {
      dwconv_matches_naive_loops_for_all_kernel_sizes_strides_and_paddings},
     {"conv gradients agree with finite differences", conv_gradients_agree_with_finite_differences},
     {"gradcheck catches a wrong gradient", gradcheck_catches_a_wrong_gradient},
+    {"gradcheck samples large tensors deterministically", gradcheck_samples_large_tensors_deterministically},
     {"dwconv and batch norm are bit-identical across runs and thread counts",
      dwconv_and_batch_norm_are_bit_identical_across_runs_and_thread_counts},
     {"conv2d matches PyTorch with both paddings", conv2d_matches_pytorch_with_both_paddings},
