@@ -190,7 +190,10 @@ int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, in
     }
 #undef PUSH
 
-    struct ecg_net_options no = {.bn_eps = o->bn_eps, .bn_momentum = o->bn_momentum, .want_din = false};
+    struct ecg_net_options no = {.bn_eps = o->bn_eps,
+                                 .bn_momentum = o->bn_momentum,
+                                 .want_din = false,
+                                 .inference_only = o->inference_only};
     int64_t in_dims[3] = {h, w, o->in_channels};
     rc = ecg_net_init(&m->net, ls, count, batch, in_dims, &no, err);
     ls = NULL; /* owned by the net, also on failure */

@@ -62,6 +62,8 @@ struct ecg_effnet_options {
     float dropout;            /* top dropout rate before the classifier */
     float drop_connect;       /* stochastic-depth base rate */
     enum ecg_bn_mode bn_mode; /* BN behaviour when training */
+    bool inference_only;      /* forward only (evaluation, prediction): activations are reused,
+                                 a fraction of the training memory; backward is then a bug */
 };
 
 /* Keras defaults for an arch: 3 channels, 1000 classes, SAME padding, eps 1e-3,

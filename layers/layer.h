@@ -77,6 +77,13 @@ struct ecg_setup {
     int64_t inner_floats;     /* each of the two gradient buffers of a composite's children */
     int64_t transient_floats; /* the shared buffer for outputs recomputed in backward */
     float *transient;         /* that buffer (bind pass; NULL while planning) */
+    /* inference-only networks: spatial outputs rotate through two rings of two buffers,
+     * ring 0 for the top-level chain, ring 1 for the inside of composites */
+    bool inference_only;
+    int level; /* which ring the layers being set up use */
+    int64_t ring_floats[2];
+    float *ring[2][2];
+    int ring_next[2];
 };
 
 /* Run-time context of one forward or backward call. */
@@ -147,6 +154,10 @@ int ecg_layer_param(struct ecg_layer *l, struct ecg_setup *s, const char *weight
 int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *name, int ndim,
                          const int64_t *shape, unsigned flags, float **value, float **grad,
                          struct ecg_error *err);
+/* Reserves the layer's output (batch x out_numel; NULL in the plan pass): from the activation
+ * arena, or in an inference-only network for a spatial output (H*W > 1) a ring buffer that
+ * the second layer after this one overwrites.  Call once per setup pass, after out_dims. */
+float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l);
 /* Reserves batch * per_sample floats (NULL in the plan pass). */
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
 /* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
@@ -218,9 +229,11 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
 /* ---- a network: a layer sequence that owns its parameters and memory ----------- */
 
 struct ecg_net_options {
-    float bn_eps;      /* 1e-3 Keras, 1e-5 torchvision */
-    float bn_momentum; /* PyTorch convention, 0.1 */
-    bool want_din;     /* keep a buffer for the gradient of the network input */
+    float bn_eps;        /* 1e-3 Keras, 1e-5 torchvision */
+    float bn_momentum;   /* PyTorch convention, 0.1 */
+    bool want_din;       /* keep a buffer for the gradient of the network input */
+    bool inference_only; /* forward only: no saved activations or gradient buffers; spatial
+                            outputs are overwritten two layers later (backward is a bug) */
 };
 
 struct ecg_net {
@@ -235,7 +248,8 @@ struct ecg_net {
     float *inner[2]; /* composites' inner gradient ping-pong */
     float *scratch;
     float *din; /* batch x in (want_din), else NULL */
-    int64_t n;  /* samples of the last forward */
+    bool inference_only;
+    int64_t n; /* samples of the last forward */
     bool training;
     enum ecg_bn_mode bn_mode;
     struct ecg_rng rng;

@@ -8,7 +8,7 @@ static int silu_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
     (void)err;
     for (int i = 0; i < 3; i++)
         l->out_dims[i] = l->in_dims[i];
-    l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+    l->out = ecg_layer_alloc_out(s, l);
     return ECG_OK;
 }
 

@@ -29,7 +29,7 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER, &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
-    l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+    l->out = ecg_layer_alloc_out(s, l);
     return ECG_OK;
 }
 

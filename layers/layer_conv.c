@@ -36,7 +36,7 @@ static int conv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
         if (sc > s->scratch_floats)
             s->scratch_floats = sc;
     }
-    l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+    l->out = ecg_layer_alloc_out(s, l);
     return ECG_OK;
 }
 

@@ -111,6 +111,22 @@ float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample)
     return ecg_arena_floats(s->act, count);
 }
 
+float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l)
+{
+    int64_t per = ecg_layer_out_numel(l);
+    if (!s->inference_only || l->out_dims[0] * l->out_dims[1] == 1)
+        return ecg_layer_alloc(s, per);
+    int lv = s->level;
+    ECG_ASSERT(lv == 0 || lv == 1);
+    int64_t count;
+    ECG_ASSERT(ecg_size_mul(per, s->batch, &count));
+    if (count > s->ring_floats[lv])
+        s->ring_floats[lv] = count;
+    float *p = s->binding ? s->ring[lv][s->ring_next[lv]] : NULL;
+    s->ring_next[lv] ^= 1;
+    return p;
+}
+
 bool ecg_layer_param_live(const struct ecg_layer *l, const struct ecg_params *p, int i)
 {
     ECG_ASSERT(i < l->nparams);

@@ -18,7 +18,7 @@ static int dropout_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_er
     for (int i = 0; i < 3; i++)
         l->out_dims[i] = l->in_dims[i];
     d->mask = d->rate > 0.0f ? ecg_layer_alloc(s, ecg_layer_out_numel(l)) : NULL;
-    l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+    l->out = ecg_layer_alloc_out(s, l);
     return ECG_OK;
 }
 

@@ -26,8 +26,15 @@ static int mbconv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_err
     if (l->in_dims[2] != b->spec.cin)
         return ecg_error_set(err, ECG_ERR_SHAPE, "layer '%s': expected %lld input channels, found %lld",
                              l->name, (long long)b->spec.cin, (long long)l->in_dims[2]);
-    ECG_TRY(ecg_layers_setup(b->child, b->nchild, l->in_dims, s, err));
+    /* inner outputs use the composites' ring; the last child's output is the block's */
+    int level = s->level;
+    s->level = 1;
+    int rc = ecg_layers_setup(b->child, b->nchild - 1, l->in_dims, s, err);
+    s->level = level;
+    if (rc)
+        return rc;
     struct ecg_layer *last = b->child[b->nchild - 1];
+    ECG_TRY(ecg_layers_setup(&last, 1, b->child[b->nchild - 2]->out_dims, s, err));
     memcpy(l->out_dims, last->out_dims, sizeof l->out_dims);
     for (int i = 0; i < b->nchild; i++) {
         int64_t f = s->batch * ecg_layer_in_numel(b->child[i]);

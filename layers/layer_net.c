@@ -19,6 +19,10 @@ static int net_setup_pass(struct ecg_net *net, struct ecg_setup *s, struct ecg_e
 static void net_work(struct ecg_net *net, struct ecg_arena *a, int64_t grad_floats, int64_t inner_floats,
                      int64_t scratch_floats, bool want_din)
 {
+    if (net->inference_only) {
+        grad_floats = inner_floats = 0;
+        want_din = false;
+    }
     net->grad[0] = ecg_arena_floats(a, grad_floats);
     net->grad[1] = ecg_arena_floats(a, grad_floats);
     net->inner[0] = ecg_arena_floats(a, inner_floats);
@@ -45,6 +49,7 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         goto fail;
     }
     memcpy(net->in_dims, in_dims, sizeof net->in_dims);
+    net->inference_only = o->inference_only;
 
     /* pass 1: plan */
     struct ecg_arena plan;
@@ -54,7 +59,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                           .batch = batch,
                           .binding = false,
                           .bn_eps = o->bn_eps,
-                          .bn_momentum = o->bn_momentum};
+                          .bn_momentum = o->bn_momentum,
+                          .inference_only = o->inference_only};
     rc = net_setup_pass(net, &s, err);
     if (rc)
         goto fail;
@@ -67,8 +73,11 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     ecg_arena_init_plan(&wplan);
     net_work(net, &wplan, grad_floats, inner_floats, scratch_floats, o->want_din);
 
-    /* allocation, then pass 2: bind (the transient buffer comes first in the activation arena) */
+    /* allocation, then pass 2: bind (the transient buffer and the inference rings come first
+     * in the activation arena) */
     int64_t transient_bytes = ecg_arena_round(s.transient_floats * (int64_t)sizeof(float));
+    for (int lv = 0; lv < 2; lv++)
+        transient_bytes += 2 * ecg_arena_round(s.ring_floats[lv] * (int64_t)sizeof(float));
     rc = ecg_params_bind(&net->params, err);
     if (rc)
         goto fail;
@@ -79,6 +88,11 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         goto fail;
     }
     s.transient = s.transient_floats > 0 ? ecg_arena_floats(&net->act, s.transient_floats) : NULL;
+    for (int lv = 0; lv < 2; lv++) {
+        for (int k = 0; k < 2; k++)
+            s.ring[lv][k] = s.ring_floats[lv] > 0 ? ecg_arena_floats(&net->act, s.ring_floats[lv]) : NULL;
+        s.ring_next[lv] = 0;
+    }
     rc = ecg_arena_init(&net->work, wplan.high, err);
     if (rc)
         goto fail;
@@ -124,6 +138,7 @@ void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool traini
 
 void ecg_net_backward(struct ecg_net *net, const float *dout)
 {
+    ECG_ASSERT(!net->inference_only);
     struct ecg_run r = net_run(net);
     if (net->din)
         memset(net->din, 0,

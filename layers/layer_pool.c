@@ -9,7 +9,7 @@ static int gap_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error 
     l->out_dims[0] = 1;
     l->out_dims[1] = 1;
     l->out_dims[2] = l->in_dims[2];
-    l->out = ecg_layer_alloc(s, l->in_dims[2]);
+    l->out = ecg_layer_alloc_out(s, l);
     return ECG_OK;
 }
 

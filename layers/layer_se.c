@@ -47,7 +47,7 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
             s->transient_floats = f;
         l->out = s->transient;
     } else {
-        l->out = ecg_layer_alloc(s, ecg_layer_out_numel(l));
+        l->out = ecg_layer_alloc_out(s, l);
     }
     return ECG_OK;
 }
