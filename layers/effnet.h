@@ -111,7 +111,8 @@ void ecg_effnet_init_weights(struct ecg_effnet *m, uint64_t seed);
  * Forward on x (n, h, w, in_channels) NHWC, 1 <= n <= batch.  training turns
  * on dropout, drop-connect (only when rng != NULL) and BN batch statistics
  * (per opt.bn_mode).  rng is the step's generator: masks are a pure function
- * of (rng, layer, sample), so a fixed seed gives bit-identical steps.
+ * of (rng, layer, sample), so a fixed seed gives bit-identical steps; give
+ * each step its own, e.g. ecg_rng_stream(&run_rng, step_index).
  * Writes m->features and m->logits.
  */
 void ecg_effnet_forward(struct ecg_effnet *m, const float *x, int64_t n, bool training,

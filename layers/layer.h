@@ -44,8 +44,8 @@
 enum ecg_layer_kind {
     ECG_KIND_CONV,   /* dense convolutions: stem, 1x1 expand/project/top */
     ECG_KIND_DWCONV, /* depthwise convolutions */
-    ECG_KIND_BN,     /* batch normalisation */
-    ECG_KIND_ACT,    /* SiLU */
+    ECG_KIND_BN,     /* batch normalisation, including the SiLU fused into it */
+    ECG_KIND_ACT,    /* stand-alone SiLU (the EfficientNet builder fuses it into BN) */
     ECG_KIND_SE,     /* squeeze-and-excitation, whole */
     ECG_KIND_POOL,   /* global average pooling */
     ECG_KIND_DROP,   /* dropout and drop-connect masks, residual adds */
