@@ -16,6 +16,7 @@
 #include "eval/metrics.h"
 #include "eval/report.h"
 #include "io/checkpoint.h"
+#include "io/keras_h5.h"
 #include "optim/class_weights.h"
 #include "optim/ema.h"
 #include "optim/grad.h"
@@ -229,6 +230,22 @@ static int resume_from(struct trainer *t, const char *path, struct ecg_error *er
         t->ema.updates = t->st.ema_updates;
     ecg_info("resuming %s at epoch %lld, batch %lld (step %lld)", path, (long long)t->st.epoch + 1,
              (long long)t->st.batch_in_epoch, (long long)t->st.step);
+    return ECG_OK;
+}
+
+/* The best epoch's weights of the interrupted run: best.h5 beside the checkpoint resumed from. */
+static int load_best(struct trainer *t, const char *resume, struct ecg_error *err)
+{
+    char path[1100];
+    const char *slash = strrchr(resume, '/');
+    snprintf(path, sizeof path, "%.*sbest.h5", slash ? (int)(slash - resume + 1) : 0, resume);
+    if (access(path, R_OK) != 0)
+        return ECG_OK; /* interrupted before any epoch ended */
+    struct ecg_keras_load_opts quiet = {.quiet = true};
+    int rc = ecg_keras_load(path, t->m.params, &quiet, NULL, err);
+    if (rc)
+        return ecg_error_prefix(err, "run.resume");
+    memcpy(t->best_values, t->m.params->values, (size_t)t->m.params->total * sizeof(float));
     return ECG_OK;
 }
 
@@ -487,6 +504,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
 {
     struct trainer t = {.c = c};
     int rc;
+    ecg_log_set_level((enum ecg_log_level)c->run.log_level);
     ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
     if ((rc = ecg_run_dir_prepare(c, t.dir, sizeof t.dir, err)))
         goto out;
@@ -535,7 +553,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     memcpy(t.best_values, t.m.params->values, (size_t)t.m.params->total * sizeof(float));
     t.st.k = t.k;
     t.st.best_f1 = -1;
-    if (resume && (rc = resume_from(&t, resume, err)))
+    if (resume && ((rc = load_best(&t, resume, err)) || (rc = resume_from(&t, resume, err))))
         goto out;
     if ((rc = open_log(&t, err)))
         goto out;
