@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/blas.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -98,6 +99,7 @@ static int bench(const char *name, const struct ecg_dataset *ds, int64_t h, int6
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     const char *cinc = NULL;
     long long nrec = 600;
     int threads = 2;

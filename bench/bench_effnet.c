@@ -117,6 +117,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct options o;
     if (!parse_args(argc, argv, &o))
         return 2;

@@ -191,6 +191,7 @@ static void fill(float *x, int64_t n, uint64_t seed, float lo, float hi)
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct bench_opts o = {.threads = 2, .reps = 10, .batch = 16, .filter = NULL};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)

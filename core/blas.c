@@ -4,6 +4,8 @@
 #include <cblas.h>
 #include <limits.h>
 #include <omp.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "core/error.h"
 
@@ -36,3 +38,30 @@ void ecg_threads_set(int n)
 }
 
 int ecg_threads_get(void) { return threads_in_force; }
+
+void ecg_process_tune(char **argv)
+{
+    if (getenv("ECG_NO_REEXEC") || getenv("ECG_TUNED"))
+        return;
+    setenv("ECG_TUNED", "1", 1); /* once: the new image must not try again */
+    bool changed = false;
+    if (!getenv("OPENBLAS_CORETYPE")) {
+        __builtin_cpu_init();
+        const char *core = NULL;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+            core = "SkylakeX";
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            core = "Haswell";
+        if (core) {
+            setenv("OPENBLAS_CORETYPE", core, 1);
+            changed = true;
+        }
+    }
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "passive", 1);
+        changed = true;
+    }
+    if (changed)
+        execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
+}

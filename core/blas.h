@@ -18,6 +18,19 @@ void ecg_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                int64_t ldc);
 
+/*
+ * Call first thing in main(): chooses, for this process, what OpenBLAS and
+ * OpenMP read only when they load, and starts the program again once so
+ * they see it.  Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and
+ * falls back to SSE3 kernels about 4x slower than its AVX-512 or AVX2 ones,
+ * so when OPENBLAS_CORETYPE is unset it is set from the CPU's instruction
+ * set (SkylakeX with AVX-512, Haswell with AVX2 and FMA).  When
+ * OMP_WAIT_POLICY is unset it is set to passive: spinning OpenMP threads
+ * otherwise take the cores from OpenBLAS's own threads between parallel
+ * regions.  A value the user set is kept.  ECG_NO_REEXEC=1 turns this off.
+ */
+void ecg_process_tune(char **argv);
+
 /* Sets the thread count of both OpenMP and OpenBLAS (n >= 1). */
 void ecg_threads_set(int n);
 /* The thread count in force. */

@@ -2,6 +2,8 @@
 #define _DEFAULT_SOURCE
 #include "tests/test_util.h"
 
+#include "core/blas.h"
+
 #include <CUnit/Basic.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites)
 {
+    ecg_process_tune(argv); /* the same BLAS kernels and thread policy as the programs */
     const char *filter = argc > 1 ? argv[1] : NULL;
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;

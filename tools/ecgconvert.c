@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "data/convert.h"
@@ -232,6 +233,7 @@ done:
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct ecg_error err = {0};
     struct args a;
     int rc = parse_args(argc, argv, &a, &err);

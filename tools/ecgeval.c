@@ -169,6 +169,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct args a;
     struct ecg_error err = {0};
     int rc = parse_args(argc, argv, &a, &err);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/log.h"
 #include "io/keras_h5.h"
 #include "train/train.h"
@@ -43,6 +44,7 @@ static int run(const char *ckpt, const char *out, bool no_head, struct ecg_error
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct ecg_error err = {0};
     const char *paths[2] = {NULL, NULL};
     int n = 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -187,6 +188,7 @@ done:
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         fputs(USAGE, stdout);
         return 0;

@@ -140,6 +140,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(usage_text, stdout);
         return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -771,6 +772,7 @@ done:
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct args a;
     struct ecg_error err = {0};
     int rc = parse_args(argc, argv, &a, &err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -76,6 +77,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
 
 int main(int argc, char **argv)
 {
+    ecg_process_tune(argv);
     struct args a;
     struct ecg_error err = {0};
     struct ecg_config c = {0};
