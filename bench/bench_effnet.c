@@ -129,6 +129,7 @@ int main(int argc, char **argv)
     mo.num_classes = o.classes;
     mo.padding = o.padding;
     mo.bn_eps = o.padding == ECG_PAD_SAME ? 1e-3f : 1e-5f;
+    mo.inference_only = !o.train; /* activations reused: a third of the training memory */
 
     struct ecg_effnet m;
     struct ecg_optim opt = {0};

@@ -134,7 +134,7 @@ static int run(const struct args *a, struct ecg_error *err)
                            (long long)c.model.num_classes, ecg_config_format_name(&c), k);
         goto out;
     }
-    if ((rc = ecg_model_build(&c, c.eval.batch_size, &m, &norm, err)) ||
+    if ((rc = ecg_model_build(&c, c.eval.batch_size, true, &m, &norm, err)) ||
         (rc = ecg_evaluate(&m, &norm, &c, &ds, idx, n, &r, err)) ||
         (rc = ecg_metrics_compute(&mt, k, names, r.truth, NULL, r.probs, r.n, err)))
         goto out;

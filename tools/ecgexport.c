@@ -27,7 +27,7 @@ static int run(const char *ckpt, const char *out, bool no_head, struct ecg_error
     ecg_log_set_level(ECG_LOG_WARN);
     if (no_head)
         c.model.num_classes = 0;
-    if ((rc = ecg_model_build(&c, 1, &m, NULL, err)) == ECG_OK) {
+    if ((rc = ecg_model_build(&c, 1, true, &m, NULL, err)) == ECG_OK) {
         struct ecg_keras_info attrs = {0};
         attrs.has_bn_eps = true;
         attrs.bn_eps = m.opt.bn_eps;

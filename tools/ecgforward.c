@@ -134,6 +134,7 @@ static int run(int argc, char **argv, struct ecg_error *err)
         o.padding = info.has_padding && strcmp(info.padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
     o.bn_eps = (float)(ov.bn_eps && ov.cfg.model.bn_eps > 0 ? ov.cfg.model.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
     int64_t batch = d[0] < 16 ? d[0] : 16;
+    o.inference_only = true;
     rc = ecg_effnet_init(&m, &o, batch, d[1], d[2], err);
     if (rc)
         goto done;

@@ -94,7 +94,7 @@ static int run(const char *ckpt, int nfiles, char **files, int noverrides, char 
     }
     for (int64_t i = 0; i < ds.count; i++)
         idx[i] = i;
-    if ((rc = ecg_model_build(&c, c.eval.batch_size, &m, &norm, err)) ||
+    if ((rc = ecg_model_build(&c, c.eval.batch_size, true, &m, &norm, err)) ||
         (rc = ecg_evaluate(&m, &norm, &c, &ds, idx, ds.count, &r, err)))
         goto out;
     const char *names[16];

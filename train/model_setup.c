@@ -102,8 +102,8 @@ void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images
     }
 }
 
-int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_input_scaling *norm,
-                    struct ecg_error *err)
+int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_only, struct ecg_effnet *m,
+                    struct ecg_input_scaling *norm, struct ecg_error *err)
 {
     struct ecg_keras_info info;
     int rc;
@@ -113,6 +113,7 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet
     options_from_config(c, c->model.pretrained ? &info : NULL, &o);
     if (c->model.pretrained)
         warn_conventions(c, &o, &info);
+    o.inference_only = inference_only;
     rc = ecg_effnet_init(m, &o, batch, c->data.spectrogram.height, c->data.spectrogram.width, err);
     if (rc)
         return ecg_error_prefix(err, "model");

@@ -45,15 +45,16 @@ void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images
 
 /*
  * Builds the model of the config's model.* keys for `batch` images of
- * data.spectrogram.height x width, initialises it from run.seed and loads
+ * data.spectrogram.height x width (inference_only: forward passes only, with
+ * reused activation memory), initialises it from run.seed and loads
  * model.pretrained when set (its head is kept only when the class count
  * matches).  `norm` (may be NULL) receives the input scaling of
  * model.input_norm: the weight file's ImageNet mean and std when it has a
  * Keras `normalization` layer, else the usual ImageNet values; averaged over
  * RGB for a one-channel model.  Errors name the key or the weight file.
  */
-int ecg_model_build(const struct ecg_config *c, int64_t batch, struct ecg_effnet *m, struct ecg_input_scaling *norm,
-                    struct ecg_error *err);
+int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_only, struct ecg_effnet *m,
+                    struct ecg_input_scaling *norm, struct ecg_error *err);
 
 /*
  * Index in the parameter store of the first parameter of a block given by

@@ -542,7 +542,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         goto out;
     }
     int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;
-    if ((rc = ecg_model_build(c, batch, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
+    if ((rc = ecg_model_build(c, batch, false, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
         (rc = setup_stages(&t, err)))
         goto out;
     t.best_values = ecg_aligned_calloc(t.m.params->total, sizeof(float));
