@@ -75,7 +75,7 @@ static int tiny_config(struct ecg_config *c, const char *dir, const char *const 
         "data.augment.shift_prob=0", "data.augment.scale_prob=0", "data.augment.noise_prob=0",
         "data.augment.wander_prob=0", "data.augment.time_mask_prob=0", "data.augment.freq_mask_prob=0",
         "model.pretrained=none", "model.freeze_bn=false", "model.bn_momentum=0.9", "model.dropout=0",
-        "model.drop_connect=0", "optim.name=sgd", "optim.lr=0.002", "optim.momentum=0.9",
+        "model.drop_connect=0", "optim.name=adamw", "optim.lr=0.001", "optim.momentum=0.9",
         "optim.weight_decay=0", "train.epochs=4", "train.batch_size=8", "train.warmup_epochs=0",
         "train.schedule=constant", "train.head_epochs=0", "train.patience=0", "train.class_weights=none",
         "train.label_smoothing=0", "eval.batch_size=16", "eval.windows=1",
