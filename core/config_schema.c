@@ -145,9 +145,9 @@ static const struct ecg_config_key keys[] = {
      .help = "lowest frequency kept, Hz"},
     {KEY(ECG_CFG_FLOAT, data.spectrogram.fmax), .def = "50", RANGE(1, 4096),
      .help = "highest frequency kept, Hz; above fmin, at most data.sample_rate / 2"},
-    {KEY(ECG_CFG_INT, data.spectrogram.height), .def = "224", RANGE(16, 2048),
+    {KEY(ECG_CFG_INT, data.spectrogram.height), .def = "64", RANGE(16, 2048),
      .help = "image height (frequency axis) after resizing"},
-    {KEY(ECG_CFG_INT, data.spectrogram.width), .def = "224", RANGE(16, 2048),
+    {KEY(ECG_CFG_INT, data.spectrogram.width), .def = "64", RANGE(16, 2048),
      .help = "image width (time axis) after resizing"},
     {KEY(ECG_CFG_INT, data.spectrogram.channels), .def = "1", RANGE(1, 3), .check = check_one_or_three,
      .help = "image channels, 1 or 3 (3 repeats the image); must equal model.in_channels"},
@@ -232,7 +232,7 @@ static const struct ecg_config_key keys[] = {
      .help = "decay of an exponential moving average of the weights used for evaluation; 0: off"},
 
     /* train */
-    {KEY(ECG_CFG_INT, train.epochs), .def = "30", RANGE(1, 100000),
+    {KEY(ECG_CFG_INT, train.epochs), .def = "20", RANGE(1, 100000),
      .help = "training epochs, head-only epochs included"},
     {KEY(ECG_CFG_INT, train.batch_size), .def = "32", RANGE(1, 65536),
      .help = "images per training step"},
@@ -262,7 +262,7 @@ static const struct ecg_config_key keys[] = {
     /* eval */
     {KEY(ECG_CFG_INT, eval.batch_size), .def = "64", RANGE(1, 65536),
      .help = "images per evaluation step"},
-    {KEY(ECG_CFG_INT, eval.windows), .def = "3", RANGE(1, 1000),
+    {KEY(ECG_CFG_INT, eval.windows), .def = "1", RANGE(1, 1000),
      .help = "windows per record at evaluation; their predictions are averaged"},
     {KEY(ECG_CFG_ENUM, eval.split), .def = "test", NAMES(split_names),
      .help = "split the final evaluation reports"},

@@ -166,7 +166,7 @@ static void defaults_follow_the_schema(void)
     CU_ASSERT_EQUAL(c.run.seed, 42);
     CU_ASSERT_EQUAL(c.data.format, ECG_DATA_CACHET_SHORT);
     CU_ASSERT_STRING_EQUAL(c.data.path, "data/sample/cachet_sample.h5");
-    CU_ASSERT_EQUAL(c.data.spectrogram.height, 224);
+    CU_ASSERT_EQUAL(c.data.spectrogram.height, 64);
     CU_ASSERT_EQUAL(c.model.arch, ECG_ARCH_B0);
     CU_ASSERT_STRING_EQUAL(c.model.pretrained, "weights/ecg_effb0_pretrained.h5");
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "none");
