@@ -34,6 +34,8 @@ static void sink_printf(struct sink *s, const char *fmt, ...)
 
 void ecg_config_format_double(double v, char *buf, size_t n)
 {
+    if (!buf || n == 0)
+        return;
     /* Whole numbers of moderate size read best without an exponent: 100000, not 1e+05. */
     if (v == floor(v) && fabs(v) < 1e15) {
         snprintf(buf, n, "%.0f", v);

@@ -9,7 +9,7 @@
 
 const char *ecg_format_double(char *buf, size_t size, double v)
 {
-    ECG_ASSERT(size >= 32);
+    ECG_ASSERT(buf && size >= 32);
     if (isnan(v))
         return snprintf(buf, size, "nan"), buf;
     if (isinf(v))
