@@ -45,6 +45,9 @@ bool ecg_test_error_is(int status, const struct ecg_error *err, enum ecg_status 
 /* Path of a file under tests/fixtures (from $ECG_FIXTURES, set by meson test). */
 const char *ecg_test_fixture(const char *relative);
 
+/* The whole file as a malloc'd NUL-terminated string, or NULL when unreadable. */
+char *ecg_test_read_file(const char *path);
+
 /* A fresh, empty temporary directory for this test process (created once). */
 const char *ecg_test_tmpdir(void);
 

@@ -103,21 +103,7 @@ static int run_tiny(const char *dir, const char *const *extra, const char *resum
     return rc;
 }
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
+static char *read_all(const char *path) { return ecg_test_read_file(path); }
 
 static void a_tiny_run_learns_and_writes_its_run_directory(void)
 {
@@ -149,33 +135,6 @@ static void a_tiny_run_learns_and_writes_its_run_directory(void)
     }
 }
 
-static void the_same_seed_and_threads_give_bit_identical_metrics(void)
-{
-    const char *extra[] = {"data.augment.noise_prob=0.5", "data.augment.time_mask_prob=0.5", "model.dropout=0.2",
-                           "model.drop_connect=0.2", "train.epochs=2", NULL};
-    struct ecg_error err = {0};
-    const char *a = fmt("%s/det_a", ecg_test_tmpdir()), *b = fmt("%s/det_b", ecg_test_tmpdir());
-    CU_ASSERT_EQUAL_FATAL(run_tiny(a, extra, NULL, &err), ECG_OK);
-    CU_ASSERT_EQUAL_FATAL(run_tiny(b, extra, NULL, &err), ECG_OK);
-    char *ma = read_all(fmt("%s/metrics.json", a)), *mb = read_all(fmt("%s/metrics.json", b));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ma);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
-    CU_ASSERT_STRING_EQUAL(ma, mb);
-    free(ma);
-    free(mb);
-    struct ecg_epoch_row *ra, *rb;
-    int64_t na, nb;
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", a), &ra, &na, &err), ECG_OK);
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", b), &rb, &nb, &err), ECG_OK);
-    CU_ASSERT_EQUAL_FATAL(na, nb);
-    for (int64_t i = 0; i < na; i++) {
-        CU_ASSERT_EQUAL(ra[i].train_loss, rb[i].train_loss);
-        CU_ASSERT_EQUAL(ra[i].val_loss, rb[i].val_loss);
-    }
-    free(ra);
-    free(rb);
-}
-
 /* Compares everything but wall times of two epoch logs, and the two metrics files. */
 static void check_same_run(const char *a, const char *b)
 {
@@ -200,6 +159,17 @@ static void check_same_run(const char *a, const char *b)
     CU_ASSERT_STRING_EQUAL(ma, mb);
     free(ma);
     free(mb);
+}
+
+static void the_same_seed_and_threads_give_bit_identical_metrics(void)
+{
+    const char *extra[] = {"data.augment.noise_prob=0.5", "data.augment.time_mask_prob=0.5", "model.dropout=0.2",
+                           "model.drop_connect=0.2", "train.epochs=2", NULL};
+    struct ecg_error err = {0};
+    const char *a = fmt("%s/det_a", ecg_test_tmpdir()), *b = fmt("%s/det_b", ecg_test_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(run_tiny(a, extra, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(run_tiny(b, extra, NULL, &err), ECG_OK);
+    check_same_run(a, b);
 }
 
 static void a_run_resumed_at_an_epoch_boundary_ends_bit_identical(void)
