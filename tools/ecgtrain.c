@@ -113,6 +113,7 @@ int main(int argc, char **argv)
         /* Ctrl-C or SIGTERM: finish the batch, save a checkpoint, exit cleanly. */
         struct sigaction sa = {0};
         sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C stops at once; checkpoints are atomic */
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
