@@ -13,6 +13,11 @@
 int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                     struct ecg_error *err)
 {
+    struct ecg_read_options defaults;
+    if (!opt) {
+        ecg_read_options_default(&defaults);
+        opt = &defaults;
+    }
     ds->task = ECG_TASK_BEAT;
     char *text = NULL;
     int64_t size = 0;

@@ -21,7 +21,8 @@
  *                  warning is logged.
  * Problems that concern the dataset as a whole (a missing directory or label
  * file, a file that is not the format at all, an empty result) are always
- * errors.  docs/data.md lists the rules per format.
+ * errors.  docs/data.md lists the rules per format.  Every reader takes
+ * `opt` NULL as the defaults (ecg_read_options_default).
  */
 enum ecg_bad_policy { ECG_BAD_ERROR, ECG_BAD_SKIP };
 

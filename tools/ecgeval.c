@@ -130,8 +130,8 @@ static int run(const struct args *a, struct ecg_error *err)
     int k;
     ecg_class_names(ds.task, names, &k);
     if (k != c.model.num_classes) {
-        rc = ecg_error_set(err, ECG_ERR_CONFIG, "%s: the model has %lld classes, the %s data %d", a->ckpt,
-                           (long long)c.model.num_classes, ecg_config_format_name(&c), k);
+        rc = ecg_error_set(err, ECG_ERR_CONFIG, "%s: model.num_classes is %lld but the %s data have %d classes",
+                           a->ckpt, (long long)c.model.num_classes, ecg_config_format_name(&c), k);
         goto out;
     }
     if ((rc = ecg_model_build(&c, c.eval.batch_size, true, &m, &norm, err)) ||

@@ -43,7 +43,9 @@ static int read_file(const char *path, struct ecg_dataset *ds, struct ecg_error 
     }
     if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
         struct ecg_dataset part = {0};
-        int rc = ecg_cachet_read_short(path, NULL, &part, err);
+        struct ecg_read_options opt;
+        ecg_read_options_default(&opt);
+        int rc = ecg_cachet_read_short(path, &opt, &part, err);
         for (int64_t i = 0; i < part.count && !rc; i++) {
             part.records[i].label = -1;
             rc = ecg_dataset_push(ds, &part.records[i], err);

@@ -282,6 +282,77 @@ static void config_errors_of_the_training_keys_name_the_key(void)
                     "keys 'train.class_weights' and 'model.num_classes': expected one weight per class (4), found 2");
 }
 
+/* Runs a command line through the shell; returns its exit status, stdout and stderr in *out, *errt. */
+static int shell(const char *cmdline, char **out, char **errt)
+{
+    const char *dir = ecg_test_tmpdir();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s >'%s/sh.out' 2>'%s/sh.err'", cmdline, dir, dir);
+    int st = system(cmd);
+    *out = read_all(fmt("%s/sh.out", dir));
+    *errt = read_all(fmt("%s/sh.err", dir));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
+{
+    const char *dir = fmt("%s/tools", ecg_test_tmpdir());
+    const char *extra[] = {"train.epochs=1", NULL};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
+    const char *eval = getenv("ECGEVAL"), *predict = getenv("ECGPREDICT");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eval);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(predict);
+    char *out, *errt;
+
+    /* The run's own test split again: the same metrics file as the run wrote. */
+    int st = shell(fmt("'%s' '%s/best.h5' --out '%s/eval'", eval, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 0);
+    if (st)
+        fprintf(stderr, "\n  %s\n", errt);
+    char *a = read_all(fmt("%s/metrics.json", dir)), *b = read_all(fmt("%s/eval/metrics.json", dir));
+    CU_ASSERT_PTR_NOT_NULL(a);
+    CU_ASSERT_PTR_NOT_NULL(b);
+    if (a && b)
+        CU_ASSERT_STRING_EQUAL(a, b);
+    free(a), free(b), free(out), free(errt);
+
+    /* Every record of a dataset, with data.split=all. */
+    st = shell(fmt("'%s' '%s/best.h5' data.split=all --out '%s/all'", eval, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "(all, 48 records)"));
+    free(out), free(errt);
+
+    /* One JSON line per segment of a CACHET-CADB file. */
+    st = shell(fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &out, &errt);
+    CU_ASSERT_EQUAL(st, 0);
+    int lines = 0;
+    for (const char *p = out; p && (p = strchr(p, '\n')); p++)
+        lines++;
+    CU_ASSERT_EQUAL(lines, 48);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"file\":"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"probabilities\":{\"AF\":"));
+    free(out), free(errt);
+
+    /* Bad input: one message naming the file, exit 1 or 2. */
+    st = shell(fmt("'%s' '%s' --out '%s/x'", eval, synthetic_dataset(), dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "not an ecgtrain checkpoint"));
+    free(out), free(errt);
+    st = shell(fmt("'%s' '%s/best.h5' model.num_classes=7 --out '%s/x'", eval, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "num_classes"));
+    free(out), free(errt);
+    st = shell(fmt("'%s' '%s/best.h5' '%s/config.yaml'", predict, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected a CinC 2017 record (.mat) or a CACHET-CADB file (.h5)"));
+    free(out), free(errt);
+    st = shell(fmt("'%s' '%s/best.h5'", eval, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "missing --out DIR"));
+    free(out), free(errt);
+}
+
 static const struct ecg_test run_tests[] = {
     {"a tiny run learns and writes its run directory", a_tiny_run_learns_and_writes_its_run_directory},
     {"the same seed and threads give bit-identical metrics", the_same_seed_and_threads_give_bit_identical_metrics},
@@ -289,6 +360,7 @@ static const struct ecg_test run_tests[] = {
     {"SIGTERM saves a checkpoint and the resumed run ends bit-identical",
      sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical},
     {"config errors of the training keys name the key", config_errors_of_the_training_keys_name_the_key},
+    {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"train", run_tests}, {NULL, NULL}};
