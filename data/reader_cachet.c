@@ -104,7 +104,8 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
     int rc = ECG_OK;
     hid_t file = -1;
     if (!ecg_path_is_file(path)) {
-        rc = ecg_error_set(err, ECG_ERR_IO, "%s: no such file", path);
+        rc = ecg_error_set(err, ECG_ERR_IO, ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file"
+                                                                   : "%s: no such file", path);
         goto done;
     }
     file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void ecg_h5_init(void)
@@ -90,6 +91,9 @@ int ecg_h5_open_read(const char *path, hid_t *file, struct ecg_error *err)
     if (!f)
         return ecg_error_set(err, ECG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     fclose(f);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return ecg_error_set(err, ECG_ERR_IO, "%s: is a directory, expected an HDF5 file", path);
     hid_t id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0)
         return ecg_h5_fail(err, ECG_ERR_FORMAT,
