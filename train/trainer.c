@@ -508,7 +508,14 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
     if ((rc = ecg_run_dir_prepare(c, t.dir, sizeof t.dir, err)))
         goto out;
-    if (!(t.config_yaml = ecg_config_to_string(c, err))) {
+    /* The saved config records the thread count in force: results depend on it. */
+    struct ecg_config saved;
+    if ((rc = ecg_config_copy(&saved, c, err)))
+        goto out;
+    saved.run.threads = ecg_threads_get();
+    t.config_yaml = ecg_config_to_string(&saved, err);
+    ecg_config_free(&saved);
+    if (!t.config_yaml) {
         rc = err ? err->code : ECG_ERR_NOMEM;
         goto out;
     }
