@@ -106,6 +106,9 @@ struct ecg_layer_ops {
     int (*setup)(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err);
     void (*forward)(struct ecg_layer *l, const struct ecg_run *r, const float *in);
     void (*backward)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+    /* Optional: backward that OVERWRITES din (not NULL) instead of accumulating, for a fresh
+     * buffer; saves zeroing it and reading it back.  Parameter gradients still accumulate. */
+    void (*backward_set)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
     /* true when some parameter of the layer (or a child) is trainable and not frozen */
     bool (*trainable)(const struct ecg_layer *l, const struct ecg_params *p);
     void (*destroy)(struct ecg_layer *l);
@@ -140,6 +143,9 @@ static inline int64_t ecg_layer_out_numel(const struct ecg_layer *l)
 int ecg_layer_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err);
 void ecg_layer_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in);
 void ecg_layer_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+/* Backward into a scratch buffer whose contents do not matter: din (not NULL) ends up holding
+ * exactly dL/din (backward_set when the layer has it, else zero then accumulate). */
+void ecg_layer_backward_fresh(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
 bool ecg_layer_trainable(const struct ecg_layer *l, const struct ecg_params *p);
 /* Frees the layer; NULL is a no-op. */
 void ecg_layer_destroy(struct ecg_layer *l);

@@ -74,12 +74,31 @@ static void bn_backward(struct ecg_layer *l, const struct ecg_run *r, const floa
         ecg_bn_backward_fixed(din, dg, db, dout, l->in, b->gamma, b->run_mean, b->run_var, rows, c, b->eps);
 }
 
+static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)
+{
+    struct bn_layer *b = (struct bn_layer *)l;
+    int64_t c = l->in_dims[2];
+    int64_t rows = r->n * l->in_dims[0] * l->in_dims[1];
+    float *dg = ecg_layer_param_live(l, r->params, 0) ? b->dgamma : NULL;
+    float *db = ecg_layer_param_live(l, r->params, 1) ? b->dbeta : NULL;
+    if (b->batch_stats && b->silu)
+        ecg_bn_silu_backward_train_set(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c);
+    else if (b->batch_stats)
+        ecg_bn_backward_train_set(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, rows, c);
+    else if (b->silu)
+        ecg_bn_silu_backward_fixed_set(din, dg, db, dout, l->in, b->gamma, b->beta, b->run_mean, b->run_var,
+                                       rows, c, b->eps);
+    else
+        ecg_bn_backward_fixed_set(din, dg, db, dout, l->in, b->gamma, b->run_mean, b->run_var, rows, c, b->eps);
+}
+
 static const struct ecg_layer_ops bn_ops = {
     .type = "bn",
     .kind = ECG_KIND_BN,
     .setup = bn_setup,
     .forward = bn_forward,
     .backward = bn_backward,
+    .backward_set = bn_backward_set,
 };
 
 static struct ecg_layer *bn_new(const char *name, bool silu)

@@ -65,12 +65,25 @@ static void conv_backward(struct ecg_layer *l, const struct ecg_run *r, const fl
         ecg_conv2d_backward(din, dk, dout, l->in, c->kernel, &g, r->scratch);
 }
 
+static void conv_backward_set(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)
+{
+    struct conv_layer *c = (struct conv_layer *)l;
+    struct ecg_conv_geom g = c->g;
+    g.n = r->n;
+    float *dk = ecg_layer_param_live(l, r->params, 0) ? c->dkernel : NULL;
+    if (c->depthwise)
+        ecg_dwconv_backward_set(din, dk, dout, l->in, c->kernel, &g);
+    else
+        ecg_conv2d_backward_set(din, dk, dout, l->in, c->kernel, &g, r->scratch);
+}
+
 static const struct ecg_layer_ops conv_ops = {
     .type = "conv",
     .kind = ECG_KIND_CONV,
     .setup = conv_setup,
     .forward = conv_forward,
     .backward = conv_backward,
+    .backward_set = conv_backward_set,
 };
 static const struct ecg_layer_ops dwconv_ops = {
     .type = "dwconv",

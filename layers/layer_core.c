@@ -59,6 +59,20 @@ void ecg_layer_backward(struct ecg_layer *l, const struct ecg_run *r, const floa
         r->t_bwd[l->ops->kind] += ecg_now() - t0;
 }
 
+void ecg_layer_backward_fresh(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)
+{
+    if (!l->ops->backward_set) {
+        memset(din, 0, (size_t)(r->n * ecg_layer_in_numel(l)) * sizeof(float));
+        ecg_layer_backward(l, r, dout, din);
+        return;
+    }
+    bool timed = r->t_bwd && l->ops->kind != ECG_KIND_BLOCK;
+    double t0 = timed ? ecg_now() : 0.0;
+    l->ops->backward_set(l, r, dout, din);
+    if (timed)
+        r->t_bwd[l->ops->kind] += ecg_now() - t0;
+}
+
 bool ecg_layer_trainable(const struct ecg_layer *l, const struct ecg_params *p)
 {
     return l->ops->trainable ? l->ops->trainable(l, p) : ecg_layer_default_trainable(l, p);
@@ -192,9 +206,11 @@ void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run 
             d = din;
         } else if (i > lo) {
             d = buf[which];
-            memset(d, 0, (size_t)(r->n * ecg_layer_in_numel(ls[i])) * sizeof(float));
         }
-        ecg_layer_backward(ls[i], r, dout, d);
+        if (d && d != din)
+            ecg_layer_backward_fresh(ls[i], r, dout, d);
+        else
+            ecg_layer_backward(ls[i], r, dout, d);
         dout = d;
         which ^= 1;
     }

@@ -121,18 +121,18 @@ static void mbconv_backward(struct ecg_layer *l, const struct ecg_run *r, const 
     float *dpb = NULL;
     if (need_pc) {
         dpb = r->inner[0];
-        memset(dpb, 0, (size_t)(r->n * ecg_layer_in_numel(pb)) * sizeof(float));
+        ecg_layer_backward_fresh(pb, r, d, dpb);
+    } else {
+        ecg_layer_backward(pb, r, d, NULL);
     }
-    ecg_layer_backward(pb, r, d, dpb);
     if (!need_pc)
         return;
-    float *x = NULL;
-    if (need_x) {
-        x = r->inner[1];
-        memset(x, 0, (size_t)(r->n * ecg_layer_in_numel(pc)) * sizeof(float));
-    }
+    float *x = need_x ? r->inner[1] : NULL;
     ecg_layer_se_recompute(b->child[b->se], r);
-    ecg_layer_backward(pc, r, dpb, x);
+    if (x)
+        ecg_layer_backward_fresh(pc, r, dpb, x);
+    else
+        ecg_layer_backward(pc, r, dpb, NULL);
     if (need_x)
         ecg_layers_backward(b->child, head, r, x, din, bufs);
 }
