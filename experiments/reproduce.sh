@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Re-runs the configurations behind the numbers in the README and fails if a metric differs
+# from the reported value.
+#
+#   experiments/reproduce.sh [--pretraining] [--tolerance T] [--only NAME]
+#
+# The reported values are experiments/results/reported.tsv: one line per metric,
+#   name <TAB> config <TAB> overrides <TAB> metric <TAB> value
+# Each distinct name is one ecgtrain run into runs/reproduce/<name>; its metrics.json must match
+# every listed value to within T (default 0: bit-identical, which holds for the same config,
+# seed, thread count and OpenBLAS kernels; another CPU may need e.g. --tolerance 0.02).
+# Runs whose config is configs/pretrain_cinc2017.yaml take about an hour and only run with
+# --pretraining (they need ../shared/data/cinc2017).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tolerance=0 pretraining=0 only=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pretraining) pretraining=1 ;;
+        --tolerance) tolerance="$2"; shift ;;
+        --only) only="$2"; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        *) echo "reproduce.sh: unknown option '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+table=experiments/results/reported.tsv
+ecgtrain=build/tools/ecgtrain
+[ -x "$ecgtrain" ] || { echo "reproduce.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
+num() { sed -n "s/^  \"$1\": \\([^,]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -1; }
+
+failures=0 checked=0
+runs=$(grep -v '^#' "$table" | cut -f1-3 | sort -u)
+while IFS=$'\t' read -r name config overrides; do
+    [ -n "$name" ] || continue
+    [ -z "$only" ] || [ "$only" = "$name" ] || continue
+    if [ "$config" = configs/pretrain_cinc2017.yaml ] && [ $pretraining = 0 ]; then
+        echo "reproduce.sh: skipping $name (pretraining; use --pretraining)"
+        continue
+    fi
+    dir="runs/reproduce/$name"
+    rm -rf "$dir"
+    mkdir -p runs/reproduce
+    echo "reproduce.sh: $name: ecgtrain $config $overrides"
+    # shellcheck disable=SC2086
+    "$ecgtrain" "$config" $overrides "run.name=$name" "run.dir=$dir" run.log_level=warn >"$dir.out" 2>&1 ||
+        { echo "reproduce.sh: $name failed:"; tail -5 "$dir.out"; failures=$((failures + 1)); continue; }
+    while IFS=$'\t' read -r n c o metric want; do
+        [ "$n" = "$name" ] || continue
+        got=$(num "$metric" "$dir/metrics.json")
+        checked=$((checked + 1))
+        if awk -v g="$got" -v w="$want" -v t="$tolerance" 'BEGIN { d = g - w; exit !(g != "" && (d < 0 ? -d : d) <= t) }'; then
+            printf '  %-14s %s (reported %s)\n' "$metric" "$got" "$want"
+        else
+            printf '  %-14s %s, reported %s: DIFFERS\n' "$metric" "${got:-missing}" "$want"
+            failures=$((failures + 1))
+        fi
+    done < <(grep -v '^#' "$table")
+done <<<"$runs"
+echo "reproduce.sh: $checked metrics checked, $failures differ or failed"
+[ $failures -eq 0 ]
