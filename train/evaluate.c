@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/cache.h"
 #include "data/loader.h"
 #include "train/train.h"
 
@@ -27,6 +28,23 @@ static void softmax_row(float *out, const float *logits, int k)
         out[j] = (float)(exp((double)(logits[j] - mx)) / sum);
 }
 
+/* The evaluation-image cache of data.cache_dir: keyed by the data file and everything that shapes a
+ * record before the spectrogram (the loader adds the spectrogram and window options). */
+static int open_cache(const struct ecg_config *c, const struct ecg_loader_opts *lo, struct ecg_cache *cache,
+                      struct ecg_error *err)
+{
+    char identity[4096];
+    int rc = ecg_cache_identity(c->data.path, identity, sizeof identity, err);
+    if (rc)
+        return ecg_error_prefix(err, "data.cache_dir");
+    size_t used = strlen(identity);
+    snprintf(identity + used, sizeof identity - used, "|%s|fs=%.17g|band=%.17g-%.17g|norm=%d|exclude=%s",
+             ecg_config_format_name(c), c->data.sample_rate, c->data.band_low_hz, c->data.band_high_hz,
+             c->data.normalize, c->data.exclude ? c->data.exclude : "");
+    rc = ecg_cache_init(cache, c->data.cache_dir, identity, &lo->spec, &lo->window, err);
+    return rc ? ecg_error_prefix(err, "data.cache_dir") : ECG_OK;
+}
+
 int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,
                  const struct ecg_dataset *ds, const int64_t *indices, int64_t n, struct ecg_eval_result *out,
                  struct ecg_error *err)
@@ -37,6 +55,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     ecg_loader_opts_from_config(c, 0, &lo);
     lo.batch_size = m->batch < lo.batch_size ? m->batch : lo.batch_size;
     struct ecg_loader L = {0};
+    struct ecg_cache cache;
     int64_t *slot = malloc((size_t)ds->count * sizeof *slot); /* record -> row of the result */
     int64_t *windows = calloc((size_t)(n > 0 ? n : 1), sizeof *windows);
     out->records = malloc((size_t)(n > 0 ? n : 1) * sizeof *out->records);
@@ -58,6 +77,11 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     }
     out->n = n;
 
+    if (c->data.cache_dir) {
+        if ((rc = open_cache(c, &lo, &cache, err)))
+            goto done;
+        lo.cache = &cache;
+    }
     if ((rc = ecg_loader_init(&L, ds, indices, n, &lo, err)) || (rc = ecg_loader_start(&L, 0, err)))
         goto done;
     const struct ecg_batch *b;

@@ -282,6 +282,22 @@ static void config_errors_of_the_training_keys_name_the_key(void)
                     "keys 'train.class_weights' and 'model.num_classes': expected one weight per class (4), found 2");
 }
 
+static void the_spectrogram_cache_gives_the_same_metrics(void)
+{
+    struct ecg_error err = {0};
+    const char *plain = fmt("%s/nocache", ecg_test_tmpdir()), *cached = fmt("%s/cached", ecg_test_tmpdir());
+    const char *cache_dir = fmt("%s/spec-cache", ecg_test_tmpdir());
+    const char *one[] = {"train.epochs=1", NULL};
+    const char *with_cache[] = {"train.epochs=1", fmt("data.cache_dir=%s", cache_dir), NULL};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(plain, one, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(run_tiny(cached, with_cache, NULL, &err), ECG_OK); /* fills the cache */
+    check_same_run(plain, cached);
+    CU_ASSERT_EQUAL_FATAL(run_tiny(cached, with_cache, NULL, &err), ECG_OK); /* reads it */
+    check_same_run(plain, cached);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(cache_dir, &st), 0);
+}
+
 /* Runs a command line through the shell; returns its exit status, stdout and stderr in *out, *errt. */
 static int shell(const char *cmdline, char **out, char **errt)
 {
@@ -361,6 +377,7 @@ static const struct ecg_test run_tests[] = {
      sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical},
     {"config errors of the training keys name the key", config_errors_of_the_training_keys_name_the_key},
     {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
+    {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"train", run_tests}, {NULL, NULL}};
