@@ -282,6 +282,57 @@ static void config_errors_of_the_training_keys_name_the_key(void)
                     "keys 'train.class_weights' and 'model.num_classes': expected one weight per class (4), found 2");
 }
 
+/* Loads the weights of checkpoint `path` into a fresh model of the tiny config. */
+static void load_tiny_weights(const char *path, struct ecg_effnet *m)
+{
+    struct ecg_config c;
+    struct ecg_error err = {0};
+    const char *extra[] = {fmt("model.pretrained=%s", path), NULL};
+    CU_ASSERT_EQUAL_FATAL(tiny_config(&c, ecg_test_tmpdir(), extra, &err), ECG_OK);
+    int rc = ecg_model_build(&c, 8, true, m, NULL, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, ECG_OK);
+    ecg_config_free(&c);
+}
+
+static bool same_param(const struct ecg_effnet *a, const struct ecg_effnet *b, const char *name)
+{
+    int i = ecg_params_find(a->params, name), j = ecg_params_find(b->params, name);
+    ECG_ASSERT(i >= 0 && j >= 0);
+    return memcmp(ecg_params_value(a->params, i), ecg_params_value(b->params, j),
+                  (size_t)a->params->items[i].numel * sizeof(float)) == 0;
+}
+
+static void head_only_epochs_leave_the_backbone_untouched(void)
+{
+    struct ecg_error err = {0};
+    const char *dir = fmt("%s/headonly", ecg_test_tmpdir()), *ref = fmt("%s/headonly-ref", ecg_test_tmpdir());
+    const char *head[] = {"train.epochs=1", "train.head_epochs=1", NULL};
+    const char *none[] = {"train.epochs=1", "train.head_epochs=0", NULL};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, head, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(run_tiny(ref, none, NULL, &err), ECG_OK);
+    /* The initial weights: a model of the same seed, never trained. */
+    struct ecg_config c;
+    CU_ASSERT_EQUAL_FATAL(tiny_config(&c, dir, NULL, &err), ECG_OK);
+    struct ecg_effnet init = {0}, trained = {0}, whole = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_model_build(&c, 8, true, &init, NULL, &err), ECG_OK);
+    ecg_config_free(&c);
+    load_tiny_weights(fmt("%s/last.h5", dir), &trained);
+    load_tiny_weights(fmt("%s/last.h5", ref), &whole);
+    const char *backbone[] = {"stem_conv/kernel", "block1a_dwconv/depthwise_kernel", "block4b_expand_conv/kernel",
+                              "top_conv/kernel", "top_bn/gamma"};
+    for (size_t i = 0; i < sizeof backbone / sizeof backbone[0]; i++) {
+        CU_ASSERT_TRUE(same_param(&init, &trained, backbone[i]));
+        CU_ASSERT_FALSE(same_param(&init, &whole, backbone[i]));
+    }
+    CU_ASSERT_FALSE(same_param(&init, &trained, "predictions/kernel"));
+    CU_ASSERT_FALSE(same_param(&init, &trained, "predictions/bias"));
+    ecg_effnet_free(&init);
+    ecg_effnet_free(&trained);
+    ecg_effnet_free(&whole);
+}
+
 static void the_spectrogram_cache_gives_the_same_metrics(void)
 {
     struct ecg_error err = {0};
@@ -378,6 +429,7 @@ static const struct ecg_test run_tests[] = {
     {"config errors of the training keys name the key", config_errors_of_the_training_keys_name_the_key},
     {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
+    {"head-only epochs leave the backbone untouched", head_only_epochs_leave_the_backbone_untouched},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"train", run_tests}, {NULL, NULL}};
