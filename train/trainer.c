@@ -86,6 +86,23 @@ static int setup_classes(struct trainer *t, struct ecg_error *err)
     return ECG_OK;
 }
 
+/* An empty split found now, not after hours of training. */
+static int check_splits(struct trainer *t, struct ecg_error *err)
+{
+    const char *why = t->splits.by_subject ? " (the records are split by subject, and there are too few subjects)"
+                                           : "";
+    if (t->splits.n[ECG_PART_TRAIN] == 0)
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s: the training split is empty%s", t->c->data.path, why);
+    int part = t->c->eval.split == ECG_SPLIT_VAL ? ECG_PART_VAL : t->c->eval.split == ECG_SPLIT_TEST ? ECG_PART_TEST : -1;
+    if (part >= 0 && t->splits.n[part] == 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split of %s is empty%s; raise data.%s_fraction "
+                             "or evaluate another split",
+                             ecg_split_part_name(part), t->c->data.path, why, part == ECG_PART_VAL ? "val" : "test");
+    if (t->splits.n[ECG_PART_VAL] == 0)
+        ecg_warn("the validation split is empty%s: the best epoch is chosen by training macro-F1", why);
+    return ECG_OK;
+}
+
 static int setup_optimizer(struct trainer *t, struct ecg_error *err)
 {
     const struct ecg_config_optim *o = &t->c->optim;
@@ -536,7 +553,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
              (long long)t.ds.skipped, ecg_now() - t0);
     if (ecg_log_get_level() <= ECG_LOG_INFO)
         ecg_split_print(stderr, &t.ds, &t.splits);
-    if ((rc = setup_classes(&t, err)))
+    if ((rc = check_splits(&t, err)) || (rc = setup_classes(&t, err)))
         goto out;
 
     struct ecg_loader_opts lo;

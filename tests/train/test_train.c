@@ -263,6 +263,7 @@ static void config_errors_of_the_training_keys_name_the_key(void)
         {"run.resume=no/such/last.h5", "run.resume: no/such/last.h5", ECG_ERR_IO},
         {"model.pretrained=no/such/weights.h5", "model.pretrained: no/such/weights.h5", ECG_ERR_IO},
         {"data.path=no/such/data.h5", "data.path: no/such/data.h5", ECG_ERR_IO},
+        {"data.test_fraction=0", "eval.split: the test split of", ECG_ERR_CONFIG},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *extra[] = {cases[i].override, NULL};
