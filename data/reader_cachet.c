@@ -90,10 +90,7 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
                           struct ecg_error *err)
 {
     struct ecg_read_options defaults;
-    if (!opt) {
-        ecg_read_options_default(&defaults);
-        opt = &defaults;
-    }
+    opt = ecg_read_options_or_default(opt, &defaults);
     ds->task = ECG_TASK_RHYTHM;
     H5E_auto2_t old_fn;
     void *old_data;
@@ -487,10 +484,7 @@ int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt, s
                          struct ecg_error *err)
 {
     struct ecg_read_options defaults;
-    if (!opt) {
-        ecg_read_options_default(&defaults);
-        opt = &defaults;
-    }
+    opt = ecg_read_options_or_default(opt, &defaults);
     ds->task = ECG_TASK_RHYTHM;
     if (!ecg_path_is_dir(root))
         return ecg_error_set(err, ECG_ERR_IO, "%s: not a directory of CACHET-CADB Unisens folders", root);

@@ -193,10 +193,7 @@ int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struc
                       struct ecg_error *err)
 {
     struct ecg_read_options defaults;
-    if (!opt) {
-        ecg_read_options_default(&defaults);
-        opt = &defaults;
-    }
+    opt = ecg_read_options_or_default(opt, &defaults);
     ds->task = ECG_TASK_RHYTHM;
     if (!ecg_path_is_dir(dir))
         return ecg_error_set(err, ECG_ERR_IO, "%s: not a directory of CinC 2017 records", dir);

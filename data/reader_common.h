@@ -19,6 +19,10 @@ int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, i
 /* Checks a finished record against the options: finite samples, at least
  * opt->min_seconds long, not flat.  The message names nothing; callers
  * prefix the file/record. */
+/* opt itself, or the defaults written into *storage when opt is NULL. */
+const struct ecg_read_options *ecg_read_options_or_default(const struct ecg_read_options *opt,
+                                                           struct ecg_read_options *storage);
+
 int ecg_reader_check(const struct ecg_read_options *opt, const struct ecg_record *rec, struct ecg_error *err);
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated, *size excludes the NUL). */

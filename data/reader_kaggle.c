@@ -14,10 +14,7 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
                     struct ecg_error *err)
 {
     struct ecg_read_options defaults;
-    if (!opt) {
-        ecg_read_options_default(&defaults);
-        opt = &defaults;
-    }
+    opt = ecg_read_options_or_default(opt, &defaults);
     ds->task = ECG_TASK_BEAT;
     char *text = NULL;
     int64_t size = 0;

@@ -88,6 +88,15 @@ int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, i
     return ECG_OK;
 }
 
+const struct ecg_read_options *ecg_read_options_or_default(const struct ecg_read_options *opt,
+                                                           struct ecg_read_options *storage)
+{
+    if (opt)
+        return opt;
+    ecg_read_options_default(storage);
+    return storage;
+}
+
 int ecg_reader_check(const struct ecg_read_options *opt, const struct ecg_record *rec, struct ecg_error *err)
 {
     ECG_TRY(ecg_signal_check_finite(rec->signal, rec->length, err));
