@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 table=experiments/results/reported.tsv
-ecgtrain=build/tools/ecgtrain
+ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
 [ -x "$ecgtrain" ] || { echo "reproduce.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
 num() { sed -n "s/^  \"$1\": \\([^,]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -1; }
 

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     case "$1" in *=*) axes+=("$1") ;; *) echo "sweep.sh: expected key=v1,v2, found '$1'" >&2; exit 2 ;; esac
     shift
 done
-ecgtrain=build/tools/ecgtrain
+ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
 [ -x "$ecgtrain" ] || { echo "sweep.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
 
 # The grid as lines of space-separated key=value words.

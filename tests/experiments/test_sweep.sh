@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Test of experiments/sweep.sh and summary.sh: a 2-run grid on the bundled sample, its table, a rerun that skips, a bad axis.
+set -euo pipefail
+cd "$ECG_SOURCE_ROOT"
+name="test_sweep_$$"
+trap 'rm -rf "runs/$name"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$(bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr=0.001,0.0005 -- run.log_level=warn 2>&1) ||
+    fail "sweep exited non-zero: $out"
+[ -f "runs/$name/optim.lr=0.001/metrics.json" ] || fail "no metrics for optim.lr=0.001"
+[ -f "runs/$name/optim.lr=0.0005/metrics.json" ] || fail "no metrics for optim.lr=0.0005"
+grep -qx "optim.lr=0.0005" "runs/$name/optim.lr=0.0005/overrides.txt" || fail "overrides.txt does not record the override"
+table=$(bash experiments/summary.sh "runs/$name")
+[ "$(head -1 <<<"$table" | awk '{print $1}')" = macro_f1 ] || fail "summary has no header: $table"
+[ "$(grep -c "runs/$name/" <<<"$table")" = 2 ] || fail "summary does not list 2 runs: $table"
+# Sorted best first.
+sort -c -g -r <<<"$(tail -n +2 <<<"$table" | awk '{print $1}')" || fail "summary not sorted by macro_f1: $table"
+again=$(bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr=0.001,0.0005 2>&1)
+[ "$(grep -c "done already" <<<"$again")" = 2 ] || fail "rerun did not skip finished runs: $again"
+if bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr >/dev/null 2>&1; then fail "a bad axis was accepted"; fi
+echo "sweep and summary: 6 checks passed"
