@@ -159,13 +159,7 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
             if ((bad = ecg_reader_check(opt, &rec, err)))
                 ecg_error_prefix(err, "%s: segment %lld", path, (long long)s);
         }
-        if (bad) {
-            free(rec.signal);
-            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
-                goto done;
-            continue;
-        }
-        if ((rc = ecg_dataset_push(ds, &rec, err)))
+        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
     }
 done:
@@ -380,13 +374,7 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
             if ((bad = ecg_reader_check(opt, &rec, err)))
                 ecg_error_prefix(err, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
         }
-        if (bad) {
-            free(rec.signal);
-            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
-                goto done;
-            continue;
-        }
-        if ((rc = ecg_dataset_push(ds, &rec, err)))
+        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
     }
     if (col_start < 0)

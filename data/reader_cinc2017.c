@@ -248,13 +248,7 @@ int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struc
             if (bad)
                 ecg_error_prefix(err, "record %s", name);
         }
-        if (bad) {
-            free(rec.signal);
-            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
-                goto done;
-            continue;
-        }
-        if ((rc = ecg_dataset_push(ds, &rec, err)))
+        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
     }
     if (rows == 0)

@@ -19,6 +19,11 @@ int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, i
 /* Checks a finished record against the options: finite samples, at least
  * opt->min_seconds long, not flat.  The message names nothing; callers
  * prefix the file/record. */
+/* The end of reading one record: pushes it when `bad` is ECG_OK, otherwise frees its signal and
+ * applies the skip policy (ecg_reader_bad). */
+int ecg_reader_keep(const struct ecg_read_options *opt, struct ecg_dataset *ds, struct ecg_record *rec, int bad,
+                    struct ecg_error *err);
+
 /* opt itself, or the defaults written into *storage when opt is NULL. */
 const struct ecg_read_options *ecg_read_options_or_default(const struct ecg_read_options *opt,
                                                            struct ecg_read_options *storage);

@@ -82,11 +82,7 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
             if ((bad = ecg_reader_check(opt, &rec, err)))
                 ecg_error_prefix(err, "%s:%lld", path, (long long)lineno);
         }
-        if (bad) {
-            free(rec.signal);
-            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
-                goto done;
-        } else if ((rc = ecg_dataset_push(ds, &rec, err)))
+        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
         p = next;
     }

@@ -556,14 +556,9 @@ static int read_record_beats(const char *dir, const char *name, const struct ecg
         struct ecg_read_options bopt = *opt;
         bopt.min_seconds = 0;
         int bad = ecg_reader_check(&bopt, &rec, err);
-        if (bad) {
-            free(rec.signal);
+        if (bad)
             ecg_error_prefix(err, "%s: beat at sample %lld", hea, (long long)s);
-            if ((rc = ecg_reader_bad(opt, ds, bad, err)))
-                goto done;
-            continue;
-        }
-        if ((rc = ecg_dataset_push(ds, &rec, err)))
+        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
     }
 done:

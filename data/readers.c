@@ -88,6 +88,16 @@ int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, i
     return ECG_OK;
 }
 
+int ecg_reader_keep(const struct ecg_read_options *opt, struct ecg_dataset *ds, struct ecg_record *rec, int bad,
+                    struct ecg_error *err)
+{
+    if (!bad)
+        return ecg_dataset_push(ds, rec, err);
+    free(rec->signal);
+    rec->signal = NULL;
+    return ecg_reader_bad(opt, ds, bad, err);
+}
+
 const struct ecg_read_options *ecg_read_options_or_default(const struct ecg_read_options *opt,
                                                            struct ecg_read_options *storage)
 {
