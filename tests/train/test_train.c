@@ -350,6 +350,8 @@ static void the_spectrogram_cache_gives_the_same_metrics(void)
     CU_ASSERT_EQUAL(stat(cache_dir, &st), 0);
 }
 
+static void load_tiny_weights(const char *path, struct ecg_effnet *m);
+
 /* Runs a command line through the shell; returns its exit status, stdout and stderr in *out, *errt. */
 static int shell(const char *cmdline, char **out, char **errt)
 {
@@ -418,6 +420,28 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     st = shell(fmt("'%s' '%s/best.h5'", eval, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "missing --out DIR"));
+    free(out), free(errt);
+
+    /* ecgexport: a plain weight file that loads as model.pretrained, head included. */
+    const char *export = getenv("ECGEXPORT");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(export);
+    st = shell(fmt("'%s' '%s/best.h5' '%s/plain.h5'", export, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 0);
+    free(out), free(errt);
+    struct ecg_effnet from_ckpt = {0}, from_plain = {0};
+    load_tiny_weights(fmt("%s/best.h5", dir), &from_ckpt);
+    load_tiny_weights(fmt("%s/plain.h5", dir), &from_plain);
+    CU_ASSERT_EQUAL(memcmp(from_ckpt.params->values, from_plain.params->values,
+                           (size_t)from_ckpt.params->total * sizeof(float)), 0);
+    ecg_effnet_free(&from_ckpt);
+    ecg_effnet_free(&from_plain);
+    st = shell(fmt("'%s' '%s/best.h5'", export, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected CHECKPOINT and OUT.h5"));
+    free(out), free(errt);
+    st = shell(fmt("'%s' '%s' '%s/x.h5'", export, synthetic_dataset(), dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "not an ecgtrain checkpoint"));
     free(out), free(errt);
 }
 
