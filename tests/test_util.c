@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites)
@@ -151,4 +152,33 @@ char *ecg_test_read_file(const char *path)
         s[n] = '\0';
     fclose(f);
     return s;
+}
+
+int ecg_test_run(const char *exe_var, const char *dir, const char *args, char *out, size_t cap)
+{
+    const char *exe = getenv(exe_var);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(exe);
+    char cmd[8192];
+    if (dir)
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, exe, args);
+    else
+        snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", exe, args);
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+const char *ecg_test_shared(const char *relative)
+{
+    static char path[4096];
+    const char *root = getenv("ECG_SOURCE_ROOT");
+    snprintf(path, sizeof path, "%s/../shared/%s", root ? root : ".", relative);
+    if (access(path, R_OK) != 0) {
+        printf("(skipped: %s not present) ", path);
+        return NULL;
+    }
+    return path;
 }

@@ -54,4 +54,14 @@ const char *ecg_test_tmpdir(void);
 /* Writes `text` to a new file `name` in the temp dir; returns its path (static buffer ring). */
 const char *ecg_test_write_file(const char *name, const char *text);
 
+/* Path of `relative` under the development data folder ../shared beside the project (from
+ * $ECG_SOURCE_ROOT), or NULL, after printing "(skipped: ... not present)", when that file is
+ * absent: the suite must pass on a machine without ../shared.  Static buffer. */
+const char *ecg_test_shared(const char *relative);
+
+/* Runs the program whose path is in environment variable `exe_var` (set by meson test) with
+ * `args` (shell words), in `dir` when not NULL; its stdout and stderr go to out (NUL-terminated,
+ * at most cap - 1 bytes).  Returns the exit status, -1 when it did not exit normally. */
+int ecg_test_run(const char *exe_var, const char *dir, const char *args, char *out, size_t cap);
+
 #endif

@@ -15,16 +15,7 @@
 /* Runs ecgspec with `args` in the temp dir; returns the exit status and the output (stdout + stderr). */
 static int run(const char *args, char *out, size_t cap)
 {
-    const char *exe = getenv("ECGSPEC");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(exe);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", ecg_test_tmpdir(), exe, args);
-    FILE *p = popen(cmd, "r");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return ecg_test_run("ECGSPEC", ecg_test_tmpdir(), args, out, cap);
 }
 
 static void a_cinc_record_becomes_the_library_image_in_hdf5_and_a_png(void)

@@ -1,0 +1,237 @@
+/* ecgqrs: finds the beats of WFDB records and, with --compare, scores them against the records' .atr. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "data/qrs.h"
+#include "data/readers.h"
+#include "eval/beat_match.h"
+
+static const char usage_text[] =
+    "usage: ecgqrs [options] RECORD.hea [RECORD.hea ...]\n"
+    "       ecgqrs --help | --version\n"
+    "\n"
+    "Detects the QRS complexes (R peaks) of WFDB records (.hea with its .dat) and prints one\n"
+    "line per beat: record, sample, time_s (TSV with a header line, or JSON lines).\n"
+    "\n"
+    "With --compare, reads each record's annotations (RECORD.atr) and prints instead, per\n"
+    "record, the beat-by-beat comparison (ANSI/AAMI EC57 as WFDB's bxb, 150 ms window):\n"
+    "reference beats, TP, FP, FN, Se and +P, then a 'gross' line summing all records.\n"
+    "Reference beats are the beat labels N L R B A a J S V r F e j n E / f Q ?; ventricular\n"
+    "flutter episodes ('[' to ']', with their '!' waves) are left out of the comparison.\n"
+    "\n"
+    "  --compare           compare with RECORD.atr instead of listing the beats\n"
+    "  --channel N         signal to use (default: the one described as MLII, else the first)\n"
+    "  --json              JSON lines instead of TSV\n"
+    "  --window S          match window in seconds for --compare (default 0.15)\n"
+    "  --help, -h          print this text\n"
+    "  --version           print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure (unreadable record, bad signal), 2 usage error.\n";
+
+struct args {
+    int compare, json, channel;
+    double window_s;
+};
+
+/* One record's signal: the chosen channel, its rate and name. */
+struct record {
+    char name[64];
+    double fs;
+    int64_t length;
+    float *x;
+};
+
+static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
+{
+    static const struct option longopts[] = {
+        {"compare", no_argument, NULL, 'c'}, {"channel", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},    {"window", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},    {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->channel = -1;
+    a->window_s = 0.15;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'c':
+            a->compare = 1;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'n':
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || v < 0 || v >= ECG_WFDB_MAX_SIGNALS)
+                return ecg_error_set(err, ECG_ERR_USAGE, "--channel '%s': expected an integer in 0..%d", optarg,
+                                     ECG_WFDB_MAX_SIGNALS - 1);
+            a->channel = (int)v;
+            break;
+        case 'w':
+            errno = 0;
+            a->window_s = strtod(optarg, &end);
+            if (!*optarg || *end || errno || !(a->window_s >= 0) || !isfinite(a->window_s))
+                return ecg_error_set(err, ECG_ERR_USAGE, "--window '%s': expected seconds >= 0", optarg);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        case 'V':
+            puts("ecgqrs " ECG_VERSION);
+            exit(0);
+        default:
+            return ecg_error_set(err, ECG_ERR_USAGE, "unknown option or missing value: '%s'",
+                                 argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return ecg_error_set(err, ECG_ERR_USAGE, "expected at least one RECORD.hea");
+    return ECG_OK;
+}
+
+/* "dir/101.hea" -> "dir/101" + ext. */
+static int sibling(const char *hea, const char *ext, char *out, size_t cap, struct ecg_error *err)
+{
+    size_t n = strlen(hea);
+    if (n > 4 && strcmp(hea + n - 4, ".hea") == 0)
+        n -= 4;
+    if (n + strlen(ext) + 1 > cap)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: path too long", hea);
+    memcpy(out, hea, n);
+    strcpy(out + n, ext);
+    return ECG_OK;
+}
+
+/* Reads the header and the chosen signal of a record (the others are freed). */
+static int read_record(const char *arg, int channel, struct record *r, struct ecg_error *err)
+{
+    memset(r, 0, sizeof *r);
+    char hea[4096];
+    ECG_TRY(sibling(arg, ".hea", hea, sizeof hea, err));
+    struct ecg_wfdb_header hdr;
+    ECG_TRY(ecg_wfdb_read_header(hea, &hdr, err));
+    int ch = channel;
+    if (ch < 0) {
+        ch = 0;
+        for (int s = 0; s < hdr.nsig; s++)
+            if (strcmp(hdr.sig[s].description, "MLII") == 0) {
+                ch = s;
+                break;
+            }
+    }
+    if (ch >= hdr.nsig)
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s: channel %d requested, the record has %d signals", hea,
+                             ch, hdr.nsig);
+    float *sig[ECG_WFDB_MAX_SIGNALS] = {0};
+    ECG_TRY(ecg_wfdb_read_signals(hea, &hdr, sig, &r->length, err));
+    for (int s = 0; s < hdr.nsig; s++)
+        if (s != ch)
+            free(sig[s]);
+    r->x = sig[ch];
+    r->fs = hdr.fs;
+    snprintf(r->name, sizeof r->name, "%s", hdr.record);
+    return ECG_OK;
+}
+
+static void print_beats(const struct args *a, const struct record *r, const int64_t *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (a->json)
+            printf("{\"record\": \"%s\", \"sample\": %lld, \"time_s\": %.4f}\n", r->name, (long long)p[i],
+                   (double)p[i] / r->fs);
+        else
+            printf("%s\t%lld\t%.4f\n", r->name, (long long)p[i], (double)p[i] / r->fs);
+}
+
+static void print_counts(const struct args *a, const char *name, const struct ecg_beat_counts *c)
+{
+    double se = 100 * ecg_beat_sensitivity(c), pp = 100 * ecg_beat_ppv(c);
+    if (a->json)
+        printf("{\"record\": \"%s\", \"reference\": %lld, \"tp\": %lld, \"fp\": %lld, \"fn\": %lld, "
+               "\"se\": %.4f, \"ppv\": %.4f}\n",
+               name, (long long)(c->tp + c->fn), (long long)c->tp, (long long)c->fp, (long long)c->fn,
+               isnan(se) ? 0 : se, isnan(pp) ? 0 : pp);
+    else
+        printf("%s\t%lld\t%lld\t%lld\t%lld\t%.2f\t%.2f\n", name, (long long)(c->tp + c->fn), (long long)c->tp,
+               (long long)c->fp, (long long)c->fn, se, pp);
+}
+
+/* Scores one record's detections against its .atr; adds to *c. */
+static int compare(const struct args *a, const char *arg, const struct record *r, const int64_t *p, int64_t n,
+                   struct ecg_beat_counts *c, struct ecg_error *err)
+{
+    char atr[4096];
+    ECG_TRY(sibling(arg, ".atr", atr, sizeof atr, err));
+    struct ecg_wfdb_annotation *ann = NULL;
+    int64_t nann = 0, nref = 0, nspans = 0;
+    ECG_TRY(ecg_wfdb_read_annotations(atr, &ann, &nann, err));
+    int64_t *ref = NULL;
+    struct ecg_beat_span *spans = NULL;
+    int rc = ecg_beat_reference(ann, nann, r->length - 1, &ref, &nref, &spans, &nspans, err);
+    if (rc == ECG_OK)
+        rc = ecg_beat_match(ref, nref, p, n, (int64_t)llround(a->window_s * r->fs), spans, nspans, c, err);
+    if (rc)
+        ecg_error_prefix(err, "%s", atr);
+    free(ann);
+    free(ref);
+    free(spans);
+    return rc;
+}
+
+static int run(const struct args *a, int argc, char **argv, struct ecg_error *err)
+{
+    struct ecg_beat_counts gross = {0};
+    for (int i = optind; i < argc; i++) {
+        struct record r;
+        ECG_TRY(read_record(argv[i], a->channel, &r, err));
+        if (i == optind && !a->json) /* the header once the first record has read */
+            puts(a->compare ? "record\treference\tTP\tFP\tFN\tSe_%\tPPV_%" : "record\tsample\ttime_s");
+        int64_t *p = NULL, n = 0;
+        int rc = ecg_qrs_detect(r.x, r.length, r.fs, NULL, &p, &n, err);
+        if (rc)
+            ecg_error_prefix(err, "%s", argv[i]);
+        else if (a->compare) {
+            struct ecg_beat_counts c = {0};
+            rc = compare(a, argv[i], &r, p, n, &c, err);
+            if (rc == ECG_OK) {
+                print_counts(a, r.name, &c);
+                gross.tp += c.tp;
+                gross.fp += c.fp;
+                gross.fn += c.fn;
+            }
+        } else
+            print_beats(a, &r, p, n);
+        free(p);
+        free(r.x);
+        if (rc)
+            return rc;
+    }
+    if (a->compare)
+        print_counts(a, "gross", &gross);
+    return ECG_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    struct ecg_error err = {0};
+    int rc = parse_args(argc, argv, &a, &err);
+    if (rc) {
+        fprintf(stderr, "ecgqrs: %s\n%s", err.msg, usage_text);
+        return ecg_status_exit_code(rc);
+    }
+    rc = run(&a, argc, argv, &err);
+    fflush(stdout);
+    if (rc)
+        fprintf(stderr, "ecgqrs: %s\n", err.msg);
+    return ecg_status_exit_code(rc);
+}
