@@ -28,6 +28,10 @@ static const char usage_text[] =
     "  --channel N         signal to use (default: the one described as MLII, else the first)\n"
     "  --json              JSON lines instead of TSV\n"
     "  --window S          match window in seconds for --compare (default 0.15)\n"
+    "  --start S           --compare from S seconds on (bxb's default is 300: a learning\n"
+    "                      period of 5 minutes; default 0, the whole record)\n"
+    "  --threshold F       detector thresholds at F of the way from noise to signal level\n"
+    "                      (default 0.1; Pan and Tompkins used 0.25)\n"
     "  --help, -h          print this text\n"
     "  --version           print the version\n"
     "\n"
@@ -35,7 +39,8 @@ static const char usage_text[] =
 
 struct args {
     int compare, json, channel;
-    double window_s;
+    double window_s, start_s;
+    struct ecg_qrs_opts qrs;
 };
 
 /* One record's signal: the chosen channel, its rate and name. */
@@ -51,12 +56,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
     static const struct option longopts[] = {
         {"compare", no_argument, NULL, 'c'}, {"channel", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},    {"window", required_argument, NULL, 'w'},
+        {"start", required_argument, NULL, 's'}, {"threshold", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},    {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     a->channel = -1;
     a->window_s = 0.15;
+    ecg_qrs_opts_default(&a->qrs);
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -81,6 +88,19 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
             a->window_s = strtod(optarg, &end);
             if (!*optarg || *end || errno || !(a->window_s >= 0) || !isfinite(a->window_s))
                 return ecg_error_set(err, ECG_ERR_USAGE, "--window '%s': expected seconds >= 0", optarg);
+            break;
+        case 's':
+            errno = 0;
+            a->start_s = strtod(optarg, &end);
+            if (!*optarg || *end || errno || !(a->start_s >= 0) || !isfinite(a->start_s))
+                return ecg_error_set(err, ECG_ERR_USAGE, "--start '%s': expected seconds >= 0", optarg);
+            break;
+        case 't':
+            errno = 0;
+            a->qrs.threshold = strtod(optarg, &end);
+            if (!*optarg || *end || errno || !(a->qrs.threshold > 0 && a->qrs.threshold < 1))
+                return ecg_error_set(err, ECG_ERR_USAGE, "--threshold '%s': expected a number in (0, 1)",
+                                     optarg);
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -177,8 +197,15 @@ static int compare(const struct args *a, const char *arg, const struct record *r
     int64_t *ref = NULL;
     struct ecg_beat_span *spans = NULL;
     int rc = ecg_beat_reference(ann, nann, r->length - 1, &ref, &nref, &spans, &nspans, err);
+    /* Beats before --start are left out on both sides, as bxb leaves out its learning period. */
+    int64_t start = (int64_t)llround(a->start_s * r->fs), i = 0, j = 0;
+    while (i < nref && ref[i] < start)
+        i++;
+    while (j < n && p[j] < start)
+        j++;
     if (rc == ECG_OK)
-        rc = ecg_beat_match(ref, nref, p, n, (int64_t)llround(a->window_s * r->fs), spans, nspans, c, err);
+        rc = ecg_beat_match(ref + i, nref - i, p + j, n - j, (int64_t)llround(a->window_s * r->fs), spans,
+                            nspans, c, err);
     if (rc)
         ecg_error_prefix(err, "%s", atr);
     free(ann);
@@ -196,7 +223,7 @@ static int run(const struct args *a, int argc, char **argv, struct ecg_error *er
         if (i == optind && !a->json) /* the header once the first record has read */
             puts(a->compare ? "record\treference\tTP\tFP\tFN\tSe_%\tPPV_%" : "record\tsample\ttime_s");
         int64_t *p = NULL, n = 0;
-        int rc = ecg_qrs_detect(r.x, r.length, r.fs, NULL, &p, &n, err);
+        int rc = ecg_qrs_detect(r.x, r.length, r.fs, &a->qrs, &p, &n, err);
         if (rc)
             ecg_error_prefix(err, "%s", argv[i]);
         else if (a->compare) {

@@ -408,6 +408,13 @@ static void ecgqrs_lists_the_beats_of_record_100_and_compares_them_with_its_anno
     CU_ASSERT_EQUAL(ecgqrs(args, out, sizeof out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "100\t37\t37\t0\t0\t100.00\t100.00\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "gross\t74\t74\t0\t0\t100.00\t100.00\n"));
+    /* From 20 s on: the 12 annotated beats of the last 10 s. */
+    snprintf(args, sizeof args, "--compare --start 20 '%s'", hea);
+    CU_ASSERT_EQUAL(ecgqrs(args, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "gross\t12\t12\t0\t0\t100.00\t100.00\n"));
+    snprintf(args, sizeof args, "--compare --threshold 0.25 --json '%s'", hea);
+    CU_ASSERT_EQUAL(ecgqrs(args, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"record\": \"gross\", \"reference\": 37, \"tp\": 37, \"fp\": 0"));
     snprintf(args, sizeof args, "--compare --window 0 '%s'", hea);
     CU_ASSERT_EQUAL(ecgqrs(args, out, sizeof out), 0);
     CU_ASSERT_PTR_NULL(strstr(out, "gross\t37\t37\t0\t0"));
@@ -426,6 +433,10 @@ static void ecgqrs_usage_errors_exit_2_and_runtime_errors_exit_1_with_a_message(
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown option or missing value: '--bogus'"));
     CU_ASSERT_EQUAL(ecgqrs("--window -1 x.hea", out, sizeof out), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "--window '-1': expected seconds >= 0"));
+    CU_ASSERT_EQUAL(ecgqrs("--threshold 1 x.hea", out, sizeof out), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "--threshold '1': expected a number in (0, 1)"));
+    CU_ASSERT_EQUAL(ecgqrs("--start -5 x.hea", out, sizeof out), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "--start '-5': expected seconds >= 0"));
     snprintf(args, sizeof args, "--channel 5 '%s'", ecg_test_fixture("data/mitdb/100.hea"));
     CU_ASSERT_EQUAL(ecgqrs(args, out, sizeof out), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "channel 5 requested, the record has 2 signals"));
