@@ -51,6 +51,19 @@ struct record {
     float *x;
 };
 
+/* A finite number >= lo for option `opt`; `expected` words the usage error. */
+static int parse_number(const char *opt, const char *s, double lo, const char *expected, double *out,
+                        struct ecg_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v) || !(v >= lo))
+        return ecg_error_set(err, ECG_ERR_USAGE, "%s '%s': expected %s", opt, s, expected);
+    *out = v;
+    return ECG_OK;
+}
+
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
     static const struct option longopts[] = {
@@ -84,21 +97,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
             a->channel = (int)v;
             break;
         case 'w':
-            errno = 0;
-            a->window_s = strtod(optarg, &end);
-            if (!*optarg || *end || errno || !(a->window_s >= 0) || !isfinite(a->window_s))
-                return ecg_error_set(err, ECG_ERR_USAGE, "--window '%s': expected seconds >= 0", optarg);
+            ECG_TRY(parse_number("--window", optarg, 0, "seconds >= 0", &a->window_s, err));
             break;
         case 's':
-            errno = 0;
-            a->start_s = strtod(optarg, &end);
-            if (!*optarg || *end || errno || !(a->start_s >= 0) || !isfinite(a->start_s))
-                return ecg_error_set(err, ECG_ERR_USAGE, "--start '%s': expected seconds >= 0", optarg);
+            ECG_TRY(parse_number("--start", optarg, 0, "seconds >= 0", &a->start_s, err));
             break;
         case 't':
-            errno = 0;
-            a->qrs.threshold = strtod(optarg, &end);
-            if (!*optarg || *end || errno || !(a->qrs.threshold > 0 && a->qrs.threshold < 1))
+            ECG_TRY(parse_number("--threshold", optarg, 0, "a number in (0, 1)", &a->qrs.threshold, err));
+            if (!(a->qrs.threshold > 0 && a->qrs.threshold < 1))
                 return ecg_error_set(err, ECG_ERR_USAGE, "--threshold '%s': expected a number in (0, 1)",
                                      optarg);
             break;
