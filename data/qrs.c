@@ -204,6 +204,45 @@ static void reject(struct levels *L, const struct cand *c)
     L->npkf = 0.125 * c->band + 0.875 * L->npkf;
 }
 
+/* Whether c passes `scale` x the thresholds, which sit `fraction` of the way from the noise
+ * to the signal levels, on both the integrated and the band-passed signal. */
+static int above_thresholds(const struct levels *L, const struct cand *c, double fraction, double scale)
+{
+    double thi = L->npki + fraction * (L->spki - L->npki), thf = L->npkf + fraction * (L->spkf - L->npkf);
+    return c->energy > scale * thi && c->band > scale * thf;
+}
+
+/* The largest candidate of [from, k) that passes half the thresholds and lies at least a
+ * refractory period from the last beat and from the current candidate c; its index (and
+ * *best), or -1. */
+static int64_t search_back(const struct ecg_qrs_work *w, int64_t n, int64_t from, int64_t k,
+                           const struct cand *c, const struct levels *L, double fraction, int64_t refr,
+                           int64_t half, struct cand *best)
+{
+    int64_t found = -1;
+    memset(best, 0, sizeof *best);
+    for (int64_t j = from; j < k; j++) {
+        struct cand t = measure(w, n, w->candidate[j], half);
+        if (t.pos - L->last >= refr && c->pos - t.pos >= refr && above_thresholds(L, &t, fraction, 0.5) &&
+            t.energy > best->energy) {
+            found = j;
+            *best = t;
+        }
+    }
+    return found;
+}
+
+/* After a search-back that found nothing even at half the thresholds: the signal has shrunk (a
+ * loose electrode, a change of lead) and its beats, taken for noise, have pulled the noise
+ * levels to their own height; every level halves until a search-back finds them. */
+static void halve_levels(struct levels *L)
+{
+    L->spki *= 0.5;
+    L->npki *= 0.5;
+    L->spkf *= 0.5;
+    L->npkf *= 0.5;
+}
+
 /* Initial levels: the largest and the mean of the first learn samples. */
 static void learn(struct levels *L, const struct ecg_qrs_work *w, int64_t learn_n, double fs)
 {
@@ -259,23 +298,14 @@ int ecg_qrs_detect_into(const float *x, int64_t length, double fs, const struct 
     int64_t nb = 0, first_after_last = 0, searched = 0;
     for (int64_t k = 0; k < m; k++) {
         struct cand c = measure(w, length, w->candidate[k], half);
-        double thi = L.npki + o->threshold * (L.spki - L.npki), thf = L.npkf + o->threshold * (L.spkf - L.npkf);
         /* Search-back: too long since the last beat (against the regular or, when shorter, the
-         * recent RR average: bigeminy keeps the regular one long), so the best candidate in
-         * between that passes half the thresholds was a beat; the loop resumes after it. */
+         * recent RR average: bigeminy keeps the regular one long). */
         double avg = L.avg1 < L.avg2 ? L.avg1 : L.avg2;
         if (L.last >= 0 && (double)(c.pos - L.last) > o->searchback * avg) {
-            int64_t best = -1;
-            struct cand bc = {0};
-            for (int64_t j = first_after_last > searched ? first_after_last : searched; j < k; j++) {
-                struct cand t = measure(w, length, w->candidate[j], half);
-                if (t.pos - L.last >= refr && c.pos - t.pos >= refr && t.energy > 0.5 * thi &&
-                    t.band > 0.5 * thf && t.energy > bc.energy) {
-                    best = j;
-                    bc = t;
-                }
-            }
-            if (best >= 0) {
+            struct cand bc;
+            int64_t from = first_after_last > searched ? first_after_last : searched;
+            int64_t best = search_back(w, length, from, k, &c, &L, o->threshold, refr, half, &bc);
+            if (best >= 0) { /* a beat was missed: take it and go on from there */
                 accept(&L, &bc, 0.25);
                 peaks[nb++] = bc.pos;
                 first_after_last = searched = best + 1;
@@ -283,17 +313,9 @@ int ecg_qrs_detect_into(const float *x, int64_t length, double fs, const struct 
                 continue;
             }
             searched = k;
-            /* Nothing even at half the thresholds: the signal has shrunk (a loose electrode, a
-             * change of lead) and its beats, taken for noise, pulled the noise levels to their
-             * own height; every level halves until a search-back finds them. */
-            L.spki *= 0.5;
-            L.npki *= 0.5;
-            L.spkf *= 0.5;
-            L.npkf *= 0.5;
+            halve_levels(&L);
         }
-        thi = L.npki + o->threshold * (L.spki - L.npki);
-        thf = L.npkf + o->threshold * (L.spkf - L.npkf);
-        int beat = c.energy > thi && c.band > thf;
+        int beat = above_thresholds(&L, &c, o->threshold, 1.0);
         if (beat && L.last >= 0) {
             int64_t rr = c.pos - L.last;
             if (rr < refr || (rr < twave && c.slope < 0.5 * L.last_slope))
