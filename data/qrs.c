@@ -83,7 +83,8 @@ static int check_opts(const struct ecg_qrs_opts *o, double fs, struct ecg_error 
                              "search-back %g: expected positive durations and search-back > 1",
                              o->window_s, o->refractory_s, o->twave_s, o->learn_s, o->searchback);
     if (!(o->threshold > 0 && o->threshold < 1))
-        return ecg_error_set(err, ECG_ERR_RANGE, "QRS detector: threshold %g, expected in (0, 1)", o->threshold);
+        return ecg_error_set(err, ECG_ERR_RANGE, "QRS detector: threshold %g, expected in (0, 1)",
+                             o->threshold);
     return ECG_OK;
 }
 

@@ -67,10 +67,14 @@ static int parse_number(const char *opt, const char *s, double lo, const char *e
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
     static const struct option longopts[] = {
-        {"compare", no_argument, NULL, 'c'}, {"channel", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},    {"window", required_argument, NULL, 'w'},
-        {"start", required_argument, NULL, 's'}, {"threshold", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},    {"version", no_argument, NULL, 'V'},
+        {"compare", no_argument, NULL, 'c'},
+        {"channel", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"window", required_argument, NULL, 'w'},
+        {"start", required_argument, NULL, 's'},
+        {"threshold", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -92,8 +96,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || v < 0 || v >= ECG_WFDB_MAX_SIGNALS)
-                return ecg_error_set(err, ECG_ERR_USAGE, "--channel '%s': expected an integer in 0..%d", optarg,
-                                     ECG_WFDB_MAX_SIGNALS - 1);
+                return ecg_error_set(err, ECG_ERR_USAGE, "--channel '%s': expected an integer in 0..%d",
+                                     optarg, ECG_WFDB_MAX_SIGNALS - 1);
             a->channel = (int)v;
             break;
         case 'w':

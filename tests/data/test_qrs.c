@@ -165,7 +165,8 @@ static void empty_short_nan_and_undersampled_signals_are_errors_that_say_why(voi
     ECG_CHECK_ERROR(ecg_qrs_detect(x, 500, 360, NULL, &p, &n, &err), &err, ECG_ERR_VALUE,
                     "signal of 500 samples (1.39 s at 360 Hz), expected at least 2 s");
     x[12] = NAN;
-    ECG_CHECK_ERROR(ecg_qrs_detect(x, 3600, 360, NULL, &p, &n, &err), &err, ECG_ERR_VALUE, "sample 12 is nan");
+    ECG_CHECK_ERROR(ecg_qrs_detect(x, 3600, 360, NULL, &p, &n, &err), &err, ECG_ERR_VALUE,
+                    "sample 12 is nan");
     x[12] = 0;
     ECG_CHECK_ERROR(ecg_qrs_detect(x, 3600, 25, NULL, &p, &n, &err), &err, ECG_ERR_RANGE,
                     "sampling rate 25 Hz cannot hold the 15 Hz band edge (expected > 30 Hz)");
@@ -460,13 +461,15 @@ static const struct ecg_test qrs_tests[] = {
      every_beat_of_a_noisy_wandering_300_hz_ecg_is_found_at_its_r_peak},
     {"every beat of a noisy, wandering 1024 Hz ECG is found at its R peak",
      every_beat_of_a_noisy_wandering_1024_hz_ecg_is_found_at_its_r_peak},
-    {"every beat of a clean 360 Hz ECG is found at its R peak", every_beat_of_a_clean_360_hz_ecg_is_found_at_its_r_peak},
+    {"every beat of a clean 360 Hz ECG is found at its R peak",
+     every_beat_of_a_clean_360_hz_ecg_is_found_at_its_r_peak},
     {"the detector follows a signal that shrinks tenfold within six seconds",
      the_detector_follows_a_signal_that_shrinks_tenfold_within_six_seconds},
     {"a flat signal has no beats", a_flat_signal_has_no_beats},
     {"empty, short, NaN and undersampled signals are errors that say why",
      empty_short_nan_and_undersampled_signals_are_errors_that_say_why},
-    {"one workspace serves many signals with the same beats", one_workspace_serves_many_signals_with_the_same_beats},
+    {"one workspace serves many signals with the same beats",
+     one_workspace_serves_many_signals_with_the_same_beats},
     {"the first 30 s of record 100 give every annotated beat and nothing else",
      the_first_30_s_of_record_100_give_every_annotated_beat_and_nothing_else},
     {"the whole of record 100 gives its 2273 beats and nothing else (when ../shared is present)",
@@ -480,7 +483,8 @@ static const struct ecg_test match_tests[] = {
      a_detection_149_ms_off_matches_and_one_151_ms_off_does_not},
     {"extra detections are false positives and missed beats false negatives",
      extra_detections_are_false_positives_and_missed_beats_false_negatives},
-    {"each beat is used once and the closer detection wins", each_beat_is_used_once_and_the_closer_detection_wins},
+    {"each beat is used once and the closer detection wins",
+     each_beat_is_used_once_and_the_closer_detection_wins},
     {"unmatched detections inside an excluded span are not counted",
      unmatched_detections_inside_an_excluded_span_are_not_counted},
     {"unordered lists and negative windows are errors that say why",
@@ -505,4 +509,7 @@ static const struct ecg_suite suites[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv) { return ecg_test_main(argc, argv, suites); }
+int main(int argc, char **argv)
+{
+    return ecg_test_main(argc, argv, suites);
+}
