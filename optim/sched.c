@@ -6,18 +6,20 @@
 
 #define ECG_PI 3.14159265358979323846
 
-static const char *const sched_names[] = {"constant", "step", "cosine"};
+const char *const ecg_sched_kind_names[] = {
+    [ECG_SCHED_CONSTANT] = "constant", [ECG_SCHED_STEP] = "step", [ECG_SCHED_COSINE] = "cosine", NULL,
+};
 
 const char *ecg_sched_kind_name(enum ecg_sched_kind kind)
 {
     ECG_ASSERT(kind >= ECG_SCHED_CONSTANT && kind <= ECG_SCHED_COSINE);
-    return sched_names[kind];
+    return ecg_sched_kind_names[kind];
 }
 
 int ecg_sched_kind_parse(const char *text, enum ecg_sched_kind *kind, struct ecg_error *err)
 {
     for (int i = 0; i < 3; i++)
-        if (strcasecmp(text, sched_names[i]) == 0) {
+        if (strcasecmp(text, ecg_sched_kind_names[i]) == 0) {
             *kind = (enum ecg_sched_kind)i;
             return ECG_OK;
         }
@@ -67,7 +69,7 @@ int ecg_sched_check(const struct ecg_sched_config *c, int64_t steps_per_epoch,
         int64_t w = ecg_sched_warmup_steps(c, steps_per_epoch);
         if (w >= c->epochs * steps_per_epoch)
             return ecg_error_set(err, ECG_ERR_RANGE,
-                                 "schedule: warm-up of %lld steps leaves nothing of %lld epochs x %lld "
+                                 "warm-up of %lld steps leaves nothing of %lld epochs x %lld "
                                  "steps for the cosine decay",
                                  (long long)w, (long long)c->epochs, (long long)steps_per_epoch);
     }

@@ -23,7 +23,9 @@
  *              min_lr (CosineAnnealingLR's closed form, T_max = T).
  */
 
+/* Schedules; ecg_sched_kind_names[] (NULL-terminated) gives their config names (train.schedule) in this order. */
 enum ecg_sched_kind { ECG_SCHED_CONSTANT, ECG_SCHED_STEP, ECG_SCHED_COSINE };
+extern const char *const ecg_sched_kind_names[];
 
 struct ecg_sched_config {
     enum ecg_sched_kind kind;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "core/config.h"
+#include "train/config.h"
 #include "core/config_internal.h"
 #include "tests/test_util.h"
 
@@ -150,16 +150,16 @@ static void defaults_follow_the_schema(void)
     CU_ASSERT_EQUAL(c.data.format, ECG_DATA_CACHET_SHORT);
     CU_ASSERT_STRING_EQUAL(c.data.path, "data/sample/cachet_sample.h5");
     CU_ASSERT_EQUAL(c.data.spectrogram.height, 64);
-    CU_ASSERT_EQUAL(c.model.arch, ECG_ARCH_B0);
+    CU_ASSERT_EQUAL(c.model.arch, 0);
     CU_ASSERT_STRING_EQUAL(c.model.pretrained, "weights/ecg_effb0_pretrained.h5");
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "none");
-    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_ADAMW);
+    CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_ADAMW);
     CU_ASSERT_EQUAL(c.optim.lr, 0.001);
-    CU_ASSERT_EQUAL(c.optim.betas.n, 2);
-    CU_ASSERT_EQUAL(c.optim.betas.values[1], 0.999);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[0], 0.9);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[1], 0.999);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 0);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, ECG_CLASS_WEIGHTS_INVERSE_FREQUENCY);
-    CU_ASSERT_EQUAL(c.train.schedule, ECG_SCHEDULE_COSINE);
+    CU_ASSERT_EQUAL(c.train.schedule, ECG_SCHED_COSINE);
     CU_ASSERT_EQUAL(ecg_config_check(&c, &err), ECG_OK);
     ecg_config_free(&c);
     ecg_config_free(&c); /* freeing twice (a zeroed config) is a no-op */
@@ -207,11 +207,15 @@ static void every_shipped_config_resolves(void)
 
 static void suggestions_pick_the_nearest_key_or_section(void)
 {
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optim.lrr"), "optim.lr");
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optm"), "optim");
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("train.epoch"), "train.epochs");
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("data.spectogram.fmax"), "data.spectrogram.fmax");
-    CU_ASSERT_PTR_NULL(ecg_config_suggest("completely.different"));
+    char a[ECG_SCHEMA_NAME_MAX], b[ECG_SCHEMA_NAME_MAX];
+    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optim.lrr", a, sizeof a), "optim.lr");
+    /* The caller's buffer holds the answer: a second suggestion does not overwrite the first. */
+    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optm", b, sizeof b), "optim");
+    CU_ASSERT_STRING_EQUAL(a, "optim.lr");
+    CU_ASSERT_PTR_EQUAL(ecg_config_suggest("train.epoch", a, sizeof a), a);
+    CU_ASSERT_STRING_EQUAL(a, "train.epochs");
+    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("data.spectogram.fmax", a, sizeof a), "data.spectrogram.fmax");
+    CU_ASSERT_PTR_NULL(ecg_config_suggest("completely.different", a, sizeof a));
 }
 
 /* ---- good files ---- */
@@ -238,15 +242,15 @@ static void a_good_file_sets_typed_values(void)
     CU_ASSERT_EQUAL(c.run.seed, 7);
     CU_ASSERT_STRING_EQUAL(c.run.dir, "runs/x");
     CU_ASSERT_EQUAL(c.data.format, ECG_DATA_CINC2017);
-    CU_ASSERT_EQUAL(c.data.spectrogram.window, ECG_WINDOW_TUKEY);
+    CU_ASSERT_EQUAL(c.data.spectrogram.window, ECG_SPEC_TUKEY);
     CU_ASSERT_EQUAL(c.data.spectrogram.fmax, 40.5);
     CU_ASSERT_EQUAL(c.data.augment.flip_prob, 0.25);
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "block3b");
     CU_ASSERT_FALSE(c.model.freeze_bn);
     CU_ASSERT_PTR_NULL(c.model.pretrained);
-    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_SGD);
-    CU_ASSERT_TRUE(c.optim.nesterov);
-    CU_ASSERT_EQUAL(c.optim.betas.values[0], 0.8);
+    CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_SGD);
+    CU_ASSERT_TRUE(c.optim.rule.nesterov);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[0], 0.8);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 4);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, -1);
     CU_ASSERT_EQUAL(c.train.class_weights.values[3], 1000.0);
@@ -480,8 +484,8 @@ static void overrides_set_values_with_the_same_parser(void)
     CU_ASSERT_EQUAL(ecg_config_override(&c, "data.path=/data/x=1.h5", &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_config_override(&c, "model.pretrained=none", &err), ECG_OK);
     CU_ASSERT_EQUAL(c.optim.lr, 0.25);
-    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_RMSPROP);
-    CU_ASSERT_EQUAL(c.optim.betas.values[1], 0.75);
+    CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_RMSPROP);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[1], 0.75);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 0);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, ECG_CLASS_WEIGHTS_NONE);
     CU_ASSERT_STRING_EQUAL(c.data.path, "/data/x=1.h5");

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/config.h"
+#include "train/config.h"
 #include "core/rng.h"
 #include "data/readers.h"
 #include "eval/epoch_log.h"
