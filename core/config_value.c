@@ -48,6 +48,20 @@ void ecg_config_format_double(double v, char *buf, size_t n)
     }
 }
 
+/* A float as YAML 1.1 readers (PyYAML) read a float too: a dot before any exponent ("300.0", "1.0e-10"),
+ * where "300" would be an integer and "1e-10" a string to them; YAML 1.2 reads the same number. */
+static void format_yaml_float(double v, char *buf, size_t n)
+{
+    char num[40];
+    ecg_config_format_double(v, num, sizeof num);
+    const char *e = strpbrk(num, "eE");
+    size_t mant = e ? (size_t)(e - num) : strlen(num);
+    if (memchr(num, '.', mant))
+        snprintf(buf, n, "%s", num);
+    else
+        snprintf(buf, n, "%.*s.0%s", (int)mant, num, e ? e : "");
+}
+
 void ecg_config_format_range(const struct ecg_config_key *k, char *buf, size_t n)
 {
     char lo[32], hi[32];
@@ -484,7 +498,7 @@ static void write_value(struct sink *out, const void *c, const struct ecg_config
     case ECG_CFG_BOOL: sink_printf(out, "%s", *(const bool *)p ? "true" : "false"); return;
     case ECG_CFG_INT: sink_printf(out, "%lld", (long long)*(const int64_t *)p); return;
     case ECG_CFG_FLOAT:
-        ecg_config_format_double(*(const double *)p, num, sizeof num);
+        format_yaml_float(*(const double *)p, num, sizeof num);
         sink_printf(out, "%s", num);
         return;
     case ECG_CFG_ENUM: sink_printf(out, "%s", k->names[*(const int *)p]); return;
@@ -499,7 +513,7 @@ static void write_value(struct sink *out, const void *c, const struct ecg_config
     case ECG_CFG_VECTOR:
         sink_printf(out, "[");
         for (int64_t i = 0; i < k->max_len; i++) {
-            ecg_config_format_double(((const double *)p)[i], num, sizeof num);
+            format_yaml_float(((const double *)p)[i], num, sizeof num);
             sink_printf(out, "%s%s", i ? ", " : "", num);
         }
         sink_printf(out, "]");
@@ -512,7 +526,7 @@ static void write_value(struct sink *out, const void *c, const struct ecg_config
         }
         sink_printf(out, "[");
         for (int64_t i = 0; i < f->n; i++) {
-            ecg_config_format_double(f->values[i], num, sizeof num);
+            format_yaml_float(f->values[i], num, sizeof num);
             sink_printf(out, "%s%s", i ? ", " : "", num);
         }
         sink_printf(out, "]");

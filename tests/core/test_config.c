@@ -678,6 +678,23 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(2, l, ECG_ERR_RANGE,
                       "keys 'data.spectrogram.window_seconds' and 'data.sample_rate': expected an STFT window of "
                       "at least 8 samples, found 0.02 s at 300 Hz");
+    char *fa[] = {"data.folds=3", "data.fold=3"};
+    check_cross_error(2, fa, ECG_ERR_RANGE,
+                      "keys 'data.fold' and 'data.folds': expected a test fold in 0..2, found 3");
+    char *fb[] = {"data.fold=1"};
+    check_cross_error(1, fb, ECG_ERR_CONFIG,
+                      "keys 'data.fold' and 'data.folds': a test fold (1) needs data.folds >= 2 (k-fold "
+                      "cross-validation), found folds 0");
+    char *fc[] = {"data.folds=2", "data.val_fraction=0.5"};
+    check_cross_error(2, fc, ECG_ERR_RANGE,
+                      "keys 'data.val_fraction' and 'data.folds': expected val_fraction + 1/folds below 1 (the "
+                      "rest is the training split), found 0.5 + 1/2");
+    /* test_fraction is ignored with folds. */
+    char *fd[] = {"data.folds=5", "data.fold=4", "data.test_fraction=0.9"};
+    struct ecg_config cfg;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL(ecg_config_resolve(&cfg, NULL, 3, fd, &err), ECG_OK);
+    ecg_config_free(&cfg);
     char *m[] = {"data.spectrogram.hop_seconds=0.001"};
     check_cross_error(1, m, ECG_ERR_RANGE,
                       "keys 'data.spectrogram.hop_seconds' and 'data.sample_rate': expected a hop of at least 1 "
@@ -739,6 +756,64 @@ static void printed_config_loads_back_identically(void)
     ecg_config_free(&back);
 }
 
+/* Strings that YAML 1.1 (PyYAML) or YAML 1.2 would read as null, a boolean or a number when plain. */
+static const char *const yaml_lookalikes[] = {
+    "yes", "Yes", "on", "ON", "no", "off", "Off", "y", "N", "true", "False", "null", "NULL", "~", "none",
+    "1e3", "0x10", "0o17", "1_000", "010", "12", "-1", "+1", ".inf", "-.inf", ".nan", ".5", "1.0", "12:30",
+};
+
+/* A run name must be a directory name: letters, digits, '.', '_', '-', not starting with '.'. */
+static bool valid_run_name(const char *w)
+{
+    if (w[0] == '.')
+        return false;
+    for (const char *p = w; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+            return false;
+    return true;
+}
+
+static void strings_that_yaml_reads_as_other_types_are_quoted_and_load_back(void)
+{
+    for (size_t i = 0; i < sizeof yaml_lookalikes / sizeof yaml_lookalikes[0]; i++) {
+        const char *w = yaml_lookalikes[i];
+        struct ecg_config c, back;
+        struct ecg_error err = {0};
+        char *ov[] = {fmt("data.path=\"%s\"", w), fmt("run.dir=\"%s\"", w), fmt("run.name=\"%s\"", w)};
+        int n = valid_run_name(w) ? 3 : 2;
+        CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, NULL, n, ov, &err), ECG_OK);
+        CU_ASSERT_STRING_EQUAL(c.data.path, w);
+        char *text = print_to_string(&c);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  path: \"%s\"\n", w)));
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  dir: \"%s\"\n", w)));
+        if (n == 3)
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  name: \"%s\"\n", w)));
+        CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&back, ecg_test_write_file("lookalike.yaml", text), 0, NULL, &err),
+                              ECG_OK);
+        const char *diff = NULL;
+        CU_ASSERT_TRUE(ecg_config_equal(&c, &back, &diff));
+        if (diff)
+            fprintf(stderr, "\n  '%s' loads back different at '%s'\n", w, diff);
+        CU_ASSERT_STRING_EQUAL(back.run.dir, w);
+        free(text);
+        ecg_config_free(&c);
+        ecg_config_free(&back);
+    }
+    /* Plain names and paths stay plain, and floats always carry a dot (300.0, 1.0e-10) so that YAML 1.1
+     * readers take them for floats too. */
+    struct ecg_config c;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, NULL, 0, NULL, &err), ECG_OK);
+    char *text = print_to_string(&c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  path: data/sample/cachet_sample.h5\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  sample_rate: 300.0\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n    log_floor: 1.0e-10\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  betas: [0.9, 0.999]\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  eps: 1.0e-08\n"));
+    free(text);
+    ecg_config_free(&c);
+}
+
 static void copies_are_deep_and_equal(void)
 {
     struct ecg_config a, b;
@@ -755,7 +830,7 @@ static void copies_are_deep_and_equal(void)
     CU_ASSERT_STRING_EQUAL(first, "train.class_weights");
     char buf[64];
     ecg_config_format_value(&b, ecg_config_find("train.class_weights"), buf, sizeof buf);
-    CU_ASSERT_STRING_EQUAL(buf, "[1, 2, 5, 4]");
+    CU_ASSERT_STRING_EQUAL(buf, "[1.0, 2.0, 5.0, 4.0]");
     ecg_config_free(&a);
     ecg_config_free(&b);
 }
@@ -909,6 +984,8 @@ static const struct ecg_test override_tests[] = {
 };
 static const struct ecg_test print_tests[] = {
     {"a printed config loads back identically and prints the same", printed_config_loads_back_identically},
+    {"strings that YAML reads as other types are quoted and load back",
+     strings_that_yaml_reads_as_other_types_are_quoted_and_load_back},
     {"copies are deep and compare equal", copies_are_deep_and_equal},
     {"help lists every key with its type, default and names", help_lists_every_key_with_type_default_and_names},
     {"docs/config.md lists every key", the_docs_list_every_key},
