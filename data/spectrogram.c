@@ -70,10 +70,10 @@ int ecg_spec_opts_check(const struct ecg_spec_opts *o, double fs, struct ecg_err
         return ecg_error_set(err, ECG_ERR_RANGE, "data.spectrogram.channels: expected 1 or 3, found %lld",
                              (long long)o->channels);
     if (o->norm == ECG_SPEC_NORM_RANGE && !(o->norm_hi > o->norm_lo))
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.norm_lo/norm_hi: expected lo < hi, found %g, %g",
+        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram norm_lo/norm_hi: expected lo < hi, found %g, %g",
                              o->norm_lo, o->norm_hi);
     if (o->norm < ECG_SPEC_NORM_NONE || o->norm > ECG_SPEC_NORM_RANGE)
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.norm: unknown normalisation %d", (int)o->norm);
+        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram normalisation: unknown value %d", (int)o->norm);
     return ECG_OK;
 }
 

@@ -42,7 +42,7 @@ struct ecg_sched_config {
 const char *ecg_sched_kind_name(enum ecg_sched_kind kind);
 int ecg_sched_kind_parse(const char *text, enum ecg_sched_kind *kind, struct ecg_error *err);
 
-/* Validates the fields for the kind; ECG_ERR_RANGE names the field and value.
+/* Validates the fields for the kind; ECG_ERR_RANGE names the config key (train.step_gamma, ...) and value.
  * steps_per_epoch must be >= 1; cosine needs the warm-up shorter than training. */
 int ecg_sched_check(const struct ecg_sched_config *c, int64_t steps_per_epoch,
                     struct ecg_error *err);

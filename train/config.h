@@ -96,6 +96,16 @@ void ecg_config_print_help(FILE *f);
 /* The closest key or section name to `name` into buf (n bytes), or NULL. */
 const char *ecg_config_suggest(const char *name, char *buf, size_t n);
 
+struct ecg_loader_opts; /* data/loader.h */
+/*
+ * Fills o from a resolved run configuration: batch size and mode from
+ * train.* (train = 1) or eval.* (train = 0), run.seed, the window of
+ * data.window_seconds and eval.windows, and c->data.spectrogram and
+ * c->data.augment as they are (the config's own fields are the modules'
+ * options).  `cache` is left NULL.
+ */
+void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct ecg_loader_opts *o);
+
 /* The config's name of data.format ("cachet_short", ...). */
 const char *ecg_config_format_name(const struct ecg_config *c);
 

@@ -32,14 +32,6 @@ int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct 
 int ecg_config_split(const struct ecg_config *c, const struct ecg_dataset *ds, struct ecg_splits *out,
                      struct ecg_error *err);
 
-/*
- * Fills o from a resolved run configuration: batch size and mode from
- * train.* (train = 1) or eval.* (train = 0), run.seed, the window of
- * data.window_seconds and eval.windows, and c->data.spectrogram and
- * c->data.augment as they are (the config's own fields are the modules'
- * options).  `cache` is left NULL.
- */
-void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct ecg_loader_opts *o);
 
 /* Class names of the dataset's task, in label order. */
 void ecg_class_names(enum ecg_task task, const char **names, int *k);

@@ -111,7 +111,7 @@ static int setup_optimizer(struct trainer *t, struct ecg_error *err)
         return rc;
     if (o->ema_decay > 0) {
         if ((rc = ecg_ema_init(&t->ema, t->m.params, o->ema_decay, true, err)))
-            return ecg_error_prefix(err, "optim.ema_decay");
+            return rc;
         t->use_ema = true;
     }
     const struct ecg_config_train *tr = &t->c->train;
@@ -124,9 +124,7 @@ static int setup_optimizer(struct trainer *t, struct ecg_error *err)
         .epochs = tr->epochs,
         .warmup_epochs = (double)tr->warmup_epochs,
     };
-    if ((rc = ecg_sched_check(&t->sched, t->loader.batches, err)))
-        return ecg_error_prefix(err, "train.schedule");
-    return ECG_OK;
+    return ecg_sched_check(&t->sched, t->loader.batches, err);
 }
 
 /* Which parameters train in an epoch: the head alone first, then from train.unfreeze_from up. */

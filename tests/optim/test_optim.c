@@ -450,7 +450,7 @@ static void ema_warm_up_uses_the_tensorflow_rule(void)
     CU_ASSERT_DOUBLE_EQUAL(ecg_ema_current_decay(&e), 0.5, 0); /* capped by decay */
     ecg_ema_free(&e);
     ECG_CHECK_ERROR(ecg_ema_init(&e, &p, 1.5, false, &err), &err, ECG_ERR_RANGE,
-                    "ema decay = 1.5: expected a value in [0, 1]");
+                    "optim.ema_decay = 1.5: expected a value in [0, 1]");
     ecg_params_free(&p);
 }
 
@@ -566,7 +566,7 @@ static void bad_schedules_are_rejected_with_the_field_named(void)
     ECG_CHECK_ERROR(ecg_sched_check(&st, 5, &err), &err, ECG_ERR_RANGE, "warmup_epochs = -1");
     enum ecg_sched_kind kind;
     ECG_CHECK_ERROR(ecg_sched_kind_parse("linear", &kind, &err), &err, ECG_ERR_CONFIG,
-                    "schedule 'linear': expected one of constant, step, cosine");
+                    "train.schedule 'linear': expected one of constant, step, cosine");
     CU_ASSERT_EQUAL(ecg_sched_kind_parse("Cosine", &kind, &err), ECG_OK);
     CU_ASSERT_EQUAL(kind, ECG_SCHED_COSINE);
     CU_ASSERT_STRING_EQUAL(ecg_sched_kind_name(ECG_SCHED_STEP), "step");
