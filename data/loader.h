@@ -58,7 +58,7 @@ struct ecg_loader_opts {
  * thread, and the window/spectrogram/augmentation defaults. */
 void ecg_loader_opts_default(struct ecg_loader_opts *o);
 
-/* ecg_loader_opts_from_config() (train/train.h) fills these from a run's config. */
+/* ecg_loader_opts_from_config() (train/config.h) fills these from a run's config. */
 
 /* One batch; all arrays are owned by the loader and valid until the next call. */
 struct ecg_batch {

@@ -95,9 +95,12 @@ static int check_splits(struct trainer *t, struct ecg_error *err)
         return ecg_error_set(err, ECG_ERR_VALUE, "%s: the training split is empty%s", t->c->data.path, why);
     int part = t->c->eval.split;
     if ((part == ECG_PART_VAL || part == ECG_PART_TEST) && t->splits.n[part] == 0)
-        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split of %s is empty%s; raise data.%s_fraction "
+        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split of %s is empty%s; raise %s "
                              "or evaluate another split",
-                             ecg_split_part_name(part), t->c->data.path, why, part == ECG_PART_VAL ? "val" : "test");
+                             ecg_split_part_name(part), t->c->data.path, why,
+                             part == ECG_PART_VAL              ? "data.val_fraction"
+                             : t->c->data.split.folds >= 2 ? "the records per fold (fewer data.folds)"
+                                                           : "data.test_fraction");
     if (t->splits.n[ECG_PART_VAL] == 0)
         ecg_warn("the validation split is empty%s: the best epoch is chosen by training macro-F1", why);
     return ECG_OK;

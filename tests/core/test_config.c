@@ -945,7 +945,64 @@ static void ecgtrain_exit_codes_and_outputs(void)
     free(out), free(errt);
 }
 
+/* A schema of another program: core knows no key of ecgtrain's, it walks whatever table it is given. */
+enum toy_shape { TOY_ROUND, TOY_SQUARE };
+static const char *const toy_shape_names[] = {[TOY_ROUND] = "round", [TOY_SQUARE] = "square", NULL};
+struct toy_config {
+    struct {
+        int64_t count;
+        enum toy_shape shape;
+        double weights[3];
+    } part;
+    char *label;
+    int untouched; /* no key: the schema's init sets it */
+};
+static void toy_init(void *c) { ((struct toy_config *)c)->untouched = 7; }
+static const struct ecg_config_key toy_keys[] = {
+    {.name = "part.count", .type = ECG_CFG_INT, .offset = offsetof(struct toy_config, part.count),
+     .ctype = ECG_CT_I64, .def = "2", .min = 1, .max = 9, .help = "how many"},
+    {.name = "part.shape", .type = ECG_CFG_ENUM, .offset = offsetof(struct toy_config, part.shape),
+     .ctype = ECG_CT_INT, .def = "round", .names = toy_shape_names, .help = "which shape"},
+    {.name = "part.weights", .type = ECG_CFG_VECTOR, .offset = offsetof(struct toy_config, part.weights),
+     .ctype = ECG_CT_VECTOR, .def = "[1, 2, 3]", .min = 0, .max = 10, .min_len = 3, .max_len = 3, .help = "three"},
+    {.name = "label", .type = ECG_CFG_STRING, .offset = offsetof(struct toy_config, label), .ctype = ECG_CT_STR,
+     .def = "x", .help = "a label"},
+};
+static const struct ecg_schema toy_schema = {
+    .keys = toy_keys, .count = 4, .size = sizeof(struct toy_config), .program = "toy", .init = toy_init,
+};
+
+static void core_walks_any_schema_it_is_given(void)
+{
+    struct toy_config t, u;
+    struct ecg_error err = {0};
+    char *ov[] = {"part.shape=square", "part.weights=[0.5, 0, 10]", "label=\"on\""};
+    CU_ASSERT_EQUAL_FATAL(ecg_schema_resolve(&toy_schema, &t, NULL, 3, ov, &err), ECG_OK);
+    CU_ASSERT_EQUAL(t.part.count, 2);
+    CU_ASSERT_EQUAL(t.part.shape, TOY_SQUARE);
+    CU_ASSERT_EQUAL(t.part.weights[2], 10.0);
+    CU_ASSERT_EQUAL(t.untouched, 7);
+    char *text = ecg_schema_to_string(&toy_schema, &t, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_STRING_EQUAL(text, "# toy configuration, fully resolved (every key; `toy --help` explains them)\n"
+                                 "part:\n  count: 2\n  shape: square\n  weights: [0.5, 0.0, 10.0]\n"
+                                 "label: \"on\"\n");
+    CU_ASSERT_EQUAL_FATAL(ecg_schema_defaults(&toy_schema, &u, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_schema_load_string(&toy_schema, &u, text, "toy.yaml", &err), ECG_OK);
+    CU_ASSERT_TRUE(ecg_schema_equal(&toy_schema, &t, &u, NULL));
+    CHECK_MSG(ecg_schema_override(&toy_schema, &u, "part.weights=[1, 2]", &err), err, ECG_ERR_RANGE,
+              "override 'part.weights=[1, 2]': expected a list of 3 numbers, found 2");
+    CHECK_MSG(ecg_schema_override(&toy_schema, &u, "part.cont=3", &err), err, ECG_ERR_CONFIG,
+              "override 'part.cont=3': unknown key 'part.cont' (did you mean 'part.count'?)");
+    CHECK_MSG(ecg_schema_override(&toy_schema, &u, "optim.lr=3", &err), err, ECG_ERR_CONFIG,
+              "override 'optim.lr=3': unknown key 'optim.lr' (see toy --help for every key)");
+    free(text);
+    ecg_schema_free(&toy_schema, &t);
+    ecg_schema_free(&toy_schema, &u);
+}
+
 static const struct ecg_test schema_tests[] = {
+    {"core walks any schema it is given", core_walks_any_schema_it_is_given},
     {"every schema row is consistent with its field", every_row_is_consistent_with_its_field},
     {"the keys of a section are contiguous in the table", keys_of_a_section_are_contiguous},
     {"defaults follow the schema and pass every check", defaults_follow_the_schema},
