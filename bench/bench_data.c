@@ -59,11 +59,11 @@ static int bench(const char *name, const struct ecg_dataset *ds, int64_t h, int6
     o.spec.height = h;
     o.spec.width = w;
     o.spec.channels = 3;
-    o.spec.win_s = 0.25;
-    o.spec.hop_s = 0.04;
+    o.spec.window_seconds = 0.25;
+    o.spec.hop_seconds = 0.04;
     if (train) {
-        o.aug.shift_p = o.aug.scale_p = o.aug.noise_p = o.aug.wander_p = o.aug.flip_p = 0.5;
-        o.aug.tmask_p = o.aug.fmask_p = 0.5;
+        o.aug.shift_prob = o.aug.scale_prob = o.aug.noise_prob = o.aug.wander_prob = o.aug.flip_prob = 0.5;
+        o.aug.time_mask_prob = o.aug.freq_mask_prob = 0.5;
     }
     int64_t *idx = malloc((size_t)ds->count * sizeof *idx);
     for (int64_t i = 0; i < ds->count; i++)

@@ -66,7 +66,8 @@ void *ecg_arena_alloc(struct ecg_arena *a, int64_t bytes)
     ECG_ASSERT(bytes >= 0);
     int64_t size = ecg_arena_round(bytes);
     int64_t end;
-    ECG_ASSERT(ecg_size_add(a->used, size, &end));
+    bool fits = ecg_size_add(a->used, size, &end);
+    ECG_ASSERT(fits); /* sizes come from a plan we made: overflow is our bug */
     void *p = NULL;
     if (!a->planning) {
         ECG_ASSERT(end <= a->cap); /* the plan was wrong: our bug */
@@ -81,7 +82,8 @@ void *ecg_arena_alloc(struct ecg_arena *a, int64_t bytes)
 float *ecg_arena_floats(struct ecg_arena *a, int64_t count)
 {
     int64_t bytes;
-    ECG_ASSERT(ecg_size_mul(count, (int64_t)sizeof(float), &bytes));
+    bool fits = ecg_size_mul(count, (int64_t)sizeof(float), &bytes);
+    ECG_ASSERT(fits); /* sizes come from a plan we made: overflow is our bug */
     return ecg_arena_alloc(a, bytes);
 }
 

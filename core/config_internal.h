@@ -6,18 +6,12 @@
 
 #include "core/config.h"
 
-/* C types a schema row can point at; checked against the row's type once. */
-enum ecg_config_ctype { ECG_CT_BOOL, ECG_CT_I64, ECG_CT_DOUBLE, ECG_CT_INT, ECG_CT_STR, ECG_CT_FLOATS, ECG_CT_OTHER };
-
-/* The C type a schema type stores into. */
-enum ecg_config_ctype ecg_config_ctype_of(enum ecg_config_type type);
-
 /* Where key k lives inside c. */
-static inline void *ecg_config_field(struct ecg_config *c, const struct ecg_config_key *k)
+static inline void *ecg_config_field(void *c, const struct ecg_config_key *k)
 {
     return (char *)c + k->offset;
 }
-static inline const void *ecg_config_cfield(const struct ecg_config *c, const struct ecg_config_key *k)
+static inline const void *ecg_config_cfield(const void *c, const struct ecg_config_key *k)
 {
     return (const char *)c + k->offset;
 }
@@ -27,28 +21,19 @@ static inline const void *ecg_config_cfield(const struct ecg_config *c, const st
  * On failure returns the status and writes the message body ("expected an
  * integer, found 'ten'") into why; the caller adds file:line or the override.
  */
-int ecg_config_set_node(struct ecg_config *c, const struct ecg_config_key *k, yaml_document_t *doc,
+int ecg_config_set_node(void *c, const struct ecg_config_key *k, yaml_document_t *doc,
                         yaml_node_t *node, char *why, size_t n);
 
 /* Same, with the value given as YAML text ("0.1", "[0.9, 0.999]", "none"). */
-int ecg_config_set_text(struct ecg_config *c, const struct ecg_config_key *k, const char *text,
+int ecg_config_set_text(void *c, const struct ecg_config_key *k, const char *text,
                         char *why, size_t n);
 
 /* Writes key k's value as YAML to f. */
-void ecg_config_write_value(const struct ecg_config *c, const struct ecg_config_key *k, FILE *f);
+void ecg_config_write_value(const void *c, const struct ecg_config_key *k, FILE *f);
 
 /* Frees the heap memory of one field and zeroes it. */
-void ecg_config_free_field(struct ecg_config *c, const struct ecg_config_key *k);
+void ecg_config_free_field(void *c, const struct ecg_config_key *k);
 
-/* True when `name` is a section (a proper prefix of some key, up to a dot). */
-bool ecg_config_is_section(const char *name);
-
-/* The key or section name closest to `name` by edit distance, or NULL if none is close
- * (a static buffer: not thread-safe, which loading configs never needs). */
-const char *ecg_config_suggest(const char *name);
-
-/* Formats a double so that strtod gives back the identical value. */
-void ecg_config_format_double(double v, char *buf, size_t n);
 
 /* Formats a range bound pair as "[1, 100000]" or "(0, 1)". */
 void ecg_config_format_range(const struct ecg_config_key *k, char *buf, size_t n);

@@ -9,7 +9,8 @@
 #define MAX_BASE_DEPTH 16
 
 struct loader {
-    struct ecg_config *c;
+    const struct ecg_schema *s;
+    void *c;
     int depth;
     char *chain[MAX_BASE_DEPTH + 1]; /* files being loaded, outermost first, as opened */
     dev_t dev[MAX_BASE_DEPTH + 1];   /* their device and inode, for cycle detection */
@@ -74,20 +75,20 @@ static bool null_scalar(const yaml_node_t *n)
            (!s[0] || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"));
 }
 
-static int unknown_key(struct ecg_error *err, const struct source *src, yaml_mark_t mark, const char *full)
+static int unknown_key(const struct ecg_schema *s, struct ecg_error *err, const struct source *src,
+                       yaml_mark_t mark, const char *full)
 {
-    const char *hint = ecg_config_suggest(full);
-    if (hint)
+    char hint[ECG_SCHEMA_NAME_MAX];
+    if (ecg_schema_suggest(s, full, hint, sizeof hint))
         return at(err, ECG_ERR_CONFIG, src, mark, "unknown key '%s' (did you mean '%s'?)", full, hint);
-    return at(err, ECG_ERR_CONFIG, src, mark, "unknown key '%s' (see ecgtrain --help for every key)", full);
+    return at(err, ECG_ERR_CONFIG, src, mark, "unknown key '%s' (see %s --help for every key)", full, s->program);
 }
 
 /* Applies the pairs of one mapping whose keys are under `prefix` ("" at the top). */
 static int apply_mapping(struct loader *L, const struct source *src, yaml_document_t *doc,
                          yaml_node_t *map, const char *prefix, struct ecg_error *err)
 {
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
+    const struct ecg_config_key *keys = L->s->keys;
     yaml_node_pair_t *pairs = map->data.mapping.pairs.start;
     int64_t npairs = map->data.mapping.pairs.top - pairs;
     for (int64_t i = 0; i < npairs; i++) {
@@ -111,7 +112,7 @@ static int apply_mapping(struct loader *L, const struct source *src, yaml_docume
         }
         if (!prefix[0] && !strcmp(kname, "base"))
             continue; /* applied before this mapping */
-        const struct ecg_config_key *k = ecg_config_find(full);
+        const struct ecg_config_key *k = ecg_schema_find(L->s, full);
         if (k) {
             int64_t idx = k - keys;
             if (src->set_line[idx])
@@ -122,7 +123,7 @@ static int apply_mapping(struct loader *L, const struct source *src, yaml_docume
             if (rc)
                 return at(err, rc, src, vn->start_mark, "key '%s': %s", full, why);
             src->set_line[idx] = (int64_t)kn->start_mark.line + 1;
-        } else if (ecg_config_is_section(full)) {
+        } else if (ecg_schema_is_section(L->s, full)) {
             if (vn->type == YAML_MAPPING_NODE) {
                 ECG_TRY(apply_mapping(L, src, doc, vn, full, err));
             } else if (!null_scalar(vn)) { /* an empty section is fine */
@@ -132,10 +133,9 @@ static int apply_mapping(struct loader *L, const struct source *src, yaml_docume
                           "key '%s' is a section: expected a mapping of its keys, found %s", full, found);
             }
         } else {
-            return unknown_key(err, src, kn->start_mark, full);
+            return unknown_key(L->s, err, src, kn->start_mark, full);
         }
     }
-    (void)nkeys;
     return ECG_OK;
 }
 
@@ -203,9 +203,7 @@ static int load_source(struct loader *L, const char *name, const char *text, str
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     bool parser_ok = false, doc_ok = false;
-    int64_t nkeys;
-    ecg_config_keys(&nkeys);
-    struct source src = {.name = name, .set_line = calloc((size_t)nkeys, sizeof(int64_t))};
+    struct source src = {.name = name, .set_line = calloc((size_t)L->s->count, sizeof(int64_t))};
     int slot = L->depth;
 
     if (!src.set_line)
@@ -298,20 +296,20 @@ done:
     return rc;
 }
 
-int ecg_config_load(struct ecg_config *c, const char *path, struct ecg_error *err)
+int ecg_schema_load(const struct ecg_schema *s, void *c, const char *path, struct ecg_error *err)
 {
-    struct loader L = {.c = c};
+    struct loader L = {.s = s, .c = c};
     return load_source(&L, path, NULL, err);
 }
 
-int ecg_config_load_string(struct ecg_config *c, const char *text, const char *name,
+int ecg_schema_load_string(const struct ecg_schema *s, void *c, const char *text, const char *name,
                            struct ecg_error *err)
 {
-    struct loader L = {.c = c};
+    struct loader L = {.s = s, .c = c};
     return load_source(&L, name, text, err);
 }
 
-int ecg_config_override(struct ecg_config *c, const char *assignment, struct ecg_error *err)
+int ecg_schema_override(const struct ecg_schema *s, void *c, const char *assignment, struct ecg_error *err)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
@@ -323,26 +321,24 @@ int ecg_config_override(struct ecg_config *c, const char *assignment, struct ecg
         klen = sizeof key - 1;
     memcpy(key, assignment, klen);
     key[klen] = '\0';
-    const struct ecg_config_key *k = ecg_config_find(key);
+    const struct ecg_config_key *k = ecg_schema_find(s, key);
     if (!k) {
-        if (ecg_config_is_section(key)) {
-            int64_t nkeys;
-            const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
+        if (ecg_schema_is_section(s, key)) {
             const char *example = NULL;
-            for (int64_t i = 0; i < nkeys && !example; i++)
-                if (!strncmp(keys[i].name, key, klen) && keys[i].name[klen] == '.')
-                    example = keys[i].name;
+            for (int64_t i = 0; i < s->count && !example; i++)
+                if (!strncmp(s->keys[i].name, key, klen) && s->keys[i].name[klen] == '.')
+                    example = s->keys[i].name;
             return ecg_error_set(err, ECG_ERR_CONFIG,
                                  "override '%s': '%s' is a section; override one of its keys, such as '%s'",
                                  assignment, key, example);
         }
-        const char *hint = ecg_config_suggest(key);
-        if (hint)
+        char hint[ECG_SCHEMA_NAME_MAX];
+        if (ecg_schema_suggest(s, key, hint, sizeof hint))
             return ecg_error_set(err, ECG_ERR_CONFIG, "override '%s': unknown key '%s' (did you mean '%s'?)",
                                  assignment, key, hint);
         return ecg_error_set(err, ECG_ERR_CONFIG,
-                             "override '%s': unknown key '%s' (see ecgtrain --help for every key)", assignment,
-                             key);
+                             "override '%s': unknown key '%s' (see %s --help for every key)", assignment,
+                             key, s->program);
     }
     char why[ECG_ERROR_MAX / 2];
     int rc = ecg_config_set_text(c, k, eq + 1, why, sizeof why);
@@ -351,21 +347,21 @@ int ecg_config_override(struct ecg_config *c, const char *assignment, struct ecg
     return ECG_OK;
 }
 
-int ecg_config_resolve(struct ecg_config *c, const char *path, int noverrides,
+int ecg_schema_resolve(const struct ecg_schema *s, void *c, const char *path, int noverrides,
                        char *const *overrides, struct ecg_error *err)
 {
-    int rc = ecg_config_defaults(c, err);
+    int rc = ecg_schema_defaults(s, c, err);
     if (rc)
         return rc;
-    if (path && (rc = ecg_config_load(c, path, err)))
+    if (path && (rc = ecg_schema_load(s, c, path, err)))
         goto fail;
     for (int i = 0; i < noverrides; i++)
-        if ((rc = ecg_config_override(c, overrides[i], err)))
+        if ((rc = ecg_schema_override(s, c, overrides[i], err)))
             goto fail;
-    if ((rc = ecg_config_check(c, err)))
+    if ((rc = ecg_schema_check(s, c, err)))
         goto fail;
     return ECG_OK;
 fail:
-    ecg_config_free(c);
+    ecg_schema_free(s, c);
     return rc;
 }

@@ -18,11 +18,12 @@ static int shared_sections(const char *a, const char *b)
     }
 }
 
-int ecg_config_write_yaml(const struct ecg_config *c, FILE *f, struct ecg_error *err)
+int ecg_schema_write_yaml(const struct ecg_schema *s, const void *c, FILE *f, struct ecg_error *err)
 {
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
-    fprintf(f, "# ecgtrain configuration, fully resolved (every key; `ecgtrain --help` explains them)\n");
+    const struct ecg_config_key *keys = s->keys;
+    int64_t nkeys = s->count;
+    fprintf(f, "# %s configuration, fully resolved (every key; `%s --help` explains them)\n", s->program,
+            s->program);
     const char *prev = "";
     for (int64_t i = 0; i < nkeys; i++) {
         const char *name = keys[i].name;
@@ -47,7 +48,7 @@ int ecg_config_write_yaml(const struct ecg_config *c, FILE *f, struct ecg_error 
     return ECG_OK;
 }
 
-char *ecg_config_to_string(const struct ecg_config *c, struct ecg_error *err)
+char *ecg_schema_to_string(const struct ecg_schema *s, const void *c, struct ecg_error *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -56,7 +57,7 @@ char *ecg_config_to_string(const struct ecg_config *c, struct ecg_error *err)
         ecg_error_set(err, ECG_ERR_NOMEM, "printing the resolved config: out of memory");
         return NULL;
     }
-    int rc = ecg_config_write_yaml(c, f, err);
+    int rc = ecg_schema_write_yaml(s, c, f, err);
     if (fclose(f) && !rc)
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "printing the resolved config: out of memory");
     if (rc) {
@@ -83,6 +84,7 @@ static void describe_type(const struct ecg_config_key *k, char *buf, size_t n)
         snprintf(buf, n, "%s%sblock name", names, names[0] ? " | " : "");
         break;
     case ECG_CFG_FLOATS:
+    case ECG_CFG_VECTOR:
         if (k->min_len == k->max_len)
             snprintf(buf, n, "list of %lld floats in %s%s%s", (long long)k->min_len, range,
                      names[0] ? " | " : "", names);
@@ -93,10 +95,10 @@ static void describe_type(const struct ecg_config_key *k, char *buf, size_t n)
     }
 }
 
-void ecg_config_print_help(FILE *f)
+void ecg_schema_print_help(const struct ecg_schema *s, FILE *f)
 {
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
+    const struct ecg_config_key *keys = s->keys;
+    int64_t nkeys = s->count;
     fprintf(f, "Configuration keys (set them in the YAML file, or override with key=value):\n");
     const char *prev = "";
     for (int64_t i = 0; i < nkeys; i++) {

@@ -48,6 +48,20 @@ void ecg_config_format_double(double v, char *buf, size_t n)
     }
 }
 
+/* A float as YAML 1.1 readers (PyYAML) read a float too: a dot before any exponent ("300.0", "1.0e-10"),
+ * where "300" would be an integer and "1e-10" a string to them; YAML 1.2 reads the same number. */
+static void format_yaml_float(double v, char *buf, size_t n)
+{
+    char num[40];
+    ecg_config_format_double(v, num, sizeof num);
+    const char *e = strpbrk(num, "eE");
+    size_t mant = e ? (size_t)(e - num) : strlen(num);
+    if (memchr(num, '.', mant))
+        snprintf(buf, n, "%s", num);
+    else
+        snprintf(buf, n, "%.*s.0%s", (int)mant, num, e ? e : "");
+}
+
 void ecg_config_format_range(const struct ecg_config_key *k, char *buf, size_t n)
 {
     char lo[32], hi[32];
@@ -184,6 +198,7 @@ static size_t ctype_size(enum ecg_config_ctype t)
     case ECG_CT_INT: return sizeof(int);
     case ECG_CT_STR: return sizeof(char *);
     case ECG_CT_FLOATS: return sizeof(struct ecg_config_floats);
+    case ECG_CT_VECTOR:
     case ECG_CT_OTHER: break;
     }
     ECG_ASSERT(0);
@@ -310,11 +325,14 @@ static int convert(const struct ecg_config_key *k, yaml_document_t *doc, yaml_no
                  names[0] ? " or " : "", found);
         return ECG_ERR_CONFIG;
 
-    case ECG_CFG_FLOATS: {
+    case ECG_CFG_FLOATS:
+    case ECG_CFG_VECTOR: {
+        static const char *const no_names[] = {NULL};
+        const char *const *choices = k->names ? k->names : no_names;
         v->f = (struct ecg_config_floats){.choice = -1};
-        if (s && (v->f.choice = name_index(k->names, s)) >= 0)
+        if (s && (v->f.choice = name_index(choices, s)) >= 0)
             return ECG_OK;
-        join_names(k->names, names, sizeof names);
+        join_names(choices, names, sizeof names);
         char len[64];
         if (k->min_len == k->max_len)
             snprintf(len, sizeof len, "%lld", (long long)k->min_len);
@@ -352,7 +370,7 @@ static int convert(const struct ecg_config_key *k, yaml_document_t *doc, yaml_no
     return ECG_ERR_CONFIG;
 }
 
-int ecg_config_set_node(struct ecg_config *c, const struct ecg_config_key *k, yaml_document_t *doc,
+int ecg_config_set_node(void *c, const struct ecg_config_key *k, yaml_document_t *doc,
                         yaml_node_t *node, char *why, size_t n)
 {
     enum ecg_config_ctype ct = ecg_config_ctype_of(k->type);
@@ -369,6 +387,11 @@ int ecg_config_set_node(struct ecg_config *c, const struct ecg_config_key *k, ya
     }
     if (rc)
         return rc;
+    if (k->type == ECG_CFG_VECTOR) { /* the list's values go into the field's array */
+        memcpy(ecg_config_field(c, k), v.f.values, sizeof(double) * (size_t)v.f.n);
+        free_value(ECG_CT_FLOATS, &v);
+        return ECG_OK;
+    }
     if (k->check && (rc = k->check(&v, why, n))) {
         free_value(ct, &v);
         return rc;
@@ -378,7 +401,7 @@ int ecg_config_set_node(struct ecg_config *c, const struct ecg_config_key *k, ya
     return ECG_OK;
 }
 
-int ecg_config_set_text(struct ecg_config *c, const struct ecg_config_key *k, const char *text,
+int ecg_config_set_text(void *c, const struct ecg_config_key *k, const char *text,
                         char *why, size_t n)
 {
     yaml_parser_t parser;
@@ -403,7 +426,7 @@ int ecg_config_set_text(struct ecg_config *c, const struct ecg_config_key *k, co
     return rc;
 }
 
-void ecg_config_free_field(struct ecg_config *c, const struct ecg_config_key *k)
+void ecg_config_free_field(void *c, const struct ecg_config_key *k)
 {
     void *p = ecg_config_field(c, k);
     enum ecg_config_ctype ct = ecg_config_ctype_of(k->type);
@@ -419,12 +442,25 @@ void ecg_config_free_field(struct ecg_config *c, const struct ecg_config_key *k)
 
 /* ---- formatting ---- */
 
-/* Strings that read back identically without quotes. */
+/* Words that a YAML 1.1 reader (PyYAML) or a YAML 1.2 reader resolves to null or a boolean when plain
+ * (matched without case, a superset of both specs' spellings), and our own `none` of paths. */
+static bool reserved_word(const char *s)
+{
+    static const char *const words[] = {"null", "none", "y", "n", "yes", "no", "true", "false", "on", "off"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (!strcasecmp(s, words[i]))
+            return true;
+    return false;
+}
+
+/* Strings that every YAML 1.1 and 1.2 reader gives back as the same string without quotes: letters, digits,
+ * '_', '.', '/', '-' only, not a reserved word, and not starting like a number (a digit, sign or dot covers
+ * 1e3, 0x10, 0o17, 1_000, .inf, .nan, -1). */
 static bool plain_safe(const char *s)
 {
-    if (!s[0] || !strcmp(s, "none") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
+    if (!s[0] || reserved_word(s))
         return false;
-    if (s[0] == '-')
+    if (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.')
         return false;
     for (const char *p = s; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '/' && *p != '-')
@@ -454,7 +490,7 @@ static void write_string(struct sink *out, const char *s)
     sink_printf(out, "\"");
 }
 
-static void write_value(struct sink *out, const struct ecg_config *c, const struct ecg_config_key *k)
+static void write_value(struct sink *out, const void *c, const struct ecg_config_key *k)
 {
     const void *p = ecg_config_cfield(c, k);
     char num[40];
@@ -462,7 +498,7 @@ static void write_value(struct sink *out, const struct ecg_config *c, const stru
     case ECG_CFG_BOOL: sink_printf(out, "%s", *(const bool *)p ? "true" : "false"); return;
     case ECG_CFG_INT: sink_printf(out, "%lld", (long long)*(const int64_t *)p); return;
     case ECG_CFG_FLOAT:
-        ecg_config_format_double(*(const double *)p, num, sizeof num);
+        format_yaml_float(*(const double *)p, num, sizeof num);
         sink_printf(out, "%s", num);
         return;
     case ECG_CFG_ENUM: sink_printf(out, "%s", k->names[*(const int *)p]); return;
@@ -474,6 +510,14 @@ static void write_value(struct sink *out, const struct ecg_config *c, const stru
         else
             sink_printf(out, "none");
         return;
+    case ECG_CFG_VECTOR:
+        sink_printf(out, "[");
+        for (int64_t i = 0; i < k->max_len; i++) {
+            format_yaml_float(((const double *)p)[i], num, sizeof num);
+            sink_printf(out, "%s%s", i ? ", " : "", num);
+        }
+        sink_printf(out, "]");
+        return;
     case ECG_CFG_FLOATS: {
         const struct ecg_config_floats *f = p;
         if (f->n == 0 && f->choice >= 0) {
@@ -482,7 +526,7 @@ static void write_value(struct sink *out, const struct ecg_config *c, const stru
         }
         sink_printf(out, "[");
         for (int64_t i = 0; i < f->n; i++) {
-            ecg_config_format_double(f->values[i], num, sizeof num);
+            format_yaml_float(f->values[i], num, sizeof num);
             sink_printf(out, "%s%s", i ? ", " : "", num);
         }
         sink_printf(out, "]");
@@ -492,7 +536,7 @@ static void write_value(struct sink *out, const struct ecg_config *c, const stru
     ECG_ASSERT(0);
 }
 
-void ecg_config_format_value(const struct ecg_config *c, const struct ecg_config_key *k, char *buf,
+void ecg_schema_format_value(const void *c, const struct ecg_config_key *k, char *buf,
                              size_t n)
 {
     struct sink s = {.buf = buf, .cap = n};
@@ -501,7 +545,7 @@ void ecg_config_format_value(const struct ecg_config *c, const struct ecg_config
     write_value(&s, c, k);
 }
 
-void ecg_config_write_value(const struct ecg_config *c, const struct ecg_config_key *k, FILE *f)
+void ecg_config_write_value(const void *c, const struct ecg_config_key *k, FILE *f)
 {
     struct sink s = {.f = f};
     write_value(&s, c, k);
@@ -509,81 +553,80 @@ void ecg_config_write_value(const struct ecg_config *c, const struct ecg_config_
 
 /* ---- whole-config operations ---- */
 
-int ecg_config_defaults(struct ecg_config *c, struct ecg_error *err)
+int ecg_schema_defaults(const struct ecg_schema *s, void *c, struct ecg_error *err)
 {
-    memset(c, 0, sizeof *c);
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
-    for (int64_t i = 0; i < nkeys; i++) {
+    memset(c, 0, s->size);
+    if (s->init)
+        s->init(c);
+    for (int64_t i = 0; i < s->count; i++) {
+        const struct ecg_config_key *k = &s->keys[i];
         char why[512];
-        int rc = ecg_config_set_text(c, &keys[i], keys[i].def, why, sizeof why);
+        int rc = ecg_config_set_text(c, k, k->def, why, sizeof why);
         if (rc == ECG_ERR_NOMEM) {
-            ecg_config_free(c);
+            ecg_schema_free(s, c);
             return ecg_error_set(err, rc, "config defaults: out of memory");
         }
         if (rc) /* a default that fails its own row is a bug in the schema table */
-            fprintf(stderr, "config schema: default of '%s': %s\n", keys[i].name, why);
+            fprintf(stderr, "config schema: default of '%s': %s\n", k->name, why);
         ECG_ASSERT(rc == ECG_OK);
     }
     return ECG_OK;
 }
 
-void ecg_config_free(struct ecg_config *c)
+void ecg_schema_free(const struct ecg_schema *s, void *c)
 {
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
-    for (int64_t i = 0; i < nkeys; i++)
-        ecg_config_free_field(c, &keys[i]);
+    for (int64_t i = 0; i < s->count; i++)
+        ecg_config_free_field(c, &s->keys[i]);
 }
 
-int ecg_config_copy(struct ecg_config *dst, const struct ecg_config *src, struct ecg_error *err)
+/* Gives dst its own copy of key k's heap memory (dst holds src's pointers); false when out of memory. */
+static bool copy_heap_field(void *dst, const void *src, const struct ecg_config_key *k)
 {
-    memcpy(dst, src, sizeof *dst);
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
-    /* First detach every heap field so a failure frees only what was copied. */
-    for (int64_t i = 0; i < nkeys; i++) {
-        void *p = ecg_config_field(dst, &keys[i]);
-        enum ecg_config_ctype ct = ecg_config_ctype_of(keys[i].type);
+    const void *from = ecg_config_cfield(src, k);
+    void *to = ecg_config_field(dst, k);
+    enum ecg_config_ctype ct = ecg_config_ctype_of(k->type);
+    if (ct == ECG_CT_STR && *(char *const *)from)
+        return (*(char **)to = strdup(*(char *const *)from)) != NULL;
+    if (ct != ECG_CT_FLOATS || !((const struct ecg_config_floats *)from)->n)
+        return true;
+    const struct ecg_config_floats *ff = from;
+    struct ecg_config_floats *tf = to;
+    tf->values = malloc(sizeof(double) * (size_t)ff->n);
+    if (!tf->values) {
+        tf->n = 0;
+        return false;
+    }
+    memcpy(tf->values, ff->values, sizeof(double) * (size_t)ff->n);
+    return true;
+}
+
+int ecg_schema_copy(const struct ecg_schema *s, void *dst, const void *src, struct ecg_error *err)
+{
+    /* The whole struct first: fields no key sets (module defaults) are copied as they are. */
+    memcpy(dst, src, s->size);
+    /* Then detach every heap field so a failure frees only what was copied. */
+    for (int64_t i = 0; i < s->count; i++) {
+        void *p = ecg_config_field(dst, &s->keys[i]);
+        enum ecg_config_ctype ct = ecg_config_ctype_of(s->keys[i].type);
         if (ct == ECG_CT_STR)
             *(char **)p = NULL;
         else if (ct == ECG_CT_FLOATS)
             ((struct ecg_config_floats *)p)->values = NULL;
     }
-    for (int64_t i = 0; i < nkeys; i++) {
-        const void *from = ecg_config_cfield(src, &keys[i]);
-        void *to = ecg_config_field(dst, &keys[i]);
-        enum ecg_config_ctype ct = ecg_config_ctype_of(keys[i].type);
-        bool fail = false;
-        if (ct == ECG_CT_STR && *(char *const *)from) {
-            fail = !(*(char **)to = strdup(*(char *const *)from));
-        } else if (ct == ECG_CT_FLOATS) {
-            const struct ecg_config_floats *ff = from;
-            struct ecg_config_floats *tf = to;
-            if (ff->n) {
-                tf->values = malloc(sizeof(double) * (size_t)ff->n);
-                fail = !tf->values;
-                if (!fail)
-                    memcpy(tf->values, ff->values, sizeof(double) * (size_t)ff->n);
-                else
-                    tf->n = 0;
-            }
-        }
-        if (fail) {
-            ecg_config_free(dst);
+    for (int64_t i = 0; i < s->count; i++)
+        if (!copy_heap_field(dst, src, &s->keys[i])) {
+            ecg_schema_free(s, dst);
             return ecg_error_set(err, ECG_ERR_NOMEM, "config copy: out of memory");
         }
-    }
     return ECG_OK;
 }
 
-bool ecg_config_equal(const struct ecg_config *a, const struct ecg_config *b, const char **first)
+bool ecg_schema_equal(const struct ecg_schema *s, const void *a, const void *b, const char **first)
 {
-    int64_t nkeys;
-    const struct ecg_config_key *keys = ecg_config_keys(&nkeys);
-    for (int64_t i = 0; i < nkeys; i++) {
-        const void *pa = ecg_config_cfield(a, &keys[i]), *pb = ecg_config_cfield(b, &keys[i]);
-        enum ecg_config_ctype ct = ecg_config_ctype_of(keys[i].type);
+    for (int64_t i = 0; i < s->count; i++) {
+        const struct ecg_config_key *k = &s->keys[i];
+        const void *pa = ecg_config_cfield(a, k), *pb = ecg_config_cfield(b, k);
+        enum ecg_config_ctype ct = ecg_config_ctype_of(k->type);
         bool same;
         if (ct == ECG_CT_STR) {
             const char *sa = *(char *const *)pa, *sb = *(char *const *)pb;
@@ -592,12 +635,14 @@ bool ecg_config_equal(const struct ecg_config *a, const struct ecg_config *b, co
             const struct ecg_config_floats *fa = pa, *fb = pb;
             same = fa->n == fb->n && fa->choice == fb->choice &&
                    (fa->n == 0 || !memcmp(fa->values, fb->values, sizeof(double) * (size_t)fa->n));
+        } else if (ct == ECG_CT_VECTOR) {
+            same = !memcmp(pa, pb, sizeof(double) * (size_t)k->max_len);
         } else {
             same = !memcmp(pa, pb, ctype_size(ct)); /* bitwise: floats must round-trip exactly */
         }
         if (!same) {
             if (first)
-                *first = keys[i].name;
+                *first = k->name;
             return false;
         }
     }

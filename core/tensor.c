@@ -19,8 +19,10 @@ struct ecg_tensor ecg_tensor_shape2(int64_t rows, int64_t cols)
 int64_t ecg_tensor_numel(const struct ecg_tensor *t)
 {
     int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++)
-        ECG_ASSERT(ecg_size_mul(n, t->dims[i], &n));
+    for (int i = 0; i < t->ndim; i++) {
+        bool fits = ecg_size_mul(n, t->dims[i], &n);
+        ECG_ASSERT(fits); /* shapes come from a plan we made: overflow is our bug */
+    }
     return n;
 }
 

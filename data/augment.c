@@ -9,60 +9,59 @@
 void ecg_aug_opts_default(struct ecg_aug_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->shift_max_s = 1.0;
-    o->scale_lo = 0.8;
-    o->scale_hi = 1.2;
-    o->wander_amp_mv = 0.1;
+    o->shift_seconds = 1.0;
+    o->scale_amount = 0.2;
+    o->wander_amount = 0.1;
     o->wander_fmin = 0.05;
     o->wander_fmax = 0.5;
-    o->noise_snr_db = 20.0;
-    o->tmask_max_frac = 0.1;
-    o->tmask_count = 2;
-    o->fmask_max_frac = 0.1;
-    o->fmask_count = 2;
+    o->noise_std = 0.05;
+    o->time_mask_max = 0.1;
+    o->time_mask_count = 1;
+    o->freq_mask_max = 0.1;
+    o->freq_mask_count = 1;
 }
 
 static int check_p(const char *key, double p, struct ecg_error *err)
 {
     if (!(p >= 0 && p <= 1))
-        return ecg_error_set(err, ECG_ERR_RANGE, "augment.%s: expected a probability in [0, 1], found %g", key, p);
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.augment.%s: expected a probability in [0, 1], found %g", key,
+                             p);
+    return ECG_OK;
+}
+
+static int check_amount(const char *key, double v, double max, struct ecg_error *err)
+{
+    if (!(v >= 0 && v <= max))
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.augment.%s: expected a value in [0, %g], found %g", key, max,
+                             v);
     return ECG_OK;
 }
 
 int ecg_aug_opts_check(const struct ecg_aug_opts *o, struct ecg_error *err)
 {
-    ECG_TRY(check_p("shift_p", o->shift_p, err));
-    ECG_TRY(check_p("scale_p", o->scale_p, err));
-    ECG_TRY(check_p("wander_p", o->wander_p, err));
-    ECG_TRY(check_p("noise_p", o->noise_p, err));
-    ECG_TRY(check_p("flip_p", o->flip_p, err));
-    ECG_TRY(check_p("tmask_p", o->tmask_p, err));
-    ECG_TRY(check_p("fmask_p", o->fmask_p, err));
-    if (!(o->shift_max_s >= 0))
-        return ecg_error_set(err, ECG_ERR_RANGE, "augment.shift_max_s: expected >= 0, found %g", o->shift_max_s);
-    if (!(o->scale_lo > 0 && o->scale_lo <= o->scale_hi))
-        return ecg_error_set(err, ECG_ERR_RANGE, "augment.scale_lo/scale_hi: expected 0 < lo <= hi, found %g, %g",
-                             o->scale_lo, o->scale_hi);
-    if (!(o->wander_amp_mv >= 0) || !(o->wander_fmin >= 0 && o->wander_fmin <= o->wander_fmax))
+    ECG_TRY(check_p("shift_prob", o->shift_prob, err));
+    ECG_TRY(check_p("scale_prob", o->scale_prob, err));
+    ECG_TRY(check_p("wander_prob", o->wander_prob, err));
+    ECG_TRY(check_p("noise_prob", o->noise_prob, err));
+    ECG_TRY(check_p("flip_prob", o->flip_prob, err));
+    ECG_TRY(check_p("time_mask_prob", o->time_mask_prob, err));
+    ECG_TRY(check_p("freq_mask_prob", o->freq_mask_prob, err));
+    ECG_TRY(check_amount("shift_seconds", o->shift_seconds, INFINITY, err));
+    /* A factor range [1 - a, 1 + a] must stay positive. */
+    if (!(o->scale_amount >= 0 && o->scale_amount < 1))
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.augment.scale_amount: expected a value in [0, 1), found %g",
+                             o->scale_amount);
+    ECG_TRY(check_amount("wander_amount", o->wander_amount, INFINITY, err));
+    ECG_TRY(check_amount("noise_std", o->noise_std, INFINITY, err));
+    ECG_TRY(check_amount("time_mask_max", o->time_mask_max, 1, err));
+    ECG_TRY(check_amount("freq_mask_max", o->freq_mask_max, 1, err));
+    if (!(o->wander_fmin >= 0 && o->wander_fmin <= o->wander_fmax))
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "augment.wander: expected amp >= 0 and 0 <= fmin <= fmax, found amp %g, fmin %g, fmax %g",
-                             o->wander_amp_mv, o->wander_fmin, o->wander_fmax);
-    if (!(o->noise_rel_std >= 0) || !(o->wander_rel_std >= 0))
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "augment.noise_rel_std/wander_rel_std: expected >= 0, found %g, %g", o->noise_rel_std,
-                             o->wander_rel_std);
-    if (!(o->noise_sigma_mv >= 0) || !isfinite(o->noise_snr_db))
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "augment.noise: expected sigma_mv >= 0 and a finite snr_db, found %g, %g",
-                             o->noise_sigma_mv, o->noise_snr_db);
-    if (!(o->tmask_max_frac >= 0 && o->tmask_max_frac <= 1) || o->tmask_count < 0 || o->tmask_count > 100)
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "augment.tmask: expected max_frac in [0, 1] and count 0..100, found %g, %lld",
-                             o->tmask_max_frac, (long long)o->tmask_count);
-    if (!(o->fmask_max_frac >= 0 && o->fmask_max_frac <= 1) || o->fmask_count < 0 || o->fmask_count > 100)
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "augment.fmask: expected max_frac in [0, 1] and count 0..100, found %g, %lld",
-                             o->fmask_max_frac, (long long)o->fmask_count);
+                             "augment wander band: expected 0 <= wander_fmin <= wander_fmax, found %g, %g",
+                             o->wander_fmin, o->wander_fmax);
+    if (o->time_mask_count < 0 || o->time_mask_count > 100 || o->freq_mask_count < 0 || o->freq_mask_count > 100)
+        return ecg_error_set(err, ECG_ERR_RANGE, "augment mask counts: expected 0..100, found %lld and %lld",
+                             (long long)o->time_mask_count, (long long)o->freq_mask_count);
     return ECG_OK;
 }
 
@@ -122,37 +121,30 @@ void ecg_aug_signal(const struct ecg_aug_opts *o, const struct ecg_rng *sample, 
     if (n < 1)
         return;
     /* The std of the window as given, for the relative amounts. */
-    const double sd = o->wander_rel_std > 0 || o->noise_rel_std > 0 ? stddev(x, n) : 0.0;
-    if (applies(sample, ECG_AUG_STREAM_SHIFT, o->shift_p, &r)) {
-        int64_t m = (int64_t)llround(o->shift_max_s * fs);
+    const double sd = o->wander_amount > 0 || o->noise_std > 0 ? stddev(x, n) : 0.0;
+    if (applies(sample, ECG_AUG_STREAM_SHIFT, o->shift_prob, &r)) {
+        int64_t m = (int64_t)llround(o->shift_seconds * fs);
         if (m > 0)
             roll(x, n, uniform_int(&r, -m, m));
     }
-    if (applies(sample, ECG_AUG_STREAM_SCALE, o->scale_p, &r)) {
-        float s = (float)uniform(&r, o->scale_lo, o->scale_hi);
+    if (applies(sample, ECG_AUG_STREAM_SCALE, o->scale_prob, &r)) {
+        float s = (float)uniform(&r, 1.0 - o->scale_amount, 1.0 + o->scale_amount);
         for (int64_t i = 0; i < n; i++)
             x[i] *= s;
     }
-    if (applies(sample, ECG_AUG_STREAM_WANDER, o->wander_p, &r)) {
-        double amax = o->wander_amp_mv;
-        if (o->wander_rel_std > 0)
-            amax = o->wander_rel_std * sd;
-        double a = uniform(&r, 0, amax);
+    if (o->wander_amount > 0 && applies(sample, ECG_AUG_STREAM_WANDER, o->wander_prob, &r)) {
+        double a = uniform(&r, 0, o->wander_amount * sd);
         double f = uniform(&r, o->wander_fmin, o->wander_fmax);
         double ph = uniform(&r, 0, TWO_PI);
         for (int64_t i = 0; i < n; i++)
             x[i] += (float)(a * sin(TWO_PI * f * (double)i / fs + ph));
     }
-    if (applies(sample, ECG_AUG_STREAM_NOISE, o->noise_p, &r)) {
-        double sigma = o->noise_sigma_mv;
-        if (o->noise_rel_std > 0)
-            sigma = o->noise_rel_std * sd;
-        else if (!(sigma > 0))
-            sigma = stddev(x, n) / pow(10.0, o->noise_snr_db / 20.0);
+    if (o->noise_std > 0 && applies(sample, ECG_AUG_STREAM_NOISE, o->noise_prob, &r)) {
+        double sigma = o->noise_std * sd;
         for (int64_t i = 0; i < n; i++)
             x[i] += (float)sigma * ecg_rng_normal(&r);
     }
-    if (applies(sample, ECG_AUG_STREAM_FLIP, o->flip_p, &r))
+    if (applies(sample, ECG_AUG_STREAM_FLIP, o->flip_prob, &r))
         for (int64_t i = 0; i < n; i++)
             x[i] = -x[i];
 }
@@ -185,8 +177,8 @@ void ecg_aug_image(const struct ecg_aug_opts *o, const struct ecg_rng *sample, f
                    int64_t c)
 {
     struct ecg_rng rt, rf;
-    int t = applies(sample, ECG_AUG_STREAM_TMASK, o->tmask_p, &rt);
-    int f = applies(sample, ECG_AUG_STREAM_FMASK, o->fmask_p, &rf);
+    int t = applies(sample, ECG_AUG_STREAM_TMASK, o->time_mask_prob, &rt);
+    int f = applies(sample, ECG_AUG_STREAM_FMASK, o->freq_mask_prob, &rf);
     if (!t && !f)
         return;
     double sum = 0;
@@ -194,7 +186,7 @@ void ecg_aug_image(const struct ecg_aug_opts *o, const struct ecg_rng *sample, f
         sum += img[i];
     float mean = (float)(sum / (double)(h * w * c));
     if (t)
-        masks(&rt, img, h, w, c, 1, o->tmask_count, o->tmask_max_frac, mean);
+        masks(&rt, img, h, w, c, 1, o->time_mask_count, o->time_mask_max, mean);
     if (f)
-        masks(&rf, img, h, w, c, 0, o->fmask_count, o->fmask_max_frac, mean);
+        masks(&rf, img, h, w, c, 0, o->freq_mask_count, o->freq_mask_max, mean);
 }

@@ -17,23 +17,24 @@
  *
  * Signal augmentations, applied in this order to a window x of n samples (mV):
  *  - shift: circular shift by a uniform integer number of samples in
- *    [-shift_max_s * fs, +shift_max_s * fs] (the window's content rolls round);
- *  - scale: x *= uniform(scale_lo, scale_hi);
- *  - wander: x += A sin(2 pi f t + phi), A uniform(0, Amax) with Amax =
- *    wander_rel_std * std(x) when wander_rel_std > 0, else wander_amp_mv;
+ *    [-shift_seconds * fs, +shift_seconds * fs] (the window's content rolls round);
+ *  - scale: x *= uniform(1 - scale_amount, 1 + scale_amount) (the factor range
+ *    is derived here from the one amount the config sets);
+ *  - wander: x += A sin(2 pi f t + phi), A uniform(0, wander_amount * std(x)),
  *    f uniform(wander_fmin, wander_fmax) Hz, phi uniform(0, 2 pi);
- *  - noise: x += N(0, sigma^2), sigma = noise_rel_std * std(x) when
- *    noise_rel_std > 0, else noise_sigma_mv when > 0, otherwise
- *    std(x) / 10^(noise_snr_db / 20) (the SNR relative to the window's power);
- *  (std(x) is measured on the window before any augmentation for the *_rel_std
- *  amounts, and on the window as it is when the noise is added for the SNR.)
+ *  - noise: x += N(0, sigma^2), sigma = noise_std * std(x);
+ *  (std(x) is measured on the window before any augmentation; an amount of 0
+ *  disables wander or noise whatever its probability.)
  *  - flip: x = -x (polarity inversion).
  * Image augmentations (SpecAugment), on a finished (h, w, c) image:
- *  - time masks: tmask_count times, columns [t0, t0 + width) with width a
- *    uniform integer in [0, tmask_max_frac * w] set to the image mean;
- *  - frequency masks: the same on rows with fmask_count / fmask_max_frac.
+ *  - time masks: time_mask_count times, columns [t0, t0 + width) with width a
+ *    uniform integer in [0, time_mask_max * w] set to the image mean;
+ *  - frequency masks: the same on rows with freq_mask_count / freq_mask_max.
+ *
+ * The fields that ecgtrain's config sets are named as the keys
+ * data.augment.<field> and filled straight from them (train/config_schema.c);
+ * wander_fmin/fmax and the mask counts keep ecg_aug_opts_default's values.
  */
-
 enum {
     ECG_AUG_STREAM_SHIFT = 1,
     ECG_AUG_STREAM_SCALE,
@@ -45,23 +46,23 @@ enum {
 };
 
 struct ecg_aug_opts {
-    double shift_p, shift_max_s;
-    double scale_p, scale_lo, scale_hi;
-    double wander_p, wander_amp_mv, wander_fmin, wander_fmax, wander_rel_std;
-    double noise_p, noise_snr_db, noise_sigma_mv, noise_rel_std;
-    double flip_p;
-    double tmask_p, tmask_max_frac;
-    int64_t tmask_count;
-    double fmask_p, fmask_max_frac;
-    int64_t fmask_count;
+    double shift_prob, shift_seconds;
+    double scale_prob, scale_amount;
+    double wander_prob, wander_amount, wander_fmin, wander_fmax;
+    double noise_prob, noise_std;
+    double flip_prob;
+    double time_mask_prob, time_mask_max;
+    int64_t time_mask_count;
+    double freq_mask_prob, freq_mask_max;
+    int64_t freq_mask_count;
 };
 
 /* Every probability 0 (nothing happens) with sensible amounts: shift 1 s,
- * scale 0.8..1.2, wander 0.1 mV at 0.05..0.5 Hz, noise SNR 20 dB, masks of up
- * to 10 % (2 time masks, 2 frequency masks). */
+ * scale 0.8..1.2, wander 0.1 std at 0.05..0.5 Hz, noise 0.05 std, one time
+ * and one frequency mask of up to 10 %. */
 void ecg_aug_opts_default(struct ecg_aug_opts *o);
 
-/* Checks ranges (probabilities in [0, 1], lo <= hi, ...): ECG_ERR_RANGE naming "augment.<key>". */
+/* Checks ranges (probabilities in [0, 1], amounts >= 0, ...): ECG_ERR_RANGE naming the key, "data.augment.<field>". */
 int ecg_aug_opts_check(const struct ecg_aug_opts *o, struct ecg_error *err);
 
 /* Applies the signal augmentations in place to x (n samples at fs Hz). */

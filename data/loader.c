@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/config.h"
 #include "core/log.h"
 #include "core/rng.h"
 #include "data/cache.h"
@@ -26,50 +25,6 @@ void ecg_loader_opts_default(struct ecg_loader_opts *o)
     ecg_window_opts_default(&o->window);
     ecg_spec_opts_default(&o->spec);
     ecg_aug_opts_default(&o->aug);
-}
-
-void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct ecg_loader_opts *o)
-{
-    ecg_loader_opts_default(o);
-    o->train = train != 0;
-    o->shuffle = train != 0;
-    o->batch_size = train ? c->train.batch_size : c->eval.batch_size;
-    o->seed = (uint64_t)c->run.seed;
-    o->window.length_s = c->data.window_seconds;
-    o->window.eval_windows = c->eval.windows;
-    const struct ecg_config_spectrogram *s = &c->data.spectrogram;
-    switch (s->window) {
-    case ECG_WINDOW_HAMMING: o->spec.window = ECG_SPEC_HAMMING; break;
-    case ECG_WINDOW_BLACKMAN: o->spec.window = ECG_SPEC_BLACKMAN; break;
-    case ECG_WINDOW_TUKEY: o->spec.window = ECG_SPEC_TUKEY; break;
-    case ECG_WINDOW_BOXCAR: o->spec.window = ECG_SPEC_BOXCAR; break;
-    default: o->spec.window = ECG_SPEC_HANN; break;
-    }
-    o->spec.win_s = s->window_seconds;
-    o->spec.hop_s = s->hop_seconds;
-    o->spec.fmin = s->fmin;
-    o->spec.fmax = s->fmax;
-    o->spec.height = s->height;
-    o->spec.width = s->width;
-    o->spec.channels = s->channels;
-    o->spec.floor = s->log_floor;
-    const struct ecg_config_augment *a = &c->data.augment;
-    o->aug.shift_p = a->shift_prob;
-    o->aug.shift_max_s = a->shift_seconds;
-    o->aug.scale_p = a->scale_prob;
-    o->aug.scale_lo = 1.0 - a->scale_amount;
-    o->aug.scale_hi = 1.0 + a->scale_amount;
-    o->aug.noise_p = a->noise_std > 0 ? a->noise_prob : 0.0; /* a zero amount means none, not the defaults */
-    o->aug.noise_rel_std = a->noise_std;
-    o->aug.wander_p = a->wander_amount > 0 ? a->wander_prob : 0.0;
-    o->aug.wander_rel_std = a->wander_amount;
-    o->aug.flip_p = a->flip_prob;
-    o->aug.tmask_p = a->time_mask_prob;
-    o->aug.tmask_max_frac = a->time_mask_max;
-    o->aug.tmask_count = 1;
-    o->aug.fmask_p = a->freq_mask_prob;
-    o->aug.fmask_max_frac = a->freq_mask_max;
-    o->aug.fmask_count = 1;
 }
 
 int ecg_batch_alloc(struct ecg_batch *b, int64_t batch_size, int64_t h, int64_t w, int64_t c,
@@ -206,16 +161,16 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
     L->opts = *o;
     int rc = ECG_OK;
     if (o->batch_size < 1 || o->batch_size > 65536) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "loader.batch_size: expected 1..65536, found %lld",
-                           (long long)o->batch_size);
+        rc = ecg_error_set(err, ECG_ERR_RANGE, "%s: expected 1..65536, found %lld",
+                           o->train ? "train.batch_size" : "eval.batch_size", (long long)o->batch_size);
         goto fail;
     }
     if (o->threads < 1 || o->threads > 256) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "loader.threads: expected 1..256, found %d", o->threads);
+        rc = ecg_error_set(err, ECG_ERR_RANGE, "run.threads: expected 1..256 threads per batch, found %d", o->threads);
         goto fail;
     }
     if (o->window.eval_windows < 1 || o->window.eval_windows > 1000) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "window.eval_windows: expected 1..1000, found %lld",
+        rc = ecg_error_set(err, ECG_ERR_RANGE, "eval.windows: expected 1..1000, found %lld",
                            (long long)o->window.eval_windows);
         goto fail;
     }

@@ -58,18 +58,7 @@ struct ecg_loader_opts {
  * thread, and the window/spectrogram/augmentation defaults. */
 void ecg_loader_opts_default(struct ecg_loader_opts *o);
 
-struct ecg_config;
-/*
- * Fills o from a resolved run configuration (core/config.h): batch size and
- * mode from train.* (train = 1) or eval.* (train = 0), run.seed,
- * data.window_seconds, eval.windows, data.spectrogram.* and data.augment.*
- * (scale_amount a gives factors U(1 - a, 1 + a); noise_std and wander_amount
- * are in units of the window's standard deviation; one time mask and one
- * frequency mask).  Keys the config does not have keep the defaults of
- * ecg_loader_opts_default (hann/tukey alpha 0.25, constant detrend, dB,
- * per-image z-score, zero padding of short records).  `cache` is left NULL.
- */
-void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct ecg_loader_opts *o);
+/* ecg_loader_opts_from_config() (train/config.h) fills these from a run's config. */
 
 /* One batch; all arrays are owned by the loader and valid until the next call. */
 struct ecg_batch {

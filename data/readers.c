@@ -1,4 +1,4 @@
-/* The reader dispatcher by format name, read options, and helpers shared by the readers. */
+/* The reader dispatcher by format, the format and bad-record names, read options, and helpers shared by the readers. */
 #include "data/readers.h"
 
 #include <errno.h>
@@ -29,52 +29,86 @@ void ecg_read_options_default(struct ecg_read_options *opt)
 typedef int (*reader_fn)(const char *, const struct ecg_read_options *, struct ecg_dataset *,
                          struct ecg_error *);
 
+const char *const ecg_data_format_names[] = {
+    [ECG_DATA_CACHET_SHORT] = "cachet_short", [ECG_DATA_CACHET_FULL] = "cachet_full",
+    [ECG_DATA_CINC2017] = "cinc2017",         [ECG_DATA_MITBIH_WFDB] = "mitbih_wfdb",
+    [ECG_DATA_MITBIH_CSV] = "mitbih_csv",     NULL,
+};
+
+const char *const ecg_bad_policy_names[] = {[ECG_BAD_ERROR] = "error", [ECG_BAD_SKIP] = "skip", NULL};
+
+/* Per format, in enum order: its task and reader. */
 static const struct {
-    const char *name;
     enum ecg_task task;
     reader_fn fn;
 } formats[] = {
-    {"cachet_short", ECG_TASK_RHYTHM, ecg_cachet_read_short},
-    {"cachet_full", ECG_TASK_RHYTHM, ecg_cachet_read_full},
-    {"cinc2017", ECG_TASK_RHYTHM, ecg_cinc2017_read},
-    {"mitdb", ECG_TASK_BEAT, ecg_mitdb_read},
-    {"kaggle_csv", ECG_TASK_BEAT, ecg_kaggle_read},
-    /* The names the configuration schema uses for the same two formats. */
-    {"mitbih_wfdb", ECG_TASK_BEAT, ecg_mitdb_read},
-    {"mitbih_csv", ECG_TASK_BEAT, ecg_kaggle_read},
+    [ECG_DATA_CACHET_SHORT] = {ECG_TASK_RHYTHM, ecg_cachet_read_short},
+    [ECG_DATA_CACHET_FULL] = {ECG_TASK_RHYTHM, ecg_cachet_read_full},
+    [ECG_DATA_CINC2017] = {ECG_TASK_RHYTHM, ecg_cinc2017_read},
+    [ECG_DATA_MITBIH_WFDB] = {ECG_TASK_BEAT, ecg_mitdb_read},
+    [ECG_DATA_MITBIH_CSV] = {ECG_TASK_BEAT, ecg_kaggle_read},
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]))
 
-int ecg_format_task(const char *format)
+/* Older names the programs' --format options accept for two of the formats. */
+static const struct {
+    const char *name;
+    enum ecg_data_format format;
+} aliases[] = {{"mitdb", ECG_DATA_MITBIH_WFDB}, {"kaggle_csv", ECG_DATA_MITBIH_CSV}};
+
+int ecg_data_format_parse(const char *name, enum ecg_data_format *out, struct ecg_error *err)
 {
-    for (int i = 0; i < NFORMATS; i++)
-        if (format && strcmp(format, formats[i].name) == 0)
-            return (int)formats[i].task;
-    return -1;
+    for (int i = 0; name && i < NFORMATS; i++)
+        if (!strcmp(name, ecg_data_format_names[i])) {
+            *out = (enum ecg_data_format)i;
+            return ECG_OK;
+        }
+    for (size_t i = 0; name && i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcmp(name, aliases[i].name)) {
+            *out = aliases[i].format;
+            return ECG_OK;
+        }
+    return ecg_error_set(err, ECG_ERR_CONFIG,
+                         "dataset format '%s': expected one of cachet_short, cachet_full, cinc2017, "
+                         "mitbih_wfdb (or mitdb), mitbih_csv (or kaggle_csv)",
+                         name ? name : "(none)");
 }
 
-int ecg_dataset_read(const char *format, const char *path, const struct ecg_read_options *opt,
-                     struct ecg_dataset *ds, struct ecg_error *err)
+enum ecg_task ecg_data_format_task(enum ecg_data_format format)
 {
+    ECG_ASSERT((int)format >= 0 && (int)format < NFORMATS);
+    return formats[format].task;
+}
+
+int ecg_format_task(const char *format)
+{
+    enum ecg_data_format f;
+    return ecg_data_format_parse(format, &f, NULL) == ECG_OK ? (int)ecg_data_format_task(f) : -1;
+}
+
+int ecg_dataset_read_format(enum ecg_data_format format, const char *path, const struct ecg_read_options *opt,
+                            struct ecg_dataset *ds, struct ecg_error *err)
+{
+    ECG_ASSERT((int)format >= 0 && (int)format < NFORMATS);
     struct ecg_read_options def;
     if (!opt) {
         ecg_read_options_default(&def);
         opt = &def;
     }
-    for (int i = 0; i < NFORMATS; i++)
-        if (format && strcmp(format, formats[i].name) == 0) {
-            ds->task = formats[i].task;
-            int rc = formats[i].fn(path, opt, ds, err);
-            if (rc == ECG_OK && ds->count == 0)
-                rc = ecg_error_set(err, ECG_ERR_VALUE,
-                                   "%s: no usable records in the %s dataset (%lld skipped)", path, format,
-                                   (long long)ds->skipped);
-            return rc;
-        }
-    return ecg_error_set(err, ECG_ERR_CONFIG,
-                         "dataset format '%s': expected one of cachet_short, cachet_full, cinc2017, "
-                         "mitdb (or mitbih_wfdb), kaggle_csv (or mitbih_csv)",
-                         format ? format : "(none)");
+    ds->task = formats[format].task;
+    int rc = formats[format].fn(path, opt, ds, err);
+    if (rc == ECG_OK && ds->count == 0)
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no usable records in the %s dataset (%lld skipped)", path,
+                           ecg_data_format_names[format], (long long)ds->skipped);
+    return rc;
+}
+
+int ecg_dataset_read(const char *format, const char *path, const struct ecg_read_options *opt,
+                     struct ecg_dataset *ds, struct ecg_error *err)
+{
+    enum ecg_data_format f;
+    ECG_TRY(ecg_data_format_parse(format, &f, err));
+    return ecg_dataset_read_format(f, path, opt, ds, err);
 }
 
 int ecg_reader_bad(const struct ecg_read_options *opt, struct ecg_dataset *ds, int status,

@@ -24,7 +24,27 @@
  * errors.  docs/data.md lists the rules per format.  Every reader takes
  * `opt` NULL as the defaults (ecg_read_options_default).
  */
+/* What a reader does with a bad record; ecg_bad_policy_names[] gives the config names (data.bad_records). */
 enum ecg_bad_policy { ECG_BAD_ERROR, ECG_BAD_SKIP };
+extern const char *const ecg_bad_policy_names[];
+
+/* Dataset formats; ecg_data_format_names[] (NULL-terminated, in this order) gives their config names
+ * (data.format). */
+enum ecg_data_format {
+    ECG_DATA_CACHET_SHORT,
+    ECG_DATA_CACHET_FULL,
+    ECG_DATA_CINC2017,
+    ECG_DATA_MITBIH_WFDB,
+    ECG_DATA_MITBIH_CSV,
+};
+extern const char *const ecg_data_format_names[];
+
+/* The format of a name: a config name, or "mitdb" / "kaggle_csv" for the last two.  ECG_ERR_CONFIG listing
+ * the names (err may be NULL). */
+int ecg_data_format_parse(const char *name, enum ecg_data_format *out, struct ecg_error *err);
+
+/* The task a format's records belong to. */
+enum ecg_task ecg_data_format_task(enum ecg_data_format format);
 
 struct ecg_read_options {
     enum ecg_bad_policy skip_bad;
@@ -45,10 +65,11 @@ struct ecg_read_options {
  * all records, channel -1 (MLII), beats 0.25 s before / 0.45 s after the R peak. */
 void ecg_read_options_default(struct ecg_read_options *opt);
 
-/* Reads `path` in the named format: "cachet_short", "cachet_full",
- * "cinc2017", "mitdb" or "kaggle_csv" ("mitbih_wfdb" and "mitbih_csv", the
- * configuration's names, are accepted for the last two).  An unknown name is ECG_ERR_CONFIG
- * listing the known ones.  `opt` NULL means defaults. */
+/* Reads `path` in the given format.  `opt` NULL means defaults. */
+int ecg_dataset_read_format(enum ecg_data_format format, const char *path, const struct ecg_read_options *opt,
+                            struct ecg_dataset *ds, struct ecg_error *err);
+
+/* The same with the format given by name (ecg_data_format_parse). */
 int ecg_dataset_read(const char *format, const char *path, const struct ecg_read_options *opt,
                      struct ecg_dataset *ds, struct ecg_error *err);
 /* The task a format's records belong to; -1 for an unknown name. */

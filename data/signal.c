@@ -306,6 +306,35 @@ int ecg_signal_zscore(float *x, int64_t length, double min_std, struct ecg_error
     return ECG_OK;
 }
 
+const char *const ecg_normalize_names[] = {
+    [ECG_NORMALIZE_NONE] = "none", [ECG_NORMALIZE_ZSCORE] = "zscore", [ECG_NORMALIZE_MINMAX] = "minmax", NULL,
+};
+
+/* Min-max scaling to [0, 1]; a flat signal is an error like for z-scores. */
+static int minmax(float *x, int64_t n, struct ecg_error *err)
+{
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        lo = fminf(lo, x[i]);
+        hi = fmaxf(hi, x[i]);
+    }
+    if (!(hi - lo > 1e-6f))
+        return ecg_error_set(err, ECG_ERR_VALUE, "flat signal: range %.3g mV", (double)(hi - lo));
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (x[i] - lo) / (hi - lo);
+    return ECG_OK;
+}
+
+int ecg_signal_normalize(float *x, int64_t length, enum ecg_normalize mode, struct ecg_error *err)
+{
+    switch (mode) {
+    case ECG_NORMALIZE_ZSCORE: return ecg_signal_zscore(x, length, 1e-6, err);
+    case ECG_NORMALIZE_MINMAX: return minmax(x, length, err);
+    case ECG_NORMALIZE_NONE: break;
+    }
+    return ECG_OK;
+}
+
 int ecg_signal_check_finite(const float *x, int64_t length, struct ecg_error *err)
 {
     for (int64_t i = 0; i < length; i++)

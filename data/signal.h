@@ -61,6 +61,12 @@ void ecg_signal_stats(const float *x, int64_t length, double *mean, double *std)
 /* In place (x - mean) / std.  A signal whose std is <= min_std is flat:
  * ECG_ERR_VALUE and x is left unchanged. */
 int ecg_signal_zscore(float *x, int64_t length, double min_std, struct ecg_error *err);
+/* Per-record normalisation; ecg_normalize_names[] gives the config names (data.normalize) in this order. */
+enum ecg_normalize { ECG_NORMALIZE_NONE, ECG_NORMALIZE_ZSCORE, ECG_NORMALIZE_MINMAX };
+extern const char *const ecg_normalize_names[];
+/* In place: none; z-score (a std <= 1e-6 is flat); min-max scaling to [0, 1] (a range <= 1e-6 mV is flat).
+ * A flat signal is ECG_ERR_VALUE and x is left unchanged. */
+int ecg_signal_normalize(float *x, int64_t length, enum ecg_normalize mode, struct ecg_error *err);
 /* ECG_ERR_VALUE naming the first NaN or infinite sample ("sample 12 is nan"). */
 int ecg_signal_check_finite(const float *x, int64_t length, struct ecg_error *err);
 

@@ -15,13 +15,13 @@ static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 void ecg_spec_opts_default(struct ecg_spec_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->win_s = 0.5;
-    o->hop_s = 0.05;
+    o->window_seconds = 0.5;
+    o->hop_seconds = 0.05;
     o->window = ECG_SPEC_HANN;
     o->tukey_alpha = 0.25;
     o->detrend = ECG_SPEC_DETREND_CONSTANT;
     o->log = 1;
-    o->floor = 1e-10;
+    o->log_floor = 1e-10;
     o->fmin = 0.0;
     o->fmax = 50.0;
     o->height = 128;
@@ -36,42 +36,44 @@ int ecg_spec_opts_check(const struct ecg_spec_opts *o, double fs, struct ecg_err
 {
     if (!(fs > 0) || !isfinite(fs))
         return ecg_error_set(err, ECG_ERR_RANGE, "sampling rate: expected a positive number, found %g", fs);
-    if (!(o->win_s > 0) || !isfinite(o->win_s) || llround(o->win_s * fs) < 2)
+    if (!(o->window_seconds > 0) || !isfinite(o->window_seconds) || llround(o->window_seconds * fs) < 2)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "spectrogram.win_s: expected a window of at least 2 samples at %g Hz, found %g s",
-                             fs, o->win_s);
-    int64_t nper = llround(o->win_s * fs);
-    int64_t hop = llround(o->hop_s * fs);
-    if (!(o->hop_s > 0) || hop < 1 || hop > nper)
+                             "data.spectrogram.window_seconds: expected a window of at least 2 samples at %g Hz, "
+                             "found %g s",
+                             fs, o->window_seconds);
+    int64_t nper = llround(o->window_seconds * fs);
+    int64_t hop = llround(o->hop_seconds * fs);
+    if (!(o->hop_seconds > 0) || hop < 1 || hop > nper)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "spectrogram.hop_s: expected 1 sample to one window (%g s) at %g Hz, found %g s",
-                             o->win_s, fs, o->hop_s);
-    if (o->window < ECG_SPEC_HANN || o->window > ECG_SPEC_BLACKMAN)
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.window: unknown window type %d", (int)o->window);
+                             "data.spectrogram.hop_seconds: expected 1 sample to one window (%g s) at %g Hz, "
+                             "found %g s",
+                             o->window_seconds, fs, o->hop_seconds);
+    if (o->window < ECG_SPEC_HANN || o->window > ECG_SPEC_BOXCAR)
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.spectrogram.window: unknown window type %d", (int)o->window);
     if (o->window == ECG_SPEC_TUKEY && !(o->tukey_alpha >= 0 && o->tukey_alpha <= 1))
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.tukey_alpha: expected 0..1, found %g",
+        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram tukey_alpha: expected 0..1, found %g",
                              o->tukey_alpha);
-    if (o->log && !(o->floor > 0))
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.floor: expected a positive power floor, found %g",
-                             o->floor);
+    if (o->log && !(o->log_floor > 0))
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "data.spectrogram.log_floor: expected a positive power floor, found %g", o->log_floor);
     double nyq = fs / 2.0, fmax = o->fmax > 0 ? o->fmax : nyq;
     if (!(o->fmin >= 0) || !(fmax <= nyq * (1 + 1e-12)) || !(o->fmin < fmax))
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "spectrogram.fmin/fmax: expected 0 <= fmin < fmax <= %g Hz (Nyquist at %g Hz), "
+                             "data.spectrogram.fmin and data.spectrogram.fmax: expected 0 <= fmin < fmax <= %g Hz (Nyquist at %g Hz), "
                              "found fmin %g, fmax %g",
                              nyq, fs, o->fmin, o->fmax);
     if (o->height < 1 || o->width < 1 || o->height > 8192 || o->width > 8192)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "spectrogram.height/width: expected 1..8192, found %lld x %lld",
+                             "data.spectrogram.height and data.spectrogram.width: expected 1..8192, found %lld x %lld",
                              (long long)o->height, (long long)o->width);
     if (o->channels != 1 && o->channels != 3)
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.channels: expected 1 or 3, found %lld",
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.spectrogram.channels: expected 1 or 3, found %lld",
                              (long long)o->channels);
     if (o->norm == ECG_SPEC_NORM_RANGE && !(o->norm_hi > o->norm_lo))
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.norm_lo/norm_hi: expected lo < hi, found %g, %g",
+        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram norm_lo/norm_hi: expected lo < hi, found %g, %g",
                              o->norm_lo, o->norm_hi);
     if (o->norm < ECG_SPEC_NORM_NONE || o->norm > ECG_SPEC_NORM_RANGE)
-        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram.norm: unknown normalisation %d", (int)o->norm);
+        return ecg_error_set(err, ECG_ERR_RANGE, "spectrogram normalisation: unknown value %d", (int)o->norm);
     return ECG_OK;
 }
 
@@ -80,14 +82,14 @@ int ecg_spec_geometry(const struct ecg_spec_opts *o, double fs, int64_t n, struc
 {
     ECG_TRY(ecg_spec_opts_check(o, fs, err));
     memset(g, 0, sizeof *g);
-    g->nperseg = llround(o->win_s * fs);
-    g->hop = llround(o->hop_s * fs);
+    g->nperseg = llround(o->window_seconds * fs);
+    g->hop = llround(o->hop_seconds * fs);
     g->nfft = g->nperseg;
     g->nfreq = g->nfft / 2 + 1;
     if (n < g->nperseg)
         return ecg_error_set(err, ECG_ERR_VALUE,
                              "signal of %lld samples is shorter than one spectrogram window (%lld samples = %g s at %g Hz)",
-                             (long long)n, (long long)g->nperseg, o->win_s, fs);
+                             (long long)n, (long long)g->nperseg, o->window_seconds, fs);
     g->nseg = (n - g->nperseg) / g->hop + 1;
     double df = fs / (double)g->nfft, fmax = o->fmax > 0 ? o->fmax : fs / 2.0;
     /* A small tolerance so that a limit given exactly on a bin keeps that bin. */
@@ -97,7 +99,7 @@ int ecg_spec_geometry(const struct ecg_spec_opts *o, double fs, int64_t n, struc
         g->bin_hi = g->nfreq;
     if (g->bin_lo >= g->bin_hi)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "spectrogram.fmin/fmax: the band %g..%g Hz holds no frequency bin (bin spacing %g Hz)",
+                             "data.spectrogram.fmin and data.spectrogram.fmax: the band %g..%g Hz holds no frequency bin (bin spacing %g Hz)",
                              o->fmin, fmax, df);
     return ECG_OK;
 }
@@ -365,7 +367,7 @@ int ecg_spec_image(struct ecg_spec *s, const float *x, int64_t n, double fs, flo
     const int64_t rows = g.bin_hi - g.bin_lo;
     float *band = p + g.bin_lo * g.nseg;
     if (o->log) {
-        const double fl = o->floor;
+        const double fl = o->log_floor;
         for (int64_t i = 0; i < rows * g.nseg; i++)
             band[i] = (float)(10.0 * log10(band[i] > fl ? (double)band[i] : fl));
     }
@@ -374,13 +376,16 @@ int ecg_spec_image(struct ecg_spec *s, const float *x, int64_t n, double fs, flo
     return ECG_OK;
 }
 
-static const char *const window_names[] = {"hann", "hamming", "tukey", "boxcar", "blackman"};
+const char *const ecg_spec_window_names[] = {
+    [ECG_SPEC_HANN] = "hann",   [ECG_SPEC_HAMMING] = "hamming", [ECG_SPEC_BLACKMAN] = "blackman",
+    [ECG_SPEC_TUKEY] = "tukey", [ECG_SPEC_BOXCAR] = "boxcar",   NULL,
+};
 static const char *const norm_names[] = {"none", "zscore", "range"};
 static const char *const detrend_names[] = {"none", "constant"};
 
 const char *ecg_spec_window_name(enum ecg_spec_window w)
 {
-    return (int)w >= 0 && (int)w < 5 ? window_names[w] : "?";
+    return (int)w >= 0 && (int)w < 5 ? ecg_spec_window_names[w] : "?";
 }
 const char *ecg_spec_norm_name(enum ecg_spec_norm n) { return (int)n >= 0 && (int)n < 3 ? norm_names[n] : "?"; }
 const char *ecg_spec_detrend_name(enum ecg_spec_detrend d)
@@ -409,7 +414,7 @@ static int parse_name(const char *key, const char *name, const char *const *name
 int ecg_spec_window_parse(const char *key, const char *name, enum ecg_spec_window *out, struct ecg_error *err)
 {
     int v = 0;
-    ECG_TRY(parse_name(key, name, window_names, 5, &v, err));
+    ECG_TRY(parse_name(key, name, ecg_spec_window_names, 5, &v, err));
     *out = (enum ecg_spec_window)v;
     return ECG_OK;
 }

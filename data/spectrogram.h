@@ -15,7 +15,7 @@
  *     (no padding; a trailing partial segment is dropped), each segment is
  *     detrended, multiplied by a periodic ("fftbins") window and transformed;
  *     P = |X|^2 / (fs * sum(w^2)), doubled except at DC and (even nfft) Nyquist.
- *     Units mV^2/Hz.  nperseg = round(win_s * fs), hop = round(hop_s * fs), so
+ *     Units mV^2/Hz.  nperseg = round(window_seconds * fs), hop = round(hop_seconds * fs), so
  *     one configuration works at 300 Hz and at 1024 Hz.
  *  2. Band limits: the bins with fmin <= f <= fmax are kept (f = k * fs / nfft).
  *  3. Log power in decibels: 10 * log10(max(P, floor)).  (log = 0 keeps P.)
@@ -34,18 +34,22 @@
  * channels fastest (NHWC without the N).  A batch is just images end to end.
  */
 
-enum ecg_spec_window { ECG_SPEC_HANN, ECG_SPEC_HAMMING, ECG_SPEC_TUKEY, ECG_SPEC_BOXCAR, ECG_SPEC_BLACKMAN };
+/* STFT windows; ecg_spec_window_names[] (NULL-terminated) gives their config names in this order. */
+enum ecg_spec_window { ECG_SPEC_HANN, ECG_SPEC_HAMMING, ECG_SPEC_BLACKMAN, ECG_SPEC_TUKEY, ECG_SPEC_BOXCAR };
+extern const char *const ecg_spec_window_names[];
 enum ecg_spec_detrend { ECG_SPEC_DETREND_NONE, ECG_SPEC_DETREND_CONSTANT };
 enum ecg_spec_norm { ECG_SPEC_NORM_NONE, ECG_SPEC_NORM_ZSCORE, ECG_SPEC_NORM_RANGE };
 
+/* The spectrogram options.  The fields that ecgtrain's config sets are filled straight from the keys
+ * data.spectrogram.<field> (train/config_schema.c); the others keep ecg_spec_opts_default's values there. */
 struct ecg_spec_opts {
-    double win_s;      /* window (segment) length in seconds */
-    double hop_s;      /* hop between segment starts in seconds (0 < hop <= window) */
+    double window_seconds; /* window (segment) length in seconds */
+    double hop_seconds;    /* hop between segment starts in seconds (0 < hop <= window) */
     enum ecg_spec_window window;
     double tukey_alpha; /* tukey taper fraction (scipy's default window is tukey 0.25) */
     enum ecg_spec_detrend detrend;
     int log;           /* 1: decibels 10*log10(max(P, floor)); 0: raw power */
-    double floor;      /* power floor in mV^2/Hz (> 0 when log) */
+    double log_floor;  /* power floor in mV^2/Hz (> 0 when log) */
     double fmin, fmax; /* band in Hz; fmax <= 0 means the Nyquist frequency */
     int64_t height, width, channels; /* image size; channels 1 or 3 */
     enum ecg_spec_norm norm;
@@ -58,7 +62,7 @@ void ecg_spec_opts_default(struct ecg_spec_opts *o);
 
 /* Checks every field for a signal at fs Hz (window of at least 2 samples,
  * band inside [0, fs/2] and containing a bin, ...); the message names the key
- * ("spectrogram.win_s: ...").  ECG_ERR_RANGE. */
+ * as the config does ("data.spectrogram.window_seconds: ...").  ECG_ERR_RANGE. */
 int ecg_spec_opts_check(const struct ecg_spec_opts *o, double fs, struct ecg_error *err);
 
 /* What a signal of n samples at fs becomes before the resize. */
@@ -119,7 +123,7 @@ void ecg_spec_finish(const struct ecg_spec_opts *o, const float *in, int64_t row
 void ecg_resize_bilinear(const float *in, int64_t rows, int64_t cols, float *out, int64_t h,
                          int64_t w);
 
-/* Names for config values and attributes: "hann", "hamming", "tukey", "boxcar", "blackman";
+/* Names for config values and attributes: "hann", "hamming", "blackman", "tukey", "boxcar";
  * "none", "zscore", "range"; "none", "constant". */
 const char *ecg_spec_window_name(enum ecg_spec_window w);
 const char *ecg_spec_norm_name(enum ecg_spec_norm n);

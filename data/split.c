@@ -10,41 +10,50 @@
 void ecg_split_opts_default(struct ecg_split_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->val_frac = 0.15;
-    o->test_frac = 0.15;
+    o->val_fraction = 0.15;
+    o->test_fraction = 0.15;
     o->group = ECG_GROUP_AUTO;
 }
 
+const char *const ecg_split_part_names[] = {
+    [ECG_PART_TRAIN] = "train", [ECG_PART_VAL] = "val", [ECG_PART_TEST] = "test", [ECG_PART_ALL] = "all", NULL,
+};
+
 const char *ecg_split_part_name(enum ecg_split_part p)
 {
-    switch (p) {
-    case ECG_PART_TRAIN: return "train";
-    case ECG_PART_VAL: return "val";
-    case ECG_PART_TEST: return "test";
-    default: return "?";
-    }
+    return (int)p >= 0 && (int)p <= ECG_PART_ALL ? ecg_split_part_names[p] : "?";
+}
+
+/* The share of all records the test set takes. */
+static double test_share(const struct ecg_split_opts *o)
+{
+    return o->folds >= 2 ? 1.0 / (double)o->folds : o->test_fraction;
 }
 
 static int check_opts(const struct ecg_split_opts *o, struct ecg_error *err)
 {
-    if (!(o->test_frac >= 0 && o->test_frac < 1))
-        return ecg_error_set(err, ECG_ERR_RANGE, "split.test_frac: expected 0 <= test_frac < 1, found %g",
-                             o->test_frac);
-    if (o->folds >= 2) {
-        if (o->fold < 0 || o->fold >= o->folds)
-            return ecg_error_set(err, ECG_ERR_RANGE, "split.fold: expected 0..%d for %d folds, found %d",
-                                 o->folds - 1, o->folds, o->fold);
-    } else {
-        if (o->folds < 0)
-            return ecg_error_set(err, ECG_ERR_RANGE, "split.folds: expected 0 (no folds) or >= 2, found %d",
-                                 o->folds);
-        if (!(o->val_frac >= 0 && o->val_frac + o->test_frac < 1))
+    if (o->folds < 0 || o->folds > 1000)
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.folds: expected 0 or 1 (no folds) or 2..1000, found %lld",
+                             (long long)o->folds);
+    if (o->folds >= 2 && (o->fold < 0 || o->fold >= o->folds))
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.fold: expected 0..%lld for %lld folds, found %lld",
+                             (long long)(o->folds - 1), (long long)o->folds, (long long)o->fold);
+    if (o->folds < 2 && !(o->test_fraction >= 0 && o->test_fraction < 1))
+        return ecg_error_set(err, ECG_ERR_RANGE, "data.test_fraction: expected 0 <= test_fraction < 1, found %g",
+                             o->test_fraction);
+    if (!(o->val_fraction >= 0 && o->val_fraction + test_share(o) < 1)) {
+        if (o->folds >= 2)
             return ecg_error_set(err, ECG_ERR_RANGE,
-                                 "split.val_frac: expected val_frac >= 0 and val_frac + test_frac < 1, found %g + %g",
-                                 o->val_frac, o->test_frac);
+                                 "data.val_fraction and data.folds: expected val_fraction + 1/folds < 1, found %g + "
+                                 "1/%lld",
+                                 o->val_fraction, (long long)o->folds);
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "data.val_fraction and data.test_fraction: expected val_fraction >= 0 and a sum below "
+                             "1, found %g + %g",
+                             o->val_fraction, o->test_fraction);
     }
     if (o->group < ECG_GROUP_AUTO || o->group > ECG_GROUP_SUBJECT)
-        return ecg_error_set(err, ECG_ERR_RANGE, "split.group: unknown group mode %d", (int)o->group);
+        return ecg_error_set(err, ECG_ERR_RANGE, "split group mode: unknown value %d", (int)o->group);
     return ECG_OK;
 }
 
@@ -144,7 +153,7 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
         if (labels[i] < 0 || labels[i] >= nclass)
             return ecg_error_set(err, ECG_ERR_VALUE, "split: item %lld has label %d, expected 0..%d", (long long)i,
                                  labels[i], nclass - 1);
-    int P = o->folds >= 2 ? o->folds : 2;
+    int P = o->folds >= 2 ? (int)o->folds : 2;
     int rc = ECG_OK;
     int64_t *gid = malloc((size_t)n * sizeof *gid);
     struct keyed *keys = malloc((size_t)n * sizeof *keys);
@@ -186,44 +195,42 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
         gc[gid[i] * nclass + labels[i]]++;
 
     struct ecg_rng root = ecg_rng_init(o->seed, 0x5b1177);
-    /* Stage 1: hold out the test set. */
+    /* Stage 1: hold out the test set: a fraction, or one of P folds (the assignment ignores `fold`). */
     for (int64_t g = 0; g < G; g++) {
         sel[g] = g;
         gpart[g] = 0;
     }
-    if (o->test_frac > 0) {
+    int test_part = o->folds >= 2 ? (int)o->fold : 1;
+    if (o->folds >= 2 || o->test_fraction > 0) {
         struct ecg_rng r1 = ecg_rng_stream(&root, 1);
-        frac[0] = 1 - o->test_frac;
-        frac[1] = o->test_frac;
-        greedy(sel, G, gc, nclass, 2, frac, &r1, gpart, rk, cur, total, tied);
+        for (int p = 0; p < P; p++)
+            frac[p] = 1.0 / P;
+        if (o->folds < 2) {
+            frac[0] = 1 - o->test_fraction;
+            frac[1] = o->test_fraction;
+        }
+        greedy(sel, G, gc, nclass, P, frac, &r1, gpart, rk, cur, total, tied);
+    } else {
+        test_part = -2; /* no group is test */
     }
     int64_t nrest = 0;
     for (int64_t g = 0; g < G; g++) {
-        if (gpart[g] == 1)
+        if (gpart[g] == test_part)
             gpart[g] = -1; /* test */
         else
             sel[nrest++] = g;
     }
-    /* Stage 2: train/validation or folds among the rest. */
+    /* Stage 2: train/validation among the rest, val_fraction of the whole to validation. */
     struct ecg_rng r2 = ecg_rng_stream(&root, 2);
-    if (o->folds >= 2) {
-        for (int p = 0; p < P; p++)
-            frac[p] = 1.0 / P;
-    } else {
-        double rest = 1 - o->test_frac;
-        frac[1] = o->val_frac / rest;
-        frac[0] = 1 - frac[1];
-    }
-    if (nrest > 0)
-        greedy(sel, nrest, gc, nclass, P, frac, &r2, gpart, rk, cur, total, tied);
+    frac[1] = o->val_fraction / (1 - test_share(o));
+    frac[0] = 1 - frac[1];
+    for (int64_t j = 0; j < nrest; j++)
+        gpart[sel[j]] = 0;
+    if (nrest > 0 && frac[1] > 0)
+        greedy(sel, nrest, gc, nclass, 2, frac, &r2, gpart, rk, cur, total, tied);
     for (int64_t i = 0; i < n; i++) {
         int32_t gp = gpart[gid[i]];
-        if (gp < 0)
-            part[i] = ECG_PART_TEST;
-        else if (o->folds >= 2)
-            part[i] = gp == o->fold ? ECG_PART_VAL : ECG_PART_TRAIN;
-        else
-            part[i] = gp == 1 ? ECG_PART_VAL : ECG_PART_TRAIN;
+        part[i] = gp < 0 ? ECG_PART_TEST : gp == 1 ? ECG_PART_VAL : ECG_PART_TRAIN;
     }
 done:
     free(gid);

@@ -22,31 +22,37 @@
  * part within one of its target (stratified up to rounding); for subjects it is
  * as balanced as whole subjects allow.
  *
- * Two stages: first the test set (test_frac) is held out of everything; then
- * the rest is cut into train and validation (val_frac of the whole), or, with
- * folds = k >= 2, into k folds of equal share where fold `fold` is the
- * validation set and the others train.  The test set depends only on the seed
- * and test_frac, so it is the same for every fold.
+ * Two stages.  First the test set is held out of everything: test_fraction of
+ * the records, or, with folds = k >= 2, fold `fold` of k folds of equal share
+ * (stratified k-fold cross-validation; test_fraction is then ignored).  The
+ * fold assignment depends only on the seed and k, so the test sets of folds
+ * 0..k-1 are disjoint and together hold every record.  Then the rest is cut
+ * into train and validation, val_fraction of the whole going to validation
+ * (so with folds it must stay below (k - 1) / k).
  *
  * Group mode: RECORD splits records; SUBJECT groups records by their `subject`
  * field (records with an empty subject form their own group); AUTO uses
  * SUBJECT when any record has a subject id.
  */
 
-/* Part indices; equal to core/config.h's ECG_SPLIT_TRAIN/VAL/TEST. */
-enum ecg_split_part { ECG_PART_TRAIN, ECG_PART_VAL, ECG_PART_TEST, ECG_PART_COUNT };
+/* Parts of a split.  ECG_PART_ALL is not a part but the choice "every record" where a part is named
+ * (eval.split); ecg_split_part_names[] gives the config names in this order. */
+enum ecg_split_part { ECG_PART_TRAIN, ECG_PART_VAL, ECG_PART_TEST, ECG_PART_COUNT, ECG_PART_ALL = ECG_PART_COUNT };
+extern const char *const ecg_split_part_names[];
 enum ecg_group_mode { ECG_GROUP_AUTO, ECG_GROUP_RECORD, ECG_GROUP_SUBJECT };
 
+/* The split options.  ecgtrain's config fills the first four from data.<field> (train/config_schema.c);
+ * seed is run.seed and group stays AUTO. */
 struct ecg_split_opts {
-    double val_frac;  /* share of all records for validation (ignored with folds) */
-    double test_frac; /* share of all records held out for test */
-    int32_t folds;    /* 0 or 1: fractions; k >= 2: k-fold cross-validation */
-    int32_t fold;     /* validation fold, 0..folds-1 */
+    double val_fraction;  /* share of all records for validation */
+    double test_fraction; /* share of all records held out for test (ignored with folds) */
+    int64_t folds;        /* 0 or 1: fractions; k >= 2: stratified k-fold cross-validation */
+    int64_t fold;         /* the test fold, 0..folds-1 */
     uint64_t seed;
     enum ecg_group_mode group;
 };
 
-/* Defaults: 0.15 validation, 0.15 test, no folds, seed 0, AUTO groups. */
+/* Defaults: 0.15 validation, 0.15 test, no folds, seed 0, AUTO groups.  Checks name the config keys. */
 void ecg_split_opts_default(struct ecg_split_opts *o);
 
 struct ecg_splits {

@@ -16,15 +16,15 @@ int ecg_window_opts_check(const struct ecg_window_opts *o, double fs, struct ecg
 {
     if (!(o->length_s > 0) || !isfinite(o->length_s) || !(fs > 0) || llround(o->length_s * fs) < 1)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "window.length_s: expected a positive length of at least one sample at %g Hz, found %g s",
+                             "data.window_seconds: expected a positive length of at least one sample at %g Hz, found %g s",
                              fs, o->length_s);
     if (o->eval_windows < 1 || o->eval_windows > 1000)
-        return ecg_error_set(err, ECG_ERR_RANGE, "window.eval_windows: expected 1..1000, found %lld",
+        return ecg_error_set(err, ECG_ERR_RANGE, "eval.windows: expected 1..1000, found %lld",
                              (long long)o->eval_windows);
     if (o->pad != ECG_PAD_ZERO && o->pad != ECG_PAD_REFLECT)
-        return ecg_error_set(err, ECG_ERR_RANGE, "window.pad: unknown padding mode %d", (int)o->pad);
+        return ecg_error_set(err, ECG_ERR_RANGE, "window padding: unknown mode %d", (int)o->pad);
     if (o->short_policy != ECG_SHORT_PAD && o->short_policy != ECG_SHORT_SKIP)
-        return ecg_error_set(err, ECG_ERR_RANGE, "window.short: unknown policy %d", (int)o->short_policy);
+        return ecg_error_set(err, ECG_ERR_RANGE, "window short-record policy: unknown value %d", (int)o->short_policy);
     return ECG_OK;
 }
 

@@ -30,8 +30,8 @@ enum ecg_pad_mode { ECG_PAD_ZERO, ECG_PAD_REFLECT };
 enum ecg_short_policy { ECG_SHORT_PAD, ECG_SHORT_SKIP };
 
 struct ecg_window_opts {
-    double length_s;       /* window length in seconds (> 0) */
-    int64_t eval_windows;  /* windows per record at evaluation (>= 1) */
+    double length_s;       /* window length in seconds (> 0); key data.window_seconds */
+    int64_t eval_windows;  /* windows per record at evaluation (>= 1); key eval.windows */
     enum ecg_pad_mode pad;
     enum ecg_short_policy short_policy;
 };
@@ -39,7 +39,7 @@ struct ecg_window_opts {
 /* Defaults: 10 s, 3 evaluation windows, zero padding, pad short records. */
 void ecg_window_opts_default(struct ecg_window_opts *o);
 
-/* Checks the options (ECG_ERR_RANGE naming "window.length_s" etc.). */
+/* Checks the options (ECG_ERR_RANGE naming the config key: data.window_seconds, eval.windows). */
 int ecg_window_opts_check(const struct ecg_window_opts *o, double fs, struct ecg_error *err);
 
 /* Window length in samples at fs. */

@@ -121,7 +121,8 @@ int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *n
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample)
 {
     int64_t count;
-    ECG_ASSERT(ecg_size_mul(per_sample, s->batch, &count));
+    bool fits = ecg_size_mul(per_sample, s->batch, &count);
+    ECG_ASSERT(fits); /* sizes come from a plan we made: overflow is our bug */
     return ecg_arena_floats(s->act, count);
 }
 
@@ -133,7 +134,8 @@ float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l)
     int lv = s->level;
     ECG_ASSERT(lv == 0 || lv == 1);
     int64_t count;
-    ECG_ASSERT(ecg_size_mul(per, s->batch, &count));
+    bool fits = ecg_size_mul(per, s->batch, &count);
+    ECG_ASSERT(fits); /* sizes come from a plan we made: overflow is our bug */
     if (count > s->ring_floats[lv])
         s->ring_floats[lv] = count;
     float *p = s->binding ? s->ring[lv][s->ring_next[lv]] : NULL;

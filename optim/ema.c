@@ -12,7 +12,7 @@ int ecg_ema_init(struct ecg_ema *e, const struct ecg_params *p, double decay, bo
     memset(e, 0, sizeof *e);
     ECG_ASSERT(p->values);
     if (!(decay >= 0 && decay <= 1))
-        return ecg_error_set(err, ECG_ERR_RANGE, "ema decay = %g: expected a value in [0, 1]", decay);
+        return ecg_error_set(err, ECG_ERR_RANGE, "optim.ema_decay = %g: expected a value in [0, 1]", decay);
     e->shadow = ecg_aligned_calloc(p->total > 0 ? p->total : 1, sizeof(float));
     if (!e->shadow)
         return ecg_error_set(err, ECG_ERR_NOMEM, "ema: cannot allocate %lld floats",

@@ -11,39 +11,41 @@ struct ecg_optim_config ecg_optim_defaults(enum ecg_optim_kind kind)
 {
     struct ecg_optim_config c = {0};
     c.kind = kind;
-    c.beta1 = 0.9;
-    c.beta2 = 0.999;
+    c.betas[0] = 0.9;
+    c.betas[1] = 0.999;
     c.eps = 1e-8;
-    c.alpha = 0.99;
+    c.rmsprop_decay = 0.99;
     if (kind == ECG_OPTIM_ADAMW)
         c.weight_decay = 0.01;
     return c;
 }
 
-static const char *const kind_names[] = {"sgd", "adamw", "rmsprop"};
+const char *const ecg_optim_kind_names[] = {
+    [ECG_OPTIM_SGD] = "sgd", [ECG_OPTIM_ADAMW] = "adamw", [ECG_OPTIM_RMSPROP] = "rmsprop", NULL,
+};
 
 const char *ecg_optim_kind_name(enum ecg_optim_kind kind)
 {
     ECG_ASSERT(kind >= ECG_OPTIM_SGD && kind <= ECG_OPTIM_RMSPROP);
-    return kind_names[kind];
+    return ecg_optim_kind_names[kind];
 }
 
 int ecg_optim_kind_parse(const char *text, enum ecg_optim_kind *kind, struct ecg_error *err)
 {
     for (int i = 0; i < 3; i++)
-        if (strcasecmp(text, kind_names[i]) == 0) {
+        if (strcasecmp(text, ecg_optim_kind_names[i]) == 0) {
             *kind = (enum ecg_optim_kind)i;
             return ECG_OK;
         }
     return ecg_error_set(err, ECG_ERR_CONFIG,
-                         "optimizer '%s': expected one of sgd, adamw, rmsprop", text);
+                         "optim.name '%s': expected one of sgd, adamw, rmsprop", text);
 }
 
 static int check_range(const char *field, double v, double lo, double hi, bool hi_open,
                        struct ecg_error *err)
 {
     if (!isfinite(v) || v < lo || v > hi || (hi_open && v == hi))
-        return ecg_error_set(err, ECG_ERR_RANGE, "optimizer %s = %g: expected a value in [%g, %g%s",
+        return ecg_error_set(err, ECG_ERR_RANGE, "optim.%s = %g: expected a value in [%g, %g%s",
                              field, v, lo, hi, hi_open ? ")" : "]");
     return ECG_OK;
 }
@@ -51,22 +53,22 @@ static int check_range(const char *field, double v, double lo, double hi, bool h
 static int check_config(const struct ecg_optim_config *c, struct ecg_error *err)
 {
     if (c->kind < ECG_OPTIM_SGD || c->kind > ECG_OPTIM_RMSPROP)
-        return ecg_error_set(err, ECG_ERR_CONFIG, "optimizer kind %d: expected sgd, adamw or rmsprop",
+        return ecg_error_set(err, ECG_ERR_CONFIG, "optim.name %d: expected sgd, adamw or rmsprop",
                              (int)c->kind);
     ECG_TRY(check_range("weight_decay", c->weight_decay, 0, 1e6, false, err));
     if (c->kind == ECG_OPTIM_ADAMW) {
-        ECG_TRY(check_range("beta1", c->beta1, 0, 1, true, err));
-        ECG_TRY(check_range("beta2", c->beta2, 0, 1, true, err));
+        ECG_TRY(check_range("betas[0]", c->betas[0], 0, 1, true, err));
+        ECG_TRY(check_range("betas[1]", c->betas[1], 0, 1, true, err));
         ECG_TRY(check_range("eps", c->eps, 0, 1e6, false, err));
     } else {
         ECG_TRY(check_range("momentum", c->momentum, 0, 1e6, false, err));
     }
     if (c->kind == ECG_OPTIM_SGD && c->nesterov && c->momentum <= 0)
         return ecg_error_set(err, ECG_ERR_CONFIG,
-                             "optimizer nesterov = true: needs momentum > 0, found momentum = %g",
+                             "optim.nesterov = true: needs optim.momentum > 0, found %g",
                              c->momentum);
     if (c->kind == ECG_OPTIM_RMSPROP) {
-        ECG_TRY(check_range("alpha", c->alpha, 0, 1, false, err));
+        ECG_TRY(check_range("rmsprop_decay", c->rmsprop_decay, 0, 1, false, err));
         ECG_TRY(check_range("eps", c->eps, 0, 1e6, false, err));
     }
     return ECG_OK;
@@ -118,7 +120,7 @@ int ecg_optim_init(struct ecg_optim *o, const struct ecg_params *p,
 nomem:
     ecg_optim_free(o);
     return ecg_error_set(err, ECG_ERR_NOMEM, "optimizer %s: cannot allocate state for %lld floats",
-                         kind_names[cfg->kind], (long long)p->total);
+                         ecg_optim_kind_names[cfg->kind], (long long)p->total);
 }
 
 void ecg_optim_free(struct ecg_optim *o)
@@ -186,9 +188,9 @@ static void adamw_update(const struct ecg_optim_config *c, float *restrict w, co
                          double t)
 {
     const float decay = (float)(1.0 - lr * wd);
-    const float b1 = (float)c->beta1, b2 = (float)c->beta2;
-    const float omb1 = (float)(1.0 - c->beta1), omb2 = (float)(1.0 - c->beta2);
-    const double bc1 = 1.0 - pow(c->beta1, t), bc2 = 1.0 - pow(c->beta2, t);
+    const float b1 = (float)c->betas[0], b2 = (float)c->betas[1];
+    const float omb1 = (float)(1.0 - c->betas[0]), omb2 = (float)(1.0 - c->betas[1]);
+    const double bc1 = 1.0 - pow(c->betas[0], t), bc2 = 1.0 - pow(c->betas[1], t);
     const float neg_step = (float)-(lr / bc1);
     const float bc2_sqrt = (float)sqrt(bc2);
     const float eps = (float)c->eps;
@@ -212,7 +214,7 @@ static void rmsprop_update(const struct ecg_optim_config *c, float *restrict w,
                            const float *restrict g, float *restrict sq, float *restrict buf,
                            float *restrict ga, int64_t n, double lr, double wd)
 {
-    const float fwd = (float)wd, a = (float)c->alpha, oma = (float)(1.0 - c->alpha);
+    const float fwd = (float)wd, a = (float)c->rmsprop_decay, oma = (float)(1.0 - c->rmsprop_decay);
     const float eps = (float)c->eps, fmu = (float)c->momentum, neglr = (float)-lr;
     for (int64_t i = 0; i < n; i++) {
         float d = g[i];

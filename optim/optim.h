@@ -38,16 +38,18 @@
  * bit-exactly.
  */
 
+/* Optimizers; ecg_optim_kind_names[] (NULL-terminated) gives their config names (optim.name) in this order. */
 enum ecg_optim_kind { ECG_OPTIM_SGD, ECG_OPTIM_ADAMW, ECG_OPTIM_RMSPROP };
+extern const char *const ecg_optim_kind_names[];
 
 struct ecg_optim_config {
     enum ecg_optim_kind kind;
     double weight_decay; /* SGD/RMSprop: L2 added to the gradient; AdamW: decoupled */
     double momentum;     /* SGD and RMSprop; 0 disables the buffer                */
     bool nesterov;       /* SGD only; needs momentum > 0                          */
-    double beta1, beta2; /* AdamW                                                 */
+    double betas[2];     /* AdamW beta1, beta2                                    */
     double eps;          /* AdamW and RMSprop                                     */
-    double alpha;        /* RMSprop smoothing constant                            */
+    double rmsprop_decay; /* RMSprop smoothing constant (PyTorch's alpha)          */
     bool centered;       /* RMSprop                                               */
 };
 

@@ -23,7 +23,9 @@
  *              min_lr (CosineAnnealingLR's closed form, T_max = T).
  */
 
+/* Schedules; ecg_sched_kind_names[] (NULL-terminated) gives their config names (train.schedule) in this order. */
 enum ecg_sched_kind { ECG_SCHED_CONSTANT, ECG_SCHED_STEP, ECG_SCHED_COSINE };
+extern const char *const ecg_sched_kind_names[];
 
 struct ecg_sched_config {
     enum ecg_sched_kind kind;
@@ -40,7 +42,7 @@ struct ecg_sched_config {
 const char *ecg_sched_kind_name(enum ecg_sched_kind kind);
 int ecg_sched_kind_parse(const char *text, enum ecg_sched_kind *kind, struct ecg_error *err);
 
-/* Validates the fields for the kind; ECG_ERR_RANGE names the field and value.
+/* Validates the fields for the kind; ECG_ERR_RANGE names the config key (train.step_gamma, ...) and value.
  * steps_per_epoch must be >= 1; cosine needs the warm-up shorter than training. */
 int ecg_sched_check(const struct ecg_sched_config *c, int64_t steps_per_epoch,
                     struct ecg_error *err);

@@ -84,21 +84,15 @@ static int choose_records(const struct ecg_config *c, const struct ecg_dataset *
     *idx = malloc((size_t)ds->count * sizeof **idx);
     if (!*idx)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
-    if (c->eval.split == ECG_SPLIT_ALL) {
+    if (c->eval.split == ECG_PART_ALL) {
         for (int64_t i = 0; i < ds->count; i++)
             (*idx)[i] = i;
         *n = ds->count;
         return ECG_OK;
     }
-    struct ecg_split_opts so;
-    ecg_split_opts_default(&so);
-    so.val_frac = c->data.val_fraction;
-    so.test_frac = c->data.test_fraction;
-    so.seed = (uint64_t)c->run.seed;
     struct ecg_splits s;
-    ECG_TRY(ecg_split_dataset(ds, &so, &s, err));
-    int part = c->eval.split == ECG_SPLIT_TRAIN ? ECG_PART_TRAIN : c->eval.split == ECG_SPLIT_VAL ? ECG_PART_VAL
-                                                                                                 : ECG_PART_TEST;
+    ECG_TRY(ecg_config_split(c, ds, &s, err));
+    int part = c->eval.split;
     memcpy(*idx, s.idx[part], (size_t)s.n[part] * sizeof **idx);
     *n = s.n[part];
     ecg_split_free(&s);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/blas.h"
-#include "core/config.h"
+#include "train/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/h5util.h"
@@ -128,8 +128,8 @@ static int run(int argc, char **argv, struct ecg_error *err)
     ecg_effnet_options_default(&o, arch);
     o.in_channels = d[3];
     o.num_classes = info.num_classes;
-    if (ov.padding && ov.cfg.model.padding != ECG_CONFIG_PAD_AUTO)
-        o.padding = ov.cfg.model.padding == ECG_CONFIG_PAD_SYMMETRIC ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
+    if (ov.padding && ov.cfg.model.padding != ECG_MODEL_PAD_AUTO)
+        o.padding = (enum ecg_padding)ov.cfg.model.padding;
     else
         o.padding = info.has_padding && strcmp(info.padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
     o.bn_eps = (float)(ov.bn_eps && ov.cfg.model.bn_eps > 0 ? ov.cfg.model.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/blas.h"
-#include "core/config.h"
+#include "train/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "data/loader.h"
@@ -165,15 +165,15 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
             if (ecg_spec_norm_parse("--norm", v, &sp->norm, err))
                 return usage_error(err);
         } else if (!strcmp(s, "--win"))
-            ECG_TRY(parse_double(s, v, &sp->win_s, err));
+            ECG_TRY(parse_double(s, v, &sp->window_seconds, err));
         else if (!strcmp(s, "--hop"))
-            ECG_TRY(parse_double(s, v, &sp->hop_s, err));
+            ECG_TRY(parse_double(s, v, &sp->hop_seconds, err));
         else if (!strcmp(s, "--fmin"))
             ECG_TRY(parse_double(s, v, &sp->fmin, err));
         else if (!strcmp(s, "--fmax"))
             ECG_TRY(parse_double(s, v, &sp->fmax, err));
         else if (!strcmp(s, "--floor"))
-            ECG_TRY(parse_double(s, v, &sp->floor, err));
+            ECG_TRY(parse_double(s, v, &sp->log_floor, err));
         else if (!strcmp(s, "--resample"))
             ECG_TRY(parse_double(s, v, &a->resample, err));
         else if (!strcmp(s, "--channels")) {
@@ -597,9 +597,9 @@ static int write_h5(const struct args *a, const struct view *v, const char *path
         if (!rc)
             rc = ecg_h5_write_attr_double(d, "tukey_alpha", sp->tukey_alpha, err);
         if (!rc)
-            rc = ecg_h5_write_attr_double(d, "win_s", sp->win_s, err);
+            rc = ecg_h5_write_attr_double(d, "win_s", sp->window_seconds, err);
         if (!rc)
-            rc = ecg_h5_write_attr_double(d, "hop_s", sp->hop_s, err);
+            rc = ecg_h5_write_attr_double(d, "hop_s", sp->hop_seconds, err);
         if (!rc)
             rc = ecg_h5_write_attr_int64(d, "nperseg", v->geom.nperseg, err);
         if (!rc)
@@ -609,7 +609,7 @@ static int write_h5(const struct args *a, const struct view *v, const char *path
         if (!rc)
             rc = ecg_h5_write_attr_int64(d, "log_db", sp->log, err);
         if (!rc)
-            rc = ecg_h5_write_attr_double(d, "floor", sp->floor, err);
+            rc = ecg_h5_write_attr_double(d, "floor", sp->log_floor, err);
         if (!rc)
             rc = ecg_h5_write_attr_double(d, "fmin", v->fa, err);
         if (!rc)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/blas.h"
-#include "core/config.h"
+#include "train/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "train/train.h"

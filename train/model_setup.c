@@ -13,11 +13,12 @@ static void options_from_config(const struct ecg_config *c, const struct ecg_ker
     ecg_effnet_options_default(o, c->model.arch);
     o->in_channels = c->model.in_channels;
     o->num_classes = c->model.num_classes;
-    int padding = c->model.padding;
-    if (padding == ECG_CONFIG_PAD_AUTO)
-        padding = info && info->has_padding && strcmp(info->padding, "symmetric") == 0 ? ECG_CONFIG_PAD_SYMMETRIC
-                                                                                        : ECG_CONFIG_PAD_SAME;
-    o->padding = padding == ECG_CONFIG_PAD_SAME ? ECG_PAD_SAME : ECG_PAD_SYMMETRIC;
+    /* A padding the config names is the kernel's own value; auto asks the weight file. */
+    if (c->model.padding != ECG_MODEL_PAD_AUTO)
+        o->padding = (enum ecg_padding)c->model.padding;
+    else
+        o->padding = info && info->has_padding && strcmp(info->padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC
+                                                                                          : ECG_PAD_SAME;
     double eps = c->model.bn_eps;
     if (eps == 0)
         eps = info && info->has_bn_eps ? info->bn_eps : 1e-3;

@@ -1,4 +1,5 @@
-/* Reading a dataset as the config says and preprocessing its signals: resample, band-pass, normalise. */
+/* Reading a dataset as the config says, preprocessing its signals (resample, band-pass, normalise), splitting it,
+ * and the loader options of a run. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,35 +9,14 @@
 #include "core/log.h"
 #include "data/readers.h"
 #include "data/signal.h"
+#include "data/loader.h"
 #include "train/train.h"
-
-const char *ecg_config_format_name(const struct ecg_config *c)
-{
-    const struct ecg_config_key *k = ecg_config_find("data.format");
-    ECG_ASSERT(k && k->names);
-    return k->names[c->data.format];
-}
 
 void ecg_class_names(enum ecg_task task, const char **names, int *k)
 {
     *k = ecg_task_class_count(task);
     for (int i = 0; i < *k; i++)
         names[i] = ecg_task_class_name(task, i);
-}
-
-/* Min-max scaling to [0, 1]; a flat signal is an error like for z-scores. */
-static int minmax(float *x, int64_t n, struct ecg_error *err)
-{
-    float lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        lo = fminf(lo, x[i]);
-        hi = fmaxf(hi, x[i]);
-    }
-    if (!(hi - lo > 1e-6f))
-        return ecg_error_set(err, ECG_ERR_VALUE, "flat signal: range %.3g mV", (double)(hi - lo));
-    for (int64_t i = 0; i < n; i++)
-        x[i] = (x[i] - lo) / (hi - lo);
-    return ECG_OK;
 }
 
 int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct ecg_error *err)
@@ -56,11 +36,7 @@ int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct 
     if (hi > 0 && hi < fs / 2 && lo > 0) {
         ECG_TRY(ecg_signal_bandpass(r->signal, r->length, fs, 3, lo, hi, err));
     }
-    switch (c->data.normalize) {
-    case ECG_NORMALIZE_ZSCORE: return ecg_signal_zscore(r->signal, r->length, 1e-6, err);
-    case ECG_NORMALIZE_MINMAX: return minmax(r->signal, r->length, err);
-    default: return ECG_OK;
-    }
+    return ecg_signal_normalize(r->signal, r->length, c->data.normalize, err);
 }
 
 /* Drops the records whose ids the file at `path` lists (first word per line, '#' comments). */
@@ -112,10 +88,10 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
 {
     struct ecg_read_options ro;
     ecg_read_options_default(&ro);
-    bool skip = c->data.bad_records == ECG_BAD_RECORDS_SKIP;
-    ro.skip_bad = skip ? ECG_BAD_SKIP : ECG_BAD_ERROR;
+    ro.skip_bad = c->data.bad_records;
+    bool skip = ro.skip_bad == ECG_BAD_SKIP;
     memset(ds, 0, sizeof *ds);
-    int rc = ecg_dataset_read(ecg_config_format_name(c), c->data.path, &ro, ds, err);
+    int rc = ecg_dataset_read_format(c->data.format, c->data.path, &ro, ds, err);
     if (rc)
         return ecg_error_prefix(err, "data.path");
     if (c->data.exclude && (rc = exclude_records(ds, c->data.exclude, err)))
@@ -161,4 +137,25 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
         return ecg_error_set(err, ECG_ERR_VALUE, "%s: no usable record (%lld skipped)", c->data.path,
                              (long long)ds->skipped);
     return ECG_OK;
+}
+
+int ecg_config_split(const struct ecg_config *c, const struct ecg_dataset *ds, struct ecg_splits *out,
+                     struct ecg_error *err)
+{
+    struct ecg_split_opts so = c->data.split;
+    so.seed = (uint64_t)c->run.seed;
+    return ecg_split_dataset(ds, &so, out, err);
+}
+
+void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct ecg_loader_opts *o)
+{
+    ecg_loader_opts_default(o);
+    o->train = train != 0;
+    o->shuffle = train != 0;
+    o->batch_size = train ? c->train.batch_size : c->eval.batch_size;
+    o->seed = (uint64_t)c->run.seed;
+    o->window.length_s = c->data.window_seconds;
+    o->window.eval_windows = c->eval.windows;
+    o->spec = c->data.spectrogram;
+    o->aug = c->data.augment;
 }

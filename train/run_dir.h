@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "core/config.h"
+#include "train/config.h"
 #include "core/error.h"
 
 /* Writes run.dir (or runs/<run.name>) into `dir` and creates it with its parents. */

@@ -5,10 +5,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/config.h"
 #include "core/error.h"
+#include "data/loader.h"
 #include "data/record.h"
+#include "data/split.h"
 #include "layers/effnet.h"
+#include "train/config.h"
 
 /* ---- data: read, preprocess, split (train/prepare.c) ---- */
 
@@ -25,8 +27,11 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
  * names what failed; the caller names the record). */
 int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct ecg_error *err);
 
-/* The config's name of data.format ("cachet_short", ...). */
-const char *ecg_config_format_name(const struct ecg_config *c);
+/* Splits a prepared dataset as data.val_fraction, data.test_fraction, data.folds and data.fold say, seeded
+ * with run.seed (data/split.h).  Free with ecg_split_free. */
+int ecg_config_split(const struct ecg_config *c, const struct ecg_dataset *ds, struct ecg_splits *out,
+                     struct ecg_error *err);
+
 
 /* Class names of the dataset's task, in label order. */
 void ecg_class_names(enum ecg_task task, const char **names, int *k);

@@ -93,11 +93,14 @@ static int check_splits(struct trainer *t, struct ecg_error *err)
                                            : "";
     if (t->splits.n[ECG_PART_TRAIN] == 0)
         return ecg_error_set(err, ECG_ERR_VALUE, "%s: the training split is empty%s", t->c->data.path, why);
-    int part = t->c->eval.split == ECG_SPLIT_VAL ? ECG_PART_VAL : t->c->eval.split == ECG_SPLIT_TEST ? ECG_PART_TEST : -1;
-    if (part >= 0 && t->splits.n[part] == 0)
-        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split of %s is empty%s; raise data.%s_fraction "
+    int part = t->c->eval.split;
+    if ((part == ECG_PART_VAL || part == ECG_PART_TEST) && t->splits.n[part] == 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split of %s is empty%s; raise %s "
                              "or evaluate another split",
-                             ecg_split_part_name(part), t->c->data.path, why, part == ECG_PART_VAL ? "val" : "test");
+                             ecg_split_part_name(part), t->c->data.path, why,
+                             part == ECG_PART_VAL              ? "data.val_fraction"
+                             : t->c->data.split.folds >= 2 ? "the records per fold (fewer data.folds)"
+                                                           : "data.test_fraction");
     if (t->splits.n[ECG_PART_VAL] == 0)
         ecg_warn("the validation split is empty%s: the best epoch is chosen by training macro-F1", why);
     return ECG_OK;
@@ -106,30 +109,17 @@ static int check_splits(struct trainer *t, struct ecg_error *err)
 static int setup_optimizer(struct trainer *t, struct ecg_error *err)
 {
     const struct ecg_config_optim *o = &t->c->optim;
-    enum ecg_optim_kind kind = o->name == ECG_CONFIG_OPTIM_SGD     ? ECG_OPTIM_SGD
-                               : o->name == ECG_CONFIG_OPTIM_ADAMW ? ECG_OPTIM_ADAMW
-                                                                   : ECG_OPTIM_RMSPROP;
-    struct ecg_optim_config oc = ecg_optim_defaults(kind);
-    oc.weight_decay = o->weight_decay;
-    oc.momentum = o->momentum;
-    oc.nesterov = o->nesterov;
-    oc.beta1 = o->betas.values[0];
-    oc.beta2 = o->betas.values[1];
-    oc.eps = o->eps;
-    oc.alpha = o->rmsprop_decay;
-    int rc = ecg_optim_init(&t->opt, t->m.params, &oc, err);
+    int rc = ecg_optim_init(&t->opt, t->m.params, &o->rule, err);
     if (rc)
-        return ecg_error_prefix(err, "optim");
+        return rc;
     if (o->ema_decay > 0) {
         if ((rc = ecg_ema_init(&t->ema, t->m.params, o->ema_decay, true, err)))
-            return ecg_error_prefix(err, "optim.ema_decay");
+            return rc;
         t->use_ema = true;
     }
     const struct ecg_config_train *tr = &t->c->train;
     t->sched = (struct ecg_sched_config){
-        .kind = tr->schedule == ECG_SCHEDULE_CONSTANT ? ECG_SCHED_CONSTANT
-                : tr->schedule == ECG_SCHEDULE_STEP   ? ECG_SCHED_STEP
-                                                      : ECG_SCHED_COSINE,
+        .kind = tr->schedule,
         .lr = o->lr,
         .min_lr = 0,
         .gamma = tr->step_gamma,
@@ -137,9 +127,7 @@ static int setup_optimizer(struct trainer *t, struct ecg_error *err)
         .epochs = tr->epochs,
         .warmup_epochs = (double)tr->warmup_epochs,
     };
-    if ((rc = ecg_sched_check(&t->sched, t->loader.batches, err)))
-        return ecg_error_prefix(err, "train");
-    return ECG_OK;
+    return ecg_sched_check(&t->sched, t->loader.batches, err);
 }
 
 /* Which parameters train in an epoch: the head alone first, then from train.unfreeze_from up. */
@@ -160,26 +148,29 @@ static int setup_stages(struct trainer *t, struct ecg_error *err)
     return ECG_OK;
 }
 
-static void apply_stage(struct trainer *t, int64_t epoch)
+static int apply_stage(struct trainer *t, int64_t epoch, struct ecg_error *err)
 {
     bool head_only = epoch < t->c->train.head_epochs;
     ecg_model_freeze_below(&t->m, head_only ? t->head_start : t->unfreeze_start);
     double backbone = head_only ? 1.0 : t->c->train.unfreeze_lr_mult;
     int matched;
-    ECG_ASSERT(ecg_optim_set_lr_mult(&t->opt, t->m.params, "", backbone, &matched, NULL) == ECG_OK);
-    ECG_ASSERT(ecg_optim_set_lr_mult(&t->opt, t->m.params, "predictions/", 1.0, &matched, NULL) == ECG_OK);
+    int rc = ecg_optim_set_lr_mult(&t->opt, t->m.params, "", backbone, &matched, err);
+    if (!rc)
+        rc = ecg_optim_set_lr_mult(&t->opt, t->m.params, "predictions/", 1.0, &matched, err);
+    return rc ? ecg_error_prefix(err, "train.unfreeze_lr_mult") : ECG_OK;
 }
 
 /* ---- checkpoints ---------------------------------------------------------------------- */
 
 #define MAX_BLOBS 6
 
-static int checkpoint_items(struct trainer *t, struct ecg_ckpt_blob *blobs)
+/* The checkpoint's state blobs into blobs[], their names written into the caller's names[]. */
+static int checkpoint_items(struct trainer *t, struct ecg_ckpt_blob *blobs, char (*names)[64])
 {
     int n = 0;
     for (int i = 0; i < ecg_optim_state_count(&t->opt); i++) {
         struct ecg_optim_blob b = ecg_optim_state_blob(&t->opt, i);
-        static char names[MAX_BLOBS][64];
+        ECG_ASSERT(n < MAX_BLOBS);
         snprintf(names[n], sizeof names[n], "optim/%s", b.name);
         blobs[n] = (struct ecg_ckpt_blob){.name = names[n], .data = b.data, .count = b.count};
         n++;
@@ -195,6 +186,7 @@ static int save_checkpoint(struct trainer *t, const char *name, struct ecg_error
     char path[1100];
     snprintf(path, sizeof path, "%s/%s", t->dir, name);
     struct ecg_ckpt_blob blobs[MAX_BLOBS];
+    char names[MAX_BLOBS][64];
     struct ecg_rng rng = ecg_rng_init((uint64_t)t->c->run.seed, (uint64_t)t->st.step);
     struct ecg_ckpt_rng rngs[1] = {{.name = "train", .rng = &rng}};
     t->st.ema_updates = t->use_ema ? t->ema.updates : 0;
@@ -207,7 +199,7 @@ static int save_checkpoint(struct trainer *t, const char *name, struct ecg_error
         .sched_step = t->st.step,
         .lr = ecg_sched_lr(&t->sched, t->st.step, t->loader.batches),
         .blobs = blobs,
-        .n_blobs = checkpoint_items(t, blobs),
+        .n_blobs = checkpoint_items(t, blobs, names),
         .rngs = rngs,
         .n_rngs = 1,
         .config_yaml = t->config_yaml,
@@ -228,9 +220,11 @@ static int save_checkpoint(struct trainer *t, const char *name, struct ecg_error
 static int resume_from(struct trainer *t, const char *path, struct ecg_error *err)
 {
     struct ecg_ckpt_blob blobs[MAX_BLOBS];
+    char names[MAX_BLOBS][64];
     struct ecg_rng rng;
     struct ecg_ckpt_rng rngs[1] = {{.name = "train", .rng = &rng}};
-    struct ecg_checkpoint ck = {.blobs = blobs, .n_blobs = checkpoint_items(t, blobs), .rngs = rngs, .n_rngs = 1};
+    struct ecg_checkpoint ck = {
+        .blobs = blobs, .n_blobs = checkpoint_items(t, blobs, names), .rngs = rngs, .n_rngs = 1};
     char *state = NULL;
     int rc = ecg_checkpoint_load(path, t->m.params, &ck, NULL, &state, NULL, err);
     if (rc)
@@ -321,7 +315,7 @@ static void progress(const struct trainer *t, int64_t epoch, int64_t batch, int6
 static int train_epoch(struct trainer *t, struct ecg_error *err)
 {
     int64_t epoch = t->st.epoch;
-    apply_stage(t, epoch);
+    ECG_TRY(apply_stage(t, epoch, err));
     ECG_TRY(ecg_loader_start(&t->loader, epoch, err));
     const struct ecg_batch *b;
     int64_t batch = 0;
@@ -451,10 +445,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
 static int final_report(struct trainer *t, struct ecg_error *err)
 {
     int split = t->c->eval.split;
-    int part = split == ECG_SPLIT_TRAIN ? ECG_PART_TRAIN
-               : split == ECG_SPLIT_VAL ? ECG_PART_VAL
-               : split == ECG_SPLIT_TEST ? ECG_PART_TEST
-                                          : -1;
+    int part = split == ECG_PART_ALL ? -1 : split;
     if (part >= 0 && t->splits.n[part] == 0)
         return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split is empty", ecg_split_part_name(part));
     /* Evaluate the best epoch's weights (already the EMA ones when enabled). */
@@ -466,13 +457,12 @@ static int final_report(struct trainer *t, struct ecg_error *err)
     int rc = evaluate_split(t, part, &mt, &loss, err);
     t->use_ema = ema;
     if (!rc) {
-        const char *names[] = {"train", "val", "test", "all"};
-        struct ecg_report r = {.title = t->c->run.name, .split = names[split], .metrics = &mt,
+        struct ecg_report r = {.title = t->c->run.name, .split = ecg_split_part_name(split), .metrics = &mt,
                                .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml};
         rc = ecg_report_write(t->dir, &r, err);
         if (!rc) {
             ecg_report_write_text(stdout, &mt);
-            printf("%s split: accuracy %.4f, macro-F1 %.4f", names[split], mt.accuracy, mt.macro_f1);
+            printf("%s split: accuracy %.4f, macro-F1 %.4f", ecg_split_part_name(split), mt.accuracy, mt.macro_f1);
             if (!isnan(mt.cinc_f1))
                 printf(", CinC F1 %.4f", mt.cinc_f1);
             printf(" (best epoch %lld); report in %s/report.html\n", (long long)t->st.best_epoch, t->dir);
@@ -542,12 +532,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     double t0 = ecg_now();
     if ((rc = ecg_prepare_dataset(c, &t.ds, err)))
         goto out;
-    struct ecg_split_opts so;
-    ecg_split_opts_default(&so);
-    so.val_frac = c->data.val_fraction;
-    so.test_frac = c->data.test_fraction;
-    so.seed = (uint64_t)c->run.seed;
-    if ((rc = ecg_split_dataset(&t.ds, &so, &t.splits, err)))
+    if ((rc = ecg_config_split(c, &t.ds, &t.splits, err)))
         goto out;
     ecg_info("%s: %lld records (%lld skipped), read in %.1f s", c->data.path, (long long)t.ds.count,
              (long long)t.ds.skipped, ecg_now() - t0);

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "core/config.h"
+#include "train/config.h"
 #include "core/config_internal.h"
 #include "tests/test_util.h"
 
@@ -150,16 +150,16 @@ static void defaults_follow_the_schema(void)
     CU_ASSERT_EQUAL(c.data.format, ECG_DATA_CACHET_SHORT);
     CU_ASSERT_STRING_EQUAL(c.data.path, "data/sample/cachet_sample.h5");
     CU_ASSERT_EQUAL(c.data.spectrogram.height, 64);
-    CU_ASSERT_EQUAL(c.model.arch, ECG_ARCH_B0);
+    CU_ASSERT_EQUAL(c.model.arch, 0);
     CU_ASSERT_STRING_EQUAL(c.model.pretrained, "weights/ecg_effb0_pretrained.h5");
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "none");
-    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_ADAMW);
+    CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_ADAMW);
     CU_ASSERT_EQUAL(c.optim.lr, 0.001);
-    CU_ASSERT_EQUAL(c.optim.betas.n, 2);
-    CU_ASSERT_EQUAL(c.optim.betas.values[1], 0.999);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[0], 0.9);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[1], 0.999);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 0);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, ECG_CLASS_WEIGHTS_INVERSE_FREQUENCY);
-    CU_ASSERT_EQUAL(c.train.schedule, ECG_SCHEDULE_COSINE);
+    CU_ASSERT_EQUAL(c.train.schedule, ECG_SCHED_COSINE);
     CU_ASSERT_EQUAL(ecg_config_check(&c, &err), ECG_OK);
     ecg_config_free(&c);
     ecg_config_free(&c); /* freeing twice (a zeroed config) is a no-op */
@@ -207,11 +207,15 @@ static void every_shipped_config_resolves(void)
 
 static void suggestions_pick_the_nearest_key_or_section(void)
 {
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optim.lrr"), "optim.lr");
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optm"), "optim");
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("train.epoch"), "train.epochs");
-    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("data.spectogram.fmax"), "data.spectrogram.fmax");
-    CU_ASSERT_PTR_NULL(ecg_config_suggest("completely.different"));
+    char a[ECG_SCHEMA_NAME_MAX], b[ECG_SCHEMA_NAME_MAX];
+    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optim.lrr", a, sizeof a), "optim.lr");
+    /* The caller's buffer holds the answer: a second suggestion does not overwrite the first. */
+    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("optm", b, sizeof b), "optim");
+    CU_ASSERT_STRING_EQUAL(a, "optim.lr");
+    CU_ASSERT_PTR_EQUAL(ecg_config_suggest("train.epoch", a, sizeof a), a);
+    CU_ASSERT_STRING_EQUAL(a, "train.epochs");
+    CU_ASSERT_STRING_EQUAL(ecg_config_suggest("data.spectogram.fmax", a, sizeof a), "data.spectrogram.fmax");
+    CU_ASSERT_PTR_NULL(ecg_config_suggest("completely.different", a, sizeof a));
 }
 
 /* ---- good files ---- */
@@ -238,15 +242,15 @@ static void a_good_file_sets_typed_values(void)
     CU_ASSERT_EQUAL(c.run.seed, 7);
     CU_ASSERT_STRING_EQUAL(c.run.dir, "runs/x");
     CU_ASSERT_EQUAL(c.data.format, ECG_DATA_CINC2017);
-    CU_ASSERT_EQUAL(c.data.spectrogram.window, ECG_WINDOW_TUKEY);
+    CU_ASSERT_EQUAL(c.data.spectrogram.window, ECG_SPEC_TUKEY);
     CU_ASSERT_EQUAL(c.data.spectrogram.fmax, 40.5);
     CU_ASSERT_EQUAL(c.data.augment.flip_prob, 0.25);
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "block3b");
     CU_ASSERT_FALSE(c.model.freeze_bn);
     CU_ASSERT_PTR_NULL(c.model.pretrained);
-    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_SGD);
-    CU_ASSERT_TRUE(c.optim.nesterov);
-    CU_ASSERT_EQUAL(c.optim.betas.values[0], 0.8);
+    CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_SGD);
+    CU_ASSERT_TRUE(c.optim.rule.nesterov);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[0], 0.8);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 4);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, -1);
     CU_ASSERT_EQUAL(c.train.class_weights.values[3], 1000.0);
@@ -480,8 +484,8 @@ static void overrides_set_values_with_the_same_parser(void)
     CU_ASSERT_EQUAL(ecg_config_override(&c, "data.path=/data/x=1.h5", &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_config_override(&c, "model.pretrained=none", &err), ECG_OK);
     CU_ASSERT_EQUAL(c.optim.lr, 0.25);
-    CU_ASSERT_EQUAL(c.optim.name, ECG_CONFIG_OPTIM_RMSPROP);
-    CU_ASSERT_EQUAL(c.optim.betas.values[1], 0.75);
+    CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_RMSPROP);
+    CU_ASSERT_EQUAL(c.optim.rule.betas[1], 0.75);
     CU_ASSERT_EQUAL(c.train.class_weights.n, 0);
     CU_ASSERT_EQUAL(c.train.class_weights.choice, ECG_CLASS_WEIGHTS_NONE);
     CU_ASSERT_STRING_EQUAL(c.data.path, "/data/x=1.h5");
@@ -674,6 +678,23 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(2, l, ECG_ERR_RANGE,
                       "keys 'data.spectrogram.window_seconds' and 'data.sample_rate': expected an STFT window of "
                       "at least 8 samples, found 0.02 s at 300 Hz");
+    char *fa[] = {"data.folds=3", "data.fold=3"};
+    check_cross_error(2, fa, ECG_ERR_RANGE,
+                      "keys 'data.fold' and 'data.folds': expected a test fold in 0..2, found 3");
+    char *fb[] = {"data.fold=1"};
+    check_cross_error(1, fb, ECG_ERR_CONFIG,
+                      "keys 'data.fold' and 'data.folds': a test fold (1) needs data.folds >= 2 (k-fold "
+                      "cross-validation), found folds 0");
+    char *fc[] = {"data.folds=2", "data.val_fraction=0.5"};
+    check_cross_error(2, fc, ECG_ERR_RANGE,
+                      "keys 'data.val_fraction' and 'data.folds': expected val_fraction + 1/folds below 1 (the "
+                      "rest is the training split), found 0.5 + 1/2");
+    /* test_fraction is ignored with folds. */
+    char *fd[] = {"data.folds=5", "data.fold=4", "data.test_fraction=0.9"};
+    struct ecg_config cfg;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL(ecg_config_resolve(&cfg, NULL, 3, fd, &err), ECG_OK);
+    ecg_config_free(&cfg);
     char *m[] = {"data.spectrogram.hop_seconds=0.001"};
     check_cross_error(1, m, ECG_ERR_RANGE,
                       "keys 'data.spectrogram.hop_seconds' and 'data.sample_rate': expected a hop of at least 1 "
@@ -735,6 +756,64 @@ static void printed_config_loads_back_identically(void)
     ecg_config_free(&back);
 }
 
+/* Strings that YAML 1.1 (PyYAML) or YAML 1.2 would read as null, a boolean or a number when plain. */
+static const char *const yaml_lookalikes[] = {
+    "yes", "Yes", "on", "ON", "no", "off", "Off", "y", "N", "true", "False", "null", "NULL", "~", "none",
+    "1e3", "0x10", "0o17", "1_000", "010", "12", "-1", "+1", ".inf", "-.inf", ".nan", ".5", "1.0", "12:30",
+};
+
+/* A run name must be a directory name: letters, digits, '.', '_', '-', not starting with '.'. */
+static bool valid_run_name(const char *w)
+{
+    if (w[0] == '.')
+        return false;
+    for (const char *p = w; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+            return false;
+    return true;
+}
+
+static void strings_that_yaml_reads_as_other_types_are_quoted_and_load_back(void)
+{
+    for (size_t i = 0; i < sizeof yaml_lookalikes / sizeof yaml_lookalikes[0]; i++) {
+        const char *w = yaml_lookalikes[i];
+        struct ecg_config c, back;
+        struct ecg_error err = {0};
+        char *ov[] = {fmt("data.path=\"%s\"", w), fmt("run.dir=\"%s\"", w), fmt("run.name=\"%s\"", w)};
+        int n = valid_run_name(w) ? 3 : 2;
+        CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, NULL, n, ov, &err), ECG_OK);
+        CU_ASSERT_STRING_EQUAL(c.data.path, w);
+        char *text = print_to_string(&c);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  path: \"%s\"\n", w)));
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  dir: \"%s\"\n", w)));
+        if (n == 3)
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  name: \"%s\"\n", w)));
+        CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&back, ecg_test_write_file("lookalike.yaml", text), 0, NULL, &err),
+                              ECG_OK);
+        const char *diff = NULL;
+        CU_ASSERT_TRUE(ecg_config_equal(&c, &back, &diff));
+        if (diff)
+            fprintf(stderr, "\n  '%s' loads back different at '%s'\n", w, diff);
+        CU_ASSERT_STRING_EQUAL(back.run.dir, w);
+        free(text);
+        ecg_config_free(&c);
+        ecg_config_free(&back);
+    }
+    /* Plain names and paths stay plain, and floats always carry a dot (300.0, 1.0e-10) so that YAML 1.1
+     * readers take them for floats too. */
+    struct ecg_config c;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, NULL, 0, NULL, &err), ECG_OK);
+    char *text = print_to_string(&c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  path: data/sample/cachet_sample.h5\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  sample_rate: 300.0\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n    log_floor: 1.0e-10\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  betas: [0.9, 0.999]\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n  eps: 1.0e-08\n"));
+    free(text);
+    ecg_config_free(&c);
+}
+
 static void copies_are_deep_and_equal(void)
 {
     struct ecg_config a, b;
@@ -751,7 +830,7 @@ static void copies_are_deep_and_equal(void)
     CU_ASSERT_STRING_EQUAL(first, "train.class_weights");
     char buf[64];
     ecg_config_format_value(&b, ecg_config_find("train.class_weights"), buf, sizeof buf);
-    CU_ASSERT_STRING_EQUAL(buf, "[1, 2, 5, 4]");
+    CU_ASSERT_STRING_EQUAL(buf, "[1.0, 2.0, 5.0, 4.0]");
     ecg_config_free(&a);
     ecg_config_free(&b);
 }
@@ -866,7 +945,64 @@ static void ecgtrain_exit_codes_and_outputs(void)
     free(out), free(errt);
 }
 
+/* A schema of another program: core knows no key of ecgtrain's, it walks whatever table it is given. */
+enum toy_shape { TOY_ROUND, TOY_SQUARE };
+static const char *const toy_shape_names[] = {[TOY_ROUND] = "round", [TOY_SQUARE] = "square", NULL};
+struct toy_config {
+    struct {
+        int64_t count;
+        enum toy_shape shape;
+        double weights[3];
+    } part;
+    char *label;
+    int untouched; /* no key: the schema's init sets it */
+};
+static void toy_init(void *c) { ((struct toy_config *)c)->untouched = 7; }
+static const struct ecg_config_key toy_keys[] = {
+    {.name = "part.count", .type = ECG_CFG_INT, .offset = offsetof(struct toy_config, part.count),
+     .ctype = ECG_CT_I64, .def = "2", .min = 1, .max = 9, .help = "how many"},
+    {.name = "part.shape", .type = ECG_CFG_ENUM, .offset = offsetof(struct toy_config, part.shape),
+     .ctype = ECG_CT_INT, .def = "round", .names = toy_shape_names, .help = "which shape"},
+    {.name = "part.weights", .type = ECG_CFG_VECTOR, .offset = offsetof(struct toy_config, part.weights),
+     .ctype = ECG_CT_VECTOR, .def = "[1, 2, 3]", .min = 0, .max = 10, .min_len = 3, .max_len = 3, .help = "three"},
+    {.name = "label", .type = ECG_CFG_STRING, .offset = offsetof(struct toy_config, label), .ctype = ECG_CT_STR,
+     .def = "x", .help = "a label"},
+};
+static const struct ecg_schema toy_schema = {
+    .keys = toy_keys, .count = 4, .size = sizeof(struct toy_config), .program = "toy", .init = toy_init,
+};
+
+static void core_walks_any_schema_it_is_given(void)
+{
+    struct toy_config t, u;
+    struct ecg_error err = {0};
+    char *ov[] = {"part.shape=square", "part.weights=[0.5, 0, 10]", "label=\"on\""};
+    CU_ASSERT_EQUAL_FATAL(ecg_schema_resolve(&toy_schema, &t, NULL, 3, ov, &err), ECG_OK);
+    CU_ASSERT_EQUAL(t.part.count, 2);
+    CU_ASSERT_EQUAL(t.part.shape, TOY_SQUARE);
+    CU_ASSERT_EQUAL(t.part.weights[2], 10.0);
+    CU_ASSERT_EQUAL(t.untouched, 7);
+    char *text = ecg_schema_to_string(&toy_schema, &t, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_STRING_EQUAL(text, "# toy configuration, fully resolved (every key; `toy --help` explains them)\n"
+                                 "part:\n  count: 2\n  shape: square\n  weights: [0.5, 0.0, 10.0]\n"
+                                 "label: \"on\"\n");
+    CU_ASSERT_EQUAL_FATAL(ecg_schema_defaults(&toy_schema, &u, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_schema_load_string(&toy_schema, &u, text, "toy.yaml", &err), ECG_OK);
+    CU_ASSERT_TRUE(ecg_schema_equal(&toy_schema, &t, &u, NULL));
+    CHECK_MSG(ecg_schema_override(&toy_schema, &u, "part.weights=[1, 2]", &err), err, ECG_ERR_RANGE,
+              "override 'part.weights=[1, 2]': expected a list of 3 numbers, found 2");
+    CHECK_MSG(ecg_schema_override(&toy_schema, &u, "part.cont=3", &err), err, ECG_ERR_CONFIG,
+              "override 'part.cont=3': unknown key 'part.cont' (did you mean 'part.count'?)");
+    CHECK_MSG(ecg_schema_override(&toy_schema, &u, "optim.lr=3", &err), err, ECG_ERR_CONFIG,
+              "override 'optim.lr=3': unknown key 'optim.lr' (see toy --help for every key)");
+    free(text);
+    ecg_schema_free(&toy_schema, &t);
+    ecg_schema_free(&toy_schema, &u);
+}
+
 static const struct ecg_test schema_tests[] = {
+    {"core walks any schema it is given", core_walks_any_schema_it_is_given},
     {"every schema row is consistent with its field", every_row_is_consistent_with_its_field},
     {"the keys of a section are contiguous in the table", keys_of_a_section_are_contiguous},
     {"defaults follow the schema and pass every check", defaults_follow_the_schema},
@@ -905,6 +1041,8 @@ static const struct ecg_test override_tests[] = {
 };
 static const struct ecg_test print_tests[] = {
     {"a printed config loads back identically and prints the same", printed_config_loads_back_identically},
+    {"strings that YAML reads as other types are quoted and load back",
+     strings_that_yaml_reads_as_other_types_are_quoted_and_load_back},
     {"copies are deep and compare equal", copies_are_deep_and_equal},
     {"help lists every key with its type, default and names", help_lists_every_key_with_type_default_and_names},
     {"docs/config.md lists every key", the_docs_list_every_key},

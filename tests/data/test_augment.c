@@ -89,11 +89,11 @@ static void bad_window_options_fail_with_messages(void)
     struct ecg_error err = {0};
     ecg_window_opts_default(&o);
     o.length_s = 0;
-    ECG_CHECK_ERROR(ecg_window_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "window.length_s");
+    ECG_CHECK_ERROR(ecg_window_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "data.window_seconds");
     ecg_window_opts_default(&o);
     o.eval_windows = 0;
     ECG_CHECK_ERROR(ecg_window_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE,
-                    "window.eval_windows: expected 1..1000, found 0");
+                    "eval.windows: expected 1..1000, found 0");
     ecg_window_opts_default(&o);
     CU_ASSERT_EQUAL(ecg_window_opts_check(&o, 300.0, &err), ECG_OK);
 }
@@ -125,7 +125,7 @@ static void augmentation_is_a_function_of_the_sample_stream(void)
 {
     struct ecg_aug_opts o;
     ecg_aug_opts_default(&o);
-    o.shift_p = o.scale_p = o.wander_p = o.noise_p = o.flip_p = 0.5;
+    o.shift_prob = o.scale_prob = o.wander_prob = o.noise_prob = o.flip_prob = 0.5;
     struct ecg_rng root = ecg_rng_init(11, 0);
     float a[400], b[400], c[400];
     int differ = 0;
@@ -147,14 +147,14 @@ static void enabling_one_augmentation_leaves_the_others_draws_unchanged(void)
 {
     struct ecg_aug_opts o;
     ecg_aug_opts_default(&o);
-    o.noise_p = 1.0;
-    o.noise_sigma_mv = 0.05;
+    o.noise_prob = 1.0;
+    o.noise_std = 0.05;
     struct ecg_rng r = ecg_rng_init(5, 5);
     float a[300], b[300];
     sine(a, 300);
     sine(b, 300);
     ecg_aug_signal(&o, &r, a, 300, 100.0);
-    o.flip_p = 1.0;
+    o.flip_prob = 1.0;
     ecg_aug_signal(&o, &r, b, 300, 100.0);
     for (int i = 0; i < 300; i++)
         b[i] = -b[i];
@@ -165,9 +165,8 @@ static void probabilities_and_amounts_have_the_right_statistics(void)
 {
     struct ecg_aug_opts o;
     ecg_aug_opts_default(&o);
-    o.scale_p = 0.3;
-    o.scale_lo = 0.5;
-    o.scale_hi = 1.5;
+    o.scale_prob = 0.3;
+    o.scale_amount = 0.5; /* factors in [0.5, 1.5] */
     struct ecg_rng root = ecg_rng_init(21, 0);
     const int trials = 4000;
     int applied = 0;
@@ -185,71 +184,52 @@ static void probabilities_and_amounts_have_the_right_statistics(void)
     CU_ASSERT_DOUBLE_EQUAL(applied / (double)trials, 0.3, 0.03);
     CU_ASSERT_DOUBLE_EQUAL(fsum / applied, 1.0, 0.03);
 
-    /* Gaussian noise of a given sigma on a zero signal. */
+    /* Gaussian noise relative to the window's std: 0.5 x 0.7071 on a unit sine, mean zero. */
     ecg_aug_opts_default(&o);
-    o.noise_p = 1;
-    o.noise_sigma_mv = 0.2;
+    o.noise_prob = 1;
+    o.noise_std = 0.5;
     enum { N = 20000 };
-    float *x = calloc(N, sizeof *x);
+    float *x = malloc(N * sizeof *x), *clean = malloc(N * sizeof *clean);
     struct ecg_rng r = ecg_rng_stream(&root, 99999);
-    ecg_aug_signal(&o, &r, x, N, 100.0);
-    double m = 0, v = 0;
-    for (int i = 0; i < N; i++)
-        m += x[i];
-    m /= N;
-    for (int i = 0; i < N; i++)
-        v += (x[i] - m) * (x[i] - m);
-    CU_ASSERT_DOUBLE_EQUAL(m, 0.0, 0.01);
-    CU_ASSERT_DOUBLE_EQUAL(sqrt(v / N), 0.2, 0.005);
-
-    /* SNR 20 dB on a unit sine (rms 1/sqrt 2): noise sigma 0.0707. */
-    o.noise_sigma_mv = 0;
-    o.noise_snr_db = 20;
-    float *clean = malloc(N * sizeof *clean);
     sine(x, N);
     sine(clean, N);
     ecg_aug_signal(&o, &r, x, N, 100.0);
-    v = 0;
+    double m = 0, v = 0;
+    for (int i = 0; i < N; i++)
+        m += x[i] - clean[i];
+    m /= N;
     for (int i = 0; i < N; i++)
         v += (x[i] - clean[i]) * (x[i] - clean[i]);
-    CU_ASSERT_DOUBLE_EQUAL(sqrt(v / N), 0.0707, 0.002);
-
-    /* Relative to the window's std: 0.5 x 0.7071. */
-    o.noise_rel_std = 0.5;
-    sine(x, N);
-    ecg_aug_signal(&o, &r, x, N, 100.0);
-    v = 0;
-    for (int i = 0; i < N; i++)
-        v += (x[i] - clean[i]) * (x[i] - clean[i]);
+    CU_ASSERT_DOUBLE_EQUAL(m, 0.0, 0.01);
     CU_ASSERT_DOUBLE_EQUAL(sqrt(v / N), 0.3536, 0.008);
 
-    /* Baseline wander stays within its amplitude and frequency. */
+    /* An amount of zero adds no noise whatever the probability. */
+    o.noise_std = 0;
+    sine(x, N);
+    ecg_aug_signal(&o, &r, x, N, 100.0);
+    CU_ASSERT_EQUAL(memcmp(x, clean, N * sizeof *x), 0);
+
+    /* Baseline wander stays within its amplitude (relative to the window's std) and frequency band. */
     ecg_aug_opts_default(&o);
-    o.wander_p = 1;
-    o.wander_amp_mv = 0.3;
-    memset(x, 0, N * sizeof *x);
+    o.wander_prob = 1;
+    o.wander_amount = 0.1; /* relative to a unit sine: at most 0.0707 mV */
+    sine(x, N);
     ecg_aug_signal(&o, &r, x, N, 100.0);
     double peak = 0;
     int crossings = 0;
     for (int i = 0; i < N; i++) {
-        peak = fabs(x[i]) > peak ? fabs(x[i]) : peak;
-        crossings += i > 0 && (x[i - 1] < 0) != (x[i] < 0);
+        double d = x[i] - clean[i];
+        peak = fabs(d) > peak ? fabs(d) : peak;
+        crossings += i > 0 && (x[i - 1] - clean[i - 1] < 0) != (d < 0);
     }
-    CU_ASSERT_TRUE(peak <= 0.3 + 1e-6 && peak > 0);
+    CU_ASSERT_TRUE(peak <= 0.0708 && peak > 0);
     /* 200 s at 0.05..0.5 Hz: 20..200 crossings. */
     CU_ASSERT_TRUE(crossings >= 19 && crossings <= 201);
-    o.wander_rel_std = 0.1; /* relative to a unit sine: at most 0.0707 mV */
-    sine(x, N);
-    ecg_aug_signal(&o, &r, x, N, 100.0);
-    peak = 0;
-    for (int i = 0; i < N; i++)
-        peak = fabs(x[i] - clean[i]) > peak ? fabs(x[i] - clean[i]) : peak;
-    CU_ASSERT_TRUE(peak <= 0.0708 && peak > 0);
 
-    /* A shift is a rotation: same values, rolled by at most shift_max_s. */
+    /* A shift is a rotation: same values, rolled by at most shift_seconds. */
     ecg_aug_opts_default(&o);
-    o.shift_p = 1;
-    o.shift_max_s = 0.5;
+    o.shift_prob = 1;
+    o.shift_seconds = 0.5;
     float y[200], ref[200];
     for (int i = 0; i < 200; i++)
         y[i] = ref[i] = (float)i;
@@ -267,9 +247,9 @@ static void masks_cover_whole_rows_or_columns_with_the_mean(void)
 {
     struct ecg_aug_opts o;
     ecg_aug_opts_default(&o);
-    o.tmask_p = 1;
-    o.tmask_count = 1;
-    o.tmask_max_frac = 0.25;
+    o.time_mask_prob = 1;
+    o.time_mask_count = 1;
+    o.time_mask_max = 0.25;
     enum { H = 10, W = 40, C = 3 };
     float img[H * W * C];
     struct ecg_rng root = ecg_rng_init(2, 2);
@@ -297,9 +277,9 @@ static void masks_cover_whole_rows_or_columns_with_the_mean(void)
     CU_ASSERT_TRUE(masked_any > 40);
 
     ecg_aug_opts_default(&o);
-    o.fmask_p = 1;
-    o.fmask_count = 1;
-    o.fmask_max_frac = 1.0;
+    o.freq_mask_prob = 1;
+    o.freq_mask_count = 1;
+    o.freq_mask_max = 1.0;
     for (int i = 0; i < H * W * C; i++)
         img[i] = (float)(i / (W * C)); /* row index: row means differ */
     struct ecg_rng r = ecg_rng_stream(&root, 777);
@@ -332,19 +312,24 @@ static void bad_augmentation_options_fail_with_messages(void)
     struct ecg_error err = {0};
     ecg_aug_opts_default(&o);
     CU_ASSERT_EQUAL(ecg_aug_opts_check(&o, &err), ECG_OK);
-    o.flip_p = 1.5;
+    o.flip_prob = 1.5;
     ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE,
-                    "augment.flip_p: expected a probability in [0, 1], found 1.5");
+                    "data.augment.flip_prob: expected a probability in [0, 1], found 1.5");
     ecg_aug_opts_default(&o);
-    o.scale_lo = 2;
-    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE, "augment.scale_lo/scale_hi");
+    o.scale_amount = 1;
+    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE,
+                    "data.augment.scale_amount: expected a value in [0, 1), found 1");
     ecg_aug_opts_default(&o);
-    o.tmask_max_frac = 2;
-    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE, "augment.tmask");
+    o.time_mask_max = 2;
+    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE,
+                    "data.augment.time_mask_max: expected a value in [0, 1], found 2");
+    ecg_aug_opts_default(&o);
+    o.noise_std = -1;
+    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE, "data.augment.noise_std");
     ecg_aug_opts_default(&o);
     o.wander_fmin = 1;
     o.wander_fmax = 0.5;
-    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE, "augment.wander");
+    ECG_CHECK_ERROR(ecg_aug_opts_check(&o, &err), &err, ECG_ERR_RANGE, "augment wander band");
 }
 
 static const struct ecg_test window_tests[] = {

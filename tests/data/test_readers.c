@@ -993,7 +993,7 @@ static void unknown_format_names_are_config_errors(void)
     struct ecg_error err = {0};
     struct ecg_dataset ds = {0};
     ECG_CHECK_ERROR(ecg_dataset_read("ptbxl", "x", NULL, &ds, &err), &err, ECG_ERR_CONFIG,
-                    "dataset format 'ptbxl': expected one of cachet_short, cachet_full, cinc2017, mitdb");
+                    "dataset format 'ptbxl': expected one of cachet_short, cachet_full, cinc2017, mitbih_wfdb (or mitdb)");
     CU_ASSERT_EQUAL(ecg_format_task("mitdb"), ECG_TASK_BEAT);
     CU_ASSERT_EQUAL(ecg_format_task("mitbih_wfdb"), ECG_TASK_BEAT);
     CU_ASSERT_EQUAL(ecg_format_task("mitbih_csv"), ECG_TASK_BEAT);

@@ -60,8 +60,8 @@ static void opts_of(const struct fcase *k, struct ecg_spec_opts *o)
     CU_ASSERT_EQUAL_FATAL(ecg_spec_detrend_parse("detrend", k->detrend, &o->detrend, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(ecg_spec_norm_parse("norm", k->norm, &o->norm, &err), ECG_OK);
     o->tukey_alpha = k->alpha;
-    o->win_s = k->win_s;
-    o->hop_s = k->hop_s;
+    o->window_seconds = k->win_s;
+    o->hop_seconds = k->hop_s;
     o->fmin = k->fmin;
     o->fmax = k->fmax;
     o->height = k->h;
@@ -70,7 +70,7 @@ static void opts_of(const struct fcase *k, struct ecg_spec_opts *o)
     o->norm_lo = k->lo;
     o->norm_hi = k->hi;
     o->log = k->log;
-    o->floor = k->floor;
+    o->log_floor = k->floor;
 }
 
 static void power_matches_scipy_spectrogram_for_every_fixture(void)
@@ -290,11 +290,12 @@ static void bad_options_and_signals_fail_with_messages(void)
     struct ecg_spec_opts o;
     struct ecg_error err = {0};
     ecg_spec_opts_default(&o);
-    o.win_s = 0.001;
-    ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "spectrogram.win_s");
+    o.window_seconds = 0.001;
+    ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE,
+                    "data.spectrogram.window_seconds: expected a window of at least 2 samples at 300 Hz");
     ecg_spec_opts_default(&o);
-    o.hop_s = 1.0;
-    ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "spectrogram.hop_s");
+    o.hop_seconds = 1.0;
+    ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "data.spectrogram.hop_seconds");
     ecg_spec_opts_default(&o);
     o.fmax = 200;
     ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "fmax <= 150 Hz");
@@ -302,8 +303,8 @@ static void bad_options_and_signals_fail_with_messages(void)
     o.channels = 2;
     ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "expected 1 or 3, found 2");
     ecg_spec_opts_default(&o);
-    o.floor = 0;
-    ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "spectrogram.floor");
+    o.log_floor = 0;
+    ECG_CHECK_ERROR(ecg_spec_opts_check(&o, 300.0, &err), &err, ECG_ERR_RANGE, "data.spectrogram.log_floor");
     ecg_spec_opts_default(&o);
     o.norm = ECG_SPEC_NORM_RANGE;
     o.norm_lo = 1;
@@ -318,7 +319,7 @@ static void bad_options_and_signals_fail_with_messages(void)
     ECG_CHECK_ERROR(ecg_spec_geometry(&o, 0.0, 3000, &g, &err), &err, ECG_ERR_RANGE, "sampling rate");
     enum ecg_spec_window w;
     ECG_CHECK_ERROR(ecg_spec_window_parse("spectrogram.window", "kaiser", &w, &err), &err, ECG_ERR_CONFIG,
-                    "spectrogram.window: expected one of hann, hamming, tukey, boxcar, blackman, found 'kaiser'");
+                    "spectrogram.window: expected one of hann, hamming, blackman, tukey, boxcar, found 'kaiser'");
 
     struct ecg_spec s;
     CU_ASSERT_EQUAL_FATAL(ecg_spec_init(&s, &o, &err), ECG_OK);

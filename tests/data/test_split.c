@@ -55,8 +55,8 @@ static void record_splits_are_stratified_within_rounding(void)
     make_dataset(&ds, per_class, 0);
     struct ecg_split_opts o;
     ecg_split_opts_default(&o);
-    o.val_frac = 0.1;
-    o.test_frac = 0.2;
+    o.val_fraction = 0.1;
+    o.test_fraction = 0.2;
     o.seed = 17;
     struct ecg_splits s;
     struct ecg_error err = {0};
@@ -98,7 +98,45 @@ static void record_splits_are_stratified_within_rounding(void)
     ecg_dataset_free(&ds);
 }
 
-static void k_folds_cover_the_rest_once_and_keep_the_test_set(void)
+/* No two records of one subject in different parts of s. */
+static void check_subjects_apart(const struct ecg_dataset *ds, const struct ecg_splits *s)
+{
+    for (int p = 0; p < 3; p++)
+        for (int q = p + 1; q < 3; q++)
+            for (int64_t a = 0; a < s->n[p]; a++)
+                for (int64_t b = 0; b < s->n[q]; b++)
+                    CU_ASSERT_FATAL(strcmp(ds->records[s->idx[p][a]].subject, ds->records[s->idx[q][b]].subject) != 0);
+}
+
+/* Runs folds 0..k-1 and checks that their test sets are disjoint and together hold every record once,
+ * and that validation takes val_fraction of the whole from the other folds. */
+static void check_folds(const struct ecg_dataset *ds, const int *per_class, struct ecg_split_opts o, double tol)
+{
+    struct ecg_error err = {0};
+    int *test_times = calloc((size_t)ds->count, sizeof *test_times);
+    for (int64_t f = 0; f < o.folds; f++) {
+        struct ecg_splits s;
+        o.fold = f;
+        CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(ds, &o, &s, &err), ECG_OK);
+        check_partition(&s, ds->count);
+        if (s.by_subject)
+            check_subjects_apart(ds, &s);
+        for (int64_t k = 0; k < s.n[ECG_PART_TEST]; k++)
+            test_times[s.idx[ECG_PART_TEST][k]]++;
+        int64_t counts[ECG_PART_COUNT * 4];
+        ecg_split_class_counts(ds, &s, counts);
+        for (int c = 0; c < 4; c++) {
+            CU_ASSERT_TRUE(fabs(counts[ECG_PART_TEST * 4 + c] - per_class[c] / (double)o.folds) <= tol);
+            CU_ASSERT_TRUE(fabs(counts[ECG_PART_VAL * 4 + c] - per_class[c] * o.val_fraction) <= tol);
+        }
+        ecg_split_free(&s);
+    }
+    for (int64_t i = 0; i < ds->count; i++)
+        CU_ASSERT_EQUAL(test_times[i], 1);
+    free(test_times);
+}
+
+static void k_fold_test_sets_are_disjoint_stratified_and_cover_every_record(void)
 {
     const int per_class[4] = {31, 47, 11, 23};
     struct ecg_dataset ds;
@@ -106,43 +144,24 @@ static void k_folds_cover_the_rest_once_and_keep_the_test_set(void)
     struct ecg_split_opts o;
     ecg_split_opts_default(&o);
     o.folds = 5;
-    o.test_frac = 0.2;
+    o.val_fraction = 0.15;
+    o.test_fraction = 0.5; /* ignored with folds */
     o.seed = 3;
-    struct ecg_error err = {0};
-    int *val_times = calloc((size_t)ds.count, sizeof *val_times);
-    struct ecg_splits first = {0};
-    for (int f = 0; f < 5; f++) {
-        struct ecg_splits s;
-        o.fold = f;
-        CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
-        check_partition(&s, ds.count);
-        for (int64_t k = 0; k < s.n[ECG_PART_VAL]; k++)
-            val_times[s.idx[ECG_PART_VAL][k]]++;
-        int64_t counts[ECG_PART_COUNT * 4];
-        ecg_split_class_counts(&ds, &s, counts);
-        for (int c = 0; c < 4; c++) {
-            double rest = per_class[c] - counts[ECG_PART_TEST * 4 + c];
-            CU_ASSERT_TRUE(fabs(counts[ECG_PART_VAL * 4 + c] - rest / 5.0) < 1.0);
-        }
-        if (f == 0) {
-            first = s;
-        } else {
-            CU_ASSERT_EQUAL(s.n[ECG_PART_TEST], first.n[ECG_PART_TEST]);
-            CU_ASSERT_EQUAL(memcmp(s.idx[ECG_PART_TEST], first.idx[ECG_PART_TEST],
-                                   (size_t)first.n[ECG_PART_TEST] * sizeof(int64_t)),
-                            0);
-            ecg_split_free(&s);
-        }
-    }
-    /* Every record outside the test set is validation in exactly one fold. */
-    char *in_test = calloc((size_t)ds.count, 1);
-    for (int64_t k = 0; k < first.n[ECG_PART_TEST]; k++)
-        in_test[first.idx[ECG_PART_TEST][k]] = 1;
-    for (int64_t i = 0; i < ds.count; i++)
-        CU_ASSERT_EQUAL(val_times[i], in_test[i] ? 0 : 1);
-    free(in_test);
-    free(val_times);
-    ecg_split_free(&first);
+    check_folds(&ds, per_class, o, 1.0);
+    ecg_dataset_free(&ds);
+}
+
+static void k_folds_keep_each_patient_on_one_side(void)
+{
+    const int per_class[4] = {120, 200, 40, 90};
+    struct ecg_dataset ds;
+    make_dataset(&ds, per_class, 10); /* 45 subjects of 10 records */
+    struct ecg_split_opts o;
+    ecg_split_opts_default(&o);
+    o.folds = 4;
+    o.val_fraction = 0.2;
+    o.seed = 9;
+    check_folds(&ds, per_class, o, 20.0);
     ecg_dataset_free(&ds);
 }
 
@@ -160,18 +179,14 @@ static void subject_splits_never_share_a_subject(void)
     struct ecg_split_opts o;
     ecg_split_opts_default(&o);
     o.seed = 5;
-    o.val_frac = 0.2;
-    o.test_frac = 0.2;
+    o.val_fraction = 0.2;
+    o.test_fraction = 0.2;
     struct ecg_splits s;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
     CU_ASSERT_EQUAL(s.by_subject, 1);
     check_partition(&s, ds.count);
-    for (int p = 0; p < 3; p++)
-        for (int q = p + 1; q < 3; q++)
-            for (int64_t a = 0; a < s.n[p]; a++)
-                for (int64_t b = 0; b < s.n[q]; b++)
-                    CU_ASSERT_FATAL(strcmp(ds.records[s.idx[p][a]].subject, ds.records[s.idx[q][b]].subject) != 0);
+    check_subjects_apart(&ds, &s);
     /* Every class reaches every split, near its share (subjects are 10 or 20 records). */
     int64_t counts[ECG_PART_COUNT * 4];
     ecg_split_class_counts(&ds, &s, counts);
@@ -203,8 +218,8 @@ static void class_counts_print_as_a_table(void)
     make_dataset(&ds, per_class, 0);
     struct ecg_split_opts o;
     ecg_split_opts_default(&o);
-    o.val_frac = 0.2;
-    o.test_frac = 0.2;
+    o.val_fraction = 0.2;
+    o.test_fraction = 0.2;
     struct ecg_splits s;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_split_dataset(&ds, &o, &s, &err), ECG_OK);
@@ -235,15 +250,21 @@ static void bad_split_requests_fail_with_messages(void)
     struct ecg_splits s;
     struct ecg_error err = {0};
     ecg_split_opts_default(&o);
-    o.val_frac = 0.6;
-    o.test_frac = 0.5;
+    o.val_fraction = 0.6;
+    o.test_fraction = 0.5;
     ECG_CHECK_ERROR(ecg_split_dataset(&ds, &o, &s, &err), &err, ECG_ERR_RANGE,
-                    "split.val_frac: expected val_frac >= 0 and val_frac + test_frac < 1, found 0.6 + 0.5");
+                    "data.val_fraction and data.test_fraction: expected val_fraction >= 0 and a sum below 1, found "
+                    "0.6 + 0.5");
     ecg_split_opts_default(&o);
     o.folds = 5;
     o.fold = 5;
     ECG_CHECK_ERROR(ecg_split_dataset(&ds, &o, &s, &err), &err, ECG_ERR_RANGE,
-                    "split.fold: expected 0..4 for 5 folds, found 5");
+                    "data.fold: expected 0..4 for 5 folds, found 5");
+    ecg_split_opts_default(&o);
+    o.folds = 2;
+    o.val_fraction = 0.5;
+    ECG_CHECK_ERROR(ecg_split_dataset(&ds, &o, &s, &err), &err, ECG_ERR_RANGE,
+                    "data.val_fraction and data.folds: expected val_fraction + 1/folds < 1, found 0.5 + 1/2");
     ecg_split_opts_default(&o);
     ds.records[7].label = -1;
     ECG_CHECK_ERROR(ecg_split_dataset(&ds, &o, &s, &err), &err, ECG_ERR_VALUE,
@@ -259,7 +280,9 @@ static void bad_split_requests_fail_with_messages(void)
 
 static const struct ecg_test split_tests[] = {
     {"record splits are stratified within rounding", record_splits_are_stratified_within_rounding},
-    {"k folds cover the rest once and keep the test set", k_folds_cover_the_rest_once_and_keep_the_test_set},
+    {"k-fold test sets are disjoint, stratified and cover every record",
+     k_fold_test_sets_are_disjoint_stratified_and_cover_every_record},
+    {"k folds keep each patient on one side", k_folds_keep_each_patient_on_one_side},
     {"subject splits never share a subject", subject_splits_never_share_a_subject},
     {"class counts print as a table", class_counts_print_as_a_table},
     {"bad split requests fail with messages", bad_split_requests_fail_with_messages},

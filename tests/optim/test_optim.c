@@ -53,10 +53,10 @@ static struct ecg_optim_config case_config(const struct fx *f, double *clip)
     c.weight_decay = h->v[0];
     c.momentum = h->v[1];
     c.nesterov = h->v[2] != 0;
-    c.beta1 = h->v[3];
-    c.beta2 = h->v[4];
+    c.betas[0] = h->v[3];
+    c.betas[1] = h->v[4];
     c.eps = h->v[5];
-    c.alpha = h->v[6];
+    c.rmsprop_decay = h->v[6];
     c.centered = h->v[7] != 0;
     *clip = h->v[8];
     return c;
@@ -284,23 +284,23 @@ static void bad_optimizer_settings_are_rejected_with_the_field_named(void)
     ECG_ASSERT(ecg_params_bind(&p, &err) == 0);
     struct ecg_optim o;
     struct ecg_optim_config c = ecg_optim_defaults(ECG_OPTIM_ADAMW);
-    c.beta1 = 1.0;
-    ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_RANGE, "beta1 = 1: expected a value in [0, 1)");
+    c.betas[0] = 1.0;
+    ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_RANGE, "optim.betas[0] = 1: expected a value in [0, 1)");
     c = ecg_optim_defaults(ECG_OPTIM_SGD);
     c.weight_decay = -0.1;
     ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_RANGE, "weight_decay = -0.1");
     c = ecg_optim_defaults(ECG_OPTIM_SGD);
     c.nesterov = true;
-    ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_CONFIG, "needs momentum > 0");
+    ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_CONFIG, "needs optim.momentum > 0");
     c = ecg_optim_defaults(ECG_OPTIM_RMSPROP);
-    c.alpha = NAN;
-    ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_RANGE, "alpha = nan");
-    c.alpha = 0.99;
+    c.rmsprop_decay = NAN;
+    ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_RANGE, "optim.rmsprop_decay = nan");
+    c.rmsprop_decay = 0.99;
     c.eps = -1;
     ECG_CHECK_ERROR(ecg_optim_init(&o, &p, &c, &err), &err, ECG_ERR_RANGE, "eps = -1");
     enum ecg_optim_kind kind;
     ECG_CHECK_ERROR(ecg_optim_kind_parse("adam", &kind, &err), &err, ECG_ERR_CONFIG,
-                    "optimizer 'adam': expected one of sgd, adamw, rmsprop");
+                    "optim.name 'adam': expected one of sgd, adamw, rmsprop");
     CU_ASSERT_EQUAL(ecg_optim_kind_parse("AdamW", &kind, &err), ECG_OK);
     CU_ASSERT_EQUAL(kind, ECG_OPTIM_ADAMW);
     CU_ASSERT_STRING_EQUAL(ecg_optim_kind_name(ECG_OPTIM_RMSPROP), "rmsprop");
@@ -450,7 +450,7 @@ static void ema_warm_up_uses_the_tensorflow_rule(void)
     CU_ASSERT_DOUBLE_EQUAL(ecg_ema_current_decay(&e), 0.5, 0); /* capped by decay */
     ecg_ema_free(&e);
     ECG_CHECK_ERROR(ecg_ema_init(&e, &p, 1.5, false, &err), &err, ECG_ERR_RANGE,
-                    "ema decay = 1.5: expected a value in [0, 1]");
+                    "optim.ema_decay = 1.5: expected a value in [0, 1]");
     ecg_params_free(&p);
 }
 
@@ -566,7 +566,7 @@ static void bad_schedules_are_rejected_with_the_field_named(void)
     ECG_CHECK_ERROR(ecg_sched_check(&st, 5, &err), &err, ECG_ERR_RANGE, "warmup_epochs = -1");
     enum ecg_sched_kind kind;
     ECG_CHECK_ERROR(ecg_sched_kind_parse("linear", &kind, &err), &err, ECG_ERR_CONFIG,
-                    "schedule 'linear': expected one of constant, step, cosine");
+                    "train.schedule 'linear': expected one of constant, step, cosine");
     CU_ASSERT_EQUAL(ecg_sched_kind_parse("Cosine", &kind, &err), ECG_OK);
     CU_ASSERT_EQUAL(kind, ECG_SCHED_COSINE);
     CU_ASSERT_STRING_EQUAL(ecg_sched_kind_name(ECG_SCHED_STEP), "step");

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/config.h"
+#include "train/config.h"
 #include "core/rng.h"
 #include "data/readers.h"
 #include "eval/epoch_log.h"
@@ -305,6 +305,41 @@ static bool same_param(const struct ecg_effnet *a, const struct ecg_effnet *b, c
                   (size_t)a->params->items[i].numel * sizeof(float)) == 0;
 }
 
+static void a_run_config_with_folds_tests_each_record_in_exactly_one_fold(void)
+{
+    enum { FOLDS = 3 };
+    int *test_times = NULL;
+    int64_t count = 0;
+    for (int f = 0; f < FOLDS; f++) {
+        const char *extra[] = {fmt("data.folds=%d", FOLDS), fmt("data.fold=%d", f), "data.val_fraction=0.2", NULL};
+        struct ecg_config c;
+        struct ecg_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(tiny_config(&c, ecg_test_tmpdir(), extra, &err), ECG_OK);
+        struct ecg_dataset ds;
+        struct ecg_splits s;
+        CU_ASSERT_EQUAL_FATAL(ecg_prepare_dataset(&c, &ds, &err), ECG_OK);
+        CU_ASSERT_EQUAL_FATAL(ecg_config_split(&c, &ds, &s, &err), ECG_OK);
+        if (!test_times) {
+            count = ds.count;
+            test_times = calloc((size_t)count, sizeof *test_times);
+        }
+        CU_ASSERT_EQUAL_FATAL(ds.count, count);
+        /* One third of the records is this fold's test set; validation and training come from the rest. */
+        CU_ASSERT_EQUAL(s.n[ECG_PART_TEST], count / FOLDS);
+        CU_ASSERT_TRUE(s.n[ECG_PART_VAL] > 0 && s.n[ECG_PART_TRAIN] > 0);
+        CU_ASSERT_EQUAL(s.n[ECG_PART_TRAIN] + s.n[ECG_PART_VAL] + s.n[ECG_PART_TEST], count);
+        for (int64_t k = 0; k < s.n[ECG_PART_TEST]; k++)
+            test_times[s.idx[ECG_PART_TEST][k]]++;
+        ecg_split_free(&s);
+        ecg_dataset_free(&ds);
+        ecg_config_free(&c);
+    }
+    /* The folds' test sets are disjoint and together hold every record. */
+    for (int64_t i = 0; i < count; i++)
+        CU_ASSERT_EQUAL(test_times[i], 1);
+    free(test_times);
+}
+
 static void head_only_epochs_leave_the_backbone_untouched(void)
 {
     struct ecg_error err = {0};
@@ -455,6 +490,8 @@ static const struct ecg_test run_tests[] = {
     {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
     {"head-only epochs leave the backbone untouched", head_only_epochs_leave_the_backbone_untouched},
+    {"a run config with folds tests each record in exactly one fold",
+     a_run_config_with_folds_tests_each_record_in_exactly_one_fold},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"train", run_tests}, {NULL, NULL}};

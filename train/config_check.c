@@ -1,7 +1,5 @@
-/* Constraints between config keys, checked once the file and all overrides are applied. */
-#include <string.h>
-
-#include "core/config_internal.h"
+/* Constraints between ecgtrain's config keys, checked once the file and all overrides are applied. */
+#include "train/config_keys.h"
 
 /* "0.1" etc., round-trip exact, for messages. */
 static const char *num(double v, char buf[40])
@@ -10,18 +8,45 @@ static const char *num(double v, char buf[40])
     return buf;
 }
 
-int ecg_config_check(const struct ecg_config *c, struct ecg_error *err)
+/* The split keys: fractions, or k folds whose test fold exists and leaves room for validation. */
+static int check_folds(const struct ecg_split_opts *sp, struct ecg_error *err)
 {
+    char a[40], b[40];
+    if (sp->folds < 2) {
+        if (sp->fold != 0)
+            return ecg_error_set(err, ECG_ERR_CONFIG,
+                                 "keys 'data.fold' and 'data.folds': a test fold (%lld) needs data.folds >= 2 "
+                                 "(k-fold cross-validation), found folds %lld",
+                                 (long long)sp->fold, (long long)sp->folds);
+        if (sp->val_fraction + sp->test_fraction >= 1)
+            return ecg_error_set(err, ECG_ERR_RANGE,
+                                 "keys 'data.val_fraction' and 'data.test_fraction': expected a sum below 1 "
+                                 "(the rest is the training split), found %s + %s",
+                                 num(sp->val_fraction, a), num(sp->test_fraction, b));
+        return ECG_OK;
+    }
+    if (sp->fold >= sp->folds)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.fold' and 'data.folds': expected a test fold in 0..%lld, found %lld",
+                             (long long)(sp->folds - 1), (long long)sp->fold);
+    if (sp->val_fraction + 1.0 / (double)sp->folds >= 1)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'data.val_fraction' and 'data.folds': expected val_fraction + 1/folds below 1 "
+                             "(the rest is the training split), found %s + 1/%lld",
+                             num(sp->val_fraction, a), (long long)sp->folds);
+    return ECG_OK;
+}
+
+int ecg_config_check_keys(const void *root, struct ecg_error *err)
+{
+    const struct ecg_config *c = root;
     const struct ecg_config_data *d = &c->data;
-    const struct ecg_config_spectrogram *s = &d->spectrogram;
+    const struct ecg_spec_opts *s = &d->spectrogram;
+    const struct ecg_split_opts *sp = &d->split;
     char a[40], b[40], e[40];
     double nyquist = d->sample_rate / 2;
 
-    if (d->val_fraction + d->test_fraction >= 1)
-        return ecg_error_set(err, ECG_ERR_RANGE,
-                             "keys 'data.val_fraction' and 'data.test_fraction': expected a sum below 1 "
-                             "(the rest is the training split), found %s + %s",
-                             num(d->val_fraction, a), num(d->test_fraction, b));
+    ECG_TRY(check_folds(sp, err));
     if (d->band_low_hz >= d->band_high_hz)
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "keys 'data.band_low_hz' and 'data.band_high_hz': expected low < high, found %s and %s",
