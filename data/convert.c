@@ -116,11 +116,11 @@ int ecg_convert_segments(const struct ecg_dataset *in, const struct ecg_convert_
             }
             memcpy(res, r->signal, (size_t)n * sizeof *res);
         } else if ((rc = ecg_resample_rate(r->signal, r->length, r->fs, opt->fs_out, &res, &n, err))) {
-            ecg_error_prefix(err, "record %s", r->id);
+            ecg_error_prefix(err, rc, "record %s", r->id);
             goto done;
         }
         if (opt->bandpass && (rc = ecg_signal_bandpass(res, n, opt->fs_out, 3, 0.5, 40.0, err))) {
-            ecg_error_prefix(err, "record %s", r->id);
+            ecg_error_prefix(err, rc, "record %s", r->id);
             goto done;
         }
         for (int64_t k = 0; k < take[i]; k++) {

@@ -157,7 +157,7 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
             for (int64_t i = 0; i < CACHET_SEG; i++)
                 rec.signal[i] = (float)x[i];
             if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, "%s: segment %lld", path, (long long)s);
+                ecg_error_prefix(err, bad, "%s: segment %lld", path, (long long)s);
         }
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
@@ -372,7 +372,7 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
                 rec.signal[i] = (float)(((double)v - u.baseline) * u.lsb);
             }
             if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
+                ecg_error_prefix(err, bad, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
         }
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;

@@ -557,7 +557,7 @@ static int read_record_beats(const char *dir, const char *name, const struct ecg
         bopt.min_seconds = 0;
         int bad = ecg_reader_check(&bopt, &rec, err);
         if (bad)
-            ecg_error_prefix(err, "%s: beat at sample %lld", hea, (long long)s);
+            ecg_error_prefix(err, bad, "%s: beat at sample %lld", hea, (long long)s);
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
     }
@@ -587,7 +587,7 @@ int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct e
             /* Drop what a failed record pushed, then apply the policy to the record as a whole. */
             while (ds->count > before)
                 free(ds->records[--ds->count].signal);
-            ecg_error_prefix(err, "MIT-BIH record %s", names[i]);
+            ecg_error_prefix(err, rc, "MIT-BIH record %s", names[i]);
             rc = ecg_reader_bad(opt, ds, rc, err);
         }
     }

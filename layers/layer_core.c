@@ -105,7 +105,7 @@ int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *n
         int idx = -1;
         int rc = ecg_params_add(s->params, name, ndim, shape, flags, &idx, err);
         if (rc)
-            return ecg_error_prefix(err, "layer '%s'", l->name);
+            return ecg_error_prefix(err, rc, "layer '%s'", l->name);
         l->param[l->nparams++] = idx;
         return ECG_OK;
     }

@@ -34,7 +34,7 @@ int ecg_run_dir_prepare(const struct ecg_config *c, char *dir, size_t size, stru
     if (n < 0 || (size_t)n >= size)
         return ecg_error_set(err, ECG_ERR_RANGE, "run.dir: longer than %zu characters", size - 1);
     int rc = ecg_mkdirs(dir, err);
-    return rc ? ecg_error_prefix(err, "run.dir") : ECG_OK;
+    return rc ? ecg_error_prefix(err, rc, "run.dir") : ECG_OK;
 }
 
 int ecg_run_dir_write_config(const char *dir, const char *yaml, struct ecg_error *err)
