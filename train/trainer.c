@@ -523,7 +523,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     int rc;
     ecg_log_set_level((enum ecg_log_level)c->run.log_level);
     ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
-    if ((rc = ecg_run_dir_prepare(c, t.dir, sizeof t.dir, err)))
+    if ((rc = ecg_run_dir_prepare(c, resume, t.dir, sizeof t.dir, err)))
         goto out;
     /* The saved config records the thread count in force: results depend on it. */
     struct ecg_config saved;
