@@ -155,18 +155,18 @@ void ecg_run_log_stop(void)
     run_copy.on = false;
     fflush(stdout);
     fflush(stderr);
-    for (int i = 0; i < 2; i++) { /* closes the write ends that stood at 1 and 2 */
+    for (int i = 0; i < 2; i++) /* closes the write ends that stood at 1 and 2 */
         dup2(run_copy.s[i].saved, run_copy.s[i].fd);
-        close_quietly(&run_copy.s[i].saved);
-    }
     if (run_copy.owner == getpid()) {
         write_all(run_copy.stop[1], "x", 1);
-        pthread_join(run_copy.thread, NULL);
+        pthread_join(run_copy.thread, NULL); /* it still writes the rest to the saved descriptors */
         fclose(run_copy.file);
     } else { /* a forked child: the copying thread lives in the parent only */
         for (int i = 0; i < 2; i++)
             close_quietly(&run_copy.s[i].rd);
     }
+    for (int i = 0; i < 2; i++)
+        close_quietly(&run_copy.s[i].saved);
     run_copy.file = NULL;
     close_quietly(&run_copy.stop[0]);
     close_quietly(&run_copy.stop[1]);

@@ -40,4 +40,10 @@ run train.epochs=2 "run.resume=$tmp/run-2/last.h5" >"$tmp/third.out" 2>&1 || fai
 [ ! -e "$tmp/run-3" ] || fail "resuming made a new directory"
 [ "$(wc -l <"$log")" -gt "$lines" ] || fail "resuming did not append to train.log"
 grep -q "^epoch 2/2: train loss" "$log" || fail "the resumed epoch is not in train.log"
-echo "run directories: 12 checks passed"
+# a message printed as the program ends (its error) reaches the terminal and train.log alike
+if "$ecgtrain" configs/tiny.yaml "run.dir=$tmp/failed" data.path=no/such.h5 >"$tmp/fail.out" 2>&1; then
+    fail "a run without data succeeded"
+fi
+grep -q "^ecgtrain: data.path: no/such.h5" "$tmp/fail.out" || fail "the error did not reach the terminal: $(cat "$tmp/fail.out")"
+grep -q "^ecgtrain: data.path: no/such.h5" "$tmp/failed/train.log" || fail "the error is not in train.log"
+echo "run directories: 14 checks passed"
