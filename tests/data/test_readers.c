@@ -963,6 +963,20 @@ static void corrupt_wfdb_files_are_reported(void)
     ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "100.hea:2: signal 0: gain field '200x'");
     ecg_dataset_free(&ds);
+    /* messages quote the whole line, not its first word */
+    write_text(p, "100/2 2 360 10800\n100.dat 212 200 11 1024 995 0 0 MLII\n");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea:1: expected a record line 'name nsig [fs [nsamples]]' of a single-segment record, "
+                    "found '100/2 2 360 10800'");
+    ecg_dataset_free(&ds);
+    write_text(p, "100 2 360 10800\n100.dat\n100.dat 212 200 11 1024 1011 0 0 V5\n");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea:2: signal 0: expected 'file format [gain ...]', found '100.dat'");
+    ecg_dataset_free(&ds);
+    write_text(p, "100 2 360 10800\n100.dat 212x4 200 11 1024 995 0 0 MLII\n100.dat 212 200 11 1024 1011 0 0 V5\n");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea:2: signal 0: format field '212x4' uses multiple samples per frame or skew");
+    ecg_dataset_free(&ds);
     write_text(p, "# only a comment\n100 3 360 10800\n100.dat 212 200 11 1024 995 0 0 MLII\n");
     ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "the record line announces 3 signals, found 1 signal lines");
