@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,7 +14,8 @@
  * alternatives system can point at; the symbol is in libopenblas. */
 void openblas_set_num_threads(int num_threads);
 
-static int threads_in_force = 1;
+/* Process-wide like OpenBLAS's own count; atomic because any thread may read it. */
+static _Atomic int threads_in_force = 1;
 
 void ecg_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
@@ -32,12 +34,14 @@ void ecg_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
 void ecg_threads_set(int n)
 {
     ECG_ASSERT(n >= 1);
-    threads_in_force = n;
+    atomic_store(&threads_in_force, n);
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
 }
 
-int ecg_threads_get(void) { return threads_in_force; }
+int ecg_threads_get(void) { return atomic_load(&threads_in_force); }
+
+void ecg_threads_adopt(void) { omp_set_num_threads(atomic_load(&threads_in_force)); }
 
 void ecg_process_tune(char **argv)
 {

@@ -31,9 +31,22 @@ void ecg_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
  */
 void ecg_process_tune(char **argv);
 
-/* Sets the thread count of both OpenMP and OpenBLAS (n >= 1). */
+/*
+ * Thread count.  OpenBLAS keeps one count for the whole process, so this is
+ * a process-wide setting by nature: a program sets it once at start (from
+ * run.threads), before it starts threads of its own, and library code never
+ * changes it per call; nothing on the inference path does.
+ *
+ * ecg_threads_set(n) (n >= 1) sets OpenBLAS's count and OpenMP's for the
+ * calling thread.  OpenMP keeps its count per thread: a thread the program
+ * starts itself (pthread_create, a server's worker) begins with OpenMP's
+ * default (OMP_NUM_THREADS or every core), not with the count set in main,
+ * so it calls ecg_threads_adopt() once before it runs a model.
+ */
 void ecg_threads_set(int n);
-/* The thread count in force. */
+/* The thread count in force (any thread may ask). */
 int ecg_threads_get(void);
+/* Makes the calling thread's OpenMP loops use the process's thread count. */
+void ecg_threads_adopt(void);
 
 #endif

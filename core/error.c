@@ -16,17 +16,17 @@ int ecg_error_set(struct ecg_error *err, enum ecg_status code, const char *fmt, 
     return (int)code;
 }
 
-int ecg_error_prefix(struct ecg_error *err, const char *fmt, ...)
+int ecg_error_prefix(struct ecg_error *err, int status, const char *fmt, ...)
 {
     if (!err)
-        return ECG_OK;
+        return status;
     char prefix[ECG_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
     int plen = vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     if (plen < 0)
-        return (int)err->code;
+        return status;
     /* Shift the old message right to make room; truncate at the end if needed. */
     size_t head = strlen(prefix) + 2, cap = sizeof err->msg;
     if (head >= cap)
@@ -40,7 +40,8 @@ int ecg_error_prefix(struct ecg_error *err, const char *fmt, ...)
         err->msg[head - 2] = ':';
         err->msg[head - 1] = ' ';
     }
-    return (int)err->code;
+    err->code = (enum ecg_status)status;
+    return status;
 }
 
 void ecg_error_clear(struct ecg_error *err)

@@ -14,6 +14,7 @@
  *   was expected and what was found, and returns the same nonzero status.
  * - Callers that add context prepend it with ecg_error_prefix(), so a message
  *   reads from the outside in: "configs/x.yaml: model.arch: expected ...".
+ *   It takes and returns the status it passes up, never reading it from err.
  * - `err` may be NULL when the caller does not want the text.
  * - Bugs in ecgtrain itself are not statuses: ECG_ASSERT aborts with
  *   file:line, in every build type.
@@ -44,10 +45,12 @@ struct ecg_error {
 int ecg_error_set(struct ecg_error *err, enum ecg_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prepends "<formatted>: " to the message already in err; returns err->code
- * (or ECG_OK when err is NULL, so only use it on a failure path). */
-int ecg_error_prefix(struct ecg_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Prepends "<formatted>: " to the message already in err (if not NULL) and
+ * returns `status`, the failure being passed up.  The status is an argument,
+ * not read back from err, so the failure survives a caller that passed no
+ * error struct:  `if (rc) return ecg_error_prefix(err, rc, "run.dir");` */
+int ecg_error_prefix(struct ecg_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Clears err to ECG_OK with an empty message. */
 void ecg_error_clear(struct ecg_error *err);

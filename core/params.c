@@ -44,7 +44,8 @@ int ecg_params_add(struct ecg_params *p, const char *name, int ndim, const int64
     for (int i = 0; i < ndim; i++)
         it->shape[i] = shape[i];
     it->numel = numel;
-    it->flags = flags;
+    it->flags = flags & ((1u << ECG_PARAM_INIT_SHIFT) - 1);
+    it->init = (enum ecg_param_init)(flags >> ECG_PARAM_INIT_SHIFT);
     it->offset = p->total;
     int64_t padded = (numel + FLOATS_PER_ALIGN - 1) / FLOATS_PER_ALIGN * FLOATS_PER_ALIGN;
     if (!ecg_size_add(p->total, padded, &p->total))

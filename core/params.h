@@ -34,13 +34,31 @@ enum ecg_param_flags {
     ECG_PARAM_BUFFER = 1u << 2,   /* state, not trainable (BN running statistics) */
 };
 
+/*
+ * How a parameter starts, declared by the layer that creates it (Keras'
+ * initialisers for EfficientNet), so a new parameter cannot silently start
+ * at zero: ecg_layer_param() refuses one without an initialisation.  It
+ * travels in the flags argument of ecg_params_add() as ECG_PARAM_INIT(kind)
+ * and is stored apart, in `init`; the other flags stay in `flags`.
+ */
+enum ecg_param_init {
+    ECG_INIT_UNSET = 0,
+    ECG_INIT_ZEROS,
+    ECG_INIT_ONES,
+    ECG_INIT_CONV_FAN_OUT,  /* HWIO kernel: VarianceScaling(2, fan_out, truncated normal)  */
+    ECG_INIT_DENSE_FAN_OUT, /* (in, out) kernel: VarianceScaling(1/3, fan_out, uniform)    */
+};
+#define ECG_PARAM_INIT_SHIFT 8
+#define ECG_PARAM_INIT(kind) ((unsigned)(kind) << ECG_PARAM_INIT_SHIFT)
+
 struct ecg_param {
     char name[ECG_PARAM_NAME_MAX];
     int ndim;
     int64_t shape[4];
     int64_t numel;
     int64_t offset; /* into values/grads, in floats */
-    unsigned flags;
+    unsigned flags; /* enum ecg_param_flags */
+    enum ecg_param_init init;
 };
 
 struct ecg_params {
@@ -52,8 +70,9 @@ struct ecg_params {
     float *grads;
 };
 
-/* Registers a parameter; returns its index through *index.  Fails on a
- * duplicate name, a name too long, a bad shape, or after bind. */
+/* Registers a parameter; returns its index through *index.  `flags` is
+ * enum ecg_param_flags | ECG_PARAM_INIT(kind).  Fails on a duplicate name,
+ * a name too long, a bad shape, or after bind. */
 int ecg_params_add(struct ecg_params *p, const char *name, int ndim, const int64_t *shape,
                    unsigned flags, int *index, struct ecg_error *err);
 

@@ -109,7 +109,7 @@ static int prepare_sample(struct ecg_loader *L, int64_t epoch, int64_t s, float 
     int rc = ecg_spec_image(&L->spec, x, len, rec->fs, img, err);
     free(x);
     if (rc)
-        return ecg_error_prefix(err, "record '%s' (index %lld, window %d)", rec->id, (long long)ri, wi);
+        return ecg_error_prefix(err, rc, "record '%s' (index %lld, window %d)", rec->id, (long long)ri, wi);
     if (o->train)
         ecg_aug_image(&o->aug, &sr, img, o->spec.height, o->spec.width, o->spec.channels);
     else if (o->cache)
@@ -199,7 +199,7 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
             int64_t len = ecg_window_samples(&o->window, rec->fs);
             if ((rc = ecg_window_opts_check(&o->window, rec->fs, err)) ||
                 (rc = ecg_spec_geometry(&o->spec, rec->fs, len, &g, err))) {
-                ecg_error_prefix(err, "record '%s' at %g Hz with %g s windows", rec->id, rec->fs, o->window.length_s);
+                ecg_error_prefix(err, rc, "record '%s' at %g Hz with %g s windows", rec->id, rec->fs, o->window.length_s);
                 goto fail;
             }
             checked_fs = rec->fs;

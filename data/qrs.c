@@ -288,7 +288,7 @@ int ecg_qrs_detect_into(const float *x, int64_t length, double fs, const struct 
     memcpy(w->band, x, (size_t)length * sizeof *x);
     int rc = ecg_signal_bandpass(w->band, length, fs, o->order, o->low_hz, o->high_hz, err);
     if (rc)
-        return ecg_error_prefix(err, "QRS detector");
+        return ecg_error_prefix(err, rc, "QRS detector");
     int64_t half = samples_of(o->window_s / 2, fs), refr = samples_of(o->refractory_s, fs);
     int64_t twave = samples_of(o->twave_s, fs);
     derive_and_integrate(w, length, fs, half);

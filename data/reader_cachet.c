@@ -9,6 +9,7 @@
 
 #include "data/reader_common.h"
 #include "data/readers.h"
+#include "data/unisens.h"
 
 #define CACHET_FS 1024.0
 #define CACHET_SEG 10240
@@ -157,7 +158,7 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
             for (int64_t i = 0; i < CACHET_SEG; i++)
                 rec.signal[i] = (float)x[i];
             if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, "%s: segment %lld", path, (long long)s);
+                ecg_error_prefix(err, bad, "%s: segment %lld", path, (long long)s);
         }
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
@@ -172,97 +173,6 @@ done:
 }
 
 /* ---- full (Unisens) format ---- */
-
-/* Value of attribute `name` inside the tag text [tag, end); 0 when absent. */
-static int xml_attr(const char *tag, const char *end, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = tag; p + nl + 2 < end; p++) {
-        if (strncmp(p, name, nl) == 0 &&
-            (p == tag || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r')) {
-            const char *q = p + nl;
-            while (q < end && (*q == ' ' || *q == '\t'))
-                q++;
-            if (q >= end || *q != '=')
-                continue;
-            q++;
-            while (q < end && (*q == ' ' || *q == '\t'))
-                q++;
-            if (q >= end || (*q != '"' && *q != '\''))
-                continue;
-            char quote = *q++;
-            const char *v = q;
-            while (q < end && *q != quote)
-                q++;
-            size_t n = (size_t)(q - v);
-            if (n >= cap)
-                n = cap - 1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 1;
-        }
-    }
-    return 0;
-}
-
-struct unisens_ecg {
-    double fs, lsb, baseline;
-    int32_t channels;
-};
-
-/* Finds the signalEntry for ecg.bin in unisens.xml and reads its attributes. */
-static int parse_unisens(const char *path, struct unisens_ecg *u, struct ecg_error *err)
-{
-    char *text = NULL;
-    int64_t size = 0;
-    ECG_TRY(ecg_read_file(path, &text, &size, err));
-    int rc = ECG_OK;
-    const char *tag = NULL, *tend = NULL;
-    for (const char *p = strstr(text, "<signalEntry"); p; p = strstr(p + 1, "<signalEntry")) {
-        const char *e = strchr(p, '>');
-        if (!e)
-            break;
-        char id[256];
-        if (xml_attr(p, e, "id", id, sizeof id) && strcmp(id, "ecg.bin") == 0) {
-            tag = p;
-            tend = e;
-            break;
-        }
-    }
-    if (!tag) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: no <signalEntry id=\"ecg.bin\" ...> element", path);
-        goto done;
-    }
-    char v[128];
-    if (!xml_attr(tag, tend, "sampleRate", v, sizeof v) || !((u->fs = strtod(v, NULL)) > 0)) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: missing or bad sampleRate", path);
-        goto done;
-    }
-    u->lsb = xml_attr(tag, tend, "lsbValue", v, sizeof v) ? strtod(v, NULL) : 1.0;
-    u->baseline = xml_attr(tag, tend, "baseline", v, sizeof v) ? strtod(v, NULL) : 0.0;
-    if (!(u->lsb > 0)) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: lsbValue '%s', expected a positive number",
-                           path, v);
-        goto done;
-    }
-    if (!xml_attr(tag, tend, "dataType", v, sizeof v) || strcmp(v, "int16") != 0) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: ecg.bin: dataType '%s', expected int16", path,
-                           xml_attr(tag, tend, "dataType", v, sizeof v) ? v : "(missing)");
-        goto done;
-    }
-    /* Channels are the <channel> children before </signalEntry>. */
-    const char *close = strstr(tend, "</signalEntry>");
-    u->channels = 0;
-    if (tend[-1] != '/')
-        for (const char *p = strstr(tend, "<channel"); p && (!close || p < close);
-             p = strstr(p + 1, "<channel"))
-            u->channels++;
-    if (u->channels < 1)
-        u->channels = 1;
-done:
-    free(text);
-    return rc;
-}
 
 /* Splits a CSV line in place into at most `max` fields. */
 static int split_csv(char *line, char **f, int max)
@@ -284,8 +194,8 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
     char xml[2048], bin[2048];
     ECG_TRY(ecg_pathf(xml, sizeof xml, err, "%s/unisens.xml", dir));
     ECG_TRY(ecg_pathf(bin, sizeof bin, err, "%s/ecg.bin", dir));
-    struct unisens_ecg u = {0};
-    ECG_TRY(parse_unisens(xml, &u, err));
+    struct ecg_unisens_ecg u = {0};
+    ECG_TRY(ecg_unisens_read_ecg(xml, &u, err));
     if (u.fs != CACHET_FS)
         return ecg_error_set(err, ECG_ERR_VALUE, "%s: ecg.bin sampleRate %g Hz, expected %g Hz", xml, u.fs,
                              CACHET_FS);
@@ -372,7 +282,7 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
                 rec.signal[i] = (float)(((double)v - u.baseline) * u.lsb);
             }
             if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
+                ecg_error_prefix(err, bad, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
         }
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;

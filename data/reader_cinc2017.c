@@ -246,7 +246,7 @@ int ecg_cinc2017_read(const char *dir, const struct ecg_read_options *opt, struc
             if (!bad)
                 bad = ecg_reader_check(opt, &rec, err);
             if (bad)
-                ecg_error_prefix(err, "record %s", name);
+                ecg_error_prefix(err, bad, "record %s", name);
         }
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;

@@ -80,7 +80,7 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
         if (!bad) {
             rec.label = (int32_t)label;
             if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, "%s:%lld", path, (long long)lineno);
+                ecg_error_prefix(err, bad, "%s:%lld", path, (long long)lineno);
         }
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;

@@ -32,6 +32,98 @@ static int parse_gain(const char *tok, struct ecg_wfdb_signal *s, int *has_basel
     return 1;
 }
 
+/* Where a header line is, for messages. */
+struct hea_line {
+    const char *path;
+    int lineno;
+    const char *text; /* the whole line */
+};
+
+/* The record line: name nsig [fs [nsamples]] (a single-segment record). */
+static int parse_record_line(const struct hea_line *L, char **tok, int nt, struct ecg_wfdb_header *hdr,
+                             struct ecg_error *err)
+{
+    if (nt < 2 || strchr(tok[0], '/'))
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s:%d: expected a record line 'name nsig [fs [nsamples]]' of a single-segment "
+                             "record, found '%s'", L->path, L->lineno, L->text);
+    ecg_strlcpy(hdr->record, tok[0], sizeof hdr->record);
+    char *end;
+    long nsig = strtol(tok[1], &end, 10);
+    if (*end || nsig < 1 || nsig > ECG_WFDB_MAX_SIGNALS)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: number of signals '%s', expected 1..%d", L->path,
+                             L->lineno, tok[1], ECG_WFDB_MAX_SIGNALS);
+    hdr->nsig = (int32_t)nsig;
+    hdr->fs = 250.0; /* the WFDB default when the field is absent */
+    hdr->nsamples = -1;
+    if (nt >= 3) {
+        hdr->fs = strtod(tok[2], &end);
+        if (end == tok[2] || !(hdr->fs > 0) || (*end && *end != '/' && *end != '('))
+            return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: sampling frequency '%s', expected a positive number",
+                                 L->path, L->lineno, tok[2]);
+    }
+    if (nt >= 4) {
+        long long ns = strtoll(tok[3], &end, 10);
+        if (*end || ns < 0)
+            return ecg_error_set(err, ECG_ERR_FORMAT,
+                                 "%s:%d: number of samples '%s', expected a non-negative integer", L->path,
+                                 L->lineno, tok[3]);
+        hdr->nsamples = ns;
+    }
+    return ECG_OK;
+}
+
+/* The format field of signal i: 212 or 16, optionally +byte_offset; samples per frame and skew only 1/0. */
+static int parse_format(const struct hea_line *L, int i, const char *field, struct ecg_wfdb_signal *s,
+                        struct ecg_error *err)
+{
+    char *end;
+    long fmt = strtol(field, &end, 10);
+    s->byte_offset = 0;
+    while (*end == 'x' || *end == ':') {
+        long v = strtol(end + 1, &end, 10);
+        if (v != 1 && v != 0)
+            return ecg_error_set(err, ECG_ERR_FORMAT,
+                                 "%s:%d: signal %d: format field '%s' uses multiple samples per frame or skew, "
+                                 "which this reader does not support", L->path, L->lineno, i, field);
+    }
+    if (*end == '+')
+        s->byte_offset = strtoll(end + 1, &end, 10);
+    if (*end || (fmt != 212 && fmt != 16))
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s:%d: signal %d: storage format '%s', expected 212 or 16 (optionally +offset)",
+                             L->path, L->lineno, i, field);
+    s->format = (int32_t)fmt;
+    return ECG_OK;
+}
+
+/* Signal line i: file format [gain(baseline)/units [resolution [adc_zero [... description]]]]. */
+static int parse_signal_line(const struct hea_line *L, int i, char **tok, int nt, struct ecg_wfdb_signal *s,
+                             struct ecg_error *err)
+{
+    if (nt < 2)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: signal %d: expected 'file format [gain ...]', found '%s'",
+                             L->path, L->lineno, i, L->text);
+    ecg_strlcpy(s->file, tok[0], sizeof s->file);
+    ECG_TRY(parse_format(L, i, tok[1], s, err));
+    s->gain = 200.0;
+    ecg_strlcpy(s->units, "mV", sizeof s->units);
+    int has_baseline = 0;
+    if (nt >= 3 && !parse_gain(tok[2], s, &has_baseline))
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s:%d: signal %d: gain field '%s', expected gain[(baseline)][/units]", L->path,
+                             L->lineno, i, tok[2]);
+    if (s->gain == 0)
+        s->gain = 200.0;
+    if (nt >= 5)
+        s->adc_zero = (int32_t)strtol(tok[4], NULL, 10);
+    if (!has_baseline)
+        s->baseline = s->adc_zero;
+    if (nt >= 9)
+        ecg_strlcpy(s->description, tok[8], sizeof s->description);
+    return ECG_OK;
+}
+
 int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct ecg_error *err)
 {
     memset(hdr, 0, sizeof *hdr);
@@ -40,7 +132,7 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
     ECG_TRY(ecg_read_file(path, &text, &size, err));
     int rc = ECG_OK, have_record = 0, nsig_read = 0, lineno = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text, "\n", &save); line && rc == ECG_OK; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         size_t len = strlen(line);
         while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -50,111 +142,27 @@ int ecg_wfdb_read_header(const char *path, struct ecg_wfdb_header *hdr, struct e
             p++;
         if (*p == '\0' || *p == '#')
             continue;
+        char whole[512];
+        ecg_strlcpy(whole, p, sizeof whole); /* the tokens below cut p up */
+        const struct hea_line L = {path, lineno, whole};
         char *tok[16];
         int nt = 0;
         char *s2 = NULL;
         for (char *t = strtok_r(p, " \t", &s2); t && nt < 16; t = strtok_r(NULL, " \t", &s2))
             tok[nt++] = t;
         if (!have_record) {
-            if (nt < 2 || strchr(tok[0], '/')) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                   "%s:%d: expected a record line 'name nsig [fs [nsamples]]' of a "
-                                   "single-segment record, found '%s'",
-                                   path, lineno, p);
-                goto done;
-            }
-            ecg_strlcpy(hdr->record, tok[0], sizeof hdr->record);
-            char *end;
-            long nsig = strtol(tok[1], &end, 10);
-            if (*end || nsig < 1 || nsig > ECG_WFDB_MAX_SIGNALS) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: number of signals '%s', expected 1..%d", path,
-                                   lineno, tok[1], ECG_WFDB_MAX_SIGNALS);
-                goto done;
-            }
-            hdr->nsig = (int32_t)nsig;
-            hdr->fs = 250.0; /* the WFDB default when the field is absent */
-            hdr->nsamples = -1;
-            if (nt >= 3) {
-                hdr->fs = strtod(tok[2], &end);
-                if (end == tok[2] || !(hdr->fs > 0) || (*end && *end != '/' && *end != '(')) {
-                    rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                       "%s:%d: sampling frequency '%s', expected a positive number", path,
-                                       lineno, tok[2]);
-                    goto done;
-                }
-            }
-            if (nt >= 4) {
-                long long ns = strtoll(tok[3], &end, 10);
-                if (*end || ns < 0) {
-                    rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                       "%s:%d: number of samples '%s', expected a non-negative integer", path,
-                                       lineno, tok[3]);
-                    goto done;
-                }
-                hdr->nsamples = ns;
-            }
+            rc = parse_record_line(&L, tok, nt, hdr, err);
             have_record = 1;
-            continue;
+        } else if (nsig_read < hdr->nsig) { /* info lines after the signal lines are ignored */
+            rc = parse_signal_line(&L, nsig_read, tok, nt, &hdr->sig[nsig_read], err);
+            nsig_read++;
         }
-        if (nsig_read >= hdr->nsig)
-            continue; /* info lines after the signal lines */
-        struct ecg_wfdb_signal *s = &hdr->sig[nsig_read];
-        if (nt < 2) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s:%d: signal %d: expected 'file format [gain ...]', found '%s'", path,
-                               lineno, nsig_read, p);
-            goto done;
-        }
-        ecg_strlcpy(s->file, tok[0], sizeof s->file);
-        char *end;
-        long fmt = strtol(tok[1], &end, 10);
-        s->byte_offset = 0;
-        while (*end == 'x' || *end == ':') { /* samples-per-frame and skew: not supported beyond 1/0 */
-            long v = strtol(end + 1, &end, 10);
-            if (v != 1 && v != 0) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                   "%s:%d: signal %d: format field '%s' uses multiple samples per "
-                                   "frame or skew, which this reader does not support",
-                                   path, lineno, nsig_read, tok[1]);
-                goto done;
-            }
-        }
-        if (*end == '+')
-            s->byte_offset = strtoll(end + 1, &end, 10);
-        if (*end || (fmt != 212 && fmt != 16)) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s:%d: signal %d: storage format '%s', expected 212 or 16 (optionally "
-                               "+offset)",
-                               path, lineno, nsig_read, tok[1]);
-            goto done;
-        }
-        s->format = (int32_t)fmt;
-        s->gain = 200.0;
-        ecg_strlcpy(s->units, "mV", sizeof s->units);
-        int has_baseline = 0;
-        if (nt >= 3 && !parse_gain(tok[2], s, &has_baseline)) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s:%d: signal %d: gain field '%s', expected gain[(baseline)][/units]", path,
-                               lineno, nsig_read, tok[2]);
-            goto done;
-        }
-        if (s->gain == 0)
-            s->gain = 200.0;
-        if (nt >= 5)
-            s->adc_zero = (int32_t)strtol(tok[4], NULL, 10);
-        if (!has_baseline)
-            s->baseline = s->adc_zero;
-        if (nt >= 9)
-            ecg_strlcpy(s->description, tok[8], sizeof s->description);
-        nsig_read++;
     }
-    if (!have_record)
+    if (rc == ECG_OK && !have_record)
         rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: no record line found", path);
-    else if (nsig_read < hdr->nsig)
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: the record line announces %d signals, found %d signal lines", path, hdr->nsig,
-                           nsig_read);
-done:
+    else if (rc == ECG_OK && nsig_read < hdr->nsig)
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the record line announces %d signals, found %d signal lines",
+                           path, hdr->nsig, nsig_read);
     free(text);
     return rc;
 }
@@ -557,7 +565,7 @@ static int read_record_beats(const char *dir, const char *name, const struct ecg
         bopt.min_seconds = 0;
         int bad = ecg_reader_check(&bopt, &rec, err);
         if (bad)
-            ecg_error_prefix(err, "%s: beat at sample %lld", hea, (long long)s);
+            ecg_error_prefix(err, bad, "%s: beat at sample %lld", hea, (long long)s);
         if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
             goto done;
     }
@@ -587,7 +595,7 @@ int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct e
             /* Drop what a failed record pushed, then apply the policy to the record as a whole. */
             while (ds->count > before)
                 free(ds->records[--ds->count].signal);
-            ecg_error_prefix(err, "MIT-BIH record %s", names[i]);
+            ecg_error_prefix(err, rc, "MIT-BIH record %s", names[i]);
             rc = ecg_reader_bad(opt, ds, rc, err);
         }
     }

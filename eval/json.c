@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "eval/utf8.h"
 
 const char *ecg_format_double(char *buf, size_t size, double v)
 {
@@ -102,8 +103,15 @@ void ecg_json_end_array(struct ecg_json *j) { close_level(j, false, ']'); }
 void ecg_json_write_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t cp;
+        int len = ecg_utf8_decode(p, &cp);
+        if (len == 0) { /* not UTF-8: one replacement character per bad byte */
+            fprintf(f, "\\u%04x", (unsigned)ECG_UTF8_REPLACEMENT);
+            p++;
+            continue;
+        }
+        switch (cp) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;
         case '\n': fputs("\\n", f); break;
@@ -112,11 +120,12 @@ void ecg_json_write_string(FILE *f, const char *s)
         case '\b': fputs("\\b", f); break;
         case '\f': fputs("\\f", f); break;
         default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
+            if (cp < 0x20 || cp == 0x7F)
+                fprintf(f, "\\u%04x", (unsigned)cp);
             else
-                fputc(*p, f);
+                fwrite(p, 1, (size_t)len, f);
         }
+        p += len;
     }
     fputc('"', f);
 }

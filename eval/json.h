@@ -40,7 +40,10 @@ void ecg_json_int(struct ecg_json *j, int64_t v);
 void ecg_json_bool(struct ecg_json *j, bool v);
 void ecg_json_null(struct ecg_json *j);
 
-/* Writes the escaped, quoted form of s. */
+/* Writes the escaped, quoted form of s: always valid JSON.  Control
+ * characters become escapes (\n, \u001b, ...); a byte that is not part of
+ * well-formed UTF-8 becomes \ufffd (U+FFFD), one per byte, so a file name
+ * in another encoding still gives a readable, valid document. */
 void ecg_json_write_string(FILE *f, const char *s);
 
 /* The shortest "%.{p}g" form of v (p = 1..17) that strtod reads back exactly;

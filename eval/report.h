@@ -58,7 +58,10 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r);
  * with ECG_ERR_IO naming the file. */
 int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_error *err);
 
-/* Writes s with XML/HTML special characters escaped. */
+/* Writes s with XML/HTML special characters escaped, as valid XML 1.0 text
+ * content: tab and newline stay, carriage return becomes &#13;; other
+ * control characters, U+FFFE/U+FFFF and bytes that are not well-formed
+ * UTF-8 become U+FFFD (&#xFFFD;), one per byte. */
 void ecg_xml_escape(FILE *f, const char *s);
 
 #endif

@@ -4,22 +4,39 @@
 #include <string.h>
 
 #include "eval/report.h"
+#include "eval/utf8.h"
 
 #define FONT "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
 #define TRAIN_COLOUR "#1f77b4"
 #define VAL_COLOUR "#d62728"
 
+/* XML 1.0's Char production: what may appear in a document at all. */
+static int xml_allowed(uint32_t cp)
+{
+    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+           (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
+}
+
 void ecg_xml_escape(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t cp;
+        int len = ecg_utf8_decode(p, &cp);
+        if (len == 0 || !xml_allowed(cp)) { /* not UTF-8, or no XML character: U+FFFD */
+            fputs("&#xFFFD;", f);
+            p += len ? len : 1;
+            continue;
+        }
+        switch (cp) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        case '\r': fputs("&#13;", f); break; /* a raw one would be read as a line end */
+        default: fwrite(p, 1, (size_t)len, f);
         }
+        p += len;
     }
 }
 

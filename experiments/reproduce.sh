@@ -27,7 +27,9 @@ done
 table=experiments/results/reported.tsv
 ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
 [ -x "$ecgtrain" ] || { echo "reproduce.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
-num() { sed -n "s/^  \"$1\": \\([^,]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -1; }
+command -v jq >/dev/null || { echo "reproduce.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
+# A top-level number of metrics.json: "null" when it is null, empty when the key is absent.
+num() { jq -r --arg k "$1" 'if has($k) then .[$k] else "" end' "$2"; }
 
 failures=0 checked=0
 runs=$(grep -v '^#' "$table" | cut -f1-3 | sort -u)
@@ -39,7 +41,7 @@ while IFS=$'\t' read -r name config overrides; do
         continue
     fi
     dir="runs/reproduce/$name"
-    rm -rf "$dir"
+    rm -rf "$dir" # a fresh run.dir: a rerun replaces this script's own earlier result on purpose
     mkdir -p runs/reproduce
     echo "reproduce.sh: $name: ecgtrain $config $overrides"
     # shellcheck disable=SC2086

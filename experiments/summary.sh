@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- runs
-num() { sed -n "s/^  \"$1\": \\([^,]*\\),\\{0,1\\}\$/\\1/p" "$2" | head -1; }
+command -v jq >/dev/null || { echo "summary.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
+# A top-level number of metrics.json: "null" when it is null, empty when the key is absent.
+num() { jq -r --arg k "$1" 'if has($k) then .[$k] else "" end' "$2"; }
 rows=$(
     find "$@" -name metrics.json -printf '%h\n' 2>/dev/null | sort | while read -r dir; do
         m="$dir/metrics.json"

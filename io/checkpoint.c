@@ -148,141 +148,152 @@ done:
     return rc;
 }
 
+/* What a checkpoint load reads before it changes anything. */
+struct staged {
+    int64_t epoch, step, sched;
+    double lr;
+    char *yaml, *json;
+    float **blobs;      /* one per requested blob */
+    struct ecg_rng *rngs; /* one per requested generator */
+    const char **names; /* scratch for the name checks */
+};
+
+/* The format version, counters and (when asked) the two text datasets of group g. */
+static int read_counters(hid_t g, const char *path, bool want_yaml, bool want_json, struct staged *s,
+                         struct ecg_error *err)
+{
+    int64_t version = 0;
+    ECG_TRY(ecg_h5_attr_int64(g, "format_version", &version, err));
+    if (version != CKPT_VERSION)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: checkpoint format version %lld, expected %d", path,
+                             (long long)version, CKPT_VERSION);
+    ECG_TRY(ecg_h5_attr_int64(g, "epoch", &s->epoch, err));
+    ECG_TRY(ecg_h5_attr_int64(g, "step", &s->step, err));
+    ECG_TRY(ecg_h5_attr_int64(g, "sched_step", &s->sched, err));
+    ECG_TRY(ecg_h5_attr_double(g, "lr", &s->lr, err));
+    if (s->epoch < 0 || s->step < 0 || s->sched < 0 || !isfinite(s->lr))
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: checkpoint counters out of range (epoch %lld, step %lld, sched_step %lld, lr %g)",
+                             path, (long long)s->epoch, (long long)s->step, (long long)s->sched, s->lr);
+    if (want_yaml)
+        ECG_TRY(ecg_h5_read_string(g, "config_yaml", &s->yaml, err));
+    if (want_json)
+        ECG_TRY(ecg_h5_read_string(g, "metrics_json", &s->json, err));
+    return ECG_OK;
+}
+
+/* One optimizer-state blob of group `sub` into a new staging buffer: its count and finiteness checked. */
+static int read_blob(hid_t sub, const char *path, const struct ecg_ckpt_blob *b, float **out,
+                     struct ecg_error *err)
+{
+    int nd = 0;
+    int64_t shape[ECG_H5_MAX_DIMS] = {0};
+    ECG_TRY(ecg_h5_dataset_shape(sub, b->name, &nd, shape, NULL, err));
+    int64_t n = nd == 1 ? shape[0] : -1;
+    if (n != b->count)
+        return ecg_error_set(err, ECG_ERR_SHAPE, "%s: optimizer state '%s': expected %lld values, found %lld", path,
+                             b->name, (long long)b->count, (long long)n);
+    float *v = *out = malloc((size_t)(b->count > 0 ? b->count : 1) * sizeof(float));
+    if (!v)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path);
+    ECG_TRY(ecg_h5_read_floats(sub, b->name, v, b->count, err));
+    for (int64_t e = 0; e < b->count; e++)
+        if (!isfinite(v[e]))
+            return ecg_error_set(err, ECG_ERR_VALUE, "%s: optimizer state '%s': non-finite value %g at index %lld",
+                                 path, b->name, (double)v[e], (long long)e);
+    return ECG_OK;
+}
+
+/* The blobs and generators the run asks for, exactly those of the file, into s. */
+static int read_state(hid_t g, const char *path, const struct ecg_checkpoint *ck, struct staged *s,
+                      struct ecg_error *err)
+{
+    hid_t sub = H5I_INVALID_HID;
+    for (int i = 0; i < ck->n_blobs; i++)
+        s->names[i] = ck->blobs[i].name;
+    int rc = ecg_h5_open_group(g, "blobs", &sub, err);
+    if (rc == ECG_OK)
+        rc = check_names(sub, "blob_names", "optimizer state", path, s->names, ck->n_blobs, err);
+    for (int i = 0; i < ck->n_blobs && rc == ECG_OK; i++)
+        rc = read_blob(sub, path, &ck->blobs[i], &s->blobs[i], err);
+    ecg_h5_close(sub);
+    sub = H5I_INVALID_HID;
+    if (rc)
+        return rc;
+    for (int i = 0; i < ck->n_rngs; i++)
+        s->names[i] = ck->rngs[i].name;
+    rc = ecg_h5_open_group(g, "rng", &sub, err);
+    if (rc == ECG_OK)
+        rc = check_names(sub, "rng_names", "RNG state", path, s->names, ck->n_rngs, err);
+    for (int i = 0; i < ck->n_rngs && rc == ECG_OK; i++) {
+        uint64_t v[3];
+        rc = ecg_h5_read_uint64(sub, ck->rngs[i].name, v, 3, err);
+        s->rngs[i] = (struct ecg_rng){.seed = v[0], .stream = v[1], .counter = v[2]};
+    }
+    ecg_h5_close(sub);
+    return rc;
+}
+
+/* Hands everything staged to the caller; cannot fail. */
+static void commit(struct ecg_checkpoint *ck, struct staged *s, char **config_yaml, char **metrics_json)
+{
+    for (int i = 0; i < ck->n_blobs; i++)
+        if (ck->blobs[i].count > 0)
+            memcpy(ck->blobs[i].data, s->blobs[i], (size_t)ck->blobs[i].count * sizeof(float));
+    for (int i = 0; i < ck->n_rngs; i++)
+        *ck->rngs[i].rng = s->rngs[i];
+    ck->epoch = s->epoch;
+    ck->step = s->step;
+    ck->sched_step = s->sched;
+    ck->lr = s->lr;
+    if (config_yaml) {
+        *config_yaml = s->yaml;
+        s->yaml = NULL;
+    }
+    if (metrics_json) {
+        *metrics_json = s->json;
+        s->json = NULL;
+    }
+}
+
 int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_checkpoint *ck,
                         char **config_yaml, char **metrics_json, struct ecg_keras_info *info,
                         struct ecg_error *err)
 {
-    hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID, sub = H5I_INVALID_HID;
-    float **stage = NULL;
-    struct ecg_rng *rngs = NULL;
-    const char **names = NULL;
-    char *yaml = NULL, *json = NULL;
-    int64_t version = 0, epoch = 0, step = 0, sched = 0;
-    double lr = 0;
-    int rc = ecg_h5_open_read(path, &file, err);
-    if (rc)
-        goto done;
-    if (!ecg_h5_has_link(file, CKPT_GROUP)) {
+    hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    int most = ck->n_blobs > ck->n_rngs ? ck->n_blobs : ck->n_rngs;
+    struct staged s = {
+        .names = calloc((size_t)most + 1, sizeof *s.names),
+        .blobs = calloc((size_t)ck->n_blobs + 1, sizeof *s.blobs),
+        .rngs = calloc((size_t)ck->n_rngs + 1, sizeof *s.rngs),
+    };
+    int rc = !s.names || !s.blobs || !s.rngs ? ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path)
+                                             : ecg_h5_open_read(path, &file, err);
+    if (rc == ECG_OK && !ecg_h5_has_link(file, CKPT_GROUP))
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
                            "%s: not an ecgtrain checkpoint (no '%s' group; a weight file is loaded with "
                            "model.pretrained)", path, CKPT_GROUP);
-        goto done;
-    }
-    rc = ecg_h5_open_group(file, CKPT_GROUP, &g, err);
     if (rc == ECG_OK)
-        rc = ecg_h5_attr_int64(g, "format_version", &version, err);
-    if (rc == ECG_OK && version != CKPT_VERSION)
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: checkpoint format version %lld, expected %d", path,
-                           (long long)version, CKPT_VERSION);
+        rc = ecg_h5_open_group(file, CKPT_GROUP, &g, err);
     if (rc == ECG_OK)
-        rc = ecg_h5_attr_int64(g, "epoch", &epoch, err);
+        rc = read_counters(g, path, config_yaml != NULL, metrics_json != NULL, &s, err);
     if (rc == ECG_OK)
-        rc = ecg_h5_attr_int64(g, "step", &step, err);
+        rc = read_state(g, path, ck, &s, err);
+    /* The weights (committed by the loader only when all of them are good), then everything
+     * staged above, which cannot fail any more. */
+    const struct ecg_keras_load_opts strict = {.strict = true, .quiet = true};
     if (rc == ECG_OK)
-        rc = ecg_h5_attr_int64(g, "sched_step", &sched, err);
+        rc = ecg_keras_load_open(file, path, params, &strict, info, err);
     if (rc == ECG_OK)
-        rc = ecg_h5_attr_double(g, "lr", &lr, err);
-    if (rc == ECG_OK && (epoch < 0 || step < 0 || sched < 0 || !isfinite(lr)))
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: checkpoint counters out of range (epoch %lld, step %lld, sched_step %lld, lr %g)",
-                           path, (long long)epoch, (long long)step, (long long)sched, lr);
-    if (rc == ECG_OK && config_yaml)
-        rc = ecg_h5_read_string(g, "config_yaml", &yaml, err);
-    if (rc == ECG_OK && metrics_json)
-        rc = ecg_h5_read_string(g, "metrics_json", &json, err);
-    if (rc)
-        goto done;
-
-    /* Blobs: names, counts and values into staging buffers. */
-    int most = ck->n_blobs > ck->n_rngs ? ck->n_blobs : ck->n_rngs;
-    names = calloc((size_t)most + 1, sizeof *names);
-    stage = calloc((size_t)ck->n_blobs + 1, sizeof *stage);
-    rngs = calloc((size_t)ck->n_rngs + 1, sizeof *rngs);
-    if (!names || !stage || !rngs) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    for (int i = 0; i < ck->n_blobs; i++)
-        names[i] = ck->blobs[i].name;
-    rc = ecg_h5_open_group(g, "blobs", &sub, err);
-    if (rc == ECG_OK)
-        rc = check_names(sub, "blob_names", "optimizer state", path, names, ck->n_blobs, err);
-    for (int i = 0; i < ck->n_blobs && rc == ECG_OK; i++) {
-        const struct ecg_ckpt_blob *b = &ck->blobs[i];
-        int nd = 0;
-        int64_t shape[ECG_H5_MAX_DIMS] = {0};
-        rc = ecg_h5_dataset_shape(sub, b->name, &nd, shape, NULL, err);
-        if (rc)
-            break;
-        int64_t n = nd == 1 ? shape[0] : -1;
-        if (n != b->count) {
-            rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: optimizer state '%s': expected %lld values, found %lld",
-                               path, b->name, (long long)b->count, (long long)n);
-            break;
-        }
-        stage[i] = malloc((size_t)(b->count > 0 ? b->count : 1) * sizeof(float));
-        if (!stage[i]) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path);
-            break;
-        }
-        rc = ecg_h5_read_floats(sub, b->name, stage[i], b->count, err);
-        for (int64_t e = 0; e < b->count && rc == ECG_OK; e++)
-            if (!isfinite(stage[i][e]))
-                rc = ecg_error_set(err, ECG_ERR_VALUE,
-                                   "%s: optimizer state '%s': non-finite value %g at index %lld", path,
-                                   b->name, (double)stage[i][e], (long long)e);
-    }
-    ecg_h5_close(sub);
-    sub = H5I_INVALID_HID;
-    if (rc)
-        goto done;
-
-    for (int i = 0; i < ck->n_rngs; i++)
-        names[i] = ck->rngs[i].name;
-    rc = ecg_h5_open_group(g, "rng", &sub, err);
-    if (rc == ECG_OK)
-        rc = check_names(sub, "rng_names", "RNG state", path, names, ck->n_rngs, err);
-    for (int i = 0; i < ck->n_rngs && rc == ECG_OK; i++) {
-        uint64_t s[3];
-        rc = ecg_h5_read_uint64(sub, ck->rngs[i].name, s, 3, err);
-        rngs[i] = (struct ecg_rng){.seed = s[0], .stream = s[1], .counter = s[2]};
-    }
-    if (rc)
-        goto done;
-
-    /* The weights (committed by the loader only when all of them are good),
-     * then everything staged above, which cannot fail any more. */
-    struct ecg_keras_load_opts strict = {.strict = true, .quiet = true};
-    rc = ecg_keras_load_open(file, path, params, &strict, info, err);
-    if (rc)
-        goto done;
-    for (int i = 0; i < ck->n_blobs; i++)
-        if (ck->blobs[i].count > 0)
-            memcpy(ck->blobs[i].data, stage[i], (size_t)ck->blobs[i].count * sizeof(float));
-    for (int i = 0; i < ck->n_rngs; i++)
-        *ck->rngs[i].rng = rngs[i];
-    ck->epoch = epoch;
-    ck->step = step;
-    ck->sched_step = sched;
-    ck->lr = lr;
-    if (config_yaml) {
-        *config_yaml = yaml;
-        yaml = NULL;
-    }
-    if (metrics_json) {
-        *metrics_json = json;
-        json = NULL;
-    }
-done:
-    if (stage)
+        commit(ck, &s, config_yaml, metrics_json);
+    if (s.blobs)
         for (int i = 0; i < ck->n_blobs; i++)
-            free(stage[i]);
-    free(stage);
-    free(rngs);
-    free(names);
-    free(yaml);
-    free(json);
-    ecg_h5_close(sub);
+            free(s.blobs[i]);
+    free(s.blobs);
+    free(s.rngs);
+    free(s.names);
+    free(s.yaml);
+    free(s.json);
     ecg_h5_close(g);
     ecg_h5_close(file);
     return rc;

@@ -40,89 +40,6 @@ static void kfile_free(struct kfile *kf)
     memset(kf, 0, sizeof *kf);
 }
 
-/* EfficientNet B0..B7: MBConv block count and top_conv width. */
-static const struct {
-    const char *name;
-    int blocks;
-    int64_t top;
-} ARCHS[] = {
-    {"b0", 16, 1280}, {"b1", 23, 1280}, {"b2", 23, 1408}, {"b3", 26, 1536},
-    {"b4", 32, 1792}, {"b5", 39, 2048}, {"b6", 45, 2304}, {"b7", 55, 2560},
-};
-
-void ecg_keras_arch_from_layout(int blocks, int64_t top_channels, char out[8])
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof ARCHS / sizeof ARCHS[0]; i++)
-        if (ARCHS[i].blocks == blocks && ARCHS[i].top == top_channels)
-            snprintf(out, 8, "%s", ARCHS[i].name);
-}
-
-/* Length of a "block<digits><letter>" prefix followed by '_', or 0. */
-static size_t block_prefix(const char *name)
-{
-    if (strncmp(name, "block", 5) != 0)
-        return 0;
-    size_t i = 5;
-    if (name[i] < '0' || name[i] > '9')
-        return 0;
-    while (name[i] >= '0' && name[i] <= '9')
-        i++;
-    if (name[i] < 'a' || name[i] > 'z')
-        return 0;
-    i++;
-    return name[i] == '_' ? i : 0;
-}
-
-/* Counts distinct block prefixes among names (each name from get(i)). */
-struct name_iter {
-    const char *(*get)(const void *ctx, int i);
-    const void *ctx;
-    int n;
-};
-
-static int count_blocks(struct name_iter it)
-{
-    struct ecg_strlist seen = {0};
-    int blocks = 0;
-    for (int i = 0; i < it.n; i++) {
-        const char *name = it.get(it.ctx, i);
-        size_t len = block_prefix(name);
-        if (!len || len >= 32)
-            continue;
-        char pre[32];
-        memcpy(pre, name, len);
-        pre[len] = '\0';
-        if (ecg_strlist_find(&seen, pre) < 0) {
-            if (ecg_strlist_push(&seen, pre, NULL) != ECG_OK)
-                break;
-            blocks++;
-        }
-    }
-    ecg_strlist_free(&seen);
-    return blocks;
-}
-
-static const char *param_name_at(const void *ctx, int i)
-{
-    return ((const struct ecg_params *)ctx)->items[i].name;
-}
-
-static const char *kweight_name_at(const void *ctx, int i)
-{
-    return ((const struct kfile *)ctx)->w[i].param;
-}
-
-static void model_arch(const struct ecg_params *p, char out[8])
-{
-    int top = ecg_params_find(p, "top_conv/kernel");
-    out[0] = '\0';
-    if (top < 0 || p->items[top].ndim != 4)
-        return;
-    struct name_iter it = {param_name_at, p, p->count};
-    ecg_keras_arch_from_layout(count_blocks(it), p->items[top].shape[3], out);
-}
-
 static void upper(const char *arch, char out[8])
 {
     int i = 0;
@@ -131,10 +48,8 @@ static void upper(const char *arch, char out[8])
     out[i] = '\0';
 }
 
-/* The canonical short name of weight `wname` of layer `layer`: after the
- * last '/', without a ":<digits>" suffix; Keras 3 names a depthwise
- * kernel "kernel". */
-static void canonical_name(const char *layer, const char *wname, char *out, size_t size)
+/* The canonical short name of weight `wname`: after the last '/', without a ":<digits>" suffix. */
+static void canonical_name(const char *wname, char *out, size_t size)
 {
     const char *slash = strrchr(wname, '/');
     const char *s = slash ? slash + 1 : wname;
@@ -147,9 +62,6 @@ static void canonical_name(const char *layer, const char *wname, char *out, size
         if (*q == '\0')
             *colon = '\0';
     }
-    size_t ll = strlen(layer);
-    if (strcmp(out, "kernel") == 0 && ll >= 7 && strcmp(layer + ll - 7, "_dwconv") == 0)
-        snprintf(out, size, "depthwise_kernel");
 }
 
 static int kfile_push(struct kfile *kf, struct kweight *w, struct ecg_error *err)
@@ -283,152 +195,141 @@ static bool is_normalization(const struct kfile *kf, int first, int last)
     return mean && var;
 }
 
-/* Opens `path` and lists every weight of every layer named in layer_names.
- * `model` (may be NULL) resolves Keras 3 depthwise names in other layers. */
-static int kfile_scan(struct kfile *kf, hid_t file, const char *path,
-                      const struct ecg_params *model, struct ecg_error *err)
+/* Finds the group holding layer_names: the file's root, or /model_weights of a whole-model file. */
+static int open_keras_root(struct kfile *kf, hid_t file, struct ecg_error *err)
+{
+    bool has_names = ecg_h5_has_attr(file, "layer_names") || ecg_h5_has_attr(file, "layer_names0");
+    if (!has_names && ecg_h5_has_link(file, "model_weights")) {
+        ECG_TRY(ecg_h5_open_group(file, "model_weights", &kf->root, err));
+        has_names = ecg_h5_has_attr(kf->root, "layer_names") || ecg_h5_has_attr(kf->root, "layer_names0");
+    } else {
+        kf->root = H5Gopen2(file, "/", H5P_DEFAULT);
+        if (kf->root < 0)
+            return ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot open the root group", kf->path);
+    }
+    if (!has_names)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: not a Keras weight file (no 'layer_names' attribute at the root "
+                             "or in /model_weights)", kf->path);
+    return ECG_OK;
+}
+
+/* The parameter name of weight `wname` of `layer`.  Keras 3 calls a depthwise kernel "kernel":
+ * when `store` has "<layer>/depthwise_kernel" and no "<layer>/kernel", that is what it is. */
+static void param_name(const char *layer, const char *wname, const struct ecg_params *store, char *out,
+                       size_t size)
+{
+    char s[160], alt[ECG_PARAM_NAME_MAX + 64];
+    canonical_name(wname, s, sizeof s);
+    if (store && strcmp(s, "kernel") == 0) {
+        snprintf(alt, sizeof alt, "%s/kernel", layer);
+        if (ecg_params_find(store, alt) < 0) {
+            snprintf(alt, sizeof alt, "%s/depthwise_kernel", layer);
+            if (ecg_params_find(store, alt) >= 0)
+                snprintf(s, sizeof s, "depthwise_kernel");
+        }
+    }
+    snprintf(out, size, "%s/%s", layer, s);
+}
+
+/* Lists the weights of one layer group (names from weight_names, shapes from the datasets). */
+static int scan_layer(struct kfile *kf, hid_t group, const char *layer, const struct ecg_params *store,
+                      struct ecg_error *err)
+{
+    struct ecg_strlist wnames = {0};
+    int rc = ecg_h5_attr_strings(group, "weight_names", &wnames, err);
+    int first = kf->n;
+    for (int k = 0; k < wnames.count && rc == ECG_OK; k++) {
+        struct kweight w;
+        memset(&w, 0, sizeof w);
+        if (strlen(wnames.items[k]) >= sizeof w.wname) {
+            rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s': weight name too long", kf->path, layer);
+            break;
+        }
+        snprintf(w.layer, sizeof w.layer, "%s", layer);
+        snprintf(w.wname, sizeof w.wname, "%s", wnames.items[k]);
+        snprintf(w.dset, sizeof w.dset, "%s/%s", layer, w.wname);
+        param_name(layer, w.wname, store, w.param, sizeof w.param);
+        for (int j = first; j < kf->n && rc == ECG_OK; j++)
+            if (strcmp(kf->w[j].param, w.param) == 0)
+                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s' has two weights named '%s' ('%s' and '%s')",
+                                   kf->path, layer, w.param + strlen(layer) + 1, kf->w[j].wname, w.wname);
+        if (rc == ECG_OK && !ecg_h5_has_link(group, w.wname))
+            rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s' lists weight '%s' but has no such dataset",
+                               kf->path, layer, w.wname);
+        if (rc == ECG_OK)
+            rc = ecg_h5_dataset_shape(group, w.wname, &w.ndim, w.shape, &w.cls, err);
+        if (rc == ECG_OK)
+            rc = kfile_push(kf, &w, err);
+    }
+    ecg_strlist_free(&wnames);
+    if (rc || kf->n == first)
+        return rc;
+    kf->info.layers++;
+    if (!is_normalization(kf, first, kf->n))
+        return ECG_OK;
+    for (int j = first; j < kf->n; j++)
+        kf->w[j].is_norm = true;
+    return read_normalization(kf, first, kf->n, err);
+}
+
+/* Counts the weights and lets the model say what they are (architecture, input channels, classes). */
+static int describe_weights(struct kfile *kf, const struct ecg_keras_model *model, struct ecg_error *err)
+{
+    struct ecg_keras_weight *view = malloc(((size_t)kf->n + 1) * sizeof *view);
+    if (!view)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory listing weights", kf->path);
+    int n = 0;
+    for (int i = 0; i < kf->n; i++)
+        if (!kf->w[i].is_norm)
+            view[n++] = (struct ecg_keras_weight){kf->w[i].param, kf->w[i].ndim, kf->w[i].shape};
+    kf->info.weights = n;
+    if (model && model->describe)
+        model->describe(view, n, &kf->info);
+    free(view);
+    return ECG_OK;
+}
+
+/* Opens `path` and lists every weight of every layer named in layer_names.  `store` (may be
+ * NULL) resolves Keras 3 depthwise names; `model` (may be NULL) describes the weights. */
+static int kfile_scan(struct kfile *kf, hid_t file, const char *path, const struct ecg_params *store,
+                      const struct ecg_keras_model *model, struct ecg_error *err)
 {
     memset(kf, 0, sizeof *kf);
     kf->path = path;
     kf->root = H5I_INVALID_HID;
-    struct ecg_strlist layers = {0}, wnames = {0};
-    hid_t group = H5I_INVALID_HID;
-    int rc = ECG_OK;
-
-    bool has_names = ecg_h5_has_attr(file, "layer_names") || ecg_h5_has_attr(file, "layer_names0");
-    if (!has_names && ecg_h5_has_link(file, "model_weights")) {
-        rc = ecg_h5_open_group(file, "model_weights", &kf->root, err);
-        if (rc)
-            goto done;
-        has_names = ecg_h5_has_attr(kf->root, "layer_names") ||
-                    ecg_h5_has_attr(kf->root, "layer_names0");
-    } else {
-        kf->root = H5Gopen2(file, "/", H5P_DEFAULT);
-        if (kf->root < 0) {
-            rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot open the root group", path);
-            goto done;
-        }
-    }
-    if (!has_names) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: not a Keras weight file (no 'layer_names' attribute at the root "
-                           "or in /model_weights)", path);
-        goto done;
-    }
-    rc = read_layer_names(kf, &layers, err);
+    struct ecg_strlist layers = {0};
+    int rc = open_keras_root(kf, file, err);
+    if (rc == ECG_OK)
+        rc = read_layer_names(kf, &layers, err);
     if (rc == ECG_OK)
         rc = read_root_attrs(kf, err);
-    if (rc)
-        goto done;
-
-    for (int l = 0; l < layers.count; l++) {
+    for (int l = 0; l < layers.count && rc == ECG_OK; l++) {
         const char *layer = layers.items[l];
-        if (strlen(layer) >= sizeof kf->w[0].layer) {
+        hid_t group = H5I_INVALID_HID;
+        if (strlen(layer) >= sizeof kf->w[0].layer)
             rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer name '%.60s...' too long", path, layer);
-            goto done;
-        }
-        if (!ecg_h5_has_link(kf->root, layer)) {
+        else if (!ecg_h5_has_link(kf->root, layer))
             rc = ecg_error_set(err, ECG_ERR_FORMAT,
                                "%s: layer_names lists '%s' but the file has no group of that name "
                                "(truncated or edited file?)", path, layer);
-            goto done;
+        else if ((rc = ecg_h5_open_group(kf->root, layer, &group, err)) == ECG_OK) {
+            rc = scan_layer(kf, group, layer, store, err);
+            ecg_h5_close(group);
         }
-        rc = ecg_h5_open_group(kf->root, layer, &group, err);
-        if (rc)
-            goto done;
-        ecg_strlist_free(&wnames);
-        rc = ecg_h5_attr_strings(group, "weight_names", &wnames, err);
-        if (rc)
-            goto done;
-        int first = kf->n;
-        for (int k = 0; k < wnames.count; k++) {
-            struct kweight w;
-            memset(&w, 0, sizeof w);
-            if (strlen(wnames.items[k]) >= sizeof w.wname) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s': weight name too long", path, layer);
-                goto done;
-            }
-            snprintf(w.layer, sizeof w.layer, "%s", layer);
-            snprintf(w.wname, sizeof w.wname, "%s", wnames.items[k]);
-            snprintf(w.dset, sizeof w.dset, "%s/%s", layer, w.wname);
-            char s[160];
-            canonical_name(layer, w.wname, s, sizeof s);
-            if (model && strcmp(s, "kernel") == 0) {
-                char alt[ECG_PARAM_NAME_MAX + 64];
-                snprintf(alt, sizeof alt, "%s/kernel", layer);
-                if (ecg_params_find(model, alt) < 0) {
-                    snprintf(alt, sizeof alt, "%s/depthwise_kernel", layer);
-                    if (ecg_params_find(model, alt) >= 0)
-                        snprintf(s, sizeof s, "depthwise_kernel");
-                }
-            }
-            snprintf(w.param, sizeof w.param, "%s/%s", layer, s);
-            for (int j = first; j < kf->n; j++) {
-                if (strcmp(kf->w[j].param, w.param) == 0) {
-                    rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                       "%s: layer '%s' has two weights named '%s' ('%s' and '%s')",
-                                       path, layer, s, kf->w[j].wname, w.wname);
-                    goto done;
-                }
-            }
-            if (!ecg_h5_has_link(group, w.wname)) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                   "%s: layer '%s' lists weight '%s' but has no such dataset", path,
-                                   layer, w.wname);
-                goto done;
-            }
-            rc = ecg_h5_dataset_shape(group, w.wname, &w.ndim, w.shape, &w.cls, err);
-            if (rc)
-                goto done;
-            rc = kfile_push(kf, &w, err);
-            if (rc)
-                goto done;
-        }
-        if (kf->n > first)
-            kf->info.layers++;
-        if (kf->n > first && is_normalization(kf, first, kf->n)) {
-            for (int j = first; j < kf->n; j++)
-                kf->w[j].is_norm = true;
-            rc = read_normalization(kf, first, kf->n, err);
-            if (rc)
-                goto done;
-        }
-        ecg_h5_close(group);
-        group = H5I_INVALID_HID;
     }
-
-    /* What the layer set says. */
-    struct ecg_keras_info *info = &kf->info;
-    int64_t top = 0;
-    for (int i = 0; i < kf->n; i++) {
-        const struct kweight *w = &kf->w[i];
-        if (strcmp(w->param, "stem_conv/kernel") == 0 && w->ndim == 4)
-            info->stem_in_channels = w->shape[2];
-        else if (strcmp(w->param, "top_conv/kernel") == 0 && w->ndim == 4)
-            top = w->shape[3];
-        else if (strcmp(w->param, "predictions/kernel") == 0 && w->ndim == 2)
-            info->num_classes = w->shape[1];
-        if (!w->is_norm)
-            info->weights++;
-    }
-    struct name_iter it = {kweight_name_at, kf, kf->n};
-    if (top > 0)
-        ecg_keras_arch_from_layout(count_blocks(it), top, info->inferred_arch);
-done:
-    if (group > 0)
-        ecg_h5_close(group);
     ecg_strlist_free(&layers);
-    ecg_strlist_free(&wnames);
-    return rc;
+    return rc ? rc : describe_weights(kf, model, err);
 }
 
-int ecg_keras_probe(const char *path, struct ecg_keras_info *info, struct ecg_error *err)
+int ecg_keras_probe(const char *path, const struct ecg_keras_model *model, struct ecg_keras_info *info,
+                    struct ecg_error *err)
 {
     memset(info, 0, sizeof *info);
     hid_t file;
     ECG_TRY(ecg_h5_open_read(path, &file, err));
     struct kfile kf;
-    int rc = kfile_scan(&kf, file, path, NULL, err);
+    int rc = kfile_scan(&kf, file, path, NULL, model, err);
     if (rc == ECG_OK)
         *info = kf.info;
     kfile_free(&kf);
@@ -455,23 +356,183 @@ static void list_add(char *buf, size_t size, int *count, const char *name)
     (*count)++;
 }
 
-enum plan_kind { PLAN_KEEP, PLAN_COPY, PLAN_ADAPT_STEM };
+enum plan_kind { PLAN_KEEP, PLAN_COPY, PLAN_ADAPT };
 
-/* timm's adapt_input_conv on an HWIO kernel: src (kh, kw, 3, F) -> dst (kh, kw, C, F). */
-static void adapt_stem(const float *src, float *dst, int64_t kh, int64_t kw, int64_t c, int64_t f)
+/* A load in progress: what each parameter takes from the file, and the two lists of the warnings. */
+struct load {
+    const char *path;
+    const struct ecg_keras_load_opts *opts;
+    struct ecg_params *params;
+    struct kfile kf;
+    int *plan, *match; /* per parameter: enum plan_kind, index into kf.w or -1 */
+    char kept[2048], unused[2048];
+    int n_kept, n_unused;
+};
+
+/* Weights of another architecture of the same family: one message before any per-layer one. */
+static int check_arch(const struct load *L, struct ecg_error *err)
 {
-    for (int64_t hw = 0; hw < kh * kw; hw++) {
-        const float *s = src + hw * 3 * f;
-        float *d = dst + hw * c * f;
-        for (int64_t o = 0; o < f; o++) {
-            if (c == 1) {
-                d[o] = s[o] + s[f + o] + s[2 * f + o];
-            } else {
-                for (int64_t ci = 0; ci < c; ci++)
-                    d[ci * f + o] = s[(ci % 3) * f + o] * (float)(3.0 / (double)c);
-            }
-        }
+    const struct ecg_keras_model *model = L->opts->model;
+    if (!model || !model->store_arch)
+        return ECG_OK;
+    char march[8], farch[8], mu[8], fu[8];
+    model->store_arch(L->params, march);
+    snprintf(farch, sizeof farch, "%s", L->kf.info.inferred_arch[0] ? L->kf.info.inferred_arch : L->kf.info.arch);
+    if (!march[0] || !farch[0] || strcmp(march, farch) == 0)
+        return ECG_OK;
+    upper(march, mu);
+    upper(farch, fu);
+    return ecg_error_set(err, ECG_ERR_SHAPE, "%s: looks like %s-%s weights, the model is %s", L->path,
+                         model->family ? model->family : "model", fu, mu);
+}
+
+/* The message for a parameter the file does not have: its layer is missing, or only the weight. */
+static int missing_weight(const struct load *L, const char *name, struct ecg_error *err)
+{
+    const char *slash = strrchr(name, '/');
+    int layer_len = slash ? (int)(slash - name) : (int)strlen(name);
+    for (int j = 0; j < L->kf.n; j++)
+        if ((int)strlen(L->kf.w[j].layer) == layer_len && strncmp(L->kf.w[j].layer, name, (size_t)layer_len) == 0)
+            return ecg_error_set(err, ECG_ERR_FORMAT,
+                                 "%s: layer '%.*s' has no weight '%s' (needed by model parameter '%s')", L->path,
+                                 layer_len, name, slash ? slash + 1 : name, name);
+    return ecg_error_set(err, ECG_ERR_FORMAT, "%s: missing layer '%.*s' (needed by model parameter '%s')", L->path,
+                         layer_len, name, name);
+}
+
+/* Decides what parameter i takes from the file: its weight as is, adapted by the model, or nothing. */
+static int plan_param(struct load *L, int i, struct ecg_error *err)
+{
+    const struct ecg_param *p = &L->params->items[i];
+    const struct ecg_keras_load_opts *o = L->opts;
+    L->plan[i] = PLAN_KEEP;
+    L->match[i] = -1;
+    if (has_prefix(p->name, o->skip, o->n_skip)) {
+        list_add(L->kept, sizeof L->kept, &L->n_kept, p->name);
+        return ECG_OK;
     }
+    bool allowed = has_prefix(p->name, o->allow_missing, o->n_allow_missing);
+    int k = -1;
+    for (int j = 0; j < L->kf.n && k < 0; j++)
+        if (!L->kf.w[j].is_norm && strcmp(L->kf.w[j].param, p->name) == 0)
+            k = j;
+    if (k < 0) {
+        if (!allowed)
+            return missing_weight(L, p->name, err);
+        list_add(L->kept, sizeof L->kept, &L->n_kept, p->name);
+        return ECG_OK;
+    }
+    struct kweight *w = &L->kf.w[k];
+    const char *wshort = strrchr(p->name, '/') ? strrchr(p->name, '/') + 1 : p->name;
+    w->used = true;
+    L->match[i] = k;
+    if (w->cls != H5T_FLOAT)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s' weight '%s': expected floating-point values, found another type",
+                             L->path, w->layer, wshort);
+    bool same = w->ndim == p->ndim;
+    for (int d = 0; same && d < p->ndim; d++)
+        same = w->shape[d] == p->shape[d];
+    const struct ecg_keras_model *model = o->model;
+    if (same || (!o->strict && model && model->adapts && model->adapts(p, w->ndim, w->shape))) {
+        L->plan[i] = same ? PLAN_COPY : PLAN_ADAPT;
+        return ECG_OK;
+    }
+    char shp[2][128];
+    int64_t fshape[4] = {0};
+    int fnd = w->ndim <= 4 ? w->ndim : 4;
+    for (int d = 0; d < fnd; d++)
+        fshape[d] = w->shape[d];
+    ecg_shape_str(shp[0], sizeof shp[0], p->ndim, p->shape);
+    ecg_shape_str(shp[1], sizeof shp[1], fnd, fshape);
+    if (!allowed)
+        return ecg_error_set(err, ECG_ERR_SHAPE, "%s: layer '%s' weight '%s': expected %s, found %s", L->path,
+                             w->layer, wshort, shp[0], shp[1]);
+    char note[ECG_PARAM_NAME_MAX + 300];
+    snprintf(note, sizeof note, "%s (file has %s, model %s)", p->name, shp[1], shp[0]);
+    list_add(L->kept, sizeof L->kept, &L->n_kept, note);
+    L->plan[i] = PLAN_KEEP;
+    return ECG_OK;
+}
+
+/* File weights no parameter took: an error for a strict load, else listed for the warning. */
+static int check_unused(struct load *L, struct ecg_error *err)
+{
+    for (int j = 0; j < L->kf.n; j++) {
+        const struct kweight *w = &L->kf.w[j];
+        if (w->is_norm || w->used)
+            continue;
+        if (L->opts->strict)
+            return ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s' weight '%s' is not a parameter of the model",
+                                 L->path, w->layer, w->wname);
+        list_add(L->unused, sizeof L->unused, &L->n_unused, w->param);
+    }
+    return ECG_OK;
+}
+
+/* Reads parameter i's planned weight into dst (its slice of the staging copy). */
+static int read_param(const struct load *L, int i, float *dst, struct ecg_error *err)
+{
+    const struct ecg_param *p = &L->params->items[i];
+    const struct kweight *w = &L->kf.w[L->match[i]];
+    if (L->plan[i] == PLAN_COPY)
+        return ecg_h5_read_floats(L->kf.root, w->dset, dst, p->numel, err);
+    int64_t n = 1;
+    for (int d = 0; d < w->ndim; d++)
+        n *= w->shape[d];
+    float *src = malloc((size_t)n * sizeof(float));
+    if (!src)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", L->path);
+    int rc = ecg_h5_read_floats(L->kf.root, w->dset, src, n, err);
+    if (rc == ECG_OK)
+        L->opts->model->adapt(p, w->shape, src, dst);
+    free(src);
+    return rc;
+}
+
+/* Values no model can use: non-finite ones, and a negative batch-norm variance. */
+static int check_values(const struct load *L, int i, const float *v, struct ecg_error *err)
+{
+    const struct ecg_param *p = &L->params->items[i];
+    const char *layer = L->kf.w[L->match[i]].layer;
+    int64_t bad = 0, first_bad = -1;
+    for (int64_t e = 0; e < p->numel; e++)
+        if (!isfinite(v[e]) && bad++ == 0)
+            first_bad = e;
+    if (bad)
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s: layer '%s' weight '%s': %lld non-finite values (first at flat index %lld: %g)",
+                             L->path, layer, strrchr(p->name, '/') ? strrchr(p->name, '/') + 1 : p->name,
+                             (long long)bad, (long long)first_bad, (double)v[first_bad]);
+    size_t nl = strlen(p->name);
+    if (nl > 16 && strcmp(p->name + nl - 16, "/moving_variance") == 0)
+        for (int64_t e = 0; e < p->numel; e++)
+            if (v[e] < 0)
+                return ecg_error_set(err, ECG_ERR_VALUE,
+                                     "%s: layer '%s' weight 'moving_variance': negative variance %g at index %lld",
+                                     L->path, layer, (double)v[e], (long long)e);
+    return ECG_OK;
+}
+
+/* Reads every planned weight into a copy of the values; the store changes only when all succeeded. */
+static int stage_and_commit(struct load *L, struct ecg_error *err)
+{
+    struct ecg_params *params = L->params;
+    float *stage = ecg_aligned_calloc(params->total > 0 ? params->total : 1, sizeof(float));
+    if (!stage)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: cannot allocate %.1f MiB to stage the weights", L->path,
+                             (double)params->total * 4.0 / 1048576.0);
+    memcpy(stage, params->values, (size_t)params->total * sizeof(float));
+    int rc = ECG_OK;
+    for (int i = 0; i < params->count && rc == ECG_OK; i++) {
+        if (L->plan[i] == PLAN_KEEP)
+            continue;
+        float *dst = stage + params->items[i].offset;
+        if ((rc = read_param(L, i, dst, err)) == ECG_OK)
+            rc = check_values(L, i, dst, err);
+    }
+    if (rc == ECG_OK)
+        memcpy(params->values, stage, (size_t)params->total * sizeof(float));
+    ecg_aligned_free(stage);
+    return rc;
 }
 
 int ecg_keras_load_open(hid_t file, const char *path, struct ecg_params *params,
@@ -479,195 +540,32 @@ int ecg_keras_load_open(hid_t file, const char *path, struct ecg_params *params,
                         struct ecg_error *err)
 {
     static const struct ecg_keras_load_opts defaults = {0};
-    if (!opts)
-        opts = &defaults;
     ECG_ASSERT(params->values);
-    struct kfile kf;
-    int *plan = NULL, *match = NULL;
-    float *stage = NULL, *scratch = NULL;
-    char kept[2048] = "", unused[2048] = "";
-    int n_kept = 0, n_unused = 0;
-    char shp[2][128];
-    int rc = kfile_scan(&kf, file, path, params, err);
-    if (rc)
-        goto done;
-
-    /* Another EfficientNet: say so before any per-layer message. */
-    char march[8], farch[8], mu[8], fu[8];
-    model_arch(params, march);
-    snprintf(farch, sizeof farch, "%s", kf.info.inferred_arch[0] ? kf.info.inferred_arch : kf.info.arch);
-    if (march[0] && farch[0] && strcmp(march, farch) != 0) {
-        upper(march, mu);
-        upper(farch, fu);
-        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: looks like EfficientNet-%s weights, the model is %s",
-                           path, fu, mu);
-        goto done;
+    struct load L = {.path = path, .opts = opts ? opts : &defaults, .params = params};
+    int rc = kfile_scan(&L.kf, file, path, params, L.opts->model, err);
+    if (rc == ECG_OK)
+        rc = check_arch(&L, err);
+    if (rc == ECG_OK) {
+        L.plan = calloc((size_t)params->count + 1, sizeof *L.plan);
+        L.match = calloc((size_t)params->count + 1, sizeof *L.match);
+        if (!L.plan || !L.match)
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path);
     }
-
-    plan = calloc((size_t)params->count + 1, sizeof *plan);
-    match = calloc((size_t)params->count + 1, sizeof *match);
-    if (!plan || !match) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
+    for (int i = 0; rc == ECG_OK && i < params->count; i++)
+        rc = plan_param(&L, i, err);
+    if (rc == ECG_OK && (rc = check_unused(&L, err)) == ECG_OK && (rc = stage_and_commit(&L, err)) == ECG_OK) {
+        if (!L.opts->quiet && L.n_unused)
+            ecg_warn("%s: %d weight%s in the file not used by the model: %s", path, L.n_unused,
+                     L.n_unused == 1 ? "" : "s", L.unused);
+        if (!L.opts->quiet && L.n_kept)
+            ecg_warn("%s: %d model parameter%s not loaded (kept at initialisation): %s", path, L.n_kept,
+                     L.n_kept == 1 ? "" : "s", L.kept);
+        if (info)
+            *info = L.kf.info;
     }
-    for (int i = 0; i < params->count; i++) {
-        const struct ecg_param *p = &params->items[i];
-        plan[i] = PLAN_KEEP;
-        match[i] = -1;
-        if (has_prefix(p->name, opts->skip, opts->n_skip)) {
-            list_add(kept, sizeof kept, &n_kept, p->name);
-            continue;
-        }
-        bool allowed = has_prefix(p->name, opts->allow_missing, opts->n_allow_missing);
-        int k = -1;
-        for (int j = 0; j < kf.n; j++)
-            if (!kf.w[j].is_norm && strcmp(kf.w[j].param, p->name) == 0) {
-                k = j;
-                break;
-            }
-        const char *slash = strrchr(p->name, '/');
-        int layer_len = slash ? (int)(slash - p->name) : (int)strlen(p->name);
-        const char *wshort = slash ? slash + 1 : p->name;
-        if (k < 0) {
-            if (allowed) {
-                list_add(kept, sizeof kept, &n_kept, p->name);
-                continue;
-            }
-            bool layer_present = false;
-            for (int j = 0; j < kf.n; j++)
-                if ((int)strlen(kf.w[j].layer) == layer_len &&
-                    strncmp(kf.w[j].layer, p->name, (size_t)layer_len) == 0)
-                    layer_present = true;
-            if (layer_present)
-                rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                   "%s: layer '%.*s' has no weight '%s' (needed by model parameter '%s')",
-                                   path, layer_len, p->name, wshort, p->name);
-            else
-                rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                   "%s: missing layer '%.*s' (needed by model parameter '%s')", path,
-                                   layer_len, p->name, p->name);
-            goto done;
-        }
-        struct kweight *w = &kf.w[k];
-        w->used = true;
-        match[i] = k;
-        if (w->cls != H5T_FLOAT) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s: layer '%s' weight '%s': expected floating-point values, found another type",
-                               path, w->layer, wshort);
-            goto done;
-        }
-        bool same = w->ndim == p->ndim;
-        for (int d = 0; same && d < p->ndim; d++)
-            same = w->shape[d] == p->shape[d];
-        if (same) {
-            plan[i] = PLAN_COPY;
-            continue;
-        }
-        if (!opts->strict && strcmp(p->name, "stem_conv/kernel") == 0 && w->ndim == 4 &&
-            p->ndim == 4 && w->shape[2] == 3 && w->shape[0] == p->shape[0] &&
-            w->shape[1] == p->shape[1] && w->shape[3] == p->shape[3]) {
-            plan[i] = PLAN_ADAPT_STEM;
-            continue;
-        }
-        ecg_shape_str(shp[0], sizeof shp[0], p->ndim, p->shape);
-        int64_t fshape[4] = {0};
-        int fnd = w->ndim <= 4 ? w->ndim : 4;
-        for (int d = 0; d < fnd; d++)
-            fshape[d] = w->shape[d];
-        ecg_shape_str(shp[1], sizeof shp[1], fnd, fshape);
-        if (allowed) {
-            char note[ECG_PARAM_NAME_MAX + 300];
-            snprintf(note, sizeof note, "%s (file has %s, model %s)", p->name, shp[1], shp[0]);
-            list_add(kept, sizeof kept, &n_kept, note);
-            continue;
-        }
-        rc = ecg_error_set(err, ECG_ERR_SHAPE, "%s: layer '%s' weight '%s': expected %s, found %s", path,
-                           w->layer, wshort, shp[0], shp[1]);
-        goto done;
-    }
-    for (int j = 0; j < kf.n; j++) {
-        if (kf.w[j].is_norm || kf.w[j].used)
-            continue;
-        if (opts->strict) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s: layer '%s' weight '%s' is not a parameter of the model", path,
-                               kf.w[j].layer, kf.w[j].wname);
-            goto done;
-        }
-        list_add(unused, sizeof unused, &n_unused, kf.w[j].param);
-    }
-
-    /* Stage every value in a copy; the store changes only at the end. */
-    stage = ecg_aligned_calloc(params->total > 0 ? params->total : 1, sizeof(float));
-    if (!stage) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: cannot allocate %.1f MiB to stage the weights", path,
-                           (double)params->total * 4.0 / 1048576.0);
-        goto done;
-    }
-    memcpy(stage, params->values, (size_t)params->total * sizeof(float));
-    for (int i = 0; i < params->count; i++) {
-        if (plan[i] == PLAN_KEEP)
-            continue;
-        const struct ecg_param *p = &params->items[i];
-        const struct kweight *w = &kf.w[match[i]];
-        float *dst = stage + p->offset;
-        if (plan[i] == PLAN_COPY) {
-            rc = ecg_h5_read_floats(kf.root, w->dset, dst, p->numel, err);
-        } else {
-            int64_t n = w->shape[0] * w->shape[1] * 3 * w->shape[3];
-            free(scratch);
-            scratch = malloc((size_t)n * sizeof(float));
-            if (!scratch) {
-                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-            rc = ecg_h5_read_floats(kf.root, w->dset, scratch, n, err);
-            if (rc == ECG_OK)
-                adapt_stem(scratch, dst, p->shape[0], p->shape[1], p->shape[2], p->shape[3]);
-        }
-        if (rc)
-            goto done;
-        int64_t bad = 0, first_bad = -1;
-        for (int64_t e = 0; e < p->numel; e++)
-            if (!isfinite(dst[e]) && bad++ == 0)
-                first_bad = e;
-        if (bad) {
-            rc = ecg_error_set(err, ECG_ERR_VALUE,
-                               "%s: layer '%s' weight '%s': %lld non-finite values (first at flat index %lld: %g)",
-                               path, w->layer, strrchr(p->name, '/') ? strrchr(p->name, '/') + 1 : p->name,
-                               (long long)bad, (long long)first_bad, (double)dst[first_bad]);
-            goto done;
-        }
-        size_t nl = strlen(p->name);
-        if (nl > 16 && strcmp(p->name + nl - 16, "/moving_variance") == 0) {
-            for (int64_t e = 0; e < p->numel; e++) {
-                if (dst[e] < 0) {
-                    rc = ecg_error_set(err, ECG_ERR_VALUE,
-                                       "%s: layer '%s' weight 'moving_variance': negative variance %g at index %lld",
-                                       path, w->layer, (double)dst[e], (long long)e);
-                    goto done;
-                }
-            }
-        }
-    }
-    memcpy(params->values, stage, (size_t)params->total * sizeof(float));
-    if (!opts->quiet) {
-        if (n_unused)
-            ecg_warn("%s: %d weight%s in the file not used by the model: %s", path, n_unused,
-                     n_unused == 1 ? "" : "s", unused);
-        if (n_kept)
-            ecg_warn("%s: %d model parameter%s not loaded (kept at initialisation): %s", path, n_kept,
-                     n_kept == 1 ? "" : "s", kept);
-    }
-    if (info)
-        *info = kf.info;
-done:
-    free(scratch);
-    ecg_aligned_free(stage);
-    free(plan);
-    free(match);
-    kfile_free(&kf);
+    free(L.plan);
+    free(L.match);
+    kfile_free(&L.kf);
     return rc;
 }
 

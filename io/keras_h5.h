@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/params.h"
+#include "io/keras_model.h"
 
 /*
  * File layout (what Keras' save_weights writes, and what we write):
@@ -24,41 +25,15 @@
  *
  * Each file weight maps to the parameter "<layer>/<short name>": the part
  * of the weight name after its last '/', without the ":0" suffix; a Keras 3
- * depthwise weight ("kernel" in a *_dwconv layer) maps to
- * "<layer>/depthwise_kernel".
+ * depthwise weight ("kernel") maps to "<layer>/depthwise_kernel" when the
+ * store has that parameter and no "<layer>/kernel".  io/ knows no model:
+ * what the names mean (architecture, stem, head) comes from the caller's
+ * struct ecg_keras_model (io/keras_model.h).
  *
  * Our own root attributes (written by tools/torch2h5.py and by ecgtrain):
  *   ecg_bn_epsilon (float), ecg_padding ("same" | "symmetric"),
  *   ecg_arch ("b0" .. "b7").
  */
-
-/* What a weight file says about itself (ecg_keras_probe / ecg_keras_load). */
-struct ecg_keras_info {
-    bool has_bn_eps;
-    double bn_eps;
-    bool has_padding;
-    char padding[16]; /* "same" or "symmetric" */
-    bool has_arch;
-    char arch[8];     /* the ecg_arch attribute, "b0" .. "b7" */
-    char inferred_arch[8]; /* from the layer set and top_conv width; "" if not EfficientNet-like */
-    int64_t stem_in_channels; /* input channels of stem_conv/kernel; 0 when absent */
-    int64_t num_classes;      /* units of the predictions layer; 0 when the file has no head */
-    /*
-     * The Keras `normalization` layer (mean, variance, count): the input
-     * normalisation, not a model parameter.  The official files store the
-     * standard deviation in "variance" ([0.229, 0.224, 0.225]), so norm_std
-     * is that stored value as is; effective input = (x/255 - mean) / std.
-     */
-    bool has_normalization;
-    int norm_channels; /* at most 4 */
-    float norm_mean[4];
-    float norm_std[4];
-    int64_t norm_count;
-    char keras_version[32];
-    char backend[32];
-    int layers;         /* layers with weights in the file */
-    int64_t weights;    /* datasets mapped to parameters (normalization excluded) */
-};
 
 struct ecg_keras_load_opts {
     /* Parameter-name prefixes (e.g. "predictions/") that may keep their
@@ -69,17 +44,22 @@ struct ecg_keras_load_opts {
     /* Parameter-name prefixes never loaded (a head re-initialised on purpose). */
     const char *const *skip;
     int n_skip;
-    /* Checkpoints: no stem adaptation, and weights in the file that the
+    /* Checkpoints: no adaptation by the model, and weights in the file that the
      * model does not have are an error instead of a warning. */
     bool strict;
     /* No warnings on stderr. */
     bool quiet;
+    /* The model the file is for: architecture check and weights that load after a
+     * conversion (NULL: names and exact shapes only). */
+    const struct ecg_keras_model *model;
 };
 
-/* Reads the attributes and layer set of a weight file without a model:
+/* Reads the attributes and layer set of a weight file without a store:
  * lets a caller choose arch, padding, epsilon, num_classes and in_channels
- * before building the model. */
-int ecg_keras_probe(const char *path, struct ecg_keras_info *info, struct ecg_error *err);
+ * before building the model.  `model` (may be NULL) fills the model fields
+ * of info (inferred_arch, stem_in_channels, num_classes). */
+int ecg_keras_probe(const char *path, const struct ecg_keras_model *model, struct ecg_keras_info *info,
+                    struct ecg_error *err);
 
 /*
  * Loads a weight file into a bound parameter store, matching by name.
@@ -87,17 +67,17 @@ int ecg_keras_probe(const char *path, struct ecg_keras_info *info, struct ecg_er
  * NULL) receives what the file says about itself.
  *
  * Every parameter of the store must be found with its exact shape, except:
- *   - stem_conv/kernel (kh, kw, C, F) from a file with 3 input channels:
- *     C == 1 sums the RGB kernels, other C repeat them cyclically scaled
- *     by 3/C (timm's adapt_input_conv);
+ *   - weights opts->model adapts (EfficientNet: a 3-channel stem_conv/kernel
+ *     into another channel count, timm's adapt_input_conv);
  *   - the allow_missing and skip prefixes above.
  * Errors (one message naming the file and the layer): a file that is
  * missing, truncated or not HDF5; not a Keras weight file; a model
  * parameter missing from the file; a shape mismatch
  *   "w.h5: layer 'block2a_dwconv' weight 'depthwise_kernel': expected
  *    (3, 3, 96, 1), found (5, 5, 96, 1)";
- * weights of another EfficientNet ("w.h5: looks like EfficientNet-B1
- * weights, the model is B0"); NaN or infinity in a weight.
+ * weights of another architecture of opts->model ("w.h5: looks like
+ * EfficientNet-B1 weights, the model is B0"); NaN or infinity in a weight;
+ * a negative batch-norm moving_variance.
  * All or nothing: values are staged in a copy and the store changes only
  * when everything succeeded.  Warns once (ecg_warn) listing file weights
  * the model does not use and parameters that kept their initialisation.
@@ -126,9 +106,5 @@ int ecg_keras_save(const char *path, const struct ecg_params *params,
 /* The same into the root of an open file (for io/checkpoint.c). */
 int ecg_keras_write_open(hid_t file, const struct ecg_params *params,
                          const struct ecg_keras_info *attrs, struct ecg_error *err);
-
-/* "B0" .. "B7" -> the arch inferred from a block count and top_conv width,
- * written into out ("" when no EfficientNet matches). */
-void ecg_keras_arch_from_layout(int blocks, int64_t top_channels, char out[8]);
 
 #endif

@@ -264,10 +264,33 @@ static float truncated_normal(struct ecg_rng *r)
     }
 }
 
-static bool ends_with(const char *s, const char *suffix)
+/* Fills one parameter as its layer declared (Keras' initialisers); r is the parameter's own stream. */
+static void init_param(const struct ecg_param *it, float *v, struct ecg_rng *r)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
+    switch (it->init) {
+    case ECG_INIT_CONV_FAN_OUT: {
+        /* VarianceScaling(2, fan_out, truncated normal); 0.8796... = std of the truncated normal */
+        double fan_out = (double)(it->shape[0] * it->shape[1] * it->shape[3]);
+        float std = (float)(sqrt(2.0 / fan_out) / 0.87962566103423978);
+        for (int64_t j = 0; j < it->numel; j++)
+            v[j] = std * truncated_normal(r);
+        break;
+    }
+    case ECG_INIT_DENSE_FAN_OUT: {
+        /* VarianceScaling(1/3, fan_out, uniform): limit sqrt(3 * scale / fan_out) */
+        float limit = (float)sqrt(1.0 / (double)it->shape[1]);
+        for (int64_t j = 0; j < it->numel; j++)
+            v[j] = limit * (2.0f * ecg_rng_uniform(r) - 1.0f);
+        break;
+    }
+    case ECG_INIT_ZEROS:
+    case ECG_INIT_ONES:
+        for (int64_t j = 0; j < it->numel; j++)
+            v[j] = it->init == ECG_INIT_ONES ? 1.0f : 0.0f;
+        break;
+    case ECG_INIT_UNSET:
+        ECG_ASSERT(!"every parameter declares its initialisation");
+    }
 }
 
 void ecg_effnet_init_weights(struct ecg_effnet *m, uint64_t seed)
@@ -275,26 +298,8 @@ void ecg_effnet_init_weights(struct ecg_effnet *m, uint64_t seed)
     struct ecg_params *p = m->params;
     struct ecg_rng root = ecg_rng_init(seed, 0x77656967u);
     for (int i = 0; i < p->count; i++) {
-        const struct ecg_param *it = &p->items[i];
-        float *v = ecg_params_value(p, i);
         struct ecg_rng r = ecg_rng_stream(&root, (uint64_t)i);
-        if (ends_with(it->name, "/depthwise_kernel") || (ends_with(it->name, "/kernel") && it->ndim == 4)) {
-            /* VarianceScaling(2, fan_out, truncated normal); 0.8796... = std of the truncated normal */
-            double fan_out = (double)(it->shape[0] * it->shape[1] * it->shape[3]);
-            float std = (float)(sqrt(2.0 / fan_out) / 0.87962566103423978);
-            for (int64_t j = 0; j < it->numel; j++)
-                v[j] = std * truncated_normal(&r);
-        } else if (ends_with(it->name, "/kernel")) {
-            /* VarianceScaling(1/3, fan_out, uniform): limit sqrt(3 * scale / fan_out) */
-            float limit = (float)sqrt(1.0 / (double)it->shape[1]);
-            for (int64_t j = 0; j < it->numel; j++)
-                v[j] = limit * (2.0f * ecg_rng_uniform(&r) - 1.0f);
-        } else {
-            float value =
-                (ends_with(it->name, "/gamma") || ends_with(it->name, "/moving_variance")) ? 1.0f : 0.0f;
-            for (int64_t j = 0; j < it->numel; j++)
-                v[j] = value;
-        }
+        init_param(&p->items[i], ecg_params_value(p, i), &r);
     }
 }
 

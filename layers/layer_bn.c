@@ -23,10 +23,10 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     b->eps = s->bn_eps;
     b->momentum = s->bn_momentum;
     int64_t shape[1] = {c};
-    ECG_TRY(ecg_layer_param(l, s, "gamma", 1, shape, ECG_PARAM_NO_DECAY, &b->gamma, &b->dgamma, err));
-    ECG_TRY(ecg_layer_param(l, s, "beta", 1, shape, ECG_PARAM_NO_DECAY, &b->beta, &b->dbeta, err));
-    ECG_TRY(ecg_layer_param(l, s, "moving_mean", 1, shape, ECG_PARAM_BUFFER, &b->run_mean, NULL, err));
-    ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER, &b->run_var, NULL, err));
+    ECG_TRY(ecg_layer_param(l, s, "gamma", 1, shape, ECG_PARAM_NO_DECAY | ECG_PARAM_INIT(ECG_INIT_ONES), &b->gamma, &b->dgamma, err));
+    ECG_TRY(ecg_layer_param(l, s, "beta", 1, shape, ECG_PARAM_NO_DECAY | ECG_PARAM_INIT(ECG_INIT_ZEROS), &b->beta, &b->dbeta, err));
+    ECG_TRY(ecg_layer_param(l, s, "moving_mean", 1, shape, ECG_PARAM_BUFFER | ECG_PARAM_INIT(ECG_INIT_ZEROS), &b->run_mean, NULL, err));
+    ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER | ECG_PARAM_INIT(ECG_INIT_ONES), &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
     l->out = ecg_layer_alloc_out(s, l);

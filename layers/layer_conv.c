@@ -28,10 +28,10 @@ static int conv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
     l->out_dims[2] = cout;
     if (c->depthwise) {
         int64_t shape[4] = {c->k, c->k, cin, 1};
-        ECG_TRY(ecg_layer_param(l, s, "depthwise_kernel", 4, shape, 0, &c->kernel, &c->dkernel, err));
+        ECG_TRY(ecg_layer_param(l, s, "depthwise_kernel", 4, shape, ECG_PARAM_INIT(ECG_INIT_CONV_FAN_OUT), &c->kernel, &c->dkernel, err));
     } else {
         int64_t shape[4] = {c->k, c->k, cin, cout};
-        ECG_TRY(ecg_layer_param(l, s, "kernel", 4, shape, 0, &c->kernel, &c->dkernel, err));
+        ECG_TRY(ecg_layer_param(l, s, "kernel", 4, shape, ECG_PARAM_INIT(ECG_INIT_CONV_FAN_OUT), &c->kernel, &c->dkernel, err));
         int64_t sc = ecg_conv2d_scratch_floats(&c->g);
         if (sc > s->scratch_floats)
             s->scratch_floats = sc;

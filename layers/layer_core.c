@@ -102,10 +102,12 @@ int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *n
 {
     if (!s->binding) {
         ECG_ASSERT(l->nparams < ECG_LAYER_MAX_PARAMS);
+        /* every parameter says how it starts: none silently starts at zero */
+        ECG_ASSERT((flags >> ECG_PARAM_INIT_SHIFT) != ECG_INIT_UNSET);
         int idx = -1;
         int rc = ecg_params_add(s->params, name, ndim, shape, flags, &idx, err);
         if (rc)
-            return ecg_error_prefix(err, "layer '%s'", l->name);
+            return ecg_error_prefix(err, rc, "layer '%s'", l->name);
         l->param[l->nparams++] = idx;
         return ECG_OK;
     }

@@ -21,8 +21,8 @@ static int dense_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_erro
     l->out_dims[1] = 1;
     l->out_dims[2] = d->cout;
     int64_t kshape[2] = {cin, d->cout}, bshape[1] = {d->cout};
-    ECG_TRY(ecg_layer_param(l, s, "kernel", 2, kshape, 0, &d->kernel, &d->dkernel, err));
-    ECG_TRY(ecg_layer_param(l, s, "bias", 1, bshape, ECG_PARAM_NO_DECAY, &d->bias, &d->dbias, err));
+    ECG_TRY(ecg_layer_param(l, s, "kernel", 2, kshape, ECG_PARAM_INIT(ECG_INIT_DENSE_FAN_OUT), &d->kernel, &d->dkernel, err));
+    ECG_TRY(ecg_layer_param(l, s, "bias", 1, bshape, ECG_PARAM_NO_DECAY | ECG_PARAM_INIT(ECG_INIT_ZEROS), &d->bias, &d->dbias, err));
     l->out = ecg_layer_alloc_out(s, l);
     return ECG_OK;
 }

@@ -83,7 +83,7 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         goto fail;
     rc = ecg_arena_init(&net->act, act_bytes + transient_bytes, err);
     if (rc) {
-        ecg_error_prefix(err, "activations for batch %lld of (%lld, %lld, %lld)", (long long)batch,
+        ecg_error_prefix(err, rc, "activations for batch %lld of (%lld, %lld, %lld)", (long long)batch,
                          (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2]);
         goto fail;
     }

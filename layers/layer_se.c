@@ -25,13 +25,13 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     char name[ECG_PARAM_NAME_MAX];
     int64_t k1[4] = {1, 1, c, cse}, k2[4] = {1, 1, cse, c}, b1[1] = {cse}, b2[1] = {c};
     snprintf(name, sizeof name, "%s_reduce/kernel", l->name);
-    ECG_TRY(ecg_layer_param_full(l, s, name, 4, k1, 0, &e->w1, &e->dw1, err));
+    ECG_TRY(ecg_layer_param_full(l, s, name, 4, k1, ECG_PARAM_INIT(ECG_INIT_CONV_FAN_OUT), &e->w1, &e->dw1, err));
     snprintf(name, sizeof name, "%s_reduce/bias", l->name);
-    ECG_TRY(ecg_layer_param_full(l, s, name, 1, b1, ECG_PARAM_NO_DECAY, &e->b1, &e->db1, err));
+    ECG_TRY(ecg_layer_param_full(l, s, name, 1, b1, ECG_PARAM_NO_DECAY | ECG_PARAM_INIT(ECG_INIT_ZEROS), &e->b1, &e->db1, err));
     snprintf(name, sizeof name, "%s_expand/kernel", l->name);
-    ECG_TRY(ecg_layer_param_full(l, s, name, 4, k2, 0, &e->w2, &e->dw2, err));
+    ECG_TRY(ecg_layer_param_full(l, s, name, 4, k2, ECG_PARAM_INIT(ECG_INIT_CONV_FAN_OUT), &e->w2, &e->dw2, err));
     snprintf(name, sizeof name, "%s_expand/bias", l->name);
-    ECG_TRY(ecg_layer_param_full(l, s, name, 1, b2, ECG_PARAM_NO_DECAY, &e->b2, &e->db2, err));
+    ECG_TRY(ecg_layer_param_full(l, s, name, 1, b2, ECG_PARAM_NO_DECAY | ECG_PARAM_INIT(ECG_INIT_ZEROS), &e->b2, &e->db2, err));
     e->pooled = ecg_layer_alloc(s, c);
     e->r = ecg_layer_alloc(s, cse);
     e->ra = ecg_layer_alloc(s, cse);

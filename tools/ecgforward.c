@@ -11,6 +11,7 @@
 #include "io/h5util.h"
 #include "io/keras_h5.h"
 #include "layers/effnet.h"
+#include "layers/effnet_keras.h"
 
 static const char USAGE[] =
     "usage: ecgforward WEIGHTS.h5 INPUT.h5 OUTPUT.h5 [key=value ...]\n"
@@ -110,7 +111,7 @@ static int run(int argc, char **argv, struct ecg_error *err)
     for (int i = 4; i < argc && rc == ECG_OK; i++)
         rc = parse_override(argv[i], &ov, err);
     if (rc == ECG_OK)
-        rc = ecg_keras_probe(wpath, &info, err);
+        rc = ecg_keras_probe(wpath, &ecg_effnet_keras, &info, err);
     if (rc)
         goto done;
     int arch = ov.arch ? ov.cfg.model.arch : arch_index(info.has_arch ? info.arch : info.inferred_arch);
@@ -138,7 +139,8 @@ static int run(int argc, char **argv, struct ecg_error *err)
     rc = ecg_effnet_init(&m, &o, batch, d[1], d[2], err);
     if (rc)
         goto done;
-    rc = ecg_keras_load(wpath, m.params, NULL, NULL, err);
+    const struct ecg_keras_load_opts lo = {.model = &ecg_effnet_keras};
+    rc = ecg_keras_load(wpath, m.params, &lo, NULL, err);
     if (rc)
         goto done;
 

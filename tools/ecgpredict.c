@@ -85,7 +85,7 @@ static int run(const char *ckpt, int nfiles, char **files, int noverrides, char 
         for (int64_t i = before; i < ds.count; i++) {
             file_of[i] = f;
             if ((rc = ecg_prepare_record(&c, &ds.records[i], err))) {
-                ecg_error_prefix(err, "%s: record %s", files[f], ds.records[i].id);
+                ecg_error_prefix(err, rc, "%s: record %s", files[f], ds.records[i].id);
                 goto out;
             }
         }

@@ -217,7 +217,7 @@ static int compare(const struct args *a, const char *arg, const struct record *r
         rc = ecg_beat_match(ref + i, nref - i, p + j, n - j, (int64_t)llround(a->window_s * r->fs), spans,
                             nspans, c, err);
     if (rc)
-        ecg_error_prefix(err, "%s", atr);
+        ecg_error_prefix(err, rc, "%s", atr);
     free(ann);
     free(ref);
     free(spans);
@@ -235,7 +235,7 @@ static int run(const struct args *a, int argc, char **argv, struct ecg_error *er
         int64_t *p = NULL, n = 0;
         int rc = ecg_qrs_detect(r.x, r.length, r.fs, &a->qrs, &p, &n, err);
         if (rc)
-            ecg_error_prefix(err, "%s", argv[i]);
+            ecg_error_prefix(err, rc, "%s", argv[i]);
         else if (a->compare) {
             struct ecg_beat_counts c = {0};
             rc = compare(a, argv[i], &r, p, n, &c, err);

@@ -623,7 +623,7 @@ static int write_h5(const struct args *a, const struct view *v, const char *path
         H5Dclose(d);
     ecg_h5_close(f);
     if (rc)
-        ecg_error_prefix(err, "%s", path);
+        ecg_error_prefix(err, rc, "%s", path);
     return rc;
 }
 
@@ -760,7 +760,7 @@ static int run(struct args *a, struct ecg_error *err)
         ecg_warn("%s: not listed in a REFERENCE.csv next to it: label unknown", a->input);
     goto done;
 record_error:
-    ecg_error_prefix(err, "record '%s'", v.rec->id);
+    ecg_error_prefix(err, rc, "record '%s'", v.rec->id);
 done:
     ecg_spec_free(&spec);
     free(v.win);

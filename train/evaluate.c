@@ -36,13 +36,13 @@ static int open_cache(const struct ecg_config *c, const struct ecg_loader_opts *
     char identity[4096];
     int rc = ecg_cache_identity(c->data.path, identity, sizeof identity, err);
     if (rc)
-        return ecg_error_prefix(err, "data.cache_dir");
+        return ecg_error_prefix(err, rc, "data.cache_dir");
     size_t used = strlen(identity);
     snprintf(identity + used, sizeof identity - used, "|%s|fs=%.17g|band=%.17g-%.17g|norm=%d|exclude=%s",
              ecg_config_format_name(c), c->data.sample_rate, c->data.band_low_hz, c->data.band_high_hz,
              c->data.normalize, c->data.exclude ? c->data.exclude : "");
     rc = ecg_cache_init(cache, c->data.cache_dir, identity, &lo->spec, &lo->window, err);
-    return rc ? ecg_error_prefix(err, "data.cache_dir") : ECG_OK;
+    return rc ? ecg_error_prefix(err, rc, "data.cache_dir") : ECG_OK;
 }
 
 int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,

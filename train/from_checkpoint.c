@@ -13,7 +13,7 @@ int ecg_config_from_checkpoint(const char *ckpt, int noverrides, char *const *ov
     if (rc)
         return rc;
     if ((rc = ecg_config_defaults(c, err)) == ECG_OK && (rc = ecg_config_load_string(c, yaml, ckpt, err)))
-        ecg_error_prefix(err, "the configuration stored in the checkpoint");
+        ecg_error_prefix(err, rc, "the configuration stored in the checkpoint");
     free(yaml);
     for (int i = 0; i < noverrides && !rc; i++)
         rc = ecg_config_override(c, overrides[i], err);

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "io/keras_h5.h"
+#include "layers/effnet_keras.h"
 #include "train/train.h"
 
 /* Model options from the config; padding and epsilon "auto" follow the weight file (info may be NULL). */
@@ -48,7 +49,7 @@ static int load_pretrained(const struct ecg_config *c, const struct ecg_keras_in
 {
     /* The head is kept only when the file's classes are the model's; otherwise it stays fresh. */
     static const char *const head[] = {"predictions/"};
-    struct ecg_keras_load_opts lo = {0};
+    struct ecg_keras_load_opts lo = {.model = &ecg_effnet_keras};
     bool keep_head = info->num_classes == c->model.num_classes;
     if (!keep_head) {
         lo.skip = head;
@@ -58,7 +59,7 @@ static int load_pretrained(const struct ecg_config *c, const struct ecg_keras_in
     lo.n_allow_missing = 1;
     int rc = ecg_keras_load(c->model.pretrained, m->params, &lo, NULL, err);
     if (rc)
-        return ecg_error_prefix(err, "model.pretrained");
+        return ecg_error_prefix(err, rc, "model.pretrained");
     ecg_info("loaded %s (%d layers)%s", c->model.pretrained, info->layers,
              keep_head ? "" : "; the classification head starts fresh");
     return ECG_OK;
@@ -108,8 +109,8 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_on
 {
     struct ecg_keras_info info;
     int rc;
-    if (c->model.pretrained && (rc = ecg_keras_probe(c->model.pretrained, &info, err)))
-        return ecg_error_prefix(err, "model.pretrained");
+    if (c->model.pretrained && (rc = ecg_keras_probe(c->model.pretrained, &ecg_effnet_keras, &info, err)))
+        return ecg_error_prefix(err, rc, "model.pretrained");
     struct ecg_effnet_options o;
     options_from_config(c, c->model.pretrained ? &info : NULL, &o);
     if (c->model.pretrained)
@@ -117,7 +118,7 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_on
     o.inference_only = inference_only;
     rc = ecg_effnet_init(m, &o, batch, c->data.spectrogram.height, c->data.spectrogram.width, err);
     if (rc)
-        return ecg_error_prefix(err, "model");
+        return ecg_error_prefix(err, rc, "model");
     ecg_effnet_init_weights(m, (uint64_t)c->run.seed);
     if (norm)
         input_norm_setup(c, c->model.pretrained ? &info : NULL, norm);

@@ -93,7 +93,7 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
     memset(ds, 0, sizeof *ds);
     int rc = ecg_dataset_read_format(c->data.format, c->data.path, &ro, ds, err);
     if (rc)
-        return ecg_error_prefix(err, "data.path");
+        return ecg_error_prefix(err, rc, "data.path");
     if (c->data.exclude && (rc = exclude_records(ds, c->data.exclude, err)))
         return rc;
 

@@ -157,7 +157,7 @@ static int apply_stage(struct trainer *t, int64_t epoch, struct ecg_error *err)
     int rc = ecg_optim_set_lr_mult(&t->opt, t->m.params, "", backbone, &matched, err);
     if (!rc)
         rc = ecg_optim_set_lr_mult(&t->opt, t->m.params, "predictions/", 1.0, &matched, err);
-    return rc ? ecg_error_prefix(err, "train.unfreeze_lr_mult") : ECG_OK;
+    return rc ? ecg_error_prefix(err, rc, "train.unfreeze_lr_mult") : ECG_OK;
 }
 
 /* ---- checkpoints ---------------------------------------------------------------------- */
@@ -228,7 +228,7 @@ static int resume_from(struct trainer *t, const char *path, struct ecg_error *er
     char *state = NULL;
     int rc = ecg_checkpoint_load(path, t->m.params, &ck, NULL, &state, NULL, err);
     if (rc)
-        return ecg_error_prefix(err, "run.resume");
+        return ecg_error_prefix(err, rc, "run.resume");
     rc = ecg_train_state_from_json(&t->st, state, path, err);
     free(state);
     if (rc)
@@ -255,7 +255,7 @@ static int load_best(struct trainer *t, const char *resume, struct ecg_error *er
     struct ecg_keras_load_opts quiet = {.quiet = true};
     int rc = ecg_keras_load(path, t->m.params, &quiet, NULL, err);
     if (rc)
-        return ecg_error_prefix(err, "run.resume");
+        return ecg_error_prefix(err, rc, "run.resume");
     memcpy(t->best_values, t->m.params->values, (size_t)t->m.params->total * sizeof(float));
     return ECG_OK;
 }
@@ -336,7 +336,7 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             return ecg_error_set(err, ECG_ERR_VALUE, "epoch %lld batch %lld: the loss is %g; lower optim.lr",
                                  (long long)epoch + 1, (long long)batch, loss);
         if ((rc = ecg_grad_check_finite(t->m.params, err)))
-            return ecg_error_prefix(err, "epoch %lld batch %lld", (long long)epoch + 1, (long long)batch);
+            return ecg_error_prefix(err, rc, "epoch %lld batch %lld", (long long)epoch + 1, (long long)batch);
         if (t->c->optim.clip_norm > 0) {
             double norm;
             ECG_TRY(ecg_grad_clip_norm(t->m.params, t->c->optim.clip_norm, &norm, err));
@@ -387,7 +387,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
         int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, err);
         if (rc) {
             ecg_metrics_free(&vm);
-            return ecg_error_prefix(err, "validation after epoch %lld", (long long)epoch + 1);
+            return ecg_error_prefix(err, rc, "validation after epoch %lld", (long long)epoch + 1);
         }
         row.val_loss = vloss;
         row.val_acc = vm.accuracy;
@@ -513,7 +513,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     int rc;
     ecg_log_set_level((enum ecg_log_level)c->run.log_level);
     ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
-    if ((rc = ecg_run_dir_prepare(c, t.dir, sizeof t.dir, err)))
+    if ((rc = ecg_run_dir_prepare(c, resume, t.dir, sizeof t.dir, err)))
         goto out;
     /* The saved config records the thread count in force: results depend on it. */
     struct ecg_config saved;
@@ -547,7 +547,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     lo.threads = ecg_threads_get();
     if ((rc = ecg_loader_init(&t.loader, &t.ds, t.splits.idx[ECG_PART_TRAIN], t.splits.n[ECG_PART_TRAIN], &lo,
                               err))) {
-        ecg_error_prefix(err, "training split");
+        ecg_error_prefix(err, rc, "training split");
         goto out;
     }
     int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;

@@ -139,8 +139,8 @@ static void error_context_reads_from_the_outside_in(void)
 {
     struct ecg_error err = {0};
     int rc = fails_deep(&err);
-    ecg_error_prefix(&err, "layer 'stem_conv'");
-    ecg_error_prefix(&err, "%s", "weights.h5");
+    ecg_error_prefix(&err, ECG_ERR_SHAPE, "layer 'stem_conv'");
+    ecg_error_prefix(&err, ECG_ERR_SHAPE, "%s", "weights.h5");
     CU_ASSERT_EQUAL(rc, ECG_ERR_SHAPE);
     CU_ASSERT_STRING_EQUAL(err.msg,
                            "weights.h5: layer 'stem_conv': expected (3, 3, 3, 32), found (3, 3, 1, 32)");
@@ -150,6 +150,16 @@ static void error_context_reads_from_the_outside_in(void)
     CU_ASSERT_EQUAL(ecg_error_set(NULL, ECG_ERR_IO, "ignored"), ECG_ERR_IO);
     ecg_error_clear(&err);
     CU_ASSERT_EQUAL(err.code, ECG_OK);
+}
+
+static void adding_context_without_an_error_struct_still_passes_the_failure_up(void)
+{
+    CU_ASSERT_EQUAL(ecg_error_prefix(NULL, ECG_ERR_IO, "data.path"), ECG_ERR_IO);
+    CU_ASSERT_EQUAL(ecg_error_prefix(NULL, ECG_ERR_SHAPE, "layer '%s'", "stem_conv"), ECG_ERR_SHAPE);
+    struct ecg_error err = {0};
+    fails_deep(&err);
+    CU_ASSERT_EQUAL(ecg_error_prefix(&err, ECG_ERR_SHAPE, "model"), ECG_ERR_SHAPE);
+    CU_ASSERT_EQUAL(err.code, ECG_ERR_SHAPE);
 }
 
 static void rng_is_a_pure_function_of_seed_stream_and_counter(void)
@@ -274,6 +284,8 @@ static const struct ecg_test params_tests[] = {
 };
 static const struct ecg_test misc_tests[] = {
     {"error context reads from the outside in", error_context_reads_from_the_outside_in},
+    {"adding context without an error struct still passes the failure up",
+     adding_context_without_an_error_struct_still_passes_the_failure_up},
     {"the RNG is a pure function of seed, stream and counter", rng_is_a_pure_function_of_seed_stream_and_counter},
     {"RNG distributions have the right moments", rng_distributions_have_the_right_moments},
     {"shuffle is a seeded permutation", shuffle_is_a_seeded_permutation},

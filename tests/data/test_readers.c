@@ -556,17 +556,12 @@ static void cachet_full_unisens_folders_give_segments_with_subjects(void)
     ecg_dataset_free(&ds);
 }
 
-/* A one-segment Unisens folder in the temp dir with the given XML attributes and annotation text. */
-static const char *unisens_dir(const char *name, const char *attrs, const char *ann, int seconds)
+/* A one-segment Unisens folder in the temp dir with the given unisens.xml text and annotation text. */
+static const char *unisens_dir_xml(const char *name, const char *xml, const char *ann, int seconds)
 {
     const char *dir = tmp("%s/P3/m1/s1", name);
     mkdirs(dir);
-    char p[1200], xml[2048];
-    snprintf(xml, sizeof xml,
-             "<?xml version=\"1.0\"?>\n<unisens version=\"2.0\">\n"
-             "  <signalEntry id=\"ecg.bin\" %s contentClass=\"ECG\">\n"
-             "    <channel name=\"ECG I\"/>\n  </signalEntry>\n</unisens>\n",
-             attrs);
+    char p[1200];
     snprintf(p, sizeof p, "%s/unisens.xml", dir);
     write_text(p, xml);
     static int16_t v[40960];
@@ -579,6 +574,73 @@ static const char *unisens_dir(const char *name, const char *attrs, const char *
         write_text(p, ann);
     }
     return tmp("%s", name);
+}
+
+/* The same with the given XML attributes of the ecg.bin entry. */
+static const char *unisens_dir(const char *name, const char *attrs, const char *ann, int seconds)
+{
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<?xml version=\"1.0\"?>\n<unisens version=\"2.0\">\n"
+             "  <signalEntry id=\"ecg.bin\" %s contentClass=\"ECG\">\n"
+             "    <channel name=\"ECG I\"/>\n  </signalEntry>\n</unisens>\n",
+             attrs);
+    return unisens_dir_xml(name, xml, ann, seconds);
+}
+
+/* Reads a folder whose unisens.xml is `xml` and one annotated 10 s segment: one record, or a message. */
+static int read_unisens_xml(const char *name, const char *xml, struct ecg_error *err)
+{
+    struct ecg_dataset ds = {0};
+    struct ecg_read_options o = defaults();
+    const char *root = unisens_dir_xml(name, xml, "Start,End,Class\n0,10239,3\n", 12);
+    int rc = ecg_cachet_read_full(root, &o, &ds, err);
+    if (!rc && ds.count != 1)
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "%lld records, expected 1", (long long)ds.count);
+    if (!rc && ds.records[0].signal[0] != (float)((2048 - 2048) * 0.002))
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "first sample %g, expected 0", ds.records[0].signal[0]);
+    if (rc)
+        fprintf(stderr, "\n  %s: %s\n", name, err->msg);
+    ecg_dataset_free(&ds);
+    return rc;
+}
+
+#define UNISENS_HEAD "<?xml version=\"1.0\"?>\n<unisens xmlns=\"http://www.unisens.org/unisens2.0\" version=\"2.0\">\n"
+#define ECG_ATTRS "sampleRate=\"1024\" dataType=\"int16\" lsbValue=\"0.002\" baseline=\"2048\""
+
+static void unisens_xml_is_read_as_xml_means_it(void)
+{
+    struct ecg_error err = {0};
+    /* a commented-out entry comes first */
+    CU_ASSERT_EQUAL(read_unisens_xml("ux_comment", UNISENS_HEAD
+        "  <!-- old: <signalEntry id=\"ecg.bin\" sampleRate=\"512\" dataType=\"int32\"/> -->\n"
+        "  <signalEntry id=\"ecg.bin\" " ECG_ATTRS "><channel name=\"ECG\"/></signalEntry>\n</unisens>\n",
+        &err), ECG_OK);
+    /* entities and character references in attribute values */
+    CU_ASSERT_EQUAL(read_unisens_xml("ux_entities", UNISENS_HEAD
+        "  <signalEntry comment=\"A &amp; B &lt;raw&gt;\" id=\"ecg&#46;bin\" sampleRate=\"&#49;024\" "
+        "dataType=\"int16\" lsbValue=\"0.002\" baseline=\"2048\"><channel name=\"ECG\"/></signalEntry>\n"
+        "</unisens>\n", &err), ECG_OK);
+    /* '>' inside an attribute value before the attributes that matter */
+    CU_ASSERT_EQUAL(read_unisens_xml("ux_gt", UNISENS_HEAD
+        "  <signalEntry comment=\"gain > 1\" id=\"ecg.bin\" " ECG_ATTRS ">\n"
+        "    <channel name=\"ECG\"/>\n  </signalEntry>\n</unisens>\n", &err), ECG_OK);
+    /* elements whose names begin with "channel" are not channels */
+    CU_ASSERT_EQUAL(read_unisens_xml("ux_channelx", UNISENS_HEAD
+        "  <signalEntry id=\"ecg.bin\" " ECG_ATTRS ">\n    <channelInfo count=\"9\"/>\n"
+        "    <channel name=\"ECG\"/>\n    <channels/>\n  </signalEntry>\n</unisens>\n", &err), ECG_OK);
+}
+
+static void malformed_unisens_xml_fails_with_the_file_and_line(void)
+{
+    struct ecg_error err = {0};
+    ECG_CHECK_ERROR(read_unisens_xml("ux_bad", UNISENS_HEAD
+        "  <signalEntry id=\"ecg.bin\" " ECG_ATTRS ">\n    <channel name=\"ECG\">\n"
+        "  </signalEntry>\n</unisens>\n", &err), &err, ECG_ERR_FORMAT,
+        "P3/m1/s1/unisens.xml:5: malformed XML: mismatched tag");
+    ECG_CHECK_ERROR(read_unisens_xml("ux_attr", UNISENS_HEAD
+        "  <signalEntry id=\"ecg.bin\" sampleRate=\"1024 Hz\" dataType=\"int16\"/>\n</unisens>\n", &err),
+        &err, ECG_ERR_FORMAT, "unisens.xml: ecg.bin: missing or bad sampleRate");
 }
 
 static void cachet_full_bad_headers_annotations_and_lengths_are_reported(void)
@@ -901,6 +963,20 @@ static void corrupt_wfdb_files_are_reported(void)
     ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "100.hea:2: signal 0: gain field '200x'");
     ecg_dataset_free(&ds);
+    /* messages quote the whole line, not its first word */
+    write_text(p, "100/2 2 360 10800\n100.dat 212 200 11 1024 995 0 0 MLII\n");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea:1: expected a record line 'name nsig [fs [nsamples]]' of a single-segment record, "
+                    "found '100/2 2 360 10800'");
+    ecg_dataset_free(&ds);
+    write_text(p, "100 2 360 10800\n100.dat\n100.dat 212 200 11 1024 1011 0 0 V5\n");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea:2: signal 0: expected 'file format [gain ...]', found '100.dat'");
+    ecg_dataset_free(&ds);
+    write_text(p, "100 2 360 10800\n100.dat 212x4 200 11 1024 995 0 0 MLII\n100.dat 212 200 11 1024 1011 0 0 V5\n");
+    ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea:2: signal 0: format field '212x4' uses multiple samples per frame or skew");
+    ecg_dataset_free(&ds);
     write_text(p, "# only a comment\n100 3 360 10800\n100.dat 212 200 11 1024 995 0 0 MLII\n");
     ECG_CHECK_ERROR(ecg_mitdb_read(dir, &o, &ds, &err), &err, ECG_ERR_FORMAT,
                     "the record line announces 3 signals, found 1 signal lines");
@@ -1106,6 +1182,9 @@ static const struct ecg_test cachet_tests[] = {
      bundled_sample_is_balanced_and_matches_its_record_list},
     {"CACHET full Unisens folders give segments with subjects",
      cachet_full_unisens_folders_give_segments_with_subjects},
+    {"unisens.xml is read as XML means it: comments, entities, '>' in values, <channelX> elements",
+     unisens_xml_is_read_as_xml_means_it},
+    {"malformed unisens.xml fails with the file and line", malformed_unisens_xml_fails_with_the_file_and_line},
     {"CACHET full bad headers, annotations and lengths are reported",
      cachet_full_bad_headers_annotations_and_lengths_are_reported},
     {NULL, NULL},

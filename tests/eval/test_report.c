@@ -12,6 +12,7 @@
 #include "eval/json.h"
 #include "eval/metrics.h"
 #include "eval/report.h"
+#include "eval/utf8.h"
 #include "tests/test_util.h"
 
 /* ---- capture a writer's output in memory ---- */
@@ -105,12 +106,22 @@ static char *jparse_string(const char **p)
                     char h = (*p)[i];
                     code = code * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : tolower(h) - 'a' + 10);
                 }
-                if (code > 0x7f) { /* our writer only escapes control characters */
-                    free(s);
-                    return NULL;
+                *p += 4;
+                if (code > 0x7f) { /* our writer escapes controls and U+FFFD: a BMP character in UTF-8 */
+                    if (n + 4 > cap) {
+                        char *grown = realloc(s, cap *= 2);
+                        ECG_ASSERT(grown);
+                        s = grown;
+                    }
+                    if (code > 0x7ff) {
+                        s[n++] = (char)(0xE0 | (code >> 12));
+                        s[n++] = (char)(0x80 | ((code >> 6) & 0x3F));
+                    } else {
+                        s[n++] = (char)(0xC0 | (code >> 6));
+                    }
+                    code = 0x80 | (code & 0x3F);
                 }
                 c = (char)code;
-                *p += 4;
                 break;
             }
             default:
@@ -718,10 +729,71 @@ static void a_report_directory_gets_every_file(void)
     ecg_metrics_free(&m);
 }
 
+/* ---- hostile strings: control bytes and bytes that are not UTF-8 ---- */
+
+static char *json_of(const char *s)
+{
+    struct capture c;
+    ecg_json_write_string(capture_begin(&c), s);
+    return capture_end(&c);
+}
+
+static char *xml_of(const char *s)
+{
+    struct capture c;
+    ecg_xml_escape(capture_begin(&c), s);
+    return capture_end(&c);
+}
+
+static void utf8_decoding_rejects_overlongs_surrogates_and_truncations(void)
+{
+    uint32_t cp = 0;
+    CU_ASSERT_EQUAL(ecg_utf8_decode((const unsigned char *)"\xc3\xa9", &cp), 2);
+    CU_ASSERT_EQUAL(cp, 0xE9u);
+    CU_ASSERT_EQUAL(ecg_utf8_decode((const unsigned char *)"\xf0\x9f\x98\x80", &cp), 4);
+    CU_ASSERT_EQUAL(cp, 0x1F600u);
+    CU_ASSERT_EQUAL(ecg_utf8_decode((const unsigned char *)"\xef\xbf\xbd", &cp), 3);
+    CU_ASSERT_EQUAL(cp, ECG_UTF8_REPLACEMENT);
+    static const char *const bad[] = {"\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                      "\xc3", "\xe2\x82", "\xff", "\xf8\x88\x80\x80\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CU_ASSERT_EQUAL(ecg_utf8_decode((const unsigned char *)bad[i], &cp), 0);
+}
+
+static void json_strings_escape_controls_and_replace_bytes_that_are_not_utf8(void)
+{
+    char *t = json_of("\x1b[31mred\x7f \xff\xfe caf\xc3 \xed\xa0\x80 ok \xe2\x82\xac \xf0\x9f\x98\x80");
+    CU_ASSERT_STRING_EQUAL(t, "\"\\u001b[31mred\\u007f \\ufffd\\ufffd caf\\ufffd \\ufffd\\ufffd\\ufffd ok "
+                              "\xe2\x82\xac \xf0\x9f\x98\x80\"");
+    struct jval *v = jparse(t);
+    CU_ASSERT_TRUE(v && v->type == J_STR && strcmp(v->str, "\x1b[31mred\x7f \xef\xbf\xbd\xef\xbf\xbd caf\xef\xbf\xbd "
+                                                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok \xe2\x82\xac "
+                                                        "\xf0\x9f\x98\x80") == 0);
+    if (v)
+        jfree(v);
+    free(t);
+    t = json_of("a\xc3");
+    CU_ASSERT_STRING_EQUAL(t, "\"a\\ufffd\""); /* a sequence cut by the end of the string */
+    free(t);
+}
+
+static void xml_text_is_valid_xml_10_for_any_bytes(void)
+{
+    char *t = xml_of("a\x01" "b\x1b[0m\t\n\r<&>\"' \xff \xef\xbf\xbe \xc3\xa9 \xf0\x9f\x98\x80 \xc0\xaf");
+    CU_ASSERT_STRING_EQUAL(t, "a&#xFFFD;b&#xFFFD;[0m\t\n&#13;&lt;&amp;&gt;&quot;&#39; &#xFFFD; &#xFFFD; "
+                              "\xc3\xa9 \xf0\x9f\x98\x80 &#xFFFD;&#xFFFD;");
+    free(t);
+}
+
 static const struct ecg_test json_tests[] = {
     {"metrics.json parses back with exact numbers and null for NaN", metrics_json_parses_back_with_exact_numbers},
     {"the JSON writer escapes strings and prints compact golden output", json_writer_escapes_strings_and_prints_compact_golden_output},
     {"numbers are printed shortest and round-trip exactly", numbers_are_printed_shortest_and_round_trip_exactly},
+    {"UTF-8 decoding rejects overlongs, surrogates and truncations",
+     utf8_decoding_rejects_overlongs_surrogates_and_truncations},
+    {"JSON strings escape control characters and replace bytes that are not UTF-8",
+     json_strings_escape_controls_and_replace_bytes_that_are_not_utf8},
+    {"XML text is valid XML 1.0 for any bytes", xml_text_is_valid_xml_10_for_any_bytes},
     {NULL, NULL},
 };
 static const struct ecg_test log_tests[] = {

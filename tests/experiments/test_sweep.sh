@@ -19,4 +19,16 @@ sort -c -g -r <<<"$(tail -n +2 <<<"$table" | awk '{print $1}')" || fail "summary
 again=$(bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr=0.001,0.0005 2>&1)
 [ "$(grep -c "done already" <<<"$again")" = 2 ] || fail "rerun did not skip finished runs: $again"
 if bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr >/dev/null 2>&1; then fail "a bad axis was accepted"; fi
-echo "sweep and summary: 6 checks passed"
+# A run stopped after its checkpoint continues in its own directory.
+run="runs/$name/optim.lr=0.001"
+rm "$run/metrics.json"
+again=$(bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr=0.001 -- run.log_level=warn 2>&1) ||
+    fail "continuing a stopped run failed: $again"
+grep -q "continuing $run/last.h5" <<<"$again" || fail "the stopped run was not continued: $again"
+[ -f "$run/metrics.json" ] && [ ! -e "$run-2" ] || fail "the continued run did not finish in its directory"
+# An attempt that stopped before any checkpoint is kept aside, not overwritten.
+stale="runs/$name/optim.lr=0.0002"
+mkdir -p "$stale" && echo "stale" >"$stale/config.yaml"
+ECGTRAIN=/bin/false bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr=0.0002 >/dev/null 2>&1 || true
+[ "$(cat "$stale.failed-1/config.yaml" 2>/dev/null)" = stale ] || fail "the stale attempt was not kept as $stale.failed-1"
+echo "sweep and summary: 9 checks passed"

@@ -11,6 +11,7 @@
 #include "core/params.h"
 #include "io/h5util.h"
 #include "io/keras_h5.h"
+#include "layers/effnet_keras.h"
 #include "tests/test_util.h"
 
 /* ---- building parameter stores ---- */
@@ -125,9 +126,10 @@ static bool all_equal(const struct ecg_params *p, int index, float value)
 }
 
 static const char *const HEAD[] = {"predictions/"};
-static const struct ecg_keras_load_opts QUIET = {.quiet = true};
+/* io/ itself knows no model: these loads are for EfficientNet (architecture check, stem adaptation). */
+static const struct ecg_keras_load_opts QUIET = {.quiet = true, .model = &ecg_effnet_keras};
 static const struct ecg_keras_load_opts HEAD_MAY_MISS = {.allow_missing = HEAD, .n_allow_missing = 1,
-                                                         .quiet = true};
+                                                         .quiet = true, .model = &ecg_effnet_keras};
 
 /* ---- loading good files ---- */
 
@@ -232,7 +234,7 @@ static void skipped_parameters_are_never_loaded(void)
     struct ecg_error err = {0};
     build_b0(&p, 1000, 3, NULL, 0, NULL);
     fill(&p, 7.0f);
-    struct ecg_keras_load_opts o = {.skip = HEAD, .n_skip = 1, .quiet = true};
+    struct ecg_keras_load_opts o = {.skip = HEAD, .n_skip = 1, .quiet = true, .model = &ecg_effnet_keras};
     CU_ASSERT_EQUAL_FATAL(ecg_keras_load(ecg_test_fixture("io/keras2_b0.h5"), &p, &o, NULL, &err), ECG_OK);
     CU_ASSERT_TRUE(all_equal(&p, ecg_params_find(&p, "predictions/kernel"), 7.0f));
     CU_ASSERT_TRUE(holds_pattern(&p, 0, ecg_params_find(&p, "predictions/kernel"), 0));
@@ -265,6 +267,22 @@ static void a_single_channel_stem_sums_the_rgb_kernels(void)
     ECG_CHECK_CLOSE("summed stem", v, want, 288, 0, 0);
     CU_ASSERT_TRUE(holds_pattern(&p, 1, p.count, 1));
     ecg_params_free(&p);
+}
+
+static void without_a_model_only_names_and_exact_shapes_load(void)
+{
+    struct ecg_params p;
+    struct ecg_error err = {0};
+    build_b0(&p, 1000, 1, NULL, 0, NULL);
+    const struct ecg_keras_load_opts plain = {.quiet = true};
+    ECG_CHECK_ERROR(ecg_keras_load(ecg_test_fixture("io/keras2_b0.h5"), &p, &plain, NULL, &err), &err,
+                    ECG_ERR_SHAPE, "layer 'stem_conv' weight 'kernel': expected (3, 3, 1, 32), found (3, 3, 3, 32)");
+    ecg_params_free(&p);
+    struct ecg_keras_info info;
+    CU_ASSERT_EQUAL_FATAL(ecg_keras_probe(ecg_test_fixture("io/keras2_b1_notop.h5"), NULL, &info, &err), ECG_OK);
+    CU_ASSERT_STRING_EQUAL(info.inferred_arch, "");
+    CU_ASSERT_EQUAL(info.stem_in_channels, 0);
+    CU_ASSERT_TRUE(info.weights > 0 && info.layers > 0);
 }
 
 static void a_four_channel_stem_repeats_the_rgb_kernels_scaled(void)
@@ -344,11 +362,11 @@ static void probe_reports_a_file_without_a_model(void)
 {
     struct ecg_error err = {0};
     struct ecg_keras_info info;
-    CU_ASSERT_EQUAL_FATAL(ecg_keras_probe(ecg_test_fixture("io/keras2_b1_notop.h5"), &info, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_keras_probe(ecg_test_fixture("io/keras2_b1_notop.h5"), &ecg_effnet_keras, &info, &err), ECG_OK);
     CU_ASSERT_STRING_EQUAL(info.inferred_arch, "b1");
     CU_ASSERT_EQUAL(info.num_classes, 0);
     CU_ASSERT_EQUAL(info.stem_in_channels, 3);
-    CU_ASSERT_EQUAL_FATAL(ecg_keras_probe(ecg_test_fixture("io/torchvision_b0.h5"), &info, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_keras_probe(ecg_test_fixture("io/torchvision_b0.h5"), &ecg_effnet_keras, &info, &err), ECG_OK);
     CU_ASSERT_STRING_EQUAL(info.inferred_arch, "b0");
     CU_ASSERT_STRING_EQUAL(info.arch, "b0");
     CU_ASSERT_EQUAL(info.num_classes, 10);
@@ -357,15 +375,15 @@ static void probe_reports_a_file_without_a_model(void)
 static void the_architecture_table_covers_b0_to_b7(void)
 {
     char a[8];
-    ecg_keras_arch_from_layout(16, 1280, a);
+    ecg_effnet_arch_from_layout(16, 1280, a);
     CU_ASSERT_STRING_EQUAL(a, "b0");
-    ecg_keras_arch_from_layout(23, 1280, a);
+    ecg_effnet_arch_from_layout(23, 1280, a);
     CU_ASSERT_STRING_EQUAL(a, "b1");
-    ecg_keras_arch_from_layout(23, 1408, a);
+    ecg_effnet_arch_from_layout(23, 1408, a);
     CU_ASSERT_STRING_EQUAL(a, "b2");
-    ecg_keras_arch_from_layout(55, 2560, a);
+    ecg_effnet_arch_from_layout(55, 2560, a);
     CU_ASSERT_STRING_EQUAL(a, "b7");
-    ecg_keras_arch_from_layout(17, 1280, a);
+    ecg_effnet_arch_from_layout(17, 1280, a);
     CU_ASSERT_STRING_EQUAL(a, "");
 }
 
@@ -467,7 +485,7 @@ static void an_hdf5_file_without_layer_names_is_not_a_keras_file(void)
     CU_ASSERT_EQUAL(ecg_h5_write_floats(f, "x", 1, &n, v, &err), ECG_OK);
     ecg_h5_close(f);
     struct ecg_keras_info info;
-    int rc = ecg_keras_probe(path, &info, &err);
+    int rc = ecg_keras_probe(path, &ecg_effnet_keras, &info, &err);
     ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "plain.h5: not a Keras weight file (no 'layer_names'");
 }
 
@@ -520,19 +538,19 @@ static void bad_ecgtrain_attributes_are_refused(void)
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_EQUAL(ecg_h5_write_attr_string(f, "ecg_padding", "valid", &err), ECG_OK);
     ecg_h5_close(f);
-    ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
+    ECG_CHECK_ERROR(ecg_keras_probe(path, &ecg_effnet_keras, &info, &err), &err, ECG_ERR_FORMAT,
                     "badpad.h5: attribute 'ecg_padding': expected \"same\" or \"symmetric\", found \"valid\"");
     path = small_file("badeps.h5", 5, 0.5f);
     f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_EQUAL(ecg_h5_write_attr_double(f, "ecg_bn_epsilon", -1.0, &err), ECG_OK);
     ecg_h5_close(f);
-    ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
+    ECG_CHECK_ERROR(ecg_keras_probe(path, &ecg_effnet_keras, &info, &err), &err, ECG_ERR_FORMAT,
                     "badeps.h5: attribute 'ecg_bn_epsilon': expected a value in (0, 1), found -1");
     path = small_file("badarch.h5", 5, 0.5f);
     f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_EQUAL(ecg_h5_write_attr_string(f, "ecg_arch", "resnet50", &err), ECG_OK);
     ecg_h5_close(f);
-    ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
+    ECG_CHECK_ERROR(ecg_keras_probe(path, &ecg_effnet_keras, &info, &err), &err, ECG_ERR_FORMAT,
                     "badarch.h5: attribute 'ecg_arch': expected \"b0\" to \"b7\", found \"resnet50\"");
 }
 
@@ -545,7 +563,7 @@ static void a_layer_listed_without_its_group_is_reported(void)
     const char *names[] = {"stem_conv", "stem_bn", "predictions", "ghost"};
     CU_ASSERT_EQUAL(ecg_h5_write_attr_strings(f, "layer_names", names, 4, &err), ECG_OK);
     ecg_h5_close(f);
-    ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
+    ECG_CHECK_ERROR(ecg_keras_probe(path, &ecg_effnet_keras, &info, &err), &err, ECG_ERR_FORMAT,
                     "nogroup.h5: layer_names lists 'ghost' but the file has no group of that name");
 }
 
@@ -557,7 +575,7 @@ static void a_listed_weight_without_its_dataset_is_reported(void)
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     CU_ASSERT_TRUE(H5Ldelete(f, "stem_bn/stem_bn/beta:0", H5P_DEFAULT) >= 0);
     ecg_h5_close(f);
-    ECG_CHECK_ERROR(ecg_keras_probe(path, &info, &err), &err, ECG_ERR_FORMAT,
+    ECG_CHECK_ERROR(ecg_keras_probe(path, &ecg_effnet_keras, &info, &err), &err, ECG_ERR_FORMAT,
                     "nodata.h5: layer 'stem_bn' lists weight 'stem_bn/beta:0' but has no such dataset");
 }
 
@@ -729,6 +747,7 @@ static const struct ecg_test keras_tests[] = {
     {"skipped parameters are never loaded", skipped_parameters_are_never_loaded},
     {"chunked layer_names and float64 weights load", chunked_layer_names_and_float64_weights_load},
     {"a single-channel stem sums the RGB kernels", a_single_channel_stem_sums_the_rgb_kernels},
+    {"without a model only names and exact shapes load", without_a_model_only_names_and_exact_shapes_load},
     {"a four-channel stem repeats the RGB kernels scaled by 3/4", a_four_channel_stem_repeats_the_rgb_kernels_scaled},
     {"a converted torchvision file loads with its attributes and PyTorch's values", a_converted_torchvision_file_loads_with_its_attributes},
     {"probe reports a file's architecture, head and stem without a model", probe_reports_a_file_without_a_model},

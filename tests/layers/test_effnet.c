@@ -2,11 +2,13 @@
  * differences, determinism, errors. */
 #include <hdf5.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/log.h"
 #include "core/params.h"
 #include "core/rng.h"
 #include "layers/effnet.h"
@@ -614,6 +616,55 @@ static void an_inference_only_model_matches_in_less_memory(void)
     ecg_effnet_free(&inf);
 }
 
+/* OpenBLAS's own count (declared here: not every cblas.h declares it). */
+int openblas_get_num_threads(void);
+
+static void an_inference_forward_changes_no_process_setting(void)
+{
+    struct ecg_effnet_options o;
+    ecg_effnet_options_default(&o, 0);
+    o.num_classes = 3;
+    o.inference_only = true;
+    struct ecg_effnet m;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&m, &o, 2, 32, 32, &err), ECG_OK);
+    ecg_effnet_init_weights(&m, 4);
+    float *x = malloc(2 * 32 * 32 * 3 * sizeof(float));
+    ecg_gradcheck_fill(x, 2 * 32 * 32 * 3, 9, -1.0f, 1.0f);
+    enum ecg_log_level level = ecg_log_get_level();
+    int threads = ecg_threads_get(), omp = omp_get_max_threads(), blas = openblas_get_num_threads();
+    ecg_effnet_forward(&m, x, 2, false, NULL);
+    CU_ASSERT_EQUAL(ecg_log_get_level(), level);
+    CU_ASSERT_EQUAL(ecg_threads_get(), threads);
+    CU_ASSERT_EQUAL(omp_get_max_threads(), omp);
+    CU_ASSERT_EQUAL(openblas_get_num_threads(), blas);
+    free(x);
+    ecg_effnet_free(&m);
+}
+
+static void every_parameter_declares_how_it_starts(void)
+{
+    struct ecg_effnet *m = build(0, 5, 1, 32);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    const struct ecg_params *p = m->params;
+    int unset = 0, wrong = 0;
+    for (int i = 0; i < p->count; i++) {
+        const struct ecg_param *it = &p->items[i];
+        const char *w = strrchr(it->name, '/') + 1;
+        enum ecg_param_init want = !strcmp(w, "gamma") || !strcmp(w, "moving_variance") ? ECG_INIT_ONES
+                                   : !strcmp(w, "beta") || !strcmp(w, "moving_mean") || !strcmp(w, "bias")
+                                       ? ECG_INIT_ZEROS
+                                   : it->ndim == 4 ? ECG_INIT_CONV_FAN_OUT
+                                                   : ECG_INIT_DENSE_FAN_OUT;
+        unset += it->init == ECG_INIT_UNSET;
+        if (it->init != want && wrong++ == 0)
+            fprintf(stderr, "\n  %s: initialisation %d, expected %d\n", it->name, it->init, want);
+    }
+    CU_ASSERT_EQUAL(unset, 0);
+    CU_ASSERT_EQUAL(wrong, 0);
+    ecg_effnet_free(m);
+}
+
 static void keras_initialisers_have_the_documented_scale(void)
 {
     struct ecg_effnet *m = build(0, 1000, 1, 32);
@@ -733,6 +784,8 @@ static const struct ecg_test model_tests[] = {
      a_features_only_model_backpropagates_feature_gradients},
     {"head-only training touches only the head", head_only_training_touches_only_the_head},
     {"an inference-only model matches in less memory", an_inference_only_model_matches_in_less_memory},
+    {"an inference forward changes no process-wide setting", an_inference_forward_changes_no_process_setting},
+    {"every parameter declares how it starts", every_parameter_declares_how_it_starts},
     {"partial freezing keeps the trainable gradients exact",
      partial_freezing_keeps_the_trainable_gradients_exact},
     {"timing and memory figures are reported", timing_and_memory_figures_are_reported},

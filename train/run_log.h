@@ -1,0 +1,28 @@
+/* train.log: a copy of everything a run prints to the terminal, kept in its run directory. */
+#ifndef ECG_TRAIN_RUN_LOG_H
+#define ECG_TRAIN_RUN_LOG_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/*
+ * Starts copying the process's standard output and standard error into the
+ * file `path` (appended when `append`) while they still reach the terminal
+ * unchanged.  The file gets plain lines: terminal control sequences are
+ * removed and a line rewritten in place with '\r' (a progress bar) keeps
+ * only its last state, so it appears once it ends with a newline or not at
+ * all when the bar is cleared.
+ *
+ * This takes over file descriptors 1 and 2, so it is process-wide by
+ * nature: starting a second copy stops the first.  The copy runs until
+ * ecg_run_log_stop() or the process exits (an atexit handler stops it), so
+ * what a program prints after the run (its final error message) is in the
+ * file too.  A failure to start leaves the descriptors as they were.
+ */
+int ecg_run_log_start(const char *path, bool append, struct ecg_error *err);
+
+/* Flushes stdio, gives descriptors 1 and 2 back and finishes the file.  A no-op when not copying. */
+void ecg_run_log_stop(void);
+
+#endif
