@@ -16,7 +16,9 @@ int ecg_cli_option_error(int c, char **argv, struct ecg_error *err)
         snprintf(name, sizeof name, "-%c", optopt ? optopt : arg[1]);
     if (c == ':')
         return ecg_error_set(err, ECG_ERR_USAGE, "%s needs a value", name);
-    return ecg_error_set(err, ECG_ERR_USAGE, "unknown option '%s' (see --help)", name);
+    if (optopt && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+        return ecg_error_set(err, ECG_ERR_USAGE, "%s takes no value, found '%s'", name, arg);
+    return ecg_error_set(err, ECG_ERR_USAGE, "unknown option '%s'", name);
 }
 
 void ecg_cli_print_version(const char *prog) { printf("%s %s\n", prog, ECG_VERSION); }
