@@ -166,7 +166,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
         }
     }
     for (int i = optind; i < argc; i++) {
-        if (ecg_cli_is_override(argv[i]) && a->input) {
+        if (ecg_cli_is_override(argv[i])) {
             size_t eq = strcspn(argv[i], "=");
             char key[256];
             snprintf(key, sizeof key, "%.*s", (int)(eq < 255 ? eq : 255), argv[i]);
