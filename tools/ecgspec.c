@@ -24,7 +24,8 @@ static const char usage_text[] =
     "Shows one window of one record exactly as the model sees it, through the same\n"
     "preprocessing, windows and spectrogram as ecgtrain, ecgeval and ecgpredict:\n"
     "  PREFIX.png  the spectrogram image (channel 0, viridis; row 0 = highest frequency)\n"
-    "  PREFIX.svg  the window's preprocessed trace (s, mV) above the spectrogram (s, Hz)\n"
+    "  PREFIX.svg  the window's preprocessed trace (s, mV) above the spectrogram (s, Hz),\n"
+    "              the PNG embedded: one self-contained file\n"
     "  PREFIX.h5   dataset 'spectrogram', float32 (height, width, channels): the network's\n"
     "              input before its model.input_norm scaling; dataset 'signal', the window;\n"
     "              the options and the resolved configuration as attributes\n"
@@ -327,17 +328,54 @@ static int write_png(const struct view *v, const char *path, struct ecg_error *e
     return rc;
 }
 
+/* The PNG at `path` as a data: URI, so the SVG is one self-contained file; NULL when out of memory. */
+static char *png_data_uri(const char *path, struct ecg_error *err)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char head[] = "data:image/png;base64,";
+    char *text = NULL;
+    unsigned char *bytes = NULL;
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (bytes = malloc((size_t)n + 3)) && fread(bytes, 1, (size_t)n, f) == (size_t)n)
+        text = malloc(sizeof head + ((size_t)n + 2) / 3 * 4);
+    if (f)
+        fclose(f);
+    if (!text) {
+        free(bytes);
+        ecg_error_set(err, ECG_ERR_IO, "%s: cannot read it back for the SVG", path);
+        return NULL;
+    }
+    memset(bytes + n, 0, 3);
+    char *o = text + sizeof head - 1;
+    memcpy(text, head, sizeof head - 1);
+    for (long i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)bytes[i] << 16 | (uint32_t)bytes[i + 1] << 8 | bytes[i + 2];
+        for (int k = 0; k < 4; k++)
+            *o++ = i + k - 1 < n ? digits[(v >> (18 - 6 * k)) & 63] : '=';
+    }
+    *o = '\0';
+    free(bytes);
+    return text;
+}
+
 static const char *label_name(const struct view *v)
 {
     return v->r.label >= 0 ? ecg_task_class_name((enum ecg_task)v->task, v->r.label) : "";
 }
 
-/* The trace of the window with the PNG under it; `whole`: the whole record with the window shaded instead. */
+/* The trace of the window with the PNG (embedded) under it; `whole`: the whole record with the window shaded. */
 static int write_svg(const struct view *v, const char *path, const char *png, bool whole, struct ecg_error *err)
 {
+    char *uri = whole ? NULL : png_data_uri(png, err);
+    if (!whole && !uri)
+        return err ? err->code : ECG_ERR_IO;
     FILE *f = fopen(path, "w");
-    if (!f)
+    if (!f) {
+        free(uri);
         return ecg_error_set(err, ECG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
     const struct ecg_infer_result *r = &v->r;
     const char *const *names;
     ecg_infer_model_classes(v->m, &names);
@@ -348,7 +386,6 @@ static int write_svg(const struct view *v, const char *path, const char *png, bo
     if (r->best >= 0 && used > 0 && (size_t)used < sizeof title)
         snprintf(title + used, sizeof title - (size_t)used, "; model: %s %.3f", names[r->best],
                  (double)r->probs[r->best]);
-    const char *slash = strrchr(png, '/');
     double w0 = (double)r->starts[v->k] / r->fs, w1 = w0 + (double)r->window_samples / r->fs;
     /* Normalised signals are no longer in mV. */
     char norm[64] = "";
@@ -356,16 +393,17 @@ static int write_svg(const struct view *v, const char *path, const char *png, bo
     if (key)
         ecg_config_format_value(ecg_infer_model_config(v->m), key, norm, sizeof norm);
     char unit[96];
-    snprintf(unit, sizeof unit, strcmp(norm, "none") == 0 ? "mV" : "signal after data.normalize = %s", norm);
+    snprintf(unit, sizeof unit, strcmp(norm, "none") == 0 ? "mV" : "mV, data.normalize: %s", norm);
     struct ecg_svg_trace t = {.title = title, .unit = unit, .fs = r->fs};
     if (whole) {
         t.x = r->signal, t.n = r->length, t.shade_from = w0, t.shade_to = w1;
     } else {
         t.x = v->win, t.n = r->window_samples, t.t0 = w0;
-        t.image_href = slash ? slash + 1 : png; /* beside the SVG */
+        t.image_href = uri;
         t.img_t0 = v->ta, t.img_t1 = v->tb, t.img_f0 = v->fa, t.img_f1 = v->fb;
     }
     ecg_svg_trace(f, &t);
+    free(uri);
     if (fclose(f) != 0)
         return ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     return ECG_OK;

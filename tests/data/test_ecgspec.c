@@ -64,13 +64,13 @@ static void ecgspec_writes_the_model_s_input_for_the_same_record_and_config(void
         snprintf(path, sizeof path, "%s/%s", ecg_test_tmpdir(), files[i]);
         CU_ASSERT_TRUE(stat(path, &sb) == 0 && sb.st_size > 1000);
     }
-    /* The SVG is text with real units, the spectrogram beside it by reference. */
+    /* The SVG is text with real units and carries the spectrogram PNG inside. */
     snprintf(path, sizeof path, "%s/A00592.svg", ecg_test_tmpdir());
     char *svg = ecg_test_read_file(path);
     CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">frequency (Hz)</text>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">time (s)</text>"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "href=\"A00592.png\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "href=\"data:image/png;base64,iVBORw0KGgo"));
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, "A00592 AF, 300 Hz, window 2 of 2 (64 x 64 x 1); model: "));
     free(svg);
 
