@@ -1,4 +1,5 @@
 /* Records of one file for the inference path: a CinC record, a CACHET-CADB short file, or CSV/text samples. */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -188,6 +189,28 @@ static int read_records(const char *path, const char *format, double fs, struct 
     if (!strcmp(fmt, "cachet_short"))
         return read_cachet(path, ds, err);
     return ecg_error_set(err, ECG_ERR_USAGE, "%s: format '%s': expected cinc2017, cachet_short or csv", path, fmt);
+}
+
+int ecg_infer_parse_csv(const char *text, size_t len, double fs, const char *name, float **samples, int64_t *n,
+                        double *fs_out, struct ecg_error *err)
+{
+    *samples = NULL;
+    *n = 0;
+    *fs_out = 0;
+    struct ecg_record rec = {.label = -1};
+    FILE *f = len ? fmemopen((void *)text, len, "r") : NULL;
+    int rc = f ? read_csv_stream(f, name, fs, &rec, err)
+               : ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected samples, one per line, found 0", name);
+    if (f)
+        fclose(f);
+    if (rc) {
+        free(rec.signal);
+        return rc;
+    }
+    *samples = rec.signal;
+    *n = rec.length;
+    *fs_out = rec.fs;
+    return ECG_OK;
 }
 
 void ecg_infer_results_free(struct ecg_infer_result *r, int64_t count)

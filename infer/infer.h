@@ -2,6 +2,7 @@
 #ifndef ECG_INFER_INFER_H
 #define ECG_INFER_INFER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -142,6 +143,15 @@ int ecg_infer_prepare_file(const struct ecg_infer_model *m, const char *path, co
 int ecg_infer_classify_file(struct ecg_infer_context *ctx, const char *path, const char *format, double fs,
                             struct ecg_infer_result **out, int64_t *count, struct ecg_error *err);
 void ecg_infer_results_free(struct ecg_infer_result *r, int64_t count);
+
+/*
+ * CSV/text samples held in memory (an upload), parsed as the "csv" format
+ * above: *samples (malloc'd, *n of them, mV; free() them) and *fs_out (the
+ * given fs, or the rate of the time column when fs <= 0).  `name` labels
+ * messages ("upload.csv:12: expected one number, found 'x'").
+ */
+int ecg_infer_parse_csv(const char *text, size_t len, double fs, const char *name, float **samples, int64_t *n,
+                        double *fs_out, struct ecg_error *err);
 
 /* The same one record at a time, for files too large to hold every image (a CACHET-CADB file of
  * thousands of segments). */

@@ -45,12 +45,6 @@ bool ecg_cli_is_override(const char *s)
     return dot;
 }
 
-bool ecg_cli_ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 int ecg_cli_parse_int(const char *opt, const char *s, long long lo, long long hi, long long *out,
                       struct ecg_error *err)
 {

@@ -32,8 +32,6 @@ int ecg_cli_parse_failed(const char *prog, const char *usage, int code, const st
 /* True for a "dotted.key=value" override: a key of [a-z0-9_] words joined by dots before the '='. */
 bool ecg_cli_is_override(const char *s);
 
-bool ecg_cli_ends_with(const char *s, const char *suffix);
-
 /* An integer in [lo, hi] or a finite number; ECG_ERR_USAGE naming the option and the text found. */
 int ecg_cli_parse_int(const char *opt, const char *s, long long lo, long long hi, long long *out,
                       struct ecg_error *err);

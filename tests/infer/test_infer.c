@@ -278,6 +278,28 @@ static void csv_problems_name_the_file_and_line(void)
     ecg_infer_model_free(m);
 }
 
+static void csv_text_in_memory_parses_like_a_file(void)
+{
+    static const char text[] = "time;mV\n0;0.5\n0.004;-0.25\n0.008;1e-3\n";
+    float *x = NULL;
+    int64_t n = 0;
+    double fs = 0;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_parse_csv(text, sizeof text - 1, 0, "upload.csv", &x, &n, &fs, &err), ECG_OK);
+    const float want[3] = {0.5f, -0.25f, 1e-3f};
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(fs, 250.0);
+    ECG_CHECK_CLOSE("samples", x, want, 3, 0, 0);
+    free(x);
+    int rc = ecg_infer_parse_csv("1\n2\nx\n", 6, 300, "upload.csv", &x, &n, &fs, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "upload.csv:3: expected one number, found 'x");
+    CU_ASSERT_PTR_NULL(x);
+    rc = ecg_infer_parse_csv("", 0, 300, "empty.csv", &x, &n, &fs, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "empty.csv: expected samples, one per line, found 0");
+    rc = ecg_infer_parse_csv("1\n2\n", 4, 0, "norate.csv", &x, &n, &fs, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_USAGE, "norate.csv: the sampling rate is unknown");
+}
+
 static void load_errors_name_the_file_or_the_key(void)
 {
     struct ecg_infer_model *m = NULL;
@@ -305,6 +327,7 @@ static const struct ecg_test infer_tests[] = {
     {"several threads on one model get the serial results", several_threads_on_one_model_get_the_serial_results},
     {"samples in memory classify like the file", samples_in_memory_classify_like_the_file},
     {"CSV problems name the file and line", csv_problems_name_the_file_and_line},
+    {"CSV text in memory parses like a file", csv_text_in_memory_parses_like_a_file},
     {"load errors name the file or the key", load_errors_name_the_file_or_the_key},
     {NULL, NULL},
 };
