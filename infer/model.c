@@ -25,10 +25,20 @@ static int load_config(const char *weights, const char *config_path, int noverri
     return ECG_OK;
 }
 
+/* data.sample_rate through the schema (ecg_prepare_record resamples to it), stored once in the model. */
+static double sample_rate(const struct ecg_config *c)
+{
+    char text[64] = "";
+    const struct ecg_config_key *k = ecg_config_find("data.sample_rate");
+    ECG_ASSERT(k);
+    ecg_config_format_value(c, k, text, sizeof text);
+    return strtod(text, NULL);
+}
+
 /* Checks the windows and spectrogram against the model's sampling rate once, so no record can fail on them. */
 static int check_geometry(struct ecg_infer_model *m, struct ecg_error *err)
 {
-    double fs = m->config.data.sample_rate;
+    double fs = m->fs = sample_rate(&m->config);
     struct ecg_spec_geom g;
     int64_t len = ecg_window_samples(&m->lo.window, fs);
     if (m->lo.window.eval_windows < 1 || m->lo.window.eval_windows > 1000)
@@ -94,7 +104,7 @@ int ecg_infer_model_classes(const struct ecg_infer_model *m, const char *const *
     return m->classes;
 }
 
-double ecg_infer_model_sample_rate(const struct ecg_infer_model *m) { return m->config.data.sample_rate; }
+double ecg_infer_model_sample_rate(const struct ecg_infer_model *m) { return m->fs; }
 
 int ecg_infer_model_has_network(const struct ecg_infer_model *m) { return m->has_network; }
 

@@ -65,6 +65,8 @@ static void a_result_holds_every_array_of_the_path(void)
     CU_ASSERT_EQUAL_FATAL(n, 1);
     const char *const *names;
     CU_ASSERT_EQUAL(ecg_infer_model_classes(m, &names), 4);
+    CU_ASSERT_EQUAL(ecg_infer_model_sample_rate(m), 300.0);
+    CU_ASSERT_TRUE(ecg_infer_model_has_network(m));
     CU_ASSERT_STRING_EQUAL(names[r->label], "AF"); /* from REFERENCE.csv beside the record */
     CU_ASSERT_STRING_EQUAL(r->record, "A00592");
     CU_ASSERT_EQUAL(r->fs, 300.0);
@@ -245,7 +247,9 @@ static void csv_problems_name_the_file_and_line(void)
 {
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(NULL, NULL, 0, NULL, &m, &err), ECG_OK);
+    char *rate[] = {"data.sample_rate=250", "data.band_high_hz=40"};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(NULL, NULL, 2, rate, &m, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_infer_model_sample_rate(m), 250.0);
     CU_ASSERT_FALSE(ecg_infer_model_has_network(m));
     struct ecg_infer_result *r = NULL;
     int64_t n = 0;
@@ -268,7 +272,8 @@ static void csv_problems_name_the_file_and_line(void)
     CU_ASSERT_EQUAL_FATAL(ecg_infer_prepare_file(m, timed, NULL, 0, &r, &n, &err), ECG_OK);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_STRING_EQUAL(r->record, "timed");
-    CU_ASSERT_EQUAL(r->length, 3000); /* resampled to the default 300 Hz */
+    CU_ASSERT_EQUAL(r->length, 2500); /* at the model's 250 Hz already */
+    CU_ASSERT_EQUAL(r->fs, 250.0);
     CU_ASSERT_PTR_NULL(r->probs);
     CU_ASSERT_EQUAL(r->best, -1);
     ecg_infer_results_free(r, n);
