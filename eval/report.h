@@ -49,6 +49,22 @@ void ecg_svg_confusion(FILE *f, const struct ecg_metrics *m);
  * skipped; no rows gives panels that say so. */
 void ecg_svg_curves(FILE *f, const struct ecg_epoch_row *rows, int64_t n);
 
+/* An ECG trace: x[i] at t0 + i / fs seconds, with axes in s and `unit`, an
+ * optional shaded span, and optionally an image (the spectrogram PNG, by
+ * reference) below it on the same time scale, with a frequency axis in Hz. */
+struct ecg_svg_trace {
+    const char *title;
+    const float *x;
+    int64_t n;
+    double fs, t0;
+    const char *unit;              /* y axis label, e.g. "mV" */
+    double shade_from, shade_to;   /* seconds; no shade when shade_to <= shade_from */
+    const char *image_href;        /* NULL: trace only */
+    double img_t0, img_t1;         /* seconds spanned by the image's columns */
+    double img_f0, img_f1;         /* Hz at the image's bottom and top edges */
+};
+void ecg_svg_trace(FILE *f, const struct ecg_svg_trace *t);
+
 /* One self-contained HTML page: summary, per-class table, confusion matrix
  * (heat map and counts), learning curves, the config. */
 void ecg_report_write_html(FILE *f, const struct ecg_report *r);

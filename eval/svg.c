@@ -302,3 +302,105 @@ void ecg_svg_confusion(FILE *f, const struct ecg_metrics *m)
                 top + grid - grid * s / 4.0 + 4, s * 25);
     fputs("</svg>\n", f);
 }
+
+/* ---- ECG trace, with the spectrogram under it ---- */
+
+/* Ticks, grid and numbers of one axis: vertical (left) when `vertical`, else along the bottom. */
+static void axis(FILE *f, const struct panel *p, bool vertical, bool grid, const char *label)
+{
+    double lo = vertical ? p->y0 : p->x0, hi = vertical ? p->y1 : p->x1;
+    double step = nice_step(hi - lo, vertical ? 4 : 10);
+    int d = step_decimals(step);
+    for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-6; v += step) {
+        double value = fabs(v) < step * 1e-6 ? 0.0 : v;
+        if (vertical) {
+            double y = py(p, v);
+            if (grid)
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#e3e3e3\"/>\n", p->x, y,
+                        p->x + p->w, y);
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#333\"/>\n", p->x - 5, y,
+                    p->x, y);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.2f\" font-size=\"12\" text-anchor=\"end\">%.*f</text>\n", p->x - 6,
+                    y + 4, d, value);
+        } else {
+            double x = px(p, v);
+            fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x, p->y + p->h, x,
+                    p->y + p->h + 5);
+            fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%.*f</text>\n", x,
+                    p->y + p->h + 19, d, value);
+        }
+    }
+    if (vertical) {
+        fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" font-size=\"13\" text-anchor=\"middle\">",
+                p->x - 48, p->y + p->h / 2);
+    } else {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">", p->x + p->w / 2,
+                p->y + p->h + 36);
+    }
+    ecg_xml_escape(f, label);
+    fputs("</text>\n", f);
+}
+
+/* The trace as one polyline; long signals keep each pixel column's first, minimum and maximum sample. */
+static void trace_line(FILE *f, const struct panel *p, const struct ecg_svg_trace *t)
+{
+    fputs("<polyline fill=\"none\" stroke=\"#1f1f1f\" stroke-width=\"1\" stroke-linejoin=\"round\" points=\"", f);
+    int64_t columns = (int64_t)p->w, per = t->n / (columns > 0 ? columns : 1);
+    for (int64_t i = 0; i < t->n;) {
+        int64_t end = per > 2 ? i + per : i + 1;
+        end = end > t->n ? t->n : end;
+        int64_t lo = i, hi = i;
+        for (int64_t j = i; j < end; j++) {
+            lo = t->x[j] < t->x[lo] ? j : lo;
+            hi = t->x[j] > t->x[hi] ? j : hi;
+        }
+        int64_t order[3] = {i, lo < hi ? lo : hi, lo < hi ? hi : lo};
+        for (int k = 0; k < (end - i > 2 ? 3 : 1); k++)
+            fprintf(f, "%.2f,%.2f ", px(p, t->t0 + (double)order[k] / t->fs), py(p, (double)t->x[order[k]]));
+        i = end;
+    }
+    fputs("\"/>\n", f);
+}
+
+void ecg_svg_trace(FILE *f, const struct ecg_svg_trace *t)
+{
+    const double width = 960, left = 78, right = 20, trace_h = 200, gap = 62, spec_h = t->image_href ? 260 : 0;
+    const double height = 44 + trace_h + 50 + (t->image_href ? gap + spec_h + 50 : 0);
+    double t1 = t->t0 + (double)t->n / t->fs;
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < t->n; i++) {
+        lo = fminf(lo, t->x[i]);
+        hi = fmaxf(hi, t->x[i]);
+    }
+    double pad = hi > lo ? 0.05 * (hi - lo) : 0.5;
+    struct panel p = {left, 44, width - left - right, trace_h, t->t0, t1, (double)lo - pad, (double)hi + pad};
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" " FONT ">\n",
+            width, height, width, height);
+    fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", width, height);
+    fprintf(f, "<text x=\"%.1f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">", left);
+    ecg_xml_escape(f, t->title ? t->title : "");
+    fputs("</text>\n", f);
+    if (t->shade_to > t->shade_from)
+        fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#fde9c8\"/>\n",
+                px(&p, fmax(t->shade_from, p.x0)), p.y, px(&p, fmin(t->shade_to, p.x1)) - px(&p, fmax(t->shade_from, p.x0)),
+                p.h);
+    axis(f, &p, true, true, t->unit ? t->unit : "");
+    axis(f, &p, false, false, "time (s)");
+    trace_line(f, &p, t);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n", p.x, p.y,
+            p.w, p.h);
+    if (t->image_href) {
+        /* The image on the trace's time scale: its columns span img_t0..img_t1, rows img_f1 (top)..img_f0. */
+        struct panel s = {left, 44 + trace_h + 50 + gap, p.w, spec_h, t->t0, t1, t->img_f0, t->img_f1};
+        fprintf(f, "<image x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" preserveAspectRatio=\"none\" "
+                   "style=\"image-rendering:pixelated\" href=\"",
+                px(&s, t->img_t0), s.y, px(&s, t->img_t1) - px(&s, t->img_t0), s.h);
+        ecg_xml_escape(f, t->image_href);
+        fputs("\"/>\n", f);
+        axis(f, &s, true, false, "frequency (Hz)");
+        axis(f, &s, false, false, "time (s)");
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n", s.x,
+                s.y, s.w, s.h);
+    }
+    fputs("</svg>\n", f);
+}

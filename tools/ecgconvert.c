@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "data/convert.h"
 #include "data/readers.h"
+#include "tools/cli.h"
 
 static const char usage_text[] =
     "usage: ecgconvert --format NAME [options] INPUT OUTPUT.h5\n"
@@ -33,85 +34,67 @@ static const char usage_text[] =
     "  --compress L       gzip level 0..9 (default 6; 0 writes contiguous datasets)\n"
     "  --list FILE        where the segment list goes (default OUTPUT's name + .records.txt)\n"
     "  --quiet            only errors on stderr\n"
-    "  --help, -h         print this text\n"
-    "  --version          print the version\n"
+    "  -h, --help         print this text\n"
+    "  -V, --version      print the version\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
 
 struct args {
-    int help, version, bandpass, skip_bad, quiet, compress;
+    int bandpass, skip_bad, quiet, compress;
     const char *format, *label_file, *records, *list, *input, *output;
     long long per_class, windows;
     unsigned long long seed;
 };
 
-static int parse_int(const char *opt, const char *s, long long lo, long long hi, long long *out,
-                     struct ecg_error *err)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return ecg_error_set(err, ECG_ERR_USAGE, "%s '%s': expected an integer in %lld..%lld", opt, s, lo,
-                             hi);
-    *out = v;
-    return ECG_OK;
-}
-
+/* Returns ECG_OK, an error, or -1 after printing help or the version. */
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
+    static const struct option options[] = {
+        ECG_CLI_COMMON,
+        {"format", required_argument, NULL, 'f'},   {"label-file", required_argument, NULL, 'l'},
+        {"records", required_argument, NULL, 'r'},  {"per-class", required_argument, NULL, 'p'},
+        {"seed", required_argument, NULL, 's'},     {"windows", required_argument, NULL, 'w'},
+        {"compress", required_argument, NULL, 'c'}, {"list", required_argument, NULL, 'L'},
+        {"bandpass", no_argument, NULL, 'b'},       {"skip-bad", no_argument, NULL, 'k'},
+        {"quiet", no_argument, NULL, 'q'},          {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->windows = 1;
     a->seed = 1;
     a->compress = 6;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
-        int takes = !strcmp(s, "--format") || !strcmp(s, "--label-file") || !strcmp(s, "--records") ||
-                    !strcmp(s, "--per-class") || !strcmp(s, "--seed") || !strcmp(s, "--windows") ||
-                    !strcmp(s, "--compress") || !strcmp(s, "--list");
-        if (takes && !val)
-            return ecg_error_set(err, ECG_ERR_USAGE, "%s needs a value", s);
-        long long v;
-        if (!strcmp(s, "--help") || !strcmp(s, "-h"))
-            a->help = 1;
-        else if (!strcmp(s, "--version"))
-            a->version = 1;
-        else if (!strcmp(s, "--bandpass"))
-            a->bandpass = 1;
-        else if (!strcmp(s, "--skip-bad"))
-            a->skip_bad = 1;
-        else if (!strcmp(s, "--quiet"))
-            a->quiet = 1;
-        else if (!strcmp(s, "--format"))
-            a->format = argv[++i];
-        else if (!strcmp(s, "--label-file"))
-            a->label_file = argv[++i];
-        else if (!strcmp(s, "--records"))
-            a->records = argv[++i];
-        else if (!strcmp(s, "--list"))
-            a->list = argv[++i];
-        else if (!strcmp(s, "--per-class")) {
-            ECG_TRY(parse_int(s, argv[++i], 1, 1000000000, &a->per_class, err));
-        } else if (!strcmp(s, "--windows")) {
-            ECG_TRY(parse_int(s, argv[++i], 1, 1000000, &a->windows, err));
-        } else if (!strcmp(s, "--compress")) {
-            ECG_TRY(parse_int(s, argv[++i], 0, 9, &v, err));
+    long long v;
+    int c;
+    while ((c = getopt_long(argc, argv, ECG_CLI_SHORT, options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage_text, stdout); return -1;
+        case 'V': ecg_cli_print_version("ecgconvert"); return -1;
+        case 'f': a->format = optarg; break;
+        case 'l': a->label_file = optarg; break;
+        case 'r': a->records = optarg; break;
+        case 'L': a->list = optarg; break;
+        case 'b': a->bandpass = 1; break;
+        case 'k': a->skip_bad = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'p': ECG_TRY(ecg_cli_parse_int("--per-class", optarg, 1, 1000000000, &a->per_class, err)); break;
+        case 'w': ECG_TRY(ecg_cli_parse_int("--windows", optarg, 1, 1000000, &a->windows, err)); break;
+        case 'c':
+            ECG_TRY(ecg_cli_parse_int("--compress", optarg, 0, 9, &v, err));
             a->compress = (int)v;
-        } else if (!strcmp(s, "--seed")) {
-            ECG_TRY(parse_int(s, argv[++i], 0, 0x7fffffffffffffffLL, &v, err));
+            break;
+        case 's':
+            ECG_TRY(ecg_cli_parse_int("--seed", optarg, 0, 0x7fffffffffffffffLL, &v, err));
             a->seed = (unsigned long long)v;
-        } else if (s[0] == '-' && s[1])
-            return ecg_error_set(err, ECG_ERR_USAGE, "unknown option '%s'", s);
-        else if (!a->input)
-            a->input = s;
-        else if (!a->output)
-            a->output = s;
-        else
-            return ecg_error_set(err, ECG_ERR_USAGE, "unexpected argument '%s'", s);
+            break;
+        default: return ecg_cli_option_error(c, argv, err);
+        }
     }
-    if (a->help || a->version)
-        return ECG_OK;
+    for (int i = optind; i < argc; i++) {
+        if (!a->input)
+            a->input = argv[i];
+        else if (!a->output)
+            a->output = argv[i];
+        else
+            return ecg_error_set(err, ECG_ERR_USAGE, "unexpected argument '%s'", argv[i]);
+    }
     if (!a->format)
         return ecg_error_set(err, ECG_ERR_USAGE, "--format is required");
     int task = ecg_format_task(a->format);
@@ -237,18 +220,10 @@ int main(int argc, char **argv)
     struct ecg_error err = {0};
     struct args a;
     int rc = parse_args(argc, argv, &a, &err);
-    if (rc) {
-        fprintf(stderr, "ecgconvert: %s\n%s", err.msg, usage_text);
-        return ecg_status_exit_code(rc);
-    }
-    if (a.help) {
-        fputs(usage_text, stdout);
+    if (rc > 0)
+        return ecg_cli_parse_failed("ecgconvert", usage_text, rc, &err);
+    if (rc < 0)
         return 0;
-    }
-    if (a.version) {
-        printf("ecgconvert %s\n", ECG_VERSION);
-        return 0;
-    }
     if (a.quiet)
         ecg_log_set_level(ECG_LOG_ERROR);
     rc = run(&a, &err);

@@ -1,4 +1,5 @@
 /* ecgeval: metrics and report of a checkpoint on any supported dataset. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,19 +10,27 @@
 #include "data/split.h"
 #include "eval/metrics.h"
 #include "eval/report.h"
+#include "infer/dataset.h"
+#include "tools/cli.h"
+#include "tools/predict_json.h"
 #include "train/run_dir.h"
 #include "train/train.h"
 
 static const char usage_text[] =
-    "usage: ecgeval CHECKPOINT [key=value ...] --out DIR\n"
-    "       ecgeval --help\n"
+    "usage: ecgeval [options] CHECKPOINT [key=value ...] --out DIR\n"
+    "       ecgeval --help | --version\n"
     "\n"
     "Evaluates a checkpoint written by ecgtrain (best.h5 or last.h5) on a dataset and writes\n"
-    "metrics.json, report.txt, report.html and confusion.svg into DIR.  The run's own\n"
+    "metrics.json, report.txt, report.html, confusion.svg and predictions.jsonl (one line per\n"
+    "record, as ecgpredict prints them) into DIR.  The run's own\n"
     "configuration is the starting point; key=value overrides choose other data, e.g.\n"
     "  ecgeval runs/effb0/best.h5 data.format=cinc2017 data.path=DIR data.split=all --out OUT\n"
     "data.split (an alias of eval.split) is train, val or test (the run's split of the data,\n"
     "made with its seed and fractions) or all (every record).\n"
+    "\n"
+    "  -o, --out DIR   where the report goes (required)\n"
+    "  -h, --help      print this text\n"
+    "  -V, --version   print the version\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
 
@@ -44,26 +53,28 @@ static char *translate_override(const char *s)
     return t;
 }
 
+/* Returns ECG_OK, an error, or -1 after printing help or the version. */
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
+    static const struct option options[] = {ECG_CLI_COMMON, {"out", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->overrides = calloc((size_t)argc, sizeof *a->overrides);
     if (!a->overrides)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
-    for (int i = 1; i < argc; i++) {
+    int c;
+    while ((c = getopt_long(argc, argv, ECG_CLI_SHORT "o:", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage_text, stdout); return -1;
+        case 'V': ecg_cli_print_version("ecgeval"); return -1;
+        case 'o': a->out = optarg; break;
+        default: return ecg_cli_option_error(c, argv, err);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
         const char *s = argv[i];
-        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            fputs(usage_text, stdout);
-            exit(0);
-        } else if (!strcmp(s, "--out")) {
-            if (i + 1 >= argc)
-                return ecg_error_set(err, ECG_ERR_USAGE, "--out needs a directory");
-            a->out = argv[++i];
-        } else if (s[0] == '-') {
-            return ecg_error_set(err, ECG_ERR_USAGE, "unknown option '%s'", s);
-        } else if (!a->ckpt) {
+        if (!a->ckpt) {
             a->ckpt = s;
-        } else if (strchr(s, '=')) {
+        } else if (ecg_cli_is_override(s)) {
             if (!(a->overrides[a->noverrides++] = translate_override(s)))
                 return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
         } else {
@@ -102,50 +113,60 @@ static int choose_records(const struct ecg_config *c, const struct ecg_dataset *
     return ECG_OK;
 }
 
+/* DIR/predictions.jsonl: the per-record lines ecgpredict would print for the same records. */
+static int write_predictions(const char *dir, const struct ecg_config *c, const struct ecg_dataset *ds,
+                             const struct ecg_eval_result *r, const char *const *names, struct ecg_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/predictions.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    for (int64_t i = 0; i < r->n; i++)
+        ecg_predict_json_line(f, c->data.path, ds->records[r->records[i]].id, names, r->k, r->probs + i * r->k, NULL,
+                              0);
+    if (fclose(f) != 0)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return ECG_OK;
+}
+
 static int run(const struct args *a, struct ecg_error *err)
 {
-    struct ecg_config c = {0};
+    struct ecg_infer_model *model = NULL;
+    struct ecg_infer_context *ctx = NULL;
     struct ecg_dataset ds = {0};
-    struct ecg_effnet m = {0};
-    struct ecg_input_scaling norm;
     struct ecg_eval_result r = {0};
     struct ecg_metrics mt = {0};
     int64_t *idx = NULL, n = 0;
     char *yaml = NULL;
-    int rc = ecg_config_from_checkpoint(a->ckpt, a->noverrides, a->overrides, &c, err);
+    int rc = ecg_infer_model_load(a->ckpt, NULL, a->noverrides, a->overrides, &model, err);
     if (rc)
         return rc;
-    ecg_log_set_level((enum ecg_log_level)c.run.log_level);
-    ecg_threads_set(c.run.threads > 0 ? (int)c.run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
-    if ((rc = ecg_mkdirs(a->out, err)) || (rc = ecg_prepare_dataset(&c, &ds, err)) ||
-        (rc = choose_records(&c, &ds, &idx, &n, err)))
-        goto out;
-    const char *names[16];
-    int k;
-    ecg_class_names(ds.task, names, &k);
-    if (k != c.model.num_classes) {
-        rc = ecg_error_set(err, ECG_ERR_CONFIG, "%s: model.num_classes is %lld but the %s data have %d classes",
-                           a->ckpt, (long long)c.model.num_classes, ecg_config_format_name(&c), k);
-        goto out;
-    }
-    if ((rc = ecg_model_build(&c, c.eval.batch_size, true, &m, &norm, err)) ||
-        (rc = ecg_evaluate(&m, &norm, &c, &ds, idx, n, &r, err)) ||
-        (rc = ecg_metrics_compute(&mt, k, names, r.truth, NULL, r.probs, r.n, err)))
+    const struct ecg_config *c = ecg_infer_model_config(model);
+    ecg_log_set_level((enum ecg_log_level)c->run.log_level);
+    ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
+    const char *const *names;
+    int k = ecg_infer_model_classes(model, &names);
+    if ((rc = ecg_mkdirs(a->out, err)) || (rc = ecg_prepare_dataset(c, &ds, err)) ||
+        (rc = choose_records(c, &ds, &idx, &n, err)) || (rc = ecg_infer_context_init(model, &ctx, err)) ||
+        (rc = ecg_infer_classify_dataset(ctx, &ds, idx, n, &r, err)) ||
+        (rc = ecg_metrics_compute(&mt, k, (const char **)names, r.truth, NULL, r.probs, r.n, err)) ||
+        (rc = write_predictions(a->out, c, &ds, &r, names, err)))
         goto out;
     if (ds.task == ECG_TASK_RHYTHM && (rc = ecg_metrics_set_cinc(&mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF,
                                                                  ECG_RHYTHM_OTHER, err)))
         goto out;
-    if (!(yaml = ecg_config_to_string(&c, err))) {
+    if (!(yaml = ecg_config_to_string(c, err))) {
         rc = err->code ? err->code : ECG_ERR_NOMEM;
         goto out;
     }
     const char *split_names[] = {"train", "val", "test", "all"};
-    struct ecg_report rep = {.title = a->ckpt, .split = split_names[c.eval.split], .metrics = &mt,
+    struct ecg_report rep = {.title = a->ckpt, .split = split_names[c->eval.split], .metrics = &mt,
                              .config_text = yaml};
     if ((rc = ecg_report_write(a->out, &rep, err)))
         goto out;
     ecg_report_write_text(stdout, &mt);
-    printf("%s (%s, %lld records): accuracy %.4f, macro-F1 %.4f", c.data.path, split_names[c.eval.split],
+    printf("%s (%s, %lld records): accuracy %.4f, macro-F1 %.4f", c->data.path, split_names[c->eval.split],
            (long long)r.n, mt.accuracy, mt.macro_f1);
     if (ds.task == ECG_TASK_RHYTHM)
         printf(", CinC F1 %.4f", mt.cinc_f1);
@@ -154,10 +175,10 @@ out:
     free(yaml);
     ecg_metrics_free(&mt);
     ecg_eval_result_free(&r);
-    ecg_effnet_free(&m);
+    ecg_infer_context_free(ctx);
     free(idx);
     ecg_dataset_free(&ds);
-    ecg_config_free(&c);
+    ecg_infer_model_free(model);
     return rc;
 }
 
@@ -166,14 +187,15 @@ int main(int argc, char **argv)
     ecg_process_tune(argv);
     struct args a;
     struct ecg_error err = {0};
-    int rc = parse_args(argc, argv, &a, &err);
-    if (rc) {
-        fprintf(stderr, "ecgeval: %s\n%s", err.msg, usage_text);
-    } else if ((rc = run(&a, &err))) {
+    int rc = parse_args(argc, argv, &a, &err), status = 0;
+    if (rc > 0) {
+        status = ecg_cli_parse_failed("ecgeval", usage_text, rc, &err);
+    } else if (rc == 0 && (rc = run(&a, &err))) {
         fprintf(stderr, "ecgeval: %s\n", err.msg);
+        status = ecg_status_exit_code((enum ecg_status)rc);
     }
     for (int i = 0; i < a.noverrides; i++)
         free(a.overrides[i]);
     free(a.overrides);
-    return ecg_status_exit_code(rc);
+    return status;
 }

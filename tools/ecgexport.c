@@ -5,15 +5,21 @@
 #include "core/blas.h"
 #include "core/log.h"
 #include "io/keras_h5.h"
+#include "tools/cli.h"
 #include "train/train.h"
 
 static const char usage_text[] =
-    "usage: ecgexport CHECKPOINT OUT.h5 [--no-head]\n"
+    "usage: ecgexport [--no-head] CHECKPOINT OUT.h5\n"
+    "       ecgexport --help | --version\n"
     "\n"
     "Writes the model weights of a checkpoint written by ecgtrain (best.h5, last.h5) as a Keras-layout\n"
     "HDF5 weight file without optimizer state, recording its padding, batch-norm epsilon and\n"
     "architecture as file attributes, for model.pretrained or for h5py/Keras users.\n"
-    "--no-head leaves out the classifier (predictions/*).\n"
+    "\n"
+    "  --no-head       leave out the classifier (predictions/*)\n"
+    "  -h, --help      print this text\n"
+    "  -V, --version   print the version\n"
+    "  --              end of options (for paths that start with '-')\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
 
@@ -44,29 +50,24 @@ static int run(const char *ckpt, const char *out, bool no_head, struct ecg_error
 
 int main(int argc, char **argv)
 {
+    static const struct option options[] = {ECG_CLI_COMMON, {"no-head", no_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
     ecg_process_tune(argv);
     struct ecg_error err = {0};
-    const char *paths[2] = {NULL, NULL};
-    int n = 0;
     bool no_head = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_text, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--no-head")) {
-            no_head = true;
-        } else if (argv[i][0] == '-' || n == 2) {
-            fprintf(stderr, "ecgexport: unexpected argument '%s'\n%s", argv[i], usage_text);
-            return 2;
-        } else {
-            paths[n++] = argv[i];
+    int c;
+    while ((c = getopt_long(argc, argv, ECG_CLI_SHORT, options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'V': ecg_cli_print_version("ecgexport"); return 0;
+        case 'n': no_head = true; break;
+        default: return ecg_cli_parse_failed("ecgexport", usage_text, ecg_cli_option_error(c, argv, &err), &err);
         }
     }
-    if (n != 2) {
-        fprintf(stderr, "ecgexport: expected CHECKPOINT and OUT.h5\n%s", usage_text);
-        return 2;
+    if (argc - optind != 2) {
+        ecg_error_set(&err, ECG_ERR_USAGE, "expected CHECKPOINT and OUT.h5");
+        return ecg_cli_parse_failed("ecgexport", usage_text, ECG_ERR_USAGE, &err);
     }
-    int rc = run(paths[0], paths[1], no_head, &err);
+    int rc = run(argv[optind], argv[optind + 1], no_head, &err);
     if (rc)
         fprintf(stderr, "ecgexport: %s\n", err.msg);
     return ecg_status_exit_code(rc);

@@ -12,9 +12,11 @@
 #include "io/keras_h5.h"
 #include "layers/effnet.h"
 #include "layers/effnet_keras.h"
+#include "tools/cli.h"
 
 static const char USAGE[] =
     "usage: ecgforward WEIGHTS.h5 INPUT.h5 OUTPUT.h5 [key=value ...]\n"
+    "       ecgforward --help | --version\n"
     "\n"
     "Reads dataset `x` (float32, N x H x W x C) from INPUT.h5, feeds it to the stem\n"
     "convolution as is (no rescaling or normalisation), runs EfficientNet in inference\n"
@@ -25,7 +27,13 @@ static const char USAGE[] =
     "The architecture, padding and batch-norm epsilon come from the weight file's\n"
     "ecg_arch / ecg_padding / ecg_bn_epsilon attributes (Keras files: the layer set,\n"
     "\"same\" and 1e-3).  Overrides:\n"
-    "  model.arch=b0..b7   model.padding=same|symmetric   model.bn_eps=<float in (0, 1)>\n";
+    "  model.arch=b0..b7   model.padding=same|symmetric   model.bn_eps=<float in (0, 1)>\n"
+    "\n"
+    "  -h, --help      print this text\n"
+    "  -V, --version   print the version\n"
+    "  --              end of options (for paths that start with '-')\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
 
 /* The architecture index of "b0".."b7" (or "B0".."B7"), or -1. */
 static int arch_index(const char *s)
@@ -191,17 +199,22 @@ done:
 
 int main(int argc, char **argv)
 {
+    static const struct option options[] = {ECG_CLI_COMMON, {NULL, 0, NULL, 0}};
     ecg_process_tune(argv);
-    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        fputs(USAGE, stdout);
-        return 0;
-    }
     struct ecg_error err = {0};
-    int rc = run(argc, argv, &err);
-    if (rc) {
-        fprintf(stderr, "ecgforward: %s\n", err.msg);
-        if (rc == ECG_ERR_USAGE)
-            fputs(USAGE, stderr);
+    int c;
+    while ((c = getopt_long(argc, argv, ECG_CLI_SHORT, options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(USAGE, stdout); return 0;
+        case 'V': ecg_cli_print_version("ecgforward"); return 0;
+        default: return ecg_cli_parse_failed("ecgforward", USAGE, ecg_cli_option_error(c, argv, &err), &err);
+        }
     }
+    /* run() reads its operands from argv[1]: the element before the first operand stands in for argv[0]. */
+    int rc = run(argc - optind + 1, argv + optind - 1, &err);
+    if (rc == ECG_ERR_USAGE)
+        return ecg_cli_parse_failed("ecgforward", USAGE, rc, &err);
+    if (rc)
+        fprintf(stderr, "ecgforward: %s\n", err.msg);
     return ecg_status_exit_code(rc);
 }

@@ -9,6 +9,7 @@
 #include "train/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "tools/cli.h"
 #include "train/train.h"
 
 static const char usage_text[] =
@@ -20,8 +21,9 @@ static const char usage_text[] =
     "and its base files, for example: optim.lr=0.01 train.class_weights=[1,2,1,1]\n"
     "\n"
     "  --print-config  print the fully resolved configuration as YAML and exit\n"
-    "  --help, -h      print this text and every configuration key\n"
-    "  --version       print the version\n"
+    "  -h, --help      print this text and every configuration key\n"
+    "  -V, --version   print the version\n"
+    "  --              end of options (for a CONFIG path that starts with '-')\n"
     "\n"
     "The run directory (run.dir, default runs/<run.name>) receives config.yaml, log.csv,\n"
     "last.h5 and best.h5 checkpoints, and the test report (report.html, metrics.json).\n"
@@ -36,41 +38,43 @@ static void on_stop_signal(int sig)
 }
 
 struct args {
-    bool help, version, print_config;
+    bool print_config;
     const char *config;
     int noverrides;
     char **overrides; /* points into argv; the array is heap-owned */
 };
 
+/* Returns ECG_OK, an error, or -1 after printing help or the version. */
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
+    static const struct option options[] = {ECG_CLI_COMMON, {"print-config", no_argument, NULL, 'p'},
+                                             {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->overrides = calloc((size_t)argc, sizeof(char *));
     if (!a->overrides)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
-    bool options = true;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (options && !strcmp(s, "--")) {
-            options = false;
-        } else if (options && (!strcmp(s, "--help") || !strcmp(s, "-h"))) {
-            a->help = true;
-        } else if (options && !strcmp(s, "--version")) {
-            a->version = true;
-        } else if (options && !strcmp(s, "--print-config")) {
-            a->print_config = true;
-        } else if (options && s[0] == '-' && s[1]) {
-            return ecg_error_set(err, ECG_ERR_USAGE, "unknown option '%s'", s);
-        } else if (!a->config) {
-            a->config = s;
-        } else if (strchr(s, '=')) {
-            a->overrides[a->noverrides++] = argv[i];
-        } else {
-            return ecg_error_set(err, ECG_ERR_USAGE,
-                                 "expected key=value after the config file, found '%s'", s);
+    int c;
+    while ((c = getopt_long(argc, argv, ECG_CLI_SHORT, options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage_text, stdout);
+            fputc('\n', stdout);
+            ecg_config_print_help(stdout);
+            return -1;
+        case 'V': ecg_cli_print_version("ecgtrain"); return -1;
+        case 'p': a->print_config = true; break;
+        default: return ecg_cli_option_error(c, argv, err);
         }
     }
-    if (!a->help && !a->version && !a->config)
+    for (int i = optind; i < argc; i++) {
+        if (!a->config)
+            a->config = argv[i];
+        else if (strchr(argv[i], '='))
+            a->overrides[a->noverrides++] = argv[i];
+        else
+            return ecg_error_set(err, ECG_ERR_USAGE, "expected key=value after the config file, found '%s'", argv[i]);
+    }
+    if (!a->config)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing the CONFIG file");
     return ECG_OK;
 }
@@ -83,19 +87,9 @@ int main(int argc, char **argv)
     struct ecg_config c = {0};
     int rc = parse_args(argc, argv, &a, &err);
     if (rc) {
-        fprintf(stderr, "ecgtrain: %s\n%s", err.msg, usage_text);
+        int status = rc > 0 ? ecg_cli_parse_failed("ecgtrain", usage_text, rc, &err) : 0;
         free(a.overrides);
-        return ecg_status_exit_code(rc);
-    }
-    if (a.help) {
-        fputs(usage_text, stdout);
-        fputc('\n', stdout);
-        ecg_config_print_help(stdout);
-        goto out;
-    }
-    if (a.version) {
-        printf("ecgtrain %s\n", ECG_VERSION);
-        goto out;
+        return status;
     }
 
     /* Any failure to read or validate the config is a configuration error (exit 2). */
@@ -121,7 +115,6 @@ int main(int argc, char **argv)
     }
     if (rc)
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
-out:
     ecg_config_free(&c);
     free(a.overrides);
     return ecg_status_exit_code(rc);

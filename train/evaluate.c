@@ -15,8 +15,7 @@ void ecg_eval_result_free(struct ecg_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Softmax of one row of logits into out (k). */
-static void softmax_row(float *out, const float *logits, int k)
+void ecg_softmax_row(float *out, const float *logits, int k)
 {
     float mx = logits[0];
     for (int j = 1; j < k; j++)
@@ -91,7 +90,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
         for (int64_t s = 0; s < b->count; s++) {
             int64_t row = slot[b->records[s]];
             ECG_ASSERT(row >= 0);
-            softmax_row(p, m->logits + s * k, k);
+            ecg_softmax_row(p, m->logits + s * k, k);
             for (int j = 0; j < k; j++)
                 out->probs[row * k + j] += p[j];
             windows[row]++;

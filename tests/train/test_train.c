@@ -450,7 +450,7 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     free(out), free(errt);
     st = shell(fmt("'%s' '%s/best.h5' '%s/config.yaml'", predict, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
-    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected a CinC 2017 record (.mat) or a CACHET-CADB file (.h5)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected a CinC 2017 record (.mat), a CACHET-CADB file (.h5) or samples"));
     free(out), free(errt);
     st = shell(fmt("'%s' '%s/best.h5'", eval, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
@@ -480,6 +480,75 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     free(out), free(errt);
 }
 
+/* The lines of predictions.jsonl that ecgeval wrote, with the file name ecgpredict prints. */
+static void ecgpredict_prints_ecgeval_s_per_record_predictions(void)
+{
+    const char *dir = fmt("%s/agree", ecg_test_tmpdir());
+    const char *extra[] = {"train.epochs=1", NULL};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
+    const char *eval = getenv("ECGEVAL"), *predict = getenv("ECGPREDICT");
+    char *out, *errt;
+    int st = shell(fmt("'%s' '%s/best.h5' data.split=all --out '%s/all'", eval, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL_FATAL(st, 0);
+    free(out), free(errt);
+    char *from_eval = read_all(fmt("%s/all/predictions.jsonl", dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(from_eval);
+    /* --opt=value and a file after "--" read the same. */
+    st = shell(fmt("'%s' --windows=0 '%s/best.h5' -- '%s'", predict, dir, synthetic_dataset()), &out, &errt);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "ecgpredict: --windows takes no value, found '--windows=0'\nusage:"));
+    free(out), free(errt);
+    st = shell(fmt("'%s' --format=cachet_short '%s/best.h5' -- '%s'", predict, dir, synthetic_dataset()), &out, &errt);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_STRING_EQUAL(out, from_eval);
+    free(out), free(errt), free(from_eval);
+}
+
+/* Samples of one record as CSV, from a file and from standard input, give the record's probabilities. */
+static void ecgpredict_reads_samples_from_csv_and_standard_input(void)
+{
+    const char *dir = fmt("%s/agree", ecg_test_tmpdir()); /* the run of the test above */
+    const char *predict = getenv("ECGPREDICT");
+    struct ecg_dataset ds = {0};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cachet_short", synthetic_dataset(), NULL, &ds, &err), ECG_OK);
+    const char *csv = fmt("%s/seg.csv", ecg_test_tmpdir()), *timed = fmt("%s/seg_timed.txt", ecg_test_tmpdir());
+    FILE *f = fopen(csv, "w"), *g = fopen(timed, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    fprintf(f, "ecg_mv\n");
+    fprintf(g, "time_s;ecg_mv\n");
+    for (int64_t i = 0; i < ds.records[5].length; i++) {
+        fprintf(f, "%.9g\n", (double)ds.records[5].signal[i]);
+        fprintf(g, "%.6f;%.9g\n", (double)i / 1024.0, (double)ds.records[5].signal[i]);
+    }
+    fclose(f);
+    fclose(g);
+    ecg_dataset_free(&ds);
+    char *whole, *one, *piped, *errt;
+    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &whole, &errt), 0);
+    free(errt);
+    /* A record alone is batched alone; the six decimals printed agree with it among others. */
+    CU_ASSERT_EQUAL(shell(fmt("'%s' --fs 1024 '%s/best.h5' '%s'", predict, dir, csv), &one, &errt), 0);
+    free(errt);
+    const char *line = whole ? strstr(whole, "\"record\":\"seg0005\"") : NULL;
+    const char *probs = one ? strstr(one, "\"probabilities\"") : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(probs);
+    CU_ASSERT_EQUAL(strncmp(strstr(line, "\"probabilities\""), probs, strcspn(probs, "}")), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(one, "\"record\":\"seg\""));
+    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' - < '%s'", predict, dir, timed), &piped, &errt), 0);
+    CU_ASSERT_PTR_NOT_NULL(piped && strstr(piped, probs));
+    CU_ASSERT_PTR_NOT_NULL(piped && strstr(piped, "\"file\":\"-\",\"record\":\"stdin\""));
+    free(piped), free(errt);
+    /* Without a rate or a time column: one message naming standard input. */
+    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' - < '%s'", predict, dir, csv), &piped, &errt), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "ecgpredict: standard input: the sampling rate is unknown: give fs (Hz) or a time column"));
+    free(piped), free(errt);
+    free(whole), free(one);
+}
+
 static const struct ecg_test run_tests[] = {
     {"a tiny run learns and writes its run directory", a_tiny_run_learns_and_writes_its_run_directory},
     {"the same seed and threads give bit-identical metrics", the_same_seed_and_threads_give_bit_identical_metrics},
@@ -488,6 +557,8 @@ static const struct ecg_test run_tests[] = {
      sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical},
     {"config errors of the training keys name the key", config_errors_of_the_training_keys_name_the_key},
     {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
+    {"ecgpredict prints ecgeval's per-record predictions", ecgpredict_prints_ecgeval_s_per_record_predictions},
+    {"ecgpredict reads samples from CSV and standard input", ecgpredict_reads_samples_from_csv_and_standard_input},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
     {"head-only epochs leave the backbone untouched", head_only_epochs_leave_the_backbone_untouched},
     {"a run config with folds tests each record in exactly one fold",

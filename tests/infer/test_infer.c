@@ -1,0 +1,341 @@
+/* Tests of the inference path: the arrays ecgtrain's evaluation makes, threads on one model, files, errors. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/loader.h"
+#include "data/readers.h"
+#include "infer/dataset.h"
+#include "infer/infer.h"
+#include "tests/test_util.h"
+#include "train/train.h"
+
+static const char *const records[] = {"A00592", "A00894", "A00984", "A05493"};
+enum { NREC = 4 };
+
+static const char *source(const char *relative)
+{
+    static char bufs[8][1024];
+    static int next;
+    char *b = bufs[next++ % 8];
+    const char *root = getenv("ECG_SOURCE_ROOT");
+    snprintf(b, sizeof bufs[0], "%s/%s", root ? root : ".", relative);
+    return b;
+}
+
+static const char *record_path(int i)
+{
+    static char paths[NREC][1024];
+    snprintf(paths[i], sizeof paths[i], "%s/%s.mat", ecg_test_fixture("data/cinc2017"), records[i]);
+    return paths[i];
+}
+
+/* The shipped weights with the default run's configuration, on the CinC fixture records. */
+static struct ecg_infer_model *load_model(void)
+{
+    static char path_override[1100];
+    snprintf(path_override, sizeof path_override, "data.path=%s", ecg_test_fixture("data/cinc2017"));
+    char *overrides[] = {"data.format=cinc2017", path_override, "eval.windows=3", "eval.batch_size=4",
+                         "run.log_level=warn"};
+    struct ecg_infer_model *m = NULL;
+    struct ecg_error err = {0};
+    int rc = ecg_infer_model_load(source("weights/ecg_effb0_pretrained.h5"), source("configs/effb0.yaml"), 5,
+                                  overrides, &m, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    return m;
+}
+
+static bool same_floats(const float *a, const float *b, int64_t n)
+{
+    return a && b && memcmp(a, b, (size_t)n * sizeof *a) == 0;
+}
+
+static void a_result_holds_every_array_of_the_path(void)
+{
+    struct ecg_infer_model *m = load_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    struct ecg_infer_context *ctx = NULL;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_context_init(m, &ctx, &err), ECG_OK);
+    struct ecg_infer_result *r = NULL;
+    int64_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_file(ctx, record_path(0), NULL, 0, &r, &n, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    const char *const *names;
+    CU_ASSERT_EQUAL(ecg_infer_model_classes(m, &names), 4);
+    CU_ASSERT_EQUAL(ecg_infer_model_sample_rate(m), 300.0);
+    CU_ASSERT_TRUE(ecg_infer_model_has_network(m));
+    CU_ASSERT_STRING_EQUAL(names[r->label], "AF"); /* from REFERENCE.csv beside the record */
+    CU_ASSERT_STRING_EQUAL(r->record, "A00592");
+    CU_ASSERT_EQUAL(r->fs, 300.0);
+    CU_ASSERT_EQUAL(r->window_samples, 3000);
+    CU_ASSERT_TRUE(r->windows >= 1 && r->windows <= 3);
+    CU_ASSERT_TRUE(r->height == 64 && r->width == 64 && r->channels == 1);
+    float mean[4] = {0}, sum = 0;
+    for (int64_t w = 0; w < r->windows; w++)
+        for (int j = 0; j < 4; j++)
+            mean[j] += r->window_probs[w * 4 + j];
+    for (int j = 0; j < 4; j++) {
+        mean[j] /= (float)r->windows;
+        sum += r->probs[j];
+        CU_ASSERT_TRUE(r->probs[r->best] >= r->probs[j]);
+    }
+    ECG_CHECK_CLOSE("mean of the windows", r->probs, mean, 4, 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(sum, 1.0, 1e-5);
+    CU_ASSERT_STRING_EQUAL(names[r->best], "AF"); /* the shipped model knows this record's rhythm */
+    ecg_infer_results_free(r, n);
+    ecg_infer_context_free(ctx);
+    ecg_infer_model_free(m);
+}
+
+/* The records through ecgtrain's own evaluation (prepare_dataset, loader, ecg_evaluate) and through infer. */
+static void images_and_probabilities_are_those_of_ecgtrain_s_evaluation(void)
+{
+    struct ecg_infer_model *m = load_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    const struct ecg_config *c = ecg_infer_model_config(m);
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_prepare_dataset(c, &ds, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ds.count, NREC);
+    int64_t idx[NREC] = {0, 1, 2, 3};
+    struct ecg_loader_opts lo;
+    ecg_loader_opts_from_config(c, 0, &lo);
+    lo.batch_size = 64;
+    struct ecg_loader L = {0};
+    struct ecg_batch b = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_loader_init(&L, &ds, idx, NREC, &lo, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_batch_alloc(&b, 64, 64, 64, 1, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_loader_get(&L, 0, 0, &b, &err), ECG_OK);
+    struct ecg_infer_context *ctx = NULL;
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_context_init(m, &ctx, &err), ECG_OK);
+    int64_t sample = 0;
+    for (int i = 0; i < NREC; i++) {
+        struct ecg_infer_result *r = NULL;
+        int64_t n = 0;
+        CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_file(ctx, record_path(i), NULL, 0, &r, &n, &err), ECG_OK);
+        CU_ASSERT_STRING_EQUAL(r->record, ds.records[b.records[sample]].id);
+        for (int64_t w = 0; w < r->windows; w++, sample++) {
+            CU_ASSERT_EQUAL(b.windows[sample], w);
+            CU_ASSERT_TRUE(same_floats(r->images + w * 64 * 64, b.images + sample * 64 * 64, 64 * 64));
+        }
+        ecg_infer_results_free(r, n);
+    }
+    CU_ASSERT_EQUAL(sample, b.count);
+
+    /* The same batches give the same bits: ecg_evaluate on the records and the infer dataset path. */
+    struct ecg_effnet net = {0};
+    struct ecg_input_scaling norm;
+    struct ecg_eval_result want = {0}, got = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_model_build(c, c->eval.batch_size, true, &net, &norm, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_evaluate(&net, &norm, c, &ds, idx, NREC, &want, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_dataset(ctx, &ds, idx, NREC, &got, &err), ECG_OK);
+    CU_ASSERT_EQUAL(got.n, want.n);
+    CU_ASSERT_TRUE(same_floats(got.probs, want.probs, want.n * want.k));
+    CU_ASSERT_EQUAL(got.loss, want.loss);
+    ecg_eval_result_free(&want);
+    ecg_eval_result_free(&got);
+    ecg_effnet_free(&net);
+    ecg_batch_free(&b);
+    ecg_loader_free(&L);
+    ecg_dataset_free(&ds);
+    ecg_infer_context_free(ctx);
+    ecg_infer_model_free(m);
+}
+
+struct job {
+    const struct ecg_infer_model *m;
+    int first; /* the record it starts with: the threads' work overlaps in different orders */
+    struct ecg_infer_result r[NREC];
+    int status;
+};
+
+/* Each thread its own context; every record of the fixture, in a different order per thread. */
+static void *classify_all(void *arg)
+{
+    struct job *j = arg;
+    struct ecg_infer_context *ctx = NULL;
+    struct ecg_error err = {0};
+    j->status = ecg_infer_context_init(j->m, &ctx, &err);
+    for (int k = 0; k < NREC && !j->status; k++) {
+        int i = (k + j->first) % NREC;
+        struct ecg_infer_result *r = NULL;
+        int64_t n = 0;
+        if ((j->status = ecg_infer_classify_file(ctx, record_path(i), NULL, 0, &r, &n, &err)) == ECG_OK) {
+            j->r[i] = r[0];
+            memset(&r[0], 0, sizeof r[0]);
+        }
+        ecg_infer_results_free(r, n);
+    }
+    ecg_infer_context_free(ctx);
+    return NULL;
+}
+
+static bool same_result(const struct ecg_infer_result *a, const struct ecg_infer_result *b)
+{
+    int64_t per = a->height * a->width * a->channels;
+    return a->windows == b->windows && a->length == b->length && same_floats(a->signal, b->signal, a->length) &&
+           same_floats(a->images, b->images, a->windows * per) &&
+           same_floats(a->window_probs, b->window_probs, a->windows * a->classes) &&
+           same_floats(a->probs, b->probs, a->classes) && a->best == b->best;
+}
+
+static void several_threads_on_one_model_get_the_serial_results(void)
+{
+    struct ecg_infer_model *m = load_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    enum { THREADS = 3 };
+    struct job serial = {.m = m}, jobs[THREADS];
+    classify_all(&serial);
+    CU_ASSERT_EQUAL_FATAL(serial.status, ECG_OK);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].m = m;
+        jobs[i].first = i;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, classify_all, &jobs[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++) {
+        CU_ASSERT_EQUAL(jobs[i].status, ECG_OK);
+        for (int r = 0; r < NREC; r++) {
+            CU_ASSERT_TRUE(same_result(&jobs[i].r[r], &serial.r[r]));
+            ecg_infer_result_free(&jobs[i].r[r]);
+        }
+    }
+    for (int r = 0; r < NREC; r++)
+        ecg_infer_result_free(&serial.r[r]);
+    ecg_infer_model_free(m);
+}
+
+static void samples_in_memory_classify_like_the_file(void)
+{
+    struct ecg_infer_model *m = load_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    struct ecg_infer_context *ctx = NULL;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_context_init(m, &ctx, &err), ECG_OK);
+    struct ecg_dataset ds = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cinc2017", ecg_test_fixture("data/cinc2017"), NULL, &ds, &err), ECG_OK);
+    struct ecg_infer_result *fromfile = NULL, mem;
+    int64_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_file(ctx, record_path(1), NULL, 0, &fromfile, &n, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_samples(ctx, ds.records[1].signal, ds.records[1].length, 300.0,
+                                                     "A00894", &mem, &err), ECG_OK);
+    CU_ASSERT_TRUE(same_floats(mem.probs, fromfile->probs, 4));
+    CU_ASSERT_TRUE(same_floats(mem.images, fromfile->images, mem.windows * 64 * 64));
+    CU_ASSERT_EQUAL(mem.label, -1);
+    ecg_infer_result_free(&mem);
+    ecg_infer_results_free(fromfile, n);
+
+    /* Not finite samples: one message naming the record. */
+    ds.records[1].signal[10] = 0.0f / 0.0f;
+    int rc = ecg_infer_classify_samples(ctx, ds.records[1].signal, ds.records[1].length, 300.0, "A00894", &mem, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_VALUE, "record 'A00894'");
+    CU_ASSERT_PTR_NULL(mem.probs);
+    rc = ecg_infer_classify_samples(ctx, ds.records[1].signal, 0, 300.0, NULL, &mem, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_VALUE, "record '(samples)': no samples");
+    ecg_dataset_free(&ds);
+    ecg_infer_context_free(ctx);
+    ecg_infer_model_free(m);
+}
+
+static void csv_problems_name_the_file_and_line(void)
+{
+    struct ecg_infer_model *m = NULL;
+    struct ecg_error err = {0};
+    char *rate[] = {"data.sample_rate=250", "data.band_high_hz=40"};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(NULL, NULL, 2, rate, &m, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_infer_model_sample_rate(m), 250.0);
+    CU_ASSERT_FALSE(ecg_infer_model_has_network(m));
+    struct ecg_infer_result *r = NULL;
+    int64_t n = 0;
+    const char *bad = ecg_test_write_file("bad.csv", "mv\n0.1\n0.2\nabc\n");
+    int rc = ecg_infer_prepare_file(m, bad, NULL, 300, &r, &n, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "bad.csv:4: expected one number, found 'abc");
+    const char *mixed = ecg_test_write_file("mixed.txt", "0.0,0.1\n0.1\n");
+    rc = ecg_infer_prepare_file(m, mixed, NULL, 300, &r, &n, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "mixed.txt:2: expected time,value");
+    rc = ecg_infer_prepare_file(m, "-", "cinc2017", 0, &r, &n, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_USAGE, "standard input: only the csv format is read from it, not cinc2017");
+    rc = ecg_infer_prepare_file(m, "record.edf", NULL, 0, &r, &n, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_USAGE, "record.edf: expected a CinC 2017 record (.mat), a CACHET-CADB file");
+    /* Ten seconds of a sine, time column in seconds: 250 Hz from the times. */
+    char text[200000] = "t,mv\n";
+    size_t used = strlen(text);
+    for (int i = 0; i < 2500; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%.3f,%.4f\n", i / 250.0, (i % 25) / 25.0);
+    const char *timed = ecg_test_write_file("timed.csv", text);
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_prepare_file(m, timed, NULL, 0, &r, &n, &err), ECG_OK);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_STRING_EQUAL(r->record, "timed");
+    CU_ASSERT_EQUAL(r->length, 2500); /* at the model's 250 Hz already */
+    CU_ASSERT_EQUAL(r->fs, 250.0);
+    CU_ASSERT_PTR_NULL(r->probs);
+    CU_ASSERT_EQUAL(r->best, -1);
+    ecg_infer_results_free(r, n);
+    struct ecg_infer_context *ctx = NULL;
+    rc = ecg_infer_context_init(m, &ctx, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_USAGE, "loaded without weights: it can prepare, not classify");
+    ecg_infer_model_free(m);
+}
+
+static void csv_text_in_memory_parses_like_a_file(void)
+{
+    static const char text[] = "time;mV\n0;0.5\n0.004;-0.25\n0.008;1e-3\n";
+    float *x = NULL;
+    int64_t n = 0;
+    double fs = 0;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_parse_csv(text, sizeof text - 1, 0, "upload.csv", &x, &n, &fs, &err), ECG_OK);
+    const float want[3] = {0.5f, -0.25f, 1e-3f};
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(fs, 250.0);
+    ECG_CHECK_CLOSE("samples", x, want, 3, 0, 0);
+    free(x);
+    int rc = ecg_infer_parse_csv("1\n2\nx\n", 6, 300, "upload.csv", &x, &n, &fs, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "upload.csv:3: expected one number, found 'x");
+    CU_ASSERT_PTR_NULL(x);
+    rc = ecg_infer_parse_csv("", 0, 300, "empty.csv", &x, &n, &fs, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "empty.csv: expected samples, one per line, found 0");
+    rc = ecg_infer_parse_csv("1\n2\n", 4, 0, "norate.csv", &x, &n, &fs, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_USAGE, "norate.csv: the sampling rate is unknown");
+}
+
+static void load_errors_name_the_file_or_the_key(void)
+{
+    struct ecg_infer_model *m = NULL;
+    struct ecg_error err = {0};
+    const char *weights = source("weights/ecg_effb0_pretrained.h5");
+    int rc = ecg_infer_model_load(weights, NULL, 0, NULL, &m, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "not an ecgtrain checkpoint");
+    CU_ASSERT_PTR_NULL(m);
+    char *seven[] = {"model.num_classes=7"};
+    rc = ecg_infer_model_load(weights, source("configs/effb0.yaml"), 1, seven, &m, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_CONFIG, "model.num_classes is 7 but cachet_short data have 4 classes");
+    char *bad[] = {"data.spectrogram.window=kaiser"};
+    rc = ecg_infer_model_load(NULL, NULL, 1, bad, &m, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_CONFIG, "data.spectrogram.window");
+    char *windows[] = {"eval.windows=0"};
+    rc = ecg_infer_model_load(NULL, NULL, 1, windows, &m, &err);
+    CU_ASSERT_NOT_EQUAL(rc, ECG_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.windows"));
+}
+
+static const struct ecg_test infer_tests[] = {
+    {"a result holds every array of the path", a_result_holds_every_array_of_the_path},
+    {"images and probabilities are those of ecgtrain's evaluation",
+     images_and_probabilities_are_those_of_ecgtrain_s_evaluation},
+    {"several threads on one model get the serial results", several_threads_on_one_model_get_the_serial_results},
+    {"samples in memory classify like the file", samples_in_memory_classify_like_the_file},
+    {"CSV problems name the file and line", csv_problems_name_the_file_and_line},
+    {"CSV text in memory parses like a file", csv_text_in_memory_parses_like_a_file},
+    {"load errors name the file or the key", load_errors_name_the_file_or_the_key},
+    {NULL, NULL},
+};
+static const struct ecg_suite suites[] = {{"infer", infer_tests}, {NULL, NULL}};
+
+int main(int argc, char **argv) { return ecg_test_main(argc, argv, suites); }

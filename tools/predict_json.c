@@ -1,0 +1,45 @@
+/* The prediction line ecgpredict prints and ecgeval writes per record, so the two compare line for line. */
+#include "tools/predict_json.h"
+
+#include <math.h>
+
+#include "eval/json.h"
+
+static void probability_object(struct ecg_json *j, const char *const *names, int k, const float *p)
+{
+    ecg_json_begin_object(j);
+    for (int c = 0; c < k; c++) {
+        ecg_json_key(j, names[c]);
+        ecg_json_number(j, round((double)p[c] * 1e6) / 1e6); /* six decimals are plenty */
+    }
+    ecg_json_end_object(j);
+}
+
+void ecg_predict_json_line(FILE *f, const char *file, const char *record, const char *const *names, int k,
+                           const float *probs, const float *window_probs, long long windows)
+{
+    int best = 0;
+    for (int c = 1; c < k; c++)
+        if (probs[c] > probs[best])
+            best = c;
+    struct ecg_json j;
+    ecg_json_init(&j, f, -1);
+    ecg_json_begin_object(&j);
+    ecg_json_key(&j, "file");
+    ecg_json_string(&j, file);
+    ecg_json_key(&j, "record");
+    ecg_json_string(&j, record);
+    ecg_json_key(&j, "class");
+    ecg_json_string(&j, names[best]);
+    ecg_json_key(&j, "probabilities");
+    probability_object(&j, names, k, probs);
+    if (window_probs) {
+        ecg_json_key(&j, "windows");
+        ecg_json_begin_array(&j, true);
+        for (long long w = 0; w < windows; w++)
+            probability_object(&j, names, k, window_probs + w * k);
+        ecg_json_end_array(&j);
+    }
+    ecg_json_end_object(&j);
+    fputc('\n', f);
+}

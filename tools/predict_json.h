@@ -1,0 +1,12 @@
+/* The prediction line ecgpredict prints and ecgeval writes per record, so the two compare line for line. */
+#ifndef ECG_TOOLS_PREDICT_JSON_H
+#define ECG_TOOLS_PREDICT_JSON_H
+
+#include <stdio.h>
+
+/* {"file", "record", "class", "probabilities": {name: p, ...}[, "windows": [[p, ...], ...]]} and a newline;
+ * probabilities rounded to six decimals.  window_probs (windows x k) may be NULL. */
+void ecg_predict_json_line(FILE *f, const char *file, const char *record, const char *const *names, int k,
+                           const float *probs, const float *window_probs, long long windows);
+
+#endif
