@@ -65,20 +65,13 @@ __attribute__((noreturn)) static void child(int fd, ecg_sandbox_fn fn, void *arg
     _exit(bad ? 3 : 0);
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* Reads the child's message until EOF, the deadline or the size limit; returns 0 at EOF, 1 on timeout, 2 when too big. */
 static int collect(int fd, const struct ecg_sandbox_limits *lim, struct ecg_sandbox_out *o, struct ecg_error *err)
 {
-    double deadline = now_s() + lim->wall_s;
+    double deadline = ecg_now() + lim->wall_s;
     unsigned char buf[65536];
     for (;;) {
-        double left = deadline - now_s();
+        double left = deadline - ecg_now();
         if (left <= 0)
             return 1;
         struct pollfd p = {fd, POLLIN, 0};
