@@ -1,11 +1,12 @@
 /* The batching thread: gathers windows from queued jobs up to a size or a deadline, one classify per batch. */
-#include "core/log.h"
 #include "serve/batcher.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/log.h"
 
 struct ecg_batcher {
     const struct ecg_serve_backend *be;
