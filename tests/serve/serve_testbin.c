@@ -14,7 +14,11 @@ int main(int argc, char **argv)
     int help, version;
     struct ecg_error err = {0};
     int rc = ecg_serve_parse_args(argc, argv, &o, &model, &token, &help, &version, &err);
-    if (!rc && !help && !version) {
+    if (!rc && help)
+        fputs(ecg_serve_usage, stdout);
+    else if (!rc && version)
+        printf("serve_testbin %s\n", ECG_VERSION);
+    else if (!rc) {
         const char *delay = getenv("ECG_TEST_DELAY_MS");
         struct ecg_serve_backend be;
         ecg_test_backend_init(&be, delay ? atoi(delay) : 0);
