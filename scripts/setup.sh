@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 done
 [ "${ECG_WERROR:-0}" = 1 ] && werror=true
 
-packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
+packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev libmicrohttpd-dev curl
           libcunit1-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
