@@ -15,6 +15,7 @@
 #define AMPLITUDE_LOW_MV 0.05     /* a QRS below 0.05 mV is volts, or no ECG */
 #define INVERT_RATIO 1.6          /* downward deflections this much larger than upward ones */
 #define INVERT_MIN_MV 0.2         /* ... and large enough to be QRS complexes */
+#define SHORT_FRACTION 0.5        /* under half a window, most of the model's input is padding */
 
 struct findings {
     struct ecg_check *out;
@@ -64,10 +65,14 @@ static void check_rate_and_length(const struct ecg_check_model *m, int64_t n, do
     if (fabs(fs - m->fs) > 1e-9 * m->fs)
         add(f, ECG_CHECK_RESAMPLED, ECG_CHECK_WARNING,
             "sampled at %g Hz; the model was trained at %g Hz, so the signal was resampled to %g Hz", fs, m->fs, m->fs);
-    if (secs < m->window_s)
+    if (secs < m->min_s)
         add(f, ECG_CHECK_TOO_SHORT, ECG_CHECK_ERROR,
-            "%.2f s long; the model needs at least %g s (one window), so the record was not classified", secs,
-            m->window_s);
+            "%.2f s long; the model needs at least %g s, so the record was not classified", secs, m->min_s);
+    else if (secs < SHORT_FRACTION * m->window_s)
+        add(f, ECG_CHECK_SHORT, ECG_CHECK_WARNING,
+            "%.2f s long, %.0f%% of the model's %g s window; the rest is zero padding, so the result rests on few "
+            "beats",
+            secs, 100.0 * secs / m->window_s, m->window_s);
     if (m->max_s > 0 && secs > m->max_s)
         add(f, ECG_CHECK_TOO_LONG, ECG_CHECK_WARNING,
             "%.1f s long, longer than any training recording (%g s); the result averages all windows, so a brief "
@@ -216,7 +221,7 @@ int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_
 const char *ecg_check_name(enum ecg_check_code code)
 {
     static const char *const names[ECG_CHECK_COUNT] = {
-        "resampled", "too_short", "too_long", "not_finite", "flat", "flat_segment",
+        "resampled", "too_short", "short", "too_long", "not_finite", "flat", "flat_segment",
         "clipping", "amplitude_high", "amplitude_low", "inverted"};
     return (unsigned)code < ECG_CHECK_COUNT ? names[code] : "unknown";
 }

@@ -128,6 +128,7 @@ void ecg_test_backend_init(struct ecg_serve_backend *be, int delay_ms)
                                              .class_names = class_names,
                                              .fs = FS,
                                              .window_s = 9.0,
+                                             .min_s = 9.0,
                                              .max_s = 61.0,
                                              .input_h = H,
                                              .input_w = W,

@@ -7,7 +7,7 @@
 #include "serve/checks.h"
 #include "tests/test_util.h"
 
-static const struct ecg_check_model cinc = {300.0, 9.0, 61.0};
+static const struct ecg_check_model cinc = {300.0, 10.0, 3.0, 61.0};
 
 /* A clean CinC-like ECG in mV: 72 bpm, P-QRS-T as Gaussians, slow baseline wander, small noise. */
 static float *synthetic_ecg(double fs, double seconds, int64_t *n)
@@ -96,11 +96,14 @@ static void lengths_outside_the_training_range_are_flagged(void)
 {
     int64_t n;
     float *x = synthetic_ecg(300, 70, &n);
-    CU_ASSERT_TRUE(finds(x, 5 * 300, 300, ECG_CHECK_TOO_SHORT, "5.00 s long; the model needs at least 9 s"));
+    CU_ASSERT_TRUE(finds(x, 2 * 300, 300, ECG_CHECK_TOO_SHORT, "2.00 s long; the model needs at least 3 s"));
+    CU_ASSERT_TRUE(finds(x, 4 * 300, 300, ECG_CHECK_SHORT, "4.00 s long, 40% of the model's 10 s window"));
     CU_ASSERT_TRUE(finds(x, n, 300, ECG_CHECK_TOO_LONG, "70.0 s long, longer than any training recording (61 s)"));
     struct ecg_check c[ECG_CHECK_COUNT];
-    int k = ecg_checks_run(x, 5 * 300, 300, &cinc, c, ECG_CHECK_COUNT);
+    int k = ecg_checks_run(x, 2 * 300, 300, &cinc, c, ECG_CHECK_COUNT);
     CU_ASSERT_TRUE(ecg_checks_fatal(c, k));
+    k = ecg_checks_run(x, 4 * 300, 300, &cinc, c, ECG_CHECK_COUNT);
+    CU_ASSERT_FALSE(ecg_checks_fatal(c, k));
     free(x);
 }
 
