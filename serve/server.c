@@ -176,20 +176,29 @@ static enum MHD_Result preflight(struct request *r)
     return ok;
 }
 
-/* Appends upload data, or only counts it once over the limit (the reply is 413 at the end). */
+/* Appends upload data, or only drops it once over the body limit (413 at the end) or when all bodies together
+ * would exceed the server's budget (503 at the end). */
 static void receive(struct request *r, const char *data, size_t n)
 {
-    if (r->too_big || r->size + n > (size_t)r->s->o.max_body_bytes) {
-        r->too_big = 1;
+    struct ecg_server *s = r->s;
+    if (r->too_big || r->over_budget || r->size + n > (size_t)s->o.max_body_bytes) {
+        r->too_big = !r->over_budget;
         return;
     }
     if (r->size + n > r->cap) {
         size_t cap = r->cap ? r->cap : 65536;
         while (cap < r->size + n)
             cap *= 2;
+        int64_t grow = (int64_t)(cap - r->cap);
+        if (atomic_fetch_add(&s->buffered, grow) + grow > 8 * s->o.max_body_bytes) {
+            atomic_fetch_sub(&s->buffered, grow);
+            r->over_budget = 1;
+            return;
+        }
         unsigned char *g = realloc(r->body, cap + 1);
         if (!g) {
-            r->too_big = 1;
+            atomic_fetch_sub(&s->buffered, grow);
+            r->over_budget = 1;
             return;
         }
         r->body = g;
@@ -237,6 +246,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     if (r->too_big)
         return ecg_server_reply_error(r, 413, "request body larger than --max-body-mb", NULL);
+    if (r->over_budget)
+        return ecg_server_reply_error(r, 503, "the server holds too many uploads at once; retry shortly", NULL);
     return ecg_classify_begin(r);
 }
 
@@ -248,6 +259,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
         return;
     ecg_metrics_request(&s->metrics, r->route, r->status ? r->status : 499, ecg_now() - r->t0);
     ecg_classify_free(r);
+    atomic_fetch_sub(&s->buffered, (int64_t)r->cap);
     free(r->body);
     free(r);
     *con_cls = NULL;

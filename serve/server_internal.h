@@ -21,6 +21,7 @@ struct ecg_server {
     struct ecg_metrics metrics;
     struct ecg_serve_upload_limits upload;
     int port;
+    _Atomic int64_t buffered; /* body bytes held by all requests, bounded by 8 x --max-body-mb */
     pthread_mutex_t pool_mu; /* backend contexts for prepare, reused across requests */
     void **pool;
     int32_t npool, cap_pool;
@@ -38,7 +39,7 @@ struct request {
     _Atomic int phase;
     unsigned char *body;
     size_t size, cap;
-    int too_big;
+    int too_big, over_budget;
     /* classify */
     struct ecg_serve_params params;
     struct ecg_serve_records recs;

@@ -167,6 +167,23 @@ done
 check "a full queue answers 503 with Retry-After ($full of 6) and serves the rest ($served)" \
     bash -c "[ $full -ge 1 ] && [ $served -ge 1 ] && [ $((full + served)) = 6 ]"
 
+for _ in $(seq 14); do cat "$work/ecg.csv"; done >"$work/long.csv" # 0.9 MB, 420 s
+start budget ECG_TEST_DELAY_MS=300 -- --max-body-mb 1 --batch-max 64
+clients=()
+for i in $(seq 12); do
+    (req "b$i" -H 'Content-Type: text/csv' --data-binary "@$work/long.csv" "$url/v1/classify?fs=300" >"$work/b$i.code") &
+    clients+=($!)
+done
+wait "${clients[@]}"
+over=0 served=0
+for i in $(seq 12); do
+    c=$(cat "$work/b$i.code")
+    [ "$c" = 503 ] && has "b$i" 'too many uploads at once' && over=$((over + 1))
+    [ "$c" = 200 ] && has "b$i" '"code":"too_long"' && served=$((served + 1))
+done
+check "bodies beyond 8 x --max-body-mb in memory get 503 ($over of 12), the rest are served ($served)" \
+    bash -c "[ $over -ge 1 ] && [ $served -ge 1 ] && [ $((over + served)) = 12 ]"
+
 # ---- drain ----
 start drain ECG_TEST_DELAY_MS=700 --
 (req d1 -F "file=@$work/ecg.csv" -F fs=300 "$url/v1/classify" >"$work/d1.code") &
