@@ -168,10 +168,11 @@ check "a full queue answers 503 with Retry-After ($full of 6) and serves the res
     bash -c "[ $full -ge 1 ] && [ $served -ge 1 ] && [ $((full + served)) = 6 ]"
 
 for _ in $(seq 14); do cat "$work/ecg.csv"; done >"$work/long.csv" # 0.9 MB, 420 s
-start budget ECG_TEST_DELAY_MS=300 -- --max-body-mb 1 --batch-max 64
+start budget -- --max-body-mb 1 --batch-max 64
 clients=()
-for i in $(seq 12); do
-    (req "b$i" -H 'Content-Type: text/csv' --data-binary "@$work/long.csv" "$url/v1/classify?fs=300" >"$work/b$i.code") &
+for i in $(seq 12); do # slow uploads: all twelve are receiving at once
+    (req "b$i" --limit-rate 300k -H 'Content-Type: text/csv' --data-binary "@$work/long.csv" "$url/v1/classify?fs=300" \
+        >"$work/b$i.code") &
     clients+=($!)
 done
 wait "${clients[@]}"
