@@ -54,7 +54,8 @@ static int int_arg(const char *opt, const char *v, long lo, long hi, long *out, 
     errno = 0;
     long x = strtol(v, &end, 10);
     if (end == v || *end || errno || x < lo || x > hi)
-        return ecg_error_set(err, ECG_ERR_USAGE, "--%s '%s': expected an integer from %ld to %ld", opt, v, lo, hi);
+        return ecg_error_set(err, ECG_ERR_USAGE, "--%s '%s': expected an integer from %ld to %ld", opt, v, lo,
+                             hi);
     *out = x;
     return ECG_OK;
 }
@@ -72,23 +73,29 @@ static int read_token(const char *path, char **token, struct ecg_error *err)
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
         line[--n] = '\0';
     if (n == 0)
-        return ecg_error_set(err, ECG_ERR_USAGE, "--token-file %s: the first line is empty, expected the token", path);
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "--token-file %s: the first line is empty, expected the token", path);
     if (!(*token = strdup(line)))
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
     return ECG_OK;
 }
 
-int ecg_serve_parse_args(int argc, char **argv, struct ecg_serve_options *o, const char **model, char **token_buf,
-                         int *help, int *version, struct ecg_error *err)
+int ecg_serve_parse_args(int argc, char **argv, struct ecg_serve_options *o, const char **model,
+                         char **token_buf, int *help, int *version, struct ecg_error *err)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, 0, 'm'},       {"host", required_argument, 0, 'H'},
-        {"port", required_argument, 0, 'p'},        {"threads", required_argument, 0, 't'},
-        {"max-body-mb", required_argument, 0, 'b'}, {"max-queue", required_argument, 0, 'q'},
-        {"token-file", required_argument, 0, 'k'},  {"batch-max", required_argument, 0, 'B'},
-        {"batch-wait-ms", required_argument, 0, 'w'}, {"cors", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"model", required_argument, 0, 'm'},
+                                             {"host", required_argument, 0, 'H'},
+                                             {"port", required_argument, 0, 'p'},
+                                             {"threads", required_argument, 0, 't'},
+                                             {"max-body-mb", required_argument, 0, 'b'},
+                                             {"max-queue", required_argument, 0, 'q'},
+                                             {"token-file", required_argument, 0, 'k'},
+                                             {"batch-max", required_argument, 0, 'B'},
+                                             {"batch-wait-ms", required_argument, 0, 'w'},
+                                             {"cors", required_argument, 0, 'c'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {"version", no_argument, 0, 'V'},
+                                             {0, 0, 0, 0}};
     *model = NULL;
     *token_buf = NULL;
     *help = *version = 0;
@@ -102,25 +109,54 @@ int ecg_serve_parse_args(int argc, char **argv, struct ecg_serve_options *o, con
             if (lo->val == c)
                 name = lo->name;
         switch (c) {
-        case 'm': *model = optarg; break;
-        case 'H': o->host = optarg; break;
-        case 'p': ECG_TRY(int_arg(name, optarg, 0, 65535, &v, err)); o->port = (int32_t)v; break;
-        case 't': ECG_TRY(int_arg(name, optarg, 1, 1024, &v, err)); o->threads = (int32_t)v; break;
-        case 'b': ECG_TRY(int_arg(name, optarg, 1, 4096, &v, err)); o->max_body_bytes = (int64_t)v << 20; break;
-        case 'q': ECG_TRY(int_arg(name, optarg, 1, 100000, &v, err)); o->max_queue = (int32_t)v; break;
-        case 'B': ECG_TRY(int_arg(name, optarg, 1, 1024, &v, err)); o->batch_max = (int32_t)v; break;
-        case 'w': ECG_TRY(int_arg(name, optarg, 0, 10000, &v, err)); o->batch_wait_s = (double)v / 1000.0; break;
-        case 'c': o->cors_origin = optarg; break;
+        case 'm':
+            *model = optarg;
+            break;
+        case 'H':
+            o->host = optarg;
+            break;
+        case 'p':
+            ECG_TRY(int_arg(name, optarg, 0, 65535, &v, err));
+            o->port = (int32_t)v;
+            break;
+        case 't':
+            ECG_TRY(int_arg(name, optarg, 1, 1024, &v, err));
+            o->threads = (int32_t)v;
+            break;
+        case 'b':
+            ECG_TRY(int_arg(name, optarg, 1, 4096, &v, err));
+            o->max_body_bytes = (int64_t)v << 20;
+            break;
+        case 'q':
+            ECG_TRY(int_arg(name, optarg, 1, 100000, &v, err));
+            o->max_queue = (int32_t)v;
+            break;
+        case 'B':
+            ECG_TRY(int_arg(name, optarg, 1, 1024, &v, err));
+            o->batch_max = (int32_t)v;
+            break;
+        case 'w':
+            ECG_TRY(int_arg(name, optarg, 0, 10000, &v, err));
+            o->batch_wait_s = (double)v / 1000.0;
+            break;
+        case 'c':
+            o->cors_origin = optarg;
+            break;
         case 'k':
             free(*token_buf);
             *token_buf = NULL;
             ECG_TRY(read_token(optarg, token_buf, err));
             o->token = *token_buf;
             break;
-        case 'h': *help = 1; break;
-        case 'V': *version = 1; break;
+        case 'h':
+            *help = 1;
+            break;
+        case 'V':
+            *version = 1;
+            break;
         default:
-            return ecg_error_set(err, ECG_ERR_USAGE, optopt ? "option '%s' needs a value" : "unknown option '%s'",
+            return ecg_error_set(err, ECG_ERR_USAGE,
+                                 optopt ? "option '%s' needs a value" : "unknown option '%s'",
                                  argv[optind - 1]);
         }
     }

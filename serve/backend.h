@@ -27,28 +27,28 @@
 
 /* What the server needs to know about the model (filled by the backend, constant while serving). */
 struct ecg_serve_model_info {
-    const char *name;                /* e.g. the weight file's base name */
-    int32_t nclass;                  /* number of classes */
-    const char *const *class_names;  /* nclass names, in the model's output order */
-    double fs;                       /* sampling rate the model was trained at (Hz) */
-    double window_s;                 /* seconds of signal per window (shorter records are zero-padded) */
-    double min_s;                    /* the shortest record prepare accepts (s); shorter ones are not classified */
-    double max_s;                    /* longest recording of the training data (s); longer ones get a warning */
-    int64_t input_h, input_w, input_c; /* one window's input: (h, w, c) float32, channels fastest; row 0 is the
-                                          highest frequency, column 0 the earliest time */
-    int64_t cam_h, cam_w;            /* Grad-CAM map per window (row-major, same orientation); 0 = none */
-    const char *card_json;           /* the model card as one JSON object (classes, preprocessing, training
-                                        data, metrics), served at /v1/model */
+    const char *name;               /* e.g. the weight file's base name */
+    int32_t nclass;                 /* number of classes */
+    const char *const *class_names; /* nclass names, in the model's output order */
+    double fs;                      /* sampling rate the model was trained at (Hz) */
+    double window_s;                /* seconds of signal per window (shorter records are zero-padded) */
+    double min_s; /* the shortest record prepare accepts (s); shorter ones are not classified */
+    double max_s; /* longest recording of the training data (s); longer ones get a warning */
+    int64_t input_h, input_w, input_c; /* one window's input: (h, w, c) float32, channels fastest; row 0 is
+                                          the highest frequency, column 0 the earliest time */
+    int64_t cam_h, cam_w;              /* Grad-CAM map per window (row-major, same orientation); 0 = none */
+    const char *card_json;             /* the model card as one JSON object (classes, preprocessing, training
+                                          data, metrics), served at /v1/model */
 };
 
 /* One record prepared for the model. */
 struct ecg_serve_prepared {
-    int64_t windows;       /* number of windows (>= 1 on success) */
-    float *inputs;         /* windows * input_h * input_w * input_c floats */
+    int64_t windows;        /* number of windows (>= 1 on success) */
+    float *inputs;          /* windows * input_h * input_w * input_c floats */
     double *window_start_s; /* windows start times in seconds of the preprocessed signal */
-    float *signal;         /* the preprocessed signal the windows were cut from */
+    float *signal;          /* the preprocessed signal the windows were cut from */
     int64_t signal_length;
-    double signal_fs;      /* its rate (the model's rate) */
+    double signal_fs; /* its rate (the model's rate) */
 };
 
 struct ecg_serve_backend {

@@ -1,4 +1,5 @@
-/* The batching thread: gathers windows from queued jobs up to a size or a deadline, one classify per batch. */
+/* The batching thread: gathers windows from queued jobs up to a size or a deadline, one classify per batch.
+ */
 #include "serve/batcher.h"
 
 #include <pthread.h>
@@ -35,7 +36,8 @@ static int64_t queued_windows(const struct ecg_batcher *b)
     return n;
 }
 
-/* Waits (lock held) until a full batch is queued, the first job's deadline passes, or stop; 0 when nothing to do. */
+/* Waits (lock held) until a full batch is queued, the first job's deadline passes, or stop; 0 when nothing to
+ * do. */
 static int wait_for_batch(struct ecg_batcher *b)
 {
     while (!b->head && !b->stopping)
@@ -151,11 +153,13 @@ static void free_batcher(struct ecg_batcher *b)
 }
 
 int ecg_batcher_start(const struct ecg_serve_backend *be, int32_t batch_max, double wait_s, int32_t max_queue,
-                      ecg_batch_observer observe, void *observe_arg, struct ecg_batcher **out, struct ecg_error *err)
+                      ecg_batch_observer observe, void *observe_arg, struct ecg_batcher **out,
+                      struct ecg_error *err)
 {
     *out = NULL;
     if (batch_max < 1 || max_queue < 1 || !(wait_s >= 0))
-        return ecg_error_set(err, ECG_ERR_RANGE, "batching: batch size %d, queue %d, wait %g s; expected >= 1, >= 1, >= 0",
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "batching: batch size %d, queue %d, wait %g s; expected >= 1, >= 1, >= 0",
                              batch_max, max_queue, wait_s);
     struct ecg_batcher *b = calloc(1, sizeof *b);
     if (!b)
@@ -197,9 +201,11 @@ int ecg_batcher_submit(struct ecg_batcher *b, struct ecg_batch_job *job, struct 
     if (b->depth >= b->max_queue || b->stopping) {
         int stopping = b->stopping;
         pthread_mutex_unlock(&b->mu);
-        return stopping ? ecg_error_set(err, ECG_ERR_RANGE, "the server is shutting down; retry on another instance")
+        return stopping ? ecg_error_set(err, ECG_ERR_RANGE,
+                                        "the server is shutting down; retry on another instance")
                         : ecg_error_set(err, ECG_ERR_RANGE,
-                                        "the model's queue is full (%d requests waiting); retry shortly", b->max_queue);
+                                        "the model's queue is full (%d requests waiting); retry shortly",
+                                        b->max_queue);
     }
     if (b->tail)
         b->tail->next = job;

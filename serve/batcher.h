@@ -32,7 +32,8 @@ struct ecg_batcher;
 /* batch_max windows per call; wait_s the longest the first queued window
  * waits for company; max_queue jobs waiting at most. */
 int ecg_batcher_start(const struct ecg_serve_backend *be, int32_t batch_max, double wait_s, int32_t max_queue,
-                      ecg_batch_observer observe, void *observe_arg, struct ecg_batcher **b, struct ecg_error *err);
+                      ecg_batch_observer observe, void *observe_arg, struct ecg_batcher **b,
+                      struct ecg_error *err);
 /* Queues a job; ECG_ERR_RANGE ("queue full") when max_queue jobs are waiting
  * or the batcher is draining (on_done is then not called). */
 int ecg_batcher_submit(struct ecg_batcher *b, struct ecg_batch_job *job, struct ecg_error *err);

@@ -8,14 +8,14 @@
 #include <string.h>
 
 /* Thresholds, in mV and seconds, with the reason for each. */
-#define FLAT_STD_MV 1e-5          /* below any ECG's noise floor even if given in volts: no signal */
-#define FLAT_SEGMENT_S 1.0        /* a constant second has no heartbeat in it: a lead came off */
-#define CLIP_FRACTION 0.005       /* 0.5% of samples pinned at an extreme in runs of >= 3 */
-#define AMPLITUDE_HIGH_MV 30.0    /* the largest QRS complexes are ~5 mV; 30 mV is counts or uV */
-#define AMPLITUDE_LOW_MV 0.05     /* a QRS below 0.05 mV is volts, or no ECG */
-#define INVERT_RATIO 1.6          /* downward deflections this much larger than upward ones */
-#define INVERT_MIN_MV 0.2         /* ... and large enough to be QRS complexes */
-#define SHORT_FRACTION 0.5        /* under half a window, most of the model's input is padding */
+#define FLAT_STD_MV 1e-5       /* below any ECG's noise floor even if given in volts: no signal */
+#define FLAT_SEGMENT_S 1.0     /* a constant second has no heartbeat in it: a lead came off */
+#define CLIP_FRACTION 0.005    /* 0.5% of samples pinned at an extreme in runs of >= 3 */
+#define AMPLITUDE_HIGH_MV 30.0 /* the largest QRS complexes are ~5 mV; 30 mV is counts or uV */
+#define AMPLITUDE_LOW_MV 0.05  /* a QRS below 0.05 mV is volts, or no ECG */
+#define INVERT_RATIO 1.6       /* downward deflections this much larger than upward ones */
+#define INVERT_MIN_MV 0.2      /* ... and large enough to be QRS complexes */
+#define SHORT_FRACTION 0.5     /* under half a window, most of the model's input is padding */
 
 struct findings {
     struct ecg_check *out;
@@ -64,18 +64,21 @@ static void check_rate_and_length(const struct ecg_check_model *m, int64_t n, do
     double secs = (double)n / fs;
     if (fabs(fs - m->fs) > 1e-9 * m->fs)
         add(f, ECG_CHECK_RESAMPLED, ECG_CHECK_WARNING,
-            "sampled at %g Hz; the model was trained at %g Hz, so the signal was resampled to %g Hz", fs, m->fs, m->fs);
+            "sampled at %g Hz; the model was trained at %g Hz, so the signal was resampled to %g Hz", fs,
+            m->fs, m->fs);
     if (secs < m->min_s)
         add(f, ECG_CHECK_TOO_SHORT, ECG_CHECK_ERROR,
             "%.2f s long; the model needs at least %g s, so the record was not classified", secs, m->min_s);
     else if (secs < SHORT_FRACTION * m->window_s)
         add(f, ECG_CHECK_SHORT, ECG_CHECK_WARNING,
-            "%.2f s long, %.0f%% of the model's %g s window; the rest is zero padding, so the result rests on few "
+            "%.2f s long, %.0f%% of the model's %g s window; the rest is zero padding, so the result rests "
+            "on few "
             "beats",
             secs, 100.0 * secs / m->window_s, m->window_s);
     if (m->max_s > 0 && secs > m->max_s)
         add(f, ECG_CHECK_TOO_LONG, ECG_CHECK_WARNING,
-            "%.1f s long, longer than any training recording (%g s); the result averages all windows, so a brief "
+            "%.1f s long, longer than any training recording (%g s); the result averages all windows, so a "
+            "brief "
             "episode may be diluted",
             secs, m->max_s);
 }
@@ -122,7 +125,8 @@ static void check_clipping(const float *x, int64_t n, struct findings *f)
     }
     if ((double)pinned >= CLIP_FRACTION * (double)n)
         add(f, ECG_CHECK_CLIPPING, ECG_CHECK_WARNING,
-            "%.1f%% of samples sit at the extremes %.3g / %.3g mV in flat runs: the amplifier saturated (clipping)",
+            "%.1f%% of samples sit at the extremes %.3g / %.3g mV in flat runs: the amplifier saturated "
+            "(clipping)",
             100.0 * (double)pinned / (double)n, hi, lo);
 }
 
@@ -139,7 +143,8 @@ static void check_amplitude(const float *x, int64_t n, struct findings *f)
             range);
     else if (range < AMPLITUDE_LOW_MV)
         add(f, ECG_CHECK_AMPLITUDE_LOW, ECG_CHECK_WARNING,
-            "peak-to-peak amplitude %.3g, implausible for millivolts (ECG is ~0.5-5 mV): volts? Convert to mV",
+            "peak-to-peak amplitude %.3g, implausible for millivolts (ECG is ~0.5-5 mV): volts? Convert to "
+            "mV",
             range);
 }
 
@@ -171,7 +176,8 @@ static void check_polarity(const float *x, int64_t n, double fs, struct findings
         double mu = up[nblocks / 2], md = down[nblocks / 2];
         if (md > INVERT_MIN_MV && md > INVERT_RATIO * mu)
             add(f, ECG_CHECK_INVERTED, ECG_CHECK_WARNING,
-                "the largest deflections point down (typically %.2f mV down vs %.2f mV up): leads reversed or the "
+                "the largest deflections point down (typically %.2f mV down vs %.2f mV up): leads reversed "
+                "or the "
                 "polarity inverted? The model was trained on upright QRS complexes",
                 md, mu);
     }
@@ -180,8 +186,8 @@ static void check_polarity(const float *x, int64_t n, double fs, struct findings
     free(down);
 }
 
-int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_model *m, struct ecg_check *out,
-                   int cap)
+int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_model *m,
+                   struct ecg_check *out, int cap)
 {
     struct findings f = {out, cap, 0};
     int64_t bad = 0, first = -1;
@@ -192,7 +198,8 @@ int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_
         }
     if (bad) {
         add(&f, ECG_CHECK_NOT_FINITE, ECG_CHECK_ERROR,
-            "%lld samples are NaN or infinite (the first at %.3f s): missing data; the record was not classified",
+            "%lld samples are NaN or infinite (the first at %.3f s): missing data; the record was not "
+            "classified",
             (long long)bad, (double)first / fs);
         return f.count < cap ? f.count : cap;
     }
@@ -208,7 +215,9 @@ int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_
     double sd = sqrt(sq / (double)n);
     if (sd <= FLAT_STD_MV) {
         add(&f, ECG_CHECK_FLAT, ECG_CHECK_ERROR,
-            "flat line: standard deviation %.3g mV, no ECG in it (lead off or an empty channel); not classified", sd);
+            "flat line: standard deviation %.3g mV, no ECG in it (lead off or an empty channel); not "
+            "classified",
+            sd);
         return f.count < cap ? f.count : cap;
     }
     check_flat_segment(x, n, fs, &f);
@@ -221,8 +230,8 @@ int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_
 const char *ecg_check_name(enum ecg_check_code code)
 {
     static const char *const names[ECG_CHECK_COUNT] = {
-        "resampled", "too_short", "short", "too_long", "not_finite", "flat", "flat_segment",
-        "clipping", "amplitude_high", "amplitude_low", "inverted"};
+        "resampled",    "too_short", "short",          "too_long",      "not_finite", "flat",
+        "flat_segment", "clipping",  "amplitude_high", "amplitude_low", "inverted"};
     return (unsigned)code < ECG_CHECK_COUNT ? names[code] : "unknown";
 }
 

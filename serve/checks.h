@@ -13,17 +13,17 @@
  */
 
 enum ecg_check_code {
-    ECG_CHECK_RESAMPLED,    /* rate differs from the model's: resampled */
-    ECG_CHECK_TOO_SHORT,    /* shorter than the model accepts: not classified */
-    ECG_CHECK_SHORT,        /* under half a window: mostly zero padding */
-    ECG_CHECK_TOO_LONG,     /* longer than any training recording */
-    ECG_CHECK_NOT_FINITE,   /* NaN or infinite samples: not classified */
-    ECG_CHECK_FLAT,         /* no signal at all: not classified */
-    ECG_CHECK_FLAT_SEGMENT, /* a long constant stretch (lead off) */
-    ECG_CHECK_CLIPPING,     /* many samples pinned at the extremes */
+    ECG_CHECK_RESAMPLED,      /* rate differs from the model's: resampled */
+    ECG_CHECK_TOO_SHORT,      /* shorter than the model accepts: not classified */
+    ECG_CHECK_SHORT,          /* under half a window: mostly zero padding */
+    ECG_CHECK_TOO_LONG,       /* longer than any training recording */
+    ECG_CHECK_NOT_FINITE,     /* NaN or infinite samples: not classified */
+    ECG_CHECK_FLAT,           /* no signal at all: not classified */
+    ECG_CHECK_FLAT_SEGMENT,   /* a long constant stretch (lead off) */
+    ECG_CHECK_CLIPPING,       /* many samples pinned at the extremes */
     ECG_CHECK_AMPLITUDE_HIGH, /* too large for mV: raw ADC counts or microvolts? */
     ECG_CHECK_AMPLITUDE_LOW,  /* too small for mV: volts? */
-    ECG_CHECK_INVERTED,     /* QRS complexes point down: reversed leads or polarity */
+    ECG_CHECK_INVERTED,       /* QRS complexes point down: reversed leads or polarity */
     ECG_CHECK_COUNT
 };
 
@@ -46,10 +46,10 @@ struct ecg_check_model {
 };
 
 /* Runs every check; writes at most `cap` findings (in enum order; each code at
- * most once, so ECG_CHECK_COUNT always suffices) and returns how many it wrote.  A record with non-finite samples gets only that
- * finding (the other statistics would be meaningless). */
-int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_model *m, struct ecg_check *out,
-                   int cap);
+ * most once, so ECG_CHECK_COUNT always suffices) and returns how many it wrote.  A record with non-finite
+ * samples gets only that finding (the other statistics would be meaningless). */
+int ecg_checks_run(const float *x, int64_t n, double fs, const struct ecg_check_model *m,
+                   struct ecg_check *out, int cap);
 
 /* The stable name of a code ("resampled", "too_short", ...). */
 const char *ecg_check_name(enum ecg_check_code code);

@@ -20,6 +20,8 @@ static int has_type(const char *ct, const char *type)
     return ct && strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* MHD's iterator over the query: each pair through ecg_serve_param_set; the first failure stops it (its
+ * status and message wait in r->job, unused until the windows are queued). */
 static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     struct request *r = cls;
@@ -36,7 +38,8 @@ static int read_records(struct request *r, const char *ct, char *file, size_t fi
     if (has_type(ct, "multipart/form-data")) {
         char boundary[80];
         ECG_TRY(ecg_multipart_boundary(ct, boundary, sizeof boundary, err));
-        struct ecg_multipart_limits ml = {4 * lim->max_records, r->s->o.max_body_bytes > 0 ? (size_t)r->s->o.max_body_bytes : 0};
+        struct ecg_multipart_limits ml = {4 * lim->max_records,
+                                          r->s->o.max_body_bytes > 0 ? (size_t)r->s->o.max_body_bytes : 0};
         struct ecg_multipart_part *parts;
         int32_t n;
         ECG_TRY(ecg_multipart_parse(r->body, r->size, boundary, &ml, &parts, &n, err));
@@ -53,8 +56,8 @@ static int read_records(struct request *r, const char *ct, char *file, size_t fi
         if (!rc && r->params.record[0])
             snprintf(rec.name, sizeof rec.name, "%s", r->params.record);
     } else {
-        rc = ecg_serve_csv_signal("body", (const char *)r->body, r->size, lim->max_samples, &r->params.fs, &rec.signal,
-                                  &rec.length, err);
+        rc = ecg_serve_csv_signal("body", (const char *)r->body, r->size, lim->max_samples, &r->params.fs,
+                                  &rec.signal, &rec.length, err);
     }
     rec.fs = r->params.fs;
     return rc ? rc : ecg_serve_records_push(&r->recs, &rec, lim->max_records, err);
@@ -107,7 +110,9 @@ static int make_job(struct request *r, int64_t total, struct ecg_error *err)
     int64_t size = in->input_h * in->input_w * in->input_c, cs = in->cam_h * in->cam_w;
     r->inputs = malloc((size_t)(total * size) * sizeof(float));
     r->probs = malloc((size_t)(total * in->nclass) * sizeof(float));
-    r->cam = cs > 0 && (r->params.include & ECG_INCLUDE_GRADCAM) ? malloc((size_t)(total * cs) * sizeof(float)) : NULL;
+    r->cam = cs > 0 && (r->params.include & ECG_INCLUDE_GRADCAM)
+                 ? malloc((size_t)(total * cs) * sizeof(float))
+                 : NULL;
     if (!r->inputs || !r->probs || (cs > 0 && (r->params.include & ECG_INCLUDE_GRADCAM) && !r->cam))
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for %lld windows", (long long)total);
     int64_t at = 0;
@@ -120,8 +125,12 @@ static int make_job(struct request *r, int64_t total, struct ecg_error *err)
         res->cam = r->cam ? r->cam + at * cs : NULL;
         at += res->prep.windows;
     }
-    r->job = (struct ecg_batch_job){.inputs = r->inputs, .count = total, .probs = r->probs, .cam = r->cam,
-                                    .on_done = job_done, .user = r};
+    r->job = (struct ecg_batch_job){.inputs = r->inputs,
+                                    .count = total,
+                                    .probs = r->probs,
+                                    .cam = r->cam,
+                                    .on_done = job_done,
+                                    .user = r};
     return ECG_OK;
 }
 

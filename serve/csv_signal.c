@@ -45,18 +45,21 @@ static int parse_line(const char *s, size_t n, double v[2])
 static int rate_from_times(const char *name, const double *t, int64_t n, double *fs, struct ecg_error *err)
 {
     if (n < 2)
-        return ecg_error_set(err, ECG_ERR_VALUE, "%s: one sample, cannot derive a sampling rate from its time", name);
+        return ecg_error_set(err, ECG_ERR_VALUE,
+                             "%s: one sample, cannot derive a sampling rate from its time", name);
     double dt = (t[n - 1] - t[0]) / (double)(n - 1);
     for (int64_t i = 1; i < n && dt > 0; i++)
         if (fabs((t[i] - t[i - 1]) - dt) > 0.01 * dt)
-            return ecg_error_set(err, ECG_ERR_VALUE,
-                                 "%s: time column steps by %g s at row %lld but %g s on average; expected uniform "
-                                 "sampling (or give fs)",
-                                 name, t[i] - t[i - 1], (long long)i + 1, dt);
+            return ecg_error_set(
+                err, ECG_ERR_VALUE,
+                "%s: time column steps by %g s at row %lld but %g s on average; expected uniform "
+                "sampling (or give fs)",
+                name, t[i] - t[i - 1], (long long)i + 1, dt);
     if (!(dt > 0) || !(1.0 / dt >= ECG_SERVE_FS_MIN && 1.0 / dt <= ECG_SERVE_FS_MAX))
-        return ecg_error_set(err, ECG_ERR_VALUE,
-                             "%s: time column gives %g s per sample, expected seconds at %g..%g Hz (or give fs)", name,
-                             dt, ECG_SERVE_FS_MIN, ECG_SERVE_FS_MAX);
+        return ecg_error_set(
+            err, ECG_ERR_VALUE,
+            "%s: time column gives %g s per sample, expected seconds at %g..%g Hz (or give fs)", name, dt,
+            ECG_SERVE_FS_MIN, ECG_SERVE_FS_MAX);
     *fs = 1.0 / dt;
     return ECG_OK;
 }
@@ -88,7 +91,9 @@ int ecg_serve_csv_signal(const char *name, const char *text, size_t size, int64_
         if (k <= 0 || (columns && k != columns)) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: '%.*s', expected %s", name, (long long)lineno,
                                (int)(len > 60 ? 60 : len), line,
-                               columns == 2 ? "time,value" : columns == 1 ? "one number" : "one number or time,value");
+                               columns == 2   ? "time,value"
+                               : columns == 1 ? "one number"
+                                              : "one number or time,value");
             break;
         }
         columns = k;
@@ -99,7 +104,8 @@ int ecg_serve_csv_signal(const char *name, const char *text, size_t size, int64_
             break;
         }
         if (n >= max_samples) {
-            rc = ecg_error_set(err, ECG_ERR_RANGE, "%s: more than %lld samples", name, (long long)max_samples);
+            rc =
+                ecg_error_set(err, ECG_ERR_RANGE, "%s: more than %lld samples", name, (long long)max_samples);
             break;
         }
         if (n == cap) {
@@ -111,7 +117,8 @@ int ecg_serve_csv_signal(const char *name, const char *text, size_t size, int64_
             if (gt)
                 t = gt;
             if (!gx || !gt) {
-                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %lld samples", name, (long long)cap);
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %lld samples", name,
+                                   (long long)cap);
                 break;
             }
         }
@@ -125,7 +132,8 @@ int ecg_serve_csv_signal(const char *name, const char *text, size_t size, int64_
         if (columns == 2)
             rc = rate_from_times(name, t, n, fs, err);
         else
-            rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no sampling rate: give fs (Hz) or a time,value column pair", name);
+            rc = ecg_error_set(err, ECG_ERR_VALUE,
+                               "%s: no sampling rate: give fs (Hz) or a time,value column pair", name);
     }
     free(t);
     if (rc) {

@@ -12,7 +12,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ecgembed: cannot open %s\n", !in ? argv[1] : argv[2]);
         return 1;
     }
-    fprintf(out, "/* Generated from %s by ecgembed; do not edit. */\n#include <stddef.h>\n\nconst char %s[] = {",
+    fprintf(out,
+            "/* Generated from %s by ecgembed; do not edit. */\n#include <stddef.h>\n\nconst char %s[] = {",
             argv[1], argv[3]);
     long n = 0;
     for (int c; (c = fgetc(in)) != EOF; n++)

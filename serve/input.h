@@ -29,7 +29,8 @@ struct ecg_serve_params {
  * include (a comma list of signal, spectrogram, gradcam, or "all"), record (a
  * name of 1..63 printable characters).  An unknown key or a bad value is
  * ECG_ERR_VALUE naming the key, what was expected and what was found. */
-int ecg_serve_param_set(struct ecg_serve_params *p, const char *key, const char *value, struct ecg_error *err);
+int ecg_serve_param_set(struct ecg_serve_params *p, const char *key, const char *value,
+                        struct ecg_error *err);
 
 /* Parses a raw query string ("fs=300&include=all", without the '?'):
  * percent-decoding, '+' as space, each pair through ecg_serve_param_set. */

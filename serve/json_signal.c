@@ -14,7 +14,8 @@ struct reader {
 
 static void skip_ws(struct reader *r)
 {
-    while (r->at < r->n && (r->s[r->at] == ' ' || r->s[r->at] == '\t' || r->s[r->at] == '\n' || r->s[r->at] == '\r'))
+    while (r->at < r->n &&
+           (r->s[r->at] == ' ' || r->s[r->at] == '\t' || r->s[r->at] == '\n' || r->s[r->at] == '\r'))
         r->at++;
 }
 
@@ -24,7 +25,8 @@ static const char *found(const struct reader *r, char *buf, size_t cap)
     if (r->at >= r->n)
         return "the end of the body";
     char c = r->s[r->at];
-    snprintf(buf, cap, c >= 32 && c < 127 ? "'%c'" : "byte 0x%02x", c >= 32 && c < 127 ? c : (unsigned char)c);
+    snprintf(buf, cap, c >= 32 && c < 127 ? "'%c'" : "byte 0x%02x",
+             c >= 32 && c < 127 ? c : (unsigned char)c);
     return buf;
 }
 
@@ -78,14 +80,15 @@ static int number(struct reader *r, const char *where, double *v)
 #undef DIGIT
     char buf[64];
     if (i - r->at >= sizeof buf)
-        return ecg_error_set(r->err, ECG_ERR_FORMAT, "JSON body, byte %zu, %s: number of more than %zu characters",
-                             r->at, where, sizeof buf - 1);
+        return ecg_error_set(r->err, ECG_ERR_FORMAT,
+                             "JSON body, byte %zu, %s: number of more than %zu characters", r->at, where,
+                             sizeof buf - 1);
     memcpy(buf, s + r->at, i - r->at);
     buf[i - r->at] = '\0';
     *v = strtod(buf, NULL);
     if (!isfinite(*v) || fabs(*v) > ECG_SERVE_SAMPLE_ABS_MAX)
-        return ecg_error_set(r->err, ECG_ERR_VALUE, "JSON body, byte %zu, %s: %s is out of range (|x| <= %g)", r->at,
-                             where, buf, ECG_SERVE_SAMPLE_ABS_MAX);
+        return ecg_error_set(r->err, ECG_ERR_VALUE, "JSON body, byte %zu, %s: %s is out of range (|x| <= %g)",
+                             r->at, where, buf, ECG_SERVE_SAMPLE_ABS_MAX);
     r->at = i;
     return ECG_OK;
 }
@@ -100,17 +103,18 @@ static int string(struct reader *r, char *out, size_t cap, const char *where)
         if (c == '\\') {
             char e = r->at + 1 < r->n ? r->s[r->at + 1] : 0;
             if (e != '"' && e != '\\' && e != '/')
-                return ecg_error_set(r->err, ECG_ERR_FORMAT, "JSON body, byte %zu, %s: unsupported escape in a string",
-                                     r->at, where);
+                return ecg_error_set(r->err, ECG_ERR_FORMAT,
+                                     "JSON body, byte %zu, %s: unsupported escape in a string", r->at, where);
             c = e;
             r->at++;
         } else if ((unsigned char)c < 32) {
-            return ecg_error_set(r->err, ECG_ERR_FORMAT, "JSON body, byte %zu, %s: control character in a string",
-                                 r->at, where);
+            return ecg_error_set(r->err, ECG_ERR_FORMAT,
+                                 "JSON body, byte %zu, %s: control character in a string", r->at, where);
         }
         if (o + 1 >= cap)
-            return ecg_error_set(r->err, ECG_ERR_RANGE, "JSON body, byte %zu, %s: string longer than %zu bytes", r->at,
-                                 where, cap - 1);
+            return ecg_error_set(r->err, ECG_ERR_RANGE,
+                                 "JSON body, byte %zu, %s: string longer than %zu bytes", r->at, where,
+                                 cap - 1);
         out[o++] = c;
         r->at++;
     }
@@ -126,20 +130,22 @@ static int samples(struct reader *r, int64_t max, float **signal, int64_t *lengt
     skip_ws(r);
     if (r->at < r->n && r->s[r->at] == ']') {
         r->at++;
-        return ecg_error_set(r->err, ECG_ERR_VALUE, "JSON body, key 'signal': empty array, expected samples in mV");
+        return ecg_error_set(r->err, ECG_ERR_VALUE,
+                             "JSON body, key 'signal': empty array, expected samples in mV");
     }
     for (;;) {
         char where[48];
         snprintf(where, sizeof where, "signal[%lld]", (long long)n);
         double v;
-        int rc = n >= max ? ecg_error_set(r->err, ECG_ERR_RANGE, "JSON body, key 'signal': more than %lld samples",
-                                          (long long)max)
+        int rc = n >= max ? ecg_error_set(r->err, ECG_ERR_RANGE,
+                                          "JSON body, key 'signal': more than %lld samples", (long long)max)
                           : number(r, where, &v);
         if (!rc && n == cap) {
             cap = cap ? 2 * cap : 4096;
             float *g = realloc(x, (size_t)cap * sizeof *g);
             if (!g)
-                rc = ecg_error_set(r->err, ECG_ERR_NOMEM, "JSON body: out of memory for %lld samples", (long long)cap);
+                rc = ecg_error_set(r->err, ECG_ERR_NOMEM, "JSON body: out of memory for %lld samples",
+                                   (long long)cap);
             else
                 x = g;
         }
@@ -182,8 +188,9 @@ static int members(struct reader *r, int64_t max, struct ecg_serve_params *p, fl
             if (!dup) {
                 ECG_TRY(number(r, "key 'fs'", &v));
                 if (!(v >= ECG_SERVE_FS_MIN && v <= ECG_SERVE_FS_MAX))
-                    return ecg_error_set(r->err, ECG_ERR_VALUE, "JSON body, key 'fs': %g Hz, expected %g to %g", v,
-                                         ECG_SERVE_FS_MIN, ECG_SERVE_FS_MAX);
+                    return ecg_error_set(r->err, ECG_ERR_VALUE,
+                                         "JSON body, key 'fs': %g Hz, expected %g to %g", v, ECG_SERVE_FS_MIN,
+                                         ECG_SERVE_FS_MAX);
                 p->fs = v;
             }
         } else if (strcmp(key, "signal") == 0) {
@@ -195,7 +202,8 @@ static int members(struct reader *r, int64_t max, struct ecg_serve_params *p, fl
             if (!dup)
                 ECG_TRY(string(r, p->record, sizeof p->record, "key 'record'"));
         } else {
-            return ecg_error_set(r->err, ECG_ERR_VALUE, "JSON body: unknown key '%s', expected fs, signal or record", key);
+            return ecg_error_set(r->err, ECG_ERR_VALUE,
+                                 "JSON body: unknown key '%s', expected fs, signal or record", key);
         }
         if (dup)
             return ecg_error_set(r->err, ECG_ERR_VALUE, "JSON body: key '%s' appears twice", key);

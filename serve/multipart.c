@@ -47,7 +47,8 @@ int ecg_multipart_boundary(const char *content_type, char *boundary, size_t cap,
                              content_type ? content_type : "");
     char b[128];
     if (!header_param(content_type, strlen(content_type), "boundary", b, sizeof b))
-        return ecg_error_set(err, ECG_ERR_FORMAT, "Content-Type '%.100s': no boundary parameter", content_type);
+        return ecg_error_set(err, ECG_ERR_FORMAT, "Content-Type '%.100s': no boundary parameter",
+                             content_type);
     size_t n = strlen(b);
     if (n < 1 || n > 70 || n + 1 > cap)
         return ecg_error_set(err, ECG_ERR_FORMAT, "multipart boundary of %zu characters, expected 1..70", n);
@@ -56,7 +57,8 @@ int ecg_multipart_boundary(const char *content_type, char *boundary, size_t cap,
 }
 
 /* Parses one part's header block [h, h+n) into p; returns ECG_OK or a message about part `index`. */
-static int part_headers(const char *h, size_t n, int32_t index, struct ecg_multipart_part *p, struct ecg_error *err)
+static int part_headers(const char *h, size_t n, int32_t index, struct ecg_multipart_part *p,
+                        struct ecg_error *err)
 {
     int disposition = 0;
     while (n > 0) {
@@ -73,11 +75,11 @@ static int part_headers(const char *h, size_t n, int32_t index, struct ecg_multi
         if (klen == 19 && strncasecmp(h, "Content-Disposition", 19) == 0) {
             if (vlen < 9 || strncasecmp(v, "form-data", 9) != 0)
                 return ecg_error_set(err, ECG_ERR_FORMAT,
-                                     "multipart part %d: Content-Disposition '%.*s', expected form-data", index,
-                                     (int)(vlen > 60 ? 60 : vlen), v);
+                                     "multipart part %d: Content-Disposition '%.*s', expected form-data",
+                                     index, (int)(vlen > 60 ? 60 : vlen), v);
             if (!header_param(v, vlen, "name", p->name, sizeof p->name) || !p->name[0])
-                return ecg_error_set(err, ECG_ERR_FORMAT, "multipart part %d: Content-Disposition has no name",
-                                     index);
+                return ecg_error_set(err, ECG_ERR_FORMAT,
+                                     "multipart part %d: Content-Disposition has no name", index);
             header_param(v, vlen, "filename", p->filename, sizeof p->filename);
             disposition = 1;
         } else if (klen == 12 && strncasecmp(h, "Content-Type", 12) == 0) {
@@ -119,8 +121,9 @@ int ecg_multipart_parse(const unsigned char *body, size_t size, const char *boun
             break; /* the closing delimiter */
         if (after + 2 > end || after[0] != '\r' || after[1] != '\n') {
             rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               after + 2 > end ? "multipart body: truncated after part %d (no closing boundary)"
-                                               : "multipart body: boundary line %d not followed by CRLF",
+                               after + 2 > end
+                                   ? "multipart body: truncated after part %d (no closing boundary)"
+                                   : "multipart body: boundary line %d not followed by CRLF",
                                n);
             goto fail;
         }
@@ -149,8 +152,8 @@ int ecg_multipart_parse(const unsigned char *body, size_t size, const char *boun
         p->data = (const unsigned char *)hend + 4;
         p->size = (size_t)(next - (hend + 4));
         if (p->size > lim->max_part_bytes) {
-            rc = ecg_error_set(err, ECG_ERR_RANGE, "multipart part %d ('%s'): %zu bytes, the limit is %zu", n + 1,
-                               p->filename[0] ? p->filename : p->name, p->size, lim->max_part_bytes);
+            rc = ecg_error_set(err, ECG_ERR_RANGE, "multipart part %d ('%s'): %zu bytes, the limit is %zu",
+                               n + 1, p->filename[0] ? p->filename : p->name, p->size, lim->max_part_bytes);
             goto fail;
         }
         n++;

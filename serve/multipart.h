@@ -19,7 +19,7 @@ struct ecg_multipart_part {
 };
 
 struct ecg_multipart_limits {
-    int32_t max_parts;  /* more parts is ECG_ERR_RANGE */
+    int32_t max_parts; /* more parts is ECG_ERR_RANGE */
     size_t max_part_bytes;
 };
 

@@ -25,10 +25,11 @@ static int set_include(struct ecg_serve_params *p, const char *value, struct ecg
                 found = 1;
             }
         if (!found)
-            return ecg_error_set(err, ECG_ERR_VALUE,
-                                 "parameter include: '%.*s', expected a comma list of signal, spectrogram, gradcam "
-                                 "or all",
-                                 (int)(n > 40 ? 40 : n), s);
+            return ecg_error_set(
+                err, ECG_ERR_VALUE,
+                "parameter include: '%.*s', expected a comma list of signal, spectrogram, gradcam "
+                "or all",
+                (int)(n > 40 ? 40 : n), s);
         s += n + (s[n] == ',');
     }
     return ECG_OK;
@@ -40,8 +41,9 @@ int ecg_serve_param_set(struct ecg_serve_params *p, const char *key, const char 
         char *end;
         double v = strtod(value, &end);
         if (end == value || *end || !(v >= ECG_SERVE_FS_MIN && v <= ECG_SERVE_FS_MAX))
-            return ecg_error_set(err, ECG_ERR_VALUE, "parameter fs: '%.40s', expected a sampling rate in Hz from %g to %g",
-                                 value, ECG_SERVE_FS_MIN, ECG_SERVE_FS_MAX);
+            return ecg_error_set(err, ECG_ERR_VALUE,
+                                 "parameter fs: '%.40s', expected a sampling rate in Hz from %g to %g", value,
+                                 ECG_SERVE_FS_MIN, ECG_SERVE_FS_MAX);
         p->fs = v;
         return ECG_OK;
     }
@@ -58,12 +60,16 @@ int ecg_serve_param_set(struct ecg_serve_params *p, const char *key, const char 
         memcpy(p->record, value, n + 1);
         return ECG_OK;
     }
-    return ecg_error_set(err, ECG_ERR_VALUE, "unknown parameter '%.40s', expected fs, include or record", key);
+    return ecg_error_set(err, ECG_ERR_VALUE, "unknown parameter '%.40s', expected fs, include or record",
+                         key);
 }
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Percent-decodes [s, s+n) into out (cap bytes); 0 on a bad escape, a NUL byte or overflow. */
@@ -100,8 +106,10 @@ int ecg_serve_query_parse(const char *query, struct ecg_serve_params *p, struct 
             const char *eq = memchr(s, '=', n);
             char key[64], value[256];
             size_t klen = eq ? (size_t)(eq - s) : n;
-            if (!eq || !decode(s, klen, key, sizeof key) || !decode(eq + 1, n - klen - 1, value, sizeof value))
-                return ecg_error_set(err, ECG_ERR_VALUE, "query string: '%.*s', expected key=value with valid %%-escapes",
+            if (!eq || !decode(s, klen, key, sizeof key) ||
+                !decode(eq + 1, n - klen - 1, value, sizeof value))
+                return ecg_error_set(err, ECG_ERR_VALUE,
+                                     "query string: '%.*s', expected key=value with valid %%-escapes",
                                      (int)(n > 60 ? 60 : n), s);
             ECG_TRY(ecg_serve_param_set(p, key, value, err));
         }

@@ -1,4 +1,5 @@
-/* Writes classification results (probabilities, windows, checks, optional trace, images, heat maps) as JSON. */
+/* Writes classification results (probabilities, windows, checks, optional trace, images, heat maps) as JSON.
+ */
 #include "serve/respond.h"
 
 #include <math.h>
@@ -18,7 +19,8 @@ void ecg_serve_base64(char *out, const unsigned char *p, size_t n)
 {
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        unsigned v =
+            (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
         *out++ = a[v >> 18 & 63];
         *out++ = a[v >> 12 & 63];
         *out++ = i + 1 < n ? a[v >> 6 & 63] : '=';
@@ -52,7 +54,8 @@ static int argmax(const float *p, int k)
 }
 
 /* An image of values scaled to 0..255 between lo and hi, base64 in "data". */
-static void image(struct ecg_json *j, const float *v, int64_t h, int64_t w, int64_t stride, float lo, float hi)
+static void image(struct ecg_json *j, const float *v, int64_t h, int64_t w, int64_t stride, float lo,
+                  float hi)
 {
     if (h <= 0 || w <= 0) {
         ecg_json_null(j);
@@ -103,8 +106,8 @@ static void spectrogram(struct ecg_json *j, const struct ecg_serve_model_info *i
     image(j, in, info->input_h, info->input_w, info->input_c, lo, hi);
 }
 
-static void windows(struct ecg_json *j, const struct ecg_serve_model_info *info, const struct ecg_serve_result *r,
-                    unsigned include)
+static void windows(struct ecg_json *j, const struct ecg_serve_model_info *info,
+                    const struct ecg_serve_result *r, unsigned include)
 {
     int64_t size = info->input_h * info->input_w * info->input_c, cs = info->cam_h * info->cam_w;
     ecg_json_begin_array(j, false);
@@ -161,8 +164,8 @@ static void trace(struct ecg_json *j, const struct ecg_serve_result *r)
     ecg_json_end_object(j);
 }
 
-static void record(struct ecg_json *j, const struct ecg_serve_model_info *info, const struct ecg_serve_result *r,
-                   unsigned include)
+static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,
+                   const struct ecg_serve_result *r, unsigned include)
 {
     const struct ecg_serve_record *rec = r->rec;
     ecg_json_begin_object(j);
@@ -208,8 +211,8 @@ static void record(struct ecg_json *j, const struct ecg_serve_model_info *info, 
     free(mean);
 }
 
-void ecg_serve_write_results(FILE *f, const struct ecg_serve_model_info *info, const struct ecg_serve_result *res,
-                             int32_t n, unsigned include)
+void ecg_serve_write_results(FILE *f, const struct ecg_serve_model_info *info,
+                             const struct ecg_serve_result *res, int32_t n, unsigned include)
 {
     struct ecg_json j;
     ecg_json_init(&j, f, -1);

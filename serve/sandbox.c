@@ -47,7 +47,8 @@ static int write_all(int fd, const void *p, size_t n)
 }
 
 /* The child: limits, work, one message {status byte, payload}, _exit. */
-__attribute__((noreturn)) static void child(int fd, ecg_sandbox_fn fn, void *arg, const struct ecg_sandbox_limits *lim)
+__attribute__((noreturn)) static void child(int fd, ecg_sandbox_fn fn, void *arg,
+                                            const struct ecg_sandbox_limits *lim)
 {
     struct rlimit none = {0, 0}, cpu = {(rlim_t)lim->cpu_s, (rlim_t)lim->cpu_s + 1};
     setrlimit(RLIMIT_CORE, &none);
@@ -65,8 +66,10 @@ __attribute__((noreturn)) static void child(int fd, ecg_sandbox_fn fn, void *arg
     _exit(bad ? 3 : 0);
 }
 
-/* Reads the child's message until EOF, the deadline or the size limit; returns 0 at EOF, 1 on timeout, 2 when too big. */
-static int collect(int fd, const struct ecg_sandbox_limits *lim, struct ecg_sandbox_out *o, struct ecg_error *err)
+/* Reads the child's message until EOF, the deadline or the size limit; returns 0 at EOF, 1 on timeout, 2 when
+ * too big. */
+static int collect(int fd, const struct ecg_sandbox_limits *lim, struct ecg_sandbox_out *o,
+                   struct ecg_error *err)
 {
     double deadline = ecg_now() + lim->wall_s;
     unsigned char buf[65536];
@@ -124,18 +127,21 @@ int ecg_sandbox_run(ecg_sandbox_fn fn, void *arg, const struct ecg_sandbox_limit
         rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the parser took longer than %g s and was stopped", what,
                            lim->wall_s);
     else if (how == 2)
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the parsed result exceeds %zu bytes", what, lim->max_output);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the parsed result exceeds %zu bytes", what,
+                           lim->max_output);
     else if (WIFSIGNALED(st))
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           WTERMSIG(st) == SIGXCPU ? "%s: the parser used more than its CPU time and was stopped "
-                                                     "(signal %d, %s)"
-                                                   : "%s: the parser crashed on this file (signal %d, %s)",
+                           WTERMSIG(st) == SIGXCPU
+                               ? "%s: the parser used more than its CPU time and was stopped "
+                                 "(signal %d, %s)"
+                               : "%s: the parser crashed on this file (signal %d, %s)",
                            what, WTERMSIG(st), strsignal(WTERMSIG(st)));
     else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || o.size < 1)
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the parser ended without a result (exit status %d)", what,
-                           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: the parser ended without a result (exit status %d)",
+                           what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     else if (o.data[0] != 0)
-        rc = ecg_error_set(err, (enum ecg_status)o.data[0], "%.*s", (int)(o.size - 1), (const char *)o.data + 1);
+        rc = ecg_error_set(err, (enum ecg_status)o.data[0], "%.*s", (int)(o.size - 1),
+                           (const char *)o.data + 1);
     else {
         memmove(o.data, o.data + 1, o.size - 1);
         *out = o.data;

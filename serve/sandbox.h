@@ -1,4 +1,5 @@
-/* Runs a parser in a child process with resource limits, so a crash or a hang in a library costs one request. */
+/* Runs a parser in a child process with resource limits, so a crash or a hang in a library costs one request.
+ */
 #ifndef ECG_SERVE_SANDBOX_H
 #define ECG_SERVE_SANDBOX_H
 
@@ -10,7 +11,8 @@
 struct ecg_sandbox_limits {
     double wall_s;        /* the child is killed after this long */
     int64_t cpu_s;        /* RLIMIT_CPU */
-    int64_t memory_bytes; /* RLIMIT_AS; 0 = none (sanitizer builds cannot take one: their shadow memory is huge) */
+    int64_t memory_bytes; /* RLIMIT_AS; 0 = none (sanitizer builds cannot take one: their shadow memory is
+                             huge) */
     size_t max_output;    /* a longer result kills the child */
 };
 

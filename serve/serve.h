@@ -16,12 +16,12 @@ struct ecg_serve_options {
     int32_t batch_max;      /* windows per forward pass */
     double batch_wait_s;    /* how long the first window of a batch waits for others */
     int32_t max_connections;
-    int32_t timeout_s;      /* an idle or slow connection is closed after this */
-    const char *token;      /* bearer token for /v1/ and /metrics; NULL = none */
+    int32_t timeout_s;       /* an idle or slow connection is closed after this */
+    const char *token;       /* bearer token for /v1/ and /metrics; NULL = none */
     const char *cors_origin; /* Access-Control-Allow-Origin value; NULL = no CORS headers */
-    int32_t max_records;    /* per request */
-    int64_t max_samples;    /* per record */
-    double drain_s;         /* on stop, how long in-flight requests may take */
+    int32_t max_records;     /* per request */
+    int64_t max_samples;     /* per record */
+    double drain_s;          /* on stop, how long in-flight requests may take */
 };
 
 /* Defaults: 127.0.0.1:8080, one thread per CPU, 32 MiB bodies, queue 64,
@@ -38,8 +38,8 @@ void ecg_serve_options_default(struct ecg_serve_options *o);
  * *model gets the --model value or NULL.  *help is set for --help, *version
  * for --version.  ECG_ERR_USAGE naming the option and value otherwise.
  */
-int ecg_serve_parse_args(int argc, char **argv, struct ecg_serve_options *o, const char **model, char **token_buf,
-                         int *help, int *version, struct ecg_error *err);
+int ecg_serve_parse_args(int argc, char **argv, struct ecg_serve_options *o, const char **model,
+                         char **token_buf, int *help, int *version, struct ecg_error *err);
 
 extern const char ecg_serve_usage[];
 
@@ -47,8 +47,8 @@ struct ecg_server;
 
 /* Starts listening and serving with `be` (which must outlive the server).
  * The actual port is ecg_server_port(). */
-int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_backend *be, struct ecg_server **s,
-                     struct ecg_error *err);
+int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
+                     struct ecg_server **s, struct ecg_error *err);
 int ecg_server_port(const struct ecg_server *s);
 /* Stops accepting, lets in-flight requests finish (up to drain_s), stops. NULL is a no-op. */
 void ecg_server_stop(struct ecg_server *s);
@@ -56,6 +56,7 @@ void ecg_server_stop(struct ecg_server *s);
 /* start + print "ecgserve: serving <model> at http://HOST:PORT/" on stdout +
  * wait for SIGINT or SIGTERM (blocked in every thread, taken with sigwait) +
  * stop.  Returns ECG_OK after a clean drain. */
-int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be, struct ecg_error *err);
+int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
+                  struct ecg_error *err);
 
 #endif

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "eval/json.h"
 #include "core/log.h"
+#include "eval/json.h"
 #include "serve/assets.h"
 #include "serve/server_internal.h"
 
@@ -33,11 +33,13 @@ enum MHD_Result ecg_server_reply(struct request *r, int status, const char *type
     if (status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"ecgserve\"");
     if (status == 405)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->route == ECG_ROUTE_CLASSIFY ? "POST" : "GET, HEAD");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                r->route == ECG_ROUTE_CLASSIFY ? "POST" : "GET, HEAD");
     if (r->route == ECG_ROUTE_PAGE && status == 200)
-        MHD_add_response_header(resp, "Content-Security-Policy",
-                                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                                "img-src data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'");
+        MHD_add_response_header(
+            resp, "Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+            "img-src data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'");
     r->status = status;
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -89,8 +91,8 @@ static enum ecg_route route_of(const char *url)
     static const struct {
         const char *path;
         enum ecg_route route;
-    } routes[] = {{"/", ECG_ROUTE_PAGE},          {"/v1/classify", ECG_ROUTE_CLASSIFY},
-                  {"/v1/model", ECG_ROUTE_MODEL}, {"/healthz", ECG_ROUTE_HEALTHZ},
+    } routes[] = {{"/", ECG_ROUTE_PAGE},           {"/v1/classify", ECG_ROUTE_CLASSIFY},
+                  {"/v1/model", ECG_ROUTE_MODEL},  {"/healthz", ECG_ROUTE_HEALTHZ},
                   {"/metrics", ECG_ROUTE_METRICS}, {"/openapi.json", ECG_ROUTE_OPENAPI}};
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (strcmp(url, routes[i].path) == 0)
@@ -154,7 +156,8 @@ static int early_status(struct request *r, const char *method, const char **msg)
     for (size_t i = 0; ct && i < sizeof types / sizeof types[0]; i++)
         known |= strncasecmp(ct, types[i], strlen(types[i])) == 0;
     if (!known)
-        return *msg = "unsupported Content-Type: expected multipart/form-data, application/json or text/csv", 415;
+        return *msg = "unsupported Content-Type: expected multipart/form-data, application/json or text/csv",
+               415;
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoll(cl, NULL, 10) > r->s->o.max_body_bytes)
         return *msg = "request body larger than --max-body-mb", 413;
@@ -209,7 +212,8 @@ static void receive(struct request *r, const char *data, size_t n)
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+                              const char *version, const char *upload_data, size_t *upload_data_size,
+                              void **con_cls)
 {
     struct ecg_server *s = cls;
     struct request *r = *con_cls;
@@ -247,11 +251,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (r->too_big)
         return ecg_server_reply_error(r, 413, "request body larger than --max-body-mb", NULL);
     if (r->over_budget)
-        return ecg_server_reply_error(r, 503, "the server holds too many uploads at once; retry shortly", NULL);
+        return ecg_server_reply_error(r, 503, "the server holds too many uploads at once; retry shortly",
+                                      NULL);
     return ecg_classify_begin(r);
 }
 
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
 {
     struct ecg_server *s = cls;
     struct request *r = *con_cls;
@@ -313,9 +319,11 @@ static void free_server(struct ecg_server *s)
 }
 
 /* The listening address; ECG_ERR_USAGE naming the host when it does not resolve. */
-static int resolve(const char *host, int port, struct sockaddr_storage *addr, int *ipv6, struct ecg_error *err)
+static int resolve(const char *host, int port, struct sockaddr_storage *addr, int *ipv6,
+                   struct ecg_error *err)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
+                    *res = NULL;
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", port);
     int rc = getaddrinfo(host, portstr, &hints, &res);
@@ -327,8 +335,8 @@ static int resolve(const char *host, int port, struct sockaddr_storage *addr, in
     return ECG_OK;
 }
 
-int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_backend *be, struct ecg_server **out,
-                     struct ecg_error *err)
+int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
+                     struct ecg_server **out, struct ecg_error *err)
 {
     *out = NULL;
     struct ecg_server *s = calloc(1, sizeof *s);
@@ -344,20 +352,22 @@ int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_b
     struct sockaddr_storage addr;
     int ipv6 = 0, rc;
     if ((rc = resolve(o->host, o->port, &addr, &ipv6, err)) ||
-        (rc = ecg_batcher_start(be, o->batch_max, o->batch_wait_s, o->max_queue, observe_batch, s, &s->batcher, err))) {
+        (rc = ecg_batcher_start(be, o->batch_max, o->batch_wait_s, o->max_queue, observe_batch, s,
+                                &s->batcher, err))) {
         free_server(s);
         return rc;
     }
     long threads = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(threads > 1 ? threads : 1), MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : 1), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         free_server(s);
-        return ecg_error_set(err, ECG_ERR_IO, "cannot listen on %s port %d (in use, or not an address of this machine?)",
+        return ecg_error_set(err, ECG_ERR_IO,
+                             "cannot listen on %s port %d (in use, or not an address of this machine?)",
                              o->host, o->port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -396,7 +406,8 @@ void ecg_server_stop(struct ecg_server *s)
         close(fd);
 }
 
-int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be, struct ecg_error *err)
+int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
+                  struct ecg_error *err)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -408,7 +419,8 @@ int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_back
     ECG_TRY(ecg_server_start(o, be, &s, err));
     const char *h = o->host;
     int v6 = strchr(h, ':') != NULL;
-    printf("ecgserve: serving %s at http://%s%s%s:%d/\n", be->info.name, v6 ? "[" : "", h, v6 ? "]" : "", s->port);
+    printf("ecgserve: serving %s at http://%s%s%s:%d/\n", be->info.name, v6 ? "[" : "", h, v6 ? "]" : "",
+           s->port);
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);

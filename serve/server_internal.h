@@ -22,7 +22,7 @@ struct ecg_server {
     struct ecg_serve_upload_limits upload;
     int port;
     _Atomic int64_t buffered; /* body bytes held by all requests, bounded by 8 x --max-body-mb */
-    pthread_mutex_t pool_mu; /* backend contexts for prepare, reused across requests */
+    pthread_mutex_t pool_mu;  /* backend contexts for prepare, reused across requests */
     void **pool;
     int32_t npool, cap_pool;
 };
@@ -48,7 +48,8 @@ struct request {
     struct ecg_batch_job job;
 };
 
-/* Queues a response with a malloc'd body (taken) and the headers every response gets; returns MHD's result. */
+/* Queues a response with a malloc'd body (taken) and the headers every response gets; returns MHD's result.
+ */
 enum MHD_Result ecg_server_reply(struct request *r, int status, const char *type, char *body, size_t size);
 /* Queues {"error", "file"} with status. */
 enum MHD_Result ecg_server_reply_error(struct request *r, int status, const char *msg, const char *file);

@@ -90,7 +90,8 @@ static const char *base_name(const char *name)
     return s ? s + 1 : name;
 }
 
-/* Replaces every occurrence of `from` in msg by `to` (messages name our private paths; users know their files). */
+/* Replaces every occurrence of `from` in msg by `to` (messages name our private paths; users know their
+ * files). */
 static void replace_all(char *msg, size_t cap, const char *from, const char *to)
 {
     size_t fl = strlen(from), tl = strlen(to);
@@ -130,8 +131,8 @@ static int write_group(const struct scratch *s, struct ecg_error *err)
         if (f && fclose(f) != 0)
             bad = 1;
         if (bad)
-            return ecg_error_set(err, ECG_ERR_IO, "%s: cannot store a private copy: %s", base_name(p->filename),
-                                 strerror(errno));
+            return ecg_error_set(err, ECG_ERR_IO, "%s: cannot store a private copy: %s",
+                                 base_name(p->filename), strerror(errno));
     }
     return ECG_OK;
 }
@@ -178,7 +179,10 @@ static int read_mat(const struct scratch *s, struct ecg_serve_record *rec, struc
 /* Millivolts per unit of a WFDB signal, 0 when the unit is not a voltage. */
 static double mv_per_unit(const char *units)
 {
-    return strcmp(units, "mV") == 0 ? 1.0 : strcmp(units, "uV") == 0 ? 1e-3 : strcmp(units, "V") == 0 ? 1e3 : 0.0;
+    return strcmp(units, "mV") == 0   ? 1.0
+           : strcmp(units, "uV") == 0 ? 1e-3
+           : strcmp(units, "V") == 0  ? 1e3
+                                      : 0.0;
 }
 
 static int read_dat(const struct scratch *s, struct ecg_serve_record *rec, struct ecg_error *err)
@@ -190,8 +194,9 @@ static int read_dat(const struct scratch *s, struct ecg_serve_record *rec, struc
     const char *dat = base_name(s->parts[s->g->part[K_DAT]].filename);
     for (int i = 0; i < h.nsig; i++) {
         if (strcmp(h.sig[i].file, dat) != 0)
-            return ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal %d is stored in '%s', but the uploaded file is '%s'",
-                                 hea, i, h.sig[i].file, dat);
+            return ecg_error_set(err, ECG_ERR_FORMAT,
+                                 "%s: signal %d is stored in '%s', but the uploaded file is '%s'", hea, i,
+                                 h.sig[i].file, dat);
         snprintf(h.sig[i].file, sizeof h.sig[i].file, "%s", private_name[K_DAT]);
     }
     double scale = mv_per_unit(h.sig[0].units);
@@ -228,8 +233,8 @@ static int h5_child(void *arg, struct ecg_sandbox_out *out, struct ecg_error *er
     return rc;
 }
 
-static int read_h5(const struct scratch *s, const struct ecg_serve_upload_limits *lim, struct ecg_serve_records *out,
-                   struct ecg_error *err)
+static int read_h5(const struct scratch *s, const struct ecg_serve_upload_limits *lim,
+                   struct ecg_serve_records *out, struct ecg_error *err)
 {
     char path[600];
     private_path(s, K_H5, path, sizeof path);
@@ -252,7 +257,8 @@ static int read_h5(const struct scratch *s, const struct ecg_serve_upload_limits
         snprintf(rec.name, sizeof rec.name, "%.40s:%.20s", s->g->stem, id);
         snprintf(rec.file, sizeof rec.file, "%s", file);
         if (!(rec.signal = malloc((size_t)rec.length * sizeof(float)))) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %lld samples", file, (long long)rec.length);
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %lld samples", file,
+                               (long long)rec.length);
             break;
         }
         memcpy(rec.signal, buf + at, (size_t)rec.length * sizeof(float));
@@ -268,8 +274,8 @@ static int read_csv(const struct scratch *s, const struct ecg_serve_upload_limit
 {
     const struct ecg_multipart_part *p = &s->parts[s->g->part[K_CSV]];
     rec->fs = fs;
-    return ecg_serve_csv_signal(base_name(p->filename), (const char *)p->data, p->size, lim->max_samples, &rec->fs,
-                                &rec->signal, &rec->length, err);
+    return ecg_serve_csv_signal(base_name(p->filename), (const char *)p->data, p->size, lim->max_samples,
+                                &rec->fs, &rec->signal, &rec->length, err);
 }
 
 /* The file at fault when a group is incomplete or a reader fails: the data file if any, else the first. */
@@ -290,11 +296,13 @@ static int read_group(struct scratch *s, const struct ecg_serve_upload_limits *l
         return ecg_error_set(err, ECG_ERR_FORMAT, "%s: a header without its signal file (%s.mat or %s.dat)",
                              base_name(s->parts[p[K_HEA]].filename), s->g->stem, s->g->stem);
     if (p[K_DAT] >= 0 && p[K_HEA] < 0)
-        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: a WFDB signal file needs its header %s.hea in the same upload",
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: a WFDB signal file needs its header %s.hea in the same upload",
                              base_name(s->parts[p[K_DAT]].filename), s->g->stem);
     int kinds = (p[K_MAT] >= 0) + (p[K_DAT] >= 0) + (p[K_H5] >= 0) + (p[K_CSV] >= 0);
     if (kinds > 1)
-        return ecg_error_set(err, ECG_ERR_FORMAT, "record %s: several signal files share this name", s->g->stem);
+        return ecg_error_set(err, ECG_ERR_FORMAT, "record %s: several signal files share this name",
+                             s->g->stem);
     if (p[K_CSV] >= 0) {
         struct ecg_serve_record rec = {0};
         snprintf(rec.name, sizeof rec.name, "%s", s->g->stem);
@@ -344,14 +352,16 @@ static int make_groups(const struct ecg_multipart_part *parts, int32_t nparts, s
         const char *name = base_name(p->filename);
         snprintf(file, file_cap, "%s", name);
         if (strcmp(p->name, "file") != 0)
-            return ecg_error_set(err, ECG_ERR_FORMAT, "%s: sent as form field '%s', expected 'file'", name, p->name);
+            return ecg_error_set(err, ECG_ERR_FORMAT, "%s: sent as form field '%s', expected 'file'", name,
+                                 p->name);
         size_t stem_len = 0;
         int k = kind_of(name, &stem_len);
         if (k < 0)
-            return ecg_error_set(err, ECG_ERR_FORMAT,
-                                 "%s: unsupported file type, expected .hea with .mat or .dat (WFDB / CinC 2017), "
-                                 ".h5 (CACHET-CADB) or .csv/.txt (samples)",
-                                 name);
+            return ecg_error_set(
+                err, ECG_ERR_FORMAT,
+                "%s: unsupported file type, expected .hea with .mat or .dat (WFDB / CinC 2017), "
+                ".h5 (CACHET-CADB) or .csv/.txt (samples)",
+                name);
         if (stem_len >= ECG_SERVE_RECORD_MAX)
             return ecg_error_set(err, ECG_ERR_FORMAT, "%s: record name longer than %d characters", name,
                                  ECG_SERVE_RECORD_MAX - 1);
@@ -374,13 +384,15 @@ static int make_groups(const struct ecg_multipart_part *parts, int32_t nparts, s
     }
     file[0] = '\0';
     if (*ng == 0)
-        return ecg_error_set(err, ECG_ERR_FORMAT, "no file parts: send each file as a form field named 'file'");
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "no file parts: send each file as a form field named 'file'");
     return ECG_OK;
 }
 
 int ecg_serve_records_from_parts(const struct ecg_multipart_part *parts, int32_t nparts,
                                  const struct ecg_serve_upload_limits *lim, struct ecg_serve_params *params,
-                                 struct ecg_serve_records *out, char *file, size_t file_cap, struct ecg_error *err)
+                                 struct ecg_serve_records *out, char *file, size_t file_cap,
+                                 struct ecg_error *err)
 {
     file[0] = '\0';
     struct group *g = malloc((size_t)(nparts > 0 ? nparts : 1) * sizeof *g);
@@ -394,7 +406,8 @@ int ecg_serve_records_from_parts(const struct ecg_multipart_part *parts, int32_t
     const char *tmp = getenv("TMPDIR");
     snprintf(s.dir, sizeof s.dir, "%s/ecgserve-XXXXXX", tmp && tmp[0] && strlen(tmp) < 400 ? tmp : "/tmp");
     if (!mkdtemp(s.dir)) {
-        rc = ecg_error_set(err, ECG_ERR_IO, "cannot create a private temporary directory: %s", strerror(errno));
+        rc = ecg_error_set(err, ECG_ERR_IO, "cannot create a private temporary directory: %s",
+                           strerror(errno));
         goto done;
     }
     for (int32_t i = 0; i < ng && !rc; i++) {

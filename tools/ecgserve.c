@@ -18,7 +18,8 @@ static int load_backend(const char *path, struct ecg_serve_backend *be, struct e
 {
     (void)be;
     return ecg_error_set(err, ECG_ERR_USAGE,
-                         "%s: this build of ecgserve has no inference library (infer/) to load a model with", path);
+                         "%s: this build of ecgserve has no inference library (infer/) to load a model with",
+                         path);
 }
 
 int main(int argc, char **argv)
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
         fputs(ecg_serve_usage, stdout);
     else if (version)
         printf("ecgserve %s\n", ECG_VERSION);
-    else if ((rc = load_backend(model ? model : DEFAULT_MODEL, &be, &err)) || (rc = ecg_serve_run(&o, &be, &err)))
+    else if ((rc = load_backend(model ? model : DEFAULT_MODEL, &be, &err)) ||
+             (rc = ecg_serve_run(&o, &be, &err)))
         fprintf(stderr, "ecgserve: %s\n", err.msg);
     free(token);
     return ecg_status_exit_code(rc);

@@ -1,4 +1,5 @@
-/* ecgserve with the deterministic test backend: the server the shell tests start (same options as ecgserve). */
+/* ecgserve with the deterministic test backend: the server the shell tests start (same options as ecgserve).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 

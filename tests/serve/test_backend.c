@@ -18,9 +18,10 @@ static const char *const class_names[NCLASS] = {"AF", "NSR", "Noise", "Other"};
 static atomic_long calls, windows;
 static int delay;
 
-static const char card[] = "{\"name\":\"test-model\",\"classes\":[\"AF\",\"NSR\",\"Noise\",\"Other\"],"
-                           "\"preprocessing\":{\"fs\":300,\"window_s\":9},\"training_data\":\"none (a test double)\","
-                           "\"metrics\":{}}";
+static const char card[] =
+    "{\"name\":\"test-model\",\"classes\":[\"AF\",\"NSR\",\"Noise\",\"Other\"],"
+    "\"preprocessing\":{\"fs\":300,\"window_s\":9},\"training_data\":\"none (a test double)\","
+    "\"metrics\":{}}";
 
 static void *context_new(void *model)
 {
@@ -49,8 +50,8 @@ static float *resample(const float *x, int64_t n, double fs, int64_t *out_n)
     return y;
 }
 
-static int prepare(void *model, void *ctx, const float *mv, int64_t length, double fs, struct ecg_serve_prepared *out,
-                   struct ecg_error *err)
+static int prepare(void *model, void *ctx, const float *mv, int64_t length, double fs,
+                   struct ecg_serve_prepared *out, struct ecg_error *err)
 {
     memset(out, 0, sizeof *out);
     int64_t n;
@@ -60,7 +61,8 @@ static int prepare(void *model, void *ctx, const float *mv, int64_t length, doub
     int64_t nw = n / WIN;
     if (nw < 1) {
         free(y);
-        return ecg_error_set(err, ECG_ERR_VALUE, "%lld samples at 300 Hz, expected at least %d", (long long)n, WIN);
+        return ecg_error_set(err, ECG_ERR_VALUE, "%lld samples at 300 Hz, expected at least %d", (long long)n,
+                             WIN);
     }
     out->inputs = malloc((size_t)(nw * H * W * C) * sizeof(float));
     out->window_start_s = malloc((size_t)nw * sizeof(double));

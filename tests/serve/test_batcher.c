@@ -1,4 +1,5 @@
-/* Tests of dynamic batching (results independent of batch company, queue bound, drain) and of the response JSON. */
+/* Tests of dynamic batching (results independent of batch company, queue bound, drain) and of the response
+ * JSON. */
 #define _GNU_SOURCE /* open_memstream */
 #include <pthread.h>
 #include <stdio.h>
@@ -69,9 +70,11 @@ static void batched_results_equal_one_window_at_a_time(void)
         memset(&w[i], 0, sizeof w[i]);
         pthread_mutex_init(&w[i].mu, NULL);
         pthread_cond_init(&w[i].cv, NULL);
-        w[i].job = (struct ecg_batch_job){.inputs = p[i].inputs, .count = p[i].windows,
+        w[i].job = (struct ecg_batch_job){.inputs = p[i].inputs,
+                                          .count = p[i].windows,
                                           .probs = malloc((size_t)(p[i].windows * 4) * sizeof(float)),
-                                          .on_done = on_done, .user = &w[i]};
+                                          .on_done = on_done,
+                                          .user = &w[i]};
         windows += p[i].windows;
         CU_ASSERT_EQUAL_FATAL(ecg_batcher_submit(b, &w[i].job, &err), ECG_OK);
     }
@@ -84,7 +87,8 @@ static void batched_results_equal_one_window_at_a_time(void)
         CU_ASSERT_EQUAL(w[i].job.status, ECG_OK);
         float want[4];
         for (int64_t k = 0; k < p[i].windows; k++) {
-            CU_ASSERT_EQUAL(be.classify(be.model, NULL, p[i].inputs + k * input_size(&be), 1, want, NULL, &err), ECG_OK);
+            CU_ASSERT_EQUAL(
+                be.classify(be.model, NULL, p[i].inputs + k * input_size(&be), 1, want, NULL, &err), ECG_OK);
             ECG_CHECK_CLOSE("window probabilities", w[i].job.probs + 4 * k, want, 4, 0, 0);
         }
         free(w[i].job.probs);
@@ -108,8 +112,8 @@ static void a_full_queue_refuses_with_a_message_and_drain_finishes_the_rest(void
         memset(&w[i], 0, sizeof w[i]);
         pthread_mutex_init(&w[i].mu, NULL);
         pthread_cond_init(&w[i].cv, NULL);
-        w[i].job = (struct ecg_batch_job){.inputs = p.inputs, .count = p.windows, .probs = probs[i],
-                                          .on_done = on_done, .user = &w[i]};
+        w[i].job = (struct ecg_batch_job){
+            .inputs = p.inputs, .count = p.windows, .probs = probs[i], .on_done = on_done, .user = &w[i]};
     }
     CU_ASSERT_EQUAL(ecg_batcher_submit(b, &w[0].job, &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_batcher_submit(b, &w[1].job, &err), ECG_OK);
@@ -153,11 +157,13 @@ static void results_average_windows_and_report_unclassified_records(void)
     FILE *f = open_memstream(&text, &size);
     ecg_serve_write_results(f, &be.info, res, 2, 0);
     fclose(f);
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"record\":\"a\",\"file\":\"a.csv\",\"fs\":300,\"seconds\":20,"
-                                        "\"class\":\"NSR\",\"probabilities\":{\"AF\":0.2,\"NSR\":0.3,\"Noise\":0.2,\"Other\":0.3}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        text, "\"record\":\"a\",\"file\":\"a.csv\",\"fs\":300,\"seconds\":20,"
+              "\"class\":\"NSR\",\"probabilities\":{\"AF\":0.2,\"NSR\":0.3,\"Noise\":0.2,\"Other\":0.3}"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "{\"start_s\":9,\"class\":\"NSR\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"record\":\"b\\\"q\",\"fs\":300,\"seconds\":1,\"class\":null,"
-                                        "\"probabilities\":null,\"error\":\"1.00 s long\",\"windows\":[],\"checks\":[]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(text, "\"record\":\"b\\\"q\",\"fs\":300,\"seconds\":1,\"class\":null,"
+                     "\"probabilities\":null,\"error\":\"1.00 s long\",\"windows\":[],\"checks\":[]"));
     if (!strstr(text, "\"class\":\"NSR\""))
         fprintf(stderr, "\n%s\n", text);
     free(text);

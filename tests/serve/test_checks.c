@@ -88,7 +88,8 @@ static void another_sampling_rate_says_it_was_resampled(void)
 {
     int64_t n;
     float *x = synthetic_ecg(500, 30, &n);
-    CU_ASSERT_TRUE(finds(x, n, 500, ECG_CHECK_RESAMPLED, "sampled at 500 Hz; the model was trained at 300 Hz"));
+    CU_ASSERT_TRUE(
+        finds(x, n, 500, ECG_CHECK_RESAMPLED, "sampled at 500 Hz; the model was trained at 300 Hz"));
     free(x);
 }
 
@@ -98,7 +99,8 @@ static void lengths_outside_the_training_range_are_flagged(void)
     float *x = synthetic_ecg(300, 70, &n);
     CU_ASSERT_TRUE(finds(x, 2 * 300, 300, ECG_CHECK_TOO_SHORT, "2.00 s long; the model needs at least 3 s"));
     CU_ASSERT_TRUE(finds(x, 4 * 300, 300, ECG_CHECK_SHORT, "4.00 s long, 40% of the model's 10 s window"));
-    CU_ASSERT_TRUE(finds(x, n, 300, ECG_CHECK_TOO_LONG, "70.0 s long, longer than any training recording (61 s)"));
+    CU_ASSERT_TRUE(
+        finds(x, n, 300, ECG_CHECK_TOO_LONG, "70.0 s long, longer than any training recording (61 s)"));
     struct ecg_check c[ECG_CHECK_COUNT];
     int k = ecg_checks_run(x, 2 * 300, 300, &cinc, c, ECG_CHECK_COUNT);
     CU_ASSERT_TRUE(ecg_checks_fatal(c, k));
@@ -113,7 +115,8 @@ static void nan_and_infinity_are_counted_and_fatal(void)
     float *x = synthetic_ecg(300, 30, &n);
     x[600] = NAN;
     x[700] = INFINITY;
-    CU_ASSERT_TRUE(finds(x, n, 300, ECG_CHECK_NOT_FINITE, "2 samples are NaN or infinite (the first at 2.000 s)"));
+    CU_ASSERT_TRUE(
+        finds(x, n, 300, ECG_CHECK_NOT_FINITE, "2 samples are NaN or infinite (the first at 2.000 s)"));
     struct ecg_check c[ECG_CHECK_COUNT];
     int k = ecg_checks_run(x, n, 300, &cinc, c, ECG_CHECK_COUNT);
     CU_ASSERT_EQUAL(k, 1);
@@ -174,7 +177,8 @@ static const struct ecg_test tests[] = {
     {"another sampling rate says it was resampled", another_sampling_rate_says_it_was_resampled},
     {"lengths outside the training range are flagged", lengths_outside_the_training_range_are_flagged},
     {"NaN and infinity are counted and fatal", nan_and_infinity_are_counted_and_fatal},
-    {"a flat line is fatal and a flat stretch is a warning", a_flat_line_is_fatal_and_a_flat_stretch_is_a_warning},
+    {"a flat line is fatal and a flat stretch is a warning",
+     a_flat_line_is_fatal_and_a_flat_stretch_is_a_warning},
     {"saturated samples are reported as clipping", saturated_samples_are_reported_as_clipping},
     {"ADC counts and volts are implausible amplitudes", adc_counts_and_volts_are_implausible_amplitudes},
     {"an upside-down ECG is likely inverted", an_upside_down_ecg_is_likely_inverted},

@@ -9,7 +9,8 @@
 
 static const struct ecg_multipart_limits limits = {8, 1 << 20};
 
-static int parse(const char *body, size_t size, struct ecg_multipart_part **parts, int32_t *n, struct ecg_error *err)
+static int parse(const char *body, size_t size, struct ecg_multipart_part **parts, int32_t *n,
+                 struct ecg_error *err)
 {
     return ecg_multipart_parse((const unsigned char *)body, size, "XyZ", &limits, parts, n, err);
 }
@@ -18,10 +19,12 @@ static void boundary_comes_from_the_content_type_quoted_or_not(void)
 {
     char b[80];
     struct ecg_error err = {0};
-    CU_ASSERT_EQUAL(ecg_multipart_boundary("multipart/form-data; boundary=abc123", b, sizeof b, &err), ECG_OK);
-    CU_ASSERT_STRING_EQUAL(b, "abc123");
-    CU_ASSERT_EQUAL(ecg_multipart_boundary("Multipart/Form-Data; charset=x; boundary=\"a b;c\"", b, sizeof b, &err),
+    CU_ASSERT_EQUAL(ecg_multipart_boundary("multipart/form-data; boundary=abc123", b, sizeof b, &err),
                     ECG_OK);
+    CU_ASSERT_STRING_EQUAL(b, "abc123");
+    CU_ASSERT_EQUAL(
+        ecg_multipart_boundary("Multipart/Form-Data; charset=x; boundary=\"a b;c\"", b, sizeof b, &err),
+        ECG_OK);
     CU_ASSERT_STRING_EQUAL(b, "a b;c");
 }
 
@@ -73,11 +76,14 @@ static void malformed_multipart_bodies_get_one_message_each(void)
         enum ecg_status code;
     } cases[] = {
         {"no boundary here", "boundary 'XyZ' not found", ECG_ERR_FORMAT},
-        {"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nabc", "part 1: truncated (no boundary after",
+        {"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nabc",
+         "part 1: truncated (no boundary after", ECG_ERR_FORMAT},
+        {"--XyZ\r\nContent-Disposition: form-data; name=\"a\"", "part 1: truncated (no blank line",
          ECG_ERR_FORMAT},
-        {"--XyZ\r\nContent-Disposition: form-data; name=\"a\"", "part 1: truncated (no blank line", ECG_ERR_FORMAT},
-        {"--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--", "part 1: no Content-Disposition", ECG_ERR_FORMAT},
-        {"--XyZ\r\nContent-Disposition: attachment\r\n\r\nx\r\n--XyZ--", "expected form-data", ECG_ERR_FORMAT},
+        {"--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--", "part 1: no Content-Disposition",
+         ECG_ERR_FORMAT},
+        {"--XyZ\r\nContent-Disposition: attachment\r\n\r\nx\r\n--XyZ--", "expected form-data",
+         ECG_ERR_FORMAT},
         {"--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--", "has no name", ECG_ERR_FORMAT},
         {"--XyZ\r\nbroken header\r\n\r\nx\r\n--XyZ--", "header line without ':'", ECG_ERR_FORMAT},
         {"--XyZ--\r\n", "no parts", ECG_ERR_FORMAT},
@@ -99,23 +105,26 @@ static void part_count_and_part_size_limits_are_enforced(void)
 {
     char body[4096] = "";
     for (int i = 0; i < 9; i++)
-        strcat(body, "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n1\r\n");
+        strcat(body,
+               "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n1\r\n");
     strcat(body, "--XyZ--\r\n");
     struct ecg_multipart_part *p;
     int32_t n;
     struct ecg_error err = {0};
     ECG_CHECK_ERROR(parse(body, strlen(body), &p, &n, &err), &err, ECG_ERR_RANGE, "more than 8 parts");
     struct ecg_multipart_limits small = {8, 4};
-    const char *big = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n12345\r\n--XyZ--";
-    ECG_CHECK_ERROR(ecg_multipart_parse((const unsigned char *)big, strlen(big), "XyZ", &small, &p, &n, &err), &err,
-                    ECG_ERR_RANGE, "part 1 ('big.csv'): 5 bytes, the limit is 4");
+    const char *big = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; "
+                      "filename=\"big.csv\"\r\n\r\n12345\r\n--XyZ--";
+    ECG_CHECK_ERROR(ecg_multipart_parse((const unsigned char *)big, strlen(big), "XyZ", &small, &p, &n, &err),
+                    &err, ECG_ERR_RANGE, "part 1 ('big.csv'): 5 bytes, the limit is 4");
 }
 
 static void query_parameters_set_rate_include_and_record(void)
 {
     struct ecg_serve_params p = {0};
     struct ecg_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(ecg_serve_query_parse("fs=300.5&include=signal%2Cgradcam&record=my+ecg", &p, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_serve_query_parse("fs=300.5&include=signal%2Cgradcam&record=my+ecg", &p, &err),
+                          ECG_OK);
     CU_ASSERT_DOUBLE_EQUAL(p.fs, 300.5, 0);
     CU_ASSERT_EQUAL(p.include, ECG_INCLUDE_SIGNAL | ECG_INCLUDE_GRADCAM);
     CU_ASSERT_STRING_EQUAL(p.record, "my ecg");
@@ -128,7 +137,8 @@ static void bad_query_parameters_name_the_key_and_value(void)
 {
     struct ecg_serve_params p = {0};
     struct ecg_error err = {0};
-    ECG_CHECK_ERROR(ecg_serve_query_parse("fs=abc", &p, &err), &err, ECG_ERR_VALUE, "parameter fs: 'abc', expected");
+    ECG_CHECK_ERROR(ecg_serve_query_parse("fs=abc", &p, &err), &err, ECG_ERR_VALUE,
+                    "parameter fs: 'abc', expected");
     ECG_CHECK_ERROR(ecg_serve_query_parse("fs=0", &p, &err), &err, ECG_ERR_VALUE, "parameter fs: '0'");
     ECG_CHECK_ERROR(ecg_serve_query_parse("fs=1e9", &p, &err), &err, ECG_ERR_VALUE, "from 1 to 100000");
     ECG_CHECK_ERROR(ecg_serve_query_parse("fs=nan", &p, &err), &err, ECG_ERR_VALUE, "parameter fs: 'nan'");
@@ -185,7 +195,8 @@ static void malformed_json_bodies_are_named_precisely(void)
         {"{\"fs\": 0, \"signal\": [1]}", "key 'fs': 0 Hz"},
         {"{\"fs\": 300, \"signal\": []}", "empty array"},
         {"{\"fs\": 300, \"signal\": [1, 2, 3, 4, 5]}", "more than 4 samples"},
-        {"{\"fs\": 300, \"signal\": [1", "expected ',' or ']' in the signal array, found the end of the body"},
+        {"{\"fs\": 300, \"signal\": [1",
+         "expected ',' or ']' in the signal array, found the end of the body"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct ecg_serve_params p = {0};
@@ -259,20 +270,24 @@ static void malformed_csv_names_the_line(void)
 }
 
 static const struct ecg_test multipart_tests[] = {
-    {"the boundary comes from the Content-Type, quoted or not", boundary_comes_from_the_content_type_quoted_or_not},
+    {"the boundary comes from the Content-Type, quoted or not",
+     boundary_comes_from_the_content_type_quoted_or_not},
     {"a Content-Type without a usable boundary is named", content_type_without_a_boundary_is_named},
-    {"parts keep names, file names, types and binary bytes", parts_keep_names_filenames_types_and_binary_bytes},
+    {"parts keep names, file names, types and binary bytes",
+     parts_keep_names_filenames_types_and_binary_bytes},
     {"malformed multipart bodies get one message each", malformed_multipart_bodies_get_one_message_each},
     {"part count and part size limits are enforced", part_count_and_part_size_limits_are_enforced},
     {NULL, NULL},
 };
 static const struct ecg_test input_tests[] = {
-    {"query parameters set the rate, the includes and the record name", query_parameters_set_rate_include_and_record},
+    {"query parameters set the rate, the includes and the record name",
+     query_parameters_set_rate_include_and_record},
     {"bad query parameters name the key and the value", bad_query_parameters_name_the_key_and_value},
     {"a JSON signal gives its rate, samples and name", json_signal_reads_rate_samples_and_name},
     {"malformed JSON bodies are named precisely", malformed_json_bodies_are_named_precisely},
     {"CSV reads one column after a header line", csv_reads_one_column_with_a_header},
-    {"CSV time,value pairs give the rate when none is given", csv_time_value_pairs_give_the_rate_when_none_is_given},
+    {"CSV time,value pairs give the rate when none is given",
+     csv_time_value_pairs_give_the_rate_when_none_is_given},
     {"malformed CSV names the line", malformed_csv_names_the_line},
     {NULL, NULL},
 };

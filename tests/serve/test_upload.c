@@ -1,4 +1,5 @@
-/* Tests of the parser sandbox (crash, hang, memory, output limits) and of grouping uploaded files into records. */
+/* Tests of the parser sandbox (crash, hang, memory, output limits) and of grouping uploaded files into
+ * records. */
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ static int child_crashes(void *arg, struct ecg_sandbox_out *out, struct ecg_erro
     return ECG_OK;
 }
 
-__attribute__((noreturn)) static int child_hangs(void *arg, struct ecg_sandbox_out *out, struct ecg_error *err)
+__attribute__((noreturn)) static int child_hangs(void *arg, struct ecg_sandbox_out *out,
+                                                 struct ecg_error *err)
 {
     for (;;)
         pause();
@@ -78,8 +80,9 @@ static void a_crash_in_the_child_costs_one_error_not_the_process(void)
     unsigned char *out;
     size_t n;
     struct ecg_error err = {0};
-    ECG_CHECK_ERROR(ecg_sandbox_run(child_crashes, NULL, &quick, "bad.h5", &out, &n, &err), &err, ECG_ERR_FORMAT,
-                    "bad.h5: the parser crashed on this file (signal "); /* 11, or 6 when a sanitizer catches it */
+    ECG_CHECK_ERROR(
+        ecg_sandbox_run(child_crashes, NULL, &quick, "bad.h5", &out, &n, &err), &err, ECG_ERR_FORMAT,
+        "bad.h5: the parser crashed on this file (signal "); /* 11, or 6 when a sanitizer catches it */
 }
 
 static void a_hanging_child_is_stopped_at_the_time_limit(void)
@@ -107,8 +110,8 @@ static void a_result_over_the_output_limit_is_refused(void)
 static void the_memory_limit_holds_in_the_child(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
-    /* Address sanitizer maps terabytes of shadow memory: no RLIMIT_AS can be set (ecg_serve_upload_limits_default
-     * sets none in such builds), so there is nothing to test here. */
+    /* Address sanitizer maps terabytes of shadow memory: no RLIMIT_AS can be set
+     * (ecg_serve_upload_limits_default sets none in such builds), so there is nothing to test here. */
     CU_PASS("no memory limit under the address sanitizer");
 #else
     unsigned char *out;
@@ -116,8 +119,8 @@ static void the_memory_limit_holds_in_the_child(void)
     struct ecg_error err = {0};
     struct ecg_sandbox_limits lim = quick;
     lim.memory_bytes = (int64_t)256 << 20;
-    ECG_CHECK_ERROR(ecg_sandbox_run(child_hogs_memory, NULL, &lim, "m.h5", &out, &n, &err), &err, ECG_ERR_NOMEM,
-                    "no memory for 512 MiB");
+    ECG_CHECK_ERROR(ecg_sandbox_run(child_hogs_memory, NULL, &lim, "m.h5", &out, &n, &err), &err,
+                    ECG_ERR_NOMEM, "no memory for 512 MiB");
 #endif
 }
 
@@ -191,7 +194,8 @@ static void a_cinc_header_and_mat_make_one_record_equal_to_the_reader(void)
     CU_ASSERT_STRING_EQUAL(r.items[0].name, "A00592");
     CU_ASSERT_STRING_EQUAL(r.items[0].file, "A00592.mat");
     struct ecg_record want;
-    CU_ASSERT_EQUAL_FATAL(ecg_cinc2017_read_record(ecg_test_fixture("data/cinc2017/A00592.mat"), &want, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_cinc2017_read_record(ecg_test_fixture("data/cinc2017/A00592.mat"), &want, &err),
+                          ECG_OK);
     CU_ASSERT_EQUAL_FATAL(r.items[0].length, want.length);
     CU_ASSERT_DOUBLE_EQUAL(r.items[0].fs, 300, 0);
     ECG_CHECK_CLOSE("uploaded record", r.items[0].signal, want.signal, want.length, 0, 0);
@@ -225,8 +229,8 @@ static void a_cachet_file_gives_one_record_per_segment(void)
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(upload(&r, file, &err), ECG_OK);
     struct ecg_dataset want = {0};
-    CU_ASSERT_EQUAL_FATAL(ecg_cachet_read_short(ecg_test_fixture("data/cachet_short_small.h5"), NULL, &want, &err),
-                          ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        ecg_cachet_read_short(ecg_test_fixture("data/cachet_short_small.h5"), NULL, &want, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(r.count, want.count);
     CU_ASSERT_STRING_EQUAL(r.items[1].name, "small:seg0001");
     CU_ASSERT_DOUBLE_EQUAL(r.items[1].fs, 1024, 0);
@@ -316,7 +320,8 @@ static void a_header_naming_another_data_file_is_refused(void)
 static const struct ecg_test sandbox_tests[] = {
     {"a sandboxed result comes back byte for byte", a_sandboxed_result_comes_back_byte_for_byte},
     {"a child's error message and status come back", a_childs_error_message_and_status_come_back},
-    {"a crash in the child costs one error, not the process", a_crash_in_the_child_costs_one_error_not_the_process},
+    {"a crash in the child costs one error, not the process",
+     a_crash_in_the_child_costs_one_error_not_the_process},
     {"a hanging child is stopped at the time limit", a_hanging_child_is_stopped_at_the_time_limit},
     {"a result over the output limit is refused", a_result_over_the_output_limit_is_refused},
     {"the memory limit holds in the child", the_memory_limit_holds_in_the_child},
@@ -327,7 +332,8 @@ static const struct ecg_test upload_tests[] = {
      a_cinc_header_and_mat_make_one_record_equal_to_the_reader},
     {"a WFDB .hea and .dat give the first signal in mV", a_wfdb_header_and_dat_give_the_first_signal_in_mv},
     {"a CACHET file gives one record per segment", a_cachet_file_gives_one_record_per_segment},
-    {"a corrupt HDF5 upload is one error naming the file", a_corrupt_hdf5_upload_is_one_error_naming_the_file},
+    {"a corrupt HDF5 upload is one error naming the file",
+     a_corrupt_hdf5_upload_is_one_error_naming_the_file},
     {"a CSV takes its rate from the fs field", a_csv_takes_its_rate_from_the_fs_field},
     {"bad uploads name the file and the problem", bad_uploads_name_the_file_and_the_problem},
     {"a header naming another data file is refused", a_header_naming_another_data_file_is_refused},
