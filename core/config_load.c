@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "core/config_internal.h"
+#include "core/paths.h"
 
 #define MAX_BASE_DEPTH 16
 
@@ -357,11 +358,14 @@ int ecg_config_resolve(struct ecg_config *c, const char *path, int noverrides,
     int rc = ecg_config_defaults(c, err);
     if (rc)
         return rc;
-    if (path && (rc = ecg_config_load(c, path, err)))
+    char *file = NULL; /* path, or its installed copy when the working directory lacks it */
+    if (path && !(rc = ecg_path_find_data(path, &file, err)))
+        rc = ecg_config_load(c, file, err);
+    free(file);
+    for (int i = 0; i < noverrides && !rc; i++)
+        rc = ecg_config_override(c, overrides[i], err);
+    if (rc || (rc = ecg_path_resolve_config(c, err)))
         goto fail;
-    for (int i = 0; i < noverrides; i++)
-        if ((rc = ecg_config_override(c, overrides[i], err)))
-            goto fail;
     if ((rc = ecg_config_check(c, err)))
         goto fail;
     return ECG_OK;
