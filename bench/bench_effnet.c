@@ -167,6 +167,7 @@ int main(int argc, char **argv)
     printf("ecgtrain bench: efficientnet-b%d res=%lld batch=%lld in_channels=%lld mode=%s threads=%d\n",
            o.arch, (long long)o.res, (long long)o.batch, (long long)o.in_channels,
            o.train ? "train" : "infer", o.threads);
+    printf("cpu_target=%s\n", ECG_CPU_TARGET); /* meson -Dcpu: which instruction set was measured */
     for (int s = 0; s < o.warmup + o.steps; s++) {
         if (s == o.warmup)
             ecg_effnet_timing_reset(&m);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "core/config_internal.h"
+#include "core/paths.h"
 
 #define MAX_BASE_DEPTH 16
 
@@ -353,7 +354,11 @@ int ecg_schema_resolve(const struct ecg_schema *s, void *c, const char *path, in
     int rc = ecg_schema_defaults(s, c, err);
     if (rc)
         return rc;
-    if (path && (rc = ecg_schema_load(s, c, path, err)))
+    char *file = NULL; /* path, or its installed copy when the working directory lacks it */
+    if (path && !(rc = ecg_path_find_data(path, &file, err)))
+        rc = ecg_schema_load(s, c, file, err);
+    free(file);
+    if (rc)
         goto fail;
     for (int i = 0; i < noverrides; i++)
         if ((rc = ecg_schema_override(s, c, overrides[i], err)))

@@ -1,6 +1,8 @@
 /* ecgtrain's config operations: core/config.h's schema walks applied to struct ecg_config. */
 #include "train/config.h"
 
+#include "core/paths.h"
+
 #define S ecg_config_schema()
 
 const struct ecg_config_key *ecg_config_keys(int64_t *count)
@@ -34,7 +36,15 @@ int ecg_config_check(const struct ecg_config *c, struct ecg_error *err) { return
 int ecg_config_resolve(struct ecg_config *c, const char *path, int noverrides, char *const *overrides,
                        struct ecg_error *err)
 {
-    return ecg_schema_resolve(S, c, path, noverrides, overrides, err);
+    int rc = ecg_schema_resolve(S, c, path, noverrides, overrides, err);
+    /* Inputs that ship with ecgtrain are found in the installed data directory too; outputs
+     * (run.dir, data.cache_dir) and run.resume never move. */
+    if (!rc && !(rc = ecg_path_redirect("data.path", &c->data.path, err)) &&
+        !(rc = ecg_path_redirect("data.exclude", &c->data.exclude, err)))
+        rc = ecg_path_redirect("model.pretrained", &c->model.pretrained, err);
+    if (rc)
+        ecg_config_free(c);
+    return rc;
 }
 
 void ecg_config_free(struct ecg_config *c) { ecg_schema_free(S, c); }

@@ -929,7 +929,7 @@ static void ecgtrain_exit_codes_and_outputs(void)
     free(out), free(errt);
 
     CU_ASSERT_EQUAL(run_ecgtrain("configs/no_such.yaml", &out, &errt), 2);
-    CU_ASSERT_STRING_EQUAL(errt, "ecgtrain: configs/no_such.yaml: cannot open: No such file or directory\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "ecgtrain: configs/no_such.yaml: cannot open: No such file or directory (looked in the working directory and in "));
     free(out), free(errt);
 
     CU_ASSERT_EQUAL(run_ecgtrain("--frobnicate configs/effb0.yaml", &out, &errt), 2);
