@@ -1,10 +1,13 @@
 /* Shared test helpers. */
 #define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 700
 #include "tests/test_util.h"
 
 #include "core/blas.h"
 
 #include <CUnit/Basic.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,18 +108,38 @@ const char *ecg_test_fixture(const char *relative)
     return buf;
 }
 
+static char tmpdir[256];
+static pid_t tmpdir_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path) ? -1 : 0;
+}
+
+/* Test runs write checkpoints and run directories; without this, each run of the suite would
+ * leave hundreds of megabytes behind.  Only the process that made the directory removes it (a
+ * forked child's exit must not); ECG_KEEP_TMPDIR=1 keeps it for a post-mortem. */
+static void remove_tmpdir(void)
+{
+    const char *keep = getenv("ECG_KEEP_TMPDIR");
+    if (getpid() == tmpdir_owner && !(keep && keep[0] == '1'))
+        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *ecg_test_tmpdir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
+    if (!tmpdir[0]) {
         const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/ecgtest-XXXXXX", base ? base : "/tmp");
-        if (!mkdtemp(dir)) {
+        snprintf(tmpdir, sizeof tmpdir, "%s/ecgtest-XXXXXX", base ? base : "/tmp");
+        if (!mkdtemp(tmpdir)) {
             perror("mkdtemp");
             abort();
         }
+        tmpdir_owner = getpid();
+        atexit(remove_tmpdir);
     }
-    return dir;
+    return tmpdir;
 }
 
 const char *ecg_test_write_file(const char *name, const char *text)
