@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "core/blas.h"
 #include "core/log.h"
@@ -118,6 +119,15 @@ static int parse_args(int argc, char **argv, struct options *o)
     return 1;
 }
 
+/* CPU seconds of all threads of the process: on a machine shared with other jobs it does not count
+ * the time the scheduler gave to them (with one thread, the steadier figure). */
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -162,8 +172,8 @@ int main(int argc, char **argv)
     int64_t xn = o.batch * o.height * o.width * o.in_channels;
     float *x = malloc((size_t)xn * sizeof *x);
     int32_t *labels = malloc((size_t)o.batch * sizeof *labels);
-    double *times = malloc((size_t)o.steps * sizeof *times);
-    if (!x || !labels || !times) {
+    double *times = malloc((size_t)o.steps * sizeof *times), *cpu = malloc((size_t)o.steps * sizeof *cpu);
+    if (!x || !labels || !times || !cpu) {
         fprintf(stderr, "bench_effnet: out of memory for the input batch\n");
         return 1;
     }
@@ -181,7 +191,7 @@ int main(int argc, char **argv)
         if (s == o.warmup)
             ecg_effnet_timing_reset(&m);
         struct ecg_rng step_rng = ecg_rng_init(1, (uint64_t)s);
-        double t0 = ecg_now();
+        double t0 = ecg_now(), c0 = cpu_seconds();
         if (o.train) {
             ecg_effnet_forward(&m, x, o.batch, true, &step_rng);
             ecg_effnet_loss(&m, labels, NULL, 0.0f);
@@ -194,6 +204,7 @@ int main(int argc, char **argv)
         double dt = ecg_now() - t0;
         if (s >= o.warmup) {
             times[s - o.warmup] = dt;
+            cpu[s - o.warmup] = cpu_seconds() - c0;
             printf("step_s=%.4f\n", dt);
             fflush(stdout);
         }
@@ -208,12 +219,15 @@ int main(int argc, char **argv)
     printf("peak_rss_mib=%.1f\n", (double)ru.ru_maxrss / 1024.0);
     qsort(times, (size_t)o.steps, sizeof *times, cmp_double);
     double median = o.steps % 2 ? times[o.steps / 2] : 0.5 * (times[o.steps / 2 - 1] + times[o.steps / 2]);
+    qsort(cpu, (size_t)o.steps, sizeof *cpu, cmp_double);
+    printf("cpu_ms=%.3f\n", 1e3 * (o.steps % 2 ? cpu[o.steps / 2] : 0.5 * (cpu[o.steps / 2 - 1] + cpu[o.steps / 2])));
     printf("step_ms=%.3f\n", median * 1e3);
     printf("images_per_s=%.3f\n", (double)o.batch / median);
 
     free(x);
     free(labels);
     free(times);
+    free(cpu);
     ecg_optim_free(&opt);
     ecg_effnet_free(&m);
     return 0;

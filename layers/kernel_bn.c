@@ -21,8 +21,6 @@
  * lose nothing that matters next to the double total. */
 #define ECG_BN_ROWCHUNK 32
 
-ECG_INLINE float silu(float y) { return y * ecg_k_sigmoidf(y); }
-
 /* mean[c] and invstd[c] = 1/sqrt(biased var + eps) over rows.  Sums are
  * shifted by the first row to avoid cancellation in E[x^2] - E[x]^2. */
 static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, int64_t c, float eps)
@@ -75,17 +73,8 @@ static void bn_apply(float *out, const float *in, const float *mean, const float
                      int64_t rows, int64_t c, bool with_silu)
 {
 #pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = in + r * c;
-        float *o = out + r * c;
-        if (with_silu) {
-            for (int64_t j = 0; j < c; j++)
-                o[j] = silu(ECG_FMA(x[j] - mean[j], scale[j], beta[j]));
-        } else {
-            for (int64_t j = 0; j < c; j++)
-                o[j] = ECG_FMA(x[j] - mean[j], scale[j], beta[j]);
-        }
-    }
+    for (int64_t r = 0; r < rows; r++)
+        ecg_k_affine_row(out + r * c, in + r * c, mean, scale, beta, c, with_silu);
 }
 
 static void bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
@@ -99,14 +88,19 @@ static void bn_forward_train(float *out, float *mean, float *invstd, const float
     bn_apply(out, in, mean, scale, beta, rows, c, with_silu);
 }
 
+void ecg_bn_fold_scale(float *scale, const float *gamma, const float *run_var, int64_t c, float eps)
+{
+    for (int64_t j = 0; j < c; j++)
+        scale[j] = gamma[j] * (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
+}
+
 static void bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
                              const float *run_mean, const float *run_var, int64_t rows, int64_t c, float eps,
                              bool with_silu)
 {
     ECG_ASSERT(c >= 1 && c <= ECG_BN_MAX_C);
     float scale[c];
-    for (int64_t j = 0; j < c; j++)
-        scale[j] = gamma[j] * (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
+    ecg_bn_fold_scale(scale, gamma, run_var, c, eps);
     bn_apply(out, in, run_mean, scale, beta, rows, c, with_silu);
 }
 

@@ -53,6 +53,26 @@ struct ecg_conv_geom {
 void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w, int64_t cin,
                         int64_t cout, int64_t k, int64_t stride, enum ecg_padding padding);
 
+/* ---- epilogues and the small matrix product ------------------------------------ */
+
+/*
+ * Batch norm with fixed statistics (and SiLU) applied by the producing
+ * convolution to its result while it is still in registers or cache, instead
+ * of by a later pass over memory: y = (x - mean[j]) * scale[j] + shift[j],
+ * then SiLU when silu.  It is exactly the float expression of
+ * ecg_bn_forward_fixed and ecg_bn_silu_forward_fixed (scale from
+ * ecg_bn_fold_scale, shift = beta), so a fused convolution and batch norm give
+ * the same bits as the two kernels in turn.  A NULL epilogue means none.
+ */
+struct ecg_epilogue {
+    const float *mean, *scale, *shift;
+    bool silu;
+};
+/* scale[j] = gamma[j] / sqrt(run_var[j] + eps), as batch norm with fixed statistics computes it. */
+void ecg_bn_fold_scale(float *scale, const float *gamma, const float *run_var, int64_t c, float eps);
+/* x (rows, c) = ep(x) in place. */
+void ecg_epilogue_apply(float *x, int64_t rows, int64_t c, const struct ecg_epilogue *ep);
+
 /* ---- dense convolution (groups = 1) ---------------------------------------- */
 
 /* Floats of scratch needed by conv2d forward and backward (the same buffer
@@ -68,6 +88,9 @@ int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
  * input gradient still uses the scratch. */
 void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
                         float *scratch);
+/* The same followed by the epilogue ep (may be NULL), fused where the output is still in cache. */
+void ecg_conv2d_forward_ep(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                           float *scratch, const struct ecg_epilogue *ep);
 /* din += dL/din, dkernel += dL/dkernel, from dout (N,OH,OW,Cout). */
 void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const float *in,
                          const float *kernel, const struct ecg_conv_geom *g, float *scratch);
@@ -77,6 +100,9 @@ void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const fl
 /* Square kernels (kh == kw), cout == cin; 3x3 and 5x5 at stride 1 and 2 are
  * specialised, other sizes run the same code with runtime bounds. */
 void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g);
+/* The same with the epilogue ep (may be NULL) applied to each output row right after it is computed. */
+void ecg_dwconv_forward_ep(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                           const struct ecg_epilogue *ep);
 void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const float *in,
                          const float *kernel, const struct ecg_conv_geom *g);
 

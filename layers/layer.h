@@ -84,6 +84,10 @@ struct ecg_setup {
     int64_t ring_floats[2];
     float *ring[2][2];
     int ring_next[2];
+    /* the ring buffer the last ecg_layer_alloc_out returned and its ring (-1: not a ring
+     * buffer), for outputs computed in place (ecg_layer_alloc_out_inplace) */
+    float *last_ring;
+    int last_ring_level;
 };
 
 /* Run-time context of one forward or backward call. */
@@ -96,6 +100,8 @@ struct ecg_run {
     float *scratch;        /* convolution scratch (scratch_floats) */
     float *inner[2];       /* composite children's gradient ping-pong (inner_floats each) */
     double *t_fwd, *t_bwd; /* seconds per kind, accumulated (NULL = no timing) */
+    bool fuse;             /* inference-only network: a convolution applies the batch norm after it
+                              (no backward can follow, which needs the convolution's output) */
 };
 
 struct ecg_layer;
@@ -105,6 +111,10 @@ struct ecg_layer_ops {
     enum ecg_layer_kind kind;
     int (*setup)(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err);
     void (*forward)(struct ecg_layer *l, const struct ecg_run *r, const float *in);
+    /* Optional (convolutions): forward into `out` with the epilogue ep applied while the
+     * result is in cache; inference-only networks fuse the next layer's batch norm so. */
+    void (*forward_ep)(struct ecg_layer *l, const struct ecg_run *r, const float *in, float *out,
+                       const struct ecg_epilogue *ep);
     void (*backward)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
     /* Optional: backward that OVERWRITES din (not NULL) instead of accumulating, for a fresh
      * buffer; saves zeroing it and reading it back.  Parameter gradients still accumulate. */
@@ -164,6 +174,10 @@ int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *n
  * arena, or in an inference-only network for a spatial output (H*W > 1) a ring buffer that
  * the second layer after this one overwrites.  Call once per setup pass, after out_dims. */
 float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l);
+/* For a layer whose output has its input's shape and may overwrite it (batch norm): in an
+ * inference-only network, when the previous output was a ring buffer of the same ring, that
+ * same buffer; otherwise as ecg_layer_alloc_out. */
+float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, const struct ecg_layer *l);
 /* Reserves batch * per_sample floats (NULL in the plan pass). */
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
 /* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
@@ -199,6 +213,10 @@ struct ecg_layer *ecg_layer_conv_new(const char *name, int64_t cout, int64_t k, 
 struct ecg_layer *ecg_layer_dwconv_new(const char *name, int64_t k, int64_t stride, enum ecg_padding pad);
 /* Batch norm over channels; gamma, beta (NO_DECAY), moving_mean, moving_variance (BUFFER). */
 struct ecg_layer *ecg_layer_bn_new(const char *name);
+/* When l is a batch-norm layer that this run (not training) normalises with its
+ * running statistics, fills ep with that normalisation (and SiLU when fused) and returns
+ * true: the producing convolution then applies it (ecg_layers_forward). */
+bool ecg_layer_bn_epilogue(struct ecg_layer *l, const struct ecg_run *r, struct ecg_epilogue *ep);
 /* Batch norm followed by SiLU in one layer (same parameters as ecg_layer_bn_new): saves
  * memory and a pass, since bn(in) is recomputed in backward instead of stored. */
 struct ecg_layer *ecg_layer_bn_silu_new(const char *name);

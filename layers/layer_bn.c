@@ -10,6 +10,7 @@ struct bn_layer {
     float *gamma, *beta, *run_mean, *run_var;
     float *dgamma, *dbeta;
     float *mean, *invstd; /* batch statistics of the last training forward */
+    float *scale;         /* gamma / sqrt(running var + eps) of the last fused evaluation */
     bool batch_stats;     /* whether the last forward used batch statistics */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
 };
@@ -29,7 +30,8 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER, &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
-    l->out = ecg_layer_alloc_out(s, l);
+    b->scale = ecg_arena_floats(s->act, c);
+    l->out = ecg_layer_alloc_out_inplace(s, l); /* the kernels may run in place */
     return ECG_OK;
 }
 
@@ -90,6 +92,19 @@ static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const 
                                        rows, c, b->eps);
     else
         ecg_bn_backward_fixed_set(din, dg, db, dout, l->in, b->gamma, b->run_mean, b->run_var, rows, c, b->eps);
+}
+
+static const struct ecg_layer_ops bn_ops;
+
+bool ecg_layer_bn_epilogue(struct ecg_layer *l, const struct ecg_run *r, struct ecg_epilogue *ep)
+{
+    struct bn_layer *b = (struct bn_layer *)l;
+    if (l->ops != &bn_ops || r->training)
+        return false;
+    b->batch_stats = false;
+    ecg_bn_fold_scale(b->scale, b->gamma, b->run_var, l->in_dims[2], b->eps);
+    *ep = (struct ecg_epilogue){.mean = b->run_mean, .scale = b->scale, .shift = b->beta, .silu = b->silu};
+    return true;
 }
 
 static const struct ecg_layer_ops bn_ops = {

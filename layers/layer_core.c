@@ -128,6 +128,7 @@ float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample)
 float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l)
 {
     int64_t per = ecg_layer_out_numel(l);
+    s->last_ring_level = -1;
     if (!s->inference_only || l->out_dims[0] * l->out_dims[1] == 1)
         return ecg_layer_alloc(s, per);
     int lv = s->level;
@@ -138,7 +139,16 @@ float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l)
         s->ring_floats[lv] = count;
     float *p = s->binding ? s->ring[lv][s->ring_next[lv]] : NULL;
     s->ring_next[lv] ^= 1;
+    s->last_ring = p;
+    s->last_ring_level = lv;
     return p;
+}
+
+float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, const struct ecg_layer *l)
+{
+    if (s->inference_only && s->last_ring_level == s->level && l->out_dims[0] * l->out_dims[1] > 1)
+        return s->last_ring; /* the same decision in both passes: ring_next stays as it is */
+    return ecg_layer_alloc_out(s, l);
 }
 
 bool ecg_layer_param_live(const struct ecg_layer *l, const struct ecg_params *p, int i)
@@ -168,9 +178,40 @@ int ecg_layers_setup(struct ecg_layer **ls, int count, const int64_t in_dims[3],
     return ECG_OK;
 }
 
+/* Whether [a, a + na) and [b, b + nb) share a float. */
+static bool overlap(const float *a, int64_t na, const float *b, int64_t nb)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + (uintptr_t)nb * sizeof(float) && y < x + (uintptr_t)na * sizeof(float);
+}
+
+/* In an inference-only network, runs convolution ls[0] with the batch norm ls[1] as its epilogue, writing the
+ * batch norm's output directly; false (nothing run) when the pair cannot be fused. */
+static bool forward_fused(struct ecg_layer **ls, const struct ecg_run *r, const float *in)
+{
+    struct ecg_layer *c = ls[0], *b = ls[1];
+    struct ecg_epilogue ep;
+    if (!r->fuse || r->training || !c->ops->forward_ep ||
+        overlap(in, r->n * ecg_layer_in_numel(c), b->out, r->n * ecg_layer_out_numel(b)))
+        return false;
+    double t0 = r->t_fwd ? ecg_now() : 0.0;
+    if (!ecg_layer_bn_epilogue(b, r, &ep))
+        return false;
+    c->in = in;
+    b->in = NULL; /* the convolution's own output was never written */
+    c->ops->forward_ep(c, r, in, b->out, &ep);
+    if (r->t_fwd)
+        r->t_fwd[c->ops->kind] += ecg_now() - t0;
+    return true;
+}
+
 void ecg_layers_forward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *in)
 {
     for (int i = 0; i < count; i++) {
+        if (i + 1 < count && forward_fused(ls + i, r, in)) {
+            in = ls[++i]->out;
+            continue;
+        }
         ecg_layer_forward(ls[i], r, in);
         in = ls[i]->out;
     }

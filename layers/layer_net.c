@@ -60,7 +60,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                           .binding = false,
                           .bn_eps = o->bn_eps,
                           .bn_momentum = o->bn_momentum,
-                          .inference_only = o->inference_only};
+                          .inference_only = o->inference_only,
+                          .last_ring_level = -1};
     rc = net_setup_pass(net, &s, err);
     if (rc)
         goto fail;
@@ -98,6 +99,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         goto fail;
     s.act = &net->act;
     s.binding = true;
+    s.last_ring = NULL;
+    s.last_ring_level = -1;
     rc = net_setup_pass(net, &s, err);
     ECG_ASSERT(rc == ECG_OK);
     net_work(net, &net->work, grad_floats, inner_floats, scratch_floats, o->want_din);
@@ -118,7 +121,8 @@ static struct ecg_run net_run(struct ecg_net *net)
                         .scratch = net->scratch,
                         .inner = {net->inner[0], net->inner[1]},
                         .t_fwd = net->t_fwd,
-                        .t_bwd = net->t_bwd};
+                        .t_bwd = net->t_bwd,
+                        .fuse = net->inference_only};
     return r;
 }
 

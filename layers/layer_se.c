@@ -46,6 +46,7 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
         if (f > s->transient_floats)
             s->transient_floats = f;
         l->out = s->transient;
+        s->last_ring_level = -1; /* no layer may compute its output in place of this one */
     } else {
         l->out = ecg_layer_alloc_out(s, l);
     }
