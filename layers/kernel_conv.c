@@ -165,6 +165,11 @@ static bool conv_is_direct(const struct ecg_conv_geom *g)
            g->cout <= 64;
 }
 
+int64_t ecg_conv2d_forward_scratch_floats(const struct ecg_conv_geom *g)
+{
+    return conv_is_direct(g) ? 0 : ecg_conv2d_scratch_floats(g);
+}
+
 /* xp[q * patch + t] = patch t of output pixel (b, oy, ox0 + q), q < count; zeros in the padding.
  * One kernel row of a patch is kw*Cin contiguous input floats, copied in one go inside the image. */
 static void gather_patches(float *xp, const float *in, const struct ecg_conv_geom *g, int64_t b, int64_t oy,

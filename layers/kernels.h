@@ -81,6 +81,8 @@ void ecg_epilogue_apply(float *x, int64_t rows, int64_t c, const struct ecg_epil
  * P x (kh*kw*Cin) floats with P = max(OW, 2^20 / (kh*kw*Cin)) capped at
  * N*OH*OW, i.e. about 4 MB (for the B0 stem: 38836 pixels x 27 floats). */
 int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
+/* The part of it the forward pass needs: 0 also for the direct (stem) path. */
+int64_t ecg_conv2d_forward_scratch_floats(const struct ecg_conv_geom *g);
 /* out (N,OH,OW,Cout) = conv(in, kernel) ; no bias.  im2col patches are
  * ordered (kh, kw, Cin), matching the HWIO kernel read as a (kh*kw*Cin) x
  * Cout matrix.  Stems (kh*kw*Cin <= 80, Cout a multiple of 16 up to 64) run

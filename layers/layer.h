@@ -74,14 +74,18 @@ struct ecg_setup {
     float bn_momentum; /* PyTorch convention: 0.1 == Keras 0.99 */
     /* maxima collected in the plan pass (floats, whole batch) */
     int64_t scratch_floats;   /* convolution scratch */
+    bool forward_scratch;     /* whether some forward pass uses it (then tasks run in turn) */
     int64_t inner_floats;     /* each of the two gradient buffers of a composite's children */
-    int64_t transient_floats; /* the shared buffer for outputs recomputed in backward */
+    int64_t transient_floats; /* the shared buffer for outputs recomputed in backward (after the plan) */
     float *transient;         /* that buffer (bind pass; NULL while planning) */
     /* inference-only networks: spatial outputs rotate through two rings of two buffers,
-     * ring 0 for the top-level chain, ring 1 for the inside of composites */
+     * ring 0 for the top-level chain, ring 1 for the inside of composites; these and the
+     * transient buffer hold tasks side by side (ECG_TASK_SAMPLES) */
     bool inference_only;
     int level; /* which ring the layers being set up use */
-    int64_t ring_floats[2];
+    int64_t ring_per[2];     /* largest per-sample output in each ring (plan pass) */
+    int64_t transient_per;   /* the same for the transient buffer */
+    int64_t ring_floats[2];  /* each ring buffer (after the plan) */
     float *ring[2][2];
     int ring_next[2];
     /* the ring buffer the last ecg_layer_alloc_out returned and its ring (-1: not a ring
@@ -90,9 +94,26 @@ struct ecg_setup {
     int last_ring_level;
 };
 
+/*
+ * Evaluation forwards (not training) run the batch as tasks of ECG_TASK_SAMPLES samples in
+ * parallel, each task through every layer (ecg_net_forward).  A buffer that several layers share
+ * (an inference-only network's rings, the transient buffer) then holds one slot per task, of
+ * ECG_TASK_SAMPLES times the largest per-sample tensor, so that a task running ahead of another
+ * never overwrites a tensor the other still reads.  A training forward (one task: the whole
+ * batch) uses such a buffer from its start, contiguously.
+ */
+#define ECG_TASK_SAMPLES 8
+/* Samples per task slot: ECG_TASK_SAMPLES, or the planned batch when smaller. */
+int64_t ecg_setup_task_samples(const struct ecg_setup *s);
+/* Floats of a shared buffer whose largest per-sample tensor is `per`, for the planned batch. */
+int64_t ecg_setup_slotted_floats(const struct ecg_setup *s, int64_t per);
+
 /* Run-time context of one forward or backward call. */
 struct ecg_run {
     int64_t n;                 /* samples in this call, 1..planned batch */
+    int64_t b0;                /* first sample of this call: forward reads and writes samples
+                                  [b0, b0 + n) of every buffer (0 except in batch-parallel
+                                  inference, ecg_net_forward) */
     bool training;             /* dropout, drop-connect, BN batch statistics */
     enum ecg_bn_mode bn_mode;  /* BN behaviour when training */
     const struct ecg_rng *rng; /* the step's generator; NULL = no random masks */
@@ -134,6 +155,8 @@ struct ecg_layer {
     int64_t out_dims[3]; /* per sample H, W, C; set by setup */
     float *out;          /* batch x out_numel floats (bound pass) */
     const float *in;     /* input of the last forward */
+    int64_t slot_floats; /* output in a buffer shared by tasks (see ECG_TASK_SAMPLES): floats from
+                            one task's output to the next; 0: batch layout */
     uint64_t stream;     /* RNG stream id for masks */
     int nparams;
     int param[ECG_LAYER_MAX_PARAMS]; /* indices in the store, for freezing checks */
@@ -146,6 +169,13 @@ static inline int64_t ecg_layer_in_numel(const struct ecg_layer *l)
 static inline int64_t ecg_layer_out_numel(const struct ecg_layer *l)
 {
     return l->out_dims[0] * l->out_dims[1] * l->out_dims[2];
+}
+/* Where sample r->b0 of the layer's output starts (in task slots, b0 starts a task). */
+static inline float *ecg_layer_out_at(const struct ecg_layer *l, const struct ecg_run *r)
+{
+    if (l->slot_floats) /* tasks start at multiples of ECG_TASK_SAMPLES */
+        return l->out + r->b0 / ECG_TASK_SAMPLES * l->slot_floats;
+    return l->out + r->b0 * ecg_layer_out_numel(l);
 }
 
 /* ---- dispatch (with per-kind timing) ------------------------------------------ */
@@ -173,11 +203,11 @@ int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *n
 /* Reserves the layer's output (batch x out_numel; NULL in the plan pass): from the activation
  * arena, or in an inference-only network for a spatial output (H*W > 1) a ring buffer that
  * the second layer after this one overwrites.  Call once per setup pass, after out_dims. */
-float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l);
+float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l);
 /* For a layer whose output has its input's shape and may overwrite it (batch norm): in an
  * inference-only network, when the previous output was a ring buffer of the same ring, that
  * same buffer; otherwise as ecg_layer_alloc_out. */
-float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, const struct ecg_layer *l);
+float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l);
 /* Reserves batch * per_sample floats (NULL in the plan pass). */
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
 /* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
@@ -214,9 +244,10 @@ struct ecg_layer *ecg_layer_dwconv_new(const char *name, int64_t k, int64_t stri
 /* Batch norm over channels; gamma, beta (NO_DECAY), moving_mean, moving_variance (BUFFER). */
 struct ecg_layer *ecg_layer_bn_new(const char *name);
 /* When l is a batch-norm layer that this run (not training) normalises with its
- * running statistics, fills ep with that normalisation (and SiLU when fused) and returns
- * true: the producing convolution then applies it (ecg_layers_forward). */
-bool ecg_layer_bn_epilogue(struct ecg_layer *l, const struct ecg_run *r, struct ecg_epilogue *ep);
+ * running statistics, fills ep with that normalisation (and SiLU when fused; scale[C] is the
+ * caller's) and returns true: the producing convolution then applies it (ecg_layers_forward). */
+bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, float *scale,
+                           struct ecg_epilogue *ep);
 /* Batch norm followed by SiLU in one layer (same parameters as ecg_layer_bn_new): saves
  * memory and a pass, since bn(in) is recomputed in backward instead of stored. */
 struct ecg_layer *ecg_layer_bn_silu_new(const char *name);
@@ -271,6 +302,7 @@ struct ecg_net {
     float *grad[2];  /* top-level gradient ping-pong */
     float *inner[2]; /* composites' inner gradient ping-pong */
     float *scratch;
+    bool forward_scratch; /* some layer's forward uses the scratch */
     float *din; /* batch x in (want_din), else NULL */
     bool inference_only;
     int64_t n; /* samples of the last forward */

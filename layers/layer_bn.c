@@ -10,7 +10,6 @@ struct bn_layer {
     float *gamma, *beta, *run_mean, *run_var;
     float *dgamma, *dbeta;
     float *mean, *invstd; /* batch statistics of the last training forward */
-    float *scale;         /* gamma / sqrt(running var + eps) of the last fused evaluation */
     bool batch_stats;     /* whether the last forward used batch statistics */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
 };
@@ -30,7 +29,6 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER, &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
-    b->scale = ecg_arena_floats(s->act, c);
     l->out = ecg_layer_alloc_out_inplace(s, l); /* the kernels may run in place */
     return ECG_OK;
 }
@@ -40,19 +38,22 @@ static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float
     struct bn_layer *b = (struct bn_layer *)l;
     int64_t c = l->in_dims[2];
     int64_t rows = r->n * l->in_dims[0] * l->in_dims[1];
+    float *out = ecg_layer_out_at(l, r);
     /* a BN whose gamma and beta are both frozen is in inference mode (Keras convention) */
     bool frozen = !ecg_layer_param_live(l, r->params, 0) && !ecg_layer_param_live(l, r->params, 1);
-    b->batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
-    if (b->batch_stats) {
+    const bool batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
+    if (r->b0 == 0) /* one writer when tasks of an inference run in parallel */
+        b->batch_stats = batch_stats;
+    if (batch_stats) {
         if (b->silu)
-            ecg_bn_silu_forward_train(l->out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
+            ecg_bn_silu_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         else
-            ecg_bn_forward_train(l->out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
+            ecg_bn_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, rows, c, b->eps, b->momentum);
     } else if (b->silu) {
-        ecg_bn_silu_forward_fixed(l->out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+        ecg_bn_silu_forward_fixed(out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
     } else {
-        ecg_bn_forward_fixed(l->out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+        ecg_bn_forward_fixed(out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
     }
 }
 
@@ -96,14 +97,14 @@ static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const 
 
 static const struct ecg_layer_ops bn_ops;
 
-bool ecg_layer_bn_epilogue(struct ecg_layer *l, const struct ecg_run *r, struct ecg_epilogue *ep)
+bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, float *scale,
+                           struct ecg_epilogue *ep)
 {
-    struct bn_layer *b = (struct bn_layer *)l;
+    const struct bn_layer *b = (const struct bn_layer *)l;
     if (l->ops != &bn_ops || r->training)
         return false;
-    b->batch_stats = false;
-    ecg_bn_fold_scale(b->scale, b->gamma, b->run_var, l->in_dims[2], b->eps);
-    *ep = (struct ecg_epilogue){.mean = b->run_mean, .scale = b->scale, .shift = b->beta, .silu = b->silu};
+    ecg_bn_fold_scale(scale, b->gamma, b->run_var, l->in_dims[2], b->eps);
+    *ep = (struct ecg_epilogue){.mean = b->run_mean, .scale = scale, .shift = b->beta, .silu = b->silu};
     return true;
 }
 

@@ -32,7 +32,10 @@ static int conv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
     } else {
         int64_t shape[4] = {c->k, c->k, cin, cout};
         ECG_TRY(ecg_layer_param(l, s, "kernel", 4, shape, 0, &c->kernel, &c->dkernel, err));
-        int64_t sc = ecg_conv2d_scratch_floats(&c->g);
+        /* no backward in an inference-only network */
+        int64_t fsc = ecg_conv2d_forward_scratch_floats(&c->g);
+        int64_t sc = s->inference_only ? fsc : ecg_conv2d_scratch_floats(&c->g);
+        s->forward_scratch = s->forward_scratch || fsc > 0;
         if (sc > s->scratch_floats)
             s->scratch_floats = sc;
     }
@@ -54,7 +57,7 @@ static void conv_forward_ep(struct ecg_layer *l, const struct ecg_run *r, const 
 
 static void conv_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
 {
-    conv_forward_ep(l, r, in, l->out, NULL);
+    conv_forward_ep(l, r, in, ecg_layer_out_at(l, r), NULL);
 }
 
 static void conv_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)

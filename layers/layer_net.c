@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "layers/layer.h"
 
 static int64_t max64(int64_t a, int64_t b)
@@ -70,15 +71,19 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     for (int i = 0; i < count; i++)
         grad_floats = max64(grad_floats, batch * ecg_layer_out_numel(layers[i]));
     int64_t inner_floats = s.inner_floats, scratch_floats = s.scratch_floats;
+    net->forward_scratch = s.forward_scratch;
     struct ecg_arena wplan;
     ecg_arena_init_plan(&wplan);
     net_work(net, &wplan, grad_floats, inner_floats, scratch_floats, o->want_din);
 
     /* allocation, then pass 2: bind (the transient buffer and the inference rings come first
      * in the activation arena) */
+    s.transient_floats = ecg_setup_slotted_floats(&s, s.transient_per);
     int64_t transient_bytes = ecg_arena_round(s.transient_floats * (int64_t)sizeof(float));
-    for (int lv = 0; lv < 2; lv++)
+    for (int lv = 0; lv < 2; lv++) {
+        s.ring_floats[lv] = s.ring_per[lv] > 0 ? ecg_setup_slotted_floats(&s, s.ring_per[lv]) : 0;
         transient_bytes += 2 * ecg_arena_round(s.ring_floats[lv] * (int64_t)sizeof(float));
+    }
     rc = ecg_params_bind(&net->params, err);
     if (rc)
         goto fail;
@@ -126,6 +131,38 @@ static struct ecg_run net_run(struct ecg_net *net)
     return r;
 }
 
+/*
+ * Batch-parallel inference: the batch is cut into tasks of ECG_TASK_SAMPLES samples (layer.h), and
+ * each thread runs whole tasks through every layer, with OpenBLAS single-threaded and the
+ * kernels' own parallel regions nested (inactive), so a forward pays a handful of thread
+ * hand-overs instead of several per layer, which at the small images of ECG spectrograms
+ * cost more than the work they split.  A task computes the same bits whichever thread runs
+ * it, so results do not depend on the thread count.  Tasks run one after the other when a
+ * convolution needs the shared scratch (every B0 convolution is 1x1 or a direct stem: none).
+ */
+static void net_forward_by_samples(struct ecg_net *net, const struct ecg_run *r, const float *x)
+{
+    const int64_t per = net->in_dims[0] * net->in_dims[1] * net->in_dims[2];
+    const int64_t tasks = (r->n + ECG_TASK_SAMPLES - 1) / ECG_TASK_SAMPLES;
+    const int threads = ecg_threads_get();
+    ecg_threads_set(1);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (tasks > 1 && !net->forward_scratch)
+    for (int64_t t = 0; t < tasks; t++) {
+        double times[ECG_KIND_COUNT] = {0};
+        struct ecg_run rt = *r;
+        rt.b0 = t * ECG_TASK_SAMPLES;
+        rt.n = r->n - rt.b0 < ECG_TASK_SAMPLES ? r->n - rt.b0 : ECG_TASK_SAMPLES;
+        rt.t_fwd = r->t_fwd ? times : NULL;
+        ecg_layers_forward(net->layers, net->count, &rt, x + rt.b0 * per);
+        if (r->t_fwd) {
+#pragma omp critical(ecg_net_times)
+            for (int k = 0; k < ECG_KIND_COUNT; k++)
+                r->t_fwd[k] += times[k];
+        }
+    }
+    ecg_threads_set(threads);
+}
+
 void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training, enum ecg_bn_mode bn_mode,
                      const struct ecg_rng *rng)
 {
@@ -137,6 +174,10 @@ void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool traini
     if (rng)
         net->rng = *rng;
     struct ecg_run r = net_run(net);
+    if (!training) {
+        net_forward_by_samples(net, &r, x);
+        return;
+    }
     ecg_layers_forward(net->layers, net->count, &r, x);
 }
 

@@ -625,6 +625,45 @@ static void an_inference_only_model_matches_in_less_memory(void)
     ecg_effnet_free(&inf);
 }
 
+/* Evaluation forwards run tasks of 8 samples in parallel (layers/layer_net.c): a batch of 20 is three
+ * tasks, whose results may not depend on the thread count; an inference-only model (rings, fused batch
+ * norms) gives the training model's bits, and a sample alone its task's up to the rounding of GEMMs of
+ * other sizes. */
+static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void)
+{
+    struct ecg_effnet_options o;
+    ecg_effnet_options_default(&o, 0);
+    o.num_classes = 5;
+    o.in_channels = 1;
+    o.padding = ECG_PAD_SAME;
+    struct ecg_effnet full, inf;
+    struct ecg_error err = {0};
+    const int64_t n = 20, h = 32, w = 64, k = 5;
+    CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&full, &o, n, h, w, &err), ECG_OK);
+    o.inference_only = true;
+    CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&inf, &o, n, h, w, &err), ECG_OK);
+    ecg_effnet_init_weights(&full, 3);
+    memcpy(inf.params->values, full.params->values, (size_t)full.params->total * sizeof(float));
+    float *x = malloc((size_t)(n * h * w) * sizeof(float)), one[5], two[5 * 20];
+    ecg_gradcheck_fill(x, n * h * w, 7, -1.0f, 1.0f);
+    int saved = ecg_threads_get();
+    ecg_threads_set(2);
+    ecg_effnet_forward(&inf, x, n, false, NULL);
+    memcpy(two, inf.logits, sizeof two);
+    ecg_threads_set(1);
+    ecg_effnet_forward(&inf, x, n, false, NULL);
+    ECG_CHECK_CLOSE("logits with 2 threads against 1", two, inf.logits, n * k, 0.0, 0.0);
+    ecg_effnet_forward(&inf, x + 16 * h * w, 1, false, NULL); /* sample 16 alone: a task of one */
+    memcpy(one, inf.logits, sizeof one);
+    ecg_effnet_forward(&full, x, n, false, NULL);
+    ECG_CHECK_CLOSE("inference-only logits against the training model's", two, full.logits, n * k, 0.0, 0.0);
+    ECG_CHECK_CLOSE("sample 16 alone against its task", one, two + 16 * k, k, 1e-4, 1e-4);
+    ecg_threads_set(saved);
+    free(x);
+    ecg_effnet_free(&full);
+    ecg_effnet_free(&inf);
+}
+
 static void keras_initialisers_have_the_documented_scale(void)
 {
     struct ecg_effnet *m = build(0, 1000, 1, 32);
@@ -744,6 +783,8 @@ static const struct ecg_test model_tests[] = {
      a_features_only_model_backpropagates_feature_gradients},
     {"head-only training touches only the head", head_only_training_touches_only_the_head},
     {"an inference-only model matches in less memory", an_inference_only_model_matches_in_less_memory},
+    {"batch-parallel evaluation is bit-identical across thread counts",
+     batch_parallel_evaluation_is_bit_identical_across_thread_counts},
     {"partial freezing keeps the trainable gradients exact",
      partial_freezing_keeps_the_trainable_gradients_exact},
     {"timing and memory figures are reported", timing_and_memory_figures_are_reported},
