@@ -540,6 +540,31 @@ static void fused_bn_silu_matches_batch_norm_then_silu(void)
     free(din0), free(dg0), free(db0), free(y), free(ref), free(dy), free(rdin);
 }
 
+/* The overwriting fused backward keeps dout * silu'(y) from its sums pass in din instead of evaluating the
+ * sigmoid again: the same bits as accumulating onto zeros, which evaluates it twice. */
+static void bn_silu_backward_into_a_fresh_buffer_gives_the_bits_of_accumulating_onto_zeros(void)
+{
+    const int64_t rows = 70, c = 45, n = rows * c;
+    float *in = rnd(n, 31, -2, 3), *gam = rnd(c, 32, 0.5f, 1.5f), *bet = rnd(c, 33, -1, 1);
+    float *rm = rnd(c, 34, -0.5f, 0.5f), *rv = rnd(c, 35, 0.2f, 2), *dout = rnd(n, 36, -1, 1);
+    float *out = malloc((size_t)n * sizeof(float)), mean[45], invstd[45];
+    float *d1 = malloc((size_t)n * sizeof(float)), *d2 = calloc((size_t)n, sizeof(float));
+    float g1[45] = {0}, g2[45] = {0}, b1[45] = {0}, b2[45] = {0};
+    ecg_bn_silu_forward_train(out, mean, invstd, in, gam, bet, rows, c, 1e-3f);
+    fill_nan(d1, n);
+    ecg_bn_silu_backward_train_set(d1, g1, b1, dout, in, mean, invstd, gam, bet, rows, c);
+    ecg_bn_silu_backward_train(d2, g2, b2, dout, in, mean, invstd, gam, bet, rows, c);
+    ECG_CHECK_CLOSE("train din", d1, d2, n, 0.0, 0.0);
+    ECG_CHECK_CLOSE("train dgamma", g1, g2, c, 0.0, 0.0);
+    ECG_CHECK_CLOSE("train dbeta", b1, b2, c, 0.0, 0.0);
+    fill_nan(d1, n);
+    memset(d2, 0, (size_t)n * sizeof(float));
+    ecg_bn_silu_backward_fixed_set(d1, NULL, NULL, dout, in, gam, bet, rm, rv, rows, c, 1e-3f);
+    ecg_bn_silu_backward_fixed(d2, NULL, NULL, dout, in, gam, bet, rm, rv, rows, c, 1e-3f);
+    ECG_CHECK_CLOSE("fixed din", d1, d2, n, 0.0, 0.0);
+    free(in), free(gam), free(bet), free(rm), free(rv), free(dout), free(out), free(d1), free(d2);
+}
+
 /* One convolution with a fused batch-norm epilogue against the convolution, then the batch-norm kernel. */
 static bool check_fused_case(enum conv_kind kind, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t cout,
                              int64_t k, int64_t s, bool silu)
@@ -1219,6 +1244,8 @@ static const struct ecg_test bn_tests[] = {
      bn_running_update_uses_momentum_and_unbiased_variance},
     {"bn fixed forward and backward match naive loops", bn_fixed_forward_and_backward_match_naive_loops},
     {"fused bn+silu matches batch norm then silu", fused_bn_silu_matches_batch_norm_then_silu},
+    {"bn+silu backward into a fresh buffer gives the bits of accumulating onto zeros",
+     bn_silu_backward_into_a_fresh_buffer_gives_the_bits_of_accumulating_onto_zeros},
     {"convolutions with a fused batch norm give the bits of the two kernels in turn",
      convolutions_with_a_fused_batch_norm_give_the_bits_of_the_two_kernels_in_turn},
     {"bn gradients agree with finite differences", bn_gradients_agree_with_finite_differences},
