@@ -77,15 +77,22 @@ static void bn_apply(float *out, const float *in, const float *mean, const float
         ecg_k_affine_row(out + r * c, in + r * c, mean, scale, beta, c, with_silu);
 }
 
+void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd, const float *gamma,
+                          const float *beta, int64_t rows, int64_t c, bool silu)
+{
+    ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
+    float scale[c];
+    for (int64_t j = 0; j < c; j++)
+        scale[j] = gamma[j] * invstd[j];
+    bn_apply(out, in, mean, scale, beta, rows, c, silu);
+}
+
 static void bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
                              const float *beta, int64_t rows, int64_t c, float eps, bool with_silu)
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     bn_stats(mean, invstd, in, rows, c, eps);
-    float scale[c];
-    for (int64_t j = 0; j < c; j++)
-        scale[j] = gamma[j] * invstd[j];
-    bn_apply(out, in, mean, scale, beta, rows, c, with_silu);
+    ecg_bn_forward_saved(out, in, mean, invstd, gamma, beta, rows, c, with_silu);
 }
 
 void ecg_bn_fold_scale(float *scale, const float *gamma, const float *run_var, int64_t c, float eps)

@@ -140,6 +140,9 @@ struct ecg_layer_ops {
     /* Optional: backward that OVERWRITES din (not NULL) instead of accumulating, for a fresh
      * buffer; saves zeroing it and reading it back.  Parameter gradients still accumulate. */
     void (*backward_set)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+    /* Optional: rewrites the output of the last forward when the layer keeps it in the shared
+     * transient buffer; ecg_layers_backward calls it before the next layer's backward. */
+    void (*recompute)(struct ecg_layer *l, const struct ecg_run *r);
     /* true when some parameter of the layer (or a child) is trainable and not frozen */
     bool (*trainable)(const struct ecg_layer *l, const struct ecg_params *p);
     void (*destroy)(struct ecg_layer *l);
@@ -208,6 +211,9 @@ float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l);
  * inference-only network, when the previous output was a ring buffer of the same ring, that
  * same buffer; otherwise as ecg_layer_alloc_out. */
 float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l);
+/* Points the layer's output at the network's shared transient buffer (task slots, see
+ * ECG_TASK_SAMPLES) and sizes that buffer for it. */
+float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l);
 /* Reserves batch * per_sample floats (NULL in the plan pass). */
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
 /* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
@@ -251,6 +257,12 @@ bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, f
 /* Batch norm followed by SiLU in one layer (same parameters as ecg_layer_bn_new): saves
  * memory and a pass, since bn(in) is recomputed in backward instead of stored. */
 struct ecg_layer *ecg_layer_bn_silu_new(const char *name);
+/* Makes a batch-norm layer of a network that trains keep its output in the shared transient buffer
+ * instead of the activation arena, and recompute it (same bits, from its saved input and statistics)
+ * when the next layer's backward needs it: saves one tensor for the price of an elementwise pass.
+ * Only for a layer whose output the next layer alone reads, and before anything else in the
+ * transient buffer is needed again.  Call before setup. */
+void ecg_layer_bn_set_transient(struct ecg_layer *l);
 /* SiLU. */
 struct ecg_layer *ecg_layer_silu_new(const char *name);
 /* Squeeze-excite on C channels with `cse` reduced channels: "<name>_reduce/{kernel,bias}" (1,1,C,cse),

@@ -2,6 +2,7 @@
  * running statistics. */
 #include <stdlib.h>
 
+#include "core/log.h"
 #include "layers/layer.h"
 
 struct bn_layer {
@@ -12,6 +13,7 @@ struct bn_layer {
     float *mean, *invstd; /* batch statistics of the last training forward */
     bool batch_stats;     /* whether the last forward used batch statistics */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
+    bool transient;       /* output in the shared transient buffer (training networks) */
 };
 
 static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err)
@@ -29,8 +31,16 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER, &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
-    l->out = ecg_layer_alloc_out_inplace(s, l); /* the kernels may run in place */
+    if (b->transient && !s->inference_only)
+        l->out = ecg_layer_alloc_transient(s, l);
+    else
+        l->out = ecg_layer_alloc_out_inplace(s, l); /* the kernels may run in place */
     return ECG_OK;
+}
+
+void ecg_layer_bn_set_transient(struct ecg_layer *l)
+{
+    ((struct bn_layer *)l)->transient = true;
 }
 
 static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
@@ -97,6 +107,23 @@ static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const 
 
 static const struct ecg_layer_ops bn_ops;
 
+static void bn_recompute(struct ecg_layer *l, const struct ecg_run *r)
+{
+    struct bn_layer *b = (struct bn_layer *)l;
+    if (!b->transient)
+        return;
+    double t0 = r->t_bwd ? ecg_now() : 0.0;
+    int64_t c = l->in_dims[2], rows = r->n * l->in_dims[0] * l->in_dims[1];
+    if (b->batch_stats)
+        ecg_bn_forward_saved(l->out, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c, b->silu);
+    else if (b->silu)
+        ecg_bn_silu_forward_fixed(l->out, l->in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+    else
+        ecg_bn_forward_fixed(l->out, l->in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+    if (r->t_bwd)
+        r->t_bwd[ECG_KIND_BN] += ecg_now() - t0;
+}
+
 bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, float *scale,
                            struct ecg_epilogue *ep)
 {
@@ -115,6 +142,7 @@ static const struct ecg_layer_ops bn_ops = {
     .forward = bn_forward,
     .backward = bn_backward,
     .backward_set = bn_backward_set,
+    .recompute = bn_recompute,
 };
 
 static struct ecg_layer *bn_new(const char *name, bool silu)

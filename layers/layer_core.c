@@ -157,6 +157,16 @@ float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l)
     return p;
 }
 
+float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l)
+{
+    int64_t per = ecg_layer_out_numel(l);
+    if (!s->binding && per > s->transient_per)
+        s->transient_per = per;
+    l->slot_floats = ecg_setup_task_samples(s) * s->transient_per; /* final in the bind pass */
+    s->last_ring_level = -1; /* no layer may compute its output in place of this one */
+    return s->transient;
+}
+
 float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l)
 {
     if (s->inference_only && s->last_ring_level == s->level && l->out_dims[0] * l->out_dims[1] > 1) {
@@ -266,6 +276,8 @@ void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run 
         } else if (i > lo) {
             d = buf[which];
         }
+        if (i > 0 && ls[i - 1]->ops->recompute) /* an input kept in the transient buffer */
+            ls[i - 1]->ops->recompute(ls[i - 1], r);
         if (d && d != din)
             ecg_layer_backward_fresh(ls[i], r, dout, d);
         else

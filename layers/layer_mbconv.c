@@ -192,6 +192,8 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
         ok = ok &&
              add_child(b, ecg_layer_conv_new(NAME("expand_conv"), spec->cin * spec->expand, 1, 1, spec->pad));
         ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("expand_bn")));
+        if (ok) /* the depthwise input: recomputed in backward, after the SE output is used */
+            ecg_layer_bn_set_transient(b->child[b->nchild - 1]);
     }
     ok = ok && add_child(b, ecg_layer_dwconv_new(NAME("dwconv"), spec->k, spec->stride, spec->pad));
     ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("bn")));

@@ -42,12 +42,7 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     e->dr = ecg_layer_alloc(s, cse);
     e->ds = ecg_layer_alloc(s, c);
     if (e->transient) {
-        int64_t per = ecg_layer_out_numel(l); /* in task slots (ECG_TASK_SAMPLES) */
-        if (!s->binding && per > s->transient_per)
-            s->transient_per = per;
-        l->slot_floats = ecg_setup_task_samples(s) * s->transient_per; /* final in the bind pass */
-        l->out = s->transient;
-        s->last_ring_level = -1; /* no layer may compute its output in place of this one */
+        l->out = ecg_layer_alloc_transient(s, l);
     } else {
         l->out = ecg_layer_alloc_out(s, l);
     }

@@ -618,7 +618,7 @@ static void an_inference_only_model_matches_in_less_memory(void)
         printf("\n  activations: training %lld bytes, inference-only %lld bytes; work %lld / %lld\n",
                (long long)a.activation_bytes, (long long)b.activation_bytes, (long long)a.work_bytes,
                (long long)b.work_bytes);
-    CU_ASSERT_TRUE(b.activation_bytes * 3 < a.activation_bytes);
+    CU_ASSERT_TRUE(b.activation_bytes * 2 < a.activation_bytes); /* training recomputes some tensors too */
     CU_ASSERT_TRUE(b.work_bytes < a.work_bytes);
     free(x);
     ecg_effnet_free(&full);
