@@ -76,15 +76,17 @@ struct ecg_setup {
     int64_t scratch_floats;   /* convolution scratch */
     bool forward_scratch;     /* whether some forward pass uses it (then tasks run in turn) */
     int64_t inner_floats;     /* each of the two gradient buffers of a composite's children */
-    int64_t transient_floats; /* the shared buffer for outputs recomputed in backward (after the plan) */
-    float *transient;         /* that buffer (bind pass; NULL while planning) */
+    /* two shared buffers for outputs recomputed in backward: 0 for SE outputs and the depthwise
+     * inputs, 1 for the SE inputs (both live while an SE output is recomputed) */
+    int64_t transient_floats[2]; /* after the plan */
+    float *transient[2];         /* bind pass; NULL while planning */
     /* inference-only networks: spatial outputs rotate through two rings of two buffers,
      * ring 0 for the top-level chain, ring 1 for the inside of composites; these and the
      * transient buffer hold tasks side by side (ECG_TASK_SAMPLES) */
     bool inference_only;
     int level; /* which ring the layers being set up use */
     int64_t ring_per[2];     /* largest per-sample output in each ring (plan pass) */
-    int64_t transient_per;   /* the same for the transient buffer */
+    int64_t transient_per[2]; /* the same for the transient buffers */
     int64_t ring_floats[2];  /* each ring buffer (after the plan) */
     float *ring[2][2];
     int ring_next[2];
@@ -211,9 +213,9 @@ float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l);
  * inference-only network, when the previous output was a ring buffer of the same ring, that
  * same buffer; otherwise as ecg_layer_alloc_out. */
 float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l);
-/* Points the layer's output at the network's shared transient buffer (task slots, see
- * ECG_TASK_SAMPLES) and sizes that buffer for it. */
-float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l);
+/* Points the layer's output at the network's shared transient buffer `which` (0 or 1; task slots,
+ * see ECG_TASK_SAMPLES) and sizes that buffer for it. */
+float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l, int which);
 /* Reserves batch * per_sample floats (NULL in the plan pass). */
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
 /* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
@@ -258,11 +260,11 @@ bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, f
  * memory and a pass, since bn(in) is recomputed in backward instead of stored. */
 struct ecg_layer *ecg_layer_bn_silu_new(const char *name);
 /* Makes a batch-norm layer of a network that trains keep its output in the shared transient buffer
- * instead of the activation arena, and recompute it (same bits, from its saved input and statistics)
- * when the next layer's backward needs it: saves one tensor for the price of an elementwise pass.
- * Only for a layer whose output the next layer alone reads, and before anything else in the
- * transient buffer is needed again.  Call before setup. */
-void ecg_layer_bn_set_transient(struct ecg_layer *l);
+ * `which` instead of the activation arena, and recompute it (same bits, from its saved input and
+ * statistics) when the next layer's backward needs it (ecg_layers_backward) or earlier through
+ * ops->recompute (once per forward): saves one tensor for the price of an elementwise pass.
+ * Call before setup. */
+void ecg_layer_bn_set_transient(struct ecg_layer *l, int which);
 /* SiLU. */
 struct ecg_layer *ecg_layer_silu_new(const char *name);
 /* Squeeze-excite on C channels with `cse` reduced channels: "<name>_reduce/{kernel,bias}" (1,1,C,cse),

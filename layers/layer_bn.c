@@ -13,7 +13,8 @@ struct bn_layer {
     float *mean, *invstd; /* batch statistics of the last training forward */
     bool batch_stats;     /* whether the last forward used batch statistics */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
-    bool transient;       /* output in the shared transient buffer (training networks) */
+    int transient;        /* 1 + which shared transient buffer holds the output (training networks) */
+    bool recomputed;      /* the output has been recomputed since the last forward */
 };
 
 static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err)
@@ -32,15 +33,16 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
     if (b->transient && !s->inference_only)
-        l->out = ecg_layer_alloc_transient(s, l);
+        l->out = ecg_layer_alloc_transient(s, l, b->transient - 1);
     else
         l->out = ecg_layer_alloc_out_inplace(s, l); /* the kernels may run in place */
     return ECG_OK;
 }
 
-void ecg_layer_bn_set_transient(struct ecg_layer *l)
+void ecg_layer_bn_set_transient(struct ecg_layer *l, int which)
 {
-    ((struct bn_layer *)l)->transient = true;
+    ECG_ASSERT(which == 0 || which == 1);
+    ((struct bn_layer *)l)->transient = 1 + which;
 }
 
 static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
@@ -52,8 +54,10 @@ static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float
     /* a BN whose gamma and beta are both frozen is in inference mode (Keras convention) */
     bool frozen = !ecg_layer_param_live(l, r->params, 0) && !ecg_layer_param_live(l, r->params, 1);
     const bool batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
-    if (r->b0 == 0) /* one writer when tasks of an inference run in parallel */
+    if (r->b0 == 0) { /* one writer when tasks of an inference run in parallel */
         b->batch_stats = batch_stats;
+        b->recomputed = false;
+    }
     if (batch_stats) {
         if (b->silu)
             ecg_bn_silu_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
@@ -110,8 +114,9 @@ static const struct ecg_layer_ops bn_ops;
 static void bn_recompute(struct ecg_layer *l, const struct ecg_run *r)
 {
     struct bn_layer *b = (struct bn_layer *)l;
-    if (!b->transient)
+    if (!b->transient || b->recomputed)
         return;
+    b->recomputed = true;
     double t0 = r->t_bwd ? ecg_now() : 0.0;
     int64_t c = l->in_dims[2], rows = r->n * l->in_dims[0] * l->in_dims[1];
     if (b->batch_stats)

@@ -157,14 +157,15 @@ float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l)
     return p;
 }
 
-float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l)
+float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l, int which)
 {
+    ECG_ASSERT(which == 0 || which == 1);
     int64_t per = ecg_layer_out_numel(l);
-    if (!s->binding && per > s->transient_per)
-        s->transient_per = per;
-    l->slot_floats = ecg_setup_task_samples(s) * s->transient_per; /* final in the bind pass */
+    if (!s->binding && per > s->transient_per[which])
+        s->transient_per[which] = per;
+    l->slot_floats = ecg_setup_task_samples(s) * s->transient_per[which]; /* final in the bind pass */
     s->last_ring_level = -1; /* no layer may compute its output in place of this one */
-    return s->transient;
+    return s->transient[which];
 }
 
 float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l)

@@ -133,6 +133,9 @@ static void mbconv_backward(struct ecg_layer *l, const struct ecg_run *r, const 
     if (!need_pc)
         return;
     float *x = need_x ? r->inner[1] : NULL;
+    struct ecg_layer *se_in = b->child[b->se - 1];
+    if (se_in->ops->recompute)
+        se_in->ops->recompute(se_in, r);
     ecg_layer_se_recompute(b->child[b->se], r);
     if (x)
         ecg_layer_backward_fresh(pc, r, dpb, x);
@@ -193,10 +196,12 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
              add_child(b, ecg_layer_conv_new(NAME("expand_conv"), spec->cin * spec->expand, 1, 1, spec->pad));
         ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("expand_bn")));
         if (ok) /* the depthwise input: recomputed in backward, after the SE output is used */
-            ecg_layer_bn_set_transient(b->child[b->nchild - 1]);
+            ecg_layer_bn_set_transient(b->child[b->nchild - 1], 0);
     }
     ok = ok && add_child(b, ecg_layer_dwconv_new(NAME("dwconv"), spec->k, spec->stride, spec->pad));
     ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("bn")));
+    if (ok && spec->cse > 0) /* the SE input: recomputed before the SE output is */
+        ecg_layer_bn_set_transient(b->child[b->nchild - 1], 1);
     b->se = -1;
     if (spec->cse > 0) {
         ok = ok && add_child(b, ecg_layer_se_new(NAME("se"), spec->cse));

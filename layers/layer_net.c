@@ -78,8 +78,11 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
 
     /* allocation, then pass 2: bind (the transient buffer and the inference rings come first
      * in the activation arena) */
-    s.transient_floats = ecg_setup_slotted_floats(&s, s.transient_per);
-    int64_t transient_bytes = ecg_arena_round(s.transient_floats * (int64_t)sizeof(float));
+    int64_t transient_bytes = 0;
+    for (int k = 0; k < 2; k++) {
+        s.transient_floats[k] = ecg_setup_slotted_floats(&s, s.transient_per[k]);
+        transient_bytes += ecg_arena_round(s.transient_floats[k] * (int64_t)sizeof(float));
+    }
     for (int lv = 0; lv < 2; lv++) {
         s.ring_floats[lv] = s.ring_per[lv] > 0 ? ecg_setup_slotted_floats(&s, s.ring_per[lv]) : 0;
         transient_bytes += 2 * ecg_arena_round(s.ring_floats[lv] * (int64_t)sizeof(float));
@@ -93,7 +96,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                          (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2]);
         goto fail;
     }
-    s.transient = s.transient_floats > 0 ? ecg_arena_floats(&net->act, s.transient_floats) : NULL;
+    for (int k = 0; k < 2; k++)
+        s.transient[k] = s.transient_floats[k] > 0 ? ecg_arena_floats(&net->act, s.transient_floats[k]) : NULL;
     for (int lv = 0; lv < 2; lv++) {
         for (int k = 0; k < 2; k++)
             s.ring[lv][k] = s.ring_floats[lv] > 0 ? ecg_arena_floats(&net->act, s.ring_floats[lv]) : NULL;

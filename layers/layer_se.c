@@ -42,7 +42,7 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     e->dr = ecg_layer_alloc(s, cse);
     e->ds = ecg_layer_alloc(s, c);
     if (e->transient) {
-        l->out = ecg_layer_alloc_transient(s, l);
+        l->out = ecg_layer_alloc_transient(s, l, 0);
     } else {
         l->out = ecg_layer_alloc_out(s, l);
     }
