@@ -21,7 +21,9 @@
  *
  * Threads and determinism.  Kernels use OpenMP inside and call ecg_sgemm
  * (core/blas.h, OpenBLAS threads) only outside their parallel regions; call
- * them from one thread, never from inside an OpenMP parallel region.
+ * them from one thread, or from the tasks of an evaluation forward
+ * (layers/layer_net.c), where OpenBLAS is single-threaded and their own
+ * parallel regions are nested, hence run on the calling thread.
  *   - OpenMP: conv2d's im2col, depthwise forward/backward, batch norm (all),
  *     SiLU/sigmoid, GAP, channel scale, mask (small sizes run serially);
  *   - GEMM (OpenBLAS): conv2d, dense; the loss is serial.
