@@ -220,7 +220,8 @@ int main(int argc, char **argv)
     qsort(times, (size_t)o.steps, sizeof *times, cmp_double);
     double median = o.steps % 2 ? times[o.steps / 2] : 0.5 * (times[o.steps / 2 - 1] + times[o.steps / 2]);
     qsort(cpu, (size_t)o.steps, sizeof *cpu, cmp_double);
-    printf("cpu_ms=%.3f\n", 1e3 * (o.steps % 2 ? cpu[o.steps / 2] : 0.5 * (cpu[o.steps / 2 - 1] + cpu[o.steps / 2])));
+    printf("cpu_ms=%.3f\n",
+           1e3 * (o.steps % 2 ? cpu[o.steps / 2] : 0.5 * (cpu[o.steps / 2 - 1] + cpu[o.steps / 2])));
     printf("step_ms=%.3f\n", median * 1e3);
     printf("images_per_s=%.3f\n", (double)o.batch / median);
 

@@ -26,7 +26,7 @@ struct gemm {
 };
 
 /* B0 stages: expansion, stride, output channels, repeats (the stem has stride 2 and 32 channels). */
-static const int64_t b0_stages[7][4] = {{1, 1, 16, 1}, {6, 2, 24, 2}, {6, 2, 40, 2}, {6, 2, 80, 3},
+static const int64_t b0_stages[7][4] = {{1, 1, 16, 1},  {6, 2, 24, 2},  {6, 2, 40, 2}, {6, 2, 80, 3},
                                         {6, 1, 112, 3}, {6, 2, 192, 4}, {6, 1, 320, 1}};
 
 /* Appends the forward GEMMs of B0's 1x1 convolutions at input h x w; returns the count. */
@@ -79,7 +79,8 @@ int main(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i += 2) {
         long long v = atoll(argv[i + 1]);
         if (v < 1) {
-            fprintf(stderr, "bench_sgemm: %s: expected a positive integer, found '%s'\n", argv[i], argv[i + 1]);
+            fprintf(stderr, "bench_sgemm: %s: expected a positive integer, found '%s'\n", argv[i],
+                    argv[i + 1]);
             return 2;
         }
         if (!strcmp(argv[i], "--height"))

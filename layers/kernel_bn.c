@@ -77,8 +77,8 @@ static void bn_apply(float *out, const float *in, const float *mean, const float
         ecg_k_affine_row(out + r * c, in + r * c, mean, scale, beta, c, with_silu);
 }
 
-void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd, const float *gamma,
-                          const float *beta, int64_t rows, int64_t c, bool silu)
+void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd,
+                          const float *gamma, const float *beta, int64_t rows, int64_t c, bool silu)
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     float scale[c];

@@ -203,8 +203,8 @@ static void gather_patches(float *xp, const float *in, const struct ecg_conv_geo
     }
 }
 
-static void conv_direct_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
-                                const struct ecg_epilogue *ep)
+static void conv_direct_forward(float *out, const float *in, const float *kernel,
+                                const struct ecg_conv_geom *g, const struct ecg_epilogue *ep)
 {
     const int64_t patch = g->kh * g->kw * g->cin, cout = g->cout, nblk = cout / 16;
 #pragma omp parallel for schedule(static)

@@ -118,8 +118,8 @@ void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *i
                           const float *beta, int64_t rows, int64_t c, float eps);
 /* The output of the last ecg_bn_forward_train (through SiLU when silu: ecg_bn_silu_forward_train)
  * again, from its input and the mean and invstd it wrote: the same bits. */
-void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd, const float *gamma,
-                          const float *beta, int64_t rows, int64_t c, bool silu);
+void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd,
+                          const float *gamma, const float *beta, int64_t rows, int64_t c, bool silu);
 /* running = (1 - momentum) * running + momentum * batch, PyTorch convention
  * (momentum 0.1 == Keras 0.99); the variance stored is the unbiased one. */
 void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, const float *invstd,

@@ -85,9 +85,9 @@ struct ecg_setup {
      * transient buffer hold tasks side by side (ECG_TASK_SAMPLES) */
     bool inference_only;
     int level; /* which ring the layers being set up use */
-    int64_t ring_per[2];     /* largest per-sample output in each ring (plan pass) */
+    int64_t ring_per[2];      /* largest per-sample output in each ring (plan pass) */
     int64_t transient_per[2]; /* the same for the transient buffers */
-    int64_t ring_floats[2];  /* each ring buffer (after the plan) */
+    int64_t ring_floats[2];   /* each ring buffer (after the plan) */
     float *ring[2][2];
     int ring_next[2];
     /* the ring buffer the last ecg_layer_alloc_out returned and its ring (-1: not a ring

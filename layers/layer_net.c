@@ -97,7 +97,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         goto fail;
     }
     for (int k = 0; k < 2; k++)
-        s.transient[k] = s.transient_floats[k] > 0 ? ecg_arena_floats(&net->act, s.transient_floats[k]) : NULL;
+        s.transient[k] =
+            s.transient_floats[k] > 0 ? ecg_arena_floats(&net->act, s.transient_floats[k]) : NULL;
     for (int lv = 0; lv < 2; lv++) {
         for (int k = 0; k < 2; k++)
             s.ring[lv][k] = s.ring_floats[lv] > 0 ? ecg_arena_floats(&net->act, s.ring_floats[lv]) : NULL;

@@ -592,10 +592,12 @@ static bool check_fused_case(enum conv_kind kind, int64_t n, int64_t h, int64_t 
     else
         ecg_dwconv_forward_ep(out, in, ker, &g, &ep);
     char label[96];
-    snprintf(label, sizeof label, "%s %lldx%lld cin %lld k %lld s %lld %s", kind == CONV_DENSE ? "conv2d" : "dwconv",
-             (long long)h, (long long)w, (long long)cin, (long long)k, (long long)s, silu ? "bn+silu" : "bn");
+    snprintf(label, sizeof label, "%s %lldx%lld cin %lld k %lld s %lld %s",
+             kind == CONV_DENSE ? "conv2d" : "dwconv", (long long)h, (long long)w, (long long)cin,
+             (long long)k, (long long)s, silu ? "bn+silu" : "bn");
     bool ok = ecg_test_close(label, out, ref, no, 0.0, 0.0);
-    free(in), free(ker), free(gam), free(bet), free(rm), free(rv), free(scale), free(ref), free(out), free(tmp);
+    free(in), free(ker), free(gam), free(bet), free(rm), free(rv), free(scale), free(ref), free(out),
+        free(tmp);
     free(scratch);
     return ok;
 }
