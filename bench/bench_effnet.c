@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "core/blas.h"
 #include "core/log.h"
@@ -12,7 +13,7 @@
 
 struct options {
     int arch;
-    int64_t res, batch, in_channels, classes;
+    int64_t height, width, batch, in_channels, classes;
     bool train;
     int threads, warmup, steps;
     enum ecg_padding padding;
@@ -21,10 +22,11 @@ struct options {
 
 static void usage(FILE *f)
 {
-    fputs("usage: bench_effnet [--arch b0..b7] [--res N] [--batch N] [--in-channels N] [--classes N]\n"
-          "                    [--mode train|infer] [--threads N] [--warmup N] [--steps N]\n"
-          "                    [--padding same|symmetric] [--no-timing]\n"
-          "Times whole steps after warm-up; the last line is images_per_s=<median>.\n",
+    fputs("usage: bench_effnet [--arch b0..b7] [--res N | --height H --width W] [--batch N]\n"
+          "                    [--channels N] [--classes N] [--mode train|infer] [--threads N]\n"
+          "                    [--warmup N] [--steps N] [--padding same|symmetric] [--no-timing]\n"
+          "Times whole steps after warm-up on batch x H x W x channels inputs (--res N: N x N;\n"
+          "--in-channels is --channels); prints step_ms=<median> and last images_per_s=<median>.\n",
           f);
 }
 
@@ -43,7 +45,7 @@ static int parse_int(const char *flag, const char *text, int64_t lo, int64_t hi,
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.arch = 0, .res = 224, .batch = 16, .in_channels = 3, .classes = 1000,
+    *o = (struct options){.arch = 0, .height = 224, .width = 224, .batch = 16, .in_channels = 3, .classes = 1000,
                           .train = true, .threads = 2, .warmup = 2, .steps = 5,
                           .padding = ECG_PAD_SYMMETRIC, .timing = true};
     for (int i = 1; i < argc; i++) {
@@ -85,9 +87,15 @@ static int parse_args(int argc, char **argv, struct options *o)
                 const char *flag;
                 int64_t lo, hi;
                 int64_t *dst;
-            } ints[] = {{"--res", 32, 1024, &o->res},        {"--batch", 1, 1024, &o->batch},
-                        {"--in-channels", 1, 64, &o->in_channels}, {"--classes", 1, 100000, &o->classes},
-                        {"--threads", 1, 256, &x},           {"--warmup", 0, 1000, &x},
+            } ints[] = {{"--res", 32, 4096, &x},
+                        {"--height", 32, 4096, &o->height},
+                        {"--width", 32, 4096, &o->width},
+                        {"--batch", 1, 1024, &o->batch},
+                        {"--channels", 1, 64, &o->in_channels},
+                        {"--in-channels", 1, 64, &o->in_channels},
+                        {"--classes", 1, 100000, &o->classes},
+                        {"--threads", 1, 256, &x},
+                        {"--warmup", 0, 1000, &x},
                         {"--steps", 1, 1000, &x}};
             size_t k = 0, nints = sizeof ints / sizeof ints[0];
             while (k < nints && strcmp(a, ints[k].flag))
@@ -98,7 +106,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
             if (!parse_int(a, v, ints[k].lo, ints[k].hi, ints[k].dst))
                 return 0;
-            if (!strcmp(a, "--threads"))
+            if (!strcmp(a, "--res"))
+                o->height = o->width = x;
+            else if (!strcmp(a, "--threads"))
                 o->threads = (int)x;
             else if (!strcmp(a, "--warmup"))
                 o->warmup = (int)x;
@@ -107,6 +117,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
     }
     return 1;
+}
+
+/* CPU seconds of all threads of the process: on a machine shared with other jobs it does not count
+ * the time the scheduler gave to them (with one thread, the steadier figure). */
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -134,7 +153,7 @@ int main(int argc, char **argv)
     struct ecg_effnet m;
     struct ecg_optim opt = {0};
     struct ecg_error err = {0};
-    int rc = ecg_effnet_init(&m, &mo, o.batch, o.res, o.res, &err);
+    int rc = ecg_effnet_init(&m, &mo, o.batch, o.height, o.width, &err);
     if (rc) {
         fprintf(stderr, "bench_effnet: %s\n", err.msg);
         return 1;
@@ -150,11 +169,11 @@ int main(int argc, char **argv)
         }
     }
 
-    int64_t xn = o.batch * o.res * o.res * o.in_channels;
+    int64_t xn = o.batch * o.height * o.width * o.in_channels;
     float *x = malloc((size_t)xn * sizeof *x);
     int32_t *labels = malloc((size_t)o.batch * sizeof *labels);
-    double *times = malloc((size_t)o.steps * sizeof *times);
-    if (!x || !labels || !times) {
+    double *times = malloc((size_t)o.steps * sizeof *times), *cpu = malloc((size_t)o.steps * sizeof *cpu);
+    if (!x || !labels || !times || !cpu) {
         fprintf(stderr, "bench_effnet: out of memory for the input batch\n");
         return 1;
     }
@@ -164,15 +183,16 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < o.batch; i++)
         labels[i] = (int32_t)ecg_rng_below(&data_rng, (uint64_t)o.classes);
 
-    printf("ecgtrain bench: efficientnet-b%d res=%lld batch=%lld in_channels=%lld mode=%s threads=%d\n",
-           o.arch, (long long)o.res, (long long)o.batch, (long long)o.in_channels,
+    printf("ecgtrain bench: efficientnet-b%d height=%lld width=%lld batch=%lld in_channels=%lld mode=%s "
+           "threads=%d\n",
+           o.arch, (long long)o.height, (long long)o.width, (long long)o.batch, (long long)o.in_channels,
            o.train ? "train" : "infer", o.threads);
     printf("cpu_target=%s\n", ECG_CPU_TARGET); /* meson -Dcpu: which instruction set was measured */
     for (int s = 0; s < o.warmup + o.steps; s++) {
         if (s == o.warmup)
             ecg_effnet_timing_reset(&m);
         struct ecg_rng step_rng = ecg_rng_init(1, (uint64_t)s);
-        double t0 = ecg_now();
+        double t0 = ecg_now(), c0 = cpu_seconds();
         if (o.train) {
             ecg_effnet_forward(&m, x, o.batch, true, &step_rng);
             ecg_effnet_loss(&m, labels, NULL, 0.0f);
@@ -185,6 +205,7 @@ int main(int argc, char **argv)
         double dt = ecg_now() - t0;
         if (s >= o.warmup) {
             times[s - o.warmup] = dt;
+            cpu[s - o.warmup] = cpu_seconds() - c0;
             printf("step_s=%.4f\n", dt);
             fflush(stdout);
         }
@@ -199,11 +220,16 @@ int main(int argc, char **argv)
     printf("peak_rss_mib=%.1f\n", (double)ru.ru_maxrss / 1024.0);
     qsort(times, (size_t)o.steps, sizeof *times, cmp_double);
     double median = o.steps % 2 ? times[o.steps / 2] : 0.5 * (times[o.steps / 2 - 1] + times[o.steps / 2]);
+    qsort(cpu, (size_t)o.steps, sizeof *cpu, cmp_double);
+    printf("cpu_ms=%.3f\n",
+           1e3 * (o.steps % 2 ? cpu[o.steps / 2] : 0.5 * (cpu[o.steps / 2 - 1] + cpu[o.steps / 2])));
+    printf("step_ms=%.3f\n", median * 1e3);
     printf("images_per_s=%.3f\n", (double)o.batch / median);
 
     free(x);
     free(labels);
     free(times);
+    free(cpu);
     ecg_optim_free(&opt);
     ecg_effnet_free(&m);
     return 0;

@@ -21,8 +21,6 @@
  * lose nothing that matters next to the double total. */
 #define ECG_BN_ROWCHUNK 32
 
-ECG_INLINE float silu(float y) { return y * ecg_k_sigmoidf(y); }
-
 /* mean[c] and invstd[c] = 1/sqrt(biased var + eps) over rows.  Sums are
  * shifted by the first row to avoid cancellation in E[x^2] - E[x]^2. */
 static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, int64_t c, float eps)
@@ -75,17 +73,18 @@ static void bn_apply(float *out, const float *in, const float *mean, const float
                      int64_t rows, int64_t c, bool with_silu)
 {
 #pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = in + r * c;
-        float *o = out + r * c;
-        if (with_silu) {
-            for (int64_t j = 0; j < c; j++)
-                o[j] = silu(ECG_FMA(x[j] - mean[j], scale[j], beta[j]));
-        } else {
-            for (int64_t j = 0; j < c; j++)
-                o[j] = ECG_FMA(x[j] - mean[j], scale[j], beta[j]);
-        }
-    }
+    for (int64_t r = 0; r < rows; r++)
+        ecg_k_affine_row(out + r * c, in + r * c, mean, scale, beta, c, with_silu);
+}
+
+void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd,
+                          const float *gamma, const float *beta, int64_t rows, int64_t c, bool silu)
+{
+    ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
+    float scale[c];
+    for (int64_t j = 0; j < c; j++)
+        scale[j] = gamma[j] * invstd[j];
+    bn_apply(out, in, mean, scale, beta, rows, c, silu);
 }
 
 static void bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
@@ -93,10 +92,13 @@ static void bn_forward_train(float *out, float *mean, float *invstd, const float
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     bn_stats(mean, invstd, in, rows, c, eps);
-    float scale[c];
+    ecg_bn_forward_saved(out, in, mean, invstd, gamma, beta, rows, c, with_silu);
+}
+
+void ecg_bn_fold_scale(float *scale, const float *gamma, const float *run_var, int64_t c, float eps)
+{
     for (int64_t j = 0; j < c; j++)
-        scale[j] = gamma[j] * invstd[j];
-    bn_apply(out, in, mean, scale, beta, rows, c, with_silu);
+        scale[j] = gamma[j] * (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
 }
 
 static void bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
@@ -105,8 +107,7 @@ static void bn_forward_fixed(float *out, const float *in, const float *gamma, co
 {
     ECG_ASSERT(c >= 1 && c <= ECG_BN_MAX_C);
     float scale[c];
-    for (int64_t j = 0; j < c; j++)
-        scale[j] = gamma[j] * (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
+    ecg_bn_fold_scale(scale, gamma, run_var, c, eps);
     bn_apply(out, in, run_mean, scale, beta, rows, c, with_silu);
 }
 
@@ -154,8 +155,9 @@ void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, c
  * where g = dout, or dout * silu'(y) with y = (x - mean) * scale + beta when fused
  * (the forward's exact float expression).
  */
-static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const float *in, const float *mean,
-                         const float *scale, const float *beta, int64_t rows, int64_t c, bool with_silu)
+static void bn_grad_sums(double *sdy, double *sdyx, float *gy_out, const float *dout, const float *in,
+                         const float *mean, const float *scale, const float *beta, int64_t rows, int64_t c,
+                         bool with_silu)
 {
 #pragma omp parallel if (rows * c >= ECG_BN_PAR_MIN)
     {
@@ -175,7 +177,16 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
                 for (int64_t r = r0; r < r1; r++) {
                     const float *x = in + r * c + c0;
                     const float *g = dout + r * c + c0;
-                    if (with_silu) {
+                    if (with_silu && gy_out) {
+                        float *gs = gy_out + r * c + c0;
+                        for (int64_t j = 0; j < cb; j++) {
+                            float xc = x[j] - m[j];
+                            float gy = g[j] * ecg_k_silu_grad(ECG_FMA(xc, sc[j], be[j]));
+                            gs[j] = gy;
+                            fa[j] += gy;
+                            fb[j] = ECG_FMA(gy, xc, fb[j]);
+                        }
+                    } else if (with_silu) {
                         for (int64_t j = 0; j < cb; j++) {
                             float xc = x[j] - m[j];
                             float gy = g[j] * ecg_k_silu_grad(ECG_FMA(xc, sc[j], be[j]));
@@ -203,16 +214,19 @@ static void bn_grad_sums(double *sdy, double *sdyx, const float *dout, const flo
 }
 
 /* din (+)= k1[c] * g + k2[c] * (x - mean[c]) + k3[c], g as in bn_grad_sums; split over rows.
- * `set` overwrites din instead of accumulating. */
+ * `set` overwrites din instead of accumulating; `stored`: din already holds g (fused, set). */
 static void bn_grad_apply(float *din, const float *dout, const float *in, const float *mean, const float *k1,
                           const float *k2, const float *k3, const float *scale, const float *beta,
-                          int64_t rows, int64_t c, bool with_silu, bool set)
+                          int64_t rows, int64_t c, bool with_silu, bool set, bool stored)
 {
 #pragma omp parallel for schedule(static) if (rows * c >= ECG_BN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
         const float *x = in + r * c, *g = dout + r * c;
         float *d = din + r * c;
-        if (with_silu && set) {
+        if (stored) {
+            for (int64_t j = 0; j < c; j++)
+                d[j] = ECG_FMA(k1[j], d[j], ECG_FMA(k2[j], x[j] - mean[j], k3[j]));
+        } else if (with_silu && set) {
             for (int64_t j = 0; j < c; j++) {
                 float xc = x[j] - mean[j];
                 float gy = g[j] * ecg_k_silu_grad(ECG_FMA(xc, scale[j], beta[j]));
@@ -245,7 +259,10 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
     double sdy[c], sdyx[c];
     for (int64_t j = 0; j < c; j++)
         scale[j] = gamma[j] * invstd[j];
-    bn_grad_sums(sdy, sdyx, dout, in, mean, scale, beta, rows, c, with_silu);
+    /* Fused with SiLU into a fresh din: the sums pass leaves g = dout * silu'(y) in din, so
+     * the second pass reads it instead of evaluating the sigmoid again (the same float values). */
+    float *gy = with_silu && set ? din : NULL;
+    bn_grad_sums(sdy, sdyx, gy, dout, in, mean, scale, beta, rows, c, with_silu);
     for (int64_t j = 0; j < c; j++) {
         double is = invstd[j];
         if (dbeta)
@@ -261,7 +278,7 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
         k3[j] = (float)cst;
     }
     if (din)
-        bn_grad_apply(din, dout, in, mean, k1, k2, k3, scale, beta, rows, c, with_silu, set);
+        bn_grad_apply(din, dout, in, mean, k1, k2, k3, scale, beta, rows, c, with_silu, set, gy != NULL);
 }
 
 void ecg_bn_backward_train(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,

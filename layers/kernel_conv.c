@@ -48,6 +48,15 @@ void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w
     }
 }
 
+void ecg_epilogue_apply(float *x, int64_t rows, int64_t c, const struct ecg_epilogue *ep)
+{
+    if (!ep)
+        return;
+#pragma omp parallel for schedule(static) if (rows * c >= 16384)
+    for (int64_t r = 0; r < rows; r++)
+        ecg_epilogue_row(x + r * c, ep, 0, c);
+}
+
 /* True when the convolution is a plain GEMM on the activation (no patches). */
 static bool conv_is_pointwise(const struct ecg_conv_geom *g)
 {
@@ -156,6 +165,11 @@ static bool conv_is_direct(const struct ecg_conv_geom *g)
            g->cout <= 64;
 }
 
+int64_t ecg_conv2d_forward_scratch_floats(const struct ecg_conv_geom *g)
+{
+    return conv_is_direct(g) ? 0 : ecg_conv2d_scratch_floats(g);
+}
+
 /* xp[q * patch + t] = patch t of output pixel (b, oy, ox0 + q), q < count; zeros in the padding.
  * One kernel row of a patch is kw*Cin contiguous input floats, copied in one go inside the image. */
 static void gather_patches(float *xp, const float *in, const struct ecg_conv_geom *g, int64_t b, int64_t oy,
@@ -189,7 +203,8 @@ static void gather_patches(float *xp, const float *in, const struct ecg_conv_geo
     }
 }
 
-static void conv_direct_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g)
+static void conv_direct_forward(float *out, const float *in, const float *kernel,
+                                const struct ecg_conv_geom *g, const struct ecg_epilogue *ep)
 {
     const int64_t patch = g->kh * g->kw * g->cin, cout = g->cout, nblk = cout / 16;
 #pragma omp parallel for schedule(static)
@@ -229,6 +244,8 @@ static void conv_direct_forward(float *out, const float *in, const float *kernel
                 }
             }
         }
+        for (int64_t ox = 0; ep && ox < g->ow; ox++)
+            ecg_epilogue_row(orow + ox * cout, ep, 0, cout);
     }
 }
 
@@ -277,17 +294,18 @@ static void conv_direct_dkernel(float *dkernel, const float *dout, const float *
     }
 }
 
-void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
-                        float *scratch)
+void ecg_conv2d_forward_ep(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                           float *scratch, const struct ecg_epilogue *ep)
 {
     const int64_t total = g->n * g->oh * g->ow, patch = g->kh * g->kw * g->cin;
     if (conv_is_pointwise(g)) {
         ecg_sgemm(false, false, total, g->cout, g->cin, 1.0f, in, g->cin, kernel, g->cout, 0.0f, out,
                   g->cout);
+        ecg_epilogue_apply(out, total, g->cout, ep);
         return;
     }
     if (conv_is_direct(g)) {
-        conv_direct_forward(out, in, kernel, g);
+        conv_direct_forward(out, in, kernel, g, ep);
         return;
     }
     ECG_ASSERT(scratch != NULL);
@@ -297,7 +315,14 @@ void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const 
         im2col(scratch, in, g, p0, count);
         ecg_sgemm(false, false, count, g->cout, patch, 1.0f, scratch, patch, kernel, g->cout, 0.0f,
                   out + p0 * g->cout, g->cout);
+        ecg_epilogue_apply(out + p0 * g->cout, count, g->cout, ep);
     }
+}
+
+void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                        float *scratch)
+{
+    ecg_conv2d_forward_ep(out, in, kernel, g, scratch, NULL);
 }
 
 static void conv2d_backward(float *din, float *dkernel, const float *dout, const float *in, const float *kernel,

@@ -124,13 +124,23 @@ ECG_INLINE void fwd_row(float *out, const float *in, const float *k, const struc
             fn(__VA_ARGS__, g->kh, g->stride);     \
     } while (0)
 
-void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g)
+void ecg_dwconv_forward_ep(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                           const struct ecg_epilogue *ep)
 {
     ECG_ASSERT(g->kh == g->kw && g->cin == g->cout);
-    const int64_t rows = g->n * g->oh;
+    const int64_t rows = g->n * g->oh, c = g->cout;
 #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; r++)
+    for (int64_t r = 0; r < rows; r++) {
         DW_DISPATCH(fwd_row, out, in, kernel, g, r / g->oh, r % g->oh);
+        if (ep) /* the row just written is still in L1 */
+            for (int64_t ox = 0; ox < g->ow; ox++)
+                ecg_epilogue_row(out + (r * g->ow + ox) * c, ep, 0, c);
+    }
+}
+
+void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g)
+{
+    ecg_dwconv_forward_ep(out, in, kernel, g, NULL);
 }
 
 /* ---- backward: input gradient, gathered per input pixel ------------------------------- */

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "layers/kernels.h"
+
 #define ECG_INLINE static inline __attribute__((always_inline))
 
 /* a*b + c, fused where the target has FMA (one rounding, and the compiler
@@ -99,6 +101,30 @@ ECG_INLINE float ecg_k_silu_grad(float x)
 {
     float s = ecg_k_sigmoidf(x);
     return s * ECG_FMA(x, 1.0f - s, 1.0f);
+}
+
+/* o[j] = (x[j] - mean[j]) * scale[j] + shift[j], through SiLU when silu, for j < c: the batch-norm
+ * output expression, shared by the BN kernels and the epilogues fused into the producing
+ * convolutions, so that both give the same bits.  o may equal x. */
+ECG_INLINE void ecg_k_affine_row(float *o, const float *x, const float *mean, const float *scale,
+                                 const float *shift, int64_t c, bool silu)
+{
+    if (silu) {
+        for (int64_t j = 0; j < c; j++) {
+            float y = ECG_FMA(x[j] - mean[j], scale[j], shift[j]);
+            o[j] = y * ecg_k_sigmoidf(y);
+        }
+    } else {
+        for (int64_t j = 0; j < c; j++)
+            o[j] = ECG_FMA(x[j] - mean[j], scale[j], shift[j]);
+    }
+}
+
+/* Applies ep (may be NULL) in place to columns [j0, j0 + nc) of one output row o (o points at j0). */
+ECG_INLINE void ecg_epilogue_row(float *o, const struct ecg_epilogue *ep, int64_t j0, int64_t nc)
+{
+    if (ep)
+        ecg_k_affine_row(o, o, ep->mean + j0, ep->scale + j0, ep->shift + j0, nc, ep->silu);
 }
 
 /*

@@ -21,7 +21,9 @@
  *
  * Threads and determinism.  Kernels use OpenMP inside and call ecg_sgemm
  * (core/blas.h, OpenBLAS threads) only outside their parallel regions; call
- * them from one thread, never from inside an OpenMP parallel region.
+ * them from one thread, or from the tasks of an evaluation forward
+ * (layers/layer_net.c), where OpenBLAS is single-threaded and their own
+ * parallel regions are nested, hence run on the calling thread.
  *   - OpenMP: conv2d's im2col, depthwise forward/backward, batch norm (all),
  *     SiLU/sigmoid, GAP, channel scale, mask (small sizes run serially);
  *   - GEMM (OpenBLAS): conv2d, dense; the loss is serial.
@@ -53,6 +55,26 @@ struct ecg_conv_geom {
 void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w, int64_t cin,
                         int64_t cout, int64_t k, int64_t stride, enum ecg_padding padding);
 
+/* ---- epilogues and the small matrix product ------------------------------------ */
+
+/*
+ * Batch norm with fixed statistics (and SiLU) applied by the producing
+ * convolution to its result while it is still in registers or cache, instead
+ * of by a later pass over memory: y = (x - mean[j]) * scale[j] + shift[j],
+ * then SiLU when silu.  It is exactly the float expression of
+ * ecg_bn_forward_fixed and ecg_bn_silu_forward_fixed (scale from
+ * ecg_bn_fold_scale, shift = beta), so a fused convolution and batch norm give
+ * the same bits as the two kernels in turn.  A NULL epilogue means none.
+ */
+struct ecg_epilogue {
+    const float *mean, *scale, *shift;
+    bool silu;
+};
+/* scale[j] = gamma[j] / sqrt(run_var[j] + eps), as batch norm with fixed statistics computes it. */
+void ecg_bn_fold_scale(float *scale, const float *gamma, const float *run_var, int64_t c, float eps);
+/* x (rows, c) = ep(x) in place. */
+void ecg_epilogue_apply(float *x, int64_t rows, int64_t c, const struct ecg_epilogue *ep);
+
 /* ---- dense convolution (groups = 1) ---------------------------------------- */
 
 /* Floats of scratch needed by conv2d forward and backward (the same buffer
@@ -61,6 +83,8 @@ void ecg_conv_geom_init(struct ecg_conv_geom *g, int64_t n, int64_t h, int64_t w
  * P x (kh*kw*Cin) floats with P = max(OW, 2^20 / (kh*kw*Cin)) capped at
  * N*OH*OW, i.e. about 4 MB (for the B0 stem: 38836 pixels x 27 floats). */
 int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
+/* The part of it the forward pass needs: 0 also for the direct (stem) path. */
+int64_t ecg_conv2d_forward_scratch_floats(const struct ecg_conv_geom *g);
 /* out (N,OH,OW,Cout) = conv(in, kernel) ; no bias.  im2col patches are
  * ordered (kh, kw, Cin), matching the HWIO kernel read as a (kh*kw*Cin) x
  * Cout matrix.  Stems (kh*kw*Cin <= 80, Cout a multiple of 16 up to 64) run
@@ -68,6 +92,9 @@ int64_t ecg_conv2d_scratch_floats(const struct ecg_conv_geom *g);
  * input gradient still uses the scratch. */
 void ecg_conv2d_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
                         float *scratch);
+/* The same followed by the epilogue ep (may be NULL), fused where the output is still in cache. */
+void ecg_conv2d_forward_ep(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                           float *scratch, const struct ecg_epilogue *ep);
 /* din += dL/din, dkernel += dL/dkernel, from dout (N,OH,OW,Cout). */
 void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const float *in,
                          const float *kernel, const struct ecg_conv_geom *g, float *scratch);
@@ -77,6 +104,9 @@ void ecg_conv2d_backward(float *din, float *dkernel, const float *dout, const fl
 /* Square kernels (kh == kw), cout == cin; 3x3 and 5x5 at stride 1 and 2 are
  * specialised, other sizes run the same code with runtime bounds. */
 void ecg_dwconv_forward(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g);
+/* The same with the epilogue ep (may be NULL) applied to each output row right after it is computed. */
+void ecg_dwconv_forward_ep(float *out, const float *in, const float *kernel, const struct ecg_conv_geom *g,
+                           const struct ecg_epilogue *ep);
 void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const float *in,
                          const float *kernel, const struct ecg_conv_geom *g);
 
@@ -86,6 +116,10 @@ void ecg_dwconv_backward(float *din, float *dkernel, const float *dout, const fl
  * (biased variance) into mean[c], invstd[c] for backward. */
 void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
                           const float *beta, int64_t rows, int64_t c, float eps);
+/* The output of the last ecg_bn_forward_train (through SiLU when silu: ecg_bn_silu_forward_train)
+ * again, from its input and the mean and invstd it wrote: the same bits. */
+void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const float *invstd,
+                          const float *gamma, const float *beta, int64_t rows, int64_t c, bool silu);
 /* running = (1 - momentum) * running + momentum * batch, PyTorch convention
  * (momentum 0.1 == Keras 0.99); the variance stored is the unbiased one. */
 void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, const float *invstd,

@@ -74,21 +74,48 @@ struct ecg_setup {
     float bn_momentum; /* PyTorch convention: 0.1 == Keras 0.99 */
     /* maxima collected in the plan pass (floats, whole batch) */
     int64_t scratch_floats;   /* convolution scratch */
+    bool forward_scratch;     /* whether some forward pass uses it (then tasks run in turn) */
     int64_t inner_floats;     /* each of the two gradient buffers of a composite's children */
-    int64_t transient_floats; /* the shared buffer for outputs recomputed in backward */
-    float *transient;         /* that buffer (bind pass; NULL while planning) */
+    /* two shared buffers for outputs recomputed in backward: 0 for SE outputs and the depthwise
+     * inputs, 1 for the SE inputs (both live while an SE output is recomputed) */
+    int64_t transient_floats[2]; /* after the plan */
+    float *transient[2];         /* bind pass; NULL while planning */
     /* inference-only networks: spatial outputs rotate through two rings of two buffers,
-     * ring 0 for the top-level chain, ring 1 for the inside of composites */
+     * ring 0 for the top-level chain, ring 1 for the inside of composites; these and the
+     * transient buffer hold tasks side by side (ECG_TASK_SAMPLES) */
     bool inference_only;
     int level; /* which ring the layers being set up use */
-    int64_t ring_floats[2];
+    int64_t ring_per[2];      /* largest per-sample output in each ring (plan pass) */
+    int64_t transient_per[2]; /* the same for the transient buffers */
+    int64_t ring_floats[2];   /* each ring buffer (after the plan) */
     float *ring[2][2];
     int ring_next[2];
+    /* the ring buffer the last ecg_layer_alloc_out returned and its ring (-1: not a ring
+     * buffer), for outputs computed in place (ecg_layer_alloc_out_inplace) */
+    float *last_ring;
+    int last_ring_level;
 };
+
+/*
+ * Evaluation forwards (not training) run the batch as tasks of ECG_TASK_SAMPLES samples in
+ * parallel, each task through every layer (ecg_net_forward).  A buffer that several layers share
+ * (an inference-only network's rings, the transient buffer) then holds one slot per task, of
+ * ECG_TASK_SAMPLES times the largest per-sample tensor, so that a task running ahead of another
+ * never overwrites a tensor the other still reads.  A training forward (one task: the whole
+ * batch) uses such a buffer from its start, contiguously.
+ */
+#define ECG_TASK_SAMPLES 8
+/* Samples per task slot: ECG_TASK_SAMPLES, or the planned batch when smaller. */
+int64_t ecg_setup_task_samples(const struct ecg_setup *s);
+/* Floats of a shared buffer whose largest per-sample tensor is `per`, for the planned batch. */
+int64_t ecg_setup_slotted_floats(const struct ecg_setup *s, int64_t per);
 
 /* Run-time context of one forward or backward call. */
 struct ecg_run {
     int64_t n;                 /* samples in this call, 1..planned batch */
+    int64_t b0;                /* first sample of this call: forward reads and writes samples
+                                  [b0, b0 + n) of every buffer (0 except in batch-parallel
+                                  inference, ecg_net_forward) */
     bool training;             /* dropout, drop-connect, BN batch statistics */
     enum ecg_bn_mode bn_mode;  /* BN behaviour when training */
     const struct ecg_rng *rng; /* the step's generator; NULL = no random masks */
@@ -96,6 +123,8 @@ struct ecg_run {
     float *scratch;        /* convolution scratch (scratch_floats) */
     float *inner[2];       /* composite children's gradient ping-pong (inner_floats each) */
     double *t_fwd, *t_bwd; /* seconds per kind, accumulated (NULL = no timing) */
+    bool fuse;             /* inference-only network: a convolution applies the batch norm after it
+                              (no backward can follow, which needs the convolution's output) */
 };
 
 struct ecg_layer;
@@ -105,10 +134,17 @@ struct ecg_layer_ops {
     enum ecg_layer_kind kind;
     int (*setup)(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err);
     void (*forward)(struct ecg_layer *l, const struct ecg_run *r, const float *in);
+    /* Optional (convolutions): forward into `out` with the epilogue ep applied while the
+     * result is in cache; inference-only networks fuse the next layer's batch norm so. */
+    void (*forward_ep)(struct ecg_layer *l, const struct ecg_run *r, const float *in, float *out,
+                       const struct ecg_epilogue *ep);
     void (*backward)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
     /* Optional: backward that OVERWRITES din (not NULL) instead of accumulating, for a fresh
      * buffer; saves zeroing it and reading it back.  Parameter gradients still accumulate. */
     void (*backward_set)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+    /* Optional: rewrites the output of the last forward when the layer keeps it in the shared
+     * transient buffer; ecg_layers_backward calls it before the next layer's backward. */
+    void (*recompute)(struct ecg_layer *l, const struct ecg_run *r);
     /* true when some parameter of the layer (or a child) is trainable and not frozen */
     bool (*trainable)(const struct ecg_layer *l, const struct ecg_params *p);
     void (*destroy)(struct ecg_layer *l);
@@ -124,6 +160,8 @@ struct ecg_layer {
     int64_t out_dims[3]; /* per sample H, W, C; set by setup */
     float *out;          /* batch x out_numel floats (bound pass) */
     const float *in;     /* input of the last forward */
+    int64_t slot_floats; /* output in a buffer shared by tasks (see ECG_TASK_SAMPLES): floats from
+                            one task's output to the next; 0: batch layout */
     uint64_t stream;     /* RNG stream id for masks */
     int nparams;
     int param[ECG_LAYER_MAX_PARAMS]; /* indices in the store, for freezing checks */
@@ -136,6 +174,13 @@ static inline int64_t ecg_layer_in_numel(const struct ecg_layer *l)
 static inline int64_t ecg_layer_out_numel(const struct ecg_layer *l)
 {
     return l->out_dims[0] * l->out_dims[1] * l->out_dims[2];
+}
+/* Where sample r->b0 of the layer's output starts (in task slots, b0 starts a task). */
+static inline float *ecg_layer_out_at(const struct ecg_layer *l, const struct ecg_run *r)
+{
+    if (l->slot_floats) /* tasks start at multiples of ECG_TASK_SAMPLES */
+        return l->out + r->b0 / ECG_TASK_SAMPLES * l->slot_floats;
+    return l->out + r->b0 * ecg_layer_out_numel(l);
 }
 
 /* ---- dispatch (with per-kind timing) ------------------------------------------ */
@@ -163,7 +208,14 @@ int ecg_layer_param_full(struct ecg_layer *l, struct ecg_setup *s, const char *n
 /* Reserves the layer's output (batch x out_numel; NULL in the plan pass): from the activation
  * arena, or in an inference-only network for a spatial output (H*W > 1) a ring buffer that
  * the second layer after this one overwrites.  Call once per setup pass, after out_dims. */
-float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l);
+float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l);
+/* For a layer whose output has its input's shape and may overwrite it (batch norm): in an
+ * inference-only network, when the previous output was a ring buffer of the same ring, that
+ * same buffer; otherwise as ecg_layer_alloc_out. */
+float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l);
+/* Points the layer's output at the network's shared transient buffer `which` (0 or 1; task slots,
+ * see ECG_TASK_SAMPLES) and sizes that buffer for it. */
+float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l, int which);
 /* Reserves batch * per_sample floats (NULL in the plan pass). */
 float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample);
 /* Default `trainable`: any registered parameter without FROZEN or BUFFER. */
@@ -199,9 +251,20 @@ struct ecg_layer *ecg_layer_conv_new(const char *name, int64_t cout, int64_t k, 
 struct ecg_layer *ecg_layer_dwconv_new(const char *name, int64_t k, int64_t stride, enum ecg_padding pad);
 /* Batch norm over channels; gamma, beta (NO_DECAY), moving_mean, moving_variance (BUFFER). */
 struct ecg_layer *ecg_layer_bn_new(const char *name);
+/* When l is a batch-norm layer that this run (not training) normalises with its
+ * running statistics, fills ep with that normalisation (and SiLU when fused; scale[C] is the
+ * caller's) and returns true: the producing convolution then applies it (ecg_layers_forward). */
+bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, float *scale,
+                           struct ecg_epilogue *ep);
 /* Batch norm followed by SiLU in one layer (same parameters as ecg_layer_bn_new): saves
  * memory and a pass, since bn(in) is recomputed in backward instead of stored. */
 struct ecg_layer *ecg_layer_bn_silu_new(const char *name);
+/* Makes a batch-norm layer of a network that trains keep its output in the shared transient buffer
+ * `which` instead of the activation arena, and recompute it (same bits, from its saved input and
+ * statistics) when the next layer's backward needs it (ecg_layers_backward) or earlier through
+ * ops->recompute (once per forward): saves one tensor for the price of an elementwise pass.
+ * Call before setup. */
+void ecg_layer_bn_set_transient(struct ecg_layer *l, int which);
 /* SiLU. */
 struct ecg_layer *ecg_layer_silu_new(const char *name);
 /* Squeeze-excite on C channels with `cse` reduced channels: "<name>_reduce/{kernel,bias}" (1,1,C,cse),
@@ -253,6 +316,7 @@ struct ecg_net {
     float *grad[2];  /* top-level gradient ping-pong */
     float *inner[2]; /* composites' inner gradient ping-pong */
     float *scratch;
+    bool forward_scratch; /* some layer's forward uses the scratch */
     float *din; /* batch x in (want_din), else NULL */
     bool inference_only;
     int64_t n; /* samples of the last forward */

@@ -14,7 +14,7 @@ static int silu_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
 
 static void silu_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
 {
-    ecg_silu_forward(l->out, in, r->n * ecg_layer_out_numel(l));
+    ecg_silu_forward(ecg_layer_out_at(l, r), in, r->n * ecg_layer_out_numel(l));
 }
 
 static void silu_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)

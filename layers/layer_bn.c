@@ -2,6 +2,7 @@
  * running statistics. */
 #include <stdlib.h>
 
+#include "core/log.h"
 #include "layers/layer.h"
 
 struct bn_layer {
@@ -12,6 +13,8 @@ struct bn_layer {
     float *mean, *invstd; /* batch statistics of the last training forward */
     bool batch_stats;     /* whether the last forward used batch statistics */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
+    int transient;        /* 1 + which shared transient buffer holds the output (training networks) */
+    bool recomputed;      /* the output has been recomputed since the last forward */
 };
 
 static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *err)
@@ -29,8 +32,17 @@ static int bn_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     ECG_TRY(ecg_layer_param(l, s, "moving_variance", 1, shape, ECG_PARAM_BUFFER | ECG_PARAM_INIT(ECG_INIT_ONES), &b->run_var, NULL, err));
     b->mean = ecg_arena_floats(s->act, c);
     b->invstd = ecg_arena_floats(s->act, c);
-    l->out = ecg_layer_alloc_out(s, l);
+    if (b->transient && !s->inference_only)
+        l->out = ecg_layer_alloc_transient(s, l, b->transient - 1);
+    else
+        l->out = ecg_layer_alloc_out_inplace(s, l); /* the kernels may run in place */
     return ECG_OK;
+}
+
+void ecg_layer_bn_set_transient(struct ecg_layer *l, int which)
+{
+    ECG_ASSERT(which == 0 || which == 1);
+    ((struct bn_layer *)l)->transient = 1 + which;
 }
 
 static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
@@ -38,19 +50,24 @@ static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float
     struct bn_layer *b = (struct bn_layer *)l;
     int64_t c = l->in_dims[2];
     int64_t rows = r->n * l->in_dims[0] * l->in_dims[1];
+    float *out = ecg_layer_out_at(l, r);
     /* a BN whose gamma and beta are both frozen is in inference mode (Keras convention) */
     bool frozen = !ecg_layer_param_live(l, r->params, 0) && !ecg_layer_param_live(l, r->params, 1);
-    b->batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
-    if (b->batch_stats) {
+    const bool batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
+    if (r->b0 == 0) { /* one writer when tasks of an inference run in parallel */
+        b->batch_stats = batch_stats;
+        b->recomputed = false;
+    }
+    if (batch_stats) {
         if (b->silu)
-            ecg_bn_silu_forward_train(l->out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
+            ecg_bn_silu_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         else
-            ecg_bn_forward_train(l->out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
+            ecg_bn_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, rows, c, b->eps, b->momentum);
     } else if (b->silu) {
-        ecg_bn_silu_forward_fixed(l->out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+        ecg_bn_silu_forward_fixed(out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
     } else {
-        ecg_bn_forward_fixed(l->out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+        ecg_bn_forward_fixed(out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
     }
 }
 
@@ -92,6 +109,37 @@ static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const 
         ecg_bn_backward_fixed_set(din, dg, db, dout, l->in, b->gamma, b->run_mean, b->run_var, rows, c, b->eps);
 }
 
+static const struct ecg_layer_ops bn_ops;
+
+static void bn_recompute(struct ecg_layer *l, const struct ecg_run *r)
+{
+    struct bn_layer *b = (struct bn_layer *)l;
+    if (!b->transient || b->recomputed)
+        return;
+    b->recomputed = true;
+    double t0 = r->t_bwd ? ecg_now() : 0.0;
+    int64_t c = l->in_dims[2], rows = r->n * l->in_dims[0] * l->in_dims[1];
+    if (b->batch_stats)
+        ecg_bn_forward_saved(l->out, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c, b->silu);
+    else if (b->silu)
+        ecg_bn_silu_forward_fixed(l->out, l->in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+    else
+        ecg_bn_forward_fixed(l->out, l->in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
+    if (r->t_bwd)
+        r->t_bwd[ECG_KIND_BN] += ecg_now() - t0;
+}
+
+bool ecg_layer_bn_epilogue(const struct ecg_layer *l, const struct ecg_run *r, float *scale,
+                           struct ecg_epilogue *ep)
+{
+    const struct bn_layer *b = (const struct bn_layer *)l;
+    if (l->ops != &bn_ops || r->training)
+        return false;
+    ecg_bn_fold_scale(scale, b->gamma, b->run_var, l->in_dims[2], b->eps);
+    *ep = (struct ecg_epilogue){.mean = b->run_mean, .scale = scale, .shift = b->beta, .silu = b->silu};
+    return true;
+}
+
 static const struct ecg_layer_ops bn_ops = {
     .type = "bn",
     .kind = ECG_KIND_BN,
@@ -99,6 +147,7 @@ static const struct ecg_layer_ops bn_ops = {
     .forward = bn_forward,
     .backward = bn_backward,
     .backward_set = bn_backward_set,
+    .recompute = bn_recompute,
 };
 
 static struct ecg_layer *bn_new(const char *name, bool silu)

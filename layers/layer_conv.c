@@ -32,7 +32,10 @@ static int conv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
     } else {
         int64_t shape[4] = {c->k, c->k, cin, cout};
         ECG_TRY(ecg_layer_param(l, s, "kernel", 4, shape, ECG_PARAM_INIT(ECG_INIT_CONV_FAN_OUT), &c->kernel, &c->dkernel, err));
-        int64_t sc = ecg_conv2d_scratch_floats(&c->g);
+        /* no backward in an inference-only network */
+        int64_t fsc = ecg_conv2d_forward_scratch_floats(&c->g);
+        int64_t sc = s->inference_only ? fsc : ecg_conv2d_scratch_floats(&c->g);
+        s->forward_scratch = s->forward_scratch || fsc > 0;
         if (sc > s->scratch_floats)
             s->scratch_floats = sc;
     }
@@ -40,15 +43,21 @@ static int conv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error
     return ECG_OK;
 }
 
-static void conv_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
+static void conv_forward_ep(struct ecg_layer *l, const struct ecg_run *r, const float *in, float *out,
+                            const struct ecg_epilogue *ep)
 {
     struct conv_layer *c = (struct conv_layer *)l;
     struct ecg_conv_geom g = c->g;
     g.n = r->n;
     if (c->depthwise)
-        ecg_dwconv_forward(l->out, in, c->kernel, &g);
+        ecg_dwconv_forward_ep(out, in, c->kernel, &g, ep);
     else
-        ecg_conv2d_forward(l->out, in, c->kernel, &g, r->scratch);
+        ecg_conv2d_forward_ep(out, in, c->kernel, &g, r->scratch, ep);
+}
+
+static void conv_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
+{
+    conv_forward_ep(l, r, in, ecg_layer_out_at(l, r), NULL);
 }
 
 static void conv_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)
@@ -82,6 +91,7 @@ static const struct ecg_layer_ops conv_ops = {
     .kind = ECG_KIND_CONV,
     .setup = conv_setup,
     .forward = conv_forward,
+    .forward_ep = conv_forward_ep,
     .backward = conv_backward,
     .backward_set = conv_backward_set,
 };
@@ -90,6 +100,7 @@ static const struct ecg_layer_ops dwconv_ops = {
     .kind = ECG_KIND_DWCONV,
     .setup = conv_setup,
     .forward = conv_forward,
+    .forward_ep = conv_forward_ep,
     .backward = conv_backward,
 };
 

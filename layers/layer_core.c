@@ -44,7 +44,8 @@ void ecg_layer_forward(struct ecg_layer *l, const struct ecg_run *r, const float
 {
     bool timed = r->t_fwd && l->ops->kind != ECG_KIND_BLOCK;
     double t0 = timed ? ecg_now() : 0.0;
-    l->in = in;
+    if (r->b0 == 0) /* one writer in batch-parallel inference (which needs no saved input) */
+        l->in = in;
     l->ops->forward(l, r, in);
     if (timed)
         r->t_fwd[l->ops->kind] += ecg_now() - t0;
@@ -128,21 +129,55 @@ float *ecg_layer_alloc(struct ecg_setup *s, int64_t per_sample)
     return ecg_arena_floats(s->act, count);
 }
 
-float *ecg_layer_alloc_out(struct ecg_setup *s, const struct ecg_layer *l)
+int64_t ecg_setup_task_samples(const struct ecg_setup *s)
+{
+    return s->batch < ECG_TASK_SAMPLES ? s->batch : ECG_TASK_SAMPLES;
+}
+
+int64_t ecg_setup_slotted_floats(const struct ecg_setup *s, int64_t per)
+{
+    int64_t tasks = (s->batch + ECG_TASK_SAMPLES - 1) / ECG_TASK_SAMPLES, count;
+    ECG_ASSERT(ecg_size_mul(per, tasks * ecg_setup_task_samples(s), &count));
+    return count;
+}
+
+float *ecg_layer_alloc_out(struct ecg_setup *s, struct ecg_layer *l)
 {
     int64_t per = ecg_layer_out_numel(l);
+    s->last_ring_level = -1;
+    l->slot_floats = 0;
     if (!s->inference_only || l->out_dims[0] * l->out_dims[1] == 1)
         return ecg_layer_alloc(s, per);
     int lv = s->level;
     ECG_ASSERT(lv == 0 || lv == 1);
-    int64_t count;
-    bool fits = ecg_size_mul(per, s->batch, &count);
-    ECG_ASSERT(fits); /* sizes come from a plan we made: overflow is our bug */
-    if (count > s->ring_floats[lv])
-        s->ring_floats[lv] = count;
+    if (!s->binding && per > s->ring_per[lv])
+        s->ring_per[lv] = per;
+    l->slot_floats = ecg_setup_task_samples(s) * s->ring_per[lv]; /* final in the bind pass */
     float *p = s->binding ? s->ring[lv][s->ring_next[lv]] : NULL;
     s->ring_next[lv] ^= 1;
+    s->last_ring = p;
+    s->last_ring_level = lv;
     return p;
+}
+
+float *ecg_layer_alloc_transient(struct ecg_setup *s, struct ecg_layer *l, int which)
+{
+    ECG_ASSERT(which == 0 || which == 1);
+    int64_t per = ecg_layer_out_numel(l);
+    if (!s->binding && per > s->transient_per[which])
+        s->transient_per[which] = per;
+    l->slot_floats = ecg_setup_task_samples(s) * s->transient_per[which]; /* final in the bind pass */
+    s->last_ring_level = -1; /* no layer may compute its output in place of this one */
+    return s->transient[which];
+}
+
+float *ecg_layer_alloc_out_inplace(struct ecg_setup *s, struct ecg_layer *l)
+{
+    if (s->inference_only && s->last_ring_level == s->level && l->out_dims[0] * l->out_dims[1] > 1) {
+        l->slot_floats = ecg_setup_task_samples(s) * s->ring_per[s->level];
+        return s->last_ring; /* the same decision in both passes: ring_next stays as it is */
+    }
+    return ecg_layer_alloc_out(s, l);
 }
 
 bool ecg_layer_param_live(const struct ecg_layer *l, const struct ecg_params *p, int i)
@@ -172,11 +207,45 @@ int ecg_layers_setup(struct ecg_layer **ls, int count, const int64_t in_dims[3],
     return ECG_OK;
 }
 
+/* Whether [a, a + na) and [b, b + nb) share a float. */
+static bool overlap(const float *a, int64_t na, const float *b, int64_t nb)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + (uintptr_t)nb * sizeof(float) && y < x + (uintptr_t)na * sizeof(float);
+}
+
+/* In an inference-only network, runs convolution ls[0] with the batch norm ls[1] as its epilogue, writing the
+ * batch norm's output directly; false (nothing run) when the pair cannot be fused. */
+static bool forward_fused(struct ecg_layer **ls, const struct ecg_run *r, const float *in)
+{
+    struct ecg_layer *c = ls[0], *b = ls[1];
+    struct ecg_epilogue ep;
+    if (!r->fuse || r->training || !c->ops->forward_ep ||
+        overlap(in, r->n * ecg_layer_in_numel(c), ecg_layer_out_at(b, r), r->n * ecg_layer_out_numel(b)))
+        return false;
+    double t0 = r->t_fwd ? ecg_now() : 0.0;
+    float scale[b->in_dims[2]];
+    if (!ecg_layer_bn_epilogue(b, r, scale, &ep))
+        return false;
+    if (r->b0 == 0) {
+        c->in = in;
+        b->in = NULL; /* the convolution's own output was never written */
+    }
+    c->ops->forward_ep(c, r, in, ecg_layer_out_at(b, r), &ep);
+    if (r->t_fwd)
+        r->t_fwd[c->ops->kind] += ecg_now() - t0;
+    return true;
+}
+
 void ecg_layers_forward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *in)
 {
     for (int i = 0; i < count; i++) {
+        if (i + 1 < count && forward_fused(ls + i, r, in)) {
+            in = ecg_layer_out_at(ls[++i], r);
+            continue;
+        }
         ecg_layer_forward(ls[i], r, in);
-        in = ls[i]->out;
+        in = ecg_layer_out_at(ls[i], r);
     }
 }
 
@@ -211,6 +280,8 @@ void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run 
         } else if (i > lo) {
             d = buf[which];
         }
+        if (i > 0 && ls[i - 1]->ops->recompute) /* an input kept in the transient buffer */
+            ls[i - 1]->ops->recompute(ls[i - 1], r);
         if (d && d != din)
             ecg_layer_backward_fresh(ls[i], r, dout, d);
         else

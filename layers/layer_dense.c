@@ -30,7 +30,7 @@ static int dense_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_erro
 static void dense_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
 {
     struct dense_layer *d = (struct dense_layer *)l;
-    ecg_dense_forward(l->out, in, d->kernel, d->bias, r->n, ecg_layer_in_numel(l), d->cout);
+    ecg_dense_forward(ecg_layer_out_at(l, r), in, d->kernel, d->bias, r->n, ecg_layer_in_numel(l), d->cout);
 }
 
 static void dense_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)

@@ -26,11 +26,14 @@ static void dropout_forward(struct ecg_layer *l, const struct ecg_run *r, const 
 {
     struct dropout_layer *d = (struct dropout_layer *)l;
     int64_t per = ecg_layer_out_numel(l);
-    d->active = r->training && r->rng && d->rate > 0.0f;
-    if (!d->active) {
-        memcpy(l->out, in, (size_t)(r->n * per) * sizeof(float));
+    const bool active = r->training && r->rng && d->rate > 0.0f;
+    if (r->b0 == 0) /* one writer when tasks of an inference run in parallel */
+        d->active = active;
+    if (!active) {
+        memcpy(ecg_layer_out_at(l, r), in, (size_t)(r->n * per) * sizeof(float));
         return;
     }
+    ECG_ASSERT(r->b0 == 0); /* masks only in training, which runs the whole batch */
     float keep = 1.0f - d->rate, scale = 1.0f / keep;
     struct ecg_rng layer_rng = ecg_rng_stream(r->rng, l->stream);
     for (int64_t i = 0; i < r->n; i++) {

@@ -46,6 +46,7 @@ static int mbconv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_err
         s->inner_floats = fo;
     b->keep = ecg_arena_floats(s->act, s->batch);
     l->out = last->out; /* the residual is added in place: BN backward needs its input, not its output */
+    l->slot_floats = last->slot_floats;
     return ECG_OK;
 }
 
@@ -57,8 +58,12 @@ static void mbconv_forward(struct ecg_layer *l, const struct ecg_run *r, const f
         return;
     double t0 = r->t_fwd ? ecg_now() : 0.0;
     int64_t per = ecg_layer_out_numel(l);
-    b->drop_active = r->training && r->rng && b->spec.drop_rate > 0.0f;
-    if (b->drop_active) {
+    const bool drop = r->training && r->rng && b->spec.drop_rate > 0.0f;
+    if (r->b0 == 0) /* one writer when tasks of an inference run in parallel */
+        b->drop_active = drop;
+    float *out = ecg_layer_out_at(l, r);
+    if (drop) {
+        ECG_ASSERT(r->b0 == 0); /* masks only in training, which runs the whole batch */
         float keep = 1.0f - b->spec.drop_rate;
         struct ecg_rng g = ecg_rng_stream(r->rng, l->stream);
         for (int64_t i = 0; i < r->n; i++) {
@@ -68,9 +73,9 @@ static void mbconv_forward(struct ecg_layer *l, const struct ecg_run *r, const f
     }
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < r->n; i++) {
-        float *o = l->out + i * per;
+        float *o = out + i * per;
         const float *x = in + i * per;
-        float k = b->drop_active ? b->keep[i] : 1.0f;
+        float k = drop ? b->keep[i] : 1.0f;
         if (k == 1.0f) {
             for (int64_t j = 0; j < per; j++)
                 o[j] += x[j];
@@ -128,6 +133,9 @@ static void mbconv_backward(struct ecg_layer *l, const struct ecg_run *r, const 
     if (!need_pc)
         return;
     float *x = need_x ? r->inner[1] : NULL;
+    struct ecg_layer *se_in = b->child[b->se - 1];
+    if (se_in->ops->recompute)
+        se_in->ops->recompute(se_in, r);
     ecg_layer_se_recompute(b->child[b->se], r);
     if (x)
         ecg_layer_backward_fresh(pc, r, dpb, x);
@@ -187,9 +195,13 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
         ok = ok &&
              add_child(b, ecg_layer_conv_new(NAME("expand_conv"), spec->cin * spec->expand, 1, 1, spec->pad));
         ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("expand_bn")));
+        if (ok) /* the depthwise input: recomputed in backward, after the SE output is used */
+            ecg_layer_bn_set_transient(b->child[b->nchild - 1], 0);
     }
     ok = ok && add_child(b, ecg_layer_dwconv_new(NAME("dwconv"), spec->k, spec->stride, spec->pad));
     ok = ok && add_child(b, ecg_layer_bn_silu_new(NAME("bn")));
+    if (ok && spec->cse > 0) /* the SE input: recomputed before the SE output is */
+        ecg_layer_bn_set_transient(b->child[b->nchild - 1], 1);
     b->se = -1;
     if (spec->cse > 0) {
         ok = ok && add_child(b, ecg_layer_se_new(NAME("se"), spec->cse));

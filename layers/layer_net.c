@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "layers/layer.h"
 
 static int64_t max64(int64_t a, int64_t b)
@@ -60,7 +61,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                           .binding = false,
                           .bn_eps = o->bn_eps,
                           .bn_momentum = o->bn_momentum,
-                          .inference_only = o->inference_only};
+                          .inference_only = o->inference_only,
+                          .last_ring_level = -1};
     rc = net_setup_pass(net, &s, err);
     if (rc)
         goto fail;
@@ -69,15 +71,22 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     for (int i = 0; i < count; i++)
         grad_floats = max64(grad_floats, batch * ecg_layer_out_numel(layers[i]));
     int64_t inner_floats = s.inner_floats, scratch_floats = s.scratch_floats;
+    net->forward_scratch = s.forward_scratch;
     struct ecg_arena wplan;
     ecg_arena_init_plan(&wplan);
     net_work(net, &wplan, grad_floats, inner_floats, scratch_floats, o->want_din);
 
     /* allocation, then pass 2: bind (the transient buffer and the inference rings come first
      * in the activation arena) */
-    int64_t transient_bytes = ecg_arena_round(s.transient_floats * (int64_t)sizeof(float));
-    for (int lv = 0; lv < 2; lv++)
+    int64_t transient_bytes = 0;
+    for (int k = 0; k < 2; k++) {
+        s.transient_floats[k] = ecg_setup_slotted_floats(&s, s.transient_per[k]);
+        transient_bytes += ecg_arena_round(s.transient_floats[k] * (int64_t)sizeof(float));
+    }
+    for (int lv = 0; lv < 2; lv++) {
+        s.ring_floats[lv] = s.ring_per[lv] > 0 ? ecg_setup_slotted_floats(&s, s.ring_per[lv]) : 0;
         transient_bytes += 2 * ecg_arena_round(s.ring_floats[lv] * (int64_t)sizeof(float));
+    }
     rc = ecg_params_bind(&net->params, err);
     if (rc)
         goto fail;
@@ -87,7 +96,9 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                          (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2]);
         goto fail;
     }
-    s.transient = s.transient_floats > 0 ? ecg_arena_floats(&net->act, s.transient_floats) : NULL;
+    for (int k = 0; k < 2; k++)
+        s.transient[k] =
+            s.transient_floats[k] > 0 ? ecg_arena_floats(&net->act, s.transient_floats[k]) : NULL;
     for (int lv = 0; lv < 2; lv++) {
         for (int k = 0; k < 2; k++)
             s.ring[lv][k] = s.ring_floats[lv] > 0 ? ecg_arena_floats(&net->act, s.ring_floats[lv]) : NULL;
@@ -98,6 +109,8 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         goto fail;
     s.act = &net->act;
     s.binding = true;
+    s.last_ring = NULL;
+    s.last_ring_level = -1;
     rc = net_setup_pass(net, &s, err);
     ECG_ASSERT(rc == ECG_OK);
     net_work(net, &net->work, grad_floats, inner_floats, scratch_floats, o->want_din);
@@ -118,8 +131,41 @@ static struct ecg_run net_run(struct ecg_net *net)
                         .scratch = net->scratch,
                         .inner = {net->inner[0], net->inner[1]},
                         .t_fwd = net->t_fwd,
-                        .t_bwd = net->t_bwd};
+                        .t_bwd = net->t_bwd,
+                        .fuse = net->inference_only};
     return r;
+}
+
+/*
+ * Batch-parallel inference: the batch is cut into tasks of ECG_TASK_SAMPLES samples (layer.h), and
+ * each thread runs whole tasks through every layer, with OpenBLAS single-threaded and the
+ * kernels' own parallel regions nested (inactive), so a forward pays a handful of thread
+ * hand-overs instead of several per layer, which at the small images of ECG spectrograms
+ * cost more than the work they split.  A task computes the same bits whichever thread runs
+ * it, so results do not depend on the thread count.  Tasks run one after the other when a
+ * convolution needs the shared scratch (every B0 convolution is 1x1 or a direct stem: none).
+ */
+static void net_forward_by_samples(struct ecg_net *net, const struct ecg_run *r, const float *x)
+{
+    const int64_t per = net->in_dims[0] * net->in_dims[1] * net->in_dims[2];
+    const int64_t tasks = (r->n + ECG_TASK_SAMPLES - 1) / ECG_TASK_SAMPLES;
+    const int threads = ecg_threads_get();
+    ecg_threads_set(1);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (tasks > 1 && !net->forward_scratch)
+    for (int64_t t = 0; t < tasks; t++) {
+        double times[ECG_KIND_COUNT] = {0};
+        struct ecg_run rt = *r;
+        rt.b0 = t * ECG_TASK_SAMPLES;
+        rt.n = r->n - rt.b0 < ECG_TASK_SAMPLES ? r->n - rt.b0 : ECG_TASK_SAMPLES;
+        rt.t_fwd = r->t_fwd ? times : NULL;
+        ecg_layers_forward(net->layers, net->count, &rt, x + rt.b0 * per);
+        if (r->t_fwd) {
+#pragma omp critical(ecg_net_times)
+            for (int k = 0; k < ECG_KIND_COUNT; k++)
+                r->t_fwd[k] += times[k];
+        }
+    }
+    ecg_threads_set(threads);
 }
 
 void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool training, enum ecg_bn_mode bn_mode,
@@ -133,6 +179,10 @@ void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool traini
     if (rng)
         net->rng = *rng;
     struct ecg_run r = net_run(net);
+    if (!training) {
+        net_forward_by_samples(net, &r, x);
+        return;
+    }
     ecg_layers_forward(net->layers, net->count, &r, x);
 }
 

@@ -15,7 +15,7 @@ static int gap_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error 
 
 static void gap_forward(struct ecg_layer *l, const struct ecg_run *r, const float *in)
 {
-    ecg_gap_forward(l->out, in, r->n, l->in_dims[0] * l->in_dims[1], l->in_dims[2]);
+    ecg_gap_forward(ecg_layer_out_at(l, r), in, r->n, l->in_dims[0] * l->in_dims[1], l->in_dims[2]);
 }
 
 static void gap_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)

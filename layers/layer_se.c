@@ -42,10 +42,7 @@ static int se_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_error *
     e->dr = ecg_layer_alloc(s, cse);
     e->ds = ecg_layer_alloc(s, c);
     if (e->transient) {
-        int64_t f = s->batch * ecg_layer_out_numel(l);
-        if (f > s->transient_floats)
-            s->transient_floats = f;
-        l->out = s->transient;
+        l->out = ecg_layer_alloc_transient(s, l, 0);
     } else {
         l->out = ecg_layer_alloc_out(s, l);
     }
@@ -70,12 +67,15 @@ static void se_forward(struct ecg_layer *l, const struct ecg_run *r, const float
 {
     struct se_layer *e = (struct se_layer *)l;
     int64_t n = r->n, hw = l->in_dims[0] * l->in_dims[1], c = l->in_dims[2], cse = e->cse;
-    ecg_gap_forward(e->pooled, in, n, hw, c);
-    ecg_dense_forward(e->r, e->pooled, e->w1, e->b1, n, c, cse);
-    ecg_silu_forward(e->ra, e->r, n * cse);
-    ecg_dense_forward(e->dt, e->ra, e->w2, e->b2, n, cse, c); /* dt holds the pre-sigmoid t here */
-    ecg_sigmoid_forward(e->gate, e->dt, n * c);
-    ecg_channel_scale_forward(l->out, in, e->gate, n, hw, c);
+    /* per-sample buffers from sample r->b0 on */
+    float *pooled = e->pooled + r->b0 * c, *t = e->dt + r->b0 * c, *gate = e->gate + r->b0 * c;
+    float *rr = e->r + r->b0 * cse, *ra = e->ra + r->b0 * cse;
+    ecg_gap_forward(pooled, in, n, hw, c);
+    ecg_dense_forward(rr, pooled, e->w1, e->b1, n, c, cse);
+    ecg_silu_forward(ra, rr, n * cse);
+    ecg_dense_forward(t, ra, e->w2, e->b2, n, cse, c); /* dt holds the pre-sigmoid t here */
+    ecg_sigmoid_forward(gate, t, n * c);
+    ecg_channel_scale_forward(ecg_layer_out_at(l, r), in, gate, n, hw, c);
 }
 
 static void se_backward(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din)

@@ -540,6 +540,80 @@ static void fused_bn_silu_matches_batch_norm_then_silu(void)
     free(din0), free(dg0), free(db0), free(y), free(ref), free(dy), free(rdin);
 }
 
+/* The overwriting fused backward keeps dout * silu'(y) from its sums pass in din instead of evaluating the
+ * sigmoid again: the same bits as accumulating onto zeros, which evaluates it twice. */
+static void bn_silu_backward_into_a_fresh_buffer_gives_the_bits_of_accumulating_onto_zeros(void)
+{
+    const int64_t rows = 70, c = 45, n = rows * c;
+    float *in = rnd(n, 31, -2, 3), *gam = rnd(c, 32, 0.5f, 1.5f), *bet = rnd(c, 33, -1, 1);
+    float *rm = rnd(c, 34, -0.5f, 0.5f), *rv = rnd(c, 35, 0.2f, 2), *dout = rnd(n, 36, -1, 1);
+    float *out = malloc((size_t)n * sizeof(float)), mean[45], invstd[45];
+    float *d1 = malloc((size_t)n * sizeof(float)), *d2 = calloc((size_t)n, sizeof(float));
+    float g1[45] = {0}, g2[45] = {0}, b1[45] = {0}, b2[45] = {0};
+    ecg_bn_silu_forward_train(out, mean, invstd, in, gam, bet, rows, c, 1e-3f);
+    fill_nan(d1, n);
+    ecg_bn_silu_backward_train_set(d1, g1, b1, dout, in, mean, invstd, gam, bet, rows, c);
+    ecg_bn_silu_backward_train(d2, g2, b2, dout, in, mean, invstd, gam, bet, rows, c);
+    ECG_CHECK_CLOSE("train din", d1, d2, n, 0.0, 0.0);
+    ECG_CHECK_CLOSE("train dgamma", g1, g2, c, 0.0, 0.0);
+    ECG_CHECK_CLOSE("train dbeta", b1, b2, c, 0.0, 0.0);
+    fill_nan(d1, n);
+    memset(d2, 0, (size_t)n * sizeof(float));
+    ecg_bn_silu_backward_fixed_set(d1, NULL, NULL, dout, in, gam, bet, rm, rv, rows, c, 1e-3f);
+    ecg_bn_silu_backward_fixed(d2, NULL, NULL, dout, in, gam, bet, rm, rv, rows, c, 1e-3f);
+    ECG_CHECK_CLOSE("fixed din", d1, d2, n, 0.0, 0.0);
+    free(in), free(gam), free(bet), free(rm), free(rv), free(dout), free(out), free(d1), free(d2);
+}
+
+/* One convolution with a fused batch-norm epilogue against the convolution, then the batch-norm kernel. */
+static bool check_fused_case(enum conv_kind kind, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t cout,
+                             int64_t k, int64_t s, bool silu)
+{
+    struct ecg_conv_geom g;
+    ecg_conv_geom_init(&g, n, h, w, cin, kind == CONV_DENSE ? cout : cin, k, s, ECG_PAD_SYMMETRIC);
+    const int64_t ni = n * h * w * cin, rows = n * g.oh * g.ow, c = g.cout, no = rows * c;
+    float *in = rnd(ni, 91, -2, 2), *ker = rnd(kernel_numel(kind, &g), 92, -0.5f, 0.5f);
+    float *gam = rnd(c, 93, 0.5f, 1.5f), *bet = rnd(c, 94, -1, 1), *rm = rnd(c, 95, -0.5f, 0.5f);
+    float *rv = rnd(c, 96, 0.2f, 2), *scale = malloc((size_t)c * sizeof(float));
+    float *ref = malloc((size_t)no * sizeof(float)), *out = malloc((size_t)no * sizeof(float));
+    float *tmp = malloc((size_t)no * sizeof(float));
+    int64_t sf = kind == CONV_DENSE ? ecg_conv2d_scratch_floats(&g) : 0;
+    float *scratch = malloc((size_t)(sf > 0 ? sf : 1) * sizeof(float));
+    conv_fwd(kind, tmp, in, ker, &g, scratch);
+    if (silu)
+        ecg_bn_silu_forward_fixed(ref, tmp, gam, bet, rm, rv, rows, c, 1e-3f);
+    else
+        ecg_bn_forward_fixed(ref, tmp, gam, bet, rm, rv, rows, c, 1e-3f);
+    ecg_bn_fold_scale(scale, gam, rv, c, 1e-3f);
+    const struct ecg_epilogue ep = {.mean = rm, .scale = scale, .shift = bet, .silu = silu};
+    fill_nan(out, no);
+    if (kind == CONV_DENSE)
+        ecg_conv2d_forward_ep(out, in, ker, &g, scratch, &ep);
+    else
+        ecg_dwconv_forward_ep(out, in, ker, &g, &ep);
+    char label[96];
+    snprintf(label, sizeof label, "%s %lldx%lld cin %lld k %lld s %lld %s",
+             kind == CONV_DENSE ? "conv2d" : "dwconv", (long long)h, (long long)w, (long long)cin,
+             (long long)k, (long long)s, silu ? "bn+silu" : "bn");
+    bool ok = ecg_test_close(label, out, ref, no, 0.0, 0.0);
+    free(in), free(ker), free(gam), free(bet), free(rm), free(rv), free(scale), free(ref), free(out),
+        free(tmp);
+    free(scratch);
+    return ok;
+}
+
+static void convolutions_with_a_fused_batch_norm_give_the_bits_of_the_two_kernels_in_turn(void)
+{
+    /* 1x1 (one GEMM), the direct stem path, the im2col path, depthwise 3x3 and 5x5 with stride */
+    CU_ASSERT_TRUE(check_fused_case(CONV_DENSE, 2, 5, 7, 24, 40, 1, 1, true));
+    CU_ASSERT_TRUE(check_fused_case(CONV_DENSE, 2, 5, 7, 24, 40, 1, 1, false));
+    CU_ASSERT_TRUE(check_fused_case(CONV_DENSE, 2, 9, 11, 1, 32, 3, 2, true));
+    CU_ASSERT_TRUE(check_fused_case(CONV_DENSE, 2, 9, 11, 5, 24, 3, 2, true));
+    CU_ASSERT_TRUE(check_fused_case(CONV_DEPTHWISE, 2, 9, 11, 37, 37, 3, 1, true));
+    CU_ASSERT_TRUE(check_fused_case(CONV_DEPTHWISE, 2, 9, 11, 48, 48, 5, 2, true));
+    CU_ASSERT_TRUE(check_fused_case(CONV_DEPTHWISE, 1, 6, 4, 16, 16, 3, 2, false));
+}
+
 struct bn_fd {
     int mode; /* 0 train, 1 train + silu, 2 fixed, 3 fixed + silu */
     int64_t rows, c;
@@ -1172,6 +1246,10 @@ static const struct ecg_test bn_tests[] = {
      bn_running_update_uses_momentum_and_unbiased_variance},
     {"bn fixed forward and backward match naive loops", bn_fixed_forward_and_backward_match_naive_loops},
     {"fused bn+silu matches batch norm then silu", fused_bn_silu_matches_batch_norm_then_silu},
+    {"bn+silu backward into a fresh buffer gives the bits of accumulating onto zeros",
+     bn_silu_backward_into_a_fresh_buffer_gives_the_bits_of_accumulating_onto_zeros},
+    {"convolutions with a fused batch norm give the bits of the two kernels in turn",
+     convolutions_with_a_fused_batch_norm_give_the_bits_of_the_two_kernels_in_turn},
     {"bn gradients agree with finite differences", bn_gradients_agree_with_finite_differences},
     {"batch norm matches PyTorch in train and eval mode", batch_norm_matches_pytorch_in_train_and_eval_mode},
     {NULL, NULL},

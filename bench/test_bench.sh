@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Test of the benchmark programs: non-square one-channel inputs, batch-1 inference, the GEMM shapes benchmark, bad options.
+set -euo pipefail
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$("$BENCH_EFFNET" --height 32 --width 96 --channels 1 --batch 1 --classes 4 --mode infer --warmup 0 --steps 1) ||
+    fail "bench_effnet exited non-zero: $out"
+grep -q "height=32 width=96 batch=1 in_channels=1 mode=infer" <<<"$out" || fail "header does not echo the shape: $out"
+grep -Eq '^step_ms=[0-9]+\.[0-9]+$' <<<"$out" || fail "no step_ms line: $out"
+[ "$(tail -1 <<<"$out" | cut -d= -f1)" = images_per_s ] || fail "last line is not images_per_s: $out"
+
+out=$("$BENCH_EFFNET" --res 32 --in-channels 2 --batch 2 --classes 3 --mode train --warmup 0 --steps 1) ||
+    fail "bench_effnet train exited non-zero: $out"
+grep -q "height=32 width=32 batch=2 in_channels=2 mode=train" <<<"$out" || fail "--res does not set both sides: $out"
+
+if out=$("$BENCH_EFFNET" --height 8 2>&1); then fail "a height below 32 was accepted"; fi
+grep -q "bench_effnet: --height: expected an integer in \[32, 4096\], found '8'" <<<"$out" || fail "message: $out"
+
+out=$("$BENCH_SGEMM" --height 32 --width 64 --batch 1 --threads 1 --reps 1) || fail "bench_sgemm exited non-zero: $out"
+grep -Eq "^core=[A-Za-z0-9]+ threads=1 b0 32x64 batch 1: 32 gemm shapes x 3, .* GFLOP/s; 1024\^3: .* GFLOP/s$" <<<"$out" ||
+    fail "bench_sgemm line: $out"
+if out=$("$BENCH_SGEMM" --depth 3 2>&1); then fail "bench_sgemm accepted an unknown option"; fi
+grep -q "bench_sgemm: unknown option '--depth'" <<<"$out" || fail "message: $out"
+echo "bench programs: 9 checks passed"
