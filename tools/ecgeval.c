@@ -156,6 +156,9 @@ static int run(const struct args *a, struct ecg_error *err)
     if (ds.task == ECG_TASK_RHYTHM && (rc = ecg_metrics_set_cinc(&mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF,
                                                                  ECG_RHYTHM_OTHER, err)))
         goto out;
+    if (ds.task == ECG_TASK_BEAT &&
+        (rc = ecg_metrics_set_aami(&mt, ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, err)))
+        goto out;
     if (!(yaml = ecg_config_to_string(c, err))) {
         rc = err->code ? err->code : ECG_ERR_NOMEM;
         goto out;
