@@ -26,7 +26,9 @@ static const char usage_text[] =
     "configuration is the starting point; key=value overrides choose other data, e.g.\n"
     "  ecgeval runs/effb0/best.h5 data.format=cinc2017 data.path=DIR data.split=all --out OUT\n"
     "data.split (an alias of eval.split) is train, val or test (the run's split of the data,\n"
-    "made with its seed and fractions) or all (every record).\n"
+    "made with its seed and fractions) or all (every record).  A data.path override reads every\n"
+    "record of that folder (data.records=all) unless data.records is given too.  A beat model\n"
+    "(data.format mitbih_wfdb) adds the AAMI figures: Se, +P and F1 of N, S, V, F, Q apart.\n"
     "\n"
     "  -o, --out DIR   where the report goes (required)\n"
     "  -h, --help      print this text\n"
@@ -83,6 +85,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
     }
     if (!a->ckpt)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing the CHECKPOINT");
+    /* Another folder: its records, not the selection the run made in its own (data.records: DS1). */
+    bool path = false, records = false;
+    for (int i = 0; i < a->noverrides; i++) {
+        path = path || strncmp(a->overrides[i], "data.path=", 10) == 0;
+        records = records || strncmp(a->overrides[i], "data.records=", 13) == 0;
+    }
+    if (path && !records && !(a->overrides[a->noverrides++] = strdup("data.records=all")))
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
     if (!a->out)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing --out DIR");
     return ECG_OK;
