@@ -87,6 +87,10 @@ static const struct ecg_config_key keys[] = {
     {KEY_AT(ECG_CFG_INT, "data.fold", data.split.fold), .def = "0", RANGE(0, 999),
      .help = "with data.folds >= 2: the fold, 0 .. folds - 1, that is the test split; validation is "
              "data.val_fraction of all records, taken from the other folds"},
+    {KEY_AT(ECG_CFG_ENUM, "data.group", data.split.group), .def = "auto", NAMES(ecg_group_mode_names),
+     .help = "what a split keeps together: auto (the subjects when the data name them, else records), subject, or "
+             "record (each record alone; for beat data that is random beats, an intra-patient split whose figures "
+             "are optimistic)"},
     {KEY(ECG_CFG_FLOAT, data.sample_rate), .def = "300", RANGE(50, 8192),
      .help = "signals are resampled to this rate, Hz"},
     {KEY(ECG_CFG_FLOAT, data.window_seconds), .def = "10", RANGE(0.5, 600),
