@@ -236,6 +236,10 @@ static const struct ecg_config_key keys[] = {
      .help = "inverse_frequency: weights above this are lowered to it, so that a rare class is learned without "
              "flooding the others; with a cap, or on beat data, a class absent from the training split gets weight 0 "
              "instead of an error; 0: no cap"},
+    {KEY(ECG_CFG_INT, train.max_per_class), .def = "0", RANGE(0, 1e12),
+     .help = "balanced sampling: each epoch trains on at most this many examples of a class, drawn anew every "
+             "epoch (a large class is seen whole over several epochs); inverse_frequency weights then follow the "
+             "per-epoch counts; 0: every example every epoch"},
     {KEY(ECG_CFG_INT, train.patience), .def = "10", RANGE(0, 100000),
      .help = "stop after this many epochs without a better validation macro-F1; 0: never stop early"},
     {KEY(ECG_CFG_INT, train.head_epochs), .def = "2", RANGE(0, 100000),

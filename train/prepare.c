@@ -158,6 +158,7 @@ void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct e
     o->train = train != 0;
     o->shuffle = train != 0;
     o->batch_size = train ? c->train.batch_size : c->eval.batch_size;
+    o->max_per_class = train ? c->train.max_per_class : 0;
     o->seed = (uint64_t)c->run.seed;
     o->window.length_s = c->data.window_seconds;
     o->window.eval_windows = c->eval.windows;

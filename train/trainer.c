@@ -96,6 +96,8 @@ static int setup_classes(struct trainer *t, struct ecg_error *err)
         int64_t counts[ECG_STATE_MAX_CLASSES] = {0};
         for (int64_t i = 0; i < t->splits.n[ECG_PART_TRAIN]; i++)
             counts[t->ds.records[t->splits.idx[ECG_PART_TRAIN][i]].label]++;
+        for (int i = 0; i < t->k && t->c->train.max_per_class > 0; i++) /* what an epoch holds */
+            counts[i] = counts[i] < t->c->train.max_per_class ? counts[i] : t->c->train.max_per_class;
         if (t->c->train.class_weight_cap > 0 || t->ds.task == ECG_TASK_BEAT)
             ECG_TRY(beat_class_weights(t, counts, err));
         else
