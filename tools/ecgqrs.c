@@ -118,32 +118,14 @@ static int sibling(const char *hea, const char *ext, char *out, size_t cap, stru
     return ECG_OK;
 }
 
-/* Reads the header and the chosen signal of a record (the others are freed). */
+/* Reads the header and the chosen signal of a record (data/readers.h). */
 static int read_record(const char *arg, int channel, struct record *r, struct ecg_error *err)
 {
     memset(r, 0, sizeof *r);
     char hea[4096];
     ECG_TRY(sibling(arg, ".hea", hea, sizeof hea, err));
     struct ecg_wfdb_header hdr;
-    ECG_TRY(ecg_wfdb_read_header(hea, &hdr, err));
-    int ch = channel;
-    if (ch < 0) {
-        ch = 0;
-        for (int s = 0; s < hdr.nsig; s++)
-            if (strcmp(hdr.sig[s].description, "MLII") == 0) {
-                ch = s;
-                break;
-            }
-    }
-    if (ch >= hdr.nsig)
-        return ecg_error_set(err, ECG_ERR_RANGE, "%s: channel %d requested, the record has %d signals", hea,
-                             ch, hdr.nsig);
-    float *sig[ECG_WFDB_MAX_SIGNALS] = {0};
-    ECG_TRY(ecg_wfdb_read_signals(hea, &hdr, sig, &r->length, err));
-    for (int s = 0; s < hdr.nsig; s++)
-        if (s != ch)
-            free(sig[s]);
-    r->x = sig[ch];
+    ECG_TRY(ecg_wfdb_read_channel(hea, channel, &hdr, &r->x, &r->length, err));
     r->fs = hdr.fs;
     snprintf(r->name, sizeof r->name, "%s", hdr.record);
     return ECG_OK;
