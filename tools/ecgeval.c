@@ -179,8 +179,8 @@ static int run(const struct args *a, struct ecg_error *err)
     if ((rc = ecg_report_write(a->out, &rep, err)))
         goto out;
     ecg_report_write_text(stdout, &mt);
-    printf("%s (%s, %lld records): accuracy %.4f, macro-F1 %.4f", c->data.path, split_names[c->eval.split],
-           (long long)r.n, mt.accuracy, mt.macro_f1);
+    printf("%s (%s, %lld %s): accuracy %.4f, macro-F1 %.4f", c->data.path, split_names[c->eval.split],
+           (long long)r.n, ds.task == ECG_TASK_BEAT ? "beats" : "records", mt.accuracy, mt.macro_f1);
     if (ds.task == ECG_TASK_RHYTHM)
         printf(", CinC F1 %.4f", mt.cinc_f1);
     printf("; report in %s/report.html\n", a->out);

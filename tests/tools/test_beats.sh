@@ -34,6 +34,7 @@ paste <(head -33 ref.jsonl | jq .sample) <(head -33 det.jsonl | jq .sample) |
 # ecgeval on any folder: the checkpoint alone describes the model and its beat windows.
 "$BUILD_TOOLS/ecgeval" run/best.h5 data.format=mitbih_wfdb data.path="$fix" data.split=all --out ev >ev.out 2>&1 ||
     fail "ecgeval: $(tail -3 ev.out)"
+grep -q "(all, 33 beats): accuracy" ev.out || fail "ecgeval summary line: $(tail -1 ev.out)"
 jq -e '.n == 33 and .aami.n == 33 and (.aami.per_class | keys) == ["F", "N", "S", "V"]' ev/metrics.json >/dev/null ||
     fail "ecgeval metrics.json: $(jq -c .aami ev/metrics.json)"
 grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
