@@ -63,8 +63,21 @@ void ecg_batch_free(struct ecg_batch *b)
 
 static struct ecg_rng root_rng(const struct ecg_loader *L) { return ecg_rng_init(L->opts.seed, 0x10ade4); }
 
-/* The sample order of an epoch into order[]. */
-static void epoch_order(const struct ecg_loader *L, int64_t epoch, int64_t *order)
+/* Keeps, in order, the first max_per_class samples of each class (labels 0..ECG_LOADER_MAX_CLASSES-1);
+ * returns how many remain. */
+static int64_t cap_classes(const struct ecg_loader *L, int64_t *order)
+{
+    int64_t seen[ECG_LOADER_MAX_CLASSES] = {0}, kept = 0;
+    for (int64_t i = 0; i < L->nsamples; i++) {
+        int32_t label = L->ds->records[L->sample_record[order[i]]].label;
+        if (label < 0 || label >= ECG_LOADER_MAX_CLASSES || seen[label]++ < L->opts.max_per_class)
+            order[kept++] = order[i];
+    }
+    return kept;
+}
+
+/* The sample order of an epoch into order[] (its first L->epoch_samples entries are the epoch). */
+static int64_t epoch_order(const struct ecg_loader *L, int64_t epoch, int64_t *order)
 {
     for (int64_t i = 0; i < L->nsamples; i++)
         order[i] = i;
@@ -74,6 +87,7 @@ static void epoch_order(const struct ecg_loader *L, int64_t epoch, int64_t *orde
         struct ecg_rng r = ecg_rng_stream(&o, (uint64_t)epoch);
         ecg_rng_shuffle(&r, order, L->nsamples);
     }
+    return L->opts.train && L->opts.max_per_class > 0 ? cap_classes(L, order) : L->nsamples;
 }
 
 /* Prepares sample s of epoch `epoch` into img (h*w*c). */
@@ -123,7 +137,7 @@ static int fill_batch(struct ecg_loader *L, int64_t epoch, const int64_t *order,
 {
     const int64_t bs = L->opts.batch_size;
     const int64_t first = index * bs;
-    int64_t count = L->nsamples - first < bs ? L->nsamples - first : bs;
+    int64_t count = L->epoch_samples - first < bs ? L->epoch_samples - first : bs;
     const int64_t per = L->opts.spec.height * L->opts.spec.width * L->opts.spec.channels;
     b->epoch = epoch;
     b->index = index;
@@ -226,15 +240,26 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
     if (L->skipped)
         ecg_warn("loader: %lld of %lld records are shorter than the %g s window and were skipped", (long long)L->skipped,
                  (long long)n, o->window.length_s);
-    L->batches = o->drop_last ? L->nsamples / o->batch_size : (L->nsamples + o->batch_size - 1) / o->batch_size;
-    if (L->batches == 0) {
-        rc = ecg_error_set(err, ECG_ERR_VALUE, "loader: %lld samples make no full batch of %lld (drop_last)",
-                           (long long)L->nsamples, (long long)o->batch_size);
+    if (o->max_per_class < 0) {
+        rc = ecg_error_set(err, ECG_ERR_RANGE, "train.max_per_class: expected >= 0, found %lld",
+                           (long long)o->max_per_class);
         goto fail;
     }
     L->order = malloc((size_t)L->nsamples * sizeof *L->order);
+    if (!L->order) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate for %lld samples", (long long)L->nsamples);
+        goto fail;
+    }
+    L->epoch_samples = epoch_order(L, 0, L->order); /* the same count every epoch */
+    L->batches = o->drop_last ? L->epoch_samples / o->batch_size
+                              : (L->epoch_samples + o->batch_size - 1) / o->batch_size;
+    if (L->batches == 0) {
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "loader: %lld samples make no full batch of %lld (drop_last)",
+                           (long long)L->epoch_samples, (long long)o->batch_size);
+        goto fail;
+    }
     L->sample_err = calloc((size_t)o->batch_size, sizeof *L->sample_err);
-    if (!L->order || !L->sample_err) {
+    if (!L->sample_err) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate for %lld samples", (long long)L->nsamples);
         goto fail;
     }

@@ -13,6 +13,9 @@
 
 struct ecg_cache;
 
+/* Labels at or above this are never capped by max_per_class. */
+#define ECG_LOADER_MAX_CLASSES 64
+
 /*
  * Signals are used as they are in the dataset: resample, band-pass and
  * normalise them first (data/signal.h) if the run asks for it.
@@ -24,6 +27,12 @@ struct ecg_cache;
  * 0..K-1) with no randomness; the caller averages predictions per record using
  * batch->records.  Records that the short-record policy skips are counted in
  * `skipped` and never appear.
+ *
+ * Balanced sampling.  With max_per_class > 0 (training), an epoch holds at
+ * most that many samples of each class: the first ones of the class in the
+ * epoch's permutation, so every epoch draws another subset of a large class
+ * and over the epochs sees all of it; smaller classes are whole every epoch.
+ * An epoch then has epoch_samples = sum over classes of min(count, cap).
  *
  * Order and randomness.  With shuffle, the sample order of epoch e is a
  * permutation drawn from stream (seed, e); otherwise samples go in split order
@@ -48,6 +57,7 @@ struct ecg_loader_opts {
     int drop_last; /* 1: drop a final partial batch */
     uint64_t seed;
     int threads;   /* OpenMP threads per batch (1 = the producer thread alone) */
+    int64_t max_per_class; /* training: at most this many samples of a class per epoch; 0: all */
     struct ecg_window_opts window;
     struct ecg_spec_opts spec;
     struct ecg_aug_opts aug; /* used only when train */
@@ -85,7 +95,8 @@ struct ecg_loader {
     int64_t nsamples;
     int64_t *sample_record; /* (nsamples) */
     int32_t *sample_window; /* (nsamples) */
-    int64_t *order;         /* (nsamples) this epoch's order */
+    int64_t *order;         /* (nsamples) this epoch's order; its first epoch_samples are the epoch */
+    int64_t epoch_samples;  /* samples per epoch (nsamples unless max_per_class caps a class) */
     int64_t skipped;        /* records dropped by the short-record policy */
     int64_t batches;        /* per epoch */
     struct ecg_error *sample_err; /* (batch_size) per-sample messages */

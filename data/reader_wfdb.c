@@ -490,89 +490,20 @@ nomem:
     return ecg_error_set(err, ECG_ERR_NOMEM, "no memory for the record list");
 }
 
-/* Cuts the beats of one record into ds. */
+/* The beats of record `name` in dir into ds; adds the counts to *total. */
 static int read_record_beats(const char *dir, const char *name, const struct ecg_read_options *opt,
-                             struct ecg_dataset *ds, struct ecg_error *err)
+                             struct ecg_dataset *ds, struct ecg_beat_read_counts *total, struct ecg_error *err)
 {
     char hea[2048], atr[2048];
     ECG_TRY(ecg_pathf(hea, sizeof hea, err, "%s/%s.hea", dir, name));
     ECG_TRY(ecg_pathf(atr, sizeof atr, err, "%s/%s.atr", dir, name));
-    struct ecg_wfdb_header hdr;
-    float *sig[ECG_WFDB_MAX_SIGNALS] = {0};
-    struct ecg_wfdb_annotation *ann = NULL;
-    int64_t len = 0, nann = 0;
-    int rc = ecg_wfdb_read_header(hea, &hdr, err);
-    if (rc)
-        goto done;
-    /* Channel -1: the lead described as MLII (record 114 stores it second), else the first. */
-    int ch = opt->channel;
-    if (ch < 0) {
-        ch = 0;
-        for (int s = 0; s < hdr.nsig; s++)
-            if (strcmp(hdr.sig[s].description, "MLII") == 0) {
-                ch = s;
-                break;
-            }
-    }
-    if (ch >= hdr.nsig) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "%s: channel %d requested, the record has %d signals", hea, ch,
-                           hdr.nsig);
-        goto done;
-    }
-    double scale = 1.0;
-    const char *units = hdr.sig[ch].units;
-    if (strcmp(units, "uV") == 0)
-        scale = 1e-3;
-    else if (strcmp(units, "mV") != 0) {
-        rc =
-            ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal %d is in '%s', expected mV or uV", hea, ch, units);
-        goto done;
-    }
-    if ((rc = ecg_wfdb_read_signals(hea, &hdr, sig, &len, err)))
-        goto done;
-    if ((rc = ecg_wfdb_read_annotations(atr, &ann, &nann, err)))
-        goto done;
-    int64_t before = (int64_t)llround(opt->beat_before_s * hdr.fs);
-    int64_t after = (int64_t)llround(opt->beat_after_s * hdr.fs);
-    if (before < 0 || after < 1) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "beat window %g s before / %g s after: expected >= 0 and > 0",
-                           opt->beat_before_s, opt->beat_after_s);
-        goto done;
-    }
-    const float *x = sig[ch];
-    for (int64_t i = 0; i < nann; i++) {
-        if (ann[i].aami < 0)
-            continue;
-        int64_t s = ann[i].sample;
-        if (s - before < 0 || s + after > len) {
-            ds->skipped++; /* too close to an edge of the record: documented skip, always counted */
-            continue;
-        }
-        struct ecg_record rec = {0};
-        snprintf(rec.id, sizeof rec.id, "%s:%lld", name, (long long)s);
-        ecg_strlcpy(rec.subject, name, sizeof rec.subject);
-        rec.label = ann[i].aami;
-        rec.fs = hdr.fs;
-        rec.length = before + after;
-        rec.signal = malloc((size_t)rec.length * sizeof(float));
-        if (!rec.signal) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for a beat", hea);
-            goto done;
-        }
-        for (int64_t k = 0; k < rec.length; k++)
-            rec.signal[k] = (float)(x[s - before + k] * scale);
-        struct ecg_read_options bopt = *opt;
-        bopt.min_seconds = 0;
-        int bad = ecg_reader_check(&bopt, &rec, err);
-        if (bad)
-            ecg_error_prefix(err, bad, "%s: beat at sample %lld", hea, (long long)s);
-        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
-            goto done;
-    }
-done:
-    for (int s = 0; s < ECG_WFDB_MAX_SIGNALS; s++)
-        free(sig[s]);
-    free(ann);
+    struct ecg_beat_read_counts c;
+    int rc = ecg_wfdb_read_beats(hea, atr, opt, ds, &c, err);
+    total->beats += c.beats;
+    total->kept += c.kept;
+    total->edge += c.edge;
+    total->q += c.q;
+    total->unmatched += c.unmatched;
     return rc;
 }
 
@@ -588,9 +519,10 @@ int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct e
     int64_t n = 0;
     ECG_TRY(list_records(dir, opt->records, &names, &n, err));
     int rc = ECG_OK;
+    struct ecg_beat_read_counts total = {0};
     for (int64_t i = 0; i < n && rc == ECG_OK; i++) {
         int64_t before = ds->count;
-        rc = read_record_beats(dir, names[i], opt, ds, err);
+        rc = read_record_beats(dir, names[i], opt, ds, &total, err);
         if (rc && rc != ECG_ERR_NOMEM && rc != ECG_ERR_RANGE) {
             /* Drop what a failed record pushed, then apply the policy to the record as a whole. */
             while (ds->count > before)
@@ -599,6 +531,12 @@ int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct e
             rc = ecg_reader_bad(opt, ds, rc, err);
         }
     }
+    if (rc == ECG_OK)
+        ecg_info("%s: %lld %s beats of %lld records: %lld kept, left out %lld at the record edges, %lld Q "
+                 "(AAMI Q %s), %lld detections matching no annotated beat",
+                 dir, (long long)total.beats, ecg_beat_source_names[opt->beats], (long long)n,
+                 (long long)total.kept, (long long)total.edge, (long long)total.q,
+                 opt->q_beats == ECG_Q_EXCLUDE ? "excluded" : "kept", (long long)total.unmatched);
     for (int64_t i = 0; i < n; i++)
         free(names[i]);
     free(names);

@@ -24,6 +24,9 @@ void ecg_read_options_default(struct ecg_read_options *opt)
     opt->channel = -1;
     opt->beat_before_s = 0.25;
     opt->beat_after_s = 0.45;
+    opt->beats = ECG_BEATS_REFERENCE;
+    opt->q_beats = ECG_Q_KEEP;
+    opt->keep_unlabelled = false;
 }
 
 typedef int (*reader_fn)(const char *, const struct ecg_read_options *, struct ecg_dataset *,

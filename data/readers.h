@@ -3,6 +3,7 @@
 #ifndef ECG_DATA_READERS_H
 #define ECG_DATA_READERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -46,6 +47,20 @@ int ecg_data_format_parse(const char *name, enum ecg_data_format *out, struct ec
 /* The task a format's records belong to. */
 enum ecg_task ecg_data_format_task(enum ecg_data_format format);
 
+/* Where the beats of a WFDB record come from (data.beats); ecg_beat_source_names[] gives the config names. */
+enum ecg_beat_source {
+    ECG_BEATS_REFERENCE, /* the annotated beats of the record's .atr */
+    ECG_BEATS_DETECTED,  /* the beats the QRS detector finds (data/qrs.h) */
+};
+extern const char *const ecg_beat_source_names[];
+
+/* What the beat reader does with AAMI Q beats (data.q_beats); ecg_q_policy_names[] gives the names. */
+enum ecg_q_policy {
+    ECG_Q_EXCLUDE, /* left out of the dataset and counted (de Chazal's convention: too few to learn) */
+    ECG_Q_KEEP,    /* kept with label Q */
+};
+extern const char *const ecg_q_policy_names[];
+
 struct ecg_read_options {
     enum ecg_bad_policy skip_bad;
     const char *label_file; /* cinc2017: label CSV; NULL = REFERENCE.csv next to the records */
@@ -59,10 +74,16 @@ struct ecg_read_options {
     int32_t channel; /* mitdb: signal index used for beats; -1 = the one described as MLII, else the first */
     double beat_before_s; /* mitdb: seconds kept before the R peak */
     double beat_after_s;  /* mitdb: seconds kept after the R peak */
+    enum ecg_beat_source beats; /* mitdb: reference (.atr) or detected beats */
+    enum ecg_q_policy q_beats;  /* mitdb: Q beats left out or kept */
+    /* mitdb, detected beats: a detection that matches no reference beat (or any detection of a record
+     * without .atr) is kept with label -1 (true) or left out and counted (false). */
+    bool keep_unlabelled;
 };
 
 /* Defaults: error on bad input, no minimum length, flat below 1e-4 mV,
- * all records, channel -1 (MLII), beats 0.25 s before / 0.45 s after the R peak. */
+ * all records, channel -1 (MLII), beats 0.25 s before / 0.45 s after the R peak,
+ * reference beats, Q beats kept, unlabelled detections left out. */
 void ecg_read_options_default(struct ecg_read_options *opt);
 
 /* Reads `path` in the given format.  `opt` NULL means defaults. */
@@ -106,13 +127,42 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
 int ecg_cachet_read_full(const char *root, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                          struct ecg_error *err);
 
-/* MIT-BIH through WFDB: beats cut around every annotated beat of the chosen
- * records (opt->records), labelled with the five AAMI classes; non-beat
- * annotations are ignored and beats too close to the record's edges are
- * skipped and counted in ds->skipped.  ids "<record>:<sample>", subject the
- * record name. */
+/* MIT-BIH through WFDB: the beats (ecg_wfdb_read_beats) of the chosen
+ * records (opt->records), each a record of its own.  ids "<record>:<sample>",
+ * subject the record name, so that splits keep a patient's beats together. */
 int ecg_mitdb_read(const char *dir, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                    struct ecg_error *err);
+
+/* What ecg_wfdb_read_beats left out, by reason (all also counted in ds->skipped). */
+struct ecg_beat_read_counts {
+    int64_t beats;     /* beats of the record (reference or detected) */
+    int64_t kept;      /* pushed into the dataset */
+    int64_t edge;      /* too close to the record's start or end for the window */
+    int64_t q;         /* AAMI Q beats left out (ECG_Q_EXCLUDE) */
+    int64_t unmatched; /* detections matching no reference beat, left out */
+};
+
+/*
+ * The beats of one WFDB record (`hea`: NAME.hea with its signal file) as
+ * records of ds, in time order: a window of the chosen channel
+ * (opt->channel) from beat_before_s before to beat_after_s after each R peak,
+ * in mV at the record's rate.  `atr` (NULL: none) is the annotation file.
+ * opt->beats REFERENCE: the annotated beats (AAMI classes of their labels;
+ * non-beat annotations ignored), which needs `atr`.  DETECTED: the QRS
+ * detector's beats (default options), labelled with the AAMI class of the
+ * nearest reference beat at most 150 ms away (each reference beat used once)
+ * when `atr` is given; unmatched or unannotated detections get label -1 and
+ * are kept or left out as opt->keep_unlabelled says.  Beats whose window
+ * leaves the record, and Q beats under ECG_Q_EXCLUDE, are left out.  ids are
+ * "<record>:<sample>" (sample at the record's own rate), subject the record
+ * name.  `counts` (may be NULL) receives the tallies.
+ */
+int ecg_wfdb_read_beats(const char *hea, const char *atr, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                        struct ecg_beat_read_counts *counts, struct ecg_error *err);
+
+/* The sample of a beat record's id "<record>:<sample>", or -1 when the id has no such suffix. */
+int64_t ecg_beat_id_sample(const char *id);
+
 
 /* Kaggle MIT-BIH heartbeat CSV: 188 comma-separated numbers per line, no
  * header: 187 samples at 125 Hz then the label 0..4 (N, S, V, F, Q).
@@ -161,6 +211,10 @@ int ecg_wfdb_read_signals(const char *hea_path, const struct ecg_wfdb_header *hd
 /* Reads an MIT-format annotation file; *ann is malloc'd (caller frees). */
 int ecg_wfdb_read_annotations(const char *path, struct ecg_wfdb_annotation **ann, int64_t *count,
                               struct ecg_error *err);
+/* The channel of a WFDB record in mV: `channel` -1 picks the signal described as MLII, else the first.
+ * *x is malloc'd (caller frees).  Errors name the header. */
+int ecg_wfdb_read_channel(const char *hea, int channel, struct ecg_wfdb_header *hdr, float **x, int64_t *length,
+                          struct ecg_error *err);
 /* AAMI class of an MIT annotation code, -1 when the code is not a beat. */
 int ecg_wfdb_aami_class(int32_t code);
 /* 1 when `record` (e.g. "101") is in DS1, 2 in DS2, 0 otherwise. */

@@ -15,6 +15,10 @@ void ecg_split_opts_default(struct ecg_split_opts *o)
     o->group = ECG_GROUP_AUTO;
 }
 
+const char *const ecg_group_mode_names[] = {
+    [ECG_GROUP_AUTO] = "auto", [ECG_GROUP_RECORD] = "record", [ECG_GROUP_SUBJECT] = "subject", NULL,
+};
+
 const char *const ecg_split_part_names[] = {
     [ECG_PART_TRAIN] = "train", [ECG_PART_VAL] = "val", [ECG_PART_TEST] = "test", [ECG_PART_ALL] = "all", NULL,
 };

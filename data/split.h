@@ -39,10 +39,12 @@
  * (eval.split); ecg_split_part_names[] gives the config names in this order. */
 enum ecg_split_part { ECG_PART_TRAIN, ECG_PART_VAL, ECG_PART_TEST, ECG_PART_COUNT, ECG_PART_ALL = ECG_PART_COUNT };
 extern const char *const ecg_split_part_names[];
+/* data.group; ecg_group_mode_names[] gives the config names in this order. */
 enum ecg_group_mode { ECG_GROUP_AUTO, ECG_GROUP_RECORD, ECG_GROUP_SUBJECT };
+extern const char *const ecg_group_mode_names[];
 
-/* The split options.  ecgtrain's config fills the first four from data.<field> (train/config_schema.c);
- * seed is run.seed and group stays AUTO. */
+/* The split options.  ecgtrain's config fills them from data.<field> (train/config_schema.c; group is
+ * data.group); seed is run.seed. */
 struct ecg_split_opts {
     double val_fraction;  /* share of all records for validation */
     double test_fraction; /* share of all records held out for test (ignored with folds) */

@@ -39,6 +39,25 @@ struct ecg_class_metrics {
     int64_t predicted; /* examples predicted as it (column sum)  */
 };
 
+/* AAMI EC57 figures of one beat class (ecg_metrics_set_aami). */
+struct ecg_aami_class {
+    int index;             /* the class's index in the matrix, -1 when the model has no such class */
+    int64_t tp, fn, fp;    /* fn: beats of the class given any other label (Q included); fp: beats of
+                              N, S, V or F given this label (true Q beats never count as false positives) */
+    double se, ppv, f1;    /* TP/(TP+FN), TP/(TP+FP), 2TP/(2TP+FN+FP); 0 for a zero denominator */
+};
+
+/* The AAMI summary of a beat classifier: N, S, V, F scored, Q apart. */
+struct ecg_aami {
+    struct ecg_aami_class cls[4]; /* N, S, V, F */
+    int64_t n;                    /* beats whose true class is N, S, V or F */
+    double accuracy;              /* of those beats */
+    double macro_f1;              /* mean F1 of N, S, V, F */
+    int q;                        /* index of Q, -1 none */
+    int64_t q_support;            /* true Q beats */
+    int64_t q_predicted;          /* beats of N, S, V, F labelled Q */
+};
+
 struct ecg_metrics {
     int k;
     char (*names)[ECG_CLASS_NAME_MAX];
@@ -53,6 +72,8 @@ struct ecg_metrics {
     double cinc_f1;   /* NaN when cinc[] is incomplete */
     double roc_auc_macro;
     int auc_classes;  /* classes with a defined AUC */
+    bool has_aami;    /* beat classes: `aami` holds the AAMI EC57 figures */
+    struct ecg_aami aami;
 };
 
 /*
@@ -77,6 +98,20 @@ void ecg_metrics_free(struct ecg_metrics *m);
  * and recomputes cinc_f1. */
 int ecg_metrics_set_cinc(struct ecg_metrics *m, int normal, int af, int other,
                          struct ecg_error *err);
+
+/*
+ * The AAMI EC57 figures of a beat classifier (sets has_aami and aami), in the
+ * convention of de Chazal et al. (2004): sensitivity Se, positive
+ * predictivity +P and F1 of N, S, V and F; a beat of these four labelled Q
+ * counts as a miss (FN) of its class and in q_predicted; true Q beats
+ * (unclassifiable, too few to learn) are reported apart (q_support) and are
+ * never false positives of another class.  Indices are the classes' columns
+ * (distinct, in [0, k)); q may be -1.
+ */
+int ecg_metrics_set_aami(struct ecg_metrics *m, int n, int s, int v, int f, int q, struct ecg_error *err);
+
+/* The same with the classes found by name (N, S, V, F, Q); ECG_ERR_VALUE when N, S, V or F is missing. */
+int ecg_metrics_find_aami(struct ecg_metrics *m, struct ecg_error *err);
 
 /* One-vs-rest ROC-AUC of class `cls`: scores probs[i*k + cls], positives
  * truth[i] == cls.  NaN when either group is empty.  Only fails on memory. */

@@ -29,7 +29,9 @@ struct ecg_report {
  * metrics.json: {"classes", "n", "accuracy", "macro_precision",
  * "macro_recall", "macro_f1", "weighted_precision", "weighted_recall",
  * "weighted_f1", "cinc_f1" (only when the classes include N, A and O),
- * "roc_auc_macro", "per_class": {name: {"precision", "recall", "f1",
+ * "roc_auc_macro", "aami" (beat classes only: {"n", "accuracy", "macro_f1",
+ * "per_class": {N, S, V, F: {"se", "ppv", "f1", "tp", "fn", "fp"}}, "q_support",
+ * "q_predicted"}), "per_class": {name: {"precision", "recall", "f1",
  * "support", "auc"}}, "confusion_matrix" (counts, rows = true),
  * "confusion_matrix_normalized"}.  NaN is written as null.
  */

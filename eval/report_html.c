@@ -90,6 +90,28 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
     num_cell(f, m->weighted_f1);
     fprintf(f, "<td>%" PRId64 "</td><td></td></tr>\n</tbody>\n</table>\n", m->n);
 
+    if (m->has_aami) {
+        const struct ecg_aami *a = &m->aami;
+        fprintf(f, "<h2>AAMI EC57 beat classes</h2>\n<p>%" PRId64 " beats of N, S, V, F: accuracy %.4f, "
+                   "macro-F1 %.4f. Q beats are not scored: %" PRId64 " true Q beats; %" PRId64
+                   " beats of N, S, V, F labelled Q (counted as misses).</p>\n",
+                a->n, a->accuracy, a->macro_f1, a->q_support, a->q_predicted);
+        fputs("<table>\n<thead><tr><th>class</th><th>Se</th><th>+P</th><th>F1</th><th>TP</th><th>FN</th>"
+              "<th>FP</th></tr></thead>\n<tbody>\n",
+              f);
+        for (int i = 0; i < 4; i++) {
+            const struct ecg_aami_class *c = &a->cls[i];
+            fputs("<tr><td>", f);
+            ecg_xml_escape(f, m->names[c->index]);
+            fputs("</td>", f);
+            num_cell(f, c->se);
+            num_cell(f, c->ppv);
+            num_cell(f, c->f1);
+            fprintf(f, "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td></tr>\n", c->tp, c->fn, c->fp);
+        }
+        fputs("</tbody>\n</table>\n", f);
+    }
+
     fputs("<h2>Confusion matrix</h2>\n", f);
     ecg_svg_confusion(f, m);
     fputs("<table>\n<thead><tr><th>true \\ predicted</th>", f);

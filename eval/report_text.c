@@ -6,6 +6,46 @@
 #include "eval/json.h"
 #include "eval/report.h"
 
+/* "aami": the AAMI EC57 figures of a beat classifier (eval/metrics_aami.c). */
+static void aami_json(struct ecg_json *j, const struct ecg_metrics *m)
+{
+    const struct ecg_aami *a = &m->aami;
+    ecg_json_key(j, "aami");
+    ecg_json_begin_object(j);
+    ecg_json_key(j, "n");
+    ecg_json_int(j, a->n);
+    ecg_json_key(j, "accuracy");
+    ecg_json_number(j, a->accuracy);
+    ecg_json_key(j, "macro_f1");
+    ecg_json_number(j, a->macro_f1);
+    ecg_json_key(j, "per_class");
+    ecg_json_begin_object(j);
+    for (int i = 0; i < 4; i++) {
+        const struct ecg_aami_class *c = &a->cls[i];
+        ecg_json_key(j, m->names[c->index]);
+        ecg_json_begin_object(j);
+        static const char *const keys[] = {"se", "ppv", "f1"};
+        const double vals[] = {c->se, c->ppv, c->f1};
+        for (int v = 0; v < 3; v++) {
+            ecg_json_key(j, keys[v]);
+            ecg_json_number(j, vals[v]);
+        }
+        static const char *const counts[] = {"tp", "fn", "fp"};
+        const int64_t nums[] = {c->tp, c->fn, c->fp};
+        for (int v = 0; v < 3; v++) {
+            ecg_json_key(j, counts[v]);
+            ecg_json_int(j, nums[v]);
+        }
+        ecg_json_end_object(j);
+    }
+    ecg_json_end_object(j);
+    ecg_json_key(j, "q_support");
+    ecg_json_int(j, a->q_support);
+    ecg_json_key(j, "q_predicted");
+    ecg_json_int(j, a->q_predicted);
+    ecg_json_end_object(j);
+}
+
 void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
 {
     struct ecg_json j;
@@ -35,6 +75,8 @@ void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
     }
     ecg_json_key(&j, "roc_auc_macro");
     ecg_json_number(&j, m->roc_auc_macro);
+    if (m->has_aami)
+        aami_json(&j, m);
     ecg_json_key(&j, "per_class");
     ecg_json_begin_object(&j);
     for (int c = 0; c < k; c++) {
@@ -123,6 +165,23 @@ void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
     else
         fprintf(f, "ROC-AUC macro (one-vs-rest, %d of %d classes): %.4f\n", m->auc_classes, k,
                 m->roc_auc_macro);
+
+    if (m->has_aami) {
+        const struct ecg_aami *a = &m->aami;
+        fprintf(f, "\nAAMI EC57 (Q apart): %lld beats of N, S, V, F, accuracy %.4f, macro-F1 %.4f\n", (long long)a->n,
+                a->accuracy, a->macro_f1);
+        fprintf(f, "%*s %9s %9s %9s %9s %9s %9s\n", w, "", "Se", "+P", "F1", "TP", "FN", "FP");
+        for (int i = 0; i < 4; i++) {
+            const struct ecg_aami_class *c = &a->cls[i];
+            fprintf(f, "%*s", w, m->names[c->index]);
+            metric_cell(f, c->se);
+            metric_cell(f, c->ppv);
+            metric_cell(f, c->f1);
+            fprintf(f, " %9" PRId64 " %9" PRId64 " %9" PRId64 "\n", c->tp, c->fn, c->fp);
+        }
+        fprintf(f, "Q: %" PRId64 " true Q beats (not scored); %" PRId64 " beats of N, S, V, F labelled Q\n",
+                a->q_support, a->q_predicted);
+    }
 
     int cw = 6;
     for (int c = 0; c < k; c++) {

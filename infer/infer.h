@@ -159,6 +159,38 @@ int ecg_infer_classify_file_each(struct ecg_infer_context *ctx, const char *path
                                  ecg_infer_result_fn fn, void *user, struct ecg_error *err);
 
 /*
+ * Heartbeats of a WFDB record, for a beat model (data.format mitbih_wfdb in
+ * its configuration): `hea` is NAME.hea with its signal file; NAME.atr
+ * beside it is used when present.  The beats are the record's annotated
+ * beats when the model's data.beats is reference and NAME.atr exists, else
+ * the QRS detector's (data/qrs.h; labelled from NAME.atr when it exists).
+ * Every beat is classified (Q beats too, whatever data.q_beats says) through
+ * the run's own steps: a window of data.window_seconds centred on the beat,
+ * cut from the channel described as MLII (else the first), then
+ * ecg_prepare_record, the spectrogram and the network, in batches of
+ * eval.batch_size.  Beats left out are counted in `left_out`.  Errors: a model that is not a beat model (ECG_ERR_USAGE), an
+ * unreadable record (naming the file), a detector failure.
+ */
+struct ecg_infer_beats {
+    char record[64];   /* the record's name from its header */
+    double fs;         /* the record's own sampling rate (samples below count at it) */
+    const char *source; /* "reference" or "detected" (static string) */
+    int64_t count;     /* beats classified, in time order */
+    int64_t *samples;  /* (count) R peak positions */
+    int *labels;       /* (count) the annotated AAMI class (label order of the model), -1 when unknown */
+    int classes;
+    float *probs;      /* (count, classes) softmax per beat */
+    int *best;         /* (count) argmax (first of ties) */
+    int64_t left_out;  /* beats too close to the record's start or end for their window, or whose window
+                          is unusable (flat, NaN) under data.bad_records: skip */
+};
+
+int ecg_infer_classify_beats(struct ecg_infer_context *ctx, const char *hea, struct ecg_infer_beats *out,
+                             struct ecg_error *err);
+/* Frees the arrays and zeroes the struct; a zeroed struct is a no-op. */
+void ecg_infer_beats_free(struct ecg_infer_beats *b);
+
+/*
  * Batching: a context runs the windows of consecutive records together in
  * batches of eval.batch_size (a record's windows may share a batch with the
  * next record's), as ecgtrain's evaluation does, so ecgeval, ecgpredict and

@@ -16,4 +16,15 @@
 int ecg_class_weights_balanced(const int64_t *counts, int k, const char *const *names,
                                float *weights, struct ecg_error *err);
 
+/*
+ * The balanced rule over the classes that have examples: weights[c] =
+ * n / (p * counts[c]) with p the number of classes whose count is > 0, and 0
+ * for the others (a weight only scales the loss of its own class's examples,
+ * so an absent class's weight is never used); then every weight above `cap`
+ * is lowered to `cap` (cap <= 0: no cap), which bounds the pull of a class of
+ * a handful of examples.  Returns the number of absent classes; -1 when
+ * every count is 0 or one is negative.
+ */
+int ecg_class_weights_capped(const int64_t *counts, int k, double cap, float *weights);
+
 #endif

@@ -26,7 +26,9 @@ static const char usage_text[] =
     "configuration is the starting point; key=value overrides choose other data, e.g.\n"
     "  ecgeval runs/effb0/best.h5 data.format=cinc2017 data.path=DIR data.split=all --out OUT\n"
     "data.split (an alias of eval.split) is train, val or test (the run's split of the data,\n"
-    "made with its seed and fractions) or all (every record).\n"
+    "made with its seed and fractions) or all (every record).  A data.path override reads every\n"
+    "record of that folder (data.records=all) unless data.records is given too.  A beat model\n"
+    "(data.format mitbih_wfdb) adds the AAMI figures: Se, +P and F1 of N, S, V, F, Q apart.\n"
     "\n"
     "  -o, --out DIR   where the report goes (required)\n"
     "  -h, --help      print this text\n"
@@ -83,6 +85,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
     }
     if (!a->ckpt)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing the CHECKPOINT");
+    /* Another folder: its records, not the selection the run made in its own (data.records: DS1). */
+    bool path = false, records = false;
+    for (int i = 0; i < a->noverrides; i++) {
+        path = path || strncmp(a->overrides[i], "data.path=", 10) == 0;
+        records = records || strncmp(a->overrides[i], "data.records=", 13) == 0;
+    }
+    if (path && !records && !(a->overrides[a->noverrides++] = strdup("data.records=all")))
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
     if (!a->out)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing --out DIR");
     return ECG_OK;
@@ -156,6 +166,9 @@ static int run(const struct args *a, struct ecg_error *err)
     if (ds.task == ECG_TASK_RHYTHM && (rc = ecg_metrics_set_cinc(&mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF,
                                                                  ECG_RHYTHM_OTHER, err)))
         goto out;
+    if (ds.task == ECG_TASK_BEAT &&
+        (rc = ecg_metrics_set_aami(&mt, ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, err)))
+        goto out;
     if (!(yaml = ecg_config_to_string(c, err))) {
         rc = err->code ? err->code : ECG_ERR_NOMEM;
         goto out;
@@ -166,8 +179,8 @@ static int run(const struct args *a, struct ecg_error *err)
     if ((rc = ecg_report_write(a->out, &rep, err)))
         goto out;
     ecg_report_write_text(stdout, &mt);
-    printf("%s (%s, %lld records): accuracy %.4f, macro-F1 %.4f", c->data.path, split_names[c->eval.split],
-           (long long)r.n, mt.accuracy, mt.macro_f1);
+    printf("%s (%s, %lld %s): accuracy %.4f, macro-F1 %.4f", c->data.path, split_names[c->eval.split],
+           (long long)r.n, ds.task == ECG_TASK_BEAT ? "beats" : "records", mt.accuracy, mt.macro_f1);
     if (ds.task == ECG_TASK_RHYTHM)
         printf(", CinC F1 %.4f", mt.cinc_f1);
     printf("; report in %s/report.html\n", a->out);

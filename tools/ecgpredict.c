@@ -23,7 +23,15 @@ static const char usage_text[] =
     "(.csv or .txt: one column, or time,value) with --fs.  FILE - reads samples from standard\n"
     "input (--format csv, the default there).  key=value overrides keys of the run's config.\n"
     "\n"
-    "  --format NAME   cinc2017, cachet_short or csv (default: by the file name)\n"
+    "A WFDB record (NAME.hea with its .dat, with or without NAME.atr) and a beat model\n"
+    "(trained on data.format mitbih_wfdb) give one line per heartbeat instead:\n"
+    "{\"record\", \"sample\", \"time_s\", \"class\", \"probabilities\"}, then one summary line per\n"
+    "record {\"record\", \"beats\", \"source\", \"left_out\", \"counts\": {class: n, ...}}.  The beats\n"
+    "are the annotated ones of NAME.atr when it exists and the model's data.beats is reference,\n"
+    "else those the QRS detector finds (\"source\" says which); each is classified from a window of\n"
+    "data.window_seconds centred on it.  Beats too near the record's ends are counted in left_out.\n"
+    "\n"
+    "  --format NAME   cinc2017, cachet_short, csv or wfdb (default: by the file name)\n"
     "  --fs HZ         sampling rate of csv samples (default: from a time column)\n"
     "  --config FILE   the run configuration of a CHECKPOINT that is a plain weight file\n"
     "                  (ecgexport's or a Keras file)\n"
@@ -100,9 +108,34 @@ static int print_line(void *user, struct ecg_infer_result *r, struct ecg_error *
     return ECG_OK;
 }
 
+/* A WFDB record: one line per beat, then the record's summary. */
+static int predict_beats(struct ecg_infer_context *ctx, const char *path, const char *const *names, int k,
+                         struct ecg_error *err)
+{
+    struct ecg_infer_beats b;
+    ECG_TRY(ecg_infer_classify_beats(ctx, path, &b, err));
+    long long counts[16] = {0};
+    for (int64_t i = 0; i < b.count; i++) {
+        ecg_predict_json_beat(stdout, b.record, (long long)b.samples[i], b.fs, names, k, b.probs + i * k, b.best[i]);
+        counts[b.best[i]]++;
+    }
+    ecg_predict_json_beat_summary(stdout, b.record, (long long)b.count, b.source, (long long)b.left_out, names, k,
+                                  counts);
+    ecg_infer_beats_free(&b);
+    return ECG_OK;
+}
+
+static int is_wfdb(const char *path, const char *format)
+{
+    size_t n = strlen(path);
+    return format ? strcmp(format, "wfdb") == 0 : n > 4 && strcmp(path + n - 4, ".hea") == 0;
+}
+
 static int predict_file(struct ecg_infer_context *ctx, const struct args *a, const char *path,
                         const char *const *names, int k, struct ecg_error *err)
 {
+    if (is_wfdb(path, a->format))
+        return predict_beats(ctx, path, names, k, err);
     struct printer p = {a, path, names, k};
     const char *format = a->format ? a->format : strcmp(path, "-") == 0 ? "csv" : NULL;
     return ecg_infer_classify_file_each(ctx, path, format, a->fs, print_line, &p, err);

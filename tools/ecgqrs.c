@@ -1,6 +1,4 @@
 /* ecgqrs: finds the beats of WFDB records and, with --compare, scores them against the records' .atr. */
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +8,7 @@
 #include "data/qrs.h"
 #include "data/readers.h"
 #include "eval/beat_match.h"
+#include "tools/cli.h"
 
 static const char usage_text[] =
     "usage: ecgqrs [options] RECORD.hea [RECORD.hea ...]\n"
@@ -32,8 +31,9 @@ static const char usage_text[] =
     "                      period of 5 minutes; default 0, the whole record)\n"
     "  --threshold F       detector thresholds at F of the way from noise to signal level\n"
     "                      (default 0.1; Pan and Tompkins used 0.25)\n"
-    "  --help, -h          print this text\n"
-    "  --version           print the version\n"
+    "  -h, --help          print this text\n"
+    "  -V, --version       print the version\n"
+    "  --                  end of options: later arguments are records, even when they start with '-'\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure (unreadable record, bad signal), 2 usage error.\n";
 
@@ -51,76 +51,53 @@ struct record {
     float *x;
 };
 
-/* A finite number >= lo for option `opt`; `expected` words the usage error. */
+/* A number >= lo for option `opt` (ecg_cli_parse_double); `expected` words the usage error. */
 static int parse_number(const char *opt, const char *s, double lo, const char *expected, double *out,
                         struct ecg_error *err)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v) || !(v >= lo))
+    if (ecg_cli_parse_double(opt, s, out, NULL) || !(*out >= lo))
         return ecg_error_set(err, ECG_ERR_USAGE, "%s '%s': expected %s", opt, s, expected);
-    *out = v;
     return ECG_OK;
 }
 
+/* Returns ECG_OK, a usage error, or -1 after printing help or the version. */
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
     static const struct option longopts[] = {
+        ECG_CLI_COMMON,
         {"compare", no_argument, NULL, 'c'},
         {"channel", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
         {"window", required_argument, NULL, 'w'},
         {"start", required_argument, NULL, 's'},
         {"threshold", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     a->channel = -1;
     a->window_s = 0.15;
     ecg_qrs_opts_default(&a->qrs);
-    opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        char *end;
+    long long channel;
+    while ((ch = getopt_long(argc, argv, ECG_CLI_SHORT, longopts, NULL)) != -1) {
         switch (ch) {
-        case 'c':
-            a->compare = 1;
-            break;
-        case 'j':
-            a->json = 1;
-            break;
+        case 'h': fputs(usage_text, stdout); return -1;
+        case 'V': ecg_cli_print_version("ecgqrs"); return -1;
+        case 'c': a->compare = 1; break;
+        case 'j': a->json = 1; break;
         case 'n':
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || errno || v < 0 || v >= ECG_WFDB_MAX_SIGNALS)
-                return ecg_error_set(err, ECG_ERR_USAGE, "--channel '%s': expected an integer in 0..%d",
-                                     optarg, ECG_WFDB_MAX_SIGNALS - 1);
-            a->channel = (int)v;
+            ECG_TRY(ecg_cli_parse_int("--channel", optarg, 0, ECG_WFDB_MAX_SIGNALS - 1, &channel, err));
+            a->channel = (int)channel;
             break;
-        case 'w':
-            ECG_TRY(parse_number("--window", optarg, 0, "seconds >= 0", &a->window_s, err));
-            break;
-        case 's':
-            ECG_TRY(parse_number("--start", optarg, 0, "seconds >= 0", &a->start_s, err));
-            break;
+        case 'w': ECG_TRY(parse_number("--window", optarg, 0, "seconds >= 0", &a->window_s, err)); break;
+        case 's': ECG_TRY(parse_number("--start", optarg, 0, "seconds >= 0", &a->start_s, err)); break;
         case 't':
             ECG_TRY(parse_number("--threshold", optarg, 0, "a number in (0, 1)", &a->qrs.threshold, err));
             if (!(a->qrs.threshold > 0 && a->qrs.threshold < 1))
                 return ecg_error_set(err, ECG_ERR_USAGE, "--threshold '%s': expected a number in (0, 1)",
                                      optarg);
             break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(0);
-        case 'V':
-            puts("ecgqrs " ECG_VERSION);
-            exit(0);
-        default:
-            return ecg_error_set(err, ECG_ERR_USAGE, "unknown option or missing value: '%s'",
-                                 argv[optind - 1]);
+        default: return ecg_cli_option_error(ch, argv, err);
         }
     }
     if (optind >= argc)
@@ -141,32 +118,14 @@ static int sibling(const char *hea, const char *ext, char *out, size_t cap, stru
     return ECG_OK;
 }
 
-/* Reads the header and the chosen signal of a record (the others are freed). */
+/* Reads the header and the chosen signal of a record (data/readers.h). */
 static int read_record(const char *arg, int channel, struct record *r, struct ecg_error *err)
 {
     memset(r, 0, sizeof *r);
     char hea[4096];
     ECG_TRY(sibling(arg, ".hea", hea, sizeof hea, err));
     struct ecg_wfdb_header hdr;
-    ECG_TRY(ecg_wfdb_read_header(hea, &hdr, err));
-    int ch = channel;
-    if (ch < 0) {
-        ch = 0;
-        for (int s = 0; s < hdr.nsig; s++)
-            if (strcmp(hdr.sig[s].description, "MLII") == 0) {
-                ch = s;
-                break;
-            }
-    }
-    if (ch >= hdr.nsig)
-        return ecg_error_set(err, ECG_ERR_RANGE, "%s: channel %d requested, the record has %d signals", hea,
-                             ch, hdr.nsig);
-    float *sig[ECG_WFDB_MAX_SIGNALS] = {0};
-    ECG_TRY(ecg_wfdb_read_signals(hea, &hdr, sig, &r->length, err));
-    for (int s = 0; s < hdr.nsig; s++)
-        if (s != ch)
-            free(sig[s]);
-    r->x = sig[ch];
+    ECG_TRY(ecg_wfdb_read_channel(hea, channel, &hdr, &r->x, &r->length, err));
     r->fs = hdr.fs;
     snprintf(r->name, sizeof r->name, "%s", hdr.record);
     return ECG_OK;
@@ -262,10 +221,10 @@ int main(int argc, char **argv)
     struct args a;
     struct ecg_error err = {0};
     int rc = parse_args(argc, argv, &a, &err);
-    if (rc) {
-        fprintf(stderr, "ecgqrs: %s\n%s", err.msg, usage_text);
-        return ecg_status_exit_code(rc);
-    }
+    if (rc < 0)
+        return 0;
+    if (rc)
+        return ecg_cli_parse_failed("ecgqrs", usage_text, rc, &err);
     rc = run(&a, argc, argv, &err);
     fflush(stdout);
     if (rc)

@@ -43,3 +43,48 @@ void ecg_predict_json_line(FILE *f, const char *file, const char *record, const 
     ecg_json_end_object(&j);
     fputc('\n', f);
 }
+
+void ecg_predict_json_beat(FILE *f, const char *record, long long sample, double fs, const char *const *names, int k,
+                           const float *probs, int best)
+{
+    struct ecg_json j;
+    ecg_json_init(&j, f, -1);
+    ecg_json_begin_object(&j);
+    ecg_json_key(&j, "record");
+    ecg_json_string(&j, record);
+    ecg_json_key(&j, "sample");
+    ecg_json_int(&j, sample);
+    ecg_json_key(&j, "time_s");
+    ecg_json_number(&j, round((double)sample / fs * 1e4) / 1e4);
+    ecg_json_key(&j, "class");
+    ecg_json_string(&j, names[best]);
+    ecg_json_key(&j, "probabilities");
+    probability_object(&j, names, k, probs);
+    ecg_json_end_object(&j);
+    fputc('\n', f);
+}
+
+void ecg_predict_json_beat_summary(FILE *f, const char *record, long long beats, const char *source,
+                                   long long left_out, const char *const *names, int k, const long long *counts)
+{
+    struct ecg_json j;
+    ecg_json_init(&j, f, -1);
+    ecg_json_begin_object(&j);
+    ecg_json_key(&j, "record");
+    ecg_json_string(&j, record);
+    ecg_json_key(&j, "beats");
+    ecg_json_int(&j, beats);
+    ecg_json_key(&j, "source");
+    ecg_json_string(&j, source);
+    ecg_json_key(&j, "left_out");
+    ecg_json_int(&j, left_out);
+    ecg_json_key(&j, "counts");
+    ecg_json_begin_object(&j);
+    for (int c = 0; c < k; c++) {
+        ecg_json_key(&j, names[c]);
+        ecg_json_int(&j, counts[c]);
+    }
+    ecg_json_end_object(&j);
+    ecg_json_end_object(&j);
+    fputc('\n', f);
+}

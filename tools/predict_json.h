@@ -9,4 +9,13 @@
 void ecg_predict_json_line(FILE *f, const char *file, const char *record, const char *const *names, int k,
                            const float *probs, const float *window_probs, long long windows);
 
+/* One beat of a WFDB record: {"record", "sample", "time_s", "class", "probabilities": {name: p, ...}}. */
+void ecg_predict_json_beat(FILE *f, const char *record, long long sample, double fs, const char *const *names, int k,
+                           const float *probs, int best);
+
+/* The record's summary after its beats: {"record", "beats", "source", "left_out", "counts": {name: n, ...}};
+ * counts[k] per predicted class. */
+void ecg_predict_json_beat_summary(FILE *f, const char *record, long long beats, const char *source,
+                                   long long left_out, const char *const *names, int k, const long long *counts);
+
 #endif

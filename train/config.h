@@ -49,6 +49,9 @@ struct ecg_config_data {
     enum ecg_bad_policy bad_records;  /* data/readers.h */
     char *cache_dir;                  /* spectrogram cache; NULL ("none"): no cache */
     char *exclude;                    /* file listing record ids to leave out; NULL ("none"): none */
+    char *records;                    /* mitbih_wfdb: "all", "DS1", "DS2" or a list (data/readers.h) */
+    enum ecg_beat_source beats;       /* mitbih_wfdb: reference or detected beats (data/readers.h) */
+    enum ecg_q_policy q_beats;        /* mitbih_wfdb: AAMI Q beats excluded or kept (data/readers.h) */
     struct ecg_spec_opts spectrogram; /* data.spectrogram.* (data/spectrogram.h) */
     struct ecg_aug_opts augment;      /* data.augment.* (data/augment.h) */
 };

@@ -87,10 +87,15 @@ static const struct ecg_config_key keys[] = {
     {KEY_AT(ECG_CFG_INT, "data.fold", data.split.fold), .def = "0", RANGE(0, 999),
      .help = "with data.folds >= 2: the fold, 0 .. folds - 1, that is the test split; validation is "
              "data.val_fraction of all records, taken from the other folds"},
+    {KEY_AT(ECG_CFG_ENUM, "data.group", data.split.group), .def = "auto", NAMES(ecg_group_mode_names),
+     .help = "what a split keeps together: auto (the subjects when the data name them, else records), subject, or "
+             "record (each record alone; for beat data that is random beats, an intra-patient split whose figures "
+             "are optimistic)"},
     {KEY(ECG_CFG_FLOAT, data.sample_rate), .def = "300", RANGE(50, 8192),
      .help = "signals are resampled to this rate, Hz"},
     {KEY(ECG_CFG_FLOAT, data.window_seconds), .def = "10", RANGE(0.5, 600),
-     .help = "length of the signal window that becomes one image, seconds"},
+     .help = "length of the signal window that becomes one image, seconds; beat data (mitbih_wfdb): the window "
+             "centred on each beat's R peak"},
     {KEY(ECG_CFG_FLOAT, data.band_low_hz), .def = "0.5", RANGE(0, 100),
      .help = "zero-phase band-pass low edge, Hz; 0: no high-pass"},
     {KEY(ECG_CFG_FLOAT, data.band_high_hz), .def = "40", RANGE(1, 4096),
@@ -103,6 +108,15 @@ static const struct ecg_config_key keys[] = {
      .help = "directory of the on-disk spectrogram cache; none: no cache"},
     {KEY(ECG_CFG_PATH, data.exclude), .def = "none",
      .help = "text file of record ids to leave out (first word of each line; # starts a comment); none: keep all"},
+    {KEY(ECG_CFG_STRING, data.records), .def = "all",
+     .help = "mitbih_wfdb: the records read: all (every NAME.hea with NAME.atr but the paced 102, 104, 107, 217), "
+             "DS1 or DS2 (de Chazal's inter-patient halves; each must exist), or a comma-separated list"},
+    {KEY(ECG_CFG_ENUM, data.beats), .def = "reference", NAMES(ecg_beat_source_names),
+     .help = "mitbih_wfdb: the beats classified: reference (the annotated beats of each .atr) or detected (the QRS "
+             "detector's, labelled by the annotated beat within 150 ms; unmatched detections left out)"},
+    {KEY(ECG_CFG_ENUM, data.q_beats), .def = "exclude", NAMES(ecg_q_policy_names),
+     .help = "mitbih_wfdb: AAMI Q beats (unclassifiable, paced fusion) are left out of the data (exclude, "
+             "counted) or kept as class Q (keep)"},
     {KEY(ECG_CFG_ENUM, data.spectrogram.window), .def = "hann", NAMES(ecg_spec_window_names),
      .help = "STFT window function"},
     {KEY(ECG_CFG_FLOAT, data.spectrogram.window_seconds), .def = "0.25", RANGE(0.001, 60),
@@ -218,6 +232,14 @@ static const struct ecg_config_key keys[] = {
      NAMES(ecg_class_weights_names), .min_len = 2, .max_len = 100000,
      .help = "loss weight per class: none, inverse_frequency (of the training split), or a list with "
              "one weight per class"},
+    {KEY(ECG_CFG_FLOAT, train.class_weight_cap), .def = "0", RANGE(0, 1e6),
+     .help = "inverse_frequency: weights above this are lowered to it, so that a rare class is learned without "
+             "flooding the others; with a cap, or on beat data, a class absent from the training split gets weight 0 "
+             "instead of an error; 0: no cap"},
+    {KEY(ECG_CFG_INT, train.max_per_class), .def = "0", RANGE(0, 1e12),
+     .help = "balanced sampling: each epoch trains on at most this many examples of a class, drawn anew every "
+             "epoch (a large class is seen whole over several epochs); inverse_frequency weights then follow the "
+             "per-epoch counts; 0: every example every epoch"},
     {KEY(ECG_CFG_INT, train.patience), .def = "10", RANGE(0, 100000),
      .help = "stop after this many epochs without a better validation macro-F1; 0: never stop early"},
     {KEY(ECG_CFG_INT, train.head_epochs), .def = "2", RANGE(0, 100000),

@@ -59,6 +59,8 @@ struct ecg_config_train {
     double step_gamma;              /* step schedule: factor per step */
     double label_smoothing;
     struct ecg_config_floats class_weights; /* list (one per class) or enum ecg_class_weights */
+    double class_weight_cap;        /* inverse-frequency weights above this are lowered to it; 0: no cap */
+    int64_t max_per_class;          /* examples of a class per epoch at most (data/loader.h); 0: all */
     int64_t patience;               /* early stopping on validation macro-F1; 0: off */
     int64_t head_epochs;            /* epochs training only the head first */
     char *unfreeze_from;            /* after the head epochs, train from this block up */

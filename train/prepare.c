@@ -89,6 +89,11 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
     struct ecg_read_options ro;
     ecg_read_options_default(&ro);
     ro.skip_bad = c->data.bad_records;
+    /* A beat's window is data.window_seconds centred on its R peak: the neighbouring beats give its timing. */
+    ro.beat_before_s = ro.beat_after_s = c->data.window_seconds / 2;
+    ro.records = c->data.records;
+    ro.beats = c->data.beats;
+    ro.q_beats = c->data.q_beats;
     bool skip = ro.skip_bad == ECG_BAD_SKIP;
     memset(ds, 0, sizeof *ds);
     int rc = ecg_dataset_read_format(c->data.format, c->data.path, &ro, ds, err);
@@ -153,6 +158,7 @@ void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct e
     o->train = train != 0;
     o->shuffle = train != 0;
     o->batch_size = train ? c->train.batch_size : c->eval.batch_size;
+    o->max_per_class = train ? c->train.max_per_class : 0;
     o->seed = (uint64_t)c->run.seed;
     o->window.length_s = c->data.window_seconds;
     o->window.eval_windows = c->eval.windows;

@@ -60,6 +60,22 @@ struct trainer {
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
+/* Inverse frequency over the classes present, capped at train.class_weight_cap: beat data leave a class out
+ * by design (data.q_beats: exclude). */
+static int beat_class_weights(struct trainer *t, const int64_t *counts, struct ecg_error *err)
+{
+    int absent = ecg_class_weights_capped(counts, t->k, t->c->train.class_weight_cap, t->class_weight);
+    if (absent < 0)
+        return ecg_error_set(err, ECG_ERR_VALUE, "train.class_weights: the training split has no labelled example");
+    char line[512];
+    int n = 0;
+    for (int i = 0; i < t->k && n < (int)sizeof line; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s %.3g (%lld)", i ? ", " : "", t->names[i],
+                      (double)t->class_weight[i], (long long)counts[i]);
+    ecg_info("class weights (training examples): %s", line);
+    return ECG_OK;
+}
+
 static int setup_classes(struct trainer *t, struct ecg_error *err)
 {
     ecg_class_names(t->ds.task, t->names, &t->k);
@@ -80,7 +96,12 @@ static int setup_classes(struct trainer *t, struct ecg_error *err)
         int64_t counts[ECG_STATE_MAX_CLASSES] = {0};
         for (int64_t i = 0; i < t->splits.n[ECG_PART_TRAIN]; i++)
             counts[t->ds.records[t->splits.idx[ECG_PART_TRAIN][i]].label]++;
-        ECG_TRY(ecg_class_weights_balanced(counts, t->k, t->names, t->class_weight, err));
+        for (int i = 0; i < t->k && t->c->train.max_per_class > 0; i++) /* what an epoch holds */
+            counts[i] = counts[i] < t->c->train.max_per_class ? counts[i] : t->c->train.max_per_class;
+        if (t->c->train.class_weight_cap > 0 || t->ds.task == ECG_TASK_BEAT)
+            ECG_TRY(beat_class_weights(t, counts, err));
+        else
+            ECG_TRY(ecg_class_weights_balanced(counts, t->k, t->names, t->class_weight, err));
         t->weighted = true;
     }
     return ECG_OK;
@@ -293,6 +314,8 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
     rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
     if (!rc && t->ds.task == ECG_TASK_RHYTHM)
         rc = ecg_metrics_set_cinc(mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF, ECG_RHYTHM_OTHER, err);
+    if (!rc && t->ds.task == ECG_TASK_BEAT)
+        rc = ecg_metrics_set_aami(mt, ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, err);
     *loss = r.loss;
     ecg_eval_result_free(&r);
     return rc;

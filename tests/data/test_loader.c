@@ -191,6 +191,61 @@ static void training_batches_depend_only_on_seed_epoch_and_index(void)
     ecg_dataset_free(&ds);
 }
 
+static void balanced_sampling_caps_each_class_per_epoch_and_draws_anew(void)
+{
+    struct ecg_dataset ds;
+    make_dataset(&ds, 14); /* labels k % 4: 4, 4, 3, 3 records */
+    int64_t *idx = all_indices(ds.count);
+    struct ecg_loader_opts o;
+    small_opts(&o);
+    o.max_per_class = 2;
+    struct ecg_error err = {0};
+    struct ecg_loader L;
+    CU_ASSERT_EQUAL_FATAL(ecg_loader_init(&L, &ds, idx, ds.count, &o, &err), ECG_OK);
+    CU_ASSERT_EQUAL(L.epoch_samples, 8);
+    CU_ASSERT_EQUAL(L.batches, 2);
+    int64_t ever[14] = {0};
+    int differ = 0, first[14] = {0};
+    for (int64_t epoch = 0; epoch < 8; epoch++) {
+        struct ecg_batch b[4];
+        CU_ASSERT_EQUAL_FATAL(run_epoch(&L, epoch, b, 4), 2);
+        int per_class[4] = {0}, seen[14] = {0};
+        for (int i = 0; i < 2; i++) {
+            for (int64_t k = 0; k < b[i].count; k++) {
+                per_class[b[i].labels[k]]++;
+                seen[b[i].records[k]]++;
+                ever[b[i].records[k]]++;
+            }
+            ecg_batch_free(&b[i]);
+        }
+        for (int c = 0; c < 4; c++)
+            CU_ASSERT_EQUAL(per_class[c], 2);
+        for (int r = 0; r < 14; r++) {
+            CU_ASSERT_TRUE(seen[r] <= 1);
+            if (epoch == 0)
+                first[r] = seen[r];
+            else
+                differ |= first[r] != seen[r];
+        }
+    }
+    CU_ASSERT_TRUE(differ); /* another subset in a later epoch */
+    for (int r = 0; r < 14; r++)
+        CU_ASSERT_TRUE(ever[r] > 0); /* over 8 epochs every record came */
+    ecg_loader_free(&L);
+    /* Evaluation is never capped. */
+    o.train = 0;
+    o.shuffle = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_loader_init(&L, &ds, idx, ds.count, &o, &err), ECG_OK);
+    CU_ASSERT_EQUAL(L.epoch_samples, L.nsamples);
+    ecg_loader_free(&L);
+    o.train = 1;
+    o.max_per_class = -1;
+    ECG_CHECK_ERROR(ecg_loader_init(&L, &ds, idx, ds.count, &o, &err), &err, ECG_ERR_RANGE,
+                    "train.max_per_class: expected >= 0, found -1");
+    free(idx);
+    ecg_dataset_free(&ds);
+}
+
 static void a_bad_record_fails_the_epoch_with_its_name_and_never_hangs(void)
 {
     struct ecg_dataset ds;
@@ -385,6 +440,8 @@ static void options_follow_the_run_configuration(void)
 static const struct ecg_test loader_tests[] = {
     {"evaluation batches hold every window in order", evaluation_batches_hold_every_window_in_order},
     {"training batches depend only on seed, epoch and index", training_batches_depend_only_on_seed_epoch_and_index},
+    {"balanced sampling caps each class per epoch and draws anew",
+     balanced_sampling_caps_each_class_per_epoch_and_draws_anew},
     {"a bad record fails the epoch with its name and never hangs", a_bad_record_fails_the_epoch_with_its_name_and_never_hangs},
     {"short records are skipped and counted by policy", short_records_are_skipped_and_counted_by_policy},
     {"bad loader requests fail with messages", bad_loader_requests_fail_with_messages},

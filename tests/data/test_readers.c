@@ -916,6 +916,124 @@ static void mitdb_split_selection_names_the_missing_record(void)
     ecg_dataset_free(&ds);
 }
 
+static void beat_windows_are_centred_on_the_r_peak_and_hold_the_neighbouring_beats(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_read_options o = defaults();
+    o.beat_before_s = o.beat_after_s = 1.5; /* 540 samples each side at 360 Hz */
+    struct ecg_dataset ds = {0};
+    struct ecg_beat_read_counts c;
+    const char *hea = ecg_test_fixture("data/mitdb/100.hea"), *atr = ecg_test_fixture("data/mitdb/100.atr");
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &ds, &c, &err), ECG_OK);
+    CU_ASSERT_EQUAL(c.beats, 37);
+    CU_ASSERT_EQUAL(c.kept, ds.count);
+    CU_ASSERT_EQUAL(ds.count + c.edge, 37);
+    CU_ASSERT_TRUE(c.edge >= 2); /* the first beat (77) and the last ones lack 1.5 s on one side */
+    struct ecg_wfdb_header h;
+    float *x = NULL;
+    int64_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_channel(hea, -1, &h, &x, &len, &err), ECG_OK);
+    CU_ASSERT_EQUAL(len, 10800);
+    for (int64_t i = 0; i < ds.count; i++) {
+        const struct ecg_record *r = &ds.records[i];
+        int64_t at = ecg_beat_id_sample(r->id);
+        CU_ASSERT_EQUAL(r->length, 1080);
+        CU_ASSERT_TRUE(at >= 540 && at + 540 <= len);
+        CU_ASSERT_EQUAL(r->signal[0], x[at - 540]);
+        CU_ASSERT_EQUAL(r->signal[540], x[at]);
+        CU_ASSERT_STRING_EQUAL(r->subject, "100");
+    }
+    CU_ASSERT_EQUAL(ecg_beat_id_sample("100"), -1);
+    CU_ASSERT_EQUAL(ecg_beat_id_sample("100:"), -1);
+    CU_ASSERT_EQUAL(ecg_beat_id_sample("100:12x"), -1);
+    free(x);
+    ecg_dataset_free(&ds);
+}
+
+static void detected_beats_take_the_class_of_the_annotated_beat_within_150_ms(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_read_options o = defaults();
+    const char *hea = ecg_test_fixture("data/mitdb/100.hea"), *atr = ecg_test_fixture("data/mitdb/100.atr");
+    struct ecg_dataset ref = {0}, det = {0};
+    struct ecg_beat_read_counts rc, dc;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &ref, &rc, &err), ECG_OK);
+    o.beats = ECG_BEATS_DETECTED;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &det, &dc, &err), ECG_OK);
+    CU_ASSERT_EQUAL(dc.beats, 37);
+    CU_ASSERT_EQUAL(dc.unmatched, 0);
+    CU_ASSERT_EQUAL_FATAL(det.count, ref.count);
+    for (int64_t i = 0; i < det.count; i++) {
+        CU_ASSERT_EQUAL(det.records[i].label, ref.records[i].label);
+        int64_t d = ecg_beat_id_sample(det.records[i].id), r = ecg_beat_id_sample(ref.records[i].id);
+        CU_ASSERT_TRUE(llabs(d - r) <= 54); /* 150 ms */
+    }
+    ecg_dataset_free(&det);
+    /* Without annotations: detections are unlabelled, kept only when asked. */
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, NULL, &o, &det, &dc, &err), ECG_OK);
+    CU_ASSERT_EQUAL(det.count, 0);
+    CU_ASSERT_EQUAL(dc.unmatched, 37 - dc.edge);
+    o.keep_unlabelled = true;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, NULL, &o, &det, &dc, &err), ECG_OK);
+    CU_ASSERT_EQUAL(det.count, ref.count);
+    for (int64_t i = 0; i < det.count; i++)
+        CU_ASSERT_EQUAL(det.records[i].label, -1);
+    ecg_dataset_free(&det);
+    o.beats = ECG_BEATS_REFERENCE;
+    ECG_CHECK_ERROR(ecg_wfdb_read_beats(hea, NULL, &o, &det, NULL, &err), &err, ECG_ERR_USAGE,
+                    "100.hea: reference beats need the record's annotations (.atr)");
+    ecg_dataset_free(&det);
+    ecg_dataset_free(&ref);
+}
+
+/* An MIT annotation word: code in the top 6 bits, the interval since the previous annotation below. */
+static void put_word(unsigned char *b, int *n, int code, int interval)
+{
+    unsigned w = (unsigned)(code << 10 | interval);
+    b[(*n)++] = (unsigned char)(w & 0xFF);
+    b[(*n)++] = (unsigned char)(w >> 8);
+}
+
+static void q_beats_are_left_out_and_counted_or_kept_as_class_q(void)
+{
+    /* Record 100's signal with three annotated beats: N at 700, Q (code 13) at 1000, V (code 5) at 1300. */
+    const char *dir = tmp("%s", "wfdb_q");
+    mkdirs(dir);
+    char hea[1200], atr[1200], dat[1200];
+    snprintf(hea, sizeof hea, "%s/100.hea", dir);
+    snprintf(atr, sizeof atr, "%s/100.atr", dir);
+    snprintf(dat, sizeof dat, "%s/100.dat", dir);
+    copy_file(ecg_test_fixture("data/mitdb/100.hea"), hea, -1);
+    copy_file(ecg_test_fixture("data/mitdb/100.dat"), dat, -1);
+    unsigned char b[16];
+    int n = 0;
+    put_word(b, &n, 1, 700);
+    put_word(b, &n, 13, 300);
+    put_word(b, &n, 5, 300);
+    put_word(b, &n, 0, 0);
+    write_bytes(atr, b, (size_t)n);
+    struct ecg_error err = {0};
+    struct ecg_read_options o = defaults();
+    o.beat_before_s = o.beat_after_s = 0.5;
+    o.q_beats = ECG_Q_EXCLUDE;
+    struct ecg_dataset ds = {0};
+    struct ecg_beat_read_counts c;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &ds, &c, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ds.count, 2);
+    CU_ASSERT_EQUAL(c.q, 1);
+    CU_ASSERT_EQUAL(ds.skipped, 1);
+    CU_ASSERT_EQUAL(ds.records[0].label, ECG_BEAT_N);
+    CU_ASSERT_EQUAL(ds.records[1].label, ECG_BEAT_V);
+    CU_ASSERT_STRING_EQUAL(ds.records[1].id, "100:1300");
+    ecg_dataset_free(&ds);
+    o.q_beats = ECG_Q_KEEP;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &ds, &c, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ds.count, 3);
+    CU_ASSERT_EQUAL(c.q, 0);
+    CU_ASSERT_EQUAL(ds.records[1].label, ECG_BEAT_Q);
+    ecg_dataset_free(&ds);
+}
+
 static void corrupt_wfdb_files_are_reported(void)
 {
     struct ecg_error err = {0};
@@ -1201,6 +1319,11 @@ static const struct ecg_test wfdb_tests[] = {
      aami_mapping_and_the_inter_patient_split_follow_the_standard},
     {"MIT-BIH split selection names the missing record", mitdb_split_selection_names_the_missing_record},
     {"corrupt WFDB files are reported", corrupt_wfdb_files_are_reported},
+    {"beat windows are centred on the R peak and hold the neighbouring beats",
+     beat_windows_are_centred_on_the_r_peak_and_hold_the_neighbouring_beats},
+    {"detected beats take the class of the annotated beat within 150 ms",
+     detected_beats_take_the_class_of_the_annotated_beat_within_150_ms},
+    {"Q beats are left out and counted, or kept as class Q", q_beats_are_left_out_and_counted_or_kept_as_class_q},
     {NULL, NULL},
 };
 

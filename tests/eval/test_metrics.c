@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "eval/metrics.h"
+#include "eval/report.h"
 #include "tests/optim/fxtext.h"
 #include "tests/test_util.h"
 
@@ -223,11 +224,74 @@ static void bad_labels_and_probabilities_are_rejected_with_the_example_named(voi
     CU_ASSERT_PTR_NULL(m.cm); /* a failed call leaves nothing to free */
 }
 
+static void aami_figures_of_a_known_beat_matrix_are_the_hand_computed_ones(void)
+{
+    /* rows true N, S, V, F, Q; columns predicted in the same order */
+    const int64_t cm[25] = {90, 5, 3, 1, 1, /* N */
+                            4, 15, 1, 0, 0, /* S */
+                            2, 1, 25, 2, 0, /* V */
+                            1, 0, 3, 6, 0,  /* F */
+                            1, 1, 0, 0, 2}; /* Q: never a false positive of another class */
+    const char *names[5] = {"N", "S", "V", "F", "Q"};
+    struct ecg_metrics m;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_from_confusion(&m, 5, names, cm, &err), ECG_OK);
+    CU_ASSERT_FALSE(m.has_aami);
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_find_aami(&m, &err), ECG_OK);
+    const struct ecg_aami *a = &m.aami;
+    /* TP, FN (row minus TP, Q column included), FP (column over true N, S, V, F minus TP) */
+    const int64_t want[4][3] = {{90, 10, 7}, {15, 5, 6}, {25, 5, 7}, {6, 4, 3}};
+    const double se[4] = {0.9, 0.75, 25.0 / 30, 0.6}, ppv[4] = {90.0 / 97, 15.0 / 21, 25.0 / 32, 6.0 / 9},
+                 f1[4] = {180.0 / 197, 30.0 / 41, 50.0 / 62, 12.0 / 19};
+    double macro = 0;
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(a->cls[i].index, i);
+        CU_ASSERT_EQUAL(a->cls[i].tp, want[i][0]);
+        CU_ASSERT_EQUAL(a->cls[i].fn, want[i][1]);
+        CU_ASSERT_EQUAL(a->cls[i].fp, want[i][2]);
+        CU_ASSERT_DOUBLE_EQUAL(a->cls[i].se, se[i], 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(a->cls[i].ppv, ppv[i], 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(a->cls[i].f1, f1[i], 1e-12);
+        macro += f1[i] / 4;
+    }
+    CU_ASSERT_EQUAL(a->n, 160);
+    CU_ASSERT_DOUBLE_EQUAL(a->accuracy, 136.0 / 160, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(a->macro_f1, macro, 1e-12);
+    CU_ASSERT_EQUAL(a->q, 4);
+    CU_ASSERT_EQUAL(a->q_support, 4);
+    CU_ASSERT_EQUAL(a->q_predicted, 1);
+    /* metrics.json and the text report carry them. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ecg_metrics_write_json(f, &m);
+    ecg_report_write_text(f, &m);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"aami\": {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"q_support\": 4"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"fp\": 7"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "AAMI EC57 (Q apart): 160 beats of N, S, V, F, accuracy 0.8500"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "Q: 4 true Q beats (not scored); 1 beats of N, S, V, F labelled Q"));
+    free(text);
+    /* Without Q the figures stand; without F they cannot be made. */
+    CU_ASSERT_EQUAL(ecg_metrics_set_aami(&m, 0, 1, 2, 3, -1, &err), ECG_OK);
+    CU_ASSERT_EQUAL(m.aami.q_predicted, 0);
+    ECG_CHECK_ERROR(ecg_metrics_set_aami(&m, 0, 1, 2, 2, -1, &err), &err, ECG_ERR_RANGE,
+                    "AAMI figures: class 2 ('V') given twice");
+    ecg_metrics_free(&m);
+    const char *rhythm[4] = {"AF", "NSR", "Noise", "Other"};
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_from_confusion(&m, 4, rhythm, cm, &err), ECG_OK);
+    ECG_CHECK_ERROR(ecg_metrics_find_aami(&m, &err), &err, ECG_ERR_VALUE, "AAMI figures: the classes have no 'N'");
+    ecg_metrics_free(&m);
+}
+
 static const struct ecg_test metric_tests[] = {
     {"a known confusion matrix gives hand-computed scores and the CinC score", a_known_confusion_matrix_gives_hand_computed_scores},
     {"a class without support or predictions scores zero", a_class_without_support_or_predictions_scores_zero},
     {"CinC classes are found by name or set explicitly", cinc_classes_are_found_by_name_or_set_explicitly},
     {"ROC-AUC counts ties as half", roc_auc_counts_ties_as_half},
+    {"AAMI figures of a known beat matrix are the hand-computed ones",
+     aami_figures_of_a_known_beat_matrix_are_the_hand_computed_ones},
     {"metrics match sklearn's formulas on fixture cases, including absent classes", metrics_match_sklearn_formulas_on_fixture_cases},
     {"all-tied scores give an AUC of one half", all_tied_scores_give_an_auc_of_one_half},
     {"bad labels and probabilities are rejected with the example named", bad_labels_and_probabilities_are_rejected_with_the_example_named},

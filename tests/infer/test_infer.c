@@ -325,6 +325,62 @@ static void load_errors_name_the_file_or_the_key(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.windows"));
 }
 
+/* The shipped backbone with the beat recipe (a fresh 5-class head), on the record 100 fixture. */
+static struct ecg_infer_model *load_beat_model(void)
+{
+    static char path_override[1100];
+    snprintf(path_override, sizeof path_override, "data.path=%s", ecg_test_fixture("data/mitdb"));
+    char *overrides[] = {path_override, "data.records=all", "eval.batch_size=8", "data.spectrogram.height=32",
+                         "data.spectrogram.width=32", "run.log_level=warn"};
+    struct ecg_infer_model *m = NULL;
+    struct ecg_error err = {0};
+    if (ecg_infer_model_load(source("weights/ecg_effb0_pretrained.h5"), source("configs/mitbih_beats.yaml"), 6,
+                             overrides, &m, &err))
+        fprintf(stderr, "\n  %s\n", err.msg);
+    return m;
+}
+
+static void beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation(void)
+{
+    struct ecg_infer_model *m = load_beat_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    struct ecg_infer_context *ctx = NULL;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_context_init(m, &ctx, &err), ECG_OK);
+    char hea[1100];
+    snprintf(hea, sizeof hea, "%s/100.hea", ecg_test_fixture("data/mitdb"));
+    struct ecg_infer_beats b;
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_beats(ctx, hea, &b, &err), ECG_OK);
+    CU_ASSERT_STRING_EQUAL(b.record, "100");
+    CU_ASSERT_STRING_EQUAL(b.source, "reference");
+    CU_ASSERT_EQUAL(b.fs, 360.0);
+    CU_ASSERT_EQUAL(b.count, 33);
+    CU_ASSERT_EQUAL(b.left_out, 4);
+    CU_ASSERT_EQUAL(b.samples[0], 662);
+    CU_ASSERT_EQUAL(b.labels[0], ECG_BEAT_N);
+    /* The run's own evaluation of the same beats: the same windows, batches and bits. */
+    struct ecg_dataset ds;
+    struct ecg_eval_result r = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_prepare_dataset(ecg_infer_model_config(m), &ds, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ds.count, b.count);
+    int64_t idx[64];
+    for (int64_t i = 0; i < ds.count; i++) {
+        idx[i] = i;
+        CU_ASSERT_EQUAL(ecg_beat_id_sample(ds.records[i].id), b.samples[i]);
+    }
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_dataset(ctx, &ds, idx, ds.count, &r, &err), ECG_OK);
+    CU_ASSERT_TRUE(same_floats(r.probs, b.probs, b.count * b.classes));
+    ecg_eval_result_free(&r);
+    ecg_dataset_free(&ds);
+    ecg_infer_beats_free(&b);
+    ECG_CHECK_ERROR(ecg_infer_classify_beats(ctx, "100.dat", &b, &err), &err, ECG_ERR_USAGE,
+                    "100.dat: expected a WFDB header NAME.hea");
+    ECG_CHECK_ERROR(ecg_infer_classify_beats(ctx, "/nonexistent/100.hea", &b, &err), &err, ECG_ERR_IO,
+                    "/nonexistent/100.hea");
+    ecg_infer_context_free(ctx);
+    ecg_infer_model_free(m);
+}
+
 static const struct ecg_test infer_tests[] = {
     {"a result holds every array of the path", a_result_holds_every_array_of_the_path},
     {"images and probabilities are those of ecgtrain's evaluation",
@@ -334,6 +390,8 @@ static const struct ecg_test infer_tests[] = {
     {"CSV problems name the file and line", csv_problems_name_the_file_and_line},
     {"CSV text in memory parses like a file", csv_text_in_memory_parses_like_a_file},
     {"load errors name the file or the key", load_errors_name_the_file_or_the_key},
+    {"beats of a record classify as the beats of ecgtrain's evaluation",
+     beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"infer", infer_tests}, {NULL, NULL}};

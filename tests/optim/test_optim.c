@@ -594,8 +594,26 @@ static void balanced_class_weights_are_inverse_frequency(void)
                     "class 1 has 0 training examples");
 }
 
+static void capped_class_weights_skip_absent_classes_and_stop_at_the_cap(void)
+{
+    /* The beats of DS1 without Q: N 45000, S 900, V 3600, F 400, Q 0. n = 49900 over 4 present classes. */
+    int64_t counts[5] = {45000, 900, 3600, 400, 0};
+    float w[5];
+    CU_ASSERT_EQUAL(ecg_class_weights_capped(counts, 5, 0, w), 1);
+    float uncapped[5] = {49900.0f / 180000, 49900.0f / 3600, 49900.0f / 14400, 49900.0f / 1600, 0};
+    ECG_CHECK_CLOSE("uncapped", w, uncapped, 5, 1e-6, 0);
+    CU_ASSERT_EQUAL(ecg_class_weights_capped(counts, 5, 10, w), 1);
+    float capped[5] = {49900.0f / 180000, 10, 49900.0f / 14400, 10, 0};
+    ECG_CHECK_CLOSE("capped at 10", w, capped, 5, 1e-6, 0);
+    int64_t none[2] = {0, 0}, negative[2] = {3, -1};
+    CU_ASSERT_EQUAL(ecg_class_weights_capped(none, 2, 0, w), -1);
+    CU_ASSERT_EQUAL(ecg_class_weights_capped(negative, 2, 0, w), -1);
+}
+
 static const struct ecg_test optim_tests[] = {
     {"SGD matches PyTorch with weight decay, no-decay, frozen and late-unfrozen parameters", sgd_matches_pytorch},
+    {"capped class weights skip absent classes and stop at the cap",
+     capped_class_weights_skip_absent_classes_and_stop_at_the_cap},
     {"SGD with momentum matches PyTorch", sgd_momentum_matches_pytorch},
     {"SGD with Nesterov momentum and gradient clipping matches PyTorch", sgd_nesterov_with_clipping_matches_pytorch},
     {"AdamW matches PyTorch, bias correction counted per parameter", adamw_matches_pytorch},

@@ -6,7 +6,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-for prog in ecgtrain ecgeval ecgpredict ecgspec ecgconvert ecgforward ecgexport; do
+for prog in ecgtrain ecgeval ecgpredict ecgspec ecgconvert ecgforward ecgexport ecgqrs; do
     exe="$BUILD_TOOLS/$prog"
     out=$("$exe" --version) || fail "$prog --version exited $?"
     [ "$out" = "$prog $ECG_VERSION" ] || fail "$prog --version printed '$out'"
@@ -31,6 +31,8 @@ err=$("$BUILD_TOOLS/ecgforward" -- -w.h5 in.h5 out.h5 2>&1); st=$?
 [ $st = 1 ] && [[ "$err" == *"-w.h5"* ]] && [[ "$err" != *"option"* ]] || fail "ecgforward -- -w.h5: $st $err"
 err=$("$BUILD_TOOLS/ecgtrain" -- -c.yaml 2>&1); st=$?
 [ $st = 2 ] && [[ "$err" == *"-c.yaml"* ]] && [[ "$err" != *"option"* ]] || fail "ecgtrain -- -c.yaml: $st $err"
+err=$("$BUILD_TOOLS/ecgqrs" -- -r.hea 2>&1); st=$?
+[ $st = 1 ] && [[ "$err" == *"-r.hea"* ]] && [[ "$err" != *"option"* ]] || fail "ecgqrs -- -r.hea: $st $err"
 err=$("$BUILD_TOOLS/ecgeval" --out=o -- -ckpt.h5 2>&1); st=$?
 [ $st = 1 ] && [[ "$err" == *"-ckpt.h5"* ]] && [[ "$err" != *"option"* ]] || fail "ecgeval -- -ckpt.h5: $st $err"
 
@@ -41,6 +43,8 @@ err=$("$BUILD_TOOLS/ecgconvert" --format mitdb in out.h5 2>&1); st=$?
 [ $st = 2 ] && [[ "$err" == *"--format 'mitdb' holds heartbeats"* ]] || fail "ecgconvert --format mitdb: $st $err"
 err=$("$BUILD_TOOLS/ecgconvert" --format=cinc2017 --windows=0 in out.h5 2>&1); st=$?
 [ $st = 2 ] && [[ "$err" == *"--windows '0': expected an integer in 1..1000000"* ]] || fail "ecgconvert --windows=0: $st $err"
+err=$("$BUILD_TOOLS/ecgqrs" --window=-1 r.hea 2>&1); st=$?
+[ $st = 2 ] && [[ "$err" == "ecgqrs: --window '-1': expected seconds >= 0"* ]] || fail "ecgqrs --window=-1: $st $err"
 err=$("$BUILD_TOOLS/ecgconvert" --format 2>&1); st=$?
 [ $st = 2 ] && [[ "$err" == "ecgconvert: --format needs a value"* ]] || fail "ecgconvert --format: $st $err"
 echo "ok"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Summarises the AAMI figures of cross-validation folds: per class mean and std of Se, +P, F1, and pooled.
+#
+#   experiments/beats_summary.sh DIR
+#
+# Every run below DIR with a metrics.json holding "aami" (ecgtrain of a beat model) is a fold.  For
+# N, S, V, F: Se, +P and F1 of each fold, their mean and sample standard deviation over the folds
+# (a fold without beats of a class adds no Se for it, and none of +P when nothing was labelled so), and
+# the pooled figures from the summed TP, FN, FP of all folds (every test beat counted once).
+set -euo pipefail
+[ $# -eq 1 ] || { sed -n '2,9p' "$0"; exit 2; }
+command -v jq >/dev/null || { echo "beats_summary.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
+files=$(find "$1" -name metrics.json 2>/dev/null | sort | while read -r f; do
+    jq -e 'has("aami")' "$f" >/dev/null 2>&1 && echo "$f"; done)
+[ -n "$files" ] || { echo "beats_summary.sh: no beat run (metrics.json with aami) under $1" >&2; exit 1; }
+# shellcheck disable=SC2086
+jq -s -r '
+  def mean: if length == 0 then null else add / length end;
+  def sd: if length < 2 then null else (mean as $m | (map((. - $m) * (. - $m)) | add) / (length - 1) | sqrt) end;
+  def f4: if . == null then "n/a" else (. * 10000 | round / 10000 | tostring) end;
+  def ratio(a; b): if b > 0 then a / b else null end;
+  . as $runs
+  | ["class", "Se mean", "Se std", "+P mean", "+P std", "F1 mean", "F1 std", "pooled Se", "pooled +P",
+     "pooled F1", "TP", "FN", "FP"],
+    (["N", "S", "V", "F"][] as $c
+     | [$runs[].aami.per_class[$c]] as $p
+     | ([$p[] | select(.tp + .fn > 0) | .se]) as $se
+     | ([$p[] | select(.tp + .fp > 0) | .ppv]) as $pp
+     | ([$p[] | .f1]) as $f1
+     | ([$p[].tp] | add) as $tp | ([$p[].fn] | add) as $fn | ([$p[].fp] | add) as $fp
+     | [$c, ($se | mean | f4), ($se | sd | f4), ($pp | mean | f4), ($pp | sd | f4), ($f1 | mean | f4),
+        ($f1 | sd | f4), (ratio($tp; $tp + $fn) | f4), (ratio($tp; $tp + $fp) | f4),
+        (ratio(2 * $tp; 2 * $tp + $fn + $fp) | f4), $tp, $fn, $fp])
+  | @tsv' $files |
+    awk -F'\t' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n[NR] = NF }
+        END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
+# shellcheck disable=SC2086
+jq -s -r '"folds: \(length); test beats: \(map(.aami.n) | add); accuracy (pooled): \((map(.aami.per_class[].tp) | add) / (map(.aami.n) | add) * 10000 | round / 10000); macro-F1 per fold: \(map(.aami.macro_f1 * 10000 | round / 10000) | join(", ")); true Q beats: \(map(.aami.q_support) | add)"' $files

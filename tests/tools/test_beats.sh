@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Test of the beat programs: a beat checkpoint trained on record 100 classifies that record's beats with ecgpredict (with its .atr and with it removed) and is evaluated by ecgeval, with no config beside it.
+set -uo pipefail
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+src="$ECG_SOURCE_ROOT"
+fix="$src/tests/fixtures/data/mitdb"
+cd "$tmp"
+
+"$BUILD_TOOLS/ecgtrain" "$src/configs/mitbih_beats.yaml" data.path="$fix" data.records=all data.val_fraction=0 \
+    data.test_fraction=0 eval.split=train train.epochs=1 train.head_epochs=0 train.warmup_epochs=0 \
+    model.pretrained=none data.spectrogram.height=32 data.spectrogram.width=32 train.batch_size=8 \
+    eval.batch_size=8 run.dir=run run.threads=1 run.log_level=warn >train.out 2>&1 || fail "ecgtrain: $(tail -3 train.out)"
+grep -q '^AAMI EC57 (Q apart): 33 beats of N, S, V, F' train.out || fail "ecgtrain printed no AAMI table: $(cat train.out)"
+jq -e '.aami.per_class.S.fn == 1 and .aami.q_support == 0' run/metrics.json >/dev/null || fail "run/metrics.json: no AAMI figures"
+
+# With the .atr: the annotated beats, 3 s windows (37 beats, 4 too near the ends of the 30 s cut).
+"$BUILD_TOOLS/ecgpredict" run/best.h5 "$fix/100.hea" >ref.jsonl 2>ref.err || fail "ecgpredict: $(cat ref.err)"
+[ "$(wc -l <ref.jsonl)" = 34 ] || fail "ecgpredict printed $(wc -l <ref.jsonl) lines, expected 33 beats + 1 summary"
+head -1 ref.jsonl | jq -e 'keys == ["class", "probabilities", "record", "sample", "time_s"] and .record == "100"
+    and .sample == 662 and .time_s == 1.8389 and (.probabilities | keys | length) == 5' >/dev/null ||
+    fail "first beat line: $(head -1 ref.jsonl)"
+tail -1 ref.jsonl | jq -e '.record == "100" and .beats == 33 and .source == "reference" and .left_out == 4
+    and ([.counts[]] | add) == 33' >/dev/null || fail "summary line: $(tail -1 ref.jsonl)"
+
+# Without it: the QRS detector's beats, at most 150 ms from the annotated ones.
+cp "$fix/100.hea" "$fix/100.dat" .
+"$BUILD_TOOLS/ecgpredict" run/best.h5 100.hea >det.jsonl 2>det.err || fail "ecgpredict without .atr: $(cat det.err)"
+tail -1 det.jsonl | jq -e '.source == "detected" and .beats == 33' >/dev/null || fail "detected summary: $(tail -1 det.jsonl)"
+paste <(head -33 ref.jsonl | jq .sample) <(head -33 det.jsonl | jq .sample) |
+    awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 54) bad++ } END { exit bad > 0 }' || fail "detected beats far from the annotated ones"
+
+# ecgeval on any folder: the checkpoint alone describes the model and its beat windows.
+"$BUILD_TOOLS/ecgeval" run/best.h5 data.format=mitbih_wfdb data.path="$fix" data.split=all --out ev >ev.out 2>&1 ||
+    fail "ecgeval: $(tail -3 ev.out)"
+grep -q "(all, 33 beats): accuracy" ev.out || fail "ecgeval summary line: $(tail -1 ev.out)"
+jq -e '.n == 33 and .aami.n == 33 and (.aami.per_class | keys) == ["F", "N", "S", "V"]' ev/metrics.json >/dev/null ||
+    fail "ecgeval metrics.json: $(jq -c .aami ev/metrics.json)"
+grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
+
+# A rhythm model on a WFDB record is a usage error with one message.
+err=$("$BUILD_TOOLS/ecgpredict" --config "$src/configs/tiny.yaml" "$src/weights/ecg_effb0_pretrained.h5" 100.hea 2>&1 >/dev/null); st=$?
+[ $st = 2 ] && [[ "$err" == *"100.hea: a WFDB record is classified beat by beat, and this model was trained on cachet_short records"* ]] ||
+    fail "rhythm model on a WFDB record: $st $err"
+echo ok
