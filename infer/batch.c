@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "infer/infer_internal.h"
+#include "infer/network.h"
 
 int ecg_infer_batch_init(struct ecg_infer_batch *b, struct ecg_infer_context *ctx, ecg_infer_result_fn done,
                          void *user, struct ecg_error *err)
@@ -74,14 +74,11 @@ static int deliver(struct ecg_infer_batch *b, struct ecg_error *err)
 static int run(struct ecg_infer_batch *b, struct ecg_error *err)
 {
     struct ecg_infer_context *ctx = b->ctx;
-    const struct ecg_infer_model *m = ctx->model;
-    const struct ecg_spec_opts *s = &m->lo.spec;
-    const int k = m->classes;
-    ecg_input_scaling_apply(&m->norm, ctx->input, b->filled, s->height, s->width);
-    ecg_effnet_forward(&ctx->net, ctx->input, b->filled, false, NULL);
+    const int k = ctx->model->classes;
+    ecg_infer_forward(ctx, b->filled);
     for (int64_t i = 0; i < b->filled; i++) {
         struct ecg_infer_result *r = &b->pending[b->slot_record[i]];
-        ecg_softmax_row(r->window_probs + b->slot_window[i] * k, ctx->net.logits + i * k, k);
+        ecg_infer_probs_row(ctx, i, r->window_probs + b->slot_window[i] * k);
         b->computed[b->slot_record[i]]++;
     }
     b->filled = 0;

@@ -204,7 +204,7 @@ check "SIGINT exits 0 too" test $? = 0
 "$server" --help >"$work/help" 2>&1
 check "--help exits 0 and shows the usage" bash -c "[ $? = 0 ] && grep -q 'usage: ecgserve' '$work/help'"
 "$server" --port 70000 >/dev/null 2>"$work/badport"
-check "a bad port exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--port '70000': expected an integer from 0 to 65535\" '$work/badport'"
+check "a bad port exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--port '70000': expected an integer in 0..65535\" '$work/badport'"
 "$server" --token-file "$work/missing" >/dev/null 2>"$work/notoken"
 check "a missing token file exits 2 naming it" bash -c "[ $? = 2 ] && grep -q 'token-file .*missing: cannot open' '$work/notoken'"
 
