@@ -15,7 +15,8 @@ int ecg_infer_cam_work_init(const struct ecg_infer_context *ctx, struct ecg_infe
     w->dfeatures = malloc((size_t)(b * c) * sizeof *w->dfeatures);
     w->dtop = malloc((size_t)(b * th * tw * c) * sizeof *w->dtop);
     w->coarse = malloc((size_t)(th * tw) * sizeof *w->coarse);
-    if (!w->dlogits || !w->dfeatures || !w->dtop || !w->coarse) {
+    w->maps = malloc((size_t)(b * ctx->model->lo.spec.height * ctx->model->lo.spec.width) * sizeof *w->maps);
+    if (!w->dlogits || !w->dfeatures || !w->dtop || !w->coarse || !w->maps) {
         ecg_infer_cam_work_free(w);
         return ecg_error_set(err, ECG_ERR_NOMEM, "Grad-CAM: out of memory for a batch of %lld windows",
                              (long long)b);
@@ -29,7 +30,8 @@ void ecg_infer_cam_work_free(struct ecg_infer_cam_work *w)
     free(w->dfeatures);
     free(w->dtop);
     free(w->coarse);
-    w->dlogits = w->dfeatures = w->dtop = NULL;
+    free(w->maps);
+    w->dlogits = w->dfeatures = w->dtop = w->maps = NULL;
     w->coarse = NULL;
 }
 
@@ -79,7 +81,7 @@ static void source(int64_t dst, int64_t in, int64_t out, int64_t *i0, int64_t *i
 /* Bilinear upsampling of the (th, tw) map to (h, w), then division by its maximum (all zero stays zero). */
 static void upsample_normalised(const double *m, int64_t th, int64_t tw, int64_t h, int64_t w, float *out)
 {
-    double top = 0.0;
+    float top = 0.0f; /* the largest stored value, so that it becomes exactly 1 */
     for (int64_t y = 0; y < h; y++) {
         int64_t y0, y1, x0, x1;
         double fy, fx;
@@ -89,11 +91,11 @@ static void upsample_normalised(const double *m, int64_t th, int64_t tw, int64_t
             double v = (1 - fy) * ((1 - fx) * m[y0 * tw + x0] + fx * m[y0 * tw + x1]) +
                        fy * ((1 - fx) * m[y1 * tw + x0] + fx * m[y1 * tw + x1]);
             out[y * w + x] = (float)v;
-            top = v > top ? v : top;
+            top = out[y * w + x] > top ? out[y * w + x] : top;
         }
     }
     for (int64_t p = 0; p < h * w; p++)
-        out[p] = top > 0.0 ? (float)(out[p] / top) : 0.0f;
+        out[p] = top > 0.0f ? out[p] / top : 0.0f;
 }
 
 void ecg_infer_gradcam(const struct ecg_infer_context *ctx, int64_t n, struct ecg_infer_cam_work *w, float *cam)
@@ -109,4 +111,23 @@ void ecg_infer_gradcam(const struct ecg_infer_context *ctx, int64_t n, struct ec
         coarse_map(a + i * th * tw * c, w->dtop + i * th * tw * c, th * tw, c, w->coarse);
         upsample_normalised(w->coarse, th, tw, s->height, s->width, cam + i * s->height * s->width);
     }
+}
+
+int ecg_infer_context_explain(struct ecg_infer_context *ctx, int on, struct ecg_error *err)
+{
+    if (ctx->explain) {
+        ecg_infer_cam_work_free(ctx->explain);
+        free(ctx->explain);
+        ctx->explain = NULL;
+    }
+    if (!on)
+        return ECG_OK;
+    if (!(ctx->explain = calloc(1, sizeof *ctx->explain)))
+        return ecg_error_set(err, ECG_ERR_NOMEM, "Grad-CAM: out of memory");
+    int rc = ecg_infer_cam_work_init(ctx, ctx->explain, err);
+    if (rc) {
+        free(ctx->explain);
+        ctx->explain = NULL;
+    }
+    return rc;
 }

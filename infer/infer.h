@@ -84,6 +84,10 @@ int ecg_infer_model_has_network(const struct ecg_infer_model *m);
 int ecg_infer_context_init(const struct ecg_infer_model *m, struct ecg_infer_context **out, struct ecg_error *err);
 void ecg_infer_context_free(struct ecg_infer_context *ctx);
 
+/* From now on (on) or no longer (off), every record this context classifies also gets the Grad-CAM
+ * map of each window in result.cams (defined at ecg_infer_classify_images).  Errors: out of memory. */
+int ecg_infer_context_explain(struct ecg_infer_context *ctx, int on, struct ecg_error *err);
+
 /* Everything one record became; all arrays are owned by the result. */
 struct ecg_infer_result {
     char record[64];    /* the record's id ("" when none was given) */
@@ -102,6 +106,8 @@ struct ecg_infer_result {
     float *window_probs; /* (windows, classes) softmax per window, NULL after prepare */
     float *probs;       /* (classes) mean over the windows, NULL after prepare */
     int best;           /* argmax of probs (first of ties); -1 after prepare */
+    float *cams;        /* (windows, height, width) Grad-CAM maps when the context explains
+                           (ecg_infer_context_explain), else NULL */
 };
 
 /* Frees the arrays and zeroes the struct; a zeroed result is a no-op. */

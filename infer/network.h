@@ -14,6 +14,7 @@ void ecg_infer_probs_row(const struct ecg_infer_context *ctx, int64_t i, float *
 struct ecg_infer_cam_work {
     float *dlogits, *dfeatures, *dtop; /* (batch, classes), (batch, features), (batch, th, tw, features) */
     double *coarse;                    /* (th, tw) one window's map before upsampling */
+    float *maps;                       /* (batch, height, width) the last batch's maps (explaining contexts) */
 };
 int ecg_infer_cam_work_init(const struct ecg_infer_context *ctx, struct ecg_infer_cam_work *w, struct ecg_error *err);
 void ecg_infer_cam_work_free(struct ecg_infer_cam_work *w);
