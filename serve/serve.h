@@ -40,7 +40,7 @@ int ecg_server_port(const struct ecg_server *s);
 void ecg_server_stop(struct ecg_server *s);
 
 /* start + print "ecgserve: serving <model> at http://HOST:PORT/" on stdout +
- * wait for SIGINT or SIGTERM (blocked in every thread, taken with sigwait) +
+ * wait for SIGINT or SIGTERM (handlers that any thread may run wake the waiting thread through a pipe) +
  * stop.  Returns ECG_OK after a clean drain. */
 int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
                   struct ecg_error *err);

@@ -113,8 +113,9 @@ fi
 check "the server is alive afterwards" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
 kill -TERM "$pid"
 wait "$pid"
-check "SIGTERM exits 0" test $? = 0
+check "SIGTERM exits 0 (the compute threads do not take it)" test $? = 0
 pid=
+check "the server drained on SIGTERM" grep -q 'SIGTERM: finishing requests in flight' "$work/err"
 
 echo "$fails failed"
 [ "$fails" = 0 ]
