@@ -26,6 +26,23 @@ same_probs() {
 }
 
 cd "$root" || exit 1
+
+# ---- a model that cannot be served stops ecgserve at start with a message naming the file ----
+"$ecgserve" --model "$work/none.h5" --config configs/pretrain_cinc2017.yaml --port 0 >/dev/null 2>"$work/nomodel"
+st=$?
+check "a missing model file exits 1 naming it" bash -c "[ $st = 1 ] && grep -q '$work/none.h5' '$work/nomodel'"
+cp weights/ecg_effb0_pretrained.h5 "$work/m.h5"
+echo 'accuracy: 0.75' >"$work/m.metrics.json"
+"$ecgserve" --model "$work/m.h5" --config configs/pretrain_cinc2017.yaml --port 0 >/dev/null 2>"$work/badmetrics"
+st=$?
+check "a metrics file beside the model that is not a JSON object exits 1 naming it" bash -c \
+    "[ $st = 1 ] && grep -q 'm.metrics.json: expected one JSON object (metrics), found other text' '$work/badmetrics'"
+"$ecgserve" --config configs/pretrain_cinc2017.yaml data.sample_rate=abc --port 0 >/dev/null 2>"$work/badkey"
+st=$?
+check "a bad override exits 2 naming the key" bash -c "[ $st = 2 ] && grep -q 'data.sample_rate' '$work/badkey'"
+"$ecgserve" --port 0 stray >/dev/null 2>"$work/stray"
+st=$?
+check "an operand that is not key=value exits 2" bash -c "[ $st = 2 ] && grep -q \"unexpected argument 'stray': expected key=value overrides only\" '$work/stray'"
 "$ecgserve" --port 0 --threads 2 >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 300); do
