@@ -1,4 +1,5 @@
 /* Tests of Grad-CAM: the head's gradient against finite differences, the maps against their definition. */
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,12 +312,69 @@ static void classifying_no_images_is_a_usage_error(void)
     run_close(&x);
 }
 
+/* A dataset of exactly n elements as floats or doubles (out_f or out_d); false with a message otherwise. */
+static bool read_fixture(hid_t f, const char *path, float *out_f, double *out_d, int64_t n)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0) {
+        printf("\n  fixture: no dataset %s\n", path);
+        return false;
+    }
+    hid_t sp = H5Dget_space(d);
+    bool ok = H5Sget_simple_extent_npoints(sp) == n &&
+              H5Dread(d, out_f ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                      out_f ? (void *)out_f : (void *)out_d) >= 0;
+    if (!ok)
+        printf("\n  fixture: %s is not %lld elements\n", path, (long long)n);
+    H5Sclose(sp);
+    H5Dclose(d);
+    return ok;
+}
+
+static void grad_cam_maps_equal_pytorch_s_for_the_shipped_weights(void)
+{
+    enum { N = 2, H = 96, W = 160 };
+    struct ecg_infer_model *m = load_model(); /* 96 x 160 images */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    struct ecg_infer_context *ctx = NULL;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_context_init(m, &ctx, &err), ECG_OK);
+    float *input = malloc(N * H * W * sizeof *input), *want_cam = malloc(N * H * W * sizeof *want_cam);
+    float *cam = malloc(N * H * W * sizeof *cam), probs[N * K], want_probs[N * K];
+    double logits[N * K];
+    CU_ASSERT_TRUE_FATAL(input && want_cam && cam);
+    hid_t f = H5Fopen(ecg_test_fixture("gradcam/b0_shipped.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_TRUE_FATAL(f >= 0);
+    bool read = read_fixture(f, "input", input, NULL, N * H * W) && read_fixture(f, "logits", NULL, logits, N * K) &&
+                read_fixture(f, "cam", want_cam, NULL, N * H * W);
+    H5Fclose(f);
+    CU_ASSERT_TRUE_FATAL(read);
+    for (int i = 0; i < N; i++) {
+        double z = 0, top = logits[i * K];
+        for (int c = 1; c < K; c++)
+            top = fmax(top, logits[i * K + c]);
+        for (int c = 0; c < K; c++)
+            z += exp(logits[i * K + c] - top);
+        for (int c = 0; c < K; c++)
+            want_probs[i * K + c] = (float)(exp(logits[i * K + c] - top) / z);
+    }
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_images(ctx, input, N, probs, cam, &err), ECG_OK);
+    ECG_CHECK_CLOSE("probabilities against PyTorch", probs, want_probs, N * K, 1e-4, 1e-5);
+    ECG_CHECK_CLOSE("Grad-CAM against PyTorch", cam, want_cam, N * H * W, 0, 1e-5); /* 5e-7 here */
+    free(input);
+    free(want_cam);
+    free(cam);
+    ecg_infer_context_free(ctx);
+    ecg_infer_model_free(m);
+}
+
 static const struct ecg_test gradcam_tests[] = {
     {"the top activation is what the head reads", the_top_activation_is_what_the_head_reads},
     {"the head's gradient equals finite differences of the logit",
      the_head_gradient_equals_finite_differences_of_the_logit},
     {"Grad-CAM maps follow their definition from finite differences",
      grad_cam_maps_follow_their_definition_from_finite_differences},
+    {"Grad-CAM maps equal PyTorch's for the shipped weights", grad_cam_maps_equal_pytorch_s_for_the_shipped_weights},
     {"classified images give the probabilities and maps of the path",
      classified_images_give_the_probabilities_of_the_path},
     {"more images than a batch run in batches, in order", more_images_than_a_batch_run_in_batches_in_order},
