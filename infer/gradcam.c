@@ -1,10 +1,12 @@
-/* Grad-CAM of each window: where the network looked for the class it predicted (the definition is in infer.h). */
+/* Grad-CAM of each window: where the network looked for the class it predicted (the definition is in
+ * infer.h). */
 #include <math.h>
 #include <stdlib.h>
 
 #include "infer/network.h"
 
-int ecg_infer_cam_work_init(const struct ecg_infer_context *ctx, struct ecg_infer_cam_work *w, struct ecg_error *err)
+int ecg_infer_cam_work_init(const struct ecg_infer_context *ctx, struct ecg_infer_cam_work *w,
+                            struct ecg_error *err)
 {
     const struct ecg_effnet *net = &ctx->net;
     const int64_t b = net->batch, c = net->num_features;
@@ -98,7 +100,8 @@ static void upsample_normalised(const double *m, int64_t th, int64_t tw, int64_t
         out[p] = top > 0.0f ? out[p] / top : 0.0f;
 }
 
-void ecg_infer_gradcam(const struct ecg_infer_context *ctx, int64_t n, struct ecg_infer_cam_work *w, float *cam)
+void ecg_infer_gradcam(const struct ecg_infer_context *ctx, int64_t n, struct ecg_infer_cam_work *w,
+                       float *cam)
 {
     const struct ecg_effnet *net = &ctx->net;
     const struct ecg_spec_opts *s = &ctx->model->lo.spec;

@@ -1,4 +1,5 @@
-/* The network on window images already prepared: input scaling, batches of eval.batch_size, softmax, Grad-CAM. */
+/* The network on window images already prepared: input scaling, batches of eval.batch_size, softmax,
+ * Grad-CAM. */
 #include <string.h>
 
 #include "infer/network.h"
@@ -23,7 +24,8 @@ int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images
     const int64_t per = s->height * s->width * s->channels, batch = ctx->net.batch;
     const int k = ctx->model->classes;
     if (count < 1 || !images || !probs)
-        return ecg_error_set(err, ECG_ERR_USAGE, "classify images: expected count >= 1 images and probs, found %lld",
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "classify images: expected count >= 1 images and probs, found %lld",
                              (long long)count);
     struct ecg_infer_cam_work w = {0};
     if (cam)

@@ -1,4 +1,5 @@
-/* Running a context's network on its input buffer: input scaling and forward, probabilities, Grad-CAM (internal). */
+/* Running a context's network on its input buffer: input scaling and forward, probabilities, Grad-CAM
+ * (internal). */
 #ifndef ECG_INFER_NETWORK_H
 #define ECG_INFER_NETWORK_H
 
@@ -14,13 +15,15 @@ void ecg_infer_probs_row(const struct ecg_infer_context *ctx, int64_t i, float *
 struct ecg_infer_cam_work {
     float *dlogits, *dfeatures, *dtop; /* (batch, classes), (batch, features), (batch, th, tw, features) */
     double *coarse;                    /* (th, tw) one window's map before upsampling */
-    float *maps;                       /* (batch, height, width) the last batch's maps (explaining contexts) */
+    float *maps; /* (batch, height, width) the last batch's maps (explaining contexts) */
 };
-int ecg_infer_cam_work_init(const struct ecg_infer_context *ctx, struct ecg_infer_cam_work *w, struct ecg_error *err);
+int ecg_infer_cam_work_init(const struct ecg_infer_context *ctx, struct ecg_infer_cam_work *w,
+                            struct ecg_error *err);
 void ecg_infer_cam_work_free(struct ecg_infer_cam_work *w);
 
 /* The Grad-CAM maps of the last forward's first n samples (infer.h gives the definition) into cam
  * (n, height, width) of the spectrogram. */
-void ecg_infer_gradcam(const struct ecg_infer_context *ctx, int64_t n, struct ecg_infer_cam_work *w, float *cam);
+void ecg_infer_gradcam(const struct ecg_infer_context *ctx, int64_t n, struct ecg_infer_cam_work *w,
+                       float *cam);
 
 #endif

@@ -1,4 +1,5 @@
-/* The head's backward in evaluation mode, from the logits to the top activation: what Grad-CAM differentiates. */
+/* The head's backward in evaluation mode, from the logits to the top activation: what Grad-CAM
+ * differentiates. */
 #include <string.h>
 
 #include "layers/effnet.h"

@@ -42,8 +42,8 @@ static void context_free(void *ctx)
     ecg_infer_context_free(ctx);
 }
 
-static int prepare(void *model, void *ctx, const float *mv, int64_t length, double fs, struct ecg_serve_prepared *out,
-                   struct ecg_error *err)
+static int prepare(void *model, void *ctx, const float *mv, int64_t length, double fs,
+                   struct ecg_serve_prepared *out, struct ecg_error *err)
 {
     (void)ctx;
     memset(out, 0, sizeof *out);
@@ -93,7 +93,8 @@ static int read_metrics(const char *weights, char **text, struct ecg_error *err)
     snprintf(path, sizeof path, "%.*s.metrics.json", stem, weights);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT ? ECG_OK : ecg_error_set(err, ECG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return errno == ENOENT ? ECG_OK
+                               : ecg_error_set(err, ECG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
     size_t size = 0;
     FILE *m = open_memstream(&buf, &size);
@@ -112,7 +113,8 @@ static int read_metrics(const char *weights, char **text, struct ecg_error *err)
         b--;
     if (b - a < 2 || buf[a] != '{' || buf[b - 1] != '}') {
         free(buf);
-        return ecg_error_set(err, ECG_ERR_VALUE, "%s: expected one JSON object (metrics), found other text", path);
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s: expected one JSON object (metrics), found other text",
+                             path);
     }
     buf[b] = '\0';
     memmove(buf, buf + a, b - a + 1);
@@ -123,8 +125,9 @@ static int read_metrics(const char *weights, char **text, struct ecg_error *err)
 /* The configuration keys that shape what the model sees, as the run's YAML values. */
 static bool preprocessing_key(const char *name)
 {
-    static const char *const prefixes[] = {"data.sample_rate", "data.band_", "data.normalize", "data.window_seconds",
-                                           "data.spectrogram.", "eval.windows", "model.input_norm"};
+    static const char *const prefixes[] = {"data.sample_rate",    "data.band_",        "data.normalize",
+                                           "data.window_seconds", "data.spectrogram.", "eval.windows",
+                                           "model.input_norm"};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
             return true;

@@ -47,8 +47,8 @@ static int read_token(const char *path, char **token, struct ecg_error *err)
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
         line[--n] = '\0';
     if (n == 0)
-        return ecg_error_set(err, ECG_ERR_USAGE, "--token-file %s: the first line is empty, expected the token",
-                             path);
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "--token-file %s: the first line is empty, expected the token", path);
     free(*token);
     if (!(*token = strdup(line)))
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
@@ -70,37 +70,61 @@ static int server_option(int c, struct ecg_serve_cli *a, struct ecg_error *err)
     struct ecg_serve_options *o = &a->opt;
     int64_t v = 0;
     switch (c) {
-    case 'H': o->host = optarg; return ECG_OK;
-    case 'c': o->cors_origin = optarg; return ECG_OK;
-    case 'k': ECG_TRY(read_token(optarg, &a->token, err)); o->token = a->token; return ECG_OK;
-    case 'p': ECG_TRY(int_option("--port", 0, 65535, &v, err)); o->port = (int32_t)v; return ECG_OK;
-    case 't': ECG_TRY(int_option("--threads", 1, 1024, &v, err)); o->threads = (int32_t)v; return ECG_OK;
-    case 'b': ECG_TRY(int_option("--max-body-mb", 1, 4096, &v, err)); o->max_body_bytes = v << 20; return ECG_OK;
-    case 'q': ECG_TRY(int_option("--max-queue", 1, 100000, &v, err)); o->max_queue = (int32_t)v; return ECG_OK;
-    case 'B': ECG_TRY(int_option("--batch-max", 1, 1024, &v, err)); o->batch_max = (int32_t)v; return ECG_OK;
+    case 'H':
+        o->host = optarg;
+        return ECG_OK;
+    case 'c':
+        o->cors_origin = optarg;
+        return ECG_OK;
+    case 'k':
+        ECG_TRY(read_token(optarg, &a->token, err));
+        o->token = a->token;
+        return ECG_OK;
+    case 'p':
+        ECG_TRY(int_option("--port", 0, 65535, &v, err));
+        o->port = (int32_t)v;
+        return ECG_OK;
+    case 't':
+        ECG_TRY(int_option("--threads", 1, 1024, &v, err));
+        o->threads = (int32_t)v;
+        return ECG_OK;
+    case 'b':
+        ECG_TRY(int_option("--max-body-mb", 1, 4096, &v, err));
+        o->max_body_bytes = v << 20;
+        return ECG_OK;
+    case 'q':
+        ECG_TRY(int_option("--max-queue", 1, 100000, &v, err));
+        o->max_queue = (int32_t)v;
+        return ECG_OK;
+    case 'B':
+        ECG_TRY(int_option("--batch-max", 1, 1024, &v, err));
+        o->batch_max = (int32_t)v;
+        return ECG_OK;
     case 'w':
         ECG_TRY(int_option("--batch-wait-ms", 0, 10000, &v, err));
         o->batch_wait_s = (double)v / 1000.0;
         return ECG_OK;
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
-int ecg_serve_cli_parse(const char *prog, int argc, char **argv, struct ecg_serve_cli *a, struct ecg_error *err)
+int ecg_serve_cli_parse(const char *prog, int argc, char **argv, struct ecg_serve_cli *a,
+                        struct ecg_error *err)
 {
     static const struct option options[] = {ECG_CLI_COMMON,
-                                             {"model", required_argument, NULL, 'm'},
-                                             {"config", required_argument, NULL, 'C'},
-                                             {"host", required_argument, NULL, 'H'},
-                                             {"port", required_argument, NULL, 'p'},
-                                             {"threads", required_argument, NULL, 't'},
-                                             {"max-body-mb", required_argument, NULL, 'b'},
-                                             {"max-queue", required_argument, NULL, 'q'},
-                                             {"token-file", required_argument, NULL, 'k'},
-                                             {"batch-max", required_argument, NULL, 'B'},
-                                             {"batch-wait-ms", required_argument, NULL, 'w'},
-                                             {"cors", required_argument, NULL, 'c'},
-                                             {NULL, 0, NULL, 0}};
+                                            {"model", required_argument, NULL, 'm'},
+                                            {"config", required_argument, NULL, 'C'},
+                                            {"host", required_argument, NULL, 'H'},
+                                            {"port", required_argument, NULL, 'p'},
+                                            {"threads", required_argument, NULL, 't'},
+                                            {"max-body-mb", required_argument, NULL, 'b'},
+                                            {"max-queue", required_argument, NULL, 'q'},
+                                            {"token-file", required_argument, NULL, 'k'},
+                                            {"batch-max", required_argument, NULL, 'B'},
+                                            {"batch-wait-ms", required_argument, NULL, 'w'},
+                                            {"cors", required_argument, NULL, 'c'},
+                                            {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ecg_serve_options_default(&a->opt);
     if (!(a->overrides = calloc((size_t)argc, sizeof *a->overrides)))
@@ -124,8 +148,8 @@ int ecg_serve_cli_parse(const char *prog, int argc, char **argv, struct ecg_serv
     }
     for (int i = optind; i < argc; i++) {
         if (!ecg_cli_is_override(argv[i]))
-            return ecg_error_set(err, ECG_ERR_USAGE, "unexpected argument '%s': expected key=value overrides only",
-                                 argv[i]);
+            return ecg_error_set(err, ECG_ERR_USAGE,
+                                 "unexpected argument '%s': expected key=value overrides only", argv[i]);
         a->overrides[a->noverrides++] = argv[i];
     }
     return ECG_OK;

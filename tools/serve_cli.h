@@ -1,4 +1,5 @@
-/* ecgserve's command line (getopt_long, tools/cli.h conventions), shared with the test server of tests/serve. */
+/* ecgserve's command line (getopt_long, tools/cli.h conventions), shared with the test server of tests/serve.
+ */
 #ifndef ECG_TOOLS_SERVE_CLI_H
 #define ECG_TOOLS_SERVE_CLI_H
 
@@ -22,7 +23,8 @@ struct ecg_serve_cli {
  * and the value found (an unreadable or empty --token-file too).  Free with
  * ecg_serve_cli_free, also after a failure.
  */
-int ecg_serve_cli_parse(const char *prog, int argc, char **argv, struct ecg_serve_cli *a, struct ecg_error *err);
+int ecg_serve_cli_parse(const char *prog, int argc, char **argv, struct ecg_serve_cli *a,
+                        struct ecg_error *err);
 void ecg_serve_cli_free(struct ecg_serve_cli *a);
 
 #endif

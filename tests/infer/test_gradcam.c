@@ -28,8 +28,8 @@ static struct ecg_infer_model *load_model(void)
                          "eval.batch_size=4", "run.log_level=warn"};
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
-    if (ecg_infer_model_load(source("weights/ecg_effb0_pretrained.h5"), source("configs/pretrain_cinc2017.yaml"), 5,
-                             overrides, &m, &err))
+    if (ecg_infer_model_load(source("weights/ecg_effb0_pretrained.h5"),
+                             source("configs/pretrain_cinc2017.yaml"), 5, overrides, &m, &err))
         fprintf(stderr, "\n  %s\n", err.msg);
     return m;
 }
@@ -90,7 +90,8 @@ static bool run_open(struct run *x)
 {
     memset(x, 0, sizeof *x);
     struct ecg_error err = {0};
-    if (!(x->m = load_model()) || ecg_infer_context_init(x->m, &x->ctx, &err) || !(x->r = prepare_record(x->m)))
+    if (!(x->m = load_model()) || ecg_infer_context_init(x->m, &x->ctx, &err) ||
+        !(x->r = prepare_record(x->m)))
         return false;
     if (x->r->windows != WINDOWS) {
         fprintf(stderr, "\n  %lld windows, expected %d\n", (long long)x->r->windows, WINDOWS);
@@ -138,7 +139,8 @@ static void the_top_activation_is_what_the_head_reads(void)
         }
         free(a);
     }
-    CU_ASSERT_TRUE(ecg_test_close_double("logits from the top activation", got, want, WINDOWS * K, 1e-4, 1e-4));
+    CU_ASSERT_TRUE(
+        ecg_test_close_double("logits from the top activation", got, want, WINDOWS * K, 1e-4, 1e-4));
     run_close(&x);
 }
 
@@ -175,13 +177,15 @@ static void the_head_gradient_equals_finite_differences_of_the_logit(void)
         }
         free(a);
     }
-    CU_ASSERT_TRUE(ecg_test_close_double("d logit / d top activation", an, fd, WINDOWS * SAMPLES, 1e-4, 1e-9));
+    CU_ASSERT_TRUE(
+        ecg_test_close_double("d logit / d top activation", an, fd, WINDOWS * SAMPLES, 1e-4, 1e-9));
     free(dfeat);
     free(dtop);
     run_close(&x);
 }
 
-/* Bilinear weight of source pixel i for destination d (in -> out pixels, half-pixel centres, edges clamped). */
+/* Bilinear weight of source pixel i for destination d (in -> out pixels, half-pixel centres, edges clamped).
+ */
 static double bilinear_weight(int64_t d, int64_t i, int64_t in, int64_t out)
 {
     double src = fmax(0.0, ((double)d + 0.5) * (double)in / (double)out - 0.5);
@@ -291,10 +295,11 @@ static void more_images_than_a_batch_run_in_batches_in_order(void)
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_images(x.ctx, images, n, probs, cam, &err), ECG_OK);
     for (int64_t i = 0; i < n; i++) {
-        CU_ASSERT_TRUE(ecg_test_close("probabilities", probs + i * K, x.probs + (i % WINDOWS) * K, K, 1e-5, 1e-6));
+        CU_ASSERT_TRUE(
+            ecg_test_close("probabilities", probs + i * K, x.probs + (i % WINDOWS) * K, K, 1e-5, 1e-6));
         CU_ASSERT_TRUE(ecg_test_close("map", cam + i * x.r->height * x.r->width,
-                                      x.cam + (i % WINDOWS) * x.r->height * x.r->width, x.r->height * x.r->width,
-                                      0, 1e-4));
+                                      x.cam + (i % WINDOWS) * x.r->height * x.r->width,
+                                      x.r->height * x.r->width, 0, 1e-4));
     }
     free(images);
     free(cam);
@@ -345,7 +350,8 @@ static void grad_cam_maps_equal_pytorch_s_for_the_shipped_weights(void)
     CU_ASSERT_TRUE_FATAL(input && want_cam && cam);
     hid_t f = H5Fopen(ecg_test_fixture("gradcam/b0_shipped.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_TRUE_FATAL(f >= 0);
-    bool read = read_fixture(f, "input", input, NULL, N * H * W) && read_fixture(f, "logits", NULL, logits, N * K) &&
+    bool read = read_fixture(f, "input", input, NULL, N * H * W) &&
+                read_fixture(f, "logits", NULL, logits, N * K) &&
                 read_fixture(f, "cam", want_cam, NULL, N * H * W);
     H5Fclose(f);
     CU_ASSERT_TRUE_FATAL(read);
@@ -374,7 +380,8 @@ static const struct ecg_test gradcam_tests[] = {
      the_head_gradient_equals_finite_differences_of_the_logit},
     {"Grad-CAM maps follow their definition from finite differences",
      grad_cam_maps_follow_their_definition_from_finite_differences},
-    {"Grad-CAM maps equal PyTorch's for the shipped weights", grad_cam_maps_equal_pytorch_s_for_the_shipped_weights},
+    {"Grad-CAM maps equal PyTorch's for the shipped weights",
+     grad_cam_maps_equal_pytorch_s_for_the_shipped_weights},
     {"classified images give the probabilities and maps of the path",
      classified_images_give_the_probabilities_of_the_path},
     {"more images than a batch run in batches, in order", more_images_than_a_batch_run_in_batches_in_order},
@@ -383,4 +390,7 @@ static const struct ecg_test gradcam_tests[] = {
 };
 static const struct ecg_suite suites[] = {{"gradcam", gradcam_tests}, {NULL, NULL}};
 
-int main(int argc, char **argv) { return ecg_test_main(argc, argv, suites); }
+int main(int argc, char **argv)
+{
+    return ecg_test_main(argc, argv, suites);
+}

@@ -1,4 +1,5 @@
-/* ecgserve with the deterministic test backend: the server the shell tests start (ecgserve's command line). */
+/* ecgserve with the deterministic test backend: the server the shell tests start (ecgserve's command line).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
