@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "infer/infer_internal.h"
+#include "infer/network.h"
 
 int ecg_infer_batch_init(struct ecg_infer_batch *b, struct ecg_infer_context *ctx, ecg_infer_result_fn done,
                          void *user, struct ecg_error *err)
@@ -71,19 +71,30 @@ static int deliver(struct ecg_infer_batch *b, struct ecg_error *err)
     return rc;
 }
 
+/* The Grad-CAM maps of the batch just run, into each window's place in its record. */
+static void explain(struct ecg_infer_batch *b)
+{
+    const struct ecg_infer_context *ctx = b->ctx;
+    const struct ecg_spec_opts *s = &ctx->model->lo.spec;
+    const int64_t per = s->height * s->width;
+    ecg_infer_gradcam(ctx, b->filled, ctx->explain, ctx->explain->maps);
+    for (int64_t i = 0; i < b->filled; i++)
+        memcpy(b->pending[b->slot_record[i]].cams + b->slot_window[i] * per, ctx->explain->maps + i * per,
+               (size_t)per * sizeof(float));
+}
+
 static int run(struct ecg_infer_batch *b, struct ecg_error *err)
 {
     struct ecg_infer_context *ctx = b->ctx;
-    const struct ecg_infer_model *m = ctx->model;
-    const struct ecg_spec_opts *s = &m->lo.spec;
-    const int k = m->classes;
-    ecg_input_scaling_apply(&m->norm, ctx->input, b->filled, s->height, s->width);
-    ecg_effnet_forward(&ctx->net, ctx->input, b->filled, false, NULL);
+    const int k = ctx->model->classes;
+    ecg_infer_forward(ctx, b->filled);
     for (int64_t i = 0; i < b->filled; i++) {
         struct ecg_infer_result *r = &b->pending[b->slot_record[i]];
-        ecg_softmax_row(r->window_probs + b->slot_window[i] * k, ctx->net.logits + i * k, k);
+        ecg_infer_probs_row(ctx, i, r->window_probs + b->slot_window[i] * k);
         b->computed[b->slot_record[i]]++;
     }
+    if (ctx->explain)
+        explain(b);
     b->filled = 0;
     return deliver(b, err);
 }
@@ -100,7 +111,9 @@ int ecg_infer_batch_add(struct ecg_infer_batch *b, struct ecg_infer_result *r, s
     p->classes = k;
     p->window_probs = malloc((size_t)(p->windows * k) * sizeof *p->window_probs);
     p->probs = calloc((size_t)k, sizeof *p->probs);
-    if (!p->window_probs || !p->probs)
+    if (b->ctx->explain)
+        p->cams = malloc((size_t)(p->windows * p->height * p->width) * sizeof *p->cams);
+    if (!p->window_probs || !p->probs || (b->ctx->explain && !p->cams))
         return ecg_error_set(err, ECG_ERR_NOMEM, "record '%s': out of memory", p->record);
     const int64_t per = p->height * p->width * p->channels;
     for (int64_t w = 0; w < p->windows; w++) {

@@ -14,6 +14,7 @@ void ecg_infer_result_free(struct ecg_infer_result *r)
     free(r->images);
     free(r->window_probs);
     free(r->probs);
+    free(r->cams);
     memset(r, 0, sizeof *r);
     r->best = -1;
 }

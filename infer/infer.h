@@ -84,6 +84,10 @@ int ecg_infer_model_has_network(const struct ecg_infer_model *m);
 int ecg_infer_context_init(const struct ecg_infer_model *m, struct ecg_infer_context **out, struct ecg_error *err);
 void ecg_infer_context_free(struct ecg_infer_context *ctx);
 
+/* From now on (on) or no longer (off), every record this context classifies also gets the Grad-CAM
+ * map of each window in result.cams (defined at ecg_infer_classify_images).  Errors: out of memory. */
+int ecg_infer_context_explain(struct ecg_infer_context *ctx, int on, struct ecg_error *err);
+
 /* Everything one record became; all arrays are owned by the result. */
 struct ecg_infer_result {
     char record[64];    /* the record's id ("" when none was given) */
@@ -102,6 +106,8 @@ struct ecg_infer_result {
     float *window_probs; /* (windows, classes) softmax per window, NULL after prepare */
     float *probs;       /* (classes) mean over the windows, NULL after prepare */
     int best;           /* argmax of probs (first of ties); -1 after prepare */
+    float *cams;        /* (windows, height, width) Grad-CAM maps when the context explains
+                           (ecg_infer_context_explain), else NULL */
 };
 
 /* Frees the arrays and zeroes the struct; a zeroed result is a no-op. */
@@ -120,6 +126,40 @@ int ecg_infer_prepare_samples(const struct ecg_infer_model *m, const float *x, i
 /* Both halves: as prepare, then the network on every window. */
 int ecg_infer_classify_samples(struct ecg_infer_context *ctx, const float *x, int64_t n, double fs, const char *id,
                                struct ecg_infer_result *out, struct ecg_error *err);
+
+/*
+ * The network on window images already prepared (a result's `images`, or
+ * the same layout from elsewhere: a server batching the windows of several
+ * requests): images (count, height, width, channels) NHWC of the model's
+ * spectrogram geometry, before the input scaling (model.input_norm), which
+ * this applies itself on a copy.  Any count >= 1; the windows run in
+ * batches of eval.batch_size in order.  probs (count, classes) receives each
+ * window's softmax, exactly as ecg_infer_classify_* computes it for the same
+ * batches.  cam (may be NULL) receives each window's Grad-CAM map, (count,
+ * height, width) floats in [0, 1], defined below.  Errors: count < 1 or NULL
+ * arrays (ECG_ERR_USAGE), out of memory for the Grad-CAM buffers.
+ *
+ * Grad-CAM (Selvaraju et al. 2017), per window:
+ *   A     the top activation: the output of top_bn followed by its SiLU (Keras
+ *         "top_activation"), the last convolution's feature map and the input
+ *         of the global average pooling, (th, tw, C): 1280 channels for B0 on
+ *         a grid of ceil(height/32) x ceil(width/32);
+ *   c*    the window's predicted class, the argmax of its logits (first of
+ *         ties);
+ *   g     d logit_c* / d A, through the head in evaluation mode: dense <-
+ *         dropout (the identity) <- global average pooling;
+ *   a_k   the spatial mean of g over channel k;
+ *   M     ReLU(sum_k a_k A_k) on the (th, tw) grid;
+ *   map   M resized bilinearly to the spectrogram's height x width with
+ *         half-pixel centres (PyTorch's interpolate, align_corners=False),
+ *         divided by its maximum; all zeros when M has no positive value.
+ * Row 0 is the highest frequency and column 0 the earliest time, as in the
+ * images.  With this head g is the same at every position (the dense
+ * weights of c* over th * tw), so the map equals the class activation map
+ * of Zhou et al. 2016 once normalised.
+ */
+int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images, int64_t count, float *probs,
+                              float *cam, struct ecg_error *err);
 
 /*
  * Records of one file, for the *_file functions: `format` is "cinc2017"

@@ -24,10 +24,13 @@ struct ecg_infer_model {
     int classes;
 };
 
+struct ecg_infer_cam_work;
+
 struct ecg_infer_context {
     const struct ecg_infer_model *model;
     struct ecg_effnet net;      /* planned for eval.batch_size windows, weights copied */
     float *input;               /* (batch, h, w, c) the scaled copy the network reads */
+    struct ecg_infer_cam_work *explain; /* Grad-CAM buffers while the context explains (infer/network.h) */
 };
 
 /* Windows and images of a record that already went through ecg_prepare_record (copied into out). */

@@ -145,5 +145,6 @@ void ecg_infer_context_free(struct ecg_infer_context *ctx)
         return;
     ecg_effnet_free(&ctx->net);
     ecg_aligned_free(ctx->input);
+    ecg_infer_context_explain(ctx, 0, NULL);
     free(ctx);
 }

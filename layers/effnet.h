@@ -131,6 +131,23 @@ double ecg_effnet_loss(struct ecg_effnet *m, const int32_t *labels, const float 
  * head); accumulates into m->params->grads (zero them first). */
 void ecg_effnet_backward(struct ecg_effnet *m);
 
+/*
+ * The head in evaluation mode, for Grad-CAM (infer/gradcam.c).  The top
+ * activation is top_bn's output after its SiLU (Keras "top_activation"), the
+ * input of the global average pooling: (n, th, tw, num_features) NHWC of the
+ * last forward, valid until the next one (also in an inference-only model,
+ * where no later layer reuses its buffer).
+ *
+ * ecg_effnet_head_backward writes dtop (n, th, tw, num_features), the
+ * gradient of sum_i sum_k dlogits[i,k] * logits[i,k] with respect to the top
+ * activation, through dense <- dropout (the identity in evaluation) <- global
+ * average pooling; dfeatures (n, num_features) is scratch.  It touches no
+ * parameter gradient and needs a head and a forward of at least n samples.
+ */
+const float *ecg_effnet_top_activation(const struct ecg_effnet *m, int64_t *th, int64_t *tw);
+void ecg_effnet_head_backward(const struct ecg_effnet *m, const float *dlogits, int64_t n, float *dfeatures,
+                              float *dtop);
+
 /* Per-kind accumulated seconds (forward and backward), reset, and a printed table. */
 void ecg_effnet_timing_reset(struct ecg_effnet *m);
 void ecg_effnet_timing_print(const struct ecg_effnet *m, FILE *f);

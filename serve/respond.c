@@ -211,6 +211,17 @@ static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,
     free(mean);
 }
 
+void ecg_serve_json_model_members(struct ecg_json *j, const struct ecg_serve_model_info *info)
+{
+    ecg_json_key(j, "name");
+    ecg_json_string(j, info->name);
+    ecg_json_key(j, "classes");
+    ecg_json_begin_array(j, true);
+    for (int c = 0; c < info->nclass; c++)
+        ecg_json_string(j, info->class_names[c]);
+    ecg_json_end_array(j);
+}
+
 void ecg_serve_write_results(FILE *f, const struct ecg_serve_model_info *info,
                              const struct ecg_serve_result *res, int32_t n, unsigned include)
 {
@@ -219,13 +230,7 @@ void ecg_serve_write_results(FILE *f, const struct ecg_serve_model_info *info,
     ecg_json_begin_object(&j);
     ecg_json_key(&j, "model");
     ecg_json_begin_object(&j);
-    ecg_json_key(&j, "name");
-    ecg_json_string(&j, info->name);
-    ecg_json_key(&j, "classes");
-    ecg_json_begin_array(&j, true);
-    for (int c = 0; c < info->nclass; c++)
-        ecg_json_string(&j, info->class_names[c]);
-    ecg_json_end_array(&j);
+    ecg_serve_json_model_members(&j, info);
     ecg_json_end_object(&j);
     ecg_json_key(&j, "records");
     ecg_json_begin_array(&j, false);

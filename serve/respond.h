@@ -28,6 +28,10 @@ void ecg_serve_result_free(struct ecg_serve_result *r);
 #define ECG_SERVE_TRACE_MAX 6000
 
 /* {"model": {"name", "classes"}, "records": [...]} as docs/serve.md describes. */
+struct ecg_json;
+/* The model's "name" and "classes" members into the open object of j (the response and the model card). */
+void ecg_serve_json_model_members(struct ecg_json *j, const struct ecg_serve_model_info *info);
+
 void ecg_serve_write_results(FILE *f, const struct ecg_serve_model_info *info,
                              const struct ecg_serve_result *res, int32_t n, unsigned include);
 /* {"error": msg, "file": file} ("file" omitted when NULL or empty). */

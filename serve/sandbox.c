@@ -51,6 +51,8 @@ __attribute__((noreturn)) static void child(int fd, ecg_sandbox_fn fn, void *arg
                                             const struct ecg_sandbox_limits *lim)
 {
     struct rlimit none = {0, 0}, cpu = {(rlim_t)lim->cpu_s, (rlim_t)lim->cpu_s + 1};
+    signal(SIGINT, SIG_DFL); /* the server's stop handlers are the parent's business (Ctrl-C reaches both) */
+    signal(SIGTERM, SIG_DFL);
     setrlimit(RLIMIT_CORE, &none);
     setrlimit(RLIMIT_CPU, &cpu);
     if (lim->memory_bytes > 0) {

@@ -29,20 +29,6 @@ struct ecg_serve_options {
  * 64 records, 10 million samples, 30 s drain. */
 void ecg_serve_options_default(struct ecg_serve_options *o);
 
-/*
- * Parses ecgserve's command line (getopt_long: --model FILE --host ADDR
- * --port N --threads N --max-body-mb N --max-queue N --token-file FILE
- * --batch-max N --batch-wait-ms N --cors ORIGIN, also as --opt=value).  The
- * token file is read here (its first line; an empty token is an error);
- * *token_buf is malloc'd and o->token points into it (caller frees).
- * *model gets the --model value or NULL.  *help is set for --help, *version
- * for --version.  ECG_ERR_USAGE naming the option and value otherwise.
- */
-int ecg_serve_parse_args(int argc, char **argv, struct ecg_serve_options *o, const char **model,
-                         char **token_buf, int *help, int *version, struct ecg_error *err);
-
-extern const char ecg_serve_usage[];
-
 struct ecg_server;
 
 /* Starts listening and serving with `be` (which must outlive the server).
@@ -54,7 +40,7 @@ int ecg_server_port(const struct ecg_server *s);
 void ecg_server_stop(struct ecg_server *s);
 
 /* start + print "ecgserve: serving <model> at http://HOST:PORT/" on stdout +
- * wait for SIGINT or SIGTERM (blocked in every thread, taken with sigwait) +
+ * wait for SIGINT or SIGTERM (handlers that any thread may run wake the waiting thread through a pipe) +
  * stop.  Returns ECG_OK after a clean drain. */
 int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
                   struct ecg_error *err);

@@ -1,7 +1,10 @@
 /* The HTTP server on libmicrohttpd: routes, limits, token, CORS, start, drain and stop. */
 #define _GNU_SOURCE /* open_memstream */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,24 +409,66 @@ void ecg_server_stop(struct ecg_server *s)
         close(fd);
 }
 
+/*
+ * Stop signals reach the main thread through a pipe: a handler may run in any thread, and some threads
+ * exist before the server can block signals in them (OpenBLAS starts its pool when the library loads), so
+ * sigwait with the signals blocked would let such a thread take the default action and kill the process.
+ */
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    int saved = errno;
+    stop_signal = sig;
+    ssize_t unused = write(stop_pipe[1], "s", 1); /* async-signal-safe; a full pipe already says "stop" */
+    (void)unused;
+    errno = saved;
+}
+
+/* Installs (on) or removes the stop handlers. */
+static int stop_handlers(bool on, struct ecg_error *err)
+{
+    if (on && stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return ecg_error_set(err, ECG_ERR_IO, "cannot create the stop pipe: %s", strerror(errno));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_stop : SIG_DFL;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return ECG_OK;
+}
+
+/* Blocks until SIGINT or SIGTERM; returns it. */
+static int wait_stop(void)
+{
+    struct pollfd p = {.fd = stop_pipe[0], .events = POLLIN};
+    while (!stop_signal)
+        poll(&p, 1, -1); /* EINTR or data: look at the flag again */
+    return stop_signal;
+}
+
 int ecg_serve_run(const struct ecg_serve_options *o, const struct ecg_serve_backend *be,
                   struct ecg_error *err)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts, so only sigwait below takes them */
+    stop_signal = 0;
+    ECG_TRY(stop_handlers(true, err));
     struct ecg_server *s;
-    ECG_TRY(ecg_server_start(o, be, &s, err));
+    int rc = ecg_server_start(o, be, &s, err);
+    if (rc) {
+        stop_handlers(false, NULL);
+        return rc;
+    }
     const char *h = o->host;
     int v6 = strchr(h, ':') != NULL;
     printf("ecgserve: serving %s at http://%s%s%s:%d/\n", be->info.name, v6 ? "[" : "", h, v6 ? "]" : "",
            s->port);
     fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_stop();
+    stop_handlers(false, NULL); /* a second signal stops at once */
     fprintf(stderr, "ecgserve: %s: finishing requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     ecg_server_stop(s);
     return ECG_OK;

@@ -36,6 +36,9 @@ static const char usage_text[] =
     "  --config FILE   the run configuration of a CHECKPOINT that is a plain weight file\n"
     "                  (ecgexport's or a Keras file)\n"
     "  --windows       also print each window's probabilities (\"windows\": [{...}, ...])\n"
+    "  --explain       also print each window's Grad-CAM map, where the network looked for the\n"
+    "                  class it predicted (\"gradcam\": {\"height\", \"width\", \"windows\": [[v, ...]]},\n"
+    "                  values in [0, 1] over the spectrogram, row-major, row 0 the highest frequency)\n"
     "  -h, --help      print this text\n"
     "  -V, --version   print the version\n"
     "  --              end of options: later arguments are files, even when they start with '-'\n"
@@ -45,7 +48,7 @@ static const char usage_text[] =
 struct args {
     const char *ckpt, *format, *config;
     double fs;
-    int windows, nfiles, noverrides;
+    int windows, explain, nfiles, noverrides;
     char **files, **overrides; /* point into argv */
 };
 
@@ -57,6 +60,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
                                              {"fs", required_argument, NULL, 's'},
                                              {"config", required_argument, NULL, 'c'},
                                              {"windows", no_argument, NULL, 'w'},
+                                             {"explain", no_argument, NULL, 'x'},
                                              {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->files = calloc((size_t)argc, sizeof *a->files);
@@ -71,6 +75,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
         case 'f': a->format = optarg; break;
         case 'c': a->config = optarg; break;
         case 'w': a->windows = 1; break;
+        case 'x': a->explain = 1; break;
         case 's':
             ECG_TRY(ecg_cli_parse_double("--fs", optarg, &a->fs, err));
             if (!(a->fs > 0))
@@ -103,8 +108,9 @@ static int print_line(void *user, struct ecg_infer_result *r, struct ecg_error *
 {
     (void)err;
     const struct printer *p = user;
-    ecg_predict_json_line(stdout, p->path, r->record, p->names, p->k, r->probs, p->a->windows ? r->window_probs : NULL,
-                          r->windows);
+    struct ecg_predict_cams cams = {r->cams, r->height, r->width};
+    ecg_predict_json_line_cams(stdout, p->path, r->record, p->names, p->k, r->probs,
+                               p->a->windows ? r->window_probs : NULL, r->windows, r->cams ? &cams : NULL);
     return ECG_OK;
 }
 
@@ -153,7 +159,7 @@ static int run(const struct args *a, struct ecg_error *err)
     ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
     const char *const *names;
     int k = ecg_infer_model_classes(m, &names);
-    if (!(rc = ecg_infer_context_init(m, &ctx, err)))
+    if (!(rc = ecg_infer_context_init(m, &ctx, err)) && !(rc = ecg_infer_context_explain(ctx, a->explain, err)))
         for (int f = 0; f < a->nfiles && !rc; f++)
             rc = predict_file(ctx, a, a->files[f], names, k, err);
     ecg_infer_context_free(ctx);

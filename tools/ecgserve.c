@@ -1,47 +1,52 @@
 /* ecgserve: serves a trained model over HTTP (the API, the upload page, metrics); docs/serve.md. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/blas.h"
-#include "serve/serve.h"
+#include "infer/infer.h"
+#include "serve/backend_infer.h"
+#include "tools/cli.h"
+#include "tools/serve_cli.h"
+#include "train/config.h"
 
-#define DEFAULT_MODEL "weights/ecg_effb0_pretrained.h5"
+/* The model served without --model: its weight file and the run configuration that describes it (NULL when
+ * the file carries its own).  The one place that names it. */
+static const struct {
+    const char *weights, *config;
+} shipped_model = {"weights/ecg_effb0_pretrained.h5", "configs/pretrain_cinc2017.yaml"};
 
-/*
- * Loads the model and fills the backend the server calls.  This is the one
- * place that knows how a model is loaded: it becomes a thin adapter over the
- * inference library (infer/: a loaded model shared read-only, a context per
- * thread, record -> windows -> probabilities).  This build does not contain
- * that library yet, so loading fails with a message saying so.
- */
-static int load_backend(const char *path, struct ecg_serve_backend *be, struct ecg_error *err)
+/* The compute threads, once for the process: run.threads of the model's configuration, or every core. */
+static void set_threads(const struct ecg_serve_backend *be)
 {
-    (void)be;
-    return ecg_error_set(err, ECG_ERR_USAGE,
-                         "%s: this build of ecgserve has no inference library (infer/) to load a model with",
-                         path);
+    const struct ecg_config *c = ecg_infer_model_config(ecg_serve_backend_infer_model(be));
+    ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+static int serve(const struct ecg_serve_cli *a, struct ecg_error *err)
+{
+    const char *weights = a->model ? a->model : shipped_model.weights;
+    const char *config = a->model || a->config ? a->config : shipped_model.config;
+    struct ecg_serve_backend be;
+    ECG_TRY(ecg_serve_backend_infer_open(weights, config, a->noverrides, a->overrides, &be, err));
+    set_threads(&be);
+    int rc = ecg_serve_run(&a->opt, &be, err);
+    ecg_serve_backend_infer_close(&be);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     ecg_process_tune(argv);
-    struct ecg_serve_options o;
-    ecg_serve_options_default(&o);
-    const char *model = NULL;
-    char *token = NULL;
-    int help = 0, version = 0;
+    struct ecg_serve_cli a;
     struct ecg_error err = {0};
-    struct ecg_serve_backend be = {0};
-    int rc = ecg_serve_parse_args(argc, argv, &o, &model, &token, &help, &version, &err);
-    if (rc)
-        fprintf(stderr, "ecgserve: %s\n%s", err.msg, ecg_serve_usage);
-    else if (help)
-        fputs(ecg_serve_usage, stdout);
-    else if (version)
-        printf("ecgserve %s\n", ECG_VERSION);
-    else if ((rc = load_backend(model ? model : DEFAULT_MODEL, &be, &err)) ||
-             (rc = ecg_serve_run(&o, &be, &err)))
+    int rc = ecg_serve_cli_parse("ecgserve", argc, argv, &a, &err), status = 0;
+    if (rc > 0) {
+        status = ecg_cli_parse_failed("ecgserve", ecg_serve_usage, rc, &err);
+    } else if (rc == 0 && (rc = serve(&a, &err))) {
         fprintf(stderr, "ecgserve: %s\n", err.msg);
-    free(token);
-    return ecg_status_exit_code(rc);
+        status = ecg_status_exit_code((enum ecg_status)rc);
+    }
+    ecg_serve_cli_free(&a);
+    return status;
 }

@@ -15,8 +15,36 @@ static void probability_object(struct ecg_json *j, const char *const *names, int
     ecg_json_end_object(j);
 }
 
+static void cam_member(struct ecg_json *j, const struct ecg_predict_cams *c, long long windows)
+{
+    const long long per = c->height * c->width;
+    ecg_json_key(j, "gradcam");
+    ecg_json_begin_object(j);
+    ecg_json_key(j, "height");
+    ecg_json_int(j, c->height);
+    ecg_json_key(j, "width");
+    ecg_json_int(j, c->width);
+    ecg_json_key(j, "windows");
+    ecg_json_begin_array(j, true);
+    for (long long w = 0; w < windows; w++) {
+        ecg_json_begin_array(j, true);
+        for (long long p = 0; p < per; p++)
+            ecg_json_number(j, round((double)c->maps[w * per + p] * 1e3) / 1e3);
+        ecg_json_end_array(j);
+    }
+    ecg_json_end_array(j);
+    ecg_json_end_object(j);
+}
+
 void ecg_predict_json_line(FILE *f, const char *file, const char *record, const char *const *names, int k,
                            const float *probs, const float *window_probs, long long windows)
+{
+    ecg_predict_json_line_cams(f, file, record, names, k, probs, window_probs, windows, NULL);
+}
+
+void ecg_predict_json_line_cams(FILE *f, const char *file, const char *record, const char *const *names, int k,
+                                const float *probs, const float *window_probs, long long windows,
+                                const struct ecg_predict_cams *cams)
 {
     int best = 0;
     for (int c = 1; c < k; c++)
@@ -40,6 +68,8 @@ void ecg_predict_json_line(FILE *f, const char *file, const char *record, const 
             probability_object(&j, names, k, window_probs + w * k);
         ecg_json_end_array(&j);
     }
+    if (cams)
+        cam_member(&j, cams, windows);
     ecg_json_end_object(&j);
     fputc('\n', f);
 }

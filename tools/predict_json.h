@@ -18,4 +18,16 @@ void ecg_predict_json_beat(FILE *f, const char *record, long long sample, double
 void ecg_predict_json_beat_summary(FILE *f, const char *record, long long beats, const char *source,
                                    long long left_out, const char *const *names, int k, const long long *counts);
 
+/* Grad-CAM maps of a record's windows (windows x height x width, in [0, 1]). */
+struct ecg_predict_cams {
+    const float *maps;
+    long long height, width;
+};
+
+/* The same line with "gradcam": {"height": h, "width": w, "windows": [[v, ...], ...]} before its end: each
+ * window's map row-major (row 0 the highest frequency, column 0 the earliest time), three decimals. */
+void ecg_predict_json_line_cams(FILE *f, const char *file, const char *record, const char *const *names, int k,
+                                const float *probs, const float *window_probs, long long windows,
+                                const struct ecg_predict_cams *cams);
+
 #endif

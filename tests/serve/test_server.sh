@@ -7,15 +7,8 @@ fixtures=$2
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
-fails=0
 cinc=$fixtures/data/cinc2017
-
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { # check NAME COMMAND...: passes when the command succeeds
-    local name=$1; shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+source "$(dirname "$0")/common.sh"
 
 # start NAME [ENV=V...] -- OPTIONS: starts a server, sets $url and $pid (the URL comes from its first line).
 start() {
@@ -36,11 +29,6 @@ start() {
     exit 1
 }
 
-# req OUT [curl args...]: the HTTP status on stdout, the body in $work/OUT, the headers in $work/OUT.h.
-req() {
-    local out=$1; shift
-    curl -s -o "$work/$out" -D "$work/$out.h" -w '%{http_code}' "$@"
-}
 has() { grep -q -- "$2" "$work/$1"; }
 
 # A 30 s sine-and-spike ECG-like CSV at 300 Hz, and the same as JSON.
@@ -204,7 +192,7 @@ check "SIGINT exits 0 too" test $? = 0
 "$server" --help >"$work/help" 2>&1
 check "--help exits 0 and shows the usage" bash -c "[ $? = 0 ] && grep -q 'usage: ecgserve' '$work/help'"
 "$server" --port 70000 >/dev/null 2>"$work/badport"
-check "a bad port exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--port '70000': expected an integer from 0 to 65535\" '$work/badport'"
+check "a bad port exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--port '70000': expected an integer in 0..65535\" '$work/badport'"
 "$server" --token-file "$work/missing" >/dev/null 2>"$work/notoken"
 check "a missing token file exits 2 naming it" bash -c "[ $? = 2 ] && grep -q 'token-file .*missing: cannot open' '$work/notoken'"
 

@@ -6,7 +6,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-for prog in ecgtrain ecgeval ecgpredict ecgspec ecgconvert ecgforward ecgexport ecgqrs; do
+for prog in ecgtrain ecgeval ecgpredict ecgspec ecgconvert ecgforward ecgexport ecgqrs ecgserve; do
     exe="$BUILD_TOOLS/$prog"
     out=$("$exe" --version) || fail "$prog --version exited $?"
     [ "$out" = "$prog $ECG_VERSION" ] || fail "$prog --version printed '$out'"
