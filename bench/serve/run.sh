@@ -100,7 +100,8 @@ read -r ecg_rss1 ecg_hwm1 < <(rss "$ecg_pid"); read -r py_rss1 py_hwm1 < <(rss "
 
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 field() { # field SIDE CONNS KEY: the median of KEY over the rounds
-    for r in $(seq "$rounds"); do sed -n "s/.* $3=\([0-9.]*\).*/\1/p" "$work/$1.$2.$r"; done | median
+    for r in $(seq "$rounds"); do sed -n "s/.* $3=\([0-9.]*\).*/\1/p" "$work/$1.$2.$r"; done | median |
+        awk '{printf ($1 < 100 ? "%.1f\n" : "%.0f\n"), $1}'
 }
 echo
 echo "| connections | ecgserve req/s | FastAPI req/s | ratio | ecgserve p50 / p99 ms | FastAPI p50 / p99 ms | failed (ecgserve / FastAPI) |"
