@@ -88,7 +88,7 @@ check "the server in the container answers /healthz" inside curl -fsS -o /dev/nu
 check "the image's HEALTHCHECK reports healthy" podman healthcheck run "$name"
 check "the server runs as the non-root user ecg" test "$(inside id -un)" = ecg
 check "the server listens on every interface in the container (--host 0.0.0.0)" \
-    bash -c "podman logs '$name' | grep -q 'at http://0.0.0.0:8080/'"
+    bash -c "podman logs '$name' 2>&1 | grep -q 'at http://0.0.0.0:8080/'"
 check "the container has no network but loopback (--network none)" \
     bash -c "! podman exec '$name' cat /proc/net/dev | grep -Ev '^ *(lo|Inter|face)' | grep -q ."
 
