@@ -61,6 +61,10 @@ void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images
 int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_only, struct ecg_effnet *m,
                     struct ecg_input_scaling *norm, struct ecg_error *err);
 
+/* Re-initialises the classification head (the predictions/ layer) as model.head_init says, from its own stream of
+ * `seed` (keras: leaves it as ecg_effnet_init_weights made it). */
+void ecg_model_init_head(struct ecg_effnet *m, enum ecg_head_init mode, uint64_t seed);
+
 /*
  * Index in the parameter store of the first parameter of a block given by
  * name ("stem", "block3b", "top", "head"), or -1 when the model has no such

@@ -23,6 +23,7 @@
 #include "optim/optim.h"
 #include "optim/sched.h"
 #include "train/run_dir.h"
+#include "train/mixup.h"
 #include "train/state.h"
 #include "train/train.h"
 
@@ -53,6 +54,7 @@ struct trainer {
     int frozen_end;     /* model.freeze: parameters below stay frozen throughout */
     struct ecg_train_state st;
     float *best_values; /* the evaluation weights of the best epoch */
+    struct ecg_mixup mixup; /* train.mixup_alpha > 0 */
     struct ecg_epoch_row *rows;
     int64_t nrows;
     struct ecg_epoch_log log;
@@ -327,9 +329,16 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         double b0 = ecg_now();
         struct ecg_rng rng = ecg_rng_init((uint64_t)t->c->run.seed, (uint64_t)t->st.step);
         ecg_input_scaling_apply(&t->norm, b->images, b->count, b->h, b->w);
+        bool mix = t->c->train.mixup_alpha > 0;
+        if (mix) {
+            struct ecg_rng mr = ecg_rng_stream(&rng, 0x6d6978u);
+            ecg_mixup_apply(&t->mixup, b->images, b->labels, b->count, t->c->train.mixup_alpha, &mr);
+        }
         ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
-        double loss = ecg_effnet_loss(&t->m, b->labels, t->weighted ? t->class_weight : NULL,
-                                      (float)t->c->train.label_smoothing);
+        const float *cw = t->weighted ? t->class_weight : NULL;
+        float smoothing = (float)t->c->train.label_smoothing;
+        double loss = mix ? ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing)
+                          : ecg_effnet_loss(&t->m, b->labels, cw, smoothing);
         ecg_params_zero_grad(t->m.params);
         ecg_effnet_backward(&t->m);
         if (!isfinite(loss))
@@ -483,6 +492,7 @@ static void trainer_free(struct trainer *t)
     ecg_split_free(&t->splits);
     ecg_dataset_free(&t->ds);
     ecg_aligned_free(t->best_values);
+    ecg_mixup_free(&t->mixup);
     free(t->rows);
     free(t->config_yaml);
     if (t->log.f)
@@ -560,6 +570,11 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         goto out;
     }
     memcpy(t.best_values, t.m.params->values, (size_t)t.m.params->total * sizeof(float));
+    if (c->train.mixup_alpha > 0 &&
+        (rc = ecg_mixup_init(&t.mixup, c->train.batch_size,
+                             c->data.spectrogram.height * c->data.spectrogram.width * c->data.spectrogram.channels,
+                             t.k, err)))
+        goto out;
     t.st.k = t.k;
     t.st.best_f1 = -1;
     if (resume && ((rc = load_best(&t, resume, err)) || (rc = resume_from(&t, resume, err))))
