@@ -6,7 +6,9 @@
 #include "eval/json.h"
 #include "eval/report.h"
 
-void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
+void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m) { ecg_metrics_write_json_calibrated(f, m, NULL); }
+
+void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, const struct ecg_calibration *cal)
 {
     struct ecg_json j;
     const int k = m->k;
@@ -68,6 +70,10 @@ void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
             ecg_json_end_array(&j);
         }
         ecg_json_end_array(&j);
+    }
+    if (cal) {
+        ecg_json_key(&j, "calibration");
+        ecg_calibration_write_json(&j, cal);
     }
     ecg_json_end_object(&j);
 }

@@ -81,7 +81,7 @@ static int run(struct ecg_infer_batch *b, struct ecg_error *err)
     ecg_effnet_forward(&ctx->net, ctx->input, b->filled, false, NULL);
     for (int64_t i = 0; i < b->filled; i++) {
         struct ecg_infer_result *r = &b->pending[b->slot_record[i]];
-        ecg_softmax_row(r->window_probs + b->slot_window[i] * k, ctx->net.logits + i * k, k);
+        ecg_calibration_softmax(r->window_probs + b->slot_window[i] * k, ctx->net.logits + i * k, k, m->temperature);
         b->computed[b->slot_record[i]]++;
     }
     b->filled = 0;

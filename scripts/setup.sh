@@ -27,7 +27,7 @@ done
 [ "${ECG_WERROR:-0}" = 1 ] && werror=true
 
 packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
-          libcunit1-dev zlib1g-dev python3-yaml libexpat1-dev jq libxml2-utils)
+          libcunit1-dev zlib1g-dev python3-yaml libexpat1-dev jq libxml2-utils python3-h5py)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -76,6 +76,7 @@ struct ecg_config_eval {
     int64_t windows;                /* windows per record, predictions averaged */
     double hop_seconds;             /* > 0: windows tiling the whole record, starts at most this far apart */
     enum ecg_split_part split;      /* data/split.h; ECG_PART_ALL: every record */
+    bool calibrate;                 /* fit a temperature on the validation split at the end (train/calibrate.c) */
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include "data/loader.h"
 #include "data/record.h"
 #include "data/split.h"
+#include "eval/calibration.h"
 #include "layers/effnet.h"
 #include "train/config.h"
 
@@ -85,6 +86,9 @@ struct ecg_eval_result {
     int *truth;          /* (n) */
     float *probs;        /* (n, k) window-averaged probabilities */
     double loss;         /* mean cross-entropy of the averaged probabilities (records with label -1 add nothing) */
+    int64_t nwindows;    /* windows evaluated */
+    float *window_logits; /* (nwindows, k) each window's logits, in evaluation order */
+    int64_t *window_row; /* (nwindows) the result row of each window */
 };
 
 /* Runs the model in inference mode over the records ds[indices[0..n)] with
@@ -97,10 +101,20 @@ void ecg_eval_result_free(struct ecg_eval_result *r);
 /* Softmax of one row of k logits into out (k), in double for the sum. */
 void ecg_softmax_row(float *out, const float *logits, int k);
 
+/* ---- calibration (train/calibrate.c) ---- */
+
+/* Fits the temperature (eval/calibration.h) on an evaluation result's window logits and labels. */
+int ecg_eval_fit_temperature(const struct ecg_eval_result *r, double *t, struct ecg_error *err);
+
+/* Recomputes r->probs at temperature t from its window logits, filling cal->before (T = 1, when
+ * r->probs were made at 1) and cal->after (t) on r's records.  Other fields of cal are the caller's. */
+void ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_calibration *cal);
+
 /* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */
 
 /*
- * The configuration of the run that wrote checkpoint `ckpt`, with `overrides`
+ * The configuration of the run that wrote checkpoint `ckpt` (or stored in a
+ * model file written by ecgexport, io/model_file.h), with `overrides`
  * (key=value) applied, and model.pretrained pointing at the checkpoint so that
  * ecg_model_build() loads its weights.  `c` is freed on failure.
  */

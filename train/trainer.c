@@ -23,6 +23,7 @@
 #include "optim/optim.h"
 #include "optim/sched.h"
 #include "train/run_dir.h"
+#include "io/model_file.h"
 #include "train/mixup.h"
 #include "train/state.h"
 #include "train/train.h"
@@ -266,7 +267,7 @@ static int load_best(struct trainer *t, const char *resume, struct ecg_error *er
 
 /* Evaluates with the evaluation weights (the EMA when enabled) into metrics. */
 static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics *mt, double *loss,
-                          struct ecg_error *err)
+                          struct ecg_calibration *cal, struct ecg_error *err)
 {
     const int64_t *idx;
     int64_t n;
@@ -292,6 +293,8 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
     free(all);
     if (rc)
         return rc;
+    if (cal) /* the final report: probabilities at the fitted temperature, as infer/ computes them */
+        ecg_eval_apply_temperature(&r, cal->temperature, cal);
     rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
     if (!rc && t->ds.task == ECG_TASK_RHYTHM)
         rc = ecg_metrics_set_cinc(mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF, ECG_RHYTHM_OTHER, err);
@@ -393,7 +396,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     if (t->splits.n[ECG_PART_VAL] > 0) {
         struct ecg_metrics vm = {0};
         double vloss;
-        int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, err);
+        int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, NULL, err);
         if (rc) {
             ecg_metrics_free(&vm);
             return ecg_error_prefix(err, rc, "validation after epoch %lld", (long long)epoch + 1);
@@ -451,6 +454,28 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
 
 /* ---- the final report ---------------------------------------------------------------------- */
 
+/* The temperature of the best weights on the validation split, stored in best.h5 (no validation split: 1). */
+static int fit_temperature(struct trainer *t, struct ecg_calibration *cal, struct ecg_error *err)
+{
+    int64_t n = t->splits.n[ECG_PART_VAL];
+    if (n == 0)
+        return ECG_OK;
+    struct ecg_eval_result r;
+    ECG_TRY(ecg_evaluate(&t->m, &t->norm, t->c, &t->ds, t->splits.idx[ECG_PART_VAL], n, &r, err));
+    int rc = ecg_eval_fit_temperature(&r, &cal->temperature, err);
+    cal->fitted_on = "val";
+    cal->fit_records = r.n;
+    ecg_eval_result_free(&r);
+    if (rc)
+        return ecg_error_prefix(err, rc, "eval.calibrate");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/best.h5", t->dir);
+    if (access(path, F_OK) == 0 && (rc = ecg_model_file_set_temperature(path, cal->temperature, err)))
+        return ecg_error_prefix(err, rc, "eval.calibrate");
+    ecg_info("temperature %.4f fitted on the validation split (%lld records)", cal->temperature, (long long)cal->fit_records);
+    return ECG_OK;
+}
+
 static int final_report(struct trainer *t, struct ecg_error *err)
 {
     int split = t->c->eval.split;
@@ -462,12 +487,16 @@ static int final_report(struct trainer *t, struct ecg_error *err)
     bool ema = t->use_ema;
     t->use_ema = false;
     struct ecg_metrics mt = {0};
+    struct ecg_calibration cal = {.temperature = 1.0};
     double loss;
-    int rc = evaluate_split(t, part, &mt, &loss, err);
+    int rc = t->c->eval.calibrate ? fit_temperature(t, &cal, err) : ECG_OK;
+    if (!rc)
+        rc = evaluate_split(t, part, &mt, &loss, &cal, err);
     t->use_ema = ema;
     if (!rc) {
         struct ecg_report r = {.title = t->c->run.name, .split = ecg_split_part_name(split), .metrics = &mt,
-                               .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml};
+                               .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml,
+                               .calibration = &cal};
         rc = ecg_report_write(t->dir, &r, err);
         if (!rc) {
             ecg_report_write_text(stdout, &mt);
