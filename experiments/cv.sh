@@ -18,6 +18,8 @@
 # Example: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=experiments/lib.sh
+source experiments/lib.sh
 usage() { sed -n '2,18p' "$0"; exit 2; }
 name=""
 if [ "${1:-}" = "--name" ]; then [ $# -ge 2 ] || usage; name="$2"; shift 2; fi
@@ -48,16 +50,7 @@ failed=0
 for ((i = 0; i < k; i++)); do
     dir="$root/fold$i"
     if [ -f "$dir/metrics.json" ]; then echo "cv.sh: $dir done already"; continue; fi
-    resume=()
-    if [ -f "$dir/last.h5" ]; then
-        resume=("run.resume=$dir/last.h5")
-    elif [ -f "$dir/config.yaml" ]; then
-        n=1
-        while [ -e "$dir.failed-$n" ]; do n=$((n + 1)); done
-        mv "$dir" "$dir.failed-$n"
-        echo "cv.sh: an earlier attempt without a checkpoint is kept in $dir.failed-$n"
-    fi
-    mkdir -p "$dir"
+    prepare_run_dir cv.sh "$dir"
     echo "cv.sh: fold $i of $k${resume[*]:+ (continuing $dir/last.h5)}"
     start=$(date +%s)
     if ! "$ecgtrain" "$config" "${overrides[@]}" "data.folds=$k" "data.fold=$i" "run.dir=$dir" "${resume[@]}" \
