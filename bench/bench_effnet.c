@@ -12,7 +12,7 @@
 
 struct options {
     int arch;
-    int64_t res, batch, in_channels, classes;
+    int64_t res, height, width, batch, in_channels, classes; /* height, width 0: res */
     bool train;
     int threads, warmup, steps;
     enum ecg_padding padding;
@@ -21,7 +21,8 @@ struct options {
 
 static void usage(FILE *f)
 {
-    fputs("usage: bench_effnet [--arch b0..b7] [--res N] [--batch N] [--in-channels N] [--classes N]\n"
+    fputs("usage: bench_effnet [--arch b0..b7] [--res N | --height N --width N] [--batch N] [--in-channels N]\n"
+          "                    [--channels N] [--classes N]\n"
           "                    [--mode train|infer] [--threads N] [--warmup N] [--steps N]\n"
           "                    [--padding same|symmetric] [--no-timing]\n"
           "Times whole steps after warm-up; the last line is images_per_s=<median>.\n",
@@ -86,7 +87,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                 int64_t lo, hi;
                 int64_t *dst;
             } ints[] = {{"--res", 32, 1024, &o->res},        {"--batch", 1, 1024, &o->batch},
-                        {"--in-channels", 1, 64, &o->in_channels}, {"--classes", 1, 100000, &o->classes},
+                        {"--height", 16, 2048, &o->height},  {"--width", 16, 2048, &o->width},
+                        {"--in-channels", 1, 64, &o->in_channels}, {"--channels", 1, 64, &o->in_channels},
+                        {"--classes", 1, 100000, &o->classes},
                         {"--threads", 1, 256, &x},           {"--warmup", 0, 1000, &x},
                         {"--steps", 1, 1000, &x}};
             size_t k = 0, nints = sizeof ints / sizeof ints[0];
@@ -134,7 +137,9 @@ int main(int argc, char **argv)
     struct ecg_effnet m;
     struct ecg_optim opt = {0};
     struct ecg_error err = {0};
-    int rc = ecg_effnet_init(&m, &mo, o.batch, o.res, o.res, &err);
+    /* Non-square images (frequency x time spectrograms): --height and --width override --res. */
+    int64_t h = o.height ? o.height : o.res, w = o.width ? o.width : o.res;
+    int rc = ecg_effnet_init(&m, &mo, o.batch, h, w, &err);
     if (rc) {
         fprintf(stderr, "bench_effnet: %s\n", err.msg);
         return 1;
@@ -150,7 +155,7 @@ int main(int argc, char **argv)
         }
     }
 
-    int64_t xn = o.batch * o.res * o.res * o.in_channels;
+    int64_t xn = o.batch * h * w * o.in_channels;
     float *x = malloc((size_t)xn * sizeof *x);
     int32_t *labels = malloc((size_t)o.batch * sizeof *labels);
     double *times = malloc((size_t)o.steps * sizeof *times);
@@ -164,8 +169,8 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < o.batch; i++)
         labels[i] = (int32_t)ecg_rng_below(&data_rng, (uint64_t)o.classes);
 
-    printf("ecgtrain bench: efficientnet-b%d res=%lld batch=%lld in_channels=%lld mode=%s threads=%d\n",
-           o.arch, (long long)o.res, (long long)o.batch, (long long)o.in_channels,
+    printf("ecgtrain bench: efficientnet-b%d height=%lld width=%lld batch=%lld in_channels=%lld mode=%s threads=%d\n",
+           o.arch, (long long)h, (long long)w, (long long)o.batch, (long long)o.in_channels,
            o.train ? "train" : "infer", o.threads);
     for (int s = 0; s < o.warmup + o.steps; s++) {
         if (s == o.warmup)
