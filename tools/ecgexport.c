@@ -41,10 +41,8 @@ static int export_backbone(const char *ckpt, const char *out, struct ecg_error *
         return rc;
     c.model.num_classes = 0;
     if ((rc = ecg_model_build(&c, 1, true, &m, NULL, err)) == ECG_OK) {
-        struct ecg_keras_info attrs = {.has_bn_eps = true, .bn_eps = m.opt.bn_eps, .has_padding = true,
-                                       .has_arch = true};
-        snprintf(attrs.padding, sizeof attrs.padding, "%s", m.opt.padding == ECG_PAD_SAME ? "same" : "symmetric");
-        snprintf(attrs.arch, sizeof attrs.arch, "b%d", m.opt.arch);
+        struct ecg_keras_info attrs;
+        ecg_model_keras_info(&m, &attrs);
         rc = ecg_keras_save(out, m.params, &attrs, err);
     }
     ecg_effnet_free(&m);

@@ -143,10 +143,8 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
         int k;
         int task = ecg_format_task(ecg_config_format_name(&c));
         ecg_class_names(task < 0 ? ECG_TASK_RHYTHM : (enum ecg_task)task, names, &k);
-        struct ecg_keras_info attrs = {.has_bn_eps = true, .bn_eps = m.opt.bn_eps, .has_padding = true,
-                                       .has_arch = true};
-        snprintf(attrs.padding, sizeof attrs.padding, "%s", m.opt.padding == ECG_PAD_SAME ? "same" : "symmetric");
-        snprintf(attrs.arch, sizeof attrs.arch, "b%d", m.opt.arch);
+        struct ecg_keras_info attrs;
+        ecg_model_keras_info(&m, &attrs);
         struct ecg_model_meta meta = {.config_yaml = yaml, .class_names = names, .n_classes = k, .temperature = t,
                                       .arch = attrs.arch, .provenance_json = prov, .metrics_json = metrics};
         rc = ecg_model_file_save(out, m.params, &attrs, &meta, err);

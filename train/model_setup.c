@@ -45,6 +45,15 @@ static void warn_conventions(const struct ecg_config *c, const struct ecg_effnet
                  info->bn_eps, (double)o->bn_eps);
 }
 
+void ecg_model_keras_info(const struct ecg_effnet *m, struct ecg_keras_info *attrs)
+{
+    memset(attrs, 0, sizeof *attrs);
+    attrs->has_bn_eps = attrs->has_padding = attrs->has_arch = true;
+    attrs->bn_eps = m->opt.bn_eps;
+    snprintf(attrs->padding, sizeof attrs->padding, "%s", m->opt.padding == ECG_PAD_SAME ? "same" : "symmetric");
+    snprintf(attrs->arch, sizeof attrs->arch, "b%d", m->opt.arch);
+}
+
 void ecg_model_init_head(struct ecg_effnet *m, enum ecg_head_init mode, uint64_t seed)
 {
     if (mode == ECG_HEAD_INIT_KERAS)

@@ -10,6 +10,7 @@
 #include "data/record.h"
 #include "data/split.h"
 #include "eval/calibration.h"
+#include "io/keras_h5.h"
 #include "layers/effnet.h"
 #include "train/config.h"
 
@@ -61,6 +62,9 @@ void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images
  */
 int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_only, struct ecg_effnet *m,
                     struct ecg_input_scaling *norm, struct ecg_error *err);
+
+/* The weight-file attributes that record how m was built (batch-norm epsilon, padding, architecture). */
+void ecg_model_keras_info(const struct ecg_effnet *m, struct ecg_keras_info *attrs);
 
 /* Re-initialises the classification head (the predictions/ layer) as model.head_init says, from its own stream of
  * `seed` (keras: leaves it as ecg_effnet_init_weights made it). */
