@@ -111,9 +111,10 @@ static int read_metrics(const char *path, char **out, struct ecg_error *err)
     while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
         p++;
     if (*p != '{') {
+        int rc = ecg_error_set(err, ECG_ERR_FORMAT, "--metrics: %s: expected a JSON object, found '%.20s'", path, p);
         free(*out);
         *out = NULL;
-        return ecg_error_set(err, ECG_ERR_FORMAT, "--metrics: %s: expected a JSON object, found '%.20s'", path, p);
+        return rc;
     }
     return ECG_OK;
 }
