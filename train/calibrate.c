@@ -15,5 +15,5 @@ void ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_
         ecg_calibration_record_probs(r->probs, r->window_logits, r->window_row, r->nwindows, r->n, r->k, t);
     ecg_reliability_compute(&cal->after, r->probs, r->truth, r->n, r->k);
     cal->temperature = t;
-    cal->has_before = true;
+    cal->has_before = cal->fitted_on != NULL; /* without a fit, before and after are the same */
 }

@@ -246,7 +246,7 @@ static const struct ecg_config_key keys[] = {
     {KEY(ECG_CFG_FLOAT, eval.hop_seconds), .def = "0", RANGE(0, 600),
      .help = "0: eval.windows windows per record; > 0: as many windows as cover the whole record with starts at "
              "most this many seconds apart (data.window_seconds tiles it; at most 1000 per record)"},
-    {KEY(ECG_CFG_BOOL, eval.calibrate), .def = "true",
+    {KEY(ECG_CFG_BOOL, eval.calibrate), .def = "false",
      .help = "at the end of training, fit the temperature T of softmax(logits / T) on the validation split "
              "(lowest negative log-likelihood) and store it in best.h5, where ecgeval, ecgpredict and ecgexport "
              "use it; the report shows the calibration error before and after"},

@@ -111,7 +111,8 @@ void ecg_softmax_row(float *out, const float *logits, int k);
 int ecg_eval_fit_temperature(const struct ecg_eval_result *r, double *t, struct ecg_error *err);
 
 /* Recomputes r->probs at temperature t from its window logits, filling cal->before (T = 1, when
- * r->probs were made at 1) and cal->after (t) on r's records.  Other fields of cal are the caller's. */
+ * r->probs were made at 1; has_before when cal->fitted_on is set) and cal->after (t) on r's records.
+ * The caller sets fitted_on and fit_records first. */
 void ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_calibration *cal);
 
 /* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */

@@ -7,7 +7,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 export CONFIG=configs/tiny.yaml RUN="$tmp/run" OUT="$tmp/model.h5" CV="$tmp/cv"
-tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn data.val_fraction=0.2 train.epochs=2)
+tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn data.val_fraction=0.2 train.epochs=2
+      eval.calibrate=true)
 
 err=$(bash experiments/ship_cinc2017.sh "${tiny[@]}" 2>&1) && fail "ran without the CV summary"
 grep -q "$tmp/cv/summary.json missing: run experiments/cv.sh configs/tiny.yaml 5 first" <<<"$err" || fail "message: $err"

@@ -568,7 +568,7 @@ static void ecgpredict_reads_samples_from_csv_and_standard_input(void)
 static void an_exported_model_file_classifies_as_its_checkpoint(void)
 {
     const char *dir = fmt("%s/export", ecg_test_tmpdir());
-    const char *extra[] = {"train.epochs=2", NULL};
+    const char *extra[] = {"train.epochs=2", "eval.calibrate=true", NULL};
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
     const char *export = getenv("ECGEXPORT"), *predict = getenv("ECGPREDICT"), *eval = getenv("ECGEVAL");
