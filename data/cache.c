@@ -44,11 +44,11 @@ int ecg_cache_init(struct ecg_cache *c, const char *dir, const char *data_identi
     int len = snprintf(text, sizeof text,
                        "data=%s\nwin_s=%.17g hop_s=%.17g window=%s alpha=%.17g detrend=%s log=%d floor=%.17g "
                        "fmin=%.17g fmax=%.17g h=%lld w=%lld c=%lld norm=%s lo=%.17g hi=%.17g\n"
-                       "length_s=%.17g eval_windows=%lld pad=%s short=%d\n",
+                       "length_s=%.17g eval_windows=%lld eval_hop_s=%.17g pad=%s short=%d\n",
                        data_identity, s->window_seconds, s->hop_seconds, ecg_spec_window_name(s->window), s->tukey_alpha,
                        ecg_spec_detrend_name(s->detrend), s->log, s->log_floor, s->fmin, s->fmax, (long long)s->height,
                        (long long)s->width, (long long)s->channels, ecg_spec_norm_name(s->norm), s->norm_lo,
-                       s->norm_hi, w->length_s, (long long)w->eval_windows, ecg_pad_mode_name(w->pad),
+                       s->norm_hi, w->length_s, (long long)w->eval_windows, w->eval_hop_s, ecg_pad_mode_name(w->pad),
                        (int)w->short_policy);
     if (len < 0 || len >= (int)sizeof text)
         return ecg_error_set(err, ECG_ERR_RANGE, "cache: data identity too long (%zu characters)",

@@ -192,8 +192,14 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
         goto fail;
     if ((rc = ecg_spec_init(&L->spec, &o->spec, err)))
         goto fail;
-    L->sample_record = malloc((size_t)(n > 0 ? n : 1) * (size_t)o->window.eval_windows * sizeof *L->sample_record);
-    L->sample_window = malloc((size_t)(n > 0 ? n : 1) * (size_t)o->window.eval_windows * sizeof *L->sample_window);
+    /* Windows per record vary with eval.hop_seconds: count them before allocating. */
+    int64_t capacity = 1;
+    for (int64_t k = 0; k < n; k++)
+        if (indices[k] >= 0 && indices[k] < ds->count)
+            capacity += ecg_window_count(&o->window, ds->records[indices[k]].length, ds->records[indices[k]].fs,
+                                         o->train != 0);
+    L->sample_record = malloc((size_t)capacity * sizeof *L->sample_record);
+    L->sample_window = malloc((size_t)capacity * sizeof *L->sample_window);
     if (!L->sample_record || !L->sample_window) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate the sample list of %lld records",
                            (long long)n);

@@ -4,10 +4,14 @@
 #include <math.h>
 #include <string.h>
 
+const char *const ecg_pad_mode_names[] = {[ECG_PAD_ZERO] = "zero", [ECG_PAD_REFLECT] = "reflect",
+                                           [ECG_PAD_TILE] = "tile", NULL};
+
 void ecg_window_opts_default(struct ecg_window_opts *o)
 {
     o->length_s = 10.0;
     o->eval_windows = 3;
+    o->eval_hop_s = 0.0;
     o->pad = ECG_PAD_ZERO;
     o->short_policy = ECG_SHORT_PAD;
 }
@@ -21,7 +25,11 @@ int ecg_window_opts_check(const struct ecg_window_opts *o, double fs, struct ecg
     if (o->eval_windows < 1 || o->eval_windows > 1000)
         return ecg_error_set(err, ECG_ERR_RANGE, "eval.windows: expected 1..1000, found %lld",
                              (long long)o->eval_windows);
-    if (o->pad != ECG_PAD_ZERO && o->pad != ECG_PAD_REFLECT)
+    if (!(o->eval_hop_s >= 0) || !isfinite(o->eval_hop_s) || (o->eval_hop_s > 0 && llround(o->eval_hop_s * fs) < 1))
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "eval.hop_seconds: expected 0 or a hop of at least one sample at %g Hz, found %g s", fs,
+                             o->eval_hop_s);
+    if (o->pad != ECG_PAD_ZERO && o->pad != ECG_PAD_REFLECT && o->pad != ECG_PAD_TILE)
         return ecg_error_set(err, ECG_ERR_RANGE, "window padding: unknown mode %d", (int)o->pad);
     if (o->short_policy != ECG_SHORT_PAD && o->short_policy != ECG_SHORT_SKIP)
         return ecg_error_set(err, ECG_ERR_RANGE, "window short-record policy: unknown value %d", (int)o->short_policy);
@@ -39,8 +47,13 @@ int64_t ecg_window_count(const struct ecg_window_opts *o, int64_t n, double fs, 
         return o->short_policy == ECG_SHORT_SKIP ? 0 : 1;
     if (train)
         return 1;
-    int64_t distinct = n - len + 1;
-    return o->eval_windows < distinct ? o->eval_windows : distinct;
+    int64_t distinct = n - len + 1, wanted = o->eval_windows;
+    int64_t hop = o->eval_hop_s > 0 ? llround(o->eval_hop_s * fs) : 0;
+    if (hop > 0) {
+        wanted = 1 + (n - len + hop - 1) / hop;
+        wanted = wanted < ECG_WINDOW_MAX_EVAL ? wanted : ECG_WINDOW_MAX_EVAL;
+    }
+    return wanted < distinct ? wanted : distinct;
 }
 
 int64_t ecg_window_eval_start(const struct ecg_window_opts *o, int64_t n, double fs, int64_t k)
@@ -84,9 +97,14 @@ void ecg_window_extract(const struct ecg_window_opts *o, const float *x, int64_t
             out[i] = x[j];
         else if (o->pad == ECG_PAD_ZERO)
             out[i] = 0.0f;
+        else if (o->pad == ECG_PAD_TILE)
+            out[i] = x[((j % n) + n) % n];
         else
             out[i] = n == 1 ? x[0] : x[reflect_index(j, n)];
     }
 }
 
-const char *ecg_pad_mode_name(enum ecg_pad_mode m) { return m == ECG_PAD_REFLECT ? "reflect" : "zero"; }
+const char *ecg_pad_mode_name(enum ecg_pad_mode m)
+{
+    return m >= ECG_PAD_ZERO && m <= ECG_PAD_TILE ? ecg_pad_mode_names[m] : "?";
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "eval/calibration.h"
 #include "eval/epoch_log.h"
 #include "eval/metrics.h"
 
@@ -23,6 +24,7 @@ struct ecg_report {
     const struct ecg_epoch_row *epochs; /* learning curves; may be NULL with n 0     */
     int64_t n_epochs;
     const char *config_text;          /* the resolved config, shown in a <pre>; may be NULL */
+    const struct ecg_calibration *calibration; /* ECE, reliability, temperature; may be NULL */
 };
 
 /*
@@ -36,6 +38,8 @@ struct ecg_report {
  * "confusion_matrix_normalized"}.  NaN is written as null.
  */
 void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m);
+/* The same with a "calibration" member (eval/calibration.h) when cal is not NULL. */
+void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, const struct ecg_calibration *cal);
 
 /* A classification report like sklearn's classification_report (4 digits,
  * plus an AUC column), the CinC and macro AUC lines, and the confusion
@@ -72,7 +76,7 @@ void ecg_svg_trace(FILE *f, const struct ecg_svg_trace *t);
 void ecg_report_write_html(FILE *f, const struct ecg_report *r);
 
 /* Writes metrics.json, report.txt, confusion.svg, curves.svg (when there
- * are epochs) and report.html into the existing directory `dir`.  Fails
+ * are epochs), reliability.svg (with a calibration) and report.html into the existing directory `dir`.  Fails
  * with ECG_ERR_IO naming the file. */
 int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_error *err);
 

@@ -131,6 +131,8 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
     }
     fputs("</tbody>\n</table>\n", f);
 
+    if (r->calibration)
+        ecg_calibration_write_html(f, r->calibration);
     if (r->n_epochs > 0) {
         fputs("<h2>Learning curves</h2>\n", f);
         ecg_svg_curves(f, r->epochs, r->n_epochs);
@@ -143,7 +145,7 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
     fputs("<p class=\"sub\">Written by ecgtrain " ECG_VERSION ".</p>\n</body>\n</html>\n", f);
 }
 
-enum report_part { PART_JSON, PART_TEXT, PART_CONFUSION, PART_CURVES, PART_HTML };
+enum report_part { PART_JSON, PART_TEXT, PART_CONFUSION, PART_CURVES, PART_RELIABILITY, PART_HTML };
 
 static int write_part(const char *dir, const char *name, enum report_part part,
                       const struct ecg_report *r, struct ecg_error *err)
@@ -156,8 +158,13 @@ static int write_part(const char *dir, const char *name, enum report_part part,
         return ecg_error_set(err, ECG_ERR_IO, "%s: cannot create the report file: %s", path,
                              strerror(errno));
     switch (part) {
-    case PART_JSON: ecg_metrics_write_json(f, r->metrics); break;
-    case PART_TEXT: ecg_report_write_text(f, r->metrics); break;
+    case PART_JSON: ecg_metrics_write_json_calibrated(f, r->metrics, r->calibration); break;
+    case PART_TEXT:
+        ecg_report_write_text(f, r->metrics);
+        if (r->calibration)
+            ecg_calibration_write_text(f, r->calibration);
+        break;
+    case PART_RELIABILITY: ecg_calibration_svg(f, r->calibration); break;
     case PART_CONFUSION: ecg_svg_confusion(f, r->metrics); break;
     case PART_CURVES: ecg_svg_curves(f, r->epochs, r->n_epochs); break;
     case PART_HTML: ecg_report_write_html(f, r); break;
@@ -175,6 +182,8 @@ int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_err
     ECG_TRY(write_part(dir, "confusion.svg", PART_CONFUSION, r, err));
     if (r->n_epochs > 0)
         ECG_TRY(write_part(dir, "curves.svg", PART_CURVES, r, err));
+    if (r->calibration)
+        ECG_TRY(write_part(dir, "reliability.svg", PART_RELIABILITY, r, err));
     ECG_TRY(write_part(dir, "report.html", PART_HTML, r, err));
     return ECG_OK;
 }

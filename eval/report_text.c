@@ -46,7 +46,9 @@ static void aami_json(struct ecg_json *j, const struct ecg_metrics *m)
     ecg_json_end_object(j);
 }
 
-void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
+void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m) { ecg_metrics_write_json_calibrated(f, m, NULL); }
+
+void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, const struct ecg_calibration *cal)
 {
     struct ecg_json j;
     const int k = m->k;
@@ -110,6 +112,10 @@ void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m)
             ecg_json_end_array(&j);
         }
         ecg_json_end_array(&j);
+    }
+    if (cal) {
+        ecg_json_key(&j, "calibration");
+        ecg_calibration_write_json(&j, cal);
     }
     ecg_json_end_object(&j);
 }

@@ -13,6 +13,8 @@
 # Example: experiments/sweep.sh configs/effb0.yaml lr optim.lr=1e-3,3e-4 train.label_smoothing=0,0.1
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=experiments/lib.sh
+source experiments/lib.sh
 [ $# -ge 3 ] || { sed -n '2,14p' "$0"; exit 2; }
 config="$1" sweep="$2"; shift 2
 axes=() fixed=()
@@ -43,16 +45,7 @@ for c in "${combos[@]}"; do
     if [ -f "$dir/metrics.json" ]; then echo "sweep.sh: $dir done already"; continue; fi
     # An earlier attempt stopped: continue from its checkpoint, or keep it aside as <dir>.failed-N
     # (ecgtrain never writes into a directory that holds a run).
-    resume=()
-    if [ -f "$dir/last.h5" ]; then
-        resume=("run.resume=$dir/last.h5")
-    elif [ -f "$dir/config.yaml" ]; then
-        n=1
-        while [ -e "$dir.failed-$n" ]; do n=$((n + 1)); done
-        mv "$dir" "$dir.failed-$n"
-        echo "sweep.sh: an earlier attempt without a checkpoint is kept in $dir.failed-$n"
-    fi
-    mkdir -p "$dir"
+    prepare_run_dir sweep.sh "$dir"
     printf '%s\n' "${fixed[@]}" $c >"$dir/overrides.txt"
     echo "sweep.sh: $c${resume[*]:+ (continuing $dir/last.h5)}"
     # shellcheck disable=SC2086

@@ -2,6 +2,7 @@
  * Grad-CAM. */
 #include <string.h>
 
+#include "eval/calibration.h"
 #include "infer/network.h"
 
 void ecg_infer_forward(struct ecg_infer_context *ctx, int64_t n)
@@ -14,7 +15,7 @@ void ecg_infer_forward(struct ecg_infer_context *ctx, int64_t n)
 void ecg_infer_probs_row(const struct ecg_infer_context *ctx, int64_t i, float *out)
 {
     const int k = ctx->model->classes;
-    ecg_softmax_row(out, ctx->net.logits + i * k, k);
+    ecg_calibration_softmax(out, ctx->net.logits + i * k, k, ctx->model->temperature);
 }
 
 int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images, int64_t count, float *probs,

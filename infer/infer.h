@@ -61,6 +61,14 @@ struct ecg_infer_context;
 int ecg_infer_model_load(const char *weights, const char *config_path, int noverrides, char *const *overrides,
                          struct ecg_infer_model **out, struct ecg_error *err);
 
+/*
+ * The model a program uses when none is named: the shipped CinC 2017 model,
+ * ECG_INFER_DEFAULT_MODEL relative to the working directory (the one place
+ * that says where it is).
+ */
+#define ECG_INFER_DEFAULT_MODEL "weights/ecg_effb0_cinc2017.h5"
+const char *ecg_infer_default_model(void);
+
 /* Frees the model; NULL is a no-op.  No context of it may be in use. */
 void ecg_infer_model_free(struct ecg_infer_model *m);
 
@@ -75,6 +83,10 @@ double ecg_infer_model_sample_rate(const struct ecg_infer_model *m);
 
 /* True when the model carries a network (loaded with weights). */
 int ecg_infer_model_has_network(const struct ecg_infer_model *m);
+
+/* The temperature T of the model file or checkpoint (1 when it records none): each window's probabilities
+ * are softmax(logits / T) (eval/calibration.h). */
+double ecg_infer_model_temperature(const struct ecg_infer_model *m);
 
 /*
  * A per-thread context: the network planned for eval.batch_size windows

@@ -15,6 +15,7 @@
 struct ecg_infer_model {
     struct ecg_config config;
     double fs;                  /* data.sample_rate: every record is resampled to it */
+    double temperature;         /* probabilities are softmax(logits / temperature) (io/model_file.h) */
     struct ecg_loader_opts lo;  /* window and spectrogram options of the config */
     struct ecg_spec spec;       /* thread-safe engine (plans under a lock) */
     bool has_network;

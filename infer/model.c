@@ -4,6 +4,7 @@
 
 #include "core/arena.h"
 #include "data/readers.h"
+#include "io/model_file.h"
 #include "infer/infer_internal.h"
 
 /* The configuration: the checkpoint's own, or config_path's (defaults when NULL), then the overrides. */
@@ -78,6 +79,15 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
         free(m);
         return rc;
     }
+    /* The temperature the file records (1 without one: a plain weight file given with its configuration). */
+    m->temperature = 1.0;
+    if (weights && (rc = ecg_model_file_temperature(weights, &m->temperature, err)) == ECG_ERR_FORMAT && config_path)
+        rc = ECG_OK, m->temperature = 1.0;
+    if (rc) {
+        ecg_config_free(&m->config);
+        free(m);
+        return rc;
+    }
     ecg_loader_opts_from_config(&m->config, 0, &m->lo);
     if ((rc = check_geometry(m, err)) || (rc = ecg_spec_init(&m->spec, &m->lo.spec, err)) ||
         (weights && (rc = load_network(m, err)))) {
@@ -98,6 +108,8 @@ void ecg_infer_model_free(struct ecg_infer_model *m)
     free(m);
 }
 
+const char *ecg_infer_default_model(void) { return ECG_INFER_DEFAULT_MODEL; }
+
 const struct ecg_config *ecg_infer_model_config(const struct ecg_infer_model *m) { return &m->config; }
 
 int ecg_infer_model_classes(const struct ecg_infer_model *m, const char *const **names)
@@ -108,6 +120,8 @@ int ecg_infer_model_classes(const struct ecg_infer_model *m, const char *const *
 }
 
 double ecg_infer_model_sample_rate(const struct ecg_infer_model *m) { return m->fs; }
+
+double ecg_infer_model_temperature(const struct ecg_infer_model *m) { return m->temperature; }
 
 int ecg_infer_model_has_network(const struct ecg_infer_model *m) { return m->has_network; }
 

@@ -174,8 +174,10 @@ static int run(const struct args *a, struct ecg_error *err)
         goto out;
     }
     const char *split_names[] = {"train", "val", "test", "all"};
+    struct ecg_calibration cal = {.temperature = ecg_infer_model_temperature(model)};
+    ecg_reliability_compute(&cal.after, r.probs, r.truth, r.n, k);
     struct ecg_report rep = {.title = a->ckpt, .split = split_names[c->eval.split], .metrics = &mt,
-                             .config_text = yaml};
+                             .config_text = yaml, .calibration = &cal};
     if ((rc = ecg_report_write(a->out, &rep, err)))
         goto out;
     ecg_report_write_text(stdout, &mt);

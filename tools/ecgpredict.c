@@ -8,14 +8,16 @@
 #include "train/config.h"
 #include "core/log.h"
 #include "infer/infer.h"
+#include "io/model_file.h"
 #include "tools/cli.h"
 #include "tools/predict_json.h"
 
 static const char usage_text[] =
-    "usage: ecgpredict [options] CHECKPOINT FILE... [key=value ...]\n"
+    "usage: ecgpredict [options] [MODEL] FILE... [key=value ...]\n"
     "       ecgpredict --help | --version\n"
     "\n"
-    "Classifies each record with a checkpoint written by ecgtrain and prints one JSON line per\n"
+    "Classifies each record with MODEL (a checkpoint written by ecgtrain or a model file written by\n"
+    "ecgexport; without one, the shipped model " ECG_INFER_DEFAULT_MODEL ") and prints one JSON line per\n"
     "record: {\"file\", \"record\", \"class\", \"probabilities\": {class: p, ...}}.  The record is\n"
     "preprocessed and cut into eval.windows windows exactly as in the run; the windows'\n"
     "probabilities are averaged.  FILE is a CinC 2017 record (.mat, with its .hea beside it),\n"
@@ -84,6 +86,10 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
         default: return ecg_cli_option_error(c, argv, err);
         }
     }
+    /* The first operand is the model when it is one (or when --config says it is weights); otherwise every
+     * operand is a file to classify and the model is the shipped one. */
+    if (optind < argc && !a->config && !ecg_cli_is_override(argv[optind]) && !ecg_model_file_probe(argv[optind]))
+        a->ckpt = ecg_infer_default_model();
     for (int i = optind; i < argc; i++) {
         if (!a->ckpt)
             a->ckpt = argv[i];
@@ -151,6 +157,11 @@ static int run(const struct args *a, struct ecg_error *err)
 {
     struct ecg_infer_model *m = NULL;
     struct ecg_infer_context *ctx = NULL;
+    if (a->ckpt == ecg_infer_default_model() && access(a->ckpt, R_OK) != 0)
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "no MODEL named, and the shipped model %s is not in the working directory: name a "
+                             "checkpoint or model file first",
+                             a->ckpt);
     int rc = ecg_infer_model_load(a->ckpt, a->config, a->noverrides, a->overrides, &m, err);
     if (rc)
         return rc;

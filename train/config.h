@@ -13,6 +13,7 @@
 #include "data/signal.h"
 #include "data/spectrogram.h"
 #include "data/split.h"
+#include "data/window.h"
 #include "optim/optim.h"
 #include "train/options.h"
 
@@ -43,6 +44,7 @@ struct ecg_config_data {
     struct ecg_split_opts split;      /* data.val_fraction, test_fraction, folds, fold (data/split.h) */
     double sample_rate;               /* signals are resampled to this rate, Hz */
     double window_seconds;            /* length of one model input (data/window.h length_s) */
+    enum ecg_pad_mode pad;            /* records shorter than a window: zero, reflect or tile (data/window.h) */
     double band_low_hz;               /* band-pass low edge, Hz (0: no high-pass) */
     double band_high_hz;              /* band-pass high edge, Hz */
     enum ecg_normalize normalize;     /* per record (data/signal.h) */

@@ -96,6 +96,9 @@ static const struct ecg_config_key keys[] = {
     {KEY(ECG_CFG_FLOAT, data.window_seconds), .def = "10", RANGE(0.5, 600),
      .help = "length of the signal window that becomes one image, seconds; beat data (mitbih_wfdb): the window "
              "centred on each beat's R peak"},
+    {KEY(ECG_CFG_ENUM, data.pad), .def = "zero", NAMES(ecg_pad_mode_names),
+     .help = "a record shorter than data.window_seconds is centred in the window and the rest filled with: "
+             "zero (silence), reflect (the record mirrored at its ends) or tile (the record repeated)"},
     {KEY(ECG_CFG_FLOAT, data.band_low_hz), .def = "0.5", RANGE(0, 100),
      .help = "zero-phase band-pass low edge, Hz; 0: no high-pass"},
     {KEY(ECG_CFG_FLOAT, data.band_high_hz), .def = "40", RANGE(1, 4096),
@@ -189,6 +192,10 @@ static const struct ecg_config_key keys[] = {
      .help = "batch norm uses its running statistics in training too and does not update them"},
     {KEY(ECG_CFG_ENUM, model.input_norm), .def = "none", NAMES(ecg_input_norm_names),
      .help = "input scaling: none (the per-image z-scored spectrogram), imagenet (each image scaled to [0, 1], then (x - mean) / std per channel with the weight file's ImageNet mean and std, for ImageNet weights)"},
+    {KEY(ECG_CFG_ENUM, model.head_init), .def = "keras", NAMES(ecg_head_init_names),
+     .help = "a classification head not loaded from model.pretrained starts as: keras (uniform, limit "
+             "sqrt(1/classes), EfficientNet's own), fan_in (uniform, limit 1/sqrt(features), PyTorch's Linear) or "
+             "zero (every class equally likely at the start); biases start at 0"},
 
     /* optim */
     {KEY_AT(ECG_CFG_ENUM, "optim.name", optim.rule.kind), .def = "adamw", NAMES(ecg_optim_kind_names),
@@ -228,6 +235,9 @@ static const struct ecg_config_key keys[] = {
      .help = "step schedule: learning-rate factor at each drop"},
     {KEY(ECG_CFG_FLOAT, train.label_smoothing), .def = "0.1", RANGE(0, 1), .flags = ECG_CFG_MAX_OPEN,
      .help = "label smoothing of the cross-entropy loss"},
+    {KEY(ECG_CFG_FLOAT, train.mixup_alpha), .def = "0", RANGE(0, 100),
+     .help = "mixup: each training image becomes lam * itself + (1 - lam) * another image of the batch, and the "
+             "loss lam * L(its label) + (1 - lam) * L(the other's), lam ~ Beta(alpha, alpha) per batch; 0: off"},
     {KEY(ECG_CFG_FLOATS, train.class_weights), .def = "inverse_frequency", RANGE(0, 1e6),
      NAMES(ecg_class_weights_names), .min_len = 2, .max_len = 100000,
      .help = "loss weight per class: none, inverse_frequency (of the training split), or a list with "
@@ -253,7 +263,15 @@ static const struct ecg_config_key keys[] = {
     {KEY(ECG_CFG_INT, eval.batch_size), .def = "64", RANGE(1, 65536),
      .help = "images per evaluation step"},
     {KEY(ECG_CFG_INT, eval.windows), .def = "1", RANGE(1, 1000),
-     .help = "windows per record at evaluation; their predictions are averaged"},
+     .help = "windows per record at evaluation, evenly spaced from the start to the end; their predictions "
+             "are averaged (ignored when eval.hop_seconds is set)"},
+    {KEY(ECG_CFG_FLOAT, eval.hop_seconds), .def = "0", RANGE(0, 600),
+     .help = "0: eval.windows windows per record; > 0: as many windows as cover the whole record with starts at "
+             "most this many seconds apart (data.window_seconds tiles it; at most 1000 per record)"},
+    {KEY(ECG_CFG_BOOL, eval.calibrate), .def = "false",
+     .help = "at the end of training, fit the temperature T of softmax(logits / T) on the validation split "
+             "(lowest negative log-likelihood) and store it in best.h5, where ecgeval, ecgpredict and ecgexport "
+             "use it; the report shows the calibration error before and after"},
     {KEY(ECG_CFG_ENUM, eval.split), .def = "test", NAMES(ecg_split_part_names),
      .help = "split the final evaluation reports"},
 };

@@ -12,20 +12,12 @@ void ecg_eval_result_free(struct ecg_eval_result *r)
     free(r->records);
     free(r->truth);
     free(r->probs);
+    free(r->window_logits);
+    free(r->window_row);
     memset(r, 0, sizeof *r);
 }
 
-void ecg_softmax_row(float *out, const float *logits, int k)
-{
-    float mx = logits[0];
-    for (int j = 1; j < k; j++)
-        mx = fmaxf(mx, logits[j]);
-    double sum = 0;
-    for (int j = 0; j < k; j++)
-        sum += exp((double)(logits[j] - mx));
-    for (int j = 0; j < k; j++)
-        out[j] = (float)(exp((double)(logits[j] - mx)) / sum);
-}
+void ecg_softmax_row(float *out, const float *logits, int k) { ecg_calibration_softmax(out, logits, k, 1.0); }
 
 /* The evaluation-image cache of data.cache_dir: keyed by the data file and everything that shapes a
  * record before the spectrogram (the loader adds the spectrogram and window options). */
@@ -83,6 +75,12 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     }
     if ((rc = ecg_loader_init(&L, ds, indices, n, &lo, err)) || (rc = ecg_loader_start(&L, 0, err)))
         goto done;
+    out->window_logits = malloc((size_t)(L.nsamples * k) * sizeof *out->window_logits);
+    out->window_row = malloc((size_t)L.nsamples * sizeof *out->window_row);
+    if (!out->window_logits || !out->window_row) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the logits of %lld windows", (long long)L.nsamples);
+        goto done;
+    }
     const struct ecg_batch *b;
     while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
         ecg_input_scaling_apply(norm, b->images, b->count, b->h, b->w);
@@ -94,6 +92,8 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
             for (int j = 0; j < k; j++)
                 out->probs[row * k + j] += p[j];
             windows[row]++;
+            memcpy(out->window_logits + out->nwindows * k, m->logits + s * k, (size_t)k * sizeof(float));
+            out->window_row[out->nwindows++] = row;
         }
     }
     if (rc)
@@ -105,6 +105,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     for (int64_t i = 0; i < n; i++) {
         if (windows[i] == 0)
             continue;
+        slot[out->records[i]] = kept; /* the row's new place, for the windows below */
         for (int j = 0; j < k; j++)
             out->probs[kept * k + j] = out->probs[i * k + j] / (float)windows[i];
         out->records[kept] = out->records[i];
@@ -114,6 +115,8 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
         kept++;
     }
     out->n = kept;
+    for (int64_t w = 0; w < out->nwindows; w++)
+        out->window_row[w] = slot[indices[out->window_row[w]]];
     out->loss = kept ? loss / (double)kept : NAN;
     if (kept == 0)
         rc = ecg_error_set(err, ECG_ERR_VALUE, "no record of the split could be evaluated");

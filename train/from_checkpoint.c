@@ -2,14 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint.h"
+#include "io/model_file.h"
 #include "train/train.h"
 
 int ecg_config_from_checkpoint(const char *ckpt, int noverrides, char *const *overrides, struct ecg_config *c,
                                struct ecg_error *err)
 {
     char *yaml = NULL;
-    int rc = ecg_checkpoint_read_text(ckpt, &yaml, NULL, err);
+    int rc = ecg_model_file_config(ckpt, &yaml, err);
     if (rc)
         return rc;
     if ((rc = ecg_config_defaults(c, err)) == ECG_OK && (rc = ecg_config_load_string(c, yaml, ckpt, err)))

@@ -1,5 +1,6 @@
 /* Building the EfficientNet a config describes, loading its pretrained weights, and freezing parts of it. */
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -42,6 +43,35 @@ static void warn_conventions(const struct ecg_config *c, const struct ecg_effnet
     if (info->has_bn_eps && (float)info->bn_eps != o->bn_eps)
         ecg_warn("%s was made with batch-norm epsilon %g but model.bn_eps is %g", c->model.pretrained,
                  info->bn_eps, (double)o->bn_eps);
+}
+
+void ecg_model_keras_info(const struct ecg_effnet *m, struct ecg_keras_info *attrs)
+{
+    memset(attrs, 0, sizeof *attrs);
+    attrs->has_bn_eps = attrs->has_padding = attrs->has_arch = true;
+    attrs->bn_eps = m->opt.bn_eps;
+    snprintf(attrs->padding, sizeof attrs->padding, "%s", m->opt.padding == ECG_PAD_SAME ? "same" : "symmetric");
+    snprintf(attrs->arch, sizeof attrs->arch, "b%d", m->opt.arch);
+}
+
+void ecg_model_init_head(struct ecg_effnet *m, enum ecg_head_init mode, uint64_t seed)
+{
+    if (mode == ECG_HEAD_INIT_KERAS)
+        return; /* ecg_effnet_init_weights already did it */
+    struct ecg_params *p = m->params;
+    struct ecg_rng root = ecg_rng_init(seed, 0x68656164u);
+    for (int i = 0; i < p->count; i++) {
+        const struct ecg_param *it = &p->items[i];
+        if (strncmp(it->name, "predictions/", 12) != 0)
+            continue;
+        float *v = ecg_params_value(p, i);
+        /* The kernel is (features, classes); the bias (classes) stays 0 in every mode. */
+        bool kernel = it->ndim == 2;
+        float limit = kernel && mode == ECG_HEAD_INIT_FAN_IN ? (float)(1.0 / sqrt((double)it->shape[0])) : 0.0f;
+        struct ecg_rng r = ecg_rng_stream(&root, (uint64_t)i);
+        for (int64_t j = 0; j < it->numel; j++)
+            v[j] = limit * (2.0f * ecg_rng_uniform(&r) - 1.0f);
+    }
 }
 
 static int load_pretrained(const struct ecg_config *c, const struct ecg_keras_info *info, struct ecg_effnet *m,
@@ -126,6 +156,8 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_on
         ecg_effnet_free(m);
         return rc;
     }
+    if (!c->model.pretrained || info.num_classes != c->model.num_classes)
+        ecg_model_init_head(m, c->model.head_init, (uint64_t)c->run.seed);
     if (strcmp(c->model.freeze, "none") != 0) {
         const char *upto = strcmp(c->model.freeze, "backbone") == 0 ? "head" : c->model.freeze;
         int end = ecg_model_block_start(m, upto);

@@ -14,3 +14,6 @@ const char *const ecg_model_arch_names[] = {"b0", "b1", "b2", "b3", "b4", "b5", 
 const char *const ecg_class_weights_names[] = {
     [ECG_CLASS_WEIGHTS_NONE] = "none", [ECG_CLASS_WEIGHTS_INVERSE_FREQUENCY] = "inverse_frequency", NULL,
 };
+
+const char *const ecg_head_init_names[] = {[ECG_HEAD_INIT_KERAS] = "keras", [ECG_HEAD_INIT_FAN_IN] = "fan_in",
+                                           [ECG_HEAD_INIT_ZERO] = "zero", NULL};

@@ -35,6 +35,10 @@ extern const char *const ecg_model_arch_names[];
 enum ecg_class_weights { ECG_CLASS_WEIGHTS_NONE, ECG_CLASS_WEIGHTS_INVERSE_FREQUENCY };
 extern const char *const ecg_class_weights_names[];
 
+/* model.head_init: how a freshly initialised classification head starts (train/model_setup.c). */
+enum ecg_head_init { ECG_HEAD_INIT_KERAS, ECG_HEAD_INIT_FAN_IN, ECG_HEAD_INIT_ZERO };
+extern const char *const ecg_head_init_names[];
+
 struct ecg_config_model {
     int arch;                       /* 0..7 = B0..B7 */
     int64_t in_channels;            /* 1 or 3 */
@@ -48,6 +52,7 @@ struct ecg_config_model {
     char *freeze;                   /* "none", "backbone" or a block name (stem, block3b, top) */
     bool freeze_bn;                 /* batch norm uses running statistics in training too */
     enum ecg_input_norm input_norm;
+    enum ecg_head_init head_init;   /* a head not loaded from model.pretrained starts this way */
 };
 
 struct ecg_config_train {
@@ -58,6 +63,7 @@ struct ecg_config_train {
     int64_t step_epochs;            /* step schedule: epochs per step */
     double step_gamma;              /* step schedule: factor per step */
     double label_smoothing;
+    double mixup_alpha;             /* mixup of image pairs, lam ~ Beta(alpha, alpha); 0: off (train/mixup.h) */
     struct ecg_config_floats class_weights; /* list (one per class) or enum ecg_class_weights */
     double class_weight_cap;        /* inverse-frequency weights above this are lowered to it; 0: no cap */
     int64_t max_per_class;          /* examples of a class per epoch at most (data/loader.h); 0: all */
@@ -70,7 +76,9 @@ struct ecg_config_train {
 struct ecg_config_eval {
     int64_t batch_size;
     int64_t windows;                /* windows per record, predictions averaged */
+    double hop_seconds;             /* > 0: windows tiling the whole record, starts at most this far apart */
     enum ecg_split_part split;      /* data/split.h; ECG_PART_ALL: every record */
+    bool calibrate;                 /* fit a temperature on the validation split at the end (train/calibrate.c) */
 };
 
 #endif

@@ -162,6 +162,8 @@ void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct e
     o->seed = (uint64_t)c->run.seed;
     o->window.length_s = c->data.window_seconds;
     o->window.eval_windows = c->eval.windows;
+    o->window.eval_hop_s = c->eval.hop_seconds;
+    o->window.pad = c->data.pad;
     o->spec = c->data.spectrogram;
     o->aug = c->data.augment;
 }

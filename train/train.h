@@ -9,6 +9,8 @@
 #include "data/loader.h"
 #include "data/record.h"
 #include "data/split.h"
+#include "eval/calibration.h"
+#include "io/keras_h5.h"
 #include "layers/effnet.h"
 #include "train/config.h"
 
@@ -61,6 +63,13 @@ void ecg_input_scaling_apply(const struct ecg_input_scaling *norm, float *images
 int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_only, struct ecg_effnet *m,
                     struct ecg_input_scaling *norm, struct ecg_error *err);
 
+/* The weight-file attributes that record how m was built (batch-norm epsilon, padding, architecture). */
+void ecg_model_keras_info(const struct ecg_effnet *m, struct ecg_keras_info *attrs);
+
+/* Re-initialises the classification head (the predictions/ layer) as model.head_init says, from its own stream of
+ * `seed` (keras: leaves it as ecg_effnet_init_weights made it). */
+void ecg_model_init_head(struct ecg_effnet *m, enum ecg_head_init mode, uint64_t seed);
+
 /*
  * Index in the parameter store of the first parameter of a block given by
  * name ("stem", "block3b", "top", "head"), or -1 when the model has no such
@@ -81,6 +90,9 @@ struct ecg_eval_result {
     int *truth;          /* (n) */
     float *probs;        /* (n, k) window-averaged probabilities */
     double loss;         /* mean cross-entropy of the averaged probabilities (records with label -1 add nothing) */
+    int64_t nwindows;    /* windows evaluated */
+    float *window_logits; /* (nwindows, k) each window's logits, in evaluation order */
+    int64_t *window_row; /* (nwindows) the result row of each window */
 };
 
 /* Runs the model in inference mode over the records ds[indices[0..n)] with
@@ -93,10 +105,21 @@ void ecg_eval_result_free(struct ecg_eval_result *r);
 /* Softmax of one row of k logits into out (k), in double for the sum. */
 void ecg_softmax_row(float *out, const float *logits, int k);
 
+/* ---- calibration (train/calibrate.c) ---- */
+
+/* Fits the temperature (eval/calibration.h) on an evaluation result's window logits and labels. */
+int ecg_eval_fit_temperature(const struct ecg_eval_result *r, double *t, struct ecg_error *err);
+
+/* Recomputes r->probs at temperature t from its window logits, filling cal->before (T = 1, when
+ * r->probs were made at 1; has_before when cal->fitted_on is set) and cal->after (t) on r's records.
+ * The caller sets fitted_on and fit_records first. */
+void ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_calibration *cal);
+
 /* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */
 
 /*
- * The configuration of the run that wrote checkpoint `ckpt`, with `overrides`
+ * The configuration of the run that wrote checkpoint `ckpt` (or stored in a
+ * model file written by ecgexport, io/model_file.h), with `overrides`
  * (key=value) applied, and model.pretrained pointing at the checkpoint so that
  * ecg_model_build() loads its weights.  `c` is freed on failure.
  */

@@ -23,6 +23,8 @@
 #include "optim/optim.h"
 #include "optim/sched.h"
 #include "train/run_dir.h"
+#include "io/model_file.h"
+#include "train/mixup.h"
 #include "train/state.h"
 #include "train/train.h"
 
@@ -53,6 +55,7 @@ struct trainer {
     int frozen_end;     /* model.freeze: parameters below stay frozen throughout */
     struct ecg_train_state st;
     float *best_values; /* the evaluation weights of the best epoch */
+    struct ecg_mixup mixup; /* train.mixup_alpha > 0 */
     struct ecg_epoch_row *rows;
     int64_t nrows;
     struct ecg_epoch_log log;
@@ -285,7 +288,7 @@ static int load_best(struct trainer *t, const char *resume, struct ecg_error *er
 
 /* Evaluates with the evaluation weights (the EMA when enabled) into metrics. */
 static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics *mt, double *loss,
-                          struct ecg_error *err)
+                          struct ecg_calibration *cal, struct ecg_error *err)
 {
     const int64_t *idx;
     int64_t n;
@@ -311,6 +314,8 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
     free(all);
     if (rc)
         return rc;
+    if (cal) /* the final report: probabilities at the fitted temperature, as infer/ computes them */
+        ecg_eval_apply_temperature(&r, cal->temperature, cal);
     rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
     if (!rc && t->ds.task == ECG_TASK_RHYTHM)
         rc = ecg_metrics_set_cinc(mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF, ECG_RHYTHM_OTHER, err);
@@ -350,9 +355,16 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         double b0 = ecg_now();
         struct ecg_rng rng = ecg_rng_init((uint64_t)t->c->run.seed, (uint64_t)t->st.step);
         ecg_input_scaling_apply(&t->norm, b->images, b->count, b->h, b->w);
+        bool mix = t->c->train.mixup_alpha > 0;
+        if (mix) {
+            struct ecg_rng mr = ecg_rng_stream(&rng, 0x6d6978u);
+            ecg_mixup_apply(&t->mixup, b->images, b->labels, b->count, t->c->train.mixup_alpha, &mr);
+        }
         ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
-        double loss = ecg_effnet_loss(&t->m, b->labels, t->weighted ? t->class_weight : NULL,
-                                      (float)t->c->train.label_smoothing);
+        const float *cw = t->weighted ? t->class_weight : NULL;
+        float smoothing = (float)t->c->train.label_smoothing;
+        double loss = mix ? ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing)
+                          : ecg_effnet_loss(&t->m, b->labels, cw, smoothing);
         ecg_params_zero_grad(t->m.params);
         ecg_effnet_backward(&t->m);
         if (!isfinite(loss))
@@ -407,7 +419,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     if (t->splits.n[ECG_PART_VAL] > 0) {
         struct ecg_metrics vm = {0};
         double vloss;
-        int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, err);
+        int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, NULL, err);
         if (rc) {
             ecg_metrics_free(&vm);
             return ecg_error_prefix(err, rc, "validation after epoch %lld", (long long)epoch + 1);
@@ -465,6 +477,28 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
 
 /* ---- the final report ---------------------------------------------------------------------- */
 
+/* The temperature of the best weights on the validation split, stored in best.h5 (no validation split: 1). */
+static int fit_temperature(struct trainer *t, struct ecg_calibration *cal, struct ecg_error *err)
+{
+    int64_t n = t->splits.n[ECG_PART_VAL];
+    if (n == 0)
+        return ECG_OK;
+    struct ecg_eval_result r;
+    ECG_TRY(ecg_evaluate(&t->m, &t->norm, t->c, &t->ds, t->splits.idx[ECG_PART_VAL], n, &r, err));
+    int rc = ecg_eval_fit_temperature(&r, &cal->temperature, err);
+    cal->fitted_on = "val";
+    cal->fit_records = r.n;
+    ecg_eval_result_free(&r);
+    if (rc)
+        return ecg_error_prefix(err, rc, "eval.calibrate");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/best.h5", t->dir);
+    if (access(path, F_OK) == 0 && (rc = ecg_model_file_set_temperature(path, cal->temperature, err)))
+        return ecg_error_prefix(err, rc, "eval.calibrate");
+    ecg_info("temperature %.4f fitted on the validation split (%lld records)", cal->temperature, (long long)cal->fit_records);
+    return ECG_OK;
+}
+
 static int final_report(struct trainer *t, struct ecg_error *err)
 {
     int split = t->c->eval.split;
@@ -476,12 +510,16 @@ static int final_report(struct trainer *t, struct ecg_error *err)
     bool ema = t->use_ema;
     t->use_ema = false;
     struct ecg_metrics mt = {0};
+    struct ecg_calibration cal = {.temperature = 1.0};
     double loss;
-    int rc = evaluate_split(t, part, &mt, &loss, err);
+    int rc = t->c->eval.calibrate ? fit_temperature(t, &cal, err) : ECG_OK;
+    if (!rc)
+        rc = evaluate_split(t, part, &mt, &loss, &cal, err);
     t->use_ema = ema;
     if (!rc) {
         struct ecg_report r = {.title = t->c->run.name, .split = ecg_split_part_name(split), .metrics = &mt,
-                               .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml};
+                               .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml,
+                               .calibration = &cal};
         rc = ecg_report_write(t->dir, &r, err);
         if (!rc) {
             ecg_report_write_text(stdout, &mt);
@@ -506,6 +544,7 @@ static void trainer_free(struct trainer *t)
     ecg_split_free(&t->splits);
     ecg_dataset_free(&t->ds);
     ecg_aligned_free(t->best_values);
+    ecg_mixup_free(&t->mixup);
     free(t->rows);
     free(t->config_yaml);
     if (t->log.f)
@@ -583,6 +622,11 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         goto out;
     }
     memcpy(t.best_values, t.m.params->values, (size_t)t.m.params->total * sizeof(float));
+    if (c->train.mixup_alpha > 0 &&
+        (rc = ecg_mixup_init(&t.mixup, c->train.batch_size,
+                             c->data.spectrogram.height * c->data.spectrogram.width * c->data.spectrogram.channels,
+                             t.k, err)))
+        goto out;
     t.st.k = t.k;
     t.st.best_f1 = -1;
     if (resume && ((rc = load_best(&t, resume, err)) || (rc = resume_from(&t, resume, err))))

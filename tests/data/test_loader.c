@@ -428,6 +428,13 @@ static void options_follow_the_run_configuration(void)
     CU_ASSERT_EQUAL(o.aug.time_mask_count, 1);
     CU_ASSERT_DOUBLE_EQUAL(o.window.length_s, c.data.window_seconds, 0);
     CU_ASSERT_EQUAL(o.window.eval_windows, 5);
+    CU_ASSERT_EQUAL(o.window.pad, ECG_PAD_ZERO);
+    CU_ASSERT_DOUBLE_EQUAL(o.window.eval_hop_s, 0, 0);
+    CU_ASSERT_EQUAL_FATAL(ecg_config_override(&c, "data.pad=tile", &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_config_override(&c, "eval.hop_seconds=2.5", &err), ECG_OK);
+    ecg_loader_opts_from_config(&c, 1, &o);
+    CU_ASSERT_EQUAL(o.window.pad, ECG_PAD_TILE);
+    CU_ASSERT_DOUBLE_EQUAL(o.window.eval_hop_s, 2.5, 0);
     CU_ASSERT_EQUAL(ecg_spec_opts_check(&o.spec, c.data.sample_rate, &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_aug_opts_check(&o.aug, &err), ECG_OK);
     ecg_loader_opts_from_config(&c, 0, &o);

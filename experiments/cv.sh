@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# k-fold cross-validation of a config: the k folds as k runs, then their mean and standard deviation.
+#
+#   experiments/cv.sh [--name NAME] CONFIG K [key=value ...]
+#
+# Fold i runs `ecgtrain CONFIG key=value... data.folds=K data.fold=i` into runs/cv/NAME/fold<i>/
+# (NAME: the config's name and the overrides; the folds are stratified, the same for every config
+# with the same run.seed and data).  A fold whose metrics.json exists is not run again; one stopped
+# with a checkpoint continues from its last.h5; an attempt that stopped before its first checkpoint is
+# moved aside to fold<i>.failed-N.  When every fold is done, runs/cv/NAME/ receives
+#   summary.json  mean and sample standard deviation over the folds of accuracy, macro-F1, the CinC
+#                 score F1(N,A,O), macro ROC-AUC, ECE and each class's F1, and the pooled scores of
+#                 the folds' summed confusion matrices (every record tested once)
+#   summary.tsv   one header line and one row: the same numbers, tab-separated
+#   summary.md    one markdown table row: mean +- std per column and the command
+# and summary.md's row is printed.  Needs jq.
+#
+# Example: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=experiments/lib.sh
+source experiments/lib.sh
+usage() { sed -n '2,18p' "$0"; exit 2; }
+name=""
+if [ "${1:-}" = "--name" ]; then [ $# -ge 2 ] || usage; name="$2"; shift 2; fi
+[ $# -ge 2 ] || usage
+config="$1" k="$2"; shift 2
+overrides=("$@")
+[[ "$k" =~ ^[0-9]+$ ]] && [ "$k" -ge 2 ] || { echo "cv.sh: K: expected a fold count >= 2, found '$k'" >&2; exit 2; }
+[ -f "$config" ] || { echo "cv.sh: $config: no such config" >&2; exit 2; }
+for o in "${overrides[@]}"; do
+    case "$o" in
+    data.folds=* | data.fold=* | run.dir=* | run.resume=*) echo "cv.sh: $o: cv.sh sets this key itself" >&2; exit 2 ;;
+    *=*) ;;
+    *) echo "cv.sh: expected key=value, found '$o'" >&2; exit 2 ;;
+    esac
+done
+ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
+[ -x "$ecgtrain" ] || { echo "cv.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
+command -v jq >/dev/null || { echo "cv.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
+if [ -z "$name" ]; then
+    name=$(basename "$config" .yaml)
+    [ ${#overrides[@]} -eq 0 ] || name="$name,$(printf '%s,' "${overrides[@]}" | sed 's/,$//' | tr ' /' '__')"
+fi
+root="runs/cv/$name"
+mkdir -p "$root"
+printf '%s\n' "experiments/cv.sh $config $k${overrides[*]:+ ${overrides[*]}}" >"$root/command.txt"
+
+failed=0
+for ((i = 0; i < k; i++)); do
+    dir="$root/fold$i"
+    if [ -f "$dir/metrics.json" ]; then echo "cv.sh: $dir done already"; continue; fi
+    prepare_run_dir cv.sh "$dir"
+    echo "cv.sh: fold $i of $k${resume[*]:+ (continuing $dir/last.h5)}"
+    start=$(date +%s)
+    if ! "$ecgtrain" "$config" "${overrides[@]}" "data.folds=$k" "data.fold=$i" "run.dir=$dir" "${resume[@]}" \
+            >>"$dir/stdout.txt" 2>>"$dir/stderr.txt"; then
+        echo "cv.sh: fold $i failed (see $dir/stderr.txt)" >&2
+        failed=$((failed + 1))
+        continue
+    fi
+    echo "$(($(date +%s) - start))" >>"$dir/seconds.txt"
+done
+[ $failed -eq 0 ] || { echo "cv.sh: $failed of $k folds failed; run the same command again to continue" >&2; exit 1; }
+
+# Mean and sample standard deviation over the folds, and the pooled confusion matrix's scores.
+folds=()
+for ((i = 0; i < k; i++)); do folds+=("$root/fold$i/metrics.json"); done
+jq -s --arg command "$(cat "$root/command.txt")" '
+  def mean: add / length;
+  def std: (mean) as $m | if length > 1 then (map((. - $m) * (. - $m)) | add / (length - 1) | sqrt) else 0 end;
+  def stats: map(select(. != null)) | if length == 0 then null else {mean: mean, std: std} end;
+  def f1($cm; $c): ($cm | map(.[$c]) | add) as $col | ($cm[$c] | add) as $row |
+    if $row + $col == 0 then 0 else 2 * $cm[$c][$c] / ($row + $col) end;
+  def cinc($names; $f1s): [["N", "Normal", "NSR", "SR"], ["A", "AF", "AFib"], ["O", "Other"]] |
+    map(. as $aliases | [$names | to_entries[] | select(.value | ascii_downcase | IN($aliases[] | ascii_downcase)) | .key][0]) |
+    if any(. == null) then null else (map($f1s[.]) | add / 3) end;
+  .[0].classes as $names |
+  ([.[].confusion_matrix] | transpose | map(transpose | map(add))) as $pooled |
+  ([range($names | length) | f1($pooled; .)]) as $pooled_f1 |
+  {
+    command: $command,
+    folds: length,
+    records: (map(.n) | add),
+    classes: $names,
+    accuracy: (map(.accuracy) | stats),
+    macro_f1: (map(.macro_f1) | stats),
+    cinc_f1: (map(.cinc_f1) | stats),
+    roc_auc_macro: (map(.roc_auc_macro) | stats),
+    ece: (map(.calibration.ece) | stats),
+    temperature: (map(.calibration.temperature) | stats),
+    f1: ([$names[] as $c | {key: $c, value: ([.[].per_class[$c].f1] | stats)}] | from_entries),
+    pooled: {
+      confusion_matrix: $pooled,
+      f1: ([range($names | length) as $i | {key: $names[$i], value: $pooled_f1[$i]}] | from_entries),
+      cinc_f1: cinc($names; $pooled_f1)
+    }
+  }' "${folds[@]}" >"$root/summary.json"
+
+# One TSV row (header first) and one markdown row, mean +- std with three decimals.
+jq -r '
+  def cols: [["accuracy", .accuracy], ["macro_f1", .macro_f1], ["cinc_f1", .cinc_f1]] +
+            [.classes[] as $c | ["f1_" + $c, .f1[$c]]] + [["auc", .roc_auc_macro], ["ece", .ece]];
+. as $s |
+  (cols | map(.[0] + "_mean", .[0] + "_std") + ["pooled_cinc_f1", "folds", "records", "command"] | @tsv),
+  (cols | map(.[1] | if . == null then "", "" else .mean, .std end) +
+   [$s.pooled.cinc_f1, $s.folds, $s.records, $s.command] | @tsv)
+' "$root/summary.json" >"$root/summary.tsv"
+jq -r '
+  def pm: if . == null then "n/a" else "\(.mean * 1000 | round / 1000) ± \(.std * 1000 | round / 1000)" end;
+  "| " + ([.accuracy, .macro_f1, .cinc_f1] + [.classes[] as $c | .f1[$c]] + [.roc_auc_macro, .ece] | map(pm) | join(" | ")) +
+  " | \(.pooled.cinc_f1 // "n/a" | if type == "number" then . * 1000 | round / 1000 else . end) | `\(.command)` |"
+' "$root/summary.json" >"$root/summary.md"
+echo "cv.sh: $root: $k folds, $(jq .records "$root/summary.json") records tested"
+echo "| accuracy | macro-F1 | CinC F1(N,A,O) | $(jq -r '.classes | map("F1 " + .) | join(" | ")' "$root/summary.json") | AUC | ECE | pooled CinC | command |"
+cat "$root/summary.md"

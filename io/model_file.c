@@ -1,0 +1,159 @@
+/* Writing self-describing model files and reading the configuration and temperature of model files and checkpoints. */
+#include "io/model_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/h5util.h"
+
+#define CKPT_GROUP "ecg_checkpoint"
+
+static int write_meta(hid_t file, const struct ecg_model_meta *meta, struct ecg_error *err)
+{
+    hid_t g = H5I_INVALID_HID;
+    int rc = ecg_h5_create_group(file, ECG_MODEL_GROUP, &g, err);
+    if (!rc)
+        rc = ecg_h5_write_attr_int64(g, "format_version", 1, err);
+    if (!rc)
+        rc = ecg_h5_write_attr_double(g, "temperature", meta->temperature, err);
+    if (!rc)
+        rc = ecg_h5_write_attr_strings(g, "class_names", meta->class_names, meta->n_classes, err);
+    if (!rc)
+        rc = ecg_h5_write_attr_string(g, "arch", meta->arch ? meta->arch : "", err);
+    if (!rc)
+        rc = ecg_h5_write_string(g, "config_yaml", meta->config_yaml, err);
+    if (!rc)
+        rc = ecg_h5_write_string(g, "provenance_json", meta->provenance_json ? meta->provenance_json : "{}", err);
+    if (!rc)
+        rc = ecg_h5_write_string(g, "metrics_json", meta->metrics_json ? meta->metrics_json : "{}", err);
+    ecg_h5_close(g);
+    return rc;
+}
+
+int ecg_model_file_save(const char *path, const struct ecg_params *params, const struct ecg_keras_info *attrs,
+                        const struct ecg_model_meta *meta, struct ecg_error *err)
+{
+    if (!(meta->temperature > 0))
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s: expected a positive temperature, found %g", path,
+                             meta->temperature);
+    struct ecg_h5_atomic a;
+    ECG_TRY(ecg_h5_atomic_begin(&a, path, err));
+    int rc = ecg_keras_write_open(a.file, params, attrs, err);
+    if (!rc)
+        rc = write_meta(a.file, meta, err);
+    if (!rc)
+        return ecg_h5_atomic_commit(&a, err);
+    ecg_h5_atomic_abort(&a);
+    return rc;
+}
+
+/* Opens the metadata group of a model file or a checkpoint. */
+static int open_meta(const char *path, hid_t *file, hid_t *g, struct ecg_error *err)
+{
+    *file = *g = H5I_INVALID_HID;
+    ECG_TRY(ecg_h5_open_read(path, file, err));
+    const char *name = ecg_h5_has_link(*file, ECG_MODEL_GROUP) ? ECG_MODEL_GROUP
+                       : ecg_h5_has_link(*file, CKPT_GROUP)   ? CKPT_GROUP
+                                                              : NULL;
+    int rc = name ? ecg_h5_open_group(*file, name, g, err)
+                  : ecg_error_set(err, ECG_ERR_FORMAT,
+                                  "%s: not an ecgtrain checkpoint or model file (no '%s' or '%s' group); a plain "
+                                  "weight file needs its run configuration",
+                                  path, CKPT_GROUP, ECG_MODEL_GROUP);
+    if (rc) {
+        ecg_h5_close(*file);
+        *file = H5I_INVALID_HID;
+    }
+    return rc;
+}
+
+bool ecg_model_file_probe(const char *path)
+{
+    hid_t file, g;
+    struct ecg_error quiet = {0};
+    if (access(path, R_OK) != 0 || H5Fis_hdf5(path) <= 0 || open_meta(path, &file, &g, &quiet))
+        return false;
+    ecg_h5_close(g);
+    ecg_h5_close(file);
+    return true;
+}
+
+int ecg_model_file_config(const char *path, char **config_yaml, struct ecg_error *err)
+{
+    hid_t file, g;
+    *config_yaml = NULL;
+    ECG_TRY(open_meta(path, &file, &g, err));
+    int rc = ecg_h5_read_string(g, "config_yaml", config_yaml, err);
+    ecg_h5_close(g);
+    ecg_h5_close(file);
+    return rc;
+}
+
+int ecg_model_file_temperature(const char *path, double *t, struct ecg_error *err)
+{
+    hid_t file, g;
+    *t = 1.0;
+    ECG_TRY(open_meta(path, &file, &g, err));
+    int rc = ECG_OK;
+    if (ecg_h5_has_attr(g, "temperature"))
+        rc = ecg_h5_attr_double(g, "temperature", t, err);
+    if (!rc && !(*t > 0 && *t < 1e6))
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: temperature: expected a positive number, found %g", path, *t);
+    ecg_h5_close(g);
+    ecg_h5_close(file);
+    return rc;
+}
+
+/* Copies the file at `from` to `to` byte for byte. */
+static int copy_file(const char *from, const char *to, struct ecg_error *err)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    int rc = ECG_OK;
+    if (!in || !out)
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot copy to %s: %s", from, to, strerror(errno));
+    char buf[65536];
+    size_t n;
+    while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+    if (!rc && in && ferror(in))
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: read failed", from);
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0 && !rc)
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+    return rc;
+}
+
+int ecg_model_file_set_temperature(const char *path, double t, struct ecg_error *err)
+{
+    if (!(t > 0 && t < 1e6))
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s: expected a positive temperature, found %g", path, t);
+    hid_t probe, g;
+    ECG_TRY(open_meta(path, &probe, &g, err)); /* the file must be one of ours */
+    ecg_h5_close(g);
+    ecg_h5_close(probe);
+    struct ecg_h5_atomic a = {.file = H5I_INVALID_HID};
+    snprintf(a.path, sizeof a.path, "%s", path);
+    snprintf(a.tmp, sizeof a.tmp, "%s.tmp.%ld", path, (long)getpid());
+    int rc = copy_file(path, a.tmp, err);
+    if (!rc && (a.file = H5Fopen(a.tmp, H5F_ACC_RDWR, H5P_DEFAULT)) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot open the copy %s for writing", path, a.tmp);
+    if (!rc) {
+        const char *name = ecg_h5_has_link(a.file, ECG_MODEL_GROUP) ? ECG_MODEL_GROUP : CKPT_GROUP;
+        rc = ecg_h5_open_group(a.file, name, &g, err);
+        if (!rc)
+            rc = ecg_h5_write_attr_double(g, "temperature", t, err);
+        ecg_h5_close(g);
+    }
+    if (!rc)
+        return ecg_h5_atomic_commit(&a, err);
+    if (a.file >= 0)
+        ecg_h5_atomic_abort(&a);
+    else
+        remove(a.tmp);
+    return rc;
+}

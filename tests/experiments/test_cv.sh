@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Test of experiments/cv.sh: 2 folds of a tiny config on the bundled sample, the summary's numbers, a rerun
+# that skips, a stopped fold that continues from its checkpoint, and refused arguments.
+set -euo pipefail
+cd "$ECG_SOURCE_ROOT"
+name="test_cv_$$"
+root="runs/cv/$name"
+trap 'rm -rf "$root"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn)
+
+out=$(bash experiments/cv.sh --name "$name" configs/tiny.yaml 2 "${tiny[@]}" 2>&1) || fail "cv.sh exited non-zero: $out"
+for i in 0 1; do
+    [ -f "$root/fold$i/metrics.json" ] || fail "no metrics for fold $i"
+    grep -q "^  folds: 2$" "$root/fold$i/config.yaml" && grep -q "^  fold: $i$" "$root/fold$i/config.yaml" ||
+        fail "fold $i did not run with data.folds=2 data.fold=$i"
+done
+# The folds' test sets are disjoint and cover the sample (280 records).
+[ "$(jq .records "$root/summary.json")" = 280 ] || fail "the folds do not test 280 records: $(jq .records "$root/summary.json")"
+# Mean and sample standard deviation, as computed by hand from the two folds.
+a0=$(jq .accuracy "$root/fold0/metrics.json") a1=$(jq .accuracy "$root/fold1/metrics.json")
+want=$(jq -n "[($a0 + $a1) / 2, ((($a0 - $a1) * ($a0 - $a1)) / 2 | sqrt)]" | jq -c .)
+got=$(jq -c '[.accuracy.mean, .accuracy.std]' "$root/summary.json")
+[ "$got" = "$want" ] || fail "accuracy mean/std $got, expected $want"
+e0=$(jq .calibration.ece "$root/fold0/metrics.json") e1=$(jq .calibration.ece "$root/fold1/metrics.json")
+[ "$(jq .ece.mean "$root/summary.json")" = "$(jq -n "($e0 + $e1) / 2")" ] || fail "ECE mean is not the folds' mean"
+# The pooled confusion matrix is the sum of the folds'.
+[ "$(jq -c '.pooled.confusion_matrix | flatten | add' "$root/summary.json")" = 280 ] || fail "pooled matrix does not sum to 280"
+[ "$(wc -l <"$root/summary.tsv")" = 2 ] || fail "summary.tsv is not a header and a row"
+head -1 "$root/summary.tsv" | grep -q "cinc_f1_mean" || fail "summary.tsv lacks cinc_f1_mean"
+grep -q "^| .* ± .* | \`experiments/cv.sh configs/tiny.yaml 2 " "$root/summary.md" || fail "summary.md row: $(cat "$root/summary.md")"
+grep -q "± " <<<"$out" || fail "cv.sh did not print the row: $out"
+
+# A rerun skips finished folds; a fold stopped after its checkpoint continues in its directory.
+again=$(bash experiments/cv.sh --name "$name" configs/tiny.yaml 2 "${tiny[@]}" 2>&1)
+[ "$(grep -c "done already" <<<"$again")" = 2 ] || fail "rerun did not skip finished folds: $again"
+rm "$root/fold1/metrics.json"
+again=$(bash experiments/cv.sh --name "$name" configs/tiny.yaml 2 "${tiny[@]}" 2>&1) || fail "continuing failed: $again"
+grep -q "continuing $root/fold1/last.h5" <<<"$again" || fail "the stopped fold was not continued: $again"
+[ -f "$root/fold1/metrics.json" ] && [ ! -e "$root/fold1-2" ] || fail "the continued fold did not finish in its directory"
+
+# Refused arguments, with the reason.
+err=$(bash experiments/cv.sh configs/tiny.yaml 1 2>&1) && fail "K=1 accepted"
+grep -q "K: expected a fold count >= 2, found '1'" <<<"$err" || fail "K=1 message: $err"
+err=$(bash experiments/cv.sh configs/tiny.yaml 2 data.fold=1 2>&1) && fail "data.fold accepted"
+grep -q "data.fold=1: cv.sh sets this key itself" <<<"$err" || fail "data.fold message: $err"
+echo "cv.sh: 14 checks passed"

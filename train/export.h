@@ -1,0 +1,24 @@
+/* Exporting a checkpoint as a self-describing model file (io/model_file.h), as ecgexport does. */
+#ifndef ECG_TRAIN_EXPORT_H
+#define ECG_TRAIN_EXPORT_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+struct ecg_export_opts {
+    const char *metrics_path;  /* JSON file stored as the model's metrics; NULL: "{}" */
+    bool provenance;           /* read data.path to record what the model was trained on */
+};
+
+/*
+ * Writes the weights of checkpoint `ckpt` (best.h5, last.h5, or another
+ * model file) to `out` with the /ecg_model group: the resolved
+ * configuration, class names, the temperature the checkpoint records, the
+ * provenance of the training data (data.format, data.path, the records read
+ * and skipped, the class counts, data.exclude and the ids it lists, the
+ * split keys) and the metrics file's JSON.  Errors name the file or key.
+ */
+int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_opts *o, struct ecg_error *err);
+
+#endif
