@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/paths.h"
 #include "data/readers.h"
 #include "io/model_file.h"
 #include "infer/infer_internal.h"
@@ -71,26 +72,34 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
                          struct ecg_infer_model **out, struct ecg_error *err)
 {
     *out = NULL;
+    /* A relative model path missing from the working directory is looked up in the installed data
+     * directory, so the installed programs find the shipped model from anywhere. */
+    char *found = NULL;
+    int rc = weights ? ecg_path_find_data(weights, &found, err) : ECG_OK;
+    if (rc)
+        return rc;
+    weights = found;
     struct ecg_infer_model *m = calloc(1, sizeof *m);
-    if (!m)
+    if (!m) {
+        free(found);
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
-    int rc = load_config(weights, config_path, noverrides, overrides, &m->config, err);
-    if (rc) {
+    }
+    if ((rc = load_config(weights, config_path, noverrides, overrides, &m->config, err))) {
         free(m);
+        free(found);
         return rc;
     }
     /* The temperature the file records (1 without one: a plain weight file given with its configuration). */
     m->temperature = 1.0;
     if (weights && (rc = ecg_model_file_temperature(weights, &m->temperature, err)) == ECG_ERR_FORMAT && config_path)
         rc = ECG_OK, m->temperature = 1.0;
-    if (rc) {
-        ecg_config_free(&m->config);
-        free(m);
-        return rc;
+    if (!rc) {
+        ecg_loader_opts_from_config(&m->config, 0, &m->lo);
+        if (!(rc = check_geometry(m, err)) && !(rc = ecg_spec_init(&m->spec, &m->lo.spec, err)) && weights)
+            rc = load_network(m, err);
     }
-    ecg_loader_opts_from_config(&m->config, 0, &m->lo);
-    if ((rc = check_geometry(m, err)) || (rc = ecg_spec_init(&m->spec, &m->lo.spec, err)) ||
-        (weights && (rc = load_network(m, err)))) {
+    free(found);
+    if (rc) {
         ecg_infer_model_free(m);
         return rc;
     }

@@ -62,6 +62,11 @@ ecgpredict runs/tiny/best.h5 "$sample" >predict.jsonl 2>predict.err || { cat pre
 records=$(wc -l <predict.jsonl)
 [ "$records" -gt 100 ] || fail "ecgpredict classified only $records records of the sample"
 
+# The shipped model and its configuration by their relative names, found installed.
+ecgpredict --config configs/pretrain_cinc2017.yaml weights/ecg_effb0_pretrained.h5 "$sample" >shipped.jsonl 2>shipped.err ||
+    { cat shipped.err >&2; fail "the installed ecgpredict did not find the shipped model"; }
+[ "$(wc -l <shipped.jsonl)" = "$records" ] || fail "the shipped model classified $(wc -l <shipped.jsonl) records, not $records"
+
 # The example, compiled from its installed copy against the installed headers and library only.
 export PKG_CONFIG_PATH=$pc_dir
 pc() { pkg-config --define-variable=prefix="$root" "$@" ecgtrain; }
