@@ -78,6 +78,7 @@ struct ecg_config_run {
     int64_t seed;    /* seeds the RNG of splits, initialisation, augmentation, dropout */
     int64_t threads; /* 0: every core */
     int log_level;   /* enum ecg_log_level (core/log.h), same order */
+    double dist_timeout; /* seconds a data-parallel rank waits for the others before ending the job */
 };
 
 struct ecg_config_spectrogram {
@@ -129,6 +130,7 @@ struct ecg_config_model {
     double drop_connect;     /* stochastic depth rate of the last block */
     char *freeze;            /* "none", "backbone" or a block name (stem, block3b, top) */
     bool freeze_bn;          /* batch norm uses running statistics in training too */
+    bool sync_bn;            /* data-parallel: batch statistics over every rank's samples */
     int input_norm;          /* enum ecg_input_norm */
 };
 

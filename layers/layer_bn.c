@@ -11,6 +11,8 @@ struct bn_layer {
     float *dgamma, *dbeta;
     float *mean, *invstd; /* batch statistics of the last training forward */
     bool batch_stats;     /* whether the last forward used batch statistics */
+    const struct ecg_bn_sync *sync; /* the last training forward's synchronisation (NULL: none) */
+    double total_rows;    /* rows its statistics counted, over every replica */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
 };
 
@@ -41,7 +43,13 @@ static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float
     /* a BN whose gamma and beta are both frozen is in inference mode (Keras convention) */
     bool frozen = !ecg_layer_param_live(l, r->params, 0) && !ecg_layer_param_live(l, r->params, 1);
     b->batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
-    if (b->batch_stats) {
+    b->sync = b->batch_stats ? r->bn_sync : NULL;
+    if (b->sync) {
+        ecg_bn_forward_train_sync(l->out, b->mean, b->invstd, &b->total_rows, in, b->gamma, b->beta, b->run_mean,
+                                  rows, c, b->eps, b->silu, b->sync);
+        ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, (int64_t)b->total_rows, c, b->eps,
+                              b->momentum);
+    } else if (b->batch_stats) {
         if (b->silu)
             ecg_bn_silu_forward_train(l->out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         else
@@ -63,7 +71,10 @@ static void bn_backward(struct ecg_layer *l, const struct ecg_run *r, const floa
     float *db = ecg_layer_param_live(l, r->params, 1) ? b->dbeta : NULL;
     if (!dg && !db && !din)
         return;
-    if (b->batch_stats && b->silu)
+    if (b->sync)
+        ecg_bn_backward_train_sync(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c,
+                                   b->silu, false, b->sync, b->total_rows);
+    else if (b->batch_stats && b->silu)
         ecg_bn_silu_backward_train(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c);
     else if (b->batch_stats)
         ecg_bn_backward_train(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, rows, c);
@@ -81,7 +92,10 @@ static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const 
     int64_t rows = r->n * l->in_dims[0] * l->in_dims[1];
     float *dg = ecg_layer_param_live(l, r->params, 0) ? b->dgamma : NULL;
     float *db = ecg_layer_param_live(l, r->params, 1) ? b->dbeta : NULL;
-    if (b->batch_stats && b->silu)
+    if (b->sync)
+        ecg_bn_backward_train_sync(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c,
+                                   b->silu, true, b->sync, b->total_rows);
+    else if (b->batch_stats && b->silu)
         ecg_bn_silu_backward_train_set(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c);
     else if (b->batch_stats)
         ecg_bn_backward_train_set(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, rows, c);

@@ -27,7 +27,7 @@ done
 [ "${ECG_WERROR:-0}" = 1 ] && werror=true
 
 packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
-          libcunit1-dev zlib1g-dev)
+          libcunit1-dev zlib1g-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@
 
 #include "core/blas.h"
 #include "core/config.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "train/train.h"
@@ -81,10 +82,16 @@ int main(int argc, char **argv)
     struct args a;
     struct ecg_error err = {0};
     struct ecg_config c = {0};
-    int rc = parse_args(argc, argv, &a, &err);
+    int rc = ecg_dist_init(&argc, &argv, &err); /* under mpirun: one rank of a data-parallel run */
+    if (rc) {
+        fprintf(stderr, "ecgtrain: %s\n", err.msg);
+        return ecg_status_exit_code(rc);
+    }
+    rc = parse_args(argc, argv, &a, &err);
     if (rc) {
         fprintf(stderr, "ecgtrain: %s\n%s", err.msg, usage_text);
         free(a.overrides);
+        ecg_dist_finalize();
         return ecg_status_exit_code(rc);
     }
     if (a.help) {
@@ -103,6 +110,7 @@ int main(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
         free(a.overrides);
+        ecg_dist_finalize();
         return ecg_status_exit_code(rc == ECG_ERR_NOMEM ? rc : ECG_ERR_CONFIG);
     }
     ecg_log_set_level((enum ecg_log_level)c.run.log_level);
@@ -117,12 +125,19 @@ int main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGUSR1, &sa, NULL); /* what mpirun forwards to every rank */
         rc = ecg_train_run(&c, c.run.resume, &err);
+        /* A failure on some ranks only would leave the others waiting: end the whole job. */
+        if (rc && rc != ECG_ERR_INTERRUPTED && ecg_dist_size() > 1)
+            ecg_dist_abort(err.msg, ecg_status_exit_code(rc));
+        if (rc == ECG_ERR_INTERRUPTED)
+            ecg_dist_barrier(); /* no rank exits (and ends the job) before rank 0 saved the checkpoint */
     }
-    if (rc)
+    if (rc && (ecg_dist_is_root() || rc != ECG_ERR_INTERRUPTED))
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
 out:
     ecg_config_free(&c);
     free(a.overrides);
+    ecg_dist_finalize();
     return ecg_status_exit_code(rc);
 }
