@@ -217,9 +217,3 @@ _Noreturn void ecg_dist_abort(const char *msg, int code)
 }
 
 #endif
-
-void ecg_dist_sum_doubles_hook(double *buf, int64_t n, void *ctx)
-{
-    (void)ctx;
-    ecg_dist_sum_doubles(buf, n);
-}

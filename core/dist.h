@@ -42,8 +42,6 @@ void ecg_dist_set_timeout(double seconds);
 /* In-place sums over every rank; every rank receives the same result. */
 void ecg_dist_sum_floats(float *buf, int64_t n);
 void ecg_dist_sum_doubles(double *buf, int64_t n);
-/* The same shape as struct ecg_bn_sync's hook (layers/kernels.h); ctx is unused. */
-void ecg_dist_sum_doubles_hook(double *buf, int64_t n, void *ctx);
 
 /* The largest v over every rank. */
 int ecg_dist_max_int(int v);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/dist.h"
 #include "core/log.h"
@@ -13,6 +14,15 @@ void ecg_dp_shard_loader(struct ecg_loader_opts *lo)
     lo->shards = ecg_dist_size();
 }
 
+/* The network's BN synchronisation: a sum over ranks, timed. */
+static void bn_sum(double *buf, int64_t n, void *ctx)
+{
+    struct ecg_dp *dp = ctx;
+    double t0 = ecg_now();
+    ecg_dist_sum_doubles(buf, n);
+    dp->t_bn += ecg_now() - t0;
+}
+
 int ecg_dp_init(struct ecg_dp *dp, const struct ecg_config *c, struct ecg_effnet *m, const struct ecg_loader *L,
                 int k, struct ecg_error *err)
 {
@@ -21,7 +31,7 @@ int ecg_dp_init(struct ecg_dp *dp, const struct ecg_config *c, struct ecg_effnet
     dp->size = ecg_dist_size();
     dp->k = k;
     dp->sync_bn = c->model.sync_bn && dp->size > 1;
-    dp->bn_sync = (struct ecg_bn_sync){.sum = ecg_dist_sum_doubles_hook};
+    dp->bn_sync = (struct ecg_bn_sync){.sum = bn_sum, .ctx = dp};
     dp->buf = calloc(4 + (size_t)k * (size_t)k, sizeof *dp->buf);
     if (!dp->buf)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
@@ -140,6 +150,24 @@ void ecg_dp_sync_replicas(struct ecg_dp *dp, struct ecg_params *p, struct ecg_op
     }
     if (ema && ema->shadow)
         ecg_dist_broadcast(ema->shadow, ema->total * (int64_t)sizeof(float));
+}
+
+bool ecg_dp_show_progress(void)
+{
+    if (ecg_dist_size() > 1)
+        return ecg_dist_is_root() && isatty(STDOUT_FILENO);
+    return isatty(STDERR_FILENO);
+}
+
+void ecg_dp_log_times(const struct ecg_dp *dp)
+{
+    double train_seconds = dp->t_train;
+    if (dp->size < 2)
+        return;
+    double comm = dp->t_grad + dp->t_bn + dp->t_wait;
+    ecg_info("data-parallel time of rank 0: %.1f s training: %.1f s compute, %.1f s gradient sums, %.1f s "
+             "batch-norm sums, %.1f s waiting for the other ranks",
+             train_seconds, train_seconds - comm, dp->t_grad, dp->t_bn, dp->t_wait);
 }
 
 void ecg_dp_sum_eval(float *probs, int64_t *windows, int64_t n, int k)

@@ -28,9 +28,10 @@ struct ecg_dp {
     struct ecg_bn_sync bn_sync; /* handed to the network when model.sync_bn */
     bool sync_bn;
     double *buf;                /* the step's sums: weight, weighted loss, samples, stop, k*k confusion */
-    /* seconds this rank spent, over the run: in gradient sums, and waiting for the others at the
-     * step's agreement (the loss sums, which come before backward: load imbalance shows there) */
-    double t_grad, t_wait;
+    /* seconds this rank spent, over the run: in gradient sums, in batch-norm sums, and waiting for
+     * the others at the step's agreement (the loss sums before backward: imbalance shows there) */
+    double t_grad, t_bn, t_wait;
+    double t_train; /* training seconds (the trainer adds each step's) */
 };
 
 /* Shards a training loader's batches over the ranks. */
@@ -67,6 +68,13 @@ void ecg_dp_sum_grads(struct ecg_dp *dp, struct ecg_params *p);
  * false) the running statistics are first averaged over the ranks.
  */
 void ecg_dp_sync_replicas(struct ecg_dp *dp, struct ecg_params *p, struct ecg_optim *opt, struct ecg_ema *ema);
+
+/* Whether this process shows the progress line on stderr: a terminal's, or under mpirun (which
+ * hands ranks a terminal on stdout and a pipe on stderr, forwarded as it comes) rank 0's. */
+bool ecg_dp_show_progress(void);
+
+/* Logs (rank 0) where the training time went: compute, gradient sums, batch-norm sums, waiting. */
+void ecg_dp_log_times(const struct ecg_dp *dp);
 
 /* Sums evaluation results that each rank computed for its shards of the
  * batches: probs (n x k) and windows (n) per record, in place. */

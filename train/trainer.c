@@ -313,7 +313,7 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
 
 static void progress(const struct trainer *t, int64_t epoch, int64_t batch, int64_t batches, double elapsed)
 {
-    if (!isatty(STDERR_FILENO) || ecg_log_get_level() > ECG_LOG_INFO)
+    if (!ecg_dp_show_progress() || ecg_log_get_level() > ECG_LOG_INFO)
         return;
     double eta = batch > 0 ? elapsed / (double)batch * (double)(batches - batch) : 0;
     fprintf(stderr, "\r\033[Kepoch %lld/%lld  batch %lld/%lld  loss %.4f  %.1f img/s  eta %.0fs",
@@ -362,11 +362,12 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         t->st.step++;
         t->st.batch_in_epoch = batch;
         t->st.seconds += ecg_now() - b0;
+        t->dp.t_train += ecg_now() - b0;
         progress(t, epoch, batch, t->loader.batches, ecg_now() - t0);
         if (stop) /* any rank's request: every rank stops after the same batch */
             return ECG_ERR_INTERRUPTED;
     }
-    if (isatty(STDERR_FILENO) && ecg_log_get_level() <= ECG_LOG_INFO)
+    if (ecg_dp_show_progress() && ecg_log_get_level() <= ECG_LOG_INFO)
         fputs("\r\033[K", stderr);
     return rc;
 }
@@ -573,6 +574,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         goto out;
     }
     int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;
+    batch = (batch + ecg_dist_size() - 1) / ecg_dist_size(); /* a rank runs its part of each batch */
     if ((rc = ecg_model_build(c, batch, false, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
         (rc = setup_stages(&t, err)))
         goto out;
@@ -611,6 +613,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         if (rc || (rc = finish_epoch(&t, &stop, err)))
             goto out;
     }
+    ecg_dp_log_times(&t.dp);
     rc = final_report(&t, err);
 out:
     trainer_free(&t);
