@@ -27,6 +27,7 @@ static const char usage_text[] =
     "The run directory (run.dir, default runs/<run.name>) receives config.yaml, log.csv,\n"
     "last.h5 and best.h5 checkpoints, and the test report (report.html, metrics.json).\n"
     "Ctrl-C or SIGTERM saves a checkpoint; continue with run.resume=<dir>/last.h5.\n"
+    "Under mpirun (data-parallel, docs/distributed.md): SIGUSR1 to mpirun or SIGTERM to a rank.\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or configuration error.\n";
 
