@@ -418,5 +418,12 @@ int main(int argc, char **argv)
     }
     ecg_log_set_level(ECG_LOG_WARN); /* the weight loader's messages */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    return ecg_test_main(argc, argv, suites);
+    int status = ecg_test_main(argc, argv, suites);
+    if (status == 0) { /* a dozen run directories of checkpoints: kept only when something failed */
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", ecg_test_tmpdir());
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", ecg_test_tmpdir());
+    }
+    return status;
 }
