@@ -47,8 +47,10 @@ int ecg_dp_init(struct ecg_dp *dp, const struct ecg_config *c, struct ecg_effnet
                              dp->size, dp->size, (long long)smallest);
     m->net.bn_sync = dp->sync_bn ? &dp->bn_sync : NULL;
     ecg_dist_set_timeout(c->run.dist_timeout);
-    ecg_info("data-parallel over %d ranks: %lld samples per batch in all, %s batch norm", dp->size,
-             (long long)bs, dp->sync_bn ? "synchronised" : "per-rank");
+    ecg_info("data-parallel over %d ranks: %lld samples per batch in all, batch norm %s", dp->size, (long long)bs,
+             c->model.freeze_bn ? "frozen (running statistics)"
+             : dp->sync_bn      ? "synchronised"
+                                : "per rank");
     return ECG_OK;
 }
 
