@@ -147,16 +147,6 @@ static void sum_any(void *buf, int64_t n, MPI_Datatype type, size_t size, const 
 void ecg_dist_sum_floats(float *buf, int64_t n) { sum_any(buf, n, MPI_FLOAT, sizeof *buf, "the gradient sum"); }
 void ecg_dist_sum_doubles(double *buf, int64_t n) { sum_any(buf, n, MPI_DOUBLE, sizeof *buf, "a sum"); }
 
-int ecg_dist_max_int(int v)
-{
-    if (g_size < 2)
-        return v;
-    wait_begin("an agreement");
-    MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    wait_end();
-    return v;
-}
-
 void ecg_dist_broadcast(void *buf, int64_t bytes)
 {
     if (g_size < 2)
@@ -206,7 +196,6 @@ int ecg_dist_init(int *argc, char ***argv, struct ecg_error *err)
 void ecg_dist_finalize(void) {}
 void ecg_dist_sum_floats(float *buf, int64_t n) { (void)buf, (void)n; }
 void ecg_dist_sum_doubles(double *buf, int64_t n) { (void)buf, (void)n; }
-int ecg_dist_max_int(int v) { return v; }
 void ecg_dist_broadcast(void *buf, int64_t bytes) { (void)buf, (void)bytes; }
 void ecg_dist_barrier(void) {}
 

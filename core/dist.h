@@ -39,16 +39,15 @@ static inline bool ecg_dist_is_root(void) { return ecg_dist_rank() == 0; }
 /* Seconds a collective may wait before the job is ended as hung; 0 (the start) means no limit. */
 void ecg_dist_set_timeout(double seconds);
 
-/* In-place sums over every rank; every rank receives the same result. */
+/* In-place sums over every rank.  Open MPI hands every rank the same sums in practice; MPI does not
+ * promise it, so callers that need identical replicas re-broadcast (train/data_parallel.h). */
 void ecg_dist_sum_floats(float *buf, int64_t n);
 void ecg_dist_sum_doubles(double *buf, int64_t n);
-
-/* The largest v over every rank. */
-int ecg_dist_max_int(int v);
 
 /* Copies rank 0's buf (bytes) to every rank. */
 void ecg_dist_broadcast(void *buf, int64_t bytes);
 
+/* Returns when every rank has called it. */
 void ecg_dist_barrier(void);
 
 /* Prints msg naming the rank and ends every rank with exit status `code` (exit(code) without MPI). */
