@@ -47,6 +47,7 @@ struct ecg_config_model {
     double drop_connect;            /* stochastic depth rate of the last block */
     char *freeze;                   /* "none", "backbone" or a block name (stem, block3b, top) */
     bool freeze_bn;                 /* batch norm uses running statistics in training too */
+    bool sync_bn;                   /* data-parallel: batch statistics over every rank's samples */
     enum ecg_input_norm input_norm;
 };
 
