@@ -136,12 +136,16 @@ static int fill_batch(struct ecg_loader *L, int64_t epoch, const int64_t *order,
                       struct ecg_error *errs, struct ecg_error *err)
 {
     const int64_t bs = L->opts.batch_size;
-    const int64_t first = index * bs;
-    int64_t count = L->epoch_samples - first < bs ? L->epoch_samples - first : bs;
+    const int64_t total = L->epoch_samples - index * bs < bs ? L->epoch_samples - index * bs : bs;
+    const int64_t shards = L->opts.shards > 1 ? L->opts.shards : 1;
+    const int64_t lo = total * L->opts.shard / shards, hi = total * (L->opts.shard + 1) / shards;
+    const int64_t first = index * bs + lo, count = hi - lo;
     const int64_t per = L->opts.spec.height * L->opts.spec.width * L->opts.spec.channels;
     b->epoch = epoch;
     b->index = index;
     b->count = count;
+    b->first = lo;
+    b->total = total;
     int failed = 0;
     int nthreads = L->opts.threads > 1 ? L->opts.threads : 1;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1) reduction(| : failed)
@@ -181,6 +185,10 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
     }
     if (o->threads < 1 || o->threads > 256) {
         rc = ecg_error_set(err, ECG_ERR_RANGE, "run.threads: expected 1..256 threads per batch, found %d", o->threads);
+        goto fail;
+    }
+    if (o->shards > 0 && (o->shard < 0 || o->shard >= o->shards)) {
+        rc = ecg_error_set(err, ECG_ERR_RANGE, "loader.shard: expected 0..%d, found %d", o->shards - 1, o->shard);
         goto fail;
     }
     if (o->window.eval_windows < 1 || o->window.eval_windows > 1000) {

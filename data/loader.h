@@ -58,6 +58,9 @@ struct ecg_loader_opts {
     uint64_t seed;
     int threads;   /* OpenMP threads per batch (1 = the producer thread alone) */
     int64_t max_per_class; /* training: at most this many samples of a class per epoch; 0: all */
+    /* Data-parallel sharding: batches keep their whole-batch order and size, and this loader
+     * prepares only part `shard` of `shards` of each (a contiguous run; 0 of 1 = all). */
+    int shard, shards;
     struct ecg_window_opts window;
     struct ecg_spec_opts spec;
     struct ecg_aug_opts aug; /* used only when train */
@@ -73,7 +76,8 @@ void ecg_loader_opts_default(struct ecg_loader_opts *o);
 /* One batch; all arrays are owned by the loader and valid until the next call. */
 struct ecg_batch {
     int64_t epoch, index; /* which batch of which epoch */
-    int64_t count;        /* samples in this batch (<= batch_size) */
+    int64_t count;        /* samples in this batch (<= batch_size): this shard's */
+    int64_t first, total; /* the shard starts at sample `first` of the whole batch of `total` */
     int64_t h, w, c;
     float *images;     /* (count, h, w, c) NHWC */
     int32_t *labels;   /* (count) */

@@ -21,9 +21,9 @@
  * lose nothing that matters next to the double total. */
 #define ECG_BN_ROWCHUNK 32
 
-/* mean[c] and invstd[c] = 1/sqrt(biased var + eps) over rows.  Sums are
- * shifted by the first row to avoid cancellation in E[x^2] - E[x]^2. */
-static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, int64_t c, float eps)
+/* Per-channel sums over rows of d = x - shift[c] and d^2, in double; shift is any row-like array
+ * (the first row by default: it avoids cancellation in E[x^2] - E[x]^2). */
+static void bn_shifted_sums(double *s1, double *s2, const float *in, const float *shift, int64_t rows, int64_t c)
 {
 #pragma omp parallel if (rows * c >= ECG_BN_PAR_MIN)
     {
@@ -31,12 +31,9 @@ static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, 
         ecg_k_split(c, 8, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
         for (int64_t c0 = lo; c0 < hi; c0 += ECG_BN_CBLOCK) {
             int64_t cb = hi - c0 < ECG_BN_CBLOCK ? hi - c0 : ECG_BN_CBLOCK;
-            double s1[ECG_BN_CBLOCK], s2[ECG_BN_CBLOCK], k[ECG_BN_CBLOCK];
-            for (int64_t j = 0; j < cb; j++) {
-                s1[j] = s2[j] = 0.0;
-                k[j] = in[c0 + j];
-            }
-            const float *kf = in + c0; /* the shift, as float */
+            const float *kf = shift + c0;
+            for (int64_t j = 0; j < cb; j++)
+                s1[c0 + j] = s2[c0 + j] = 0.0;
             for (int64_t r0 = 0; r0 < rows; r0 += ECG_BN_ROWCHUNK) {
                 const int64_t r1 = rows - r0 < ECG_BN_ROWCHUNK ? rows : r0 + ECG_BN_ROWCHUNK;
                 float f1[ECG_BN_CBLOCK], f2[ECG_BN_CBLOCK];
@@ -51,20 +48,41 @@ static void bn_stats(float *mean, float *invstd, const float *in, int64_t rows, 
                     }
                 }
                 for (int64_t j = 0; j < cb; j++) {
-                    s1[j] += f1[j];
-                    s2[j] += f2[j];
+                    s1[c0 + j] += f1[j];
+                    s2[c0 + j] += f2[j];
                 }
-            }
-            for (int64_t j = 0; j < cb; j++) {
-                double m = s1[j] / (double)rows;
-                double var = s2[j] / (double)rows - m * m;
-                if (var < 0.0)
-                    var = 0.0;
-                mean[c0 + j] = (float)(k[j] + m);
-                invstd[c0 + j] = (float)(1.0 / sqrt(var + (double)eps));
             }
         }
     }
+}
+
+/* mean[c] and invstd[c] = 1/sqrt(biased var + eps) from shifted sums over `rows` rows. */
+static void bn_finish_stats(float *mean, float *invstd, const double *s1, const double *s2, const float *shift,
+                            double rows, int64_t c, float eps)
+{
+    for (int64_t j = 0; j < c; j++) {
+        double m = s1[j] / rows;
+        double var = s2[j] / rows - m * m;
+        if (var < 0.0)
+            var = 0.0;
+        mean[j] = (float)((double)shift[j] + m);
+        invstd[j] = (float)(1.0 / sqrt(var + (double)eps));
+    }
+}
+
+/* Batch statistics over rows, or over the rows of every replica when `sync` is set (the shift is
+ * then the running mean, the same on every replica); *total_rows receives the rows counted. */
+static void bn_stats(float *mean, float *invstd, double *total_rows, const float *in, const float *run_mean,
+                     int64_t rows, int64_t c, float eps, const struct ecg_bn_sync *sync)
+{
+    double buf[2 * c + 1];
+    const float *shift = sync ? run_mean : in;
+    bn_shifted_sums(buf, buf + c, in, shift, rows, c);
+    buf[2 * c] = (double)rows;
+    if (sync)
+        sync->sum(buf, 2 * c + 1, sync->ctx);
+    *total_rows = buf[2 * c];
+    bn_finish_stats(mean, invstd, buf, buf + c, shift, buf[2 * c], c, eps);
 }
 
 /* out = (in - mean[c]) * scale[c] + beta[c], optionally through SiLU; split over rows.
@@ -87,11 +105,12 @@ void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const 
     bn_apply(out, in, mean, scale, beta, rows, c, silu);
 }
 
-static void bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
-                             const float *beta, int64_t rows, int64_t c, float eps, bool with_silu)
+static void bn_forward_train(float *out, float *mean, float *invstd, double *total_rows, const float *in,
+                             const float *gamma, const float *beta, const float *run_mean, int64_t rows, int64_t c,
+                             float eps, bool with_silu, const struct ecg_bn_sync *sync)
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
-    bn_stats(mean, invstd, in, rows, c, eps);
+    bn_stats(mean, invstd, total_rows, in, run_mean, rows, c, eps, sync);
     ecg_bn_forward_saved(out, in, mean, invstd, gamma, beta, rows, c, with_silu);
 }
 
@@ -114,13 +133,22 @@ static void bn_forward_fixed(float *out, const float *in, const float *gamma, co
 void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
                           const float *beta, int64_t rows, int64_t c, float eps)
 {
-    bn_forward_train(out, mean, invstd, in, gamma, beta, rows, c, eps, false);
+    double total;
+    bn_forward_train(out, mean, invstd, &total, in, gamma, beta, NULL, rows, c, eps, false, NULL);
 }
 
 void ecg_bn_silu_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
                                const float *beta, int64_t rows, int64_t c, float eps)
 {
-    bn_forward_train(out, mean, invstd, in, gamma, beta, rows, c, eps, true);
+    double total;
+    bn_forward_train(out, mean, invstd, &total, in, gamma, beta, NULL, rows, c, eps, true, NULL);
+}
+
+void ecg_bn_forward_train_sync(float *out, float *mean, float *invstd, double *total_rows, const float *in,
+                               const float *gamma, const float *beta, const float *run_mean, int64_t rows,
+                               int64_t c, float eps, bool with_silu, const struct ecg_bn_sync *sync)
+{
+    bn_forward_train(out, mean, invstd, total_rows, in, gamma, beta, run_mean, rows, c, eps, with_silu, sync);
 }
 
 void ecg_bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,
@@ -248,15 +276,20 @@ static void bn_grad_apply(float *din, const float *dout, const float *in, const 
     }
 }
 
+/* `sync` (training only): the batch terms of din use the sums over every replica's rows
+ * (total_rows of them), while dgamma and dbeta receive this replica's share alone, since the
+ * parameter gradients are summed over replicas afterwards. */
 static void bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                         const float *mean, const float *invstd, const float *gamma, const float *beta,
-                        int64_t rows, int64_t c, bool train, bool with_silu, bool set)
+                        int64_t rows, int64_t c, bool train, bool with_silu, bool set,
+                        const struct ecg_bn_sync *sync, double total_rows)
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
     if (!din && !dgamma && !dbeta)
         return;
     float scale[c], k1[c], k2[c], k3[c];
-    double sdy[c], sdyx[c];
+    double sums[2 * c];
+    double *sdy = sums, *sdyx = sums + c;
     for (int64_t j = 0; j < c; j++)
         scale[j] = gamma[j] * invstd[j];
     /* Fused with SiLU into a fresh din: the sums pass leaves g = dout * silu'(y) in din, so
@@ -264,15 +297,22 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
     float *gy = with_silu && set ? din : NULL;
     bn_grad_sums(sdy, sdyx, gy, dout, in, mean, scale, beta, rows, c, with_silu);
     for (int64_t j = 0; j < c; j++) {
-        double is = invstd[j];
         if (dbeta)
             dbeta[j] += (float)sdy[j];
         if (dgamma)
-            dgamma[j] += (float)(sdyx[j] * is);
+            dgamma[j] += (float)(sdyx[j] * (double)invstd[j]);
+    }
+    double n = (double)rows;
+    if (sync && train && din) {
+        sync->sum(sums, 2 * c, sync->ctx);
+        n = total_rows;
+    }
+    for (int64_t j = 0; j < c; j++) {
+        double is = invstd[j];
         /* Training: din = gamma*is*(g - mean(g) - xhat*mean(g*xhat)); fixed: din = gamma*is*g. */
         double a = (double)gamma[j] * is;
-        double b = train ? -a * is * is * sdyx[j] / (double)rows : 0.0;
-        double cst = train ? -a * sdy[j] / (double)rows : 0.0;
+        double b = train ? -a * is * is * sdyx[j] / n : 0.0;
+        double cst = train ? -a * sdy[j] / n : 0.0;
         k1[j] = (float)a;
         k2[j] = (float)b;
         k3[j] = (float)cst;
@@ -281,32 +321,41 @@ static void bn_backward(float *din, float *dgamma, float *dbeta, const float *do
         bn_grad_apply(din, dout, in, mean, k1, k2, k3, scale, beta, rows, c, with_silu, set, gy != NULL);
 }
 
+void ecg_bn_backward_train_sync(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                                const float *mean, const float *invstd, const float *gamma, const float *beta,
+                                int64_t rows, int64_t c, bool with_silu, bool set, const struct ecg_bn_sync *sync,
+                                double total_rows)
+{
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, with_silu, set, sync,
+                total_rows);
+}
+
 void ecg_bn_backward_train(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                            const float *mean, const float *invstd, const float *gamma, int64_t rows,
                            int64_t c)
 {
-    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false, false);
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false, false, NULL, 0);
 }
 
 void ecg_bn_backward_train_set(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                                const float *mean, const float *invstd, const float *gamma, int64_t rows,
                                int64_t c)
 {
-    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false, true);
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, NULL, rows, c, true, false, true, NULL, 0);
 }
 
 void ecg_bn_silu_backward_train(float *din, float *dgamma, float *dbeta, const float *dout,
                                 const float *in, const float *mean, const float *invstd, const float *gamma,
                                 const float *beta, int64_t rows, int64_t c)
 {
-    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true, false);
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true, false, NULL, 0);
 }
 
 void ecg_bn_silu_backward_train_set(float *din, float *dgamma, float *dbeta, const float *dout,
                                     const float *in, const float *mean, const float *invstd,
                                     const float *gamma, const float *beta, int64_t rows, int64_t c)
 {
-    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true, true);
+    bn_backward(din, dgamma, dbeta, dout, in, mean, invstd, gamma, beta, rows, c, true, true, true, NULL, 0);
 }
 
 /* Fixed statistics: the same algebra with mean = run_mean, invstd from run_var, no batch terms. */
@@ -319,7 +368,8 @@ static void bn_backward_fixed(float *din, float *dgamma, float *dbeta, const flo
     float invstd[c];
     for (int64_t j = 0; j < c; j++)
         invstd[j] = (float)(1.0 / sqrt((double)run_var[j] + (double)eps));
-    bn_backward(din, dgamma, dbeta, dout, in, run_mean, invstd, gamma, beta, rows, c, false, with_silu, set);
+    bn_backward(din, dgamma, dbeta, dout, in, run_mean, invstd, gamma, beta, rows, c, false, with_silu, set, NULL,
+                0);
 }
 
 void ecg_bn_backward_fixed(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,

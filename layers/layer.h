@@ -119,6 +119,8 @@ struct ecg_run {
     bool training;             /* dropout, drop-connect, BN batch statistics */
     enum ecg_bn_mode bn_mode;  /* BN behaviour when training */
     const struct ecg_rng *rng; /* the step's generator; NULL = no random masks */
+    int64_t sample0;           /* index of sample 0 in the step's whole batch: masks are keyed by it */
+    const struct ecg_bn_sync *bn_sync; /* training BN statistics over every replica; NULL: this one */
     const struct ecg_params *params;
     float *scratch;        /* convolution scratch (scratch_floats) */
     float *inner[2];       /* composite children's gradient ping-pong (inner_floats each) */
@@ -324,6 +326,10 @@ struct ecg_net {
     enum ecg_bn_mode bn_mode;
     struct ecg_rng rng;
     bool has_rng;
+    /* Data-parallel training (set before forward; zero for one process): where this replica's
+     * samples start in the step's whole batch, and the BN synchronisation (NULL: none). */
+    int64_t sample0;
+    const struct ecg_bn_sync *bn_sync;
     double t_fwd[ECG_KIND_COUNT], t_bwd[ECG_KIND_COUNT];
 };
 

@@ -12,6 +12,8 @@ struct bn_layer {
     float *dgamma, *dbeta;
     float *mean, *invstd; /* batch statistics of the last training forward */
     bool batch_stats;     /* whether the last forward used batch statistics */
+    const struct ecg_bn_sync *sync; /* the last training forward's synchronisation (NULL: none) */
+    double total_rows;    /* rows its statistics counted, over every replica */
     bool silu;            /* out = silu(bn(in)); bn(in) is recomputed in backward, not stored */
     int transient;        /* 1 + which shared transient buffer holds the output (training networks) */
     bool recomputed;      /* the output has been recomputed since the last forward */
@@ -56,9 +58,15 @@ static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float
     const bool batch_stats = r->training && r->bn_mode == ECG_BN_TRAIN && !frozen;
     if (r->b0 == 0) { /* one writer when tasks of an inference run in parallel */
         b->batch_stats = batch_stats;
+        b->sync = batch_stats ? r->bn_sync : NULL;
         b->recomputed = false;
     }
-    if (batch_stats) {
+    if (batch_stats && r->bn_sync) {
+        ecg_bn_forward_train_sync(out, b->mean, b->invstd, &b->total_rows, in, b->gamma, b->beta, b->run_mean,
+                                  rows, c, b->eps, b->silu, r->bn_sync);
+        ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, (int64_t)b->total_rows, c, b->eps,
+                              b->momentum);
+    } else if (batch_stats) {
         if (b->silu)
             ecg_bn_silu_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         else
@@ -80,7 +88,10 @@ static void bn_backward(struct ecg_layer *l, const struct ecg_run *r, const floa
     float *db = ecg_layer_param_live(l, r->params, 1) ? b->dbeta : NULL;
     if (!dg && !db && !din)
         return;
-    if (b->batch_stats && b->silu)
+    if (b->sync)
+        ecg_bn_backward_train_sync(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c,
+                                   b->silu, false, b->sync, b->total_rows);
+    else if (b->batch_stats && b->silu)
         ecg_bn_silu_backward_train(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c);
     else if (b->batch_stats)
         ecg_bn_backward_train(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, rows, c);
@@ -98,7 +109,10 @@ static void bn_backward_set(struct ecg_layer *l, const struct ecg_run *r, const 
     int64_t rows = r->n * l->in_dims[0] * l->in_dims[1];
     float *dg = ecg_layer_param_live(l, r->params, 0) ? b->dgamma : NULL;
     float *db = ecg_layer_param_live(l, r->params, 1) ? b->dbeta : NULL;
-    if (b->batch_stats && b->silu)
+    if (b->sync)
+        ecg_bn_backward_train_sync(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c,
+                                   b->silu, true, b->sync, b->total_rows);
+    else if (b->batch_stats && b->silu)
         ecg_bn_silu_backward_train_set(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c);
     else if (b->batch_stats)
         ecg_bn_backward_train_set(din, dg, db, dout, l->in, b->mean, b->invstd, b->gamma, rows, c);
@@ -119,7 +133,7 @@ static void bn_recompute(struct ecg_layer *l, const struct ecg_run *r)
     b->recomputed = true;
     double t0 = r->t_bwd ? ecg_now() : 0.0;
     int64_t c = l->in_dims[2], rows = r->n * l->in_dims[0] * l->in_dims[1];
-    if (b->batch_stats)
+    if (b->batch_stats) /* the saved statistics: synchronised ones under data parallelism */
         ecg_bn_forward_saved(l->out, l->in, b->mean, b->invstd, b->gamma, b->beta, rows, c, b->silu);
     else if (b->silu)
         ecg_bn_silu_forward_fixed(l->out, l->in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);

@@ -37,7 +37,7 @@ static void dropout_forward(struct ecg_layer *l, const struct ecg_run *r, const 
     float keep = 1.0f - d->rate, scale = 1.0f / keep;
     struct ecg_rng layer_rng = ecg_rng_stream(r->rng, l->stream);
     for (int64_t i = 0; i < r->n; i++) {
-        struct ecg_rng g = ecg_rng_stream(&layer_rng, (uint64_t)i);
+        struct ecg_rng g = ecg_rng_stream(&layer_rng, (uint64_t)(r->sample0 + i));
         float *m = d->mask + i * per;
         for (int64_t j = 0; j < per; j++)
             m[j] = ecg_rng_uniform(&g) < keep ? scale : 0.0f;

@@ -67,7 +67,7 @@ static void mbconv_forward(struct ecg_layer *l, const struct ecg_run *r, const f
         float keep = 1.0f - b->spec.drop_rate;
         struct ecg_rng g = ecg_rng_stream(r->rng, l->stream);
         for (int64_t i = 0; i < r->n; i++) {
-            struct ecg_rng gi = ecg_rng_stream(&g, (uint64_t)i);
+            struct ecg_rng gi = ecg_rng_stream(&g, (uint64_t)(r->sample0 + i));
             b->keep[i] = ecg_rng_uniform(&gi) < keep ? 1.0f / keep : 0.0f;
         }
     }

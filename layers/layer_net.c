@@ -127,6 +127,8 @@ static struct ecg_run net_run(struct ecg_net *net)
                         .training = net->training,
                         .bn_mode = net->bn_mode,
                         .rng = net->has_rng ? &net->rng : NULL,
+                        .sample0 = net->sample0,
+                        .bn_sync = net->bn_sync,
                         .params = &net->params,
                         .scratch = net->scratch,
                         .inner = {net->inner[0], net->inner[1]},

@@ -28,7 +28,7 @@ done
 
 packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
           libcunit1-dev zlib1g-dev python3-yaml libexpat1-dev jq libxml2-utils libmicrohttpd-dev curl
-          help2man python3-h5py)
+          help2man python3-h5py libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

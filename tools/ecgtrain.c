@@ -7,6 +7,7 @@
 
 #include "core/blas.h"
 #include "train/config.h"
+#include "core/dist.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tools/cli.h"
@@ -28,6 +29,7 @@ static const char usage_text[] =
     "The run directory (run.dir, default runs/<run.name>) receives config.yaml, log.csv,\n"
     "last.h5 and best.h5 checkpoints, and the test report (report.html, metrics.json).\n"
     "Ctrl-C or SIGTERM saves a checkpoint; continue with run.resume=<dir>/last.h5.\n"
+    "Under mpirun (data-parallel, docs/distributed.md): SIGUSR1 to mpirun or SIGTERM to a rank.\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or configuration error.\n";
 
@@ -85,10 +87,16 @@ int main(int argc, char **argv)
     struct args a;
     struct ecg_error err = {0};
     struct ecg_config c = {0};
-    int rc = parse_args(argc, argv, &a, &err);
+    int rc = ecg_dist_init(&argc, &argv, &err); /* under mpirun: one rank of a data-parallel run */
+    if (rc) {
+        fprintf(stderr, "ecgtrain: %s\n", err.msg);
+        return ecg_status_exit_code(rc);
+    }
+    rc = parse_args(argc, argv, &a, &err);
     if (rc) {
         int status = rc > 0 ? ecg_cli_parse_failed("ecgtrain", usage_text, rc, &err) : 0;
         free(a.overrides);
+        ecg_dist_finalize();
         return status;
     }
 
@@ -97,6 +105,7 @@ int main(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
         free(a.overrides);
+        ecg_dist_finalize();
         return ecg_status_exit_code(rc == ECG_ERR_NOMEM ? rc : ECG_ERR_CONFIG);
     }
     ecg_log_set_level((enum ecg_log_level)c.run.log_level);
@@ -111,11 +120,18 @@ int main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGUSR1, &sa, NULL); /* what mpirun forwards to every rank */
         rc = ecg_train_run(&c, c.run.resume, &err);
+        /* A failure on some ranks only would leave the others waiting: end the whole job. */
+        if (rc && rc != ECG_ERR_INTERRUPTED && ecg_dist_size() > 1)
+            ecg_dist_abort(err.msg, ecg_status_exit_code(rc));
+        if (rc == ECG_ERR_INTERRUPTED)
+            ecg_dist_barrier(); /* no rank exits (and ends the job) before rank 0 saved the checkpoint */
     }
-    if (rc)
+    if (rc && (ecg_dist_is_root() || rc != ECG_ERR_INTERRUPTED))
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
     ecg_config_free(&c);
     free(a.overrides);
+    ecg_dist_finalize();
     return ecg_status_exit_code(rc);
 }

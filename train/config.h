@@ -36,6 +36,7 @@ struct ecg_config_run {
     int64_t seed;                 /* seeds the RNG of splits, initialisation, augmentation, dropout */
     int64_t threads;              /* 0: every core */
     enum ecg_log_level log_level; /* core/log.h */
+    double dist_timeout;          /* seconds a data-parallel rank waits for the others before ending the job */
 };
 
 struct ecg_config_data {

@@ -71,6 +71,9 @@ static const struct ecg_config_key keys[] = {
      .help = "compute threads; 0: one per core"},
     {KEY(ECG_CFG_ENUM, run.log_level), .def = "info", NAMES(log_level_names),
      .help = "least severe log messages shown"},
+    {KEY(ECG_CFG_FLOAT, run.dist_timeout), .def = "300", RANGE(1, 86400),
+     .help = "data-parallel runs (mpirun): seconds a rank waits for the others in training before the job "
+             "ends as hung"},
 
     /* data */
     {KEY(ECG_CFG_ENUM, data.format), .def = "cachet_short", NAMES(ecg_data_format_names),
@@ -190,6 +193,9 @@ static const struct ecg_config_key keys[] = {
              "a block (stem, block1a .. block7d, top)"},
     {KEY(ECG_CFG_BOOL, model.freeze_bn), .def = "true",
      .help = "batch norm uses its running statistics in training too and does not update them"},
+    {KEY(ECG_CFG_BOOL, model.sync_bn), .def = "true",
+     .help = "data-parallel runs (mpirun): batch-norm batch statistics over the samples of every rank, as "
+             "one process computes them; false: each rank's own samples"},
     {KEY(ECG_CFG_ENUM, model.input_norm), .def = "none", NAMES(ecg_input_norm_names),
      .help = "input scaling: none (the per-image z-scored spectrogram), imagenet (each image scaled to [0, 1], then (x - mean) / std per channel with the weight file's ImageNet mean and std, for ImageNet weights)"},
     {KEY(ECG_CFG_ENUM, model.head_init), .def = "keras", NAMES(ecg_head_init_names),

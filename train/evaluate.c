@@ -5,6 +5,7 @@
 
 #include "data/cache.h"
 #include "data/loader.h"
+#include "train/data_parallel.h"
 #include "train/train.h"
 
 void ecg_eval_result_free(struct ecg_eval_result *r)
@@ -45,6 +46,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     struct ecg_loader_opts lo;
     ecg_loader_opts_from_config(c, 0, &lo);
     lo.batch_size = m->batch < lo.batch_size ? m->batch : lo.batch_size;
+    ecg_dp_shard_loader(&lo); /* data-parallel runs: each rank its part of every batch, summed below */
     struct ecg_loader L = {0};
     struct ecg_cache cache;
     int64_t *slot = malloc((size_t)ds->count * sizeof *slot); /* record -> row of the result */
@@ -83,6 +85,8 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     }
     const struct ecg_batch *b;
     while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
+        if (b->count == 0)
+            continue; /* a last batch smaller than the rank count */
         ecg_input_scaling_apply(norm, b->images, b->count, b->h, b->w);
         ecg_effnet_forward(m, b->images, b->count, false, NULL);
         for (int64_t s = 0; s < b->count; s++) {
@@ -98,6 +102,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     }
     if (rc)
         goto done;
+    ecg_dp_sum_eval(out->probs, windows, n, k);
 
     /* Average; records the loader skipped (too short) keep no prediction and are dropped. */
     int64_t kept = 0;

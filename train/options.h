@@ -51,6 +51,7 @@ struct ecg_config_model {
     double drop_connect;            /* stochastic depth rate of the last block */
     char *freeze;                   /* "none", "backbone" or a block name (stem, block3b, top) */
     bool freeze_bn;                 /* batch norm uses running statistics in training too */
+    bool sync_bn;                   /* data-parallel: batch statistics over every rank's samples */
     enum ecg_input_norm input_norm;
     enum ecg_head_init head_init;   /* a head not loaded from model.pretrained starts this way */
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/blas.h"
+#include "core/dist.h"
 #include "core/log.h"
 #include "data/loader.h"
 #include "data/split.h"
@@ -22,9 +23,11 @@
 #include "optim/grad.h"
 #include "optim/optim.h"
 #include "optim/sched.h"
+#include "train/data_parallel.h"
 #include "train/run_dir.h"
 #include "io/model_file.h"
 #include "train/mixup.h"
+#include "train/run_log.h"
 #include "train/state.h"
 #include "train/train.h"
 
@@ -46,6 +49,7 @@ struct trainer {
     bool use_ema;
     struct ecg_sched_config sched;
     struct ecg_loader loader;
+    struct ecg_dp dp; /* data-parallel ranks (one process: the plain code path) */
     int k;
     const char *names[ECG_STATE_MAX_CLASSES];
     float class_weight[ECG_STATE_MAX_CLASSES];
@@ -207,6 +211,8 @@ static int checkpoint_items(struct trainer *t, struct ecg_ckpt_blob *blobs, char
 
 static int save_checkpoint(struct trainer *t, const char *name, struct ecg_error *err)
 {
+    if (!ecg_dist_is_root())
+        return ECG_OK; /* the replicas are identical: rank 0 writes */
     char path[1100];
     snprintf(path, sizeof path, "%s/%s", t->dir, name);
     struct ecg_ckpt_blob blobs[MAX_BLOBS];
@@ -330,7 +336,7 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
 
 static void progress(const struct trainer *t, int64_t epoch, int64_t batch, int64_t batches, double elapsed)
 {
-    if (!isatty(STDERR_FILENO) || ecg_log_get_level() > ECG_LOG_INFO)
+    if (!ecg_dp_show_progress() || ecg_log_get_level() > ECG_LOG_INFO)
         return;
     double eta = batch > 0 ? elapsed / (double)batch * (double)(batches - batch) : 0;
     fprintf(stderr, "\r\033[Kepoch %lld/%lld  batch %lld/%lld  loss %.4f  %.1f img/s  eta %.0fs",
@@ -360,13 +366,18 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             struct ecg_rng mr = ecg_rng_stream(&rng, 0x6d6978u);
             ecg_mixup_apply(&t->mixup, b->images, b->labels, b->count, t->c->train.mixup_alpha, &mr);
         }
+        t->m.net.sample0 = b->first; /* masks are keyed by the sample's place in the whole batch */
         ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
         const float *cw = t->weighted ? t->class_weight : NULL;
         float smoothing = (float)t->c->train.label_smoothing;
-        double loss = mix ? ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing)
-                          : ecg_effnet_loss(&t->m, b->labels, cw, smoothing);
+        double shard_loss = mix ? ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing)
+                                : ecg_effnet_loss(&t->m, b->labels, cw, smoothing);
+        bool stop;
+        double loss = ecg_dp_loss(&t->dp, &t->m, b, cw, shard_loss, ecg_train_stop_requested(), &stop,
+                                  &t->st.loss_sum, &t->st.seen, t->st.cm);
         ecg_params_zero_grad(t->m.params);
         ecg_effnet_backward(&t->m);
+        ecg_dp_sum_grads(&t->dp, t->m.params);
         if (!isfinite(loss))
             return ecg_error_set(err, ECG_ERR_VALUE, "epoch %lld batch %lld: the loss is %g; lower optim.lr",
                                  (long long)epoch + 1, (long long)batch, loss);
@@ -381,22 +392,13 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             ecg_ema_update(&t->ema, t->m.params);
         t->st.step++;
         t->st.batch_in_epoch = batch;
-        t->st.loss_sum += loss * (double)b->count;
-        t->st.seen += b->count;
-        for (int64_t s = 0; s < b->count; s++) {
-            const float *p = t->m.probs + s * t->k;
-            int best = 0;
-            for (int j = 1; j < t->k; j++)
-                if (p[j] > p[best])
-                    best = j;
-            t->st.cm[b->labels[s] * t->k + best]++;
-        }
         t->st.seconds += ecg_now() - b0;
+        t->dp.t_train += ecg_now() - b0;
         progress(t, epoch, batch, t->loader.batches, ecg_now() - t0);
-        if (ecg_train_stop_requested())
+        if (stop) /* any rank's request: every rank stops after the same batch */
             return ECG_ERR_INTERRUPTED;
     }
-    if (isatty(STDERR_FILENO) && ecg_log_get_level() <= ECG_LOG_INFO)
+    if (ecg_dp_show_progress() && ecg_log_get_level() <= ECG_LOG_INFO)
         fputs("\r\033[K", stderr);
     return rc;
 }
@@ -416,6 +418,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     }
     ecg_metrics_free(&tm);
     double f1 = row.train_macro_f1;
+    ecg_dp_sync_replicas(&t->dp, t->m.params, &t->opt, t->use_ema ? &t->ema : NULL);
     if (t->splits.n[ECG_PART_VAL] > 0) {
         struct ecg_metrics vm = {0};
         double vloss;
@@ -432,7 +435,8 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     row.lr = ecg_sched_lr(&t->sched, t->st.step, t->loader.batches);
     row.seconds = seconds + (ecg_now() - v0);
     row.images_per_s = seconds > 0 ? (double)t->st.seen / seconds : 0;
-    ECG_TRY(ecg_epoch_log_write(&t->log, &row, err));
+    if (t->log.f)
+        ECG_TRY(ecg_epoch_log_write(&t->log, &row, err));
     struct ecg_epoch_row *rows = realloc(t->rows, (size_t)(t->nrows + 1) * sizeof *rows);
     if (!rows)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
@@ -516,7 +520,7 @@ static int final_report(struct trainer *t, struct ecg_error *err)
     if (!rc)
         rc = evaluate_split(t, part, &mt, &loss, &cal, err);
     t->use_ema = ema;
-    if (!rc) {
+    if (!rc && ecg_dist_is_root()) {
         struct ecg_report r = {.title = t->c->run.name, .split = ecg_split_part_name(split), .metrics = &mt,
                                .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml,
                                .calibration = &cal};
@@ -538,6 +542,7 @@ static int final_report(struct trainer *t, struct ecg_error *err)
 static void trainer_free(struct trainer *t)
 {
     ecg_loader_free(&t->loader);
+    ecg_dp_free(&t->dp);
     ecg_ema_free(&t->ema);
     ecg_optim_free(&t->opt);
     ecg_effnet_free(&t->m);
@@ -553,6 +558,8 @@ static void trainer_free(struct trainer *t)
 
 static int open_log(struct trainer *t, struct ecg_error *err)
 {
+    if (!ecg_dist_is_root())
+        return ECG_OK;
     char path[1100];
     snprintf(path, sizeof path, "%s/log.csv", t->dir);
     if (t->st.epoch > 0) {
@@ -573,10 +580,13 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
 {
     struct trainer t = {.c = c};
     int rc;
-    ecg_log_set_level((enum ecg_log_level)c->run.log_level);
-    ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
-    if ((rc = ecg_run_dir_prepare(c, resume, t.dir, sizeof t.dir, err)))
+    ecg_log_set_level(ecg_dist_is_root() ? (enum ecg_log_level)c->run.log_level : ECG_LOG_ERROR);
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN) / ecg_dist_local_size(); /* shared by the host's ranks */
+    ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : cores > 1 ? cores : 1);
+    if (ecg_dist_is_root() && (rc = ecg_run_dir_prepare(c, resume, t.dir, sizeof t.dir, err)))
         goto out;
+    ecg_dist_set_exit_hook(ecg_run_log_stop); /* a rank ending the job keeps its last words in train.log */
+    ecg_dist_broadcast(t.dir, sizeof t.dir);
     /* The saved config records the thread count in force: results depend on it. */
     struct ecg_config saved;
     if ((rc = ecg_config_copy(&saved, c, err)))
@@ -588,7 +598,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         rc = err ? err->code : ECG_ERR_NOMEM;
         goto out;
     }
-    if ((rc = ecg_run_dir_write_config(t.dir, t.config_yaml, err)))
+    if (ecg_dist_is_root() && (rc = ecg_run_dir_write_config(t.dir, t.config_yaml, err)))
         goto out;
 
     double t0 = ecg_now();
@@ -605,6 +615,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
 
     struct ecg_loader_opts lo;
     ecg_loader_opts_from_config(c, 1, &lo);
+    ecg_dp_shard_loader(&lo);
     lo.drop_last = t.splits.n[ECG_PART_TRAIN] > lo.batch_size;
     lo.threads = ecg_threads_get();
     if ((rc = ecg_loader_init(&t.loader, &t.ds, t.splits.idx[ECG_PART_TRAIN], t.splits.n[ECG_PART_TRAIN], &lo,
@@ -613,6 +624,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         goto out;
     }
     int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;
+    batch = (batch + ecg_dist_size() - 1) / ecg_dist_size(); /* a rank runs its part of each batch */
     if ((rc = ecg_model_build(c, batch, false, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
         (rc = setup_stages(&t, err)))
         goto out;
@@ -631,6 +643,9 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     t.st.best_f1 = -1;
     if (resume && ((rc = load_best(&t, resume, err)) || (rc = resume_from(&t, resume, err))))
         goto out;
+    if ((rc = ecg_dp_init(&t.dp, c, &t.m, &t.loader, t.k, err)))
+        goto out;
+    ecg_dp_sync_replicas(&t.dp, t.m.params, &t.opt, t.use_ema ? &t.ema : NULL);
     if ((rc = open_log(&t, err)))
         goto out;
     struct ecg_effnet_memory mem = ecg_effnet_memory(&t.m);
@@ -653,6 +668,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
         if (rc || (rc = finish_epoch(&t, &stop, err)))
             goto out;
     }
+    ecg_dp_log_times(&t.dp);
     rc = final_report(&t, err);
 out:
     trainer_free(&t);

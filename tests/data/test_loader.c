@@ -444,11 +444,61 @@ static void options_follow_the_run_configuration(void)
     ecg_config_free(&c);
 }
 
+/* Data-parallel ranks each prepare a contiguous part of every batch; the parts, in rank order, are the
+ * batch one loader prepares (the last, smaller batch included). */
+static void shards_of_a_batch_are_its_contiguous_parts_in_rank_order(void)
+{
+    struct ecg_dataset ds;
+    make_dataset(&ds, 14);
+    int64_t *idx = all_indices(ds.count);
+    struct ecg_loader_opts o;
+    small_opts(&o);
+    struct ecg_error err = {0};
+    struct ecg_loader whole, part[3];
+    CU_ASSERT_EQUAL_FATAL(ecg_loader_init(&whole, &ds, idx, ds.count, &o, &err), ECG_OK);
+    for (int r = 0; r < 3; r++) {
+        o.shard = r;
+        o.shards = 3;
+        CU_ASSERT_EQUAL_FATAL(ecg_loader_init(&part[r], &ds, idx, ds.count, &o, &err), ECG_OK);
+        CU_ASSERT_EQUAL(part[r].batches, whole.batches);
+    }
+    const int64_t per = 12 * 10 * 3;
+    for (int64_t i = 0; i < whole.batches; i++) {
+        struct ecg_batch w, s;
+        CU_ASSERT_EQUAL_FATAL(ecg_batch_alloc(&w, 4, 12, 10, 3, &err), ECG_OK);
+        CU_ASSERT_EQUAL_FATAL(ecg_batch_alloc(&s, 4, 12, 10, 3, &err), ECG_OK);
+        CU_ASSERT_EQUAL_FATAL(ecg_loader_get(&whole, 1, i, &w, &err), ECG_OK);
+        int64_t next = 0;
+        for (int r = 0; r < 3; r++) {
+            CU_ASSERT_EQUAL_FATAL(ecg_loader_get(&part[r], 1, i, &s, &err), ECG_OK);
+            CU_ASSERT_EQUAL(s.first, next);
+            CU_ASSERT_EQUAL(s.total, w.count);
+            CU_ASSERT_EQUAL(memcmp(s.images, w.images + next * per, (size_t)(s.count * per) * sizeof(float)), 0);
+            CU_ASSERT_EQUAL(memcmp(s.records, w.records + next, (size_t)s.count * sizeof(int64_t)), 0);
+            CU_ASSERT_EQUAL(memcmp(s.labels, w.labels + next, (size_t)s.count * sizeof(int32_t)), 0);
+            next += s.count;
+        }
+        CU_ASSERT_EQUAL(next, w.count);
+        ecg_batch_free(&w);
+        ecg_batch_free(&s);
+    }
+    o.shard = 3;
+    struct ecg_loader bad;
+    ECG_CHECK_ERROR(ecg_loader_init(&bad, &ds, idx, ds.count, &o, &err), &err, ECG_ERR_RANGE,
+                    "loader.shard: expected 0..2, found 3");
+    for (int r = 0; r < 3; r++)
+        ecg_loader_free(&part[r]);
+    ecg_loader_free(&whole);
+    free(idx);
+    ecg_dataset_free(&ds);
+}
+
 static const struct ecg_test loader_tests[] = {
     {"evaluation batches hold every window in order", evaluation_batches_hold_every_window_in_order},
     {"training batches depend only on seed, epoch and index", training_batches_depend_only_on_seed_epoch_and_index},
     {"balanced sampling caps each class per epoch and draws anew",
      balanced_sampling_caps_each_class_per_epoch_and_draws_anew},
+    {"shards of a batch are its contiguous parts in rank order", shards_of_a_batch_are_its_contiguous_parts_in_rank_order},
     {"a bad record fails the epoch with its name and never hangs", a_bad_record_fails_the_epoch_with_its_name_and_never_hangs},
     {"short records are skipped and counted by policy", short_records_are_skipped_and_counted_by_policy},
     {"bad loader requests fail with messages", bad_loader_requests_fail_with_messages},

@@ -1,5 +1,6 @@
 /* Tests of layers/kernels.h: every kernel against naive double loops, finite differences and PyTorch. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1239,9 +1240,112 @@ static const struct ecg_test conv_tests[] = {
     {NULL, NULL},
 };
 
+/* ---- synchronised batch norm: two replicas as two threads ------------------------------------- */
+
+/* The replicas' sum: each thread publishes its buffer, both add the two in the same order. */
+struct bn_pair {
+    pthread_barrier_t bar;
+    double *slot[2];
+};
+struct bn_replica {
+    struct bn_pair *pair;
+    int id;
+    int64_t rows, c;
+    const float *in, *dout, *gam, *bet;
+    float *out, *mean, *invstd, *din, *dg, *db, *run_mean, *run_var;
+    bool silu;
+};
+
+static void pair_sum(double *buf, int64_t n, void *ctx)
+{
+    struct bn_replica *r = ctx;
+    double *sum = malloc((size_t)n * sizeof *sum);
+    r->pair->slot[r->id] = buf;
+    pthread_barrier_wait(&r->pair->bar);
+    for (int64_t i = 0; i < n; i++)
+        sum[i] = r->pair->slot[0][i] + r->pair->slot[1][i];
+    pthread_barrier_wait(&r->pair->bar); /* both have read both buffers */
+    memcpy(buf, sum, (size_t)n * sizeof *sum);
+    free(sum);
+}
+
+static void *bn_replica_run(void *arg)
+{
+    struct bn_replica *r = arg;
+    struct ecg_bn_sync sync = {.sum = pair_sum, .ctx = r};
+    double total;
+    ecg_bn_forward_train_sync(r->out, r->mean, r->invstd, &total, r->in, r->gam, r->bet, r->run_mean, r->rows, r->c,
+                              1e-3f, r->silu, &sync);
+    ecg_bn_update_running(r->run_mean, r->run_var, r->mean, r->invstd, (int64_t)total, r->c, 1e-3f, 0.1f);
+    ecg_bn_backward_train_sync(r->din, r->dg, r->db, r->dout, r->in, r->mean, r->invstd, r->gam, r->bet, r->rows,
+                               r->c, r->silu, false, &sync, total);
+    return NULL;
+}
+
+/* Rows split 7 + 13 over two replicas give the whole batch's output, input gradient and running
+ * statistics; the replicas' dgamma and dbeta add up to the whole batch's. */
+static void synchronised_bn_over_two_replicas_equals_bn_over_the_whole_batch(void)
+{
+    const int64_t rows = 20, c = 5, n = rows * c, split = 7;
+    for (int silu = 0; silu < 2; silu++) {
+        float *in = rnd(n, 61, 2, 5), *dout = rnd(n, 62, -1, 1), *gam = rnd(c, 63, 0.5f, 1.5f);
+        float *bet = rnd(c, 64, -1, 1), *out = calloc((size_t)n, 4), *din = calloc((size_t)n, 4);
+        float mean[5], invstd[5], dg[5] = {0}, db[5] = {0}, rm[5] = {1, 2, 3, 4, 5}, rv[5] = {1, 1, 1, 1, 1};
+        float rm2[2][5], rv2[2][5], dg2[2][5] = {{0}}, db2[2][5] = {{0}}, mean2[2][5], invstd2[2][5];
+        float *out2 = calloc((size_t)n, 4), *din2 = calloc((size_t)n, 4);
+        for (int r = 0; r < 2; r++) {
+            memcpy(rm2[r], rm, sizeof rm);
+            memcpy(rv2[r], rv, sizeof rv);
+        }
+        if (silu) {
+            ecg_bn_silu_forward_train(out, mean, invstd, in, gam, bet, rows, c, 1e-3f);
+            ecg_bn_silu_backward_train(din, dg, db, dout, in, mean, invstd, gam, bet, rows, c);
+        } else {
+            ecg_bn_forward_train(out, mean, invstd, in, gam, bet, rows, c, 1e-3f);
+            ecg_bn_backward_train(din, dg, db, dout, in, mean, invstd, gam, rows, c);
+        }
+        ecg_bn_update_running(rm, rv, mean, invstd, rows, c, 1e-3f, 0.1f);
+
+        struct bn_pair pair;
+        pthread_barrier_init(&pair.bar, NULL, 2);
+        struct bn_replica rep[2];
+        pthread_t th[2];
+        for (int r = 0; r < 2; r++) {
+            int64_t lo = r ? split : 0, cnt = r ? rows - split : split;
+            rep[r] = (struct bn_replica){.pair = &pair, .id = r, .rows = cnt, .c = c, .in = in + lo * c,
+                                         .dout = dout + lo * c, .gam = gam, .bet = bet, .out = out2 + lo * c,
+                                         .mean = mean2[r], .invstd = invstd2[r], .din = din2 + lo * c,
+                                         .dg = dg2[r], .db = db2[r], .run_mean = rm2[r], .run_var = rv2[r],
+                                         .silu = silu != 0};
+            CU_ASSERT_EQUAL_FATAL(pthread_create(&th[r], NULL, bn_replica_run, &rep[r]), 0);
+        }
+        for (int r = 0; r < 2; r++)
+            pthread_join(th[r], NULL);
+        pthread_barrier_destroy(&pair.bar);
+        float dgsum[5], dbsum[5];
+        for (int j = 0; j < c; j++) {
+            dgsum[j] = dg2[0][j] + dg2[1][j];
+            dbsum[j] = db2[0][j] + db2[1][j];
+        }
+        ECG_CHECK_CLOSE("synced output", out2, out, n, 1e-5, 1e-6);
+        ECG_CHECK_CLOSE("synced input gradient", din2, din, n, 1e-4, 1e-6);
+        ECG_CHECK_CLOSE("dgamma summed over replicas", dgsum, dg, c, 1e-5, 1e-6);
+        ECG_CHECK_CLOSE("dbeta summed over replicas", dbsum, db, c, 1e-5, 1e-6);
+        for (int r = 0; r < 2; r++) {
+            ECG_CHECK_CLOSE("replica mean", mean2[r], mean, c, 1e-6, 1e-7);
+            ECG_CHECK_CLOSE("replica invstd", invstd2[r], invstd, c, 1e-6, 0);
+            ECG_CHECK_CLOSE("replica running mean", rm2[r], rm, c, 1e-6, 1e-7);
+            ECG_CHECK_CLOSE("replica running variance (unbiased over all rows)", rv2[r], rv, c, 1e-5, 0);
+        }
+        free(in), free(dout), free(gam), free(bet), free(out), free(din), free(out2), free(din2);
+    }
+}
+
 static const struct ecg_test bn_tests[] = {
     {"bn train forward and backward match naive loops", bn_train_forward_and_backward_match_naive_loops},
     {"bn statistics stay accurate for a large mean", bn_statistics_stay_accurate_for_a_large_mean},
+    {"synchronised bn over two replicas equals bn over the whole batch",
+     synchronised_bn_over_two_replicas_equals_bn_over_the_whole_batch},
     {"bn running update uses momentum and the unbiased variance",
      bn_running_update_uses_momentum_and_unbiased_variance},
     {"bn fixed forward and backward match naive loops", bn_fixed_forward_and_backward_match_naive_loops},

@@ -226,6 +226,30 @@ static void a_chain_of_layers_gradients_match(void)
     harness_free(&hs);
 }
 
+/* Data-parallel ranks run parts of a batch: dropout and drop-connect masks are keyed by the sample's place
+ * in the whole batch (net.sample0), so a part gives the rows the whole batch gives. */
+static void masks_of_a_part_of_the_batch_are_those_of_the_whole_batch(void)
+{
+    struct harness hs;
+    struct ecg_mbconv_spec s = {
+        .cin = 4, .cout = 4, .expand = 2, .k = 3, .stride = 1, .cse = 1, .drop_rate = 0.5f, .pad = ECG_PAD_SAME};
+    struct ecg_layer *ls[3] = {ecg_layer_mbconv_new("block1a", &s), ecg_layer_gap_new("pool"),
+                               ecg_layer_dropout_new("drop", 0.5f)};
+    CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 3, 8, 4, 4, 4, 1e-3f));
+    const int64_t in = 4 * 4 * 4, out = numel3(hs.net.out_dims);
+    ecg_net_forward(&hs.net, hs.x, 8, true, ECG_BN_FROZEN, &hs.rng);
+    float whole[8 * 4];
+    memcpy(whole, ecg_net_output(&hs.net), sizeof whole);
+    int dropped = 0;
+    for (int i = 0; i < 8 * 4; i++)
+        dropped += whole[i] == 0.0f;
+    CU_ASSERT_TRUE(dropped > 0 && dropped < 8 * 4); /* the masks are active */
+    hs.net.sample0 = 5;
+    ecg_net_forward(&hs.net, hs.x + 5 * in, 3, true, ECG_BN_FROZEN, &hs.rng);
+    ECG_CHECK_CLOSE("samples 5..7 run alone", ecg_net_output(&hs.net), whole + 5 * out, 3 * out, 1e-6, 1e-7);
+    harness_free(&hs);
+}
+
 /* Parameters registered with Keras names, shapes and flags. */
 static void layers_register_keras_names_shapes_and_flags(void)
 {
@@ -372,6 +396,8 @@ static const struct ecg_test grad_tests[] = {
 };
 static const struct ecg_test layer_tests[] = {
     {"layers register Keras names, shapes and flags", layers_register_keras_names_shapes_and_flags},
+    {"masks of a part of the batch are those of the whole batch",
+     masks_of_a_part_of_the_batch_are_those_of_the_whole_batch},
     {"frozen layers get no gradient and lower layers are skipped",
      frozen_layers_get_no_gradient_and_lower_layers_are_skipped},
     {"a smaller batch runs on the same plan", a_smaller_batch_runs_on_the_same_plan},
