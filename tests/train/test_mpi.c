@@ -391,7 +391,8 @@ static void mixup_in_a_data_parallel_run_is_refused_naming_train_mixup_alpha(voi
 }
 
 /* A run directory that holds a run is never overwritten: rank 0 alone numbers a new one (<dir>-2) and
- * tells the others, so the job writes one directory, with rank 0's train.log. */
+ * tells the others, so the job writes one directory, with rank 0's train.log.  (Ranks that each chose
+ * a directory would agree on <dir>-2 when they start together, so only a late one shows here, as -3.) */
 static void two_ranks_into_a_used_directory_write_one_new_numbered_directory(void)
 {
     const char *dir = fmt("%s/numbered", ecg_test_tmpdir());
