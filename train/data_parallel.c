@@ -7,6 +7,7 @@
 
 #include "core/dist.h"
 #include "core/log.h"
+#include "train/run_log.h"
 
 void ecg_dp_shard_loader(struct ecg_loader_opts *lo)
 {
@@ -163,8 +164,8 @@ void ecg_dp_sync_replicas(struct ecg_dp *dp, struct ecg_params *p, struct ecg_op
 bool ecg_dp_show_progress(void)
 {
     if (ecg_dist_size() > 1)
-        return ecg_dist_is_root() && isatty(STDOUT_FILENO);
-    return isatty(STDERR_FILENO);
+        return ecg_dist_is_root() && ecg_run_log_isatty(STDOUT_FILENO);
+    return ecg_run_log_isatty(STDERR_FILENO); /* the terminal behind train.log's pipe */
 }
 
 void ecg_dp_log_times(const struct ecg_dp *dp)

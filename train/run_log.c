@@ -233,3 +233,10 @@ int ecg_run_log_start(const char *path, bool append, struct ecg_error *err)
         registered = true;
     return ECG_OK;
 }
+
+bool ecg_run_log_isatty(int fd)
+{
+    if (run_copy.on && (fd == 1 || fd == 2))
+        return isatty(run_copy.s[fd - 1].saved);
+    return isatty(fd);
+}

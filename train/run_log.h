@@ -22,6 +22,11 @@
  */
 int ecg_run_log_start(const char *path, bool append, struct ecg_error *err);
 
+/* Whether descriptor 1 or 2 reaches a terminal: while copying, the answer for the original
+ * descriptor (the pipe that stands in for it is never one), so a progress line still shows on a
+ * terminal; otherwise isatty(fd). */
+bool ecg_run_log_isatty(int fd);
+
 /* Flushes stdio, gives descriptors 1 and 2 back and finishes the file.  A no-op when not copying. */
 void ecg_run_log_stop(void);
 

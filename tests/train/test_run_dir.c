@@ -1,4 +1,6 @@
 /* Tests of run directories: an earlier run is never reused, resuming stays in the checkpoint's directory, train.log. */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,12 +133,41 @@ static void train_log_keeps_plain_lines_of_both_streams(void)
     free(text);
 }
 
+/* The progress line is drawn only on a terminal; while train.log copies the output, descriptor 2 is
+ * a pipe, and the question is answered for the terminal behind it. */
+static void a_terminal_behind_train_log_still_counts_as_a_terminal(void)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    CU_ASSERT_TRUE_FATAL(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+    int tty = open(ptsname(master), O_RDWR | O_NOCTTY);
+    CU_ASSERT_TRUE_FATAL(tty >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    CU_ASSERT_TRUE_FATAL(saved >= 0 && dup2(tty, 2) == 2);
+    struct ecg_error err = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/tty.log", ecg_test_tmpdir());
+    int rc = ecg_run_log_start(path, false, &err);
+    bool pipe_is_tty = isatty(2), behind = ecg_run_log_isatty(2);
+    ecg_run_log_stop();
+    bool after = ecg_run_log_isatty(2);
+    dup2(saved, 2);
+    close(saved);
+    close(tty);
+    close(master);
+    CU_ASSERT_EQUAL(rc, ECG_OK);
+    CU_ASSERT_FALSE(pipe_is_tty);
+    CU_ASSERT_TRUE(behind);
+    CU_ASSERT_TRUE(after);
+}
+
 static const struct ecg_test run_dir_tests[] = {
     {"a directory that holds a run is never reused", a_directory_that_holds_a_run_is_never_reused},
     {"resuming continues in the checkpoint's directory", resuming_continues_in_the_checkpoint_directory},
     {"a run directory that cannot be made fails, even without an error struct",
      a_run_directory_that_cannot_be_made_fails_even_without_an_error_struct},
     {"train.log keeps plain lines of both streams", train_log_keeps_plain_lines_of_both_streams},
+    {"a terminal behind train.log still counts as a terminal", a_terminal_behind_train_log_still_counts_as_a_terminal},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {
