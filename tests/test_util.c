@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,18 @@ const char *ecg_test_tmpdir(void)
         atexit(remove_tmpdir);
     }
     return tmpdir;
+}
+
+char *ecg_test_fmt(const char *f, ...)
+{
+    static char bufs[64][2048];
+    static int next;
+    char *b = bufs[next++ % 64];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(b, sizeof bufs[0], f, ap);
+    va_end(ap);
+    return b;
 }
 
 const char *ecg_test_write_file(const char *name, const char *text)

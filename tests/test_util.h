@@ -51,6 +51,10 @@ char *ecg_test_read_file(const char *path);
 /* A fresh, empty temporary directory for this test process (created once). */
 const char *ecg_test_tmpdir(void);
 
+/* printf into one of 64 rotating static buffers of 2048 bytes: for paths and expected messages
+ * built inline in a test (a result stays valid for the next 63 calls). */
+char *ecg_test_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
 /* Writes `text` to a new file `name` in the temp dir; returns its path (static buffer ring). */
 const char *ecg_test_write_file(const char *name, const char *text);
 

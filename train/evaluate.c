@@ -18,8 +18,6 @@ void ecg_eval_result_free(struct ecg_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
-void ecg_softmax_row(float *out, const float *logits, int k) { ecg_calibration_softmax(out, logits, k, 1.0); }
-
 /* The evaluation-image cache of data.cache_dir: keyed by the data file and everything that shapes a
  * record before the spectrogram (the loader adds the spectrogram and window options). */
 static int open_cache(const struct ecg_config *c, const struct ecg_loader_opts *lo, struct ecg_cache *cache,
@@ -92,7 +90,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
         for (int64_t s = 0; s < b->count; s++) {
             int64_t row = slot[b->records[s]];
             ECG_ASSERT(row >= 0);
-            ecg_softmax_row(p, m->logits + s * k, k);
+            ecg_calibration_softmax(p, m->logits + s * k, k, 1.0);
             for (int j = 0; j < k; j++)
                 out->probs[row * k + j] += p[j];
             windows[row]++;

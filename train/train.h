@@ -102,9 +102,6 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
                  struct ecg_error *err);
 void ecg_eval_result_free(struct ecg_eval_result *r);
 
-/* Softmax of one row of k logits into out (k), in double for the sum. */
-void ecg_softmax_row(float *out, const float *logits, int k);
-
 /* ---- calibration (train/calibrate.c) ---- */
 
 /* Fits the temperature (eval/calibration.h) on an evaluation result's window logits and labels. */

@@ -25,19 +25,6 @@ static bool msg_is(int rc, const struct ecg_error *err, enum ecg_status code, co
 }
 #define CHECK_MSG(rc, err, code, want) CU_ASSERT_TRUE(msg_is((rc), &(err), (code), (want)))
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    static char bufs[4][ECG_ERROR_MAX];
-    static int next;
-    char *b = bufs[next++ % 4];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof bufs[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
 /* Writes `text` to a temp file and loads it over the defaults; *path gets the file's path. */
 static int load_text(struct ecg_config *c, const char *text, const char **path, struct ecg_error *err)
 {
@@ -55,7 +42,7 @@ static void check_file_error(const char *text, enum ecg_status code, const char 
     struct ecg_error err = {0};
     const char *path;
     int rc = load_text(&c, text, &path, &err);
-    CHECK_MSG(rc, err, code, fmt("%s:%s", path, suffix));
+    CHECK_MSG(rc, err, code, ecg_test_fmt("%s:%s", path, suffix));
     ecg_config_free(&c);
 }
 
@@ -193,7 +180,7 @@ static void every_shipped_config_resolves(void)
             continue;
         struct ecg_config c;
         struct ecg_error err = {0};
-        int rc = ecg_config_resolve(&c, source_path(fmt("configs/%s", e->d_name)), 0, NULL, &err);
+        int rc = ecg_config_resolve(&c, source_path(ecg_test_fmt("configs/%s", e->d_name)), 0, NULL, &err);
         if (rc)
             fprintf(stderr, "\n  %s\n", err.msg);
         CU_ASSERT_EQUAL(rc, ECG_OK);
@@ -304,7 +291,7 @@ static void unknown_keys_name_the_place_and_suggest_a_key(void)
     const char *path = ecg_test_fixture("config/bad_key.yaml");
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
     int rc = ecg_config_load(&c, path, &err);
-    CHECK_MSG(rc, err, ECG_ERR_CONFIG, fmt("%s:4:3: unknown key 'optim.lrr' (did you mean 'optim.lr'?)", path));
+    CHECK_MSG(rc, err, ECG_ERR_CONFIG, ecg_test_fmt("%s:4:3: unknown key 'optim.lrr' (did you mean 'optim.lr'?)", path));
     ecg_config_free(&c);
 
     check_file_error("optm:\n  lr: 0.1\n", ECG_ERR_CONFIG, "1:1: unknown key 'optm' (did you mean 'optim'?)");
@@ -409,7 +396,7 @@ static void yaml_syntax_errors_carry_libyaml_line_and_column(void)
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
     int rc = ecg_config_load(&c, path, &err);
     CHECK_MSG(rc, err, ECG_ERR_CONFIG,
-              fmt("%s:3:12: YAML syntax error: mapping values are not allowed in this context", path));
+              ecg_test_fmt("%s:3:12: YAML syntax error: mapping values are not allowed in this context", path));
     ecg_config_free(&c);
     check_file_error("optim:\n  betas: [0.9, 0.99\n", ECG_ERR_CONFIG,
                      "3:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence "
@@ -424,7 +411,7 @@ static void yaml_syntax_errors_carry_libyaml_line_and_column(void)
     const char *p = ecg_test_write_file("binary.yaml", "optim:\n  lr: \xff\xfe\n");
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&d, &err), ECG_OK);
     rc = ecg_config_load(&d, p, &err);
-    CHECK_MSG(rc, err, ECG_ERR_CONFIG, fmt("%s: YAML read error: invalid leading UTF-8 octet at byte 13", p));
+    CHECK_MSG(rc, err, ECG_ERR_CONFIG, ecg_test_fmt("%s: YAML read error: invalid leading UTF-8 octet at byte 13", p));
     ecg_config_free(&d);
 }
 
@@ -460,11 +447,11 @@ static void missing_and_unreadable_files_are_reported(void)
     struct ecg_config c;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
-    const char *missing = fmt("%s/no_such.yaml", ecg_test_tmpdir());
+    const char *missing = ecg_test_fmt("%s/no_such.yaml", ecg_test_tmpdir());
     int rc = ecg_config_load(&c, missing, &err);
-    CHECK_MSG(rc, err, ECG_ERR_IO, fmt("%s: cannot open: No such file or directory", missing));
+    CHECK_MSG(rc, err, ECG_ERR_IO, ecg_test_fmt("%s: cannot open: No such file or directory", missing));
     rc = ecg_config_load(&c, ecg_test_tmpdir(), &err);
-    CHECK_MSG(rc, err, ECG_ERR_IO, fmt("%s: is a directory, expected a YAML file", ecg_test_tmpdir()));
+    CHECK_MSG(rc, err, ECG_ERR_IO, ecg_test_fmt("%s: is a directory, expected a YAML file", ecg_test_tmpdir()));
     ecg_config_free(&c);
 }
 
@@ -587,10 +574,10 @@ static void base_cycles_are_detected(void)
     snprintf(dir, sizeof dir, "%s", a);
     *strrchr(dir, '/') = '\0';
     CHECK_MSG(rc, err, ECG_ERR_CONFIG,
-              fmt("%s:1:7: base 'cycle_a.yaml' makes a cycle: %s -> %s -> %s/cycle_a.yaml", b, a, b, dir));
+              ecg_test_fmt("%s:1:7: base 'cycle_a.yaml' makes a cycle: %s -> %s -> %s/cycle_a.yaml", b, a, b, dir));
     ecg_config_free(&c);
     check_file_error("base: case.yaml\n", ECG_ERR_CONFIG,
-                     fmt("1:7: base 'case.yaml' makes a cycle: %s/case.yaml -> %s/case.yaml", ecg_test_tmpdir(),
+                     ecg_test_fmt("1:7: base 'case.yaml' makes a cycle: %s/case.yaml -> %s/case.yaml", ecg_test_tmpdir(),
                          ecg_test_tmpdir()));
 }
 
@@ -605,14 +592,14 @@ static void a_missing_or_bad_base_is_reported_where_it_is_named(void)
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
     int rc = ecg_config_load(&c, path, &err);
     CHECK_MSG(rc, err, ECG_ERR_IO,
-              fmt("%s:3:7: base 'no_such_base.yaml': cannot open '%s/no_such_base.yaml': No such file or "
+              ecg_test_fmt("%s:3:7: base 'no_such_base.yaml': cannot open '%s/no_such_base.yaml': No such file or "
                   "directory",
                   path, dir));
     ecg_config_free(&c);
     check_file_error("base: [a.yaml]\n", ECG_ERR_CONFIG, "1:7: key 'base': expected a file name, found a list");
     check_file_error("base:\n", ECG_ERR_CONFIG, "1:6: key 'base': expected a file name, found nothing");
     check_file_error("base: a.yaml\nbase: b.yaml\n", ECG_ERR_IO,
-                     fmt("1:7: base 'a.yaml': cannot open '%s/a.yaml': No such file or directory",
+                     ecg_test_fmt("1:7: base 'a.yaml': cannot open '%s/a.yaml': No such file or directory",
                          ecg_test_tmpdir()));
 }
 
@@ -624,7 +611,7 @@ static void an_error_inside_a_base_names_the_base_file(void)
     const char *child = ecg_test_write_file("child_of_bad.yaml", "base: bad_base.yaml\n");
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
     int rc = ecg_config_load(&c, child, &err);
-    CHECK_MSG(rc, err, ECG_ERR_RANGE, fmt("%s:2:7: key 'optim.lr': expected a value in (0, 10], found -1", bad));
+    CHECK_MSG(rc, err, ECG_ERR_RANGE, ecg_test_fmt("%s:2:7: key 'optim.lr': expected a value in (0, 10], found -1", bad));
     ecg_config_free(&c);
 }
 
@@ -779,15 +766,15 @@ static void strings_that_yaml_reads_as_other_types_are_quoted_and_load_back(void
         const char *w = yaml_lookalikes[i];
         struct ecg_config c, back;
         struct ecg_error err = {0};
-        char *ov[] = {fmt("data.path=\"%s\"", w), fmt("run.dir=\"%s\"", w), fmt("run.name=\"%s\"", w)};
+        char *ov[] = {ecg_test_fmt("data.path=\"%s\"", w), ecg_test_fmt("run.dir=\"%s\"", w), ecg_test_fmt("run.name=\"%s\"", w)};
         int n = valid_run_name(w) ? 3 : 2;
         CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, NULL, n, ov, &err), ECG_OK);
         CU_ASSERT_STRING_EQUAL(c.data.path, w);
         char *text = print_to_string(&c);
-        CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  path: \"%s\"\n", w)));
-        CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  dir: \"%s\"\n", w)));
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, ecg_test_fmt("\n  path: \"%s\"\n", w)));
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, ecg_test_fmt("\n  dir: \"%s\"\n", w)));
         if (n == 3)
-            CU_ASSERT_PTR_NOT_NULL(strstr(text, fmt("\n  name: \"%s\"\n", w)));
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, ecg_test_fmt("\n  name: \"%s\"\n", w)));
         CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&back, ecg_test_write_file("lookalike.yaml", text), 0, NULL, &err),
                               ECG_OK);
         const char *diff = NULL;
@@ -885,8 +872,8 @@ static int run_ecgtrain(const char *args, char **out, char **errtext)
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s/out.txt' 2>'%s/err.txt'", getenv("ECG_SOURCE_ROOT"), exe,
              args, dir, dir);
     int st = system(cmd);
-    *out = read_all(fmt("%s/out.txt", dir));
-    *errtext = read_all(fmt("%s/err.txt", dir));
+    *out = read_all(ecg_test_fmt("%s/out.txt", dir));
+    *errtext = read_all(ecg_test_fmt("%s/err.txt", dir));
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -903,7 +890,7 @@ static void ecgtrain_exit_codes_and_outputs(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  train.class_weights "));
     free(out), free(errt);
 
-    CU_ASSERT_EQUAL(run_ecgtrain(fmt("configs/effb0.yaml data.path=no/such.h5 run.dir=%s/run", dir), &out, &errt), 1);
+    CU_ASSERT_EQUAL(run_ecgtrain(ecg_test_fmt("configs/effb0.yaml data.path=no/such.h5 run.dir=%s/run", dir), &out, &errt), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "ecgtrain: data.path: "));
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "no/such.h5"));
     free(out), free(errt);
@@ -920,7 +907,7 @@ static void ecgtrain_exit_codes_and_outputs(void)
     free(out), free(errt);
 
     /* A runtime failure (stdout cannot be written) exits 1. */
-    int st = system(fmt("cd '%s' && '%s' --print-config configs/effb0.yaml >/dev/full 2>/dev/null",
+    int st = system(ecg_test_fmt("cd '%s' && '%s' --print-config configs/effb0.yaml >/dev/full 2>/dev/null",
                         getenv("ECG_SOURCE_ROOT"), getenv("ECGTRAIN")));
     CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 

@@ -15,7 +15,7 @@
 #define NCLASS 4
 
 static const char *const class_names[NCLASS] = {"AF", "NSR", "Noise", "Other"};
-static atomic_long calls, windows;
+static atomic_long calls;
 static int delay;
 
 static const char card[] =
@@ -99,7 +99,6 @@ static int classify(void *model, void *ctx, const float *inputs, int64_t count, 
         nanosleep(&ts, NULL);
     }
     atomic_fetch_add(&calls, 1);
-    atomic_fetch_add(&windows, count);
     for (int64_t w = 0; w < count; w++) {
         const float *in = inputs + w * H * W * C;
         double z[NCLASS] = {0}, zmax = -INFINITY, sum = 0;
@@ -147,9 +146,4 @@ void ecg_test_backend_init(struct ecg_serve_backend *be, int delay_ms)
 long ecg_test_backend_calls(void)
 {
     return atomic_load(&calls);
-}
-
-long ecg_test_backend_windows(void)
-{
-    return atomic_load(&windows);
 }

@@ -15,8 +15,7 @@
  */
 void ecg_test_backend_init(struct ecg_serve_backend *be, int delay_ms);
 
-/* The number of classify calls and windows so far (atomic counters). */
+/* The number of classify calls so far (an atomic counter). */
 long ecg_test_backend_calls(void);
-long ecg_test_backend_windows(void);
 
 #endif

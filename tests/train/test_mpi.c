@@ -21,19 +21,6 @@
 /* The agreement the issue asks of N ranks against one process. */
 #define RTOL 1e-4
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    static char bufs[32][2048];
-    static int next;
-    char *b = bufs[next++ % 32];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof bufs[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
 static const char *root(void) { return getenv("ECG_SOURCE_ROOT"); }
 
 /* configs/tiny.yaml on the bundled sample, small enough for seconds per epoch; augmentation, dropout,
@@ -43,7 +30,7 @@ static const char *root(void) { return getenv("ECG_SOURCE_ROOT"); }
  * (3.7e-4 relative after 24 steps); with 1e-4 two ranks stay within 3e-6 of one process. */
 static const char *tiny_args(const char *dir)
 {
-    return fmt("'%s/configs/tiny.yaml' run.dir='%s' data.path='%s/data/sample/cachet_sample.h5' "
+    return ecg_test_fmt("'%s/configs/tiny.yaml' run.dir='%s' data.path='%s/data/sample/cachet_sample.h5' "
                "data.spectrogram.height=32 data.spectrogram.width=32 run.threads=1 run.log_level=warn "
                "model.freeze_bn=false optim.lr=0.0001 train.epochs=2 train.batch_size=16 eval.batch_size=16",
                root(), dir, root());
@@ -52,7 +39,7 @@ static const char *tiny_args(const char *dir)
 /* mpirun for N local ranks as CI runs it: as root, more ranks than cores, shared memory or loopback. */
 static const char *mpirun(int n)
 {
-    return fmt("mpirun --allow-run-as-root --oversubscribe --bind-to none -np %d --mca btl self,vader "
+    return ecg_test_fmt("mpirun --allow-run-as-root --oversubscribe --bind-to none -np %d --mca btl self,vader "
                "-x OMPI_MCA_btl_vader_single_copy_mechanism=none",
                n);
 }
@@ -89,7 +76,7 @@ static int finish(struct job *j, double since, double *seconds, char **errtext)
     if (seconds)
         *seconds = ecg_now() - since;
     if (errtext) {
-        *errtext = ecg_test_read_file(fmt("%s.err", j->dir));
+        *errtext = ecg_test_read_file(ecg_test_fmt("%s.err", j->dir));
         if (!*errtext)
             *errtext = strdup("");
     }
@@ -114,7 +101,7 @@ static bool wait_for_epochs(struct job *j, int rows, double limit)
     double t0 = ecg_now();
     while (ecg_now() - t0 < limit) {
         if (waitpid(j->pid, NULL, WNOHANG) == j->pid) {
-            char *e = ecg_test_read_file(fmt("%s.err", j->dir));
+            char *e = ecg_test_read_file(ecg_test_fmt("%s.err", j->dir));
             fprintf(stderr, "\n  the job ended before epoch %d; its stderr:\n%s\n", rows, e ? e : "");
             free(e);
             return false;
@@ -190,8 +177,8 @@ static void check_same_losses(const char *a, const char *b)
     struct ecg_error err = {0};
     struct ecg_epoch_row *ra = NULL, *rb = NULL;
     int64_t na = 0, nb = 0;
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", a), &ra, &na, &err), ECG_OK);
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", b), &rb, &nb, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", a), &ra, &na, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", b), &rb, &nb, &err), ECG_OK);
     CU_ASSERT_EQUAL(na, nb);
     for (int64_t i = 0; i < na && i < nb; i++) {
         CU_ASSERT_TRUE(close_rel("training loss", i + 1, rb[i].train_loss, ra[i].train_loss));
@@ -206,9 +193,9 @@ static void load_weights(const char *dir, struct ecg_effnet *m)
 {
     struct ecg_config c;
     struct ecg_error err = {0};
-    char *over[] = {fmt("model.pretrained=%s/last.h5", dir), "data.spectrogram.height=32",
+    char *over[] = {ecg_test_fmt("model.pretrained=%s/last.h5", dir), "data.spectrogram.height=32",
                     "data.spectrogram.width=32"};
-    CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, fmt("%s/configs/tiny.yaml", root()), 3, over, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&c, ecg_test_fmt("%s/configs/tiny.yaml", root()), 3, over, &err), ECG_OK);
     int rc = ecg_model_build(&c, 1, true, m, NULL, &err);
     if (rc)
         fprintf(stderr, "\n  %s\n", err.msg);
@@ -257,7 +244,7 @@ static const char *single(void)
 
 static void two_ranks_train_what_one_process_trains(void)
 {
-    const char *dir = fmt("%s/two_ranks", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/two_ranks", ecg_test_tmpdir());
     char *errt = NULL;
     CU_ASSERT_EQUAL_FATAL(run(mpirun(2), dir, "", &errt), 0);
     free(errt);
@@ -294,15 +281,15 @@ static void interrupt_in_epoch_two(const char *launcher, const char *dir, int ra
         fprintf(stderr, "\n  %s\n", errt);
     free(errt);
     struct stat sb;
-    CU_ASSERT_EQUAL_FATAL(stat(fmt("%s/last.h5", dir), &sb), 0);
+    CU_ASSERT_EQUAL_FATAL(stat(ecg_test_fmt("%s/last.h5", dir), &sb), 0);
 }
 
 static void a_two_rank_run_stopped_on_one_rank_and_resumed_by_one_process_ends_as_one_run(void)
 {
-    const char *dir = fmt("%s/two_then_one", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/two_then_one", ecg_test_tmpdir());
     interrupt_in_epoch_two(mpirun(2), dir, 1, SIGTERM);
     char *errt = NULL;
-    CU_ASSERT_EQUAL_FATAL(run("", dir, fmt("run.resume=%s/last.h5", dir), &errt), 0);
+    CU_ASSERT_EQUAL_FATAL(run("", dir, ecg_test_fmt("run.resume=%s/last.h5", dir), &errt), 0);
     free(errt);
     check_same_losses(single(), dir);
     check_same_weights(single(), dir);
@@ -310,10 +297,10 @@ static void a_two_rank_run_stopped_on_one_rank_and_resumed_by_one_process_ends_a
 
 static void a_one_process_run_resumed_by_two_ranks_ends_as_one_run(void)
 {
-    const char *dir = fmt("%s/one_then_two", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/one_then_two", ecg_test_tmpdir());
     interrupt_in_epoch_two("", dir, -1, SIGINT);
     char *errt = NULL;
-    CU_ASSERT_EQUAL_FATAL(run(mpirun(2), dir, fmt("run.resume=%s/last.h5", dir), &errt), 0);
+    CU_ASSERT_EQUAL_FATAL(run(mpirun(2), dir, ecg_test_fmt("run.resume=%s/last.h5", dir), &errt), 0);
     free(errt);
     check_same_losses(single(), dir);
     check_same_weights(single(), dir);
@@ -322,7 +309,7 @@ static void a_one_process_run_resumed_by_two_ranks_ends_as_one_run(void)
 /* SIGUSR1 to mpirun reaches every rank (Open MPI forwards it): the same clean stop. */
 static void sigusr1_to_mpirun_stops_every_rank_with_a_checkpoint(void)
 {
-    interrupt_in_epoch_two(mpirun(2), fmt("%s/usr1", ecg_test_tmpdir()), -1, SIGUSR1);
+    interrupt_in_epoch_two(mpirun(2), ecg_test_fmt("%s/usr1", ecg_test_tmpdir()), -1, SIGUSR1);
 }
 
 /* A rank killed outright: the job ends non-zero with a message within seconds, never hangs. */
@@ -330,7 +317,7 @@ static void a_killed_rank_ends_the_job_non_zero_with_a_message_within_seconds(vo
 {
     struct job j;
     double t0, seconds;
-    signal_after_epoch_one(&j, mpirun(2), fmt("%s/killed", ecg_test_tmpdir()), "train.epochs=20", 1, SIGKILL, &t0);
+    signal_after_epoch_one(&j, mpirun(2), ecg_test_fmt("%s/killed", ecg_test_tmpdir()), "train.epochs=20", 1, SIGKILL, &t0);
     char *errt = NULL;
     int st = finish(&j, t0, &seconds, &errt);
     CU_ASSERT_NOT_EQUAL(st, 0);
@@ -349,7 +336,7 @@ static void a_hung_rank_ends_the_job_after_run_dist_timeout_with_a_message(void)
 {
     struct job j;
     double t0, seconds;
-    signal_after_epoch_one(&j, mpirun(2), fmt("%s/hung", ecg_test_tmpdir()), "train.epochs=20 run.dist_timeout=20", 1,
+    signal_after_epoch_one(&j, mpirun(2), ecg_test_fmt("%s/hung", ecg_test_tmpdir()), "train.epochs=20 run.dist_timeout=20", 1,
                            SIGSTOP, &t0);
     char *errt = NULL;
     int st = finish(&j, t0, &seconds, &errt);
@@ -360,14 +347,14 @@ static void a_hung_rank_ends_the_job_after_run_dist_timeout_with_a_message(void)
     printf("(job ended %.1f s after the stop, exit %d) ", seconds, st);
     free(errt);
     /* rank 0 said it in its train.log too, although it ended without exit handlers */
-    char *log = ecg_test_read_file(fmt("%s/hung/train.log", ecg_test_tmpdir()));
+    char *log = ecg_test_read_file(ecg_test_fmt("%s/hung/train.log", ecg_test_tmpdir()));
     CU_ASSERT_PTR_NOT_NULL(log ? strstr(log, "waited more than 20 s for the other ranks (run.dist_timeout)") : NULL);
     free(log);
 }
 
 static void a_batch_smaller_than_the_rank_count_is_refused_naming_train_batch_size(void)
 {
-    const char *dir = fmt("%s/small_batch", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/small_batch", ecg_test_tmpdir());
     struct job j;
     start(&j, mpirun(3), dir, "train.batch_size=2");
     char *errt = NULL;
@@ -380,7 +367,7 @@ static void a_batch_smaller_than_the_rank_count_is_refused_naming_train_batch_si
 
 static void mixup_in_a_data_parallel_run_is_refused_naming_train_mixup_alpha(void)
 {
-    const char *dir = fmt("%s/mixup", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/mixup", ecg_test_tmpdir());
     struct job j;
     start(&j, mpirun(2), dir, "train.mixup_alpha=0.2");
     char *errt = NULL;
@@ -395,25 +382,25 @@ static void mixup_in_a_data_parallel_run_is_refused_naming_train_mixup_alpha(voi
  * a directory would agree on <dir>-2 when they start together, so only a late one shows here, as -3.) */
 static void two_ranks_into_a_used_directory_write_one_new_numbered_directory(void)
 {
-    const char *dir = fmt("%s/numbered", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/numbered", ecg_test_tmpdir());
     CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
-    FILE *f = fopen(fmt("%s/config.yaml", dir), "w");
+    FILE *f = fopen(ecg_test_fmt("%s/config.yaml", dir), "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("earlier: run\n", f);
     fclose(f);
     char *errt = NULL;
     CU_ASSERT_EQUAL_FATAL(run(mpirun(2), dir, "train.epochs=1", &errt), 0);
     free(errt);
-    char *earlier = ecg_test_read_file(fmt("%s/config.yaml", dir));
+    char *earlier = ecg_test_read_file(ecg_test_fmt("%s/config.yaml", dir));
     CU_ASSERT_STRING_EQUAL(earlier ? earlier : "", "earlier: run\n");
     free(earlier);
     struct stat sb;
-    CU_ASSERT_EQUAL(stat(fmt("%s/log.csv", dir), &sb), -1);
-    CU_ASSERT_EQUAL(stat(fmt("%s-2/metrics.json", dir), &sb), 0);
-    CU_ASSERT_EQUAL(stat(fmt("%s-3", dir), &sb), -1);
-    char *log = ecg_test_read_file(fmt("%s-2/train.log", dir));
+    CU_ASSERT_EQUAL(stat(ecg_test_fmt("%s/log.csv", dir), &sb), -1);
+    CU_ASSERT_EQUAL(stat(ecg_test_fmt("%s-2/metrics.json", dir), &sb), 0);
+    CU_ASSERT_EQUAL(stat(ecg_test_fmt("%s-3", dir), &sb), -1);
+    char *log = ecg_test_read_file(ecg_test_fmt("%s-2/train.log", dir));
     CU_ASSERT_PTR_NOT_NULL_FATAL(log);
-    const char *said = fmt("run directory: %s-2 (%s holds an earlier run, which is kept)", dir, dir);
+    const char *said = ecg_test_fmt("run directory: %s-2 (%s holds an earlier run, which is kept)", dir, dir);
     const char *first = strstr(log, said);
     CU_ASSERT_PTR_NOT_NULL(first);
     CU_ASSERT_PTR_NULL(first ? strstr(first + 1, said) : NULL); /* said once: by rank 0 */
@@ -423,9 +410,9 @@ static void two_ranks_into_a_used_directory_write_one_new_numbered_directory(voi
 /* Two hosts: two network namespaces joined by a veth pair, Open MPI over TCP (tests/train/two_hosts.sh). */
 static void two_hosts_over_tcp_train_what_one_process_trains(void)
 {
-    const char *dir = fmt("%s/two_hosts", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/two_hosts", ecg_test_tmpdir());
     struct job j;
-    start(&j, fmt("'%s/tests/train/two_hosts.sh'", root()), dir, "");
+    start(&j, ecg_test_fmt("'%s/tests/train/two_hosts.sh'", root()), dir, "");
     char *errt = NULL;
     int st = finish(&j, ecg_now(), NULL, &errt);
     if (st == 77) {

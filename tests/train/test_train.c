@@ -19,19 +19,6 @@
 #include "infer/infer.h"
 #include "io/model_file.h"
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    static char bufs[64][1024];
-    static int next;
-    char *b = bufs[next++ % 64];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof bufs[0], f, ap);
-    va_end(ap);
-    return b;
-}
-
 /* 12 records per class at 1024 Hz, 10 s: a class is a sinusoid frequency (3, 8, 15, 25 Hz) plus noise. */
 static const char *synthetic_dataset(void)
 {
@@ -71,8 +58,8 @@ static const char *synthetic_dataset(void)
 static int tiny_config(struct ecg_config *c, const char *dir, const char *const *extra, struct ecg_error *err)
 {
     const char *base[] = {
-        fmt("run.dir=%s", dir), "run.seed=3", "run.threads=2", "run.log_level=warn",
-        "data.format=cachet_short", fmt("data.path=%s", synthetic_dataset()), "data.val_fraction=0.25",
+        ecg_test_fmt("run.dir=%s", dir), "run.seed=3", "run.threads=2", "run.log_level=warn",
+        "data.format=cachet_short", ecg_test_fmt("data.path=%s", synthetic_dataset()), "data.val_fraction=0.25",
         "data.test_fraction=0.25", "data.spectrogram.height=32", "data.spectrogram.width=32",
         "data.augment.shift_prob=0", "data.augment.scale_prob=0", "data.augment.noise_prob=0",
         "data.augment.wander_prob=0", "data.augment.time_mask_prob=0", "data.augment.freq_mask_prob=0",
@@ -111,7 +98,7 @@ static char *read_all(const char *path) { return ecg_test_read_file(path); }
 
 static void a_tiny_run_learns_and_writes_its_run_directory(void)
 {
-    const char *dir = fmt("%s/learn", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/learn", ecg_test_tmpdir());
     struct ecg_error err = {0};
     const char *extra[] = {"train.epochs=8", NULL};
     int rc = run_tiny(dir, extra, NULL, &err);
@@ -120,7 +107,7 @@ static void a_tiny_run_learns_and_writes_its_run_directory(void)
         fprintf(stderr, "%s\n", err.msg);
     struct ecg_epoch_row *rows = NULL;
     int64_t n = 0;
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", dir), &rows, &n, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", dir), &rows, &n, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(n, 8);
     fprintf(stderr, "\n  train loss by epoch:");
     for (int64_t i = 0; i < n; i++)
@@ -132,7 +119,7 @@ static void a_tiny_run_learns_and_writes_its_run_directory(void)
                            "confusion.svg", "curves.svg"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct stat st;
-        int present = stat(fmt("%s/%s", dir, files[i]), &st) == 0 && st.st_size > 0;
+        int present = stat(ecg_test_fmt("%s/%s", dir, files[i]), &st) == 0 && st.st_size > 0;
         if (!present)
             fprintf(stderr, "\n  missing %s/%s\n", dir, files[i]);
         CU_ASSERT_TRUE(present);
@@ -145,8 +132,8 @@ static void check_same_run(const char *a, const char *b)
     struct ecg_error err = {0};
     struct ecg_epoch_row *ra, *rb;
     int64_t na, nb;
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", a), &ra, &na, &err), ECG_OK);
-    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(fmt("%s/log.csv", b), &rb, &nb, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", a), &ra, &na, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", b), &rb, &nb, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(na, nb);
     for (int64_t i = 0; i < na; i++) {
         CU_ASSERT_EQUAL(ra[i].train_loss, rb[i].train_loss);
@@ -157,7 +144,7 @@ static void check_same_run(const char *a, const char *b)
     }
     free(ra);
     free(rb);
-    char *ma = read_all(fmt("%s/metrics.json", a)), *mb = read_all(fmt("%s/metrics.json", b));
+    char *ma = read_all(ecg_test_fmt("%s/metrics.json", a)), *mb = read_all(ecg_test_fmt("%s/metrics.json", b));
     CU_ASSERT_PTR_NOT_NULL_FATAL(ma);
     CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
     CU_ASSERT_STRING_EQUAL(ma, mb);
@@ -170,7 +157,7 @@ static void the_same_seed_and_threads_give_bit_identical_metrics(void)
     const char *extra[] = {"data.augment.noise_prob=0.5", "data.augment.time_mask_prob=0.5", "model.dropout=0.2",
                            "model.drop_connect=0.2", "train.epochs=2", NULL};
     struct ecg_error err = {0};
-    const char *a = fmt("%s/det_a", ecg_test_tmpdir()), *b = fmt("%s/det_b", ecg_test_tmpdir());
+    const char *a = ecg_test_fmt("%s/det_a", ecg_test_tmpdir()), *b = ecg_test_fmt("%s/det_b", ecg_test_tmpdir());
     CU_ASSERT_EQUAL_FATAL(run_tiny(a, extra, NULL, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(run_tiny(b, extra, NULL, &err), ECG_OK);
     check_same_run(a, b);
@@ -183,10 +170,10 @@ static void a_run_resumed_at_an_epoch_boundary_ends_bit_identical(void)
     const char *extra1[] = {"train.epochs=1", "optim.name=adamw", "optim.lr=0.002", "optim.ema_decay=0.9",
                             "data.augment.noise_prob=0.5", NULL};
     struct ecg_error err = {0};
-    const char *whole = fmt("%s/whole", ecg_test_tmpdir()), *parts = fmt("%s/parts", ecg_test_tmpdir());
+    const char *whole = ecg_test_fmt("%s/whole", ecg_test_tmpdir()), *parts = ecg_test_fmt("%s/parts", ecg_test_tmpdir());
     CU_ASSERT_EQUAL_FATAL(run_tiny(whole, extra3, NULL, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(run_tiny(parts, extra1, NULL, &err), ECG_OK);
-    int rc = run_tiny(parts, extra3, fmt("%s/last.h5", parts), &err);
+    int rc = run_tiny(parts, extra3, ecg_test_fmt("%s/last.h5", parts), &err);
     if (rc)
         fprintf(stderr, "\n  %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(rc, ECG_OK);
@@ -202,7 +189,7 @@ static int spawn_ecgtrain(const char *dir, const char *more, int kill_after_ms, 
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(tiny_config(&c, dir, NULL, &err), ECG_OK);
     mkdir(dir, 0777);
-    FILE *f = fopen(fmt("%s.yaml", dir), "w");
+    FILE *f = fopen(ecg_test_fmt("%s.yaml", dir), "w");
     CU_ASSERT_EQUAL_FATAL(ecg_config_write_yaml(&c, f, &err), ECG_OK);
     fclose(f);
     ecg_config_free(&c);
@@ -219,7 +206,7 @@ static int spawn_ecgtrain(const char *dir, const char *more, int kill_after_ms, 
     }
     int st;
     waitpid(pid, &st, 0);
-    *errtext = read_all(fmt("%s.err", dir));
+    *errtext = read_all(ecg_test_fmt("%s.err", dir));
     if (!*errtext)
         *errtext = strdup("");
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -227,7 +214,7 @@ static int spawn_ecgtrain(const char *dir, const char *more, int kill_after_ms, 
 
 static void sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical(void)
 {
-    const char *stopped = fmt("%s/stopped", ecg_test_tmpdir()), *straight = fmt("%s/straight", ecg_test_tmpdir());
+    const char *stopped = ecg_test_fmt("%s/stopped", ecg_test_tmpdir()), *straight = ecg_test_fmt("%s/straight", ecg_test_tmpdir());
     char *errt = NULL;
     /* Stopped somewhere inside the run (after the model is built: about a second). */
     int st = spawn_ecgtrain(stopped, "train.epochs=6", 2500, &errt);
@@ -240,8 +227,8 @@ static void sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical(vo
     }
     free(errt);
     struct stat sb;
-    CU_ASSERT_EQUAL_FATAL(stat(fmt("%s/last.h5", stopped), &sb), 0);
-    st = spawn_ecgtrain(stopped, fmt("train.epochs=6 run.resume=%s/last.h5", stopped), 0, &errt);
+    CU_ASSERT_EQUAL_FATAL(stat(ecg_test_fmt("%s/last.h5", stopped), &sb), 0);
+    st = spawn_ecgtrain(stopped, ecg_test_fmt("train.epochs=6 run.resume=%s/last.h5", stopped), 0, &errt);
     CU_ASSERT_EQUAL(st, 0);
     if (st)
         fprintf(stderr, "\n  %s\n", errt);
@@ -255,7 +242,7 @@ static void sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical(vo
 static void config_errors_of_the_training_keys_name_the_key(void)
 {
     struct ecg_error err = {0};
-    const char *dir = fmt("%s/errors", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/errors", ecg_test_tmpdir());
     struct {
         const char *override, *message;
         enum ecg_status code;
@@ -292,7 +279,7 @@ static void load_tiny_weights(const char *path, struct ecg_effnet *m)
 {
     struct ecg_config c;
     struct ecg_error err = {0};
-    const char *extra[] = {fmt("model.pretrained=%s", path), NULL};
+    const char *extra[] = {ecg_test_fmt("model.pretrained=%s", path), NULL};
     CU_ASSERT_EQUAL_FATAL(tiny_config(&c, ecg_test_tmpdir(), extra, &err), ECG_OK);
     int rc = ecg_model_build(&c, 8, true, m, NULL, &err);
     if (rc)
@@ -315,7 +302,7 @@ static void a_run_config_with_folds_tests_each_record_in_exactly_one_fold(void)
     int *test_times = NULL;
     int64_t count = 0;
     for (int f = 0; f < FOLDS; f++) {
-        const char *extra[] = {fmt("data.folds=%d", FOLDS), fmt("data.fold=%d", f), "data.val_fraction=0.2", NULL};
+        const char *extra[] = {ecg_test_fmt("data.folds=%d", FOLDS), ecg_test_fmt("data.fold=%d", f), "data.val_fraction=0.2", NULL};
         struct ecg_config c;
         struct ecg_error err = {0};
         CU_ASSERT_EQUAL_FATAL(tiny_config(&c, ecg_test_tmpdir(), extra, &err), ECG_OK);
@@ -347,7 +334,7 @@ static void a_run_config_with_folds_tests_each_record_in_exactly_one_fold(void)
 static void head_only_epochs_leave_the_backbone_untouched(void)
 {
     struct ecg_error err = {0};
-    const char *dir = fmt("%s/headonly", ecg_test_tmpdir()), *ref = fmt("%s/headonly-ref", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/headonly", ecg_test_tmpdir()), *ref = ecg_test_fmt("%s/headonly-ref", ecg_test_tmpdir());
     const char *head[] = {"train.epochs=1", "train.head_epochs=1", NULL};
     const char *none[] = {"train.epochs=1", "train.head_epochs=0", NULL};
     CU_ASSERT_EQUAL_FATAL(run_tiny(dir, head, NULL, &err), ECG_OK);
@@ -358,8 +345,8 @@ static void head_only_epochs_leave_the_backbone_untouched(void)
     struct ecg_effnet init = {0}, trained = {0}, whole = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_model_build(&c, 8, true, &init, NULL, &err), ECG_OK);
     ecg_config_free(&c);
-    load_tiny_weights(fmt("%s/last.h5", dir), &trained);
-    load_tiny_weights(fmt("%s/last.h5", ref), &whole);
+    load_tiny_weights(ecg_test_fmt("%s/last.h5", dir), &trained);
+    load_tiny_weights(ecg_test_fmt("%s/last.h5", ref), &whole);
     const char *backbone[] = {"stem_conv/kernel", "block1a_dwconv/depthwise_kernel", "block4b_expand_conv/kernel",
                               "top_conv/kernel", "top_bn/gamma"};
     for (size_t i = 0; i < sizeof backbone / sizeof backbone[0]; i++) {
@@ -376,15 +363,15 @@ static void head_only_epochs_leave_the_backbone_untouched(void)
 static void the_spectrogram_cache_gives_the_same_metrics(void)
 {
     struct ecg_error err = {0};
-    const char *plain = fmt("%s/nocache", ecg_test_tmpdir()), *cached = fmt("%s/cached", ecg_test_tmpdir());
-    const char *cache_dir = fmt("%s/spec-cache", ecg_test_tmpdir());
+    const char *plain = ecg_test_fmt("%s/nocache", ecg_test_tmpdir()), *cached = ecg_test_fmt("%s/cached", ecg_test_tmpdir());
+    const char *cache_dir = ecg_test_fmt("%s/spec-cache", ecg_test_tmpdir());
     const char *one[] = {"train.epochs=1", NULL};
-    const char *with_cache[] = {"train.epochs=1", fmt("data.cache_dir=%s", cache_dir), NULL};
+    const char *with_cache[] = {"train.epochs=1", ecg_test_fmt("data.cache_dir=%s", cache_dir), NULL};
     CU_ASSERT_EQUAL_FATAL(run_tiny(plain, one, NULL, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(run_tiny(cached, with_cache, NULL, &err), ECG_OK); /* fills the cache */
     check_same_run(plain, cached);
     CU_ASSERT_EQUAL_FATAL(run_tiny(cached, with_cache, NULL, &err), ECG_OK); /* reads it, into cached-2 */
-    check_same_run(plain, fmt("%s-2", cached));
+    check_same_run(plain, ecg_test_fmt("%s-2", cached));
     struct stat st;
     CU_ASSERT_EQUAL(stat(cache_dir, &st), 0);
 }
@@ -398,14 +385,14 @@ static int shell(const char *cmdline, char **out, char **errt)
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "%s >'%s/sh.out' 2>'%s/sh.err'", cmdline, dir, dir);
     int st = system(cmd);
-    *out = read_all(fmt("%s/sh.out", dir));
-    *errt = read_all(fmt("%s/sh.err", dir));
+    *out = read_all(ecg_test_fmt("%s/sh.out", dir));
+    *errt = read_all(ecg_test_fmt("%s/sh.err", dir));
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
 {
-    const char *dir = fmt("%s/tools", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/tools", ecg_test_tmpdir());
     const char *extra[] = {"train.epochs=1", NULL};
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
@@ -415,11 +402,11 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     char *out, *errt;
 
     /* The run's own test split again: the same metrics file as the run wrote. */
-    int st = shell(fmt("'%s' '%s/best.h5' --out '%s/eval'", eval, dir, dir), &out, &errt);
+    int st = shell(ecg_test_fmt("'%s' '%s/best.h5' --out '%s/eval'", eval, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 0);
     if (st)
         fprintf(stderr, "\n  %s\n", errt);
-    char *a = read_all(fmt("%s/metrics.json", dir)), *b = read_all(fmt("%s/eval/metrics.json", dir));
+    char *a = read_all(ecg_test_fmt("%s/metrics.json", dir)), *b = read_all(ecg_test_fmt("%s/eval/metrics.json", dir));
     CU_ASSERT_PTR_NOT_NULL(a);
     CU_ASSERT_PTR_NOT_NULL(b);
     /* Up to the calibration member they agree; ecgeval knows the temperature, not how it was fitted. */
@@ -437,13 +424,13 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     free(a), free(b), free(out), free(errt);
 
     /* Every record of a dataset, with data.split=all. */
-    st = shell(fmt("'%s' '%s/best.h5' data.split=all --out '%s/all'", eval, dir, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5' data.split=all --out '%s/all'", eval, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "(all, 48 records)"));
     free(out), free(errt);
 
     /* One JSON line per segment of a CACHET-CADB file. */
-    st = shell(fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &out, &errt);
     CU_ASSERT_EQUAL(st, 0);
     int lines = 0;
     for (const char *p = out; p && (p = strchr(p, '\n')); p++)
@@ -454,19 +441,19 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     free(out), free(errt);
 
     /* Bad input: one message naming the file, exit 1 or 2. */
-    st = shell(fmt("'%s' '%s' --out '%s/x'", eval, synthetic_dataset(), dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s' --out '%s/x'", eval, synthetic_dataset(), dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "not an ecgtrain checkpoint"));
     free(out), free(errt);
-    st = shell(fmt("'%s' '%s/best.h5' model.num_classes=7 --out '%s/x'", eval, dir, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5' model.num_classes=7 --out '%s/x'", eval, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "num_classes"));
     free(out), free(errt);
-    st = shell(fmt("'%s' '%s/best.h5' '%s/config.yaml'", predict, dir, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5' '%s/config.yaml'", predict, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected a CinC 2017 record (.mat), a CACHET-CADB file (.h5) or samples"));
     free(out), free(errt);
-    st = shell(fmt("'%s' '%s/best.h5'", eval, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5'", eval, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "missing --out DIR"));
     free(out), free(errt);
@@ -474,21 +461,21 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     /* ecgexport: a plain weight file that loads as model.pretrained, head included. */
     const char *export = getenv("ECGEXPORT");
     CU_ASSERT_PTR_NOT_NULL_FATAL(export);
-    st = shell(fmt("'%s' '%s/best.h5' '%s/plain.h5'", export, dir, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5' '%s/plain.h5'", export, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 0);
     free(out), free(errt);
     struct ecg_effnet from_ckpt = {0}, from_plain = {0};
-    load_tiny_weights(fmt("%s/best.h5", dir), &from_ckpt);
-    load_tiny_weights(fmt("%s/plain.h5", dir), &from_plain);
+    load_tiny_weights(ecg_test_fmt("%s/best.h5", dir), &from_ckpt);
+    load_tiny_weights(ecg_test_fmt("%s/plain.h5", dir), &from_plain);
     CU_ASSERT_EQUAL(memcmp(from_ckpt.params->values, from_plain.params->values,
                            (size_t)from_ckpt.params->total * sizeof(float)), 0);
     ecg_effnet_free(&from_ckpt);
     ecg_effnet_free(&from_plain);
-    st = shell(fmt("'%s' '%s/best.h5'", export, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5'", export, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected CHECKPOINT and OUT.h5"));
     free(out), free(errt);
-    st = shell(fmt("'%s' '%s' '%s/x.h5'", export, synthetic_dataset(), dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' '%s' '%s/x.h5'", export, synthetic_dataset(), dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "not an ecgtrain checkpoint"));
     free(out), free(errt);
@@ -497,23 +484,23 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
 /* The lines of predictions.jsonl that ecgeval wrote, with the file name ecgpredict prints. */
 static void ecgpredict_prints_ecgeval_s_per_record_predictions(void)
 {
-    const char *dir = fmt("%s/agree", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/agree", ecg_test_tmpdir());
     const char *extra[] = {"train.epochs=1", NULL};
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
     const char *eval = getenv("ECGEVAL"), *predict = getenv("ECGPREDICT");
     char *out, *errt;
-    int st = shell(fmt("'%s' '%s/best.h5' data.split=all --out '%s/all'", eval, dir, dir), &out, &errt);
+    int st = shell(ecg_test_fmt("'%s' '%s/best.h5' data.split=all --out '%s/all'", eval, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL_FATAL(st, 0);
     free(out), free(errt);
-    char *from_eval = read_all(fmt("%s/all/predictions.jsonl", dir));
+    char *from_eval = read_all(ecg_test_fmt("%s/all/predictions.jsonl", dir));
     CU_ASSERT_PTR_NOT_NULL_FATAL(from_eval);
     /* --opt=value and a file after "--" read the same. */
-    st = shell(fmt("'%s' --windows=0 '%s/best.h5' -- '%s'", predict, dir, synthetic_dataset()), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' --windows=0 '%s/best.h5' -- '%s'", predict, dir, synthetic_dataset()), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "ecgpredict: --windows takes no value, found '--windows=0'\nusage:"));
     free(out), free(errt);
-    st = shell(fmt("'%s' --format=cachet_short '%s/best.h5' -- '%s'", predict, dir, synthetic_dataset()), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' --format=cachet_short '%s/best.h5' -- '%s'", predict, dir, synthetic_dataset()), &out, &errt);
     CU_ASSERT_EQUAL(st, 0);
     CU_ASSERT_STRING_EQUAL(out, from_eval);
     free(out), free(errt), free(from_eval);
@@ -522,12 +509,12 @@ static void ecgpredict_prints_ecgeval_s_per_record_predictions(void)
 /* Samples of one record as CSV, from a file and from standard input, give the record's probabilities. */
 static void ecgpredict_reads_samples_from_csv_and_standard_input(void)
 {
-    const char *dir = fmt("%s/agree", ecg_test_tmpdir()); /* the run of the test above */
+    const char *dir = ecg_test_fmt("%s/agree", ecg_test_tmpdir()); /* the run of the test above */
     const char *predict = getenv("ECGPREDICT");
     struct ecg_dataset ds = {0};
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_dataset_read("cachet_short", synthetic_dataset(), NULL, &ds, &err), ECG_OK);
-    const char *csv = fmt("%s/seg.csv", ecg_test_tmpdir()), *timed = fmt("%s/seg_timed.txt", ecg_test_tmpdir());
+    const char *csv = ecg_test_fmt("%s/seg.csv", ecg_test_tmpdir()), *timed = ecg_test_fmt("%s/seg_timed.txt", ecg_test_tmpdir());
     FILE *f = fopen(csv, "w"), *g = fopen(timed, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -541,10 +528,10 @@ static void ecgpredict_reads_samples_from_csv_and_standard_input(void)
     fclose(g);
     ecg_dataset_free(&ds);
     char *whole, *one, *piped, *errt;
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &whole, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &whole, &errt), 0);
     free(errt);
     /* A record alone is batched alone; the six decimals printed agree with it among others. */
-    CU_ASSERT_EQUAL(shell(fmt("'%s' --fs 1024 '%s/best.h5' '%s'", predict, dir, csv), &one, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' --fs 1024 '%s/best.h5' '%s'", predict, dir, csv), &one, &errt), 0);
     free(errt);
     const char *line = whole ? strstr(whole, "\"record\":\"seg0005\"") : NULL;
     const char *probs = one ? strstr(one, "\"probabilities\"") : NULL;
@@ -552,12 +539,12 @@ static void ecgpredict_reads_samples_from_csv_and_standard_input(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(probs);
     CU_ASSERT_EQUAL(strncmp(strstr(line, "\"probabilities\""), probs, strcspn(probs, "}")), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(one, "\"record\":\"seg\""));
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' - < '%s'", predict, dir, timed), &piped, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/best.h5' - < '%s'", predict, dir, timed), &piped, &errt), 0);
     CU_ASSERT_PTR_NOT_NULL(piped && strstr(piped, probs));
     CU_ASSERT_PTR_NOT_NULL(piped && strstr(piped, "\"file\":\"-\",\"record\":\"stdin\""));
     free(piped), free(errt);
     /* Without a rate or a time column: one message naming standard input. */
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' - < '%s'", predict, dir, csv), &piped, &errt), 2);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/best.h5' - < '%s'", predict, dir, csv), &piped, &errt), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "ecgpredict: standard input: the sampling rate is unknown: give fs (Hz) or a time column"));
     free(piped), free(errt);
     free(whole), free(one);
@@ -567,63 +554,63 @@ static void ecgpredict_reads_samples_from_csv_and_standard_input(void)
 /* An exported model file classifies exactly as its checkpoint, with no configuration, and is the default model. */
 static void an_exported_model_file_classifies_as_its_checkpoint(void)
 {
-    const char *dir = fmt("%s/export", ecg_test_tmpdir());
+    const char *dir = ecg_test_fmt("%s/export", ecg_test_tmpdir());
     const char *extra[] = {"train.epochs=2", "eval.calibrate=true", NULL};
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
     const char *export = getenv("ECGEXPORT"), *predict = getenv("ECGPREDICT"), *eval = getenv("ECGEVAL");
     char *out, *errt, *from_ckpt, *from_model;
-    FILE *mf = fopen(fmt("%s/cv.json", dir), "w");
+    FILE *mf = fopen(ecg_test_fmt("%s/cv.json", dir), "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(mf);
     fputs("{\"cinc_f1_mean\": 0.5}\n", mf);
     fclose(mf);
-    int st = shell(fmt("'%s' --metrics '%s/cv.json' '%s/best.h5' '%s/model.h5'", export, dir, dir, dir), &out, &errt);
+    int st = shell(ecg_test_fmt("'%s' --metrics '%s/cv.json' '%s/best.h5' '%s/model.h5'", export, dir, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL_FATAL(st, 0);
     free(out), free(errt);
     /* The checkpoint's fitted temperature travels with the model. */
     double t_ckpt = 0, t_model = 0;
-    CU_ASSERT_EQUAL(ecg_model_file_temperature(fmt("%s/best.h5", dir), &t_ckpt, &err), ECG_OK);
-    CU_ASSERT_EQUAL(ecg_model_file_temperature(fmt("%s/model.h5", dir), &t_model, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_model_file_temperature(ecg_test_fmt("%s/best.h5", dir), &t_ckpt, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_model_file_temperature(ecg_test_fmt("%s/model.h5", dir), &t_model, &err), ECG_OK);
     CU_ASSERT_EQUAL(t_ckpt, t_model);
     CU_ASSERT_NOT_EQUAL(t_ckpt, 1.0);
     struct ecg_infer_model *m = NULL;
-    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(fmt("%s/model.h5", dir), NULL, 0, NULL, &m, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(ecg_test_fmt("%s/model.h5", dir), NULL, 0, NULL, &m, &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_infer_model_temperature(m), t_ckpt);
     ecg_infer_model_free(m);
 
     /* The same probabilities, bit for bit, from the checkpoint and from the model file. */
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &from_ckpt, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/best.h5' '%s'", predict, dir, synthetic_dataset()), &from_ckpt, &errt), 0);
     free(errt);
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/model.h5' '%s'", predict, dir, synthetic_dataset()), &from_model, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/model.h5' '%s'", predict, dir, synthetic_dataset()), &from_model, &errt), 0);
     free(errt);
     CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(from_ckpt, "\"probabilities\""));
     CU_ASSERT_STRING_EQUAL(from_ckpt, from_model);
     /* Named nowhere, the model is weights/ecg_effb0_cinc2017.h5 of the working directory. */
-    CU_ASSERT_EQUAL(mkdir(fmt("%s/cwd", dir), 0755), 0);
-    CU_ASSERT_EQUAL(mkdir(fmt("%s/cwd/weights", dir), 0755), 0);
-    CU_ASSERT_EQUAL(symlink(fmt("%s/model.h5", dir), fmt("%s/cwd/weights/ecg_effb0_cinc2017.h5", dir)), 0);
-    CU_ASSERT_EQUAL(shell(fmt("cd '%s/cwd' && '%s' '%s'", dir, predict, synthetic_dataset()), &out, &errt), 0);
+    CU_ASSERT_EQUAL(mkdir(ecg_test_fmt("%s/cwd", dir), 0755), 0);
+    CU_ASSERT_EQUAL(mkdir(ecg_test_fmt("%s/cwd/weights", dir), 0755), 0);
+    CU_ASSERT_EQUAL(symlink(ecg_test_fmt("%s/model.h5", dir), ecg_test_fmt("%s/cwd/weights/ecg_effb0_cinc2017.h5", dir)), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("cd '%s/cwd' && '%s' '%s'", dir, predict, synthetic_dataset()), &out, &errt), 0);
     CU_ASSERT_STRING_EQUAL(out, from_model);
     free(out), free(errt), free(from_ckpt), free(from_model);
-    st = shell(fmt("cd '%s' && '%s' '%s'", dir, predict, synthetic_dataset()), &out, &errt);
+    st = shell(ecg_test_fmt("cd '%s' && '%s' '%s'", dir, predict, synthetic_dataset()), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "no MODEL named, and the shipped model weights/ecg_effb0_cinc2017.h5 is not"));
     free(out), free(errt);
     /* ecgeval takes it with no configuration; its metrics are the checkpoint's. */
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/model.h5' --out '%s/e1'", eval, dir, dir), &out, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/model.h5' --out '%s/e1'", eval, dir, dir), &out, &errt), 0);
     free(out), free(errt);
-    CU_ASSERT_EQUAL(shell(fmt("'%s' '%s/best.h5' --out '%s/e2'", eval, dir, dir), &out, &errt), 0);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/best.h5' --out '%s/e2'", eval, dir, dir), &out, &errt), 0);
     free(out), free(errt);
-    char *a = read_all(fmt("%s/e1/metrics.json", dir)), *b = read_all(fmt("%s/e2/metrics.json", dir));
+    char *a = read_all(ecg_test_fmt("%s/e1/metrics.json", dir)), *b = read_all(ecg_test_fmt("%s/e2/metrics.json", dir));
     CU_ASSERT_TRUE(a && b && strcmp(a, b) == 0);
     free(a), free(b);
     /* A bad metrics file is refused with its name. */
-    st = shell(fmt("'%s' --metrics '%s/config.yaml' '%s/best.h5' '%s/x.h5'", export, dir, dir, dir), &out, &errt);
+    st = shell(ecg_test_fmt("'%s' --metrics '%s/config.yaml' '%s/best.h5' '%s/x.h5'", export, dir, dir, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "config.yaml: expected a JSON object"));
     free(out), free(errt);
     /* h5py reads the weights and the metadata (skipped, visibly, without h5py). */
-    st = shell(fmt("/usr/bin/python3 '%s/tests/io/check_model_file.py' '%s/model.h5' %.17g", getenv("ECG_SOURCE_ROOT"),
+    st = shell(ecg_test_fmt("/usr/bin/python3 '%s/tests/io/check_model_file.py' '%s/model.h5' %.17g", getenv("ECG_SOURCE_ROOT"),
                    dir, t_model), &out, &errt);
     if (WEXITSTATUS(st) == 77)
         fprintf(stderr, "\n  SKIPPED the h5py check: %s", out);
