@@ -9,7 +9,7 @@
 #    Interrupted (Ctrl-C, a kill, a reboot)?  Run the same command again: it continues from
 #    runs/ship_cinc2017/last.h5 (run.resume); a finished run is not trained again.
 # 2. ecgexport --metrics runs/cv/cinc2017/summary.json (the cross-validated metrics of
-#    `experiments/cv.sh configs/cinc2017.yaml 5`, which must have finished first) writes
+#    `experiments/cv.sh configs/cinc2017.yaml 3`, which must have finished first) writes
 #    weights/ecg_effb0_cinc2017.h5: weights, configuration, classes, temperature, provenance, metrics.
 # The validation report of the run (runs/ship_cinc2017/metrics.json) chose the epoch, so it is not an
 # estimate of the model's quality: the cross-validated metrics are.
@@ -30,7 +30,7 @@ done
 metrics=()
 if [ "$cv" != none ]; then
     [ -f "$cv/summary.json" ] || {
-        echo "ship_cinc2017.sh: $cv/summary.json missing: run experiments/cv.sh $config 5 first (or CV=none)" >&2
+        echo "ship_cinc2017.sh: $cv/summary.json missing: run experiments/cv.sh $config 3 first (or CV=none)" >&2
         exit 2
     }
     metrics=(--metrics "$cv/summary.json")
