@@ -107,27 +107,6 @@ int ecg_model_file_temperature(const char *path, double *t, struct ecg_error *er
     return rc;
 }
 
-/* Copies the file at `from` to `to` byte for byte. */
-static int copy_file(const char *from, const char *to, struct ecg_error *err)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    int rc = ECG_OK;
-    if (!in || !out)
-        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot copy to %s: %s", from, to, strerror(errno));
-    char buf[65536];
-    size_t n;
-    while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", to, strerror(errno));
-    if (!rc && in && ferror(in))
-        rc = ecg_error_set(err, ECG_ERR_IO, "%s: read failed", from);
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0 && !rc)
-        rc = ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", to, strerror(errno));
-    return rc;
-}
-
 int ecg_model_file_set_temperature(const char *path, double t, struct ecg_error *err)
 {
     if (!(t > 0 && t < 1e6))
@@ -136,24 +115,15 @@ int ecg_model_file_set_temperature(const char *path, double t, struct ecg_error 
     ECG_TRY(open_meta(path, &probe, &g, err)); /* the file must be one of ours */
     ecg_h5_close(g);
     ecg_h5_close(probe);
-    struct ecg_h5_atomic a = {.file = H5I_INVALID_HID};
-    snprintf(a.path, sizeof a.path, "%s", path);
-    snprintf(a.tmp, sizeof a.tmp, "%s.tmp.%ld", path, (long)getpid());
-    int rc = copy_file(path, a.tmp, err);
-    if (!rc && (a.file = H5Fopen(a.tmp, H5F_ACC_RDWR, H5P_DEFAULT)) < 0)
-        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot open the copy %s for writing", path, a.tmp);
-    if (!rc) {
-        const char *name = ecg_h5_has_link(a.file, ECG_MODEL_GROUP) ? ECG_MODEL_GROUP : CKPT_GROUP;
-        rc = ecg_h5_open_group(a.file, name, &g, err);
-        if (!rc)
-            rc = ecg_h5_write_attr_double(g, "temperature", t, err);
-        ecg_h5_close(g);
-    }
+    struct ecg_h5_atomic a;
+    ECG_TRY(ecg_h5_atomic_edit(&a, path, err));
+    const char *name = ecg_h5_has_link(a.file, ECG_MODEL_GROUP) ? ECG_MODEL_GROUP : CKPT_GROUP;
+    int rc = ecg_h5_open_group(a.file, name, &g, err);
+    if (!rc)
+        rc = ecg_h5_write_attr_double(g, "temperature", t, err);
+    ecg_h5_close(g);
     if (!rc)
         return ecg_h5_atomic_commit(&a, err);
-    if (a.file >= 0)
-        ecg_h5_atomic_abort(&a);
-    else
-        remove(a.tmp);
+    ecg_h5_atomic_abort(&a);
     return rc;
 }
