@@ -2,35 +2,20 @@
 #include "eval/epoch_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/file.h"
 #include "eval/json.h"
 
 const char ecg_epoch_log_header[] = "epoch,train_loss,val_loss,train_acc,val_acc,train_macro_f1,"
                                     "val_macro_f1,lr,seconds,images_per_s";
 
 enum { NFIELDS = 10 };
-
-int ecg_epoch_log_open(struct ecg_epoch_log *log, const char *path, struct ecg_error *err)
-{
-    memset(log, 0, sizeof *log);
-    snprintf(log->path, sizeof log->path, "%s", path);
-    log->f = fopen(path, "w");
-    if (!log->f)
-        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot create the epoch log: %s", path,
-                             strerror(errno));
-    fprintf(log->f, "%s\n", ecg_epoch_log_header);
-    if (fflush(log->f) != 0 || ferror(log->f)) {
-        int rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot write the epoch log: %s", path,
-                               strerror(errno));
-        fclose(log->f);
-        log->f = NULL;
-        return rc;
-    }
-    return ECG_OK;
-}
 
 void ecg_epoch_row_format(char *buf, size_t size, const struct ecg_epoch_row *r)
 {
@@ -44,25 +29,65 @@ void ecg_epoch_row_format(char *buf, size_t size, const struct ecg_epoch_row *r)
     }
 }
 
+/* The header and rows as the file's text, malloc'd; NULL when out of memory. */
+static char *log_text(const struct ecg_epoch_row *rows, int64_t n)
+{
+    enum { LINE = 512 };
+    size_t cap = sizeof ecg_epoch_log_header + 1 + (size_t)n * LINE, used;
+    char *text = malloc(cap);
+    if (!text)
+        return NULL;
+    used = (size_t)snprintf(text, cap, "%s\n", ecg_epoch_log_header);
+    for (int64_t i = 0; i < n; i++) {
+        ecg_epoch_row_format(text + used, LINE - 1, &rows[i]); /* room for the newline */
+        used += strlen(text + used);
+        text[used++] = '\n';
+        text[used] = '\0';
+    }
+    return text;
+}
+
+int ecg_epoch_log_open(struct ecg_epoch_log *log, const char *path, const struct ecg_epoch_row *rows, int64_t n,
+                       struct ecg_error *err)
+{
+    memset(log, 0, sizeof *log);
+    snprintf(log->path, sizeof log->path, "%s", path);
+    char *text = log_text(rows, n);
+    if (!text)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %" PRId64 " rows", path, n);
+    int rc = ecg_file_replace_text(path, text, err);
+    free(text);
+    if (rc)
+        return rc;
+    log->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (log->fd < 0)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot open the epoch log: %s", path, strerror(errno));
+    log->open = true;
+    return ECG_OK;
+}
+
 int ecg_epoch_log_write(struct ecg_epoch_log *log, const struct ecg_epoch_row *row,
                         struct ecg_error *err)
 {
-    ECG_ASSERT(log->f);
+    ECG_ASSERT(log->open);
     char line[512];
-    ecg_epoch_row_format(line, sizeof line, row);
-    fprintf(log->f, "%s\n", line);
-    if (fflush(log->f) != 0 || ferror(log->f))
-        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot write epoch %" PRId64 " to the log: %s",
-                             log->path, row->epoch, strerror(errno));
+    ecg_epoch_row_format(line, sizeof line - 1, row);
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    int e = ecg_file_write_fd(log->fd, line, len);
+    if (!e && fsync(log->fd) != 0)
+        e = errno;
+    if (e)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot write epoch %" PRId64 " to the log: %s", log->path,
+                             row->epoch, strerror(e));
     return ECG_OK;
 }
 
 int ecg_epoch_log_close(struct ecg_epoch_log *log, struct ecg_error *err)
 {
     int rc = ECG_OK;
-    if (log->f && fclose(log->f) != 0)
-        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot close the epoch log: %s", log->path,
-                           strerror(errno));
+    if (log->open && close(log->fd) != 0)
+        rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot close the epoch log: %s", log->path, strerror(errno));
     memset(log, 0, sizeof *log);
     return rc;
 }

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 
 #include "core/error.h"
 
@@ -13,8 +13,11 @@
  *   epoch,train_loss,val_loss,train_acc,val_acc,train_macro_f1,val_macro_f1,lr,seconds,images_per_s
  * epoch counts from 1.  Values are the shortest decimals that read back to
  * the same double (see ecg_format_double); a value not measured (no
- * validation split, say) is NaN and written "nan".  Each line is flushed, so
- * an interrupted run keeps every finished epoch.
+ * validation split, say) is NaN and written "nan".  Each row goes to disk
+ * (one write, then fsync) before the call returns, so an interrupted run
+ * keeps every finished epoch, and a checkpoint written after a row never
+ * gets ahead of the log.  A full or failing disk is ECG_ERR_IO naming the
+ * file and the reason (core/file.h).
  */
 
 struct ecg_epoch_row {
@@ -30,16 +33,20 @@ struct ecg_epoch_row {
 extern const char ecg_epoch_log_header[];
 
 struct ecg_epoch_log {
-    FILE *f;
+    bool open;
+    int fd;
     char path[1024];
 };
 
-/* Creates (truncates) the log at `path` and writes the header. */
-int ecg_epoch_log_open(struct ecg_epoch_log *log, const char *path, struct ecg_error *err);
-/* Appends one row and flushes. */
+/* Replaces the log at `path` with the header and `n` rows (a resumed run's
+ * earlier epochs; rows may be NULL with n 0) in one atomic write, then opens
+ * it for appending. */
+int ecg_epoch_log_open(struct ecg_epoch_log *log, const char *path, const struct ecg_epoch_row *rows, int64_t n,
+                       struct ecg_error *err);
+/* Appends one row. */
 int ecg_epoch_log_write(struct ecg_epoch_log *log, const struct ecg_epoch_row *row,
                         struct ecg_error *err);
-/* Closes; reports a failed final write.  A zeroed log is a no-op. */
+/* Closes.  A zeroed log is a no-op. */
 int ecg_epoch_log_close(struct ecg_epoch_log *log, struct ecg_error *err);
 
 /* Formats one row as a CSV line (no newline) into buf (>= 512 bytes). */

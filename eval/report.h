@@ -12,7 +12,10 @@
 
 /*
  * The FILE* writers cannot fail by themselves: write errors surface in
- * ferror(f), which ecg_report_write() checks for each file it creates.
+ * ferror(f).  ecg_report_write() builds each file in memory and writes it
+ * with ecg_file_replace() (core/file.h), so a full or failing disk is one
+ * message naming the file and the reason, and a file is either whole or
+ * absent (or the previous one), never cut short.
  * Everything is written by hand with no dependencies; the SVGs are
  * self-contained (no external fonts, styles or scripts).
  */
@@ -77,7 +80,8 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r);
 
 /* Writes metrics.json, report.txt, confusion.svg, curves.svg (when there
  * are epochs), reliability.svg (with a calibration) and report.html into the existing directory `dir`.  Fails
- * with ECG_ERR_IO naming the file. */
+ * with ECG_ERR_IO naming the file and the system's reason ("DIR/metrics.json: cannot write: No space left on
+ * device"); the files before it stay written. */
 int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_error *err);
 
 /* Writes s with XML/HTML special characters escaped, as valid XML 1.0 text

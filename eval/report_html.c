@@ -1,9 +1,9 @@
 /* report.html (inline SVGs, tables, config) and writing a whole report directory. */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "eval/report.h"
 
 static const char style[] =
@@ -153,10 +153,9 @@ static int write_part(const char *dir, const char *name, enum report_part part,
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return ecg_error_set(err, ECG_ERR_IO, "%s/%s: path too long", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot create the report file: %s", path,
-                             strerror(errno));
+    struct ecg_file_buf b;
+    ECG_TRY(ecg_file_buf_open(&b, path, err));
+    FILE *f = b.f;
     switch (part) {
     case PART_JSON: ecg_metrics_write_json_calibrated(f, r->metrics, r->calibration); break;
     case PART_TEXT:
@@ -169,10 +168,7 @@ static int write_part(const char *dir, const char *name, enum report_part part,
     case PART_CURVES: ecg_svg_curves(f, r->epochs, r->n_epochs); break;
     case PART_HTML: ecg_report_write_html(f, r); break;
     }
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0 || bad)
-        return ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    return ECG_OK;
+    return ecg_file_buf_commit(&b, path, err);
 }
 
 int ecg_report_write(const char *dir, const struct ecg_report *r, struct ecg_error *err)

@@ -1,11 +1,11 @@
 /* ecgeval: metrics and report of a checkpoint on any supported dataset. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/blas.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "data/split.h"
 #include "eval/metrics.h"
@@ -129,15 +129,12 @@ static int write_predictions(const char *dir, const struct ecg_config *c, const 
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/predictions.jsonl", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    struct ecg_file_buf b;
+    ECG_TRY(ecg_file_buf_open(&b, path, err));
     for (int64_t i = 0; i < r->n; i++)
-        ecg_predict_json_line(f, c->data.path, ds->records[r->records[i]].id, names, r->k, r->probs + i * r->k, NULL,
-                              0);
-    if (fclose(f) != 0)
-        return ecg_error_set(err, ECG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    return ECG_OK;
+        ecg_predict_json_line(b.f, c->data.path, ds->records[r->records[i]].id, names, r->k, r->probs + i * r->k,
+                              NULL, 0);
+    return ecg_file_buf_commit(&b, path, err);
 }
 
 static int run(const struct args *a, struct ecg_error *err)

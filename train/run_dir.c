@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "train/run_log.h"
 
@@ -112,11 +113,5 @@ int ecg_run_dir_write_config(const char *dir, const char *yaml, struct ecg_error
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/config.yaml", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ecg_error_set(err, ECG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    fputs(yaml, f);
-    if (fclose(f) != 0)
-        return ecg_error_set(err, ECG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    return ECG_OK;
+    return ecg_file_replace_text(path, yaml, err);
 }
