@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "tools/cli.h"
+#include "train/run_log.h"
 #include "train/train.h"
 
 static const char usage_text[] =
@@ -130,6 +131,13 @@ int main(int argc, char **argv)
     }
     if (rc && (ecg_dist_is_root() || rc != ECG_ERR_INTERRUPTED))
         fprintf(stderr, "ecgtrain: %s\n", err.msg);
+    /* train.log gets everything printed so far, the message above included; a failure to write it is
+     * the run's failure too. */
+    struct ecg_error log_err = {0};
+    if (ecg_run_log_finish(&log_err)) {
+        fprintf(stderr, "ecgtrain: %s\n", log_err.msg);
+        rc = rc ? rc : (int)log_err.code;
+    }
     ecg_config_free(&c);
     free(a.overrides);
     ecg_dist_finalize();

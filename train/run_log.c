@@ -6,10 +6,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "core/file.h"
 
 enum { LINE_MAX_BYTES = 8192 };
 
@@ -20,7 +23,7 @@ struct stream {
     int rd;        /* read end of the pipe now at `fd`; -1 at end of file */
     int esc;       /* 0 text, 1 after ESC, 2 in a CSI sequence, 3 in an OSC string */
     size_t len;
-    char line[LINE_MAX_BYTES];
+    char line[LINE_MAX_BYTES + 1]; /* + its newline */
 };
 
 /* Process-wide by nature: descriptors 1 and 2 are. */
@@ -28,7 +31,10 @@ static struct {
     bool on;
     pid_t owner;
     int stop[2];
-    FILE *file;
+    int file;               /* the log's descriptor, -1 when none */
+    char path[4096];
+    atomic_int file_error;  /* errno of the first failed write to the file: later lines are dropped */
+    bool reported;          /* ecg_run_log_check() has returned file_error */
     pthread_t thread;
     struct stream s[2];
 } run_copy;
@@ -48,9 +54,12 @@ static void write_all(int fd, const char *p, size_t n)
 
 static void end_line(struct stream *s)
 {
-    fwrite(s->line, 1, s->len, run_copy.file);
-    fputc('\n', run_copy.file);
-    fflush(run_copy.file);
+    s->line[s->len++] = '\n';
+    if (atomic_load(&run_copy.file_error) == 0) {
+        int e = ecg_file_write_fd(run_copy.file, s->line, s->len);
+        if (e)
+            atomic_store(&run_copy.file_error, e);
+    }
     s->len = 0;
 }
 
@@ -82,7 +91,7 @@ static void clean(struct stream *s, const char *p, size_t n)
         else if (c == '\r')
             s->len = 0;
         else if (c >= 0x20 || c == '\t') {
-            if (s->len == sizeof s->line)
+            if (s->len == LINE_MAX_BYTES)
                 end_line(s);
             s->line[s->len++] = (char)c;
         }
@@ -160,14 +169,17 @@ void ecg_run_log_stop(void)
     if (run_copy.owner == getpid()) {
         write_all(run_copy.stop[1], "x", 1);
         pthread_join(run_copy.thread, NULL); /* it still writes the rest to the saved descriptors */
-        fclose(run_copy.file);
+        if (close(run_copy.file) != 0 && atomic_load(&run_copy.file_error) == 0)
+            atomic_store(&run_copy.file_error, errno);
     } else { /* a forked child: the copying thread lives in the parent only */
         for (int i = 0; i < 2; i++)
             close_quietly(&run_copy.s[i].rd);
     }
     for (int i = 0; i < 2; i++)
         close_quietly(&run_copy.s[i].saved);
-    run_copy.file = NULL;
+    if (run_copy.owner != getpid())
+        close_quietly(&run_copy.file);
+    run_copy.file = -1;
     close_quietly(&run_copy.stop[0]);
     close_quietly(&run_copy.stop[1]);
 }
@@ -199,12 +211,15 @@ int ecg_run_log_start(const char *path, bool append, struct ecg_error *err)
 {
     static bool registered;
     ecg_run_log_stop();
-    FILE *f = fopen(path, append ? "a" : "w");
-    if (!f)
+    int f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+    if (f < 0)
         return ecg_error_set(err, ECG_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     fflush(stdout);
     fflush(stderr);
     run_copy.file = f;
+    snprintf(run_copy.path, sizeof run_copy.path, "%s", path);
+    atomic_store(&run_copy.file_error, 0);
+    run_copy.reported = false;
     run_copy.owner = getpid();
     run_copy.stop[0] = run_copy.stop[1] = run_copy.s[0].rd = run_copy.s[1].rd = run_copy.s[0].saved = run_copy.s[1].saved = -1;
     int e = 0;
@@ -224,8 +239,8 @@ int ecg_run_log_start(const char *path, bool append, struct ecg_error *err)
         }
         close_quietly(&run_copy.stop[0]);
         close_quietly(&run_copy.stop[1]);
-        fclose(f);
-        run_copy.file = NULL;
+        close(f);
+        run_copy.file = -1;
         return ecg_error_set(err, ECG_ERR_IO, "cannot copy the terminal output to %s: %s", path, strerror(e));
     }
     run_copy.on = true;
@@ -239,4 +254,19 @@ bool ecg_run_log_isatty(int fd)
     if (run_copy.on && (fd == 1 || fd == 2))
         return isatty(run_copy.s[fd - 1].saved);
     return isatty(fd);
+}
+
+int ecg_run_log_check(struct ecg_error *err)
+{
+    int e = atomic_load(&run_copy.file_error);
+    if (e == 0 || run_copy.reported)
+        return ECG_OK;
+    run_copy.reported = true;
+    return ecg_error_set(err, ECG_ERR_IO, "%s: cannot write: %s", run_copy.path, strerror(e));
+}
+
+int ecg_run_log_finish(struct ecg_error *err)
+{
+    ecg_run_log_stop();
+    return ecg_run_log_check(err);
 }

@@ -30,4 +30,15 @@ bool ecg_run_log_isatty(int fd);
 /* Flushes stdio, gives descriptors 1 and 2 back and finishes the file.  A no-op when not copying. */
 void ecg_run_log_stop(void);
 
+/*
+ * A write to the file that failed (a full disk, an I/O error) stops the
+ * copy to the file, not to the terminal.  check returns that failure once,
+ * as ECG_ERR_IO "<path>: cannot write: <reason>", and ECG_OK before it and
+ * after it was returned; it sees the lines copied so far, so a run calls
+ * it now and then.  finish stops the copy (as ecg_run_log_stop()), then
+ * checks: every line printed before it has been tried.
+ */
+int ecg_run_log_check(struct ecg_error *err);
+int ecg_run_log_finish(struct ecg_error *err);
+
 #endif

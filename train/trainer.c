@@ -435,7 +435,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     row.lr = ecg_sched_lr(&t->sched, t->st.step, t->loader.batches);
     row.seconds = seconds + (ecg_now() - v0);
     row.images_per_s = seconds > 0 ? (double)t->st.seen / seconds : 0;
-    if (t->log.f)
+    if (t->log.open)
         ECG_TRY(ecg_epoch_log_write(&t->log, &row, err));
     struct ecg_epoch_row *rows = realloc(t->rows, (size_t)(t->nrows + 1) * sizeof *rows);
     if (!rows)
@@ -552,8 +552,7 @@ static void trainer_free(struct trainer *t)
     ecg_mixup_free(&t->mixup);
     free(t->rows);
     free(t->config_yaml);
-    if (t->log.f)
-        ecg_epoch_log_close(&t->log, NULL);
+    ecg_epoch_log_close(&t->log, NULL);
 }
 
 static int open_log(struct trainer *t, struct ecg_error *err)
@@ -570,10 +569,7 @@ static int open_log(struct trainer *t, struct ecg_error *err)
         t->rows = rows;
         t->nrows = n < t->st.epoch ? n : t->st.epoch;
     }
-    ECG_TRY(ecg_epoch_log_open(&t->log, path, err));
-    for (int64_t i = 0; i < t->nrows; i++)
-        ECG_TRY(ecg_epoch_log_write(&t->log, &t->rows[i], err));
-    return ECG_OK;
+    return ecg_epoch_log_open(&t->log, path, t->rows, t->nrows, err);
 }
 
 int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_error *err)
@@ -665,7 +661,8 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
             rc = src ? src : ECG_ERR_INTERRUPTED;
             goto out;
         }
-        if (rc || (rc = finish_epoch(&t, &stop, err)))
+        /* train.log on a failing disk ends the run too, with this epoch's checkpoint saved */
+        if (rc || (rc = finish_epoch(&t, &stop, err)) || (rc = ecg_run_log_check(err)))
             goto out;
     }
     ecg_dp_log_times(&t.dp);
