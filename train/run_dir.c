@@ -47,6 +47,22 @@ bool ecg_run_dir_holds_run(const char *dir)
     return false;
 }
 
+/* What a killed run may have left: the temporary files of ecg_file_replace() (core/file.h).  The resumed run
+ * writes each file again, but a best.h5.tmp (tens of megabytes) would stay when no epoch improves. */
+static void remove_temporaries(const char *dir)
+{
+    static const char *const reports[] = {"report.txt", "report.html", "confusion.svg", "curves.svg", "reliability.svg"};
+    char path[1200];
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.tmp", dir, run_files[i]);
+        unlink(path);
+    }
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.tmp", dir, reports[i]);
+        unlink(path);
+    }
+}
+
 /* Writes the directory of the checkpoint `resume` into dir. */
 static int resume_dir(const char *resume, char *dir, size_t size, struct ecg_error *err)
 {
@@ -87,6 +103,7 @@ int ecg_run_dir_prepare(const struct ecg_config *c, const char *resume, char *di
                                  strerror(errno));
         if ((rc = resume_dir(resume, dir, size, err)))
             return rc;
+        remove_temporaries(dir);
     } else {
         int n = c->run.dir ? snprintf(base, sizeof base, "%s", c->run.dir)
                            : snprintf(base, sizeof base, "runs/%s", c->run.name);

@@ -12,7 +12,8 @@
  * Chooses the run's directory, writes it into `dir`, creates it and starts
  * its train.log (train/run_log.h), so a run never writes into another's:
  *  - resuming (`resume` is the checkpoint's path, else NULL): the
- *    checkpoint's directory, whose train.log is appended to;
+ *    checkpoint's directory, whose train.log is appended to; temporary
+ *    files a killed run left there ("last.h5.tmp", ...) are removed;
  *  - otherwise run.dir (default runs/<run.name>) when it holds no run yet,
  *    else the first of <dir>-2, <dir>-3, ... that holds none, as
  *    Lightning numbers versions.  The earlier run's files are not touched.

@@ -83,6 +83,15 @@ static void resuming_continues_in_the_checkpoint_directory(void)
     CU_ASSERT_EQUAL(prepare(base, "last.h5", dir, sizeof dir, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(chdir(cwd), 0);
     CU_ASSERT_STRING_EQUAL(dir, ".");
+    /* A killed run's temporary files go; other files stay. */
+    touch(base, "best.h5.tmp");
+    touch(base, "metrics.json.tmp");
+    touch(base, "notes.tmp");
+    CU_ASSERT_EQUAL_FATAL(prepare("elsewhere", ckpt, dir, sizeof dir, &err), ECG_OK);
+    CU_ASSERT_EQUAL(access(ecg_test_fmt("%s/best.h5.tmp", base), F_OK), -1);
+    CU_ASSERT_EQUAL(access(ecg_test_fmt("%s/metrics.json.tmp", base), F_OK), -1);
+    CU_ASSERT_EQUAL(access(ecg_test_fmt("%s/notes.tmp", base), F_OK), 0);
+    CU_ASSERT_EQUAL(access(ecg_test_fmt("%s/last.h5", base), F_OK), 0);
 }
 
 static void a_run_directory_that_cannot_be_made_fails_even_without_an_error_struct(void)
@@ -163,7 +172,8 @@ static void a_terminal_behind_train_log_still_counts_as_a_terminal(void)
 
 static const struct ecg_test run_dir_tests[] = {
     {"a directory that holds a run is never reused", a_directory_that_holds_a_run_is_never_reused},
-    {"resuming continues in the checkpoint's directory", resuming_continues_in_the_checkpoint_directory},
+    {"resuming continues in the checkpoint's directory and removes a killed run's temporary files",
+     resuming_continues_in_the_checkpoint_directory},
     {"a run directory that cannot be made fails, even without an error struct",
      a_run_directory_that_cannot_be_made_fails_even_without_an_error_struct},
     {"train.log keeps plain lines of both streams", train_log_keeps_plain_lines_of_both_streams},
