@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The real ecgserve under a hostile load for a bounded time (valid uploads among malformed, oversized and slow
-# clients): it stays up, answers every valid upload within the latency bound, every bad one with its 4xx, keeps
-# its memory within the bound, and still drains on SIGTERM.
-#   test_hostile_load.sh ECGSERVE HOSTILE_LOAD SOURCE_ROOT FIXTURES [SECONDS [LATENCY_S RSS_MB]]
+# clients): it stays up, answers every valid upload within the latency bounds, every bad one with its 4xx, keeps
+# its memory within the bound, and still drains on SIGTERM.  The bounds assume the test has the machine's cores to
+# itself, as meson (is_parallel false) and CI give it.
+#   test_hostile_load.sh ECGSERVE HOSTILE_LOAD SOURCE_ROOT FIXTURES [SECONDS [P99_S MAX_S RSS_MB]]
 # SECONDS defaults to 75; a longer run: the same with 300 (docs/serve.md, "Limits a deployer should know").
 set -uo pipefail
 ecgserve=$1
@@ -10,8 +11,9 @@ load=$2
 root=$3
 fixtures=$4
 seconds=${5:-75}
-latency=${6:-5}
-rss=${7:-256}
+p99=${6:-2}
+slowest=${7:-15}
+rss=${8:-256}
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -35,10 +37,10 @@ port=${url##*:}
 port=${port%/}
 
 "$load" --port "$port" --pid "$pid" --records "$fixtures/data/cinc2017" --seconds "$seconds" --max-body-mb 1 \
-    --latency-bound "$latency" --rss-bound-mb "$rss" >"$work/load" 2>"$work/load.err"
+    --p99-bound "$p99" --max-bound "$slowest" --rss-bound-mb "$rss" >"$work/load" 2>"$work/load.err"
 st=$?
 cat "$work/load"
-check "the load ran its course and every check of it passed (valid answered within $latency s, bad ones with their 4xx, memory under $rss MiB)" test "$st" = 0
+check "the load ran its course and every check of it passed (valid answers p99 under $p99 s and none over $slowest s, bad ones their 4xx, memory under $rss MiB)" test "$st" = 0
 [ "$st" = 0 ] || { echo "first unexpected replies:"; head -20 "$work/load.err"; }
 check "ecgserve is still running" kill -0 "$pid"
 check "GET /healthz still answers 200" test "$(req health "${url%/}/healthz")" = 200
