@@ -394,16 +394,16 @@ static int fail(const char *what)
     return 1;
 }
 
-/* Prints the figures and returns the number of checks failed. */
 /* The server's memory in MiB: at the start, at the end of each tenth of the run (a leak shows as a climb),
  * the largest VmRSS sampled and the kernel's high-water mark. */
 struct memory {
     double start, tenth[10], peak, hwm;
 };
 
+/* Prints the figures and returns the number of checks failed. */
 static int report(const struct options *o, double elapsed, const struct memory *m, int alive, int health_after)
 {
-    printf("hostile_load: %.1f s against 127.0.0.1:%d (server pid %d)\n", elapsed, o->port, o->pid);
+    printf("hostile_load: %.1f s against %s:%d (server pid %d)\n", elapsed, o->host, o->port, o->pid);
     printf("  %-40s %6s  %-28s latency of the answered ones\n", "kind", "sent", "got");
     for (int k = 0; k < ECG_HL_KINDS; k++)
         print_kind(k);
