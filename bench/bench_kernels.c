@@ -1,5 +1,4 @@
 /* Times each layer kernel at EfficientNet-B0 224x224 batch-16 shapes; prints ms, GB/s and GFLOP/s. */
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/blas.h"
+#include "core/openmp.h"
 #include "core/rng.h"
 #include "layers/kernels.h"
 

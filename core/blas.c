@@ -4,11 +4,11 @@
 #include <cblas.h>
 #include <limits.h>
 #include <stdatomic.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/openmp.h"
 
 /* Declared by OpenBLAS's own cblas.h, but not by every cblas.h the
  * alternatives system can point at; the symbol is in libopenblas. */

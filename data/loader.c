@@ -147,8 +147,7 @@ static int fill_batch(struct ecg_loader *L, int64_t epoch, const int64_t *order,
     b->first = lo;
     b->total = total;
     int failed = 0;
-    int nthreads = L->opts.threads > 1 ? L->opts.threads : 1;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1) reduction(| : failed)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(L->opts.threads) if (L->opts.threads > 1) reduction(| : failed)
     for (int64_t k = 0; k < count; k++) {
         int64_t s = order[first + k];
         b->labels[k] = L->ds->records[L->sample_record[s]].label;

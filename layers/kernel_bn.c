@@ -1,8 +1,8 @@
 /* Batch normalisation over (rows, C), plain and fused with SiLU: training, fixed statistics, backward. */
 #include <math.h>
-#include <omp.h>
 
 #include "core/error.h"
+#include "core/openmp.h"
 #include "layers/kernel_util.h"
 #include "layers/kernels.h"
 

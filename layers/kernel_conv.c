@@ -1,9 +1,9 @@
 /* Convolution geometry and the dense (groups = 1) convolution: im2col + GEMM, 1x1 stride 1 as one GEMM, stems direct. */
-#include <omp.h>
 #include <string.h>
 
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/openmp.h"
 #include "layers/kernel_util.h"
 #include "layers/kernels.h"
 

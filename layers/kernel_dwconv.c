@@ -1,8 +1,8 @@
 /* Depthwise convolution (one kh x kw filter per channel), NHWC, forward and backward. */
-#include <omp.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/openmp.h"
 #include "layers/kernel_util.h"
 #include "layers/kernels.h"
 

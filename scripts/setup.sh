@@ -3,6 +3,7 @@
 #
 #   scripts/setup.sh                      release build in build/
 #   scripts/setup.sh --sanitize           address+undefined sanitizer build in build-sanitize/
+#   scripts/setup.sh --tsan               thread sanitizer build in build-tsan/ (without OpenMP)
 #   scripts/setup.sh --werror             treat warnings as errors (CI)
 #   scripts/setup.sh --builddir DIR       build somewhere else
 #
@@ -13,13 +14,15 @@ cd "$(dirname "$0")/.."
 
 builddir=build
 sanitize=0
+tsan=0
 werror=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --sanitize) sanitize=1; builddir=build-sanitize ;;
+        --tsan) tsan=1; builddir=build-tsan ;;
         --werror) werror=true ;;
         --builddir) shift; builddir="$1" ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -46,9 +49,15 @@ fi
 
 # Instrumented builds get spurious -Wformat-truncation warnings from GCC 12, so -Werror is for
 # the release build only.
-[ $sanitize = 1 ] && werror=false
-opts=(--buildtype=release "-Dwerror=$werror")
+[ $sanitize = 1 ] || [ $tsan = 1 ] && werror=false
+buildtype=release
+# ThreadSanitizer sees only instrumented code: libgomp is not, so its threads' hand-offs would look like
+# races; without OpenMP our loops run serially and every thread left is one we start (docs/reliability.md).
+# Debug information puts file and line in its reports.
+[ $tsan = 1 ] && buildtype=debugoptimized
+opts=("--buildtype=$buildtype" "-Dwerror=$werror")
 [ $sanitize = 1 ] && opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
+[ $tsan = 1 ] && opts+=(-Db_sanitize=thread -Db_lundef=false -Dopenmp=disabled)
 # Quiet on success; the whole log on failure.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -14,6 +14,7 @@ void ecg_serve_options_default(struct ecg_serve_options *o)
     o->batch_max = 16;
     o->batch_wait_s = 0.005;
     o->max_connections = 256;
+    o->max_connections_per_ip = 64; /* a quarter: slow or abandoned connections from one address starve no one */
     o->timeout_s = 30;
     o->max_records = 64;
     o->max_samples = 10000000;

@@ -15,8 +15,9 @@ struct ecg_serve_options {
     int32_t max_queue;      /* requests waiting for the model; more get 503 */
     int32_t batch_max;      /* windows per forward pass */
     double batch_wait_s;    /* how long the first window of a batch waits for others */
-    int32_t max_connections;
-    int32_t timeout_s;       /* an idle or slow connection is closed after this */
+    int32_t max_connections;        /* open at once; more are closed as they arrive */
+    int32_t max_connections_per_ip; /* open at once from one address; 0 = no limit of its own */
+    int32_t timeout_s;              /* a connection that sends nothing for this long is closed */
     const char *token;       /* bearer token for /v1/ and /metrics; NULL = none */
     const char *cors_origin; /* Access-Control-Allow-Origin value; NULL = no CORS headers */
     int32_t max_records;     /* per request */
@@ -25,7 +26,7 @@ struct ecg_serve_options {
 };
 
 /* Defaults: 127.0.0.1:8080, one thread per CPU, 32 MiB bodies, queue 64,
- * batch 16 windows / 5 ms, 256 connections, 30 s timeout, no token, no CORS,
+ * batch 16 windows / 5 ms, 256 connections, 64 from one address, 30 s idle timeout, no token, no CORS,
  * 64 records, 10 million samples, 30 s drain. */
 void ecg_serve_options_default(struct ecg_serve_options *o);
 

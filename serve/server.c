@@ -183,7 +183,9 @@ static enum MHD_Result preflight(struct request *r)
 }
 
 /* Appends upload data, or only drops it once over the body limit (413 at the end) or when all bodies together
- * would exceed the server's budget (503 at the end). */
+ * would exceed the server's budget (503 at the end).  The buffer starts small and doubles, so a request holds
+ * about what it sent: libmicrohttpd keeps a connection whose client vanished mid-body until the idle timeout,
+ * and a large first reservation would let abandoned requests fill the budget. */
 static void receive(struct request *r, const char *data, size_t n)
 {
     struct ecg_server *s = r->s;
@@ -192,7 +194,7 @@ static void receive(struct request *r, const char *data, size_t n)
         return;
     }
     if (r->size + n > r->cap) {
-        size_t cap = r->cap ? r->cap : 65536;
+        size_t cap = r->cap ? r->cap : 4096;
         while (cap < r->size + n)
             cap *= 2;
         int64_t grow = (int64_t)(cap - r->cap);
@@ -365,7 +367,8 @@ int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_b
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : 1), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
+        (unsigned)o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         free_server(s);

@@ -26,7 +26,7 @@ void ecg_serve_upload_limits_default(struct ecg_serve_upload_limits *lim)
     lim->max_samples = 10000000;
     lim->hdf5.wall_s = 10.0;
     lim->hdf5.cpu_s = 10;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     lim->hdf5.memory_bytes = 0;
 #else
     lim->hdf5.memory_bytes = (int64_t)1 << 30;

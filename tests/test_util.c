@@ -101,8 +101,8 @@ bool ecg_test_error_is(int status, const struct ecg_error *err, enum ecg_status 
 
 const char *ecg_test_fixture(const char *relative)
 {
-    static char bufs[4][4096];
-    static int next;
+    static _Thread_local char bufs[4][4096]; /* per thread: tests call this from threads of their own */
+    static _Thread_local int next;
     const char *root = getenv("ECG_FIXTURES");
     char *buf = bufs[next++ % 4];
     snprintf(buf, sizeof bufs[0], "%s/%s", root ? root : "tests/fixtures", relative);

@@ -42,7 +42,8 @@ bool ecg_test_error_is(int status, const struct ecg_error *err, enum ecg_status 
 #define ECG_CHECK_ERROR(status, err, code, needle) \
     CU_ASSERT_TRUE(ecg_test_error_is((status), (err), (code), (needle)))
 
-/* Path of a file under tests/fixtures (from $ECG_FIXTURES, set by meson test). */
+/* Path of a file under tests/fixtures (from $ECG_FIXTURES, set by meson test); the last four of each thread
+ * stay valid. */
 const char *ecg_test_fixture(const char *relative);
 
 /* The whole file as a malloc'd NUL-terminated string, or NULL when unreadable. */

@@ -24,6 +24,11 @@ const char ecg_serve_usage[] =
     "  --threads N         HTTP worker threads (default: one per CPU)\n"
     "  --max-body-mb N     largest request body in MiB (default 32); larger ones get 413\n"
     "  --max-queue N       requests waiting for the model (default 64); more get 503\n"
+    "  --max-connections N connections open at once (default 256); more are closed at once\n"
+    "  --max-connections-per-ip N\n"
+    "                      connections open at once from one address (default 64; 0 = no limit\n"
+    "                      of its own, for a reverse proxy whose address every request has)\n"
+    "  --idle-timeout-s N  close a connection that sends nothing for N seconds (default 30)\n"
     "  --token-file FILE   require 'Authorization: Bearer <first line of FILE>' on /v1/ and /metrics\n"
     "  --batch-max N       windows per forward pass (default 16)\n"
     "  --batch-wait-ms N   how long a window waits for others to share its pass (default 5)\n"
@@ -96,6 +101,18 @@ static int server_option(int c, struct ecg_serve_cli *a, struct ecg_error *err)
         ECG_TRY(int_option("--max-queue", 1, 100000, &v, err));
         o->max_queue = (int32_t)v;
         return ECG_OK;
+    case 'n':
+        ECG_TRY(int_option("--max-connections", 1, 65536, &v, err));
+        o->max_connections = (int32_t)v;
+        return ECG_OK;
+    case 'i':
+        ECG_TRY(int_option("--max-connections-per-ip", 0, 65536, &v, err));
+        o->max_connections_per_ip = (int32_t)v;
+        return ECG_OK;
+    case 'T':
+        ECG_TRY(int_option("--idle-timeout-s", 1, 3600, &v, err));
+        o->timeout_s = (int32_t)v;
+        return ECG_OK;
     case 'B':
         ECG_TRY(int_option("--batch-max", 1, 1024, &v, err));
         o->batch_max = (int32_t)v;
@@ -120,6 +137,9 @@ int ecg_serve_cli_parse(const char *prog, int argc, char **argv, struct ecg_serv
                                             {"threads", required_argument, NULL, 't'},
                                             {"max-body-mb", required_argument, NULL, 'b'},
                                             {"max-queue", required_argument, NULL, 'q'},
+                                            {"max-connections", required_argument, NULL, 'n'},
+                                            {"max-connections-per-ip", required_argument, NULL, 'i'},
+                                            {"idle-timeout-s", required_argument, NULL, 'T'},
                                             {"token-file", required_argument, NULL, 'k'},
                                             {"batch-max", required_argument, NULL, 'B'},
                                             {"batch-wait-ms", required_argument, NULL, 'w'},

@@ -1,6 +1,5 @@
 /* Tests of the process-wide settings: the log level and log lines under several threads, the thread count. */
 #include <fcntl.h>
-#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "core/blas.h"
 #include "core/log.h"
+#include "core/openmp.h"
 #include "tests/test_util.h"
 
 enum { WRITERS = 4, LINES = 1500, BODY = 300 };

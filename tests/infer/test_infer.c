@@ -26,7 +26,7 @@ static const char *source(const char *relative)
 
 static const char *record_path(int i)
 {
-    static char paths[NREC][1024];
+    static _Thread_local char paths[NREC][1024]; /* per thread: several classify at once */
     snprintf(paths[i], sizeof paths[i], "%s/%s.mat", ecg_test_fixture("data/cinc2017"), records[i]);
     return paths[i];
 }

@@ -2,13 +2,13 @@
  * differences, determinism, errors. */
 #include <hdf5.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/blas.h"
 #include "core/log.h"
+#include "core/openmp.h"
 #include "core/params.h"
 #include "core/rng.h"
 #include "layers/effnet.h"

@@ -173,6 +173,47 @@ done
 check "bodies beyond 8 x --max-body-mb in memory get 503 ($over of 12), the rest are served ($served)" \
     bash -c "[ $over -ge 1 ] && [ $served -ge 1 ] && [ $((over + served)) = 12 ]"
 
+# ---- connection limits ----
+# Opens a connection from this shell on descriptor $held (kept open until closed with `exec {held}>&-`).
+hold() { exec {held}<>"/dev/tcp/127.0.0.1/${url##*:}"; }
+# The same, once the server has answered a request on it (so it has surely taken it), kept alive.
+hold_answered() {
+    hold
+    printf 'GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n' >&"$held"
+    local line
+    read -r -t 20 line <&"$held"
+}
+start perip -- --max-connections-per-ip 2
+hold_answered; h1=$held
+hold_answered; h2=$held
+check "--max-connections-per-ip 2: a third connection from the same address gets no answer" \
+    test "$(req ip3 -m 5 "$url/healthz")" = 000
+check "another address is still answered" test "$(req ip4 -m 5 --interface 127.0.0.2 "$url/healthz")" = 200
+exec {h1}>&- {h2}>&-
+for _ in $(seq 20); do [ "$(req ip5 -m 5 "$url/healthz")" = 200 ] && break; sleep 0.5; done
+check "once the two close, the first address is answered again" test "$(req ip5 -m 5 "$url/healthz")" = 200
+
+start idle -- --idle-timeout-s 1
+hold
+t0=$(date +%s%N)
+timeout 10 cat <&"$held" >/dev/null
+waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+exec {held}>&-
+check "--idle-timeout-s 1 closes a silent connection after a second (${waited} ms)" \
+    bash -c "[ $waited -ge 900 ] && [ $waited -lt 9000 ]"
+
+# Each upload abandoned mid-body holds what it reserved until the idle timeout: 130 of them must not take the
+# 8 MiB that 8 x --max-body-mb 1 allows for all bodies at once.
+start abandoned -- --max-body-mb 1 --max-connections-per-ip 0
+for _ in $(seq 130); do
+    hold
+    printf 'POST /v1/classify?fs=300 HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: 900000\r\n\r\n1\n2\n' >&"$held"
+    exec {held}>&-
+done
+sleep 1
+check "130 uploads abandoned mid-body leave room for a whole one" \
+    test "$(req after -H 'Content-Type: text/csv' --data-binary "@$work/ecg.csv" "$url/v1/classify?fs=300")" = 200
+
 # ---- drain ----
 start drain ECG_TEST_DELAY_MS=700 --
 (req d1 -F "file=@$work/ecg.csv" -F fs=300 "$url/v1/classify" >"$work/d1.code") &
@@ -195,6 +236,12 @@ check "--help exits 0 and shows the usage" bash -c "[ $? = 0 ] && grep -q 'usage
 check "a bad port exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--port '70000': expected an integer in 0..65535\" '$work/badport'"
 "$server" --token-file "$work/missing" >/dev/null 2>"$work/notoken"
 check "a missing token file exits 2 naming it" bash -c "[ $? = 2 ] && grep -q 'token-file .*missing: cannot open' '$work/notoken'"
+"$server" --max-connections-per-ip -1 >/dev/null 2>"$work/badip"
+check "a negative --max-connections-per-ip exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--max-connections-per-ip '-1': expected an integer in 0..65536\" '$work/badip'"
+"$server" --idle-timeout-s 0 >/dev/null 2>"$work/badidle"
+check "--idle-timeout-s 0 exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--idle-timeout-s '0': expected an integer in 1..3600\" '$work/badidle'"
+"$server" --max-connections 0 >/dev/null 2>"$work/badmax"
+check "--max-connections 0 exits 2 naming the option" bash -c "[ $? = 2 ] && grep -q -- \"--max-connections '0': expected an integer in 1..65536\" '$work/badmax'"
 
 echo "$fails failed"
 [ "$fails" = 0 ]
