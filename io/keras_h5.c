@@ -232,22 +232,23 @@ static void param_name(const char *layer, const char *wname, const struct ecg_pa
     snprintf(out, size, "%s/%s", layer, s);
 }
 
-/* Lists the weights of one layer group (names from weight_names, shapes from the datasets). */
+/* Lists the weights of one layer group (names from weight_names, shapes from the datasets); `wnames` is
+ * scratch for the names, reused from layer to layer. */
 static int scan_layer(struct kfile *kf, hid_t group, const char *layer, const struct ecg_params *store,
-                      struct ecg_error *err)
+                      struct ecg_strlist *wnames, struct ecg_error *err)
 {
-    struct ecg_strlist wnames = {0};
-    int rc = ecg_h5_attr_strings(group, "weight_names", &wnames, err);
+    ecg_strlist_clear(wnames);
+    int rc = ecg_h5_attr_strings(group, "weight_names", wnames, err);
     int first = kf->n;
-    for (int k = 0; k < wnames.count && rc == ECG_OK; k++) {
+    for (int k = 0; k < wnames->count && rc == ECG_OK; k++) {
         struct kweight w;
         memset(&w, 0, sizeof w);
-        if (strlen(wnames.items[k]) >= sizeof w.wname) {
+        if (strlen(wnames->items[k]) >= sizeof w.wname) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s': weight name too long", kf->path, layer);
             break;
         }
         snprintf(w.layer, sizeof w.layer, "%s", layer);
-        snprintf(w.wname, sizeof w.wname, "%s", wnames.items[k]);
+        snprintf(w.wname, sizeof w.wname, "%s", wnames->items[k]);
         snprintf(w.dset, sizeof w.dset, "%s/%s", layer, w.wname);
         param_name(layer, w.wname, store, w.param, sizeof w.param);
         for (int j = first; j < kf->n && rc == ECG_OK; j++)
@@ -262,7 +263,6 @@ static int scan_layer(struct kfile *kf, hid_t group, const char *layer, const st
         if (rc == ECG_OK)
             rc = kfile_push(kf, &w, err);
     }
-    ecg_strlist_free(&wnames);
     if (rc || kf->n == first)
         return rc;
     kf->info.layers++;
@@ -298,7 +298,7 @@ static int kfile_scan(struct kfile *kf, hid_t file, const char *path, const stru
     memset(kf, 0, sizeof *kf);
     kf->path = path;
     kf->root = H5I_INVALID_HID;
-    struct ecg_strlist layers = {0};
+    struct ecg_strlist layers = {0}, wnames = {0};
     int rc = open_keras_root(kf, file, err);
     if (rc == ECG_OK)
         rc = read_layer_names(kf, &layers, err);
@@ -314,11 +314,12 @@ static int kfile_scan(struct kfile *kf, hid_t file, const char *path, const stru
                                "%s: layer_names lists '%s' but the file has no group of that name "
                                "(truncated or edited file?)", path, layer);
         else if ((rc = ecg_h5_open_group(kf->root, layer, &group, err)) == ECG_OK) {
-            rc = scan_layer(kf, group, layer, store, err);
+            rc = scan_layer(kf, group, layer, store, &wnames, err);
             ecg_h5_close(group);
         }
     }
     ecg_strlist_free(&layers);
+    ecg_strlist_free(&wnames);
     return rc ? rc : describe_weights(kf, model, err);
 }
 
@@ -686,7 +687,7 @@ int ecg_keras_write_open(hid_t file, const struct ecg_params *params,
         rc = ecg_h5_create_group(file, layer, &group, err);
         if (rc)
             goto done;
-        ecg_strlist_free(&wnames);
+        ecg_strlist_clear(&wnames);
         for (int a = 0; a < n && rc == ECG_OK; a++) {
             const struct ecg_param *p = &params->items[order[a]];
             char wname[ECG_PARAM_NAME_MAX + 8];
