@@ -33,7 +33,7 @@ int ecg_params_add(struct ecg_params *p, const char *name, int ndim, const int64
         int cap = p->cap ? p->cap * 2 : 64;
         struct ecg_param *items = realloc(p->items, (size_t)cap * sizeof *items);
         if (!items)
-            return ecg_error_set(err, ECG_ERR_NOMEM, "parameter store: cannot grow to %d entries", cap);
+            return ecg_error_set(err, ECG_ERR_NOMEM, "parameter store: out of memory growing to %d entries", cap);
         p->items = items;
         p->cap = cap;
     }

@@ -93,6 +93,24 @@ static int read_layer_names(struct kfile *kf, struct ecg_strlist *names, struct 
     return ECG_OK;
 }
 
+/* An informational string attribute: a malformed value is not worth refusing the weights and reads as "",
+ * but running out of memory is not a malformed value. */
+static int read_info_string(hid_t root, const char *name, char *buf, int size, struct ecg_error *err)
+{
+    if (!ecg_h5_has_attr(root, name))
+        return ECG_OK;
+    struct ecg_error why;
+    int rc = ecg_h5_attr_string(root, name, buf, size, &why);
+    if (rc == ECG_ERR_NOMEM) {
+        if (err)
+            *err = why;
+        return rc;
+    }
+    if (rc)
+        buf[0] = '\0';
+    return ECG_OK;
+}
+
 /* Reads the optional ecg_* attributes and Keras' backend/keras_version. */
 static int read_root_attrs(struct kfile *kf, struct ecg_error *err)
 {
@@ -126,14 +144,8 @@ static int read_root_attrs(struct kfile *kf, struct ecg_error *err)
         snprintf(info->arch, sizeof info->arch, "%.7s", arch);
         info->has_arch = true;
     }
-    /* Informational only: a malformed value is not worth refusing the weights. */
-    if (ecg_h5_has_attr(root, "keras_version") &&
-        ecg_h5_attr_string(root, "keras_version", info->keras_version, sizeof info->keras_version, NULL))
-        info->keras_version[0] = '\0';
-    if (ecg_h5_has_attr(root, "backend") &&
-        ecg_h5_attr_string(root, "backend", info->backend, sizeof info->backend, NULL))
-        info->backend[0] = '\0';
-    return ECG_OK;
+    ECG_TRY(read_info_string(root, "keras_version", info->keras_version, sizeof info->keras_version, err));
+    return read_info_string(root, "backend", info->backend, sizeof info->backend, err);
 }
 
 /* Reads the normalization layer's mean/variance/count into info. */

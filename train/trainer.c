@@ -412,7 +412,10 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     struct ecg_epoch_row row = {.epoch = epoch + 1, .val_loss = NAN, .val_acc = NAN, .val_macro_f1 = NAN};
     row.train_loss = t->st.seen ? t->st.loss_sum / (double)t->st.seen : NAN;
     struct ecg_metrics tm = {0};
-    if (t->st.seen && ecg_metrics_from_confusion(&tm, t->k, t->names, t->st.cm, NULL) == ECG_OK) {
+    if (t->st.seen) {
+        int rc = ecg_metrics_from_confusion(&tm, t->k, t->names, t->st.cm, err);
+        if (rc)
+            return ecg_error_prefix(err, rc, "training metrics of epoch %lld", (long long)epoch + 1);
         row.train_acc = tm.accuracy;
         row.train_macro_f1 = tm.macro_f1;
     }
