@@ -88,6 +88,14 @@ int ecg_params_find(const struct ecg_params *p, const char *name)
     return -1;
 }
 
+int ecg_params_at_offset(const struct ecg_params *p, int64_t offset)
+{
+    for (int i = 0; i < p->count; i++)
+        if (offset >= p->items[i].offset && offset < p->items[i].offset + p->items[i].numel)
+            return i;
+    return -1;
+}
+
 float *ecg_params_value(const struct ecg_params *p, int index)
 {
     ECG_ASSERT(p->values && index >= 0 && index < p->count);
