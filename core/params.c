@@ -33,7 +33,7 @@ int ecg_params_add(struct ecg_params *p, const char *name, int ndim, const int64
         int cap = p->cap ? p->cap * 2 : 64;
         struct ecg_param *items = realloc(p->items, (size_t)cap * sizeof *items);
         if (!items)
-            return ecg_error_set(err, ECG_ERR_NOMEM, "parameter store: cannot grow to %d entries", cap);
+            return ecg_error_set(err, ECG_ERR_NOMEM, "parameter store: out of memory growing to %d entries", cap);
         p->items = items;
         p->cap = cap;
     }
@@ -84,6 +84,14 @@ int ecg_params_find(const struct ecg_params *p, const char *name)
 {
     for (int i = 0; i < p->count; i++)
         if (strcmp(p->items[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int ecg_params_at_offset(const struct ecg_params *p, int64_t offset)
+{
+    for (int i = 0; i < p->count; i++)
+        if (offset >= p->items[i].offset && offset < p->items[i].offset + p->items[i].numel)
             return i;
     return -1;
 }

@@ -85,6 +85,10 @@ void ecg_params_free(struct ecg_params *p);
 /* Index of `name`, or -1. */
 int ecg_params_find(const struct ecg_params *p, const char *name);
 
+/* Index of the parameter whose slice holds float `offset` of values/grads (or of any array laid out
+ * like them: optimizer moments, EMA weights), or -1 for the alignment padding between slices. */
+int ecg_params_at_offset(const struct ecg_params *p, int64_t offset);
+
 float *ecg_params_value(const struct ecg_params *p, int index);
 float *ecg_params_grad(const struct ecg_params *p, int index);
 

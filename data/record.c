@@ -26,7 +26,7 @@ int ecg_dataset_push(struct ecg_dataset *ds, const struct ecg_record *rec, struc
         struct ecg_record *r = realloc(ds->records, (size_t)cap * sizeof *r);
         if (!r) {
             free(rec->signal);
-            return ecg_error_set(err, ECG_ERR_NOMEM, "record %s: cannot grow the dataset to %lld records",
+            return ecg_error_set(err, ECG_ERR_NOMEM, "record %s: out of memory growing the dataset to %lld records",
                                  rec->id, (long long)cap);
         }
         ds->records = r;

@@ -4,6 +4,7 @@
 #include <fftw3.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,7 +191,8 @@ static int get_plan(struct ecg_spec *s, int64_t n, fftwf_plan *plan, const float
         float *in = fftwf_malloc((size_t)n * sizeof *in);
         fftwf_complex *out = fftwf_malloc((size_t)(n / 2 + 1) * sizeof *out);
         fftwf_plan p = NULL;
-        if (w && in && out) {
+        bool buffers = w && in && out;
+        if (buffers) {
             pthread_mutex_lock(&planner_lock);
             p = fftwf_plan_dft_r2c_1d((int)n, in, out, FFTW_ESTIMATE);
             pthread_mutex_unlock(&planner_lock);
@@ -199,8 +201,11 @@ static int get_plan(struct ecg_spec *s, int64_t n, fftwf_plan *plan, const float
         fftwf_free(out);
         if (!p) {
             free(w);
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "spectrogram: FFTW could not plan a real FFT of size %lld",
-                               (long long)n);
+            rc = buffers ? ecg_error_set(err, ECG_ERR_NOMEM,
+                                                "spectrogram: FFTW could not plan a real FFT of size %lld "
+                                                "(out of memory)", (long long)n)
+                                : ecg_error_set(err, ECG_ERR_NOMEM,
+                                                "spectrogram: out of memory for an FFT of size %lld", (long long)n);
             goto done;
         }
         ecg_spec_window_fill(s->opts.window, s->opts.tukey_alpha, n, w);

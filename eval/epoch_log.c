@@ -162,7 +162,7 @@ int ecg_epoch_log_read(const char *path, struct ecg_epoch_row **rows, int64_t *n
             cap = cap ? cap * 2 : 64;
             struct ecg_epoch_row *grown = realloc(out, (size_t)cap * sizeof *out);
             if (!grown) {
-                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: cannot hold %" PRId64 " rows", path, cap);
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %" PRId64 " rows", path, cap);
                 goto done;
             }
             out = grown;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finite.h"
 #include "io/h5util.h"
 
 #define CKPT_GROUP "ecg_checkpoint"
@@ -96,10 +97,41 @@ done:
     return rc;
 }
 
+int ecg_checkpoint_check_finite(const struct ecg_params *params, const struct ecg_checkpoint *ck,
+                                struct ecg_error *err)
+{
+    if (!ecg_floats_finite(params->values, params->total))
+        for (int k = 0; k < params->count; k++) {
+            const struct ecg_param *it = &params->items[k];
+            int64_t i = ecg_floats_first_nonfinite(params->values + it->offset, it->numel);
+            if (i >= 0)
+                return ecg_error_set(err, ECG_ERR_VALUE, "parameter '%s' element %lld is %s", it->name,
+                                     (long long)i, ecg_nonfinite_name(params->values[it->offset + i]));
+        }
+    for (int b = 0; b < ck->n_blobs; b++) {
+        const struct ecg_ckpt_blob *blob = &ck->blobs[b];
+        if (ecg_floats_finite(blob->data, blob->count))
+            continue;
+        int64_t i = ecg_floats_first_nonfinite(blob->data, blob->count);
+        /* Optimizer moments and EMA weights are laid out like the values: name the parameter too. */
+        int k = blob->count == params->total ? ecg_params_at_offset(params, i) : -1;
+        char owner[ECG_PARAM_NAME_MAX + 16] = "";
+        if (k >= 0)
+            snprintf(owner, sizeof owner, " (parameter '%s')", params->items[k].name);
+        return ecg_error_set(err, ECG_ERR_VALUE, "'%s' element %lld%s is %s", blob->name, (long long)i, owner,
+                             ecg_nonfinite_name(blob->data[i]));
+    }
+    return ECG_OK;
+}
+
 int ecg_checkpoint_save(const char *path, const struct ecg_params *params,
                         const struct ecg_keras_info *attrs, const struct ecg_checkpoint *ck,
                         struct ecg_error *err)
 {
+    int finite = ecg_checkpoint_check_finite(params, ck, err);
+    if (finite)
+        return ecg_error_prefix(err, finite, "%s: refusing to write a checkpoint with non-finite values (the "
+                                "file on disk is left as it was)", path);
     struct ecg_h5_atomic a;
     ECG_TRY(ecg_h5_atomic_begin(&a, path, err));
     int rc = ecg_keras_write_open(a.file, params, attrs, err);

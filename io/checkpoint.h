@@ -57,10 +57,19 @@ struct ecg_checkpoint {
 };
 
 /* Writes `params` (all of them, buffers included) and `ck` to `path`
- * atomically.  attrs (may be NULL) as in ecg_keras_save. */
+ * atomically.  attrs (may be NULL) as in ecg_keras_save.  A NaN or infinity
+ * among the values or blobs is never written: ECG_ERR_VALUE with the message
+ * of ecg_checkpoint_check_finite, and the file at `path` is left as it was. */
 int ecg_checkpoint_save(const char *path, const struct ecg_params *params,
                         const struct ecg_keras_info *attrs, const struct ecg_checkpoint *ck,
                         struct ecg_error *err);
+
+/* ECG_ERR_VALUE when a value of `params` (buffers included) or of a blob of
+ * `ck` is NaN or infinite, naming the first parameter or blob (in store
+ * order, then blob order), the element and the value; one fast pass when
+ * everything is finite. */
+int ecg_checkpoint_check_finite(const struct ecg_params *params, const struct ecg_checkpoint *ck,
+                                struct ecg_error *err);
 
 /*
  * Loads `path` into `params` and the blobs/RNGs named in `ck` (their

@@ -133,21 +133,44 @@ void ecg_h5_close(hid_t id)
 
 /* ---- string lists ---- */
 
-int ecg_strlist_push(struct ecg_strlist *l, const char *s, struct ecg_error *err)
+struct ecg_strblock {
+    struct ecg_strblock *next;
+    size_t used, size;
+    char text[];
+};
+
+#define STRBLOCK_BYTES 4096
+
+int ecg_strlist_push_n(struct ecg_strlist *l, const char *s, size_t n, struct ecg_error *err)
 {
     if (l->count == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
         char **items = realloc(l->items, (size_t)cap * sizeof *items);
         if (!items)
-            return ecg_error_set(err, ECG_ERR_NOMEM, "string list: cannot grow to %d", cap);
+            return ecg_error_set(err, ECG_ERR_NOMEM, "string list: out of memory growing to %d entries", cap);
         l->items = items;
         l->cap = cap;
     }
-    char *copy = strdup(s);
-    if (!copy)
-        return ecg_error_set(err, ECG_ERR_NOMEM, "string list: out of memory");
+    struct ecg_strblock *b = l->blocks;
+    if (!b || b->size - b->used < n + 1) {
+        size_t size = n + 1 > STRBLOCK_BYTES ? n + 1 : STRBLOCK_BYTES;
+        b = malloc(sizeof *b + size);
+        if (!b)
+            return ecg_error_set(err, ECG_ERR_NOMEM, "string list: out of memory for %zu bytes", n + 1);
+        *b = (struct ecg_strblock){.next = l->blocks, .size = size};
+        l->blocks = b;
+    }
+    char *copy = b->text + b->used;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    b->used += n + 1;
     l->items[l->count++] = copy;
     return ECG_OK;
+}
+
+int ecg_strlist_push(struct ecg_strlist *l, const char *s, struct ecg_error *err)
+{
+    return ecg_strlist_push_n(l, s, strlen(s), err);
 }
 
 int ecg_strlist_find(const struct ecg_strlist *l, const char *s)
@@ -158,10 +181,28 @@ int ecg_strlist_find(const struct ecg_strlist *l, const char *s)
     return -1;
 }
 
+static void free_blocks(struct ecg_strblock *b)
+{
+    while (b) {
+        struct ecg_strblock *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+void ecg_strlist_clear(struct ecg_strlist *l)
+{
+    l->count = 0;
+    if (l->blocks) { /* the newest block stays, emptied */
+        free_blocks(l->blocks->next);
+        l->blocks->next = NULL;
+        l->blocks->used = 0;
+    }
+}
+
 void ecg_strlist_free(struct ecg_strlist *l)
 {
-    for (int i = 0; i < l->count; i++)
-        free(l->items[i]);
+    free_blocks(l->blocks);
     free(l->items);
     memset(l, 0, sizeof *l);
 }
@@ -224,6 +265,9 @@ static int read_strings(hid_t obj, bool is_attr, const char *what, struct ecg_st
 {
     int rc = ECG_OK;
     hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
+    /* Small reads (a layer's weight names) use the stack: a weight file has hundreds of them. */
+    char small_fixed[4096];
+    char *small_vlen[64];
     char *fixed = NULL;
     char **vlen = NULL;
     hssize_t n = 0;
@@ -257,7 +301,7 @@ static int read_strings(hid_t obj, bool is_attr, const char *what, struct ecg_st
     H5Tset_cset(mtype, cset);
     if (H5Tis_variable_str(ftype) > 0) {
         H5Tset_size(mtype, H5T_VARIABLE);
-        vlen = calloc((size_t)n, sizeof *vlen);
+        vlen = n <= 64 ? memset(small_vlen, 0, sizeof small_vlen) : calloc((size_t)n, sizeof *vlen);
         if (!vlen) {
             rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
             goto done;
@@ -274,7 +318,7 @@ static int read_strings(hid_t obj, bool is_attr, const char *what, struct ecg_st
         size_t size = H5Tget_size(ftype);
         H5Tset_size(mtype, size);
         H5Tset_strpad(mtype, H5T_STR_NULLPAD);
-        fixed = calloc((size_t)n, size + 1);
+        fixed = size > 0 && (size_t)n <= sizeof small_fixed / size ? small_fixed : calloc((size_t)n, size + 1);
         if (!fixed) {
             rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
             goto done;
@@ -286,29 +330,24 @@ static int read_strings(hid_t obj, bool is_attr, const char *what, struct ecg_st
             goto done;
         }
         bool spacepad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
-        char *one = malloc(size + 1);
-        if (!one) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
-            goto done;
-        }
         for (hssize_t i = 0; i < n && rc == ECG_OK; i++) {
-            size_t len = strnlen(fixed + (size_t)i * size, size);
-            memcpy(one, fixed + (size_t)i * size, len);
+            const char *one = fixed + (size_t)i * size;
+            size_t len = strnlen(one, size);
             while (spacepad && len > 0 && one[len - 1] == ' ')
                 len--;
-            one[len] = '\0';
-            rc = ecg_strlist_push(out, one, err);
+            rc = ecg_strlist_push_n(out, one, len, err);
         }
-        free(one);
     }
 done:
     if (vlen) {
         for (hssize_t i = 0; i < n; i++)
             if (vlen[i])
                 H5free_memory(vlen[i]);
-        free(vlen);
+        if (vlen != small_vlen)
+            free(vlen);
     }
-    free(fixed);
+    if (fixed != small_fixed)
+        free(fixed);
     ecg_h5_close(mtype);
     ecg_h5_close(space);
     ecg_h5_close(ftype);
@@ -525,10 +564,8 @@ int ecg_h5_read_string(hid_t loc, const char *name, char **out, struct ecg_error
         rc = read_strings(ds, false, what, &l, err);
     if (rc == ECG_OK && l.count != 1)
         rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected one string, found %d", what, l.count);
-    if (rc == ECG_OK) {
-        *out = l.items[0];
-        l.items[0] = strdup("");
-    }
+    if (rc == ECG_OK && !(*out = strdup(l.items[0])))
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
     ecg_strlist_free(&l);
     ecg_h5_close(ds);
     return rc;
@@ -648,7 +685,9 @@ int ecg_h5_write_attr_strings(hid_t obj, const char *name, const char *const *it
     for (int i = 0; i < count; i++)
         if (strlen(items[i]) > size)
             size = strlen(items[i]);
-    char *buf = calloc(count > 0 ? (size_t)count : 1, size);
+    char small[4096]; /* most lists (a layer's weight names) are short: no allocation */
+    size_t bytes = (count > 0 ? (size_t)count : 1) * size;
+    char *buf = bytes <= sizeof small ? memset(small, 0, bytes) : calloc(count > 0 ? (size_t)count : 1, size);
     if (!buf)
         return ecg_error_set(err, ECG_ERR_NOMEM, "attribute '%s': out of memory", name);
     for (int i = 0; i < count; i++)
@@ -659,7 +698,8 @@ int ecg_h5_write_attr_strings(hid_t obj, const char *name, const char *const *it
     int rc = write_attr(obj, name, type, type, space, buf, err);
     ecg_h5_close(space);
     ecg_h5_close(type);
-    free(buf);
+    if (buf != small)
+        free(buf);
     return rc;
 }
 

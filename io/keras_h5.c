@@ -93,6 +93,24 @@ static int read_layer_names(struct kfile *kf, struct ecg_strlist *names, struct 
     return ECG_OK;
 }
 
+/* An informational string attribute: a malformed value is not worth refusing the weights and reads as "",
+ * but running out of memory is not a malformed value. */
+static int read_info_string(hid_t root, const char *name, char *buf, int size, struct ecg_error *err)
+{
+    if (!ecg_h5_has_attr(root, name))
+        return ECG_OK;
+    struct ecg_error why;
+    int rc = ecg_h5_attr_string(root, name, buf, size, &why);
+    if (rc == ECG_ERR_NOMEM) {
+        if (err)
+            *err = why;
+        return rc;
+    }
+    if (rc)
+        buf[0] = '\0';
+    return ECG_OK;
+}
+
 /* Reads the optional ecg_* attributes and Keras' backend/keras_version. */
 static int read_root_attrs(struct kfile *kf, struct ecg_error *err)
 {
@@ -126,14 +144,8 @@ static int read_root_attrs(struct kfile *kf, struct ecg_error *err)
         snprintf(info->arch, sizeof info->arch, "%.7s", arch);
         info->has_arch = true;
     }
-    /* Informational only: a malformed value is not worth refusing the weights. */
-    if (ecg_h5_has_attr(root, "keras_version") &&
-        ecg_h5_attr_string(root, "keras_version", info->keras_version, sizeof info->keras_version, NULL))
-        info->keras_version[0] = '\0';
-    if (ecg_h5_has_attr(root, "backend") &&
-        ecg_h5_attr_string(root, "backend", info->backend, sizeof info->backend, NULL))
-        info->backend[0] = '\0';
-    return ECG_OK;
+    ECG_TRY(read_info_string(root, "keras_version", info->keras_version, sizeof info->keras_version, err));
+    return read_info_string(root, "backend", info->backend, sizeof info->backend, err);
 }
 
 /* Reads the normalization layer's mean/variance/count into info. */
@@ -232,22 +244,23 @@ static void param_name(const char *layer, const char *wname, const struct ecg_pa
     snprintf(out, size, "%s/%s", layer, s);
 }
 
-/* Lists the weights of one layer group (names from weight_names, shapes from the datasets). */
+/* Lists the weights of one layer group (names from weight_names, shapes from the datasets); `wnames` is
+ * scratch for the names, reused from layer to layer. */
 static int scan_layer(struct kfile *kf, hid_t group, const char *layer, const struct ecg_params *store,
-                      struct ecg_error *err)
+                      struct ecg_strlist *wnames, struct ecg_error *err)
 {
-    struct ecg_strlist wnames = {0};
-    int rc = ecg_h5_attr_strings(group, "weight_names", &wnames, err);
+    ecg_strlist_clear(wnames);
+    int rc = ecg_h5_attr_strings(group, "weight_names", wnames, err);
     int first = kf->n;
-    for (int k = 0; k < wnames.count && rc == ECG_OK; k++) {
+    for (int k = 0; k < wnames->count && rc == ECG_OK; k++) {
         struct kweight w;
         memset(&w, 0, sizeof w);
-        if (strlen(wnames.items[k]) >= sizeof w.wname) {
+        if (strlen(wnames->items[k]) >= sizeof w.wname) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: layer '%s': weight name too long", kf->path, layer);
             break;
         }
         snprintf(w.layer, sizeof w.layer, "%s", layer);
-        snprintf(w.wname, sizeof w.wname, "%s", wnames.items[k]);
+        snprintf(w.wname, sizeof w.wname, "%s", wnames->items[k]);
         snprintf(w.dset, sizeof w.dset, "%s/%s", layer, w.wname);
         param_name(layer, w.wname, store, w.param, sizeof w.param);
         for (int j = first; j < kf->n && rc == ECG_OK; j++)
@@ -262,7 +275,6 @@ static int scan_layer(struct kfile *kf, hid_t group, const char *layer, const st
         if (rc == ECG_OK)
             rc = kfile_push(kf, &w, err);
     }
-    ecg_strlist_free(&wnames);
     if (rc || kf->n == first)
         return rc;
     kf->info.layers++;
@@ -298,7 +310,7 @@ static int kfile_scan(struct kfile *kf, hid_t file, const char *path, const stru
     memset(kf, 0, sizeof *kf);
     kf->path = path;
     kf->root = H5I_INVALID_HID;
-    struct ecg_strlist layers = {0};
+    struct ecg_strlist layers = {0}, wnames = {0};
     int rc = open_keras_root(kf, file, err);
     if (rc == ECG_OK)
         rc = read_layer_names(kf, &layers, err);
@@ -314,11 +326,12 @@ static int kfile_scan(struct kfile *kf, hid_t file, const char *path, const stru
                                "%s: layer_names lists '%s' but the file has no group of that name "
                                "(truncated or edited file?)", path, layer);
         else if ((rc = ecg_h5_open_group(kf->root, layer, &group, err)) == ECG_OK) {
-            rc = scan_layer(kf, group, layer, store, err);
+            rc = scan_layer(kf, group, layer, store, &wnames, err);
             ecg_h5_close(group);
         }
     }
     ecg_strlist_free(&layers);
+    ecg_strlist_free(&wnames);
     return rc ? rc : describe_weights(kf, model, err);
 }
 
@@ -686,7 +699,7 @@ int ecg_keras_write_open(hid_t file, const struct ecg_params *params,
         rc = ecg_h5_create_group(file, layer, &group, err);
         if (rc)
             goto done;
-        ecg_strlist_free(&wnames);
+        ecg_strlist_clear(&wnames);
         for (int a = 0; a < n && rc == ECG_OK; a++) {
             const struct ecg_param *p = &params->items[order[a]];
             char wname[ECG_PARAM_NAME_MAX + 8];

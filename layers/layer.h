@@ -149,6 +149,9 @@ struct ecg_layer_ops {
     void (*recompute)(struct ecg_layer *l, const struct ecg_run *r);
     /* true when some parameter of the layer (or a child) is trainable and not frozen */
     bool (*trainable)(const struct ecg_layer *l, const struct ecg_params *p);
+    /* Composites: the children in forward order, their count in *count (ecg_net_find_nonfinite
+     * looks inside a composite whose output is not finite). */
+    struct ecg_layer *const *(*children)(const struct ecg_layer *l, int *count);
     void (*destroy)(struct ecg_layer *l);
 };
 
@@ -351,6 +354,26 @@ void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool traini
 void ecg_net_backward(struct ecg_net *net, const float *dout);
 /* The output of the last layer (batch x out). */
 const float *ecg_net_output(const struct ecg_net *net);
+
+/* Where a NaN or infinity first appears in a forward pass (ecg_net_find_nonfinite). */
+struct ecg_nonfinite_site {
+    bool input;                     /* in the network's input itself */
+    char layer[ECG_LAYER_NAME_MAX]; /* else the first layer whose output holds one */
+    int param;                      /* a parameter of that layer whose values are not finite, or -1 */
+};
+
+/*
+ * After a training forward of x: finds the first layer, in forward order, whose output holds a
+ * NaN or infinity (the cause of a non-finite loss), and returns false when the input and every
+ * output are finite.  Outputs of the top-level layers are read as the forward left them; inside
+ * the first composite whose output is not finite (an MBConv block) the children run again one at
+ * a time from the block's input, to name the child (or the block itself, for its residual add).
+ * That rerun updates batch-norm running statistics a second time and overwrites activations: the
+ * step must not go on to backward.  With synchronised batch norm the rerun uses this replica's
+ * statistics alone (it is not a collective call).  Costs a pass over the activations; meant for
+ * the step that went wrong, not for every step.
+ */
+bool ecg_net_find_nonfinite(struct ecg_net *net, const float *x, struct ecg_nonfinite_site *site);
 void ecg_net_free(struct ecg_net *net);
 
 #endif

@@ -151,6 +151,13 @@ static bool mbconv_trainable(const struct ecg_layer *l, const struct ecg_params 
     return ecg_layers_trainable(b->child, b->nchild, p);
 }
 
+static struct ecg_layer *const *mbconv_children(const struct ecg_layer *l, int *count)
+{
+    const struct mbconv_layer *b = (const struct mbconv_layer *)l;
+    *count = b->nchild;
+    return b->child;
+}
+
 static void mbconv_destroy(struct ecg_layer *l)
 {
     struct mbconv_layer *b = (struct mbconv_layer *)l;
@@ -166,6 +173,7 @@ static const struct ecg_layer_ops mbconv_ops = {
     .forward = mbconv_forward,
     .backward = mbconv_backward,
     .trainable = mbconv_trainable,
+    .children = mbconv_children,
     .destroy = mbconv_destroy,
 };
 

@@ -1,8 +1,10 @@
 /* A network: plans a layer sequence, allocates its parameters and arenas once, runs forward and backward. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/finite.h"
 #include "layers/layer.h"
 
 static int64_t max64(int64_t a, int64_t b)
@@ -202,6 +204,60 @@ void ecg_net_backward(struct ecg_net *net, const float *dout)
 const float *ecg_net_output(const struct ecg_net *net)
 {
     return net->layers[net->count - 1]->out;
+}
+
+/* ---- where a non-finite value first appears --------------------------------------------------- */
+
+/* A training forward is one task: its outputs start at `out`, also in buffers shared by tasks. */
+static bool output_finite(const struct ecg_layer *l, int64_t n)
+{
+    return ecg_floats_finite(l->out, n * ecg_layer_out_numel(l));
+}
+
+static void name_site(const struct ecg_layer *l, const struct ecg_params *p, struct ecg_nonfinite_site *site)
+{
+    snprintf(site->layer, sizeof site->layer, "%s", l->name);
+    site->param = -1;
+    for (int i = 0; i < l->nparams && site->param < 0; i++) {
+        const struct ecg_param *it = &p->items[l->param[i]];
+        if (!ecg_floats_finite(p->values + it->offset, it->numel))
+            site->param = l->param[i];
+    }
+}
+
+/* The first of ls[0..count) with a non-finite output; `rerun`: run each again from `in` first. */
+static bool search_layers(struct ecg_layer *const *ls, int count, const struct ecg_run *r, const float *in,
+                          bool rerun, struct ecg_nonfinite_site *site)
+{
+    for (int i = 0; i < count; i++) {
+        struct ecg_layer *l = ls[i];
+        if (rerun)
+            ecg_layer_forward(l, r, in);
+        if (!output_finite(l, r->n)) {
+            int nchild = 0;
+            struct ecg_layer *const *kids = l->ops->children ? l->ops->children(l, &nchild) : NULL;
+            if (!kids || !search_layers(kids, nchild, r, l->in, true, site))
+                name_site(l, r->params, site);
+            return true;
+        }
+        in = l->out;
+    }
+    return false;
+}
+
+bool ecg_net_find_nonfinite(struct ecg_net *net, const float *x, struct ecg_nonfinite_site *site)
+{
+    ECG_ASSERT(!net->inference_only && net->training && net->n >= 1);
+    memset(site, 0, sizeof *site);
+    site->param = -1;
+    if (!ecg_floats_finite(x, net->n * net->in_dims[0] * net->in_dims[1] * net->in_dims[2])) {
+        site->input = true;
+        return true;
+    }
+    struct ecg_run r = net_run(net);
+    r.bn_sync = NULL;
+    r.t_fwd = r.t_bwd = NULL;
+    return search_layers(net->layers, net->count, &r, x, false, site);
 }
 
 void ecg_net_free(struct ecg_net *net)

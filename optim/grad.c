@@ -3,21 +3,26 @@
 
 #include <math.h>
 
+#include "core/finite.h"
+
 #define SKIP_FLAGS (ECG_PARAM_FROZEN | ECG_PARAM_BUFFER)
 
 int ecg_grad_check_finite(const struct ecg_params *p, struct ecg_error *err)
 {
-    for (int k = 0; k < p->count; k++) {
+    if (ecg_floats_finite(p->grads, p->total))
+        return ECG_OK; /* the common case, in one fast pass */
+    /* Backward runs from the head down and a non-finite gradient spreads to every layer below it,
+     * so the last parameter in store order is where it appeared. */
+    for (int k = p->count - 1; k >= 0; k--) {
         const struct ecg_param *it = &p->items[k];
         if (it->flags & SKIP_FLAGS)
             continue;
-        const float *g = p->grads + it->offset;
-        for (int64_t i = 0; i < it->numel; i++)
-            if (!isfinite(g[i]))
-                return ecg_error_set(err, ECG_ERR_VALUE,
-                                     "parameter '%s': gradient element %lld is %s; expected finite "
-                                     "gradients (lower the learning rate or check the inputs)",
-                                     it->name, (long long)i, isnan(g[i]) ? "NaN" : "infinite");
+        int64_t i = ecg_floats_first_nonfinite(p->grads + it->offset, it->numel);
+        if (i >= 0)
+            return ecg_error_set(err, ECG_ERR_VALUE,
+                                 "parameter '%s': gradient element %lld is %s; expected finite "
+                                 "gradients (lower the learning rate or check the inputs)",
+                                 it->name, (long long)i, isnan(p->grads[it->offset + i]) ? "NaN" : "infinite");
     }
     return ECG_OK;
 }

@@ -13,8 +13,9 @@
  */
 
 /* Fails with ECG_ERR_VALUE when a trainable gradient holds NaN or infinity;
- * the message names the first such parameter (store order), the element
- * index and the value, so training can stop with a clear reason. */
+ * the message names the parameter where it appeared (the first in backward
+ * order: the last in store order), the element index and the value, so
+ * training can stop with a clear reason.  One fast pass when all is finite. */
 int ecg_grad_check_finite(const struct ecg_params *p, struct ecg_error *err);
 
 /*

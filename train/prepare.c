@@ -123,10 +123,12 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
             ds->records[kept++] = *r;
             continue;
         }
-        if (!skip && rc == ECG_OK) {
+        /* Running out of memory says nothing about the record: never a reason to skip it (as in the readers). */
+        bool skippable = skip && status[i] != ECG_ERR_NOMEM;
+        if (!skippable && rc == ECG_OK) {
             rc = ecg_error_set(err, (enum ecg_status)status[i], "%s: record %s: %s", c->data.path, r->id,
                                errs[i].msg);
-        } else if (skip) {
+        } else if (skippable) {
             ecg_warn("%s: record %s skipped: %s", c->data.path, r->id, errs[i].msg);
             ds->skipped++;
         }

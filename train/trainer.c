@@ -10,6 +10,7 @@
 
 #include "core/blas.h"
 #include "core/dist.h"
+#include "core/finite.h"
 #include "core/log.h"
 #include "data/loader.h"
 #include "data/split.h"
@@ -346,6 +347,53 @@ static void progress(const struct trainer *t, int64_t epoch, int64_t batch, int6
     fflush(stderr);
 }
 
+/* ---- non-finite values ------------------------------------------------------------------ */
+
+/* Prefixes the failure of the step in progress with where it is. */
+static int step_failed(const struct trainer *t, int rc, int64_t batch, struct ecg_error *err)
+{
+    return ecg_error_prefix(err, rc, "epoch %lld batch %lld (step %lld)", (long long)t->st.epoch + 1,
+                            (long long)batch, (long long)t->st.step + 1);
+}
+
+/* Why the loss of the last forward is not finite: the first place of the forward pass that is not. */
+static int nonfinite_loss(struct trainer *t, const struct ecg_batch *b, double loss, struct ecg_error *err)
+{
+    struct ecg_nonfinite_site site;
+    const char *what = ecg_nonfinite_name(loss);
+    if (!ecg_net_find_nonfinite(&t->m.net, b->images, &site))
+        return ecg_error_set(err, ECG_ERR_VALUE, "the loss is %s although every layer's output is finite%s",
+                             what, ecg_dist_size() > 1 ? " on this rank (another rank's samples)" : "");
+    if (site.input) {
+        const int64_t per = b->h * b->w * b->c;
+        int64_t k = 0;
+        while (k + 1 < b->count && ecg_floats_finite(b->images + k * per, per))
+            k++;
+        return ecg_error_set(err, ECG_ERR_VALUE, "the loss is %s: the input image of record '%s' is not finite",
+                             what, t->ds.records[b->records[k]].id);
+    }
+    char weight[ECG_PARAM_NAME_MAX + 48] = "";
+    if (site.param >= 0)
+        snprintf(weight, sizeof weight, " (its weight '%s' is not finite)", t->m.params->items[site.param].name);
+    return ecg_error_set(err, ECG_ERR_VALUE,
+                         "the loss is %s: the first non-finite value of the forward pass is in the output of "
+                         "layer '%s'%s; lower optim.lr", what, site.layer, weight);
+}
+
+/* After a step: the weights (running statistics included), the optimizer's state and the EMA are finite,
+ * as a checkpoint must be. */
+static int check_state(struct trainer *t, struct ecg_error *err)
+{
+    struct ecg_ckpt_blob blobs[MAX_BLOBS];
+    char names[MAX_BLOBS][64];
+    struct ecg_checkpoint ck = {.blobs = blobs, .n_blobs = checkpoint_items(t, blobs, names)};
+    struct ecg_error why;
+    int rc = ecg_checkpoint_check_finite(t->m.params, &ck, &why);
+    if (rc)
+        return ecg_error_set(err, rc, "after the optimizer step, %s; lower optim.lr", why.msg);
+    return ECG_OK;
+}
+
 static int train_epoch(struct trainer *t, struct ecg_error *err)
 {
     int64_t epoch = t->st.epoch;
@@ -375,14 +423,14 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         bool stop;
         double loss = ecg_dp_loss(&t->dp, &t->m, b, cw, shard_loss, ecg_train_stop_requested(), &stop,
                                   &t->st.loss_sum, &t->st.seen, t->st.cm);
+        /* Every rank sees the same summed loss and gradients, so all of them stop at the same check. */
+        if (!isfinite(loss))
+            return step_failed(t, nonfinite_loss(t, b, loss, err), batch, err);
         ecg_params_zero_grad(t->m.params);
         ecg_effnet_backward(&t->m);
         ecg_dp_sum_grads(&t->dp, t->m.params);
-        if (!isfinite(loss))
-            return ecg_error_set(err, ECG_ERR_VALUE, "epoch %lld batch %lld: the loss is %g; lower optim.lr",
-                                 (long long)epoch + 1, (long long)batch, loss);
         if ((rc = ecg_grad_check_finite(t->m.params, err)))
-            return ecg_error_prefix(err, rc, "epoch %lld batch %lld", (long long)epoch + 1, (long long)batch);
+            return step_failed(t, rc, batch, err);
         if (t->c->optim.clip_norm > 0) {
             double norm;
             ECG_TRY(ecg_grad_clip_norm(t->m.params, t->c->optim.clip_norm, &norm, err));
@@ -390,6 +438,8 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         ecg_optim_step(&t->opt, t->m.params, ecg_sched_lr(&t->sched, t->st.step, t->loader.batches));
         if (t->use_ema)
             ecg_ema_update(&t->ema, t->m.params);
+        if ((rc = check_state(t, err)))
+            return step_failed(t, rc, batch, err);
         t->st.step++;
         t->st.batch_in_epoch = batch;
         t->st.seconds += ecg_now() - b0;
@@ -412,7 +462,10 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     struct ecg_epoch_row row = {.epoch = epoch + 1, .val_loss = NAN, .val_acc = NAN, .val_macro_f1 = NAN};
     row.train_loss = t->st.seen ? t->st.loss_sum / (double)t->st.seen : NAN;
     struct ecg_metrics tm = {0};
-    if (t->st.seen && ecg_metrics_from_confusion(&tm, t->k, t->names, t->st.cm, NULL) == ECG_OK) {
+    if (t->st.seen) {
+        int rc = ecg_metrics_from_confusion(&tm, t->k, t->names, t->st.cm, err);
+        if (rc)
+            return ecg_error_prefix(err, rc, "training metrics of epoch %lld", (long long)epoch + 1);
         row.train_acc = tm.accuracy;
         row.train_macro_f1 = tm.macro_f1;
     }
