@@ -5,6 +5,7 @@
 #   scripts/setup.sh --sanitize           address+undefined sanitizer build in build-sanitize/
 #   scripts/setup.sh --werror             treat warnings as errors (CI)
 #   scripts/setup.sh --builddir DIR       build somewhere else
+#   scripts/setup.sh --fuzz               also install clang, libFuzzer and LLVM's OpenMP (tests/fuzz/run.sh)
 #
 # Safe to run again: it installs nothing that is present and reuses an existing build directory.
 set -euo pipefail
@@ -14,12 +15,14 @@ cd "$(dirname "$0")/.."
 builddir=build
 sanitize=0
 werror=false
+fuzz=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --sanitize) sanitize=1; builddir=build-sanitize ;;
         --werror) werror=true ;;
         --builddir) shift; builddir="$1" ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --fuzz) fuzz=1 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -29,6 +32,7 @@ done
 packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
           libcunit1-dev zlib1g-dev python3-yaml libexpat1-dev jq libxml2-utils libmicrohttpd-dev curl
           help2man python3-h5py libopenmpi-dev openmpi-bin)
+[ $fuzz = 1 ] && packages+=(clang libclang-rt-14-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
