@@ -258,7 +258,9 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
         double st = nf > need ? strtod(f[col_start], &e1) : NAN,
                en = nf > need ? strtod(f[col_end], &e2) : NAN,
                cl = nf > need ? strtod(f[col_class], &e3) : NAN;
-        if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || !(en >= st)) {
+        /* Start beyond 2^53 is no sample index (and would not convert to an integer exactly, or at all). */
+        if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || st > 9007199254740992.0 ||
+            !(en >= st)) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT,
                                "%s:%d: expected Start,End,Class as sample indices (Start <= End) and a code",
                                ann_path, lineno);

@@ -7,13 +7,13 @@
 # Sets up build-fuzz (clang, -Dfuzz=true) when it is missing, installing clang, libclang-rt-14-dev and
 # libomp-dev first if they are missing.  Each harness starts from a copy of its committed corpus and
 # regressions in build-fuzz/fuzz-out/<harness>/, so the committed corpus does not grow; what it finds is
-# left there (corpus/, artifacts/, log).  An input may take 10 s and 2 GB at most.  The HDF5 harnesses run
-# in libFuzzer's fork mode and go on past crashes, each of which is then replayed and classified by the
-# first frame of its stack outside the C library and the sanitizer runtime: inside libhdf5 it is the
-# library's own (listed, not failed: docs/reliability.md), anywhere else it is ours; an input that does
-# not crash again on its own is listed as unreproduced.  Leaks inside libhdf5 are suppressed
-# (tests/fuzz/lsan.supp).  Exits 1 when any harness found a crash, leak, timeout or memory blow-up in
-# ecgtrain's code.
+# left there (corpus/, artifacts/, log).  Each gets a dictionary of its format's tokens (tests/fuzz/dict/).
+# An input may take 10 s and 2 GB at most.  The HDF5 harnesses run in libFuzzer's fork mode and go on
+# past crashes.  Every crash is then replayed and classified by the first frame of its stack outside the C
+# library, the sanitizer runtime and libFuzzer: inside libhdf5 it is the library's own (listed, not
+# failed: docs/reliability.md), anywhere else it is ours; an input that does not crash again on its own
+# is listed as unreproduced.  Leaks inside libhdf5 are suppressed (tests/fuzz/lsan.supp).  Exits 1 when
+# any harness found a crash, leak, timeout or memory blow-up in ecgtrain's code.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -76,9 +76,12 @@ for h in "${harnesses[@]}"; do
     fi
     bin="$builddir/tests/fuzz/fuzz_$h"
     opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-          -artifact_prefix="$out/artifacts/" "$out/corpus")
+          -artifact_prefix="$out/artifacts/" -dict="$out/dict" "$out/corpus")
     case $h in
-        cachet_h5 | keras_h5 | checkpoint) opts=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 "${opts[@]}") ;;
+        cachet_h5 | keras_h5 | checkpoint)
+            opts=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 "${opts[@]}")
+            cp tests/fuzz/dict/hdf5.dict "$out/dict" ;;
+        *) cat tests/fuzz/dict/common.dict tests/fuzz/dict/"$h".dict >"$out/dict" ;;
     esac
     rc=0
     "$bin" "${opts[@]}" >"$out/log" 2>&1 || rc=$?
@@ -93,7 +96,10 @@ for h in "${harnesses[@]}"; do
     for a in "$out"/artifacts/*; do
         [ -f "$a" ] || continue
         report="$a.report"
-        if "$bin" -timeout=10 -rss_limit_mb=2048 "$a" >"$report" 2>&1; then
+        # (A crash in ecgserve's parser child is reported by the child while the harness itself goes on.)
+        "$bin" -timeout=10 -rss_limit_mb=2048 "$a" >"$report" 2>&1 || true
+        if ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:' \
+            "$report"; then
             found+=" unreproduced:$(basename "$a")"
             continue
         fi
