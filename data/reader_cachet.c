@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/cachet_h5.h"
 #include "data/reader_common.h"
 #include "data/readers.h"
 #include "data/unisens.h"
@@ -87,8 +88,8 @@ done:
     return rc;
 }
 
-int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
-                          struct ecg_error *err)
+int ecg_cachet_read_short_open(hid_t file, const char *path, const struct ecg_read_options *opt,
+                               struct ecg_dataset *ds, struct ecg_error *err)
 {
     struct ecg_read_options defaults;
     opt = ecg_read_options_or_default(opt, &defaults);
@@ -99,18 +100,7 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     double *sig = NULL, *lab = NULL;
     int64_t ns = 0, nl = 0;
-    int rc = ECG_OK;
-    hid_t file = -1;
-    if (!ecg_path_is_file(path)) {
-        rc = ecg_error_set(err, ECG_ERR_IO, ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file"
-                                                                   : "%s: no such file", path);
-        goto done;
-    }
-    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: not a readable HDF5 file (corrupt or truncated?)", path);
-        goto done;
-    }
+    int rc;
     if ((rc = read_vector(file, path, "signal", &sig, &ns, err)) ||
         (rc = read_vector(file, path, "labels", &lab, &nl, err)))
         goto done;
@@ -166,6 +156,26 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
 done:
     free(sig);
     free(lab);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    return rc;
+}
+
+int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
+                          struct ecg_error *err)
+{
+    ds->task = ECG_TASK_RHYTHM;
+    if (!ecg_path_is_file(path))
+        return ecg_error_set(err, ECG_ERR_IO,
+                             ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file" : "%s: no such file",
+                             path);
+    H5E_auto2_t old_fn;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int rc = file >= 0 ? ecg_cachet_read_short_open(file, path, opt, ds, err)
+                       : ecg_error_set(err, ECG_ERR_FORMAT, "%s: not a readable HDF5 file (corrupt or truncated?)",
+                                       path);
     if (file >= 0)
         H5Fclose(file);
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
@@ -248,7 +258,9 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
         double st = nf > need ? strtod(f[col_start], &e1) : NAN,
                en = nf > need ? strtod(f[col_end], &e2) : NAN,
                cl = nf > need ? strtod(f[col_class], &e3) : NAN;
-        if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || !(en >= st)) {
+        /* Start beyond 2^53 is no sample index (and would not convert to an integer exactly, or at all). */
+        if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || st > 9007199254740992.0 ||
+            !(en >= st)) {
             rc = ecg_error_set(err, ECG_ERR_FORMAT,
                                "%s:%d: expected Start,End,Class as sample indices (Start <= End) and a code",
                                ann_path, lineno);

@@ -2,6 +2,7 @@
  * and DS1/DS2. */
 #include <dirent.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +88,14 @@ static int parse_format(const struct hea_line *L, int i, const char *field, stru
                                  "%s:%d: signal %d: format field '%s' uses multiple samples per frame or skew, "
                                  "which this reader does not support", L->path, L->lineno, i, field);
     }
-    if (*end == '+')
-        s->byte_offset = strtoll(end + 1, &end, 10);
-    if (*end || (fmt != 212 && fmt != 16))
+    /* The byte offset is digits only: strtoll would also take "-8", an offset before the file's data. */
+    bool bad_offset = false;
+    if (*end == '+') {
+        const char *digits = end + 1;
+        bad_offset = *digits < '0' || *digits > '9';
+        s->byte_offset = strtoll(digits, &end, 10);
+    }
+    if (bad_offset || *end || (fmt != 212 && fmt != 16))
         return ecg_error_set(err, ECG_ERR_FORMAT,
                              "%s:%d: signal %d: storage format '%s', expected 212 or 16 (optionally +offset)",
                              L->path, L->lineno, i, field);

@@ -288,11 +288,11 @@ static void commit(struct ecg_checkpoint *ck, struct staged *s, char **config_ya
     }
 }
 
-int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_checkpoint *ck,
-                        char **config_yaml, char **metrics_json, struct ecg_keras_info *info,
-                        struct ecg_error *err)
+int ecg_checkpoint_load_open(hid_t file, const char *path, struct ecg_params *params,
+                             struct ecg_checkpoint *ck, char **config_yaml, char **metrics_json,
+                             struct ecg_keras_info *info, struct ecg_error *err)
 {
-    hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    hid_t g = H5I_INVALID_HID;
     int most = ck->n_blobs > ck->n_rngs ? ck->n_blobs : ck->n_rngs;
     struct staged s = {
         .names = calloc((size_t)most + 1, sizeof *s.names),
@@ -300,7 +300,7 @@ int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_
         .rngs = calloc((size_t)ck->n_rngs + 1, sizeof *s.rngs),
     };
     int rc = !s.names || !s.blobs || !s.rngs ? ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", path)
-                                             : ecg_h5_open_read(path, &file, err);
+                                             : ECG_OK;
     if (rc == ECG_OK && !ecg_h5_has_link(file, CKPT_GROUP))
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
                            "%s: not an ecgtrain checkpoint (no '%s' group; a weight file is loaded with "
@@ -327,6 +327,16 @@ int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_
     free(s.yaml);
     free(s.json);
     ecg_h5_close(g);
+    return rc;
+}
+
+int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_checkpoint *ck,
+                        char **config_yaml, char **metrics_json, struct ecg_keras_info *info,
+                        struct ecg_error *err)
+{
+    hid_t file;
+    ECG_TRY(ecg_h5_open_read(path, &file, err));
+    int rc = ecg_checkpoint_load_open(file, path, params, ck, config_yaml, metrics_json, info, err);
     ecg_h5_close(file);
     return rc;
 }

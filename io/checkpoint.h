@@ -82,6 +82,12 @@ int ecg_checkpoint_load(const char *path, struct ecg_params *params, struct ecg_
                         char **config_yaml, char **metrics_json, struct ecg_keras_info *info,
                         struct ecg_error *err);
 
+/* The same from an open file (an in-memory file image, say); `path` names it in messages.  The caller closes
+ * `file`. */
+int ecg_checkpoint_load_open(hid_t file, const char *path, struct ecg_params *params,
+                             struct ecg_checkpoint *ck, char **config_yaml, char **metrics_json,
+                             struct ecg_keras_info *info, struct ecg_error *err);
+
 /* Reads only the stored config YAML and metrics JSON (either pointer may be
  * NULL; the strings are malloc'd for the caller): what a program needs to
  * rebuild the model of a checkpoint before loading its weights by name. */

@@ -6,6 +6,7 @@
 #   scripts/setup.sh --tsan               thread sanitizer build in build-tsan/ (without OpenMP)
 #   scripts/setup.sh --werror             treat warnings as errors (CI)
 #   scripts/setup.sh --builddir DIR       build somewhere else
+#   scripts/setup.sh --fuzz               also install clang, libFuzzer and LLVM's OpenMP (tests/fuzz/run.sh)
 #
 # Safe to run again: it installs nothing that is present and reuses an existing build directory.
 set -euo pipefail
@@ -16,13 +17,15 @@ builddir=build
 sanitize=0
 tsan=0
 werror=false
+fuzz=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --sanitize) sanitize=1; builddir=build-sanitize ;;
         --tsan) tsan=1; builddir=build-tsan ;;
         --werror) werror=true ;;
         --builddir) shift; builddir="$1" ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        --fuzz) fuzz=1 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -32,6 +35,7 @@ done
 packages=(gcc pkg-config meson ninja-build libopenblas-dev libfftw3-dev libhdf5-dev libyaml-dev
           libcunit1-dev zlib1g-dev python3-yaml libexpat1-dev jq libxml2-utils libmicrohttpd-dev curl
           help2man python3-h5py libopenmpi-dev openmpi-bin)
+[ $fuzz = 1 ] && packages+=(clang libclang-rt-14-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "serve/multipart.h"
 #include "serve/server_internal.h"
@@ -12,12 +11,6 @@
 static int status_of(int rc)
 {
     return rc == ECG_ERR_NOMEM || rc == ECG_ERR_IO ? 500 : 400;
-}
-
-static int has_type(const char *ct, const char *type)
-{
-    size_t n = strlen(type);
-    return ct && strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* MHD's iterator over the query: each pair through ecg_serve_param_set; the first failure stops it (its
@@ -34,33 +27,9 @@ static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind, const cha
 /* The records of the body, by its Content-Type; on failure *file names the uploaded file at fault. */
 static int read_records(struct request *r, const char *ct, char *file, size_t file_cap, struct ecg_error *err)
 {
-    const struct ecg_serve_upload_limits *lim = &r->s->upload;
-    if (has_type(ct, "multipart/form-data")) {
-        char boundary[80];
-        ECG_TRY(ecg_multipart_boundary(ct, boundary, sizeof boundary, err));
-        struct ecg_multipart_limits ml = {4 * lim->max_records,
-                                          r->s->o.max_body_bytes > 0 ? (size_t)r->s->o.max_body_bytes : 0};
-        struct ecg_multipart_part *parts;
-        int32_t n;
-        ECG_TRY(ecg_multipart_parse(r->body, r->size, boundary, &ml, &parts, &n, err));
-        int rc = ecg_serve_records_from_parts(parts, n, lim, &r->params, &r->recs, file, file_cap, err);
-        free(parts);
-        return rc;
-    }
-    struct ecg_serve_record rec = {0};
-    snprintf(rec.name, sizeof rec.name, "%s", r->params.record[0] ? r->params.record : "signal");
-    int rc;
-    if (has_type(ct, "application/json")) {
-        rc = ecg_serve_json_signal((const char *)r->body, r->size, lim->max_samples, &r->params, &rec.signal,
-                                   &rec.length, err);
-        if (!rc && r->params.record[0])
-            snprintf(rec.name, sizeof rec.name, "%s", r->params.record);
-    } else {
-        rc = ecg_serve_csv_signal("body", (const char *)r->body, r->size, lim->max_samples, &r->params.fs,
-                                  &rec.signal, &rec.length, err);
-    }
-    rec.fs = r->params.fs;
-    return rc ? rc : ecg_serve_records_push(&r->recs, &rec, lim->max_records, err);
+    size_t max_part = r->s->o.max_body_bytes > 0 ? (size_t)r->s->o.max_body_bytes : 0;
+    return ecg_serve_body_records(ct, r->body, r->size, &r->s->upload, max_part, &r->params, &r->recs, file,
+                                  file_cap, err);
 }
 
 /* Checks and windows of every record; returns the total number of windows. */

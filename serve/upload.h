@@ -54,6 +54,20 @@ int ecg_serve_records_from_parts(const struct ecg_multipart_part *parts, int32_t
                                  struct ecg_serve_records *out, char *file, size_t file_cap,
                                  struct ecg_error *err);
 
+/*
+ * The records of a request body by its Content-Type: multipart/form-data
+ * (each part at most `max_part_bytes`; ecg_serve_records_from_parts),
+ * application/json (ecg_serve_json_signal, one record named by the body's or
+ * the query's "record", else "signal"), anything else samples as CSV
+ * (ecg_serve_csv_signal).  `params` holds the query's parameters on entry and
+ * receives the body's.  On failure `file` names the uploaded file at fault
+ * ("" when none); the caller frees `out` with ecg_serve_records_free.
+ */
+int ecg_serve_body_records(const char *content_type, const unsigned char *body, size_t size,
+                           const struct ecg_serve_upload_limits *lim, size_t max_part_bytes,
+                           struct ecg_serve_params *params, struct ecg_serve_records *out, char *file,
+                           size_t file_cap, struct ecg_error *err);
+
 /* Appends a record (taking ownership of rec->signal, freed on failure). */
 int ecg_serve_records_push(struct ecg_serve_records *r, struct ecg_serve_record *rec, int32_t max_records,
                            struct ecg_error *err);

@@ -695,6 +695,18 @@ static void cachet_full_bad_headers_annotations_and_lengths_are_reported(void)
     ecg_dataset_free(&ds);
 }
 
+static void cachet_full_start_beyond_2_to_the_53_is_no_sample_index(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    struct ecg_read_options o = defaults();
+    const char *good = "sampleRate=\"1024\" dataType=\"int16\" lsbValue=\"0.002\" baseline=\"2048\"";
+    const char *root = unisens_dir("uf_huge", good, "Start,End,Class\n1e300,1e301,2\n", 12);
+    ECG_CHECK_ERROR(ecg_cachet_read_full(root, &o, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "annotation.csv:2: expected Start,End,Class as sample indices (Start <= End) and a code");
+    ecg_dataset_free(&ds);
+}
+
 /* ---- WFDB / MIT-BIH ---- */
 
 static void wfdb_header_of_record_100_is_parsed(void)
@@ -1106,6 +1118,22 @@ static void corrupt_wfdb_files_are_reported(void)
     ecg_dataset_free(&ds);
 }
 
+static void wfdb_byte_offsets_are_digits_never_negative(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_wfdb_header h;
+    const char *bad[] = {"16+-8", "212+", "16++4", "16+x"};
+    for (int i = 0; i < 4; i++) {
+        const char *hea = ecg_test_write_file("offset.hea", ecg_test_fmt("r 1 360 10\nr.dat %s\n", bad[i]));
+        ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
+                        ecg_test_fmt("offset.hea:2: signal 0: storage format '%s', expected 212 or 16 "
+                                     "(optionally +offset)", bad[i]));
+    }
+    const char *hea = ecg_test_write_file("offset.hea", "r 1 360 10\nr.dat 16+24\n");
+    CU_ASSERT_EQUAL(ecg_wfdb_read_header(hea, &h, &err), ECG_OK);
+    CU_ASSERT_EQUAL(h.sig[0].byte_offset, 24);
+}
+
 /* ---- Kaggle CSV ---- */
 
 static void kaggle_csv_rows_become_beats_with_their_labels(void)
@@ -1305,6 +1333,8 @@ static const struct ecg_test cachet_tests[] = {
     {"malformed unisens.xml fails with the file and line", malformed_unisens_xml_fails_with_the_file_and_line},
     {"CACHET full bad headers, annotations and lengths are reported",
      cachet_full_bad_headers_annotations_and_lengths_are_reported},
+    {"CACHET full annotation Start beyond 2^53 is no sample index",
+     cachet_full_start_beyond_2_to_the_53_is_no_sample_index},
     {NULL, NULL},
 };
 
@@ -1319,6 +1349,7 @@ static const struct ecg_test wfdb_tests[] = {
      aami_mapping_and_the_inter_patient_split_follow_the_standard},
     {"MIT-BIH split selection names the missing record", mitdb_split_selection_names_the_missing_record},
     {"corrupt WFDB files are reported", corrupt_wfdb_files_are_reported},
+    {"WFDB byte offsets are digits, never negative", wfdb_byte_offsets_are_digits_never_negative},
     {"beat windows are centred on the R peak and hold the neighbouring beats",
      beat_windows_are_centred_on_the_r_peak_and_hold_the_neighbouring_beats},
     {"detected beats take the class of the annotated beat within 150 ms",
