@@ -371,7 +371,8 @@ static double percentile(const struct tally *t, double p)
 static void print_kind(int k)
 {
     struct tally *t = &tallies[k];
-    qsort(t->lat, (size_t)t->nlat, sizeof *t->lat, cmp_double);
+    if (t->nlat > 1) /* lat is NULL when nothing was answered, and qsort takes no NULL */
+        qsort(t->lat, (size_t)t->nlat, sizeof *t->lat, cmp_double);
     char got[256] = "";
     size_t at = 0;
     for (int s = 0; s < 600 && at < sizeof got - 24; s++)

@@ -176,14 +176,14 @@ check "bodies beyond 8 x --max-body-mb in memory get 503 ($over of 12), the rest
 # ---- connection limits ----
 # Opens a connection from this shell on descriptor $held (kept open until closed with `exec {held}>&-`).
 hold() { exec {held}<>"/dev/tcp/127.0.0.1/${url##*:}"; }
-# The same, once the server has answered a request on it (so it has surely taken it), kept alive.
+# The same, once the server has taken it: an upload's headers asking for 100 Continue, and the body never sent.
 hold_answered() {
     hold
-    printf 'GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n' >&"$held"
+    printf 'POST /v1/classify?fs=300 HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n' >&"$held"
     local line
     read -r -t 20 line <&"$held"
 }
-start perip -- --max-connections-per-ip 2
+start perip -- --max-connections-per-ip 2 --idle-timeout-s 5
 hold_answered; h1=$held
 hold_answered; h2=$held
 check "--max-connections-per-ip 2: a third connection from the same address gets no answer" \
