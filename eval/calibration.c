@@ -2,6 +2,7 @@
 #include "eval/calibration.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +18,38 @@ void ecg_calibration_softmax(float *out, const float *logits, int k, double t)
         out[j] = (float)(exp((double)(logits[j] - mx) / t) / sum);
 }
 
-void ecg_calibration_record_probs(float *probs, const float *logits, const int64_t *row, int64_t nwin, int64_t nrec,
-                                  int k, double t)
+/* Scratch of the record probabilities at one temperature, allocated once for the ~120 of a fit. */
+struct cal_work {
+    float *probs;    /* (nrec, k) */
+    int64_t *counts; /* (nrec) windows per record */
+};
+
+static int work_init(struct cal_work *w, int64_t nrec, int k, bool want_probs, struct ecg_error *err)
+{
+    size_t n = (size_t)(nrec > 0 ? nrec : 1);
+    w->probs = want_probs ? malloc(n * (size_t)k * sizeof *w->probs) : NULL;
+    w->counts = malloc(n * sizeof *w->counts);
+    if ((want_probs && !w->probs) || !w->counts) {
+        free(w->probs);
+        free(w->counts);
+        return ecg_error_set(err, ECG_ERR_NOMEM, "calibration: out of memory for %lld records", (long long)nrec);
+    }
+    return ECG_OK;
+}
+
+static void work_free(struct cal_work *w)
+{
+    free(w->probs);
+    free(w->counts);
+}
+
+static void record_probs(float *probs, int64_t *counts, const float *logits, const int64_t *row, int64_t nwin,
+                         int64_t nrec, int k, double t)
 {
     float p[256];
     ECG_ASSERT(k >= 1 && k <= 256);
     memset(probs, 0, (size_t)(nrec * k) * sizeof *probs);
-    int64_t *counts = calloc((size_t)(nrec > 0 ? nrec : 1), sizeof *counts);
-    ECG_ASSERT(counts);
+    memset(counts, 0, (size_t)nrec * sizeof *counts);
     for (int64_t w = 0; w < nwin; w++) {
         ecg_calibration_softmax(p, logits + w * k, k, t);
         for (int j = 0; j < k; j++)
@@ -34,32 +59,50 @@ void ecg_calibration_record_probs(float *probs, const float *logits, const int64
     for (int64_t r = 0; r < nrec; r++)
         for (int j = 0; j < k && counts[r] > 0; j++)
             probs[r * k + j] /= (float)counts[r];
-    free(counts);
 }
 
-double ecg_calibration_nll(const float *logits, const int64_t *row, int64_t nwin, const int *truth, int64_t nrec,
-                           int k, double t)
+int ecg_calibration_record_probs(float *probs, const float *logits, const int64_t *row, int64_t nwin, int64_t nrec,
+                                 int k, double t, struct ecg_error *err)
 {
-    float *probs = malloc((size_t)(nrec * k) * sizeof *probs);
-    ECG_ASSERT(probs);
-    ecg_calibration_record_probs(probs, logits, row, nwin, nrec, k, t);
+    struct cal_work w;
+    ECG_TRY(work_init(&w, nrec, k, false, err));
+    record_probs(probs, w.counts, logits, row, nwin, nrec, k, t);
+    work_free(&w);
+    return ECG_OK;
+}
+
+static double nll(struct cal_work *w, const float *logits, const int64_t *row, int64_t nwin, const int *truth,
+                  int64_t nrec, int k, double t)
+{
+    record_probs(w->probs, w->counts, logits, row, nwin, nrec, k, t);
     double sum = 0;
     int64_t n = 0;
     for (int64_t r = 0; r < nrec; r++) {
         if (truth[r] < 0)
             continue;
-        sum -= log(fmax((double)probs[r * k + truth[r]], 1e-12));
+        sum -= log(fmax((double)w->probs[r * k + truth[r]], 1e-12));
         n++;
     }
-    free(probs);
     return n ? sum / (double)n : NAN;
+}
+
+int ecg_calibration_nll(const float *logits, const int64_t *row, int64_t nwin, const int *truth, int64_t nrec, int k,
+                        double t, double *out, struct ecg_error *err)
+{
+    struct cal_work w;
+    ECG_TRY(work_init(&w, nrec, k, true, err));
+    *out = nll(&w, logits, row, nwin, truth, nrec, k, t);
+    work_free(&w);
+    return ECG_OK;
 }
 
 int ecg_calibration_fit_temperature(const float *logits, const int64_t *row, int64_t nwin, const int *truth,
                                     int64_t nrec, int k, double *t, struct ecg_error *err)
 {
     *t = 1.0;
-#define NLL(u) ecg_calibration_nll(logits, row, nwin, truth, nrec, k, exp(u))
+    struct cal_work w;
+    ECG_TRY(work_init(&w, nrec, k, true, err));
+#define NLL(u) nll(&w, logits, row, nwin, truth, nrec, k, exp(u))
     const double lo = log(ECG_CAL_T_MIN), hi = log(ECG_CAL_T_MAX);
     enum { GRID = 61 };
     const double step = (hi - lo) / (GRID - 1);
@@ -67,8 +110,10 @@ int ecg_calibration_fit_temperature(const float *logits, const int64_t *row, int
     double best_v = INFINITY;
     for (int i = 0; i < GRID; i++) {
         double v = NLL(lo + i * step);
-        if (isnan(v))
+        if (isnan(v)) {
+            work_free(&w);
             return ecg_error_set(err, ECG_ERR_VALUE, "temperature scaling: no record of the fitting split has a label");
+        }
         if (v < best_v) {
             best_v = v;
             best = i;
@@ -90,6 +135,7 @@ int ecg_calibration_fit_temperature(const float *logits, const int64_t *row, int
     double u = 0.5 * (a + b), v = NLL(u);
     *t = v <= best_v ? exp(u) : exp(lo + best * step);
 #undef NLL
+    work_free(&w);
     return ECG_OK;
 }
 

@@ -52,14 +52,16 @@ void ecg_calibration_softmax(float *out, const float *logits, int k, double t);
  * (nwin, k)) belongs to record row[w] in [0, nrec); probs (nrec, k) becomes
  * the float mean of its windows' softmax(z / t), summed in window order (the
  * order ecgtrain's evaluation and infer/ sum in, so the bits agree).  A
- * record without windows gets zeros.
+ * record without windows gets zeros.  These and the fit below fail only for
+ * lack of memory (ECG_ERR_NOMEM), except as said.
  */
-void ecg_calibration_record_probs(float *probs, const float *logits, const int64_t *row, int64_t nwin, int64_t nrec,
-                                  int k, double t);
+int ecg_calibration_record_probs(float *probs, const float *logits, const int64_t *row, int64_t nwin, int64_t nrec,
+                                 int k, double t, struct ecg_error *err);
 
-/* Mean -log p(truth) of the records (truth -1: left out) at temperature t; NaN when none has a label. */
-double ecg_calibration_nll(const float *logits, const int64_t *row, int64_t nwin, const int *truth, int64_t nrec,
-                           int k, double t);
+/* Mean -log p(truth) of the records (truth -1: left out) at temperature t into *nll; NaN when none has a
+ * label. */
+int ecg_calibration_nll(const float *logits, const int64_t *row, int64_t nwin, const int *truth, int64_t nrec, int k,
+                        double t, double *nll, struct ecg_error *err);
 
 /*
  * The temperature in [ECG_CAL_T_MIN, ECG_CAL_T_MAX] minimising

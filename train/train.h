@@ -110,7 +110,7 @@ int ecg_eval_fit_temperature(const struct ecg_eval_result *r, double *t, struct 
 /* Recomputes r->probs at temperature t from its window logits, filling cal->before (T = 1, when
  * r->probs were made at 1; has_before when cal->fitted_on is set) and cal->after (t) on r's records.
  * The caller sets fitted_on and fit_records first. */
-void ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_calibration *cal);
+int ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_calibration *cal, struct ecg_error *err);
 
 /* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */
 

@@ -322,8 +322,9 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
     if (rc)
         return rc;
     if (cal) /* the final report: probabilities at the fitted temperature, as infer/ computes them */
-        ecg_eval_apply_temperature(&r, cal->temperature, cal);
-    rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
+        rc = ecg_eval_apply_temperature(&r, cal->temperature, cal, err);
+    if (!rc)
+        rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
     if (!rc && t->ds.task == ECG_TASK_RHYTHM)
         rc = ecg_metrics_set_cinc(mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF, ECG_RHYTHM_OTHER, err);
     if (!rc && t->ds.task == ECG_TASK_BEAT)

@@ -73,23 +73,25 @@ static void the_fitted_temperature_matches_a_brute_force_grid(void)
     double t;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_calibration_fit_temperature(z, row, NREC * PER, truth, NREC, K, &t, &err), ECG_OK);
-    double best_t = 1, best = INFINITY;
+    double best_t = 1, best = INFINITY, v = NAN;
     for (int i = 0; i <= 4000; i++) {
         double g = exp(log(ECG_CAL_T_MIN) + i * (log(ECG_CAL_T_MAX) - log(ECG_CAL_T_MIN)) / 4000);
-        double v = ecg_calibration_nll(z, row, NREC * PER, truth, NREC, K, g);
+        CU_ASSERT_EQUAL_FATAL(ecg_calibration_nll(z, row, NREC * PER, truth, NREC, K, g, &v, &err), ECG_OK);
         if (v < best)
             best = v, best_t = g;
     }
-    double fitted = ecg_calibration_nll(z, row, NREC * PER, truth, NREC, K, t);
+    double fitted = NAN, at_one = NAN;
+    CU_ASSERT_EQUAL(ecg_calibration_nll(z, row, NREC * PER, truth, NREC, K, t, &fitted, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_calibration_nll(z, row, NREC * PER, truth, NREC, K, 1.0, &at_one, &err), ECG_OK);
     fprintf(stderr, "\n  fitted T %.5f (NLL %.6f), grid T %.5f (NLL %.6f), NLL at T=1 %.6f\n", t, fitted, best_t, best,
-            ecg_calibration_nll(z, row, NREC * PER, truth, NREC, K, 1.0));
+            at_one);
     CU_ASSERT_TRUE(fitted <= best + 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(t, best_t, 0.01 * best_t);
     CU_ASSERT_TRUE(t > 1.5); /* the logits are over-confident */
     /* Calibration lowers the ECE of these records. */
     float *p1 = malloc(sizeof(float) * NREC * K), *pt = malloc(sizeof(float) * NREC * K);
-    ecg_calibration_record_probs(p1, z, row, NREC * PER, NREC, K, 1.0);
-    ecg_calibration_record_probs(pt, z, row, NREC * PER, NREC, K, t);
+    CU_ASSERT_EQUAL(ecg_calibration_record_probs(p1, z, row, NREC * PER, NREC, K, 1.0, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_calibration_record_probs(pt, z, row, NREC * PER, NREC, K, t, &err), ECG_OK);
     struct ecg_reliability a, b;
     ecg_reliability_compute(&a, p1, truth, NREC, K);
     ecg_reliability_compute(&b, pt, truth, NREC, K);
@@ -103,7 +105,8 @@ static void record_probabilities_average_the_windows_in_order(void)
     const float z[6] = {1, 0, 0, 1, 2, 2};
     const int64_t row[3] = {1, 0, 1};
     float p[4], a[2], b[2];
-    ecg_calibration_record_probs(p, z, row, 3, 2, 2, 1.0);
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL(ecg_calibration_record_probs(p, z, row, 3, 2, 2, 1.0, &err), ECG_OK);
     ecg_calibration_softmax(a, z, 2, 1.0);
     ecg_calibration_softmax(b, z + 4, 2, 1.0);
     CU_ASSERT_EQUAL(p[2], (a[0] + b[0]) / 2.0f);

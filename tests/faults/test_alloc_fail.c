@@ -339,15 +339,16 @@ static const char *train_data(void)
     return path;
 }
 
-/* One epoch of one step of 8 images of 16 x 16, validation and the test report: every stage of a run, small. */
+/* One epoch of one step of 8 images of 16 x 16, validation, calibration and the test report, with the options
+ * that allocate (AdamW's moments, the EMA, mixup, class weights, clipping): every stage of a run, small. */
 static int train_tiny(struct ecg_error *err)
 {
     char *ov[] = {
         ecg_test_fmt("run.dir=%s", train_dir()), "run.seed=5", "run.threads=1", "run.log_level=error",
         "data.format=cachet_short", ecg_test_fmt("data.path=%s", train_data()), "data.val_fraction=0.25", "data.test_fraction=0.25", "data.spectrogram.height=16",
-        "data.spectrogram.width=16", "model.pretrained=none", "optim.name=sgd", "optim.momentum=0",
-        "train.epochs=1", "train.batch_size=8", "train.warmup_epochs=0", "train.head_epochs=0",
-        "train.class_weights=none", "eval.batch_size=4", "eval.windows=1",
+        "data.spectrogram.width=16", "model.pretrained=none", "optim.name=adamw", "optim.ema_decay=0.9",
+        "optim.clip_norm=1", "train.mixup_alpha=0.2", "train.epochs=1", "train.batch_size=8",
+        "train.warmup_epochs=0", "train.head_epochs=0", "eval.batch_size=4", "eval.windows=1", "eval.calibrate=true",
     };
     struct ecg_config c;
     ECG_TRY(ecg_config_resolve(&c, NULL, (int)(sizeof ov / sizeof ov[0]), ov, err));
