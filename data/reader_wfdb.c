@@ -59,7 +59,7 @@ static int parse_record_line(const struct hea_line *L, char **tok, int nt, struc
     hdr->nsamples = -1;
     if (nt >= 3) {
         hdr->fs = strtod(tok[2], &end);
-        if (end == tok[2] || !(hdr->fs > 0) || (*end && *end != '/' && *end != '('))
+        if (end == tok[2] || !(hdr->fs > 0) || isinf(hdr->fs) || (*end && *end != '/' && *end != '('))
             return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: sampling frequency '%s', expected a positive number",
                                  L->path, L->lineno, tok[2]);
     }
