@@ -34,7 +34,7 @@ struct options {
 struct tally {
     int64_t sent, as_expected, hangs, unconnected, statuses[600]; /* statuses[0]: closed without a reply */
     double max_s;
-    double *lat; /* latencies of the answered ones, for percentiles */
+    double *lat; /* latencies of the answered or closed ones, for percentiles */
     int64_t nlat, caplat;
 };
 
@@ -162,7 +162,7 @@ static void record(int kind, int status, double seconds, const char *head)
     else if (t->sent - t->as_expected <= 3) /* the first few, to say what went wrong */
         fprintf(stderr, "hostile_load: %s: got %d: %.200s\n", ecg_hl_kinds[kind].name, status,
                 strstr(head, "\r\n\r\n") ? strstr(head, "\r\n\r\n") + 4 : head);
-    if (status > 0) {
+    if (status >= 0) { /* answered or closed: how long it took (a close may come only at the idle timeout) */
         if (seconds > t->max_s)
             t->max_s = seconds;
         if (t->nlat == t->caplat) {
@@ -405,7 +405,7 @@ struct memory {
 static int report(const struct options *o, double elapsed, const struct memory *m, int alive, int health_after)
 {
     printf("hostile_load: %.1f s against %s:%d (server pid %d)\n", elapsed, o->host, o->port, o->pid);
-    printf("  %-40s %6s  %-28s latency of the answered ones\n", "kind", "sent", "got");
+    printf("  %-40s %6s  %-28s time to the answer or the close\n", "kind", "sent", "got");
     for (int k = 0; k < ECG_HL_KINDS; k++)
         print_kind(k);
     printf("  slow clients from %s: %d at a time, a byte every %.1f s: %lld connections made (%lld attempts "
