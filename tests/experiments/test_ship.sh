@@ -11,7 +11,7 @@ tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn da
       eval.calibrate=true)
 
 err=$(bash experiments/ship_cinc2017.sh "${tiny[@]}" 2>&1) && fail "ran without the CV summary"
-grep -q "$tmp/cv/summary.json missing: run experiments/cv.sh configs/tiny.yaml 5 first" <<<"$err" || fail "message: $err"
+grep -q "$tmp/cv/summary.json missing: run experiments/cv.sh configs/tiny.yaml 3 first" <<<"$err" || fail "message: $err"
 mkdir -p "$tmp/cv" && echo '{"cinc_f1": {"mean": 0.5, "std": 0.01}}' >"$tmp/cv/summary.json"
 out=$(bash experiments/ship_cinc2017.sh "${tiny[@]}" 2>&1) || fail "ship exited non-zero: $out"
 [ -f "$OUT" ] || fail "no model file"
