@@ -125,7 +125,7 @@ static int read_metrics_beside(const char *weights, char **text, struct ecg_erro
 }
 
 /* The model's metrics: those a model file carries (the shipped model's cross-validated ones), else the file
- * beside the weights; NULL in *text when there are neither.  `weights` is the path as found (installed or not). */
+ * beside the weights; NULL in *text when there are neither.  `weights`: the path as found (installed or not). */
 static int read_metrics(const char *weights, char **text, struct ecg_error *err)
 {
     ECG_TRY(ecg_model_file_metrics(weights, text, err));
@@ -135,9 +135,9 @@ static int read_metrics(const char *weights, char **text, struct ecg_error *err)
 /* The configuration keys that shape what the model sees, as the run's YAML values. */
 static bool preprocessing_key(const char *name)
 {
-    static const char *const prefixes[] = {"data.sample_rate", "data.band_",        "data.normalize",
-                                           "data.window_seconds", "data.pad",     "data.spectrogram.",
-                                           "eval.windows",     "eval.hop_seconds", "model.input_norm"};
+    static const char *const prefixes[] = {"data.sample_rate",    "data.band_",       "data.normalize",
+                                           "data.window_seconds", "data.pad",         "data.spectrogram.",
+                                           "eval.windows",        "eval.hop_seconds", "model.input_norm"};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
             return true;

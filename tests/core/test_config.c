@@ -157,10 +157,10 @@ static void defaults_follow_the_schema(void)
  * weight conventions a weight file states itself (model.padding, model.bn_eps). */
 static bool representation_key(const char *name)
 {
-    static const char *const prefixes[] = {"data.sample_rate", "data.band_",          "data.normalize",
-                                           "data.window_seconds", "data.pad",         "data.spectrogram.",
-                                           "eval.hop_seconds", "model.arch",          "model.in_channels",
-                                           "model.num_classes", "model.input_norm"};
+    static const char *const prefixes[] = {"data.sample_rate",    "data.band_",        "data.normalize",
+                                           "data.window_seconds", "data.pad",          "data.spectrogram.",
+                                           "eval.hop_seconds",    "model.arch",        "model.in_channels",
+                                           "model.num_classes",   "model.input_norm"};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
             return true;
