@@ -5,8 +5,8 @@
 #   experiments/refresh_shipped.sh [SHIP_RUN]
 #
 # SHIP_RUN is the ship_cinc2017.sh run directory the model was exported from (default runs/ship_cinc2017);
-# its metrics.json (the validation split) and log.csv give the ship_cinc2017 rows of reported.tsv and the
-# training figures.  From fresh runs it rewrites:
+# its metrics.json (the validation split), config.yaml (its run.threads) and log.csv give the ship_cinc2017
+# rows of reported.tsv and the training figures.  From fresh runs it rewrites:
 #   experiments/results/reported.tsv  every value: the default run's seeds (experiments/reproduce.sh runs
 #                                     them into runs/reproduce/) and the ship_cinc2017 rows from SHIP_RUN
 #   README.md, docs/serve.md, weights/README.md   the blocks between "<!-- refresh_shipped.sh: NAME -->" and
@@ -25,7 +25,9 @@ tools=build/tools
 records=../shared/data/cinc2017/training2017
 fail() { echo "refresh_shipped.sh: $*" >&2; exit 1; }
 [ -f "$model" ] || fail "$model missing"
-[ -f "$ship/metrics.json" ] && [ -f "$ship/log.csv" ] || fail "$ship/metrics.json or log.csv missing: name the run directory"
+for f in metrics.json log.csv config.yaml; do
+    [ -f "$ship/$f" ] || fail "$ship/$f missing: name the ship_cinc2017.sh run directory"
+done
 for p in ecgeval ecgserve ecgspec ecgtrain; do [ -x "$tools/$p" ] || fail "$tools/$p missing: run scripts/setup.sh"; done
 [ -f "$records/A00004.mat" ] || fail "$records/A00004.mat missing"
 work=$(mktemp -d)
@@ -54,13 +56,18 @@ mean_std() {
 echo "refresh_shipped.sh: the default run's seeds (experiments/reproduce.sh; differences from the old values are expected)"
 experiments/reproduce.sh || true
 tsv=experiments/results/reported.tsv
+# The ship run's thread count (0: this machine's cores), which a bit-identical retraining needs.
+threads=$(awk '/^run:/ { r = 1; next } /^[a-z]/ { r = 0 } r && $1 == "threads:" { print $2; exit }' "$ship/config.yaml")
+[ "${threads:-0}" != 0 ] || threads=$(nproc)
 while IFS= read -r line; do
     case $line in \#*) echo "$line"; continue ;; esac
-    name=$(cut -f1 <<<"$line") config=$(cut -f2 <<<"$line") metric=$(cut -f4 <<<"$line")
+    name=$(cut -f1 <<<"$line") config=$(cut -f2 <<<"$line") overrides=$(cut -f3 <<<"$line") metric=$(cut -f4 <<<"$line")
     metrics="runs/reproduce/$name/metrics.json"
-    [ "$config" = experiments/ship_cinc2017.sh ] && metrics="$ship/metrics.json"
+    if [ "$config" = experiments/ship_cinc2017.sh ]; then
+        metrics="$ship/metrics.json" overrides="run.threads=$threads"
+    fi
     value=$(jq -er --arg k "$metric" '.[$k]' "$metrics") || fail "$metrics: no $metric"
-    printf '%s\t%s\n' "$(cut -f1-4 <<<"$line")" "$value"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$config" "$overrides" "$metric" "$value"
 done <"$tsv" >"$work/tsv"
 cat "$work/tsv" >"$tsv"
 
