@@ -50,7 +50,12 @@ fmt() { jq -r --arg k "$1" '.[$k]' "$2" | awk '{ printf "%.4f", $1 }'; }
 mean_std() {
     local k=$1; shift
     jq -r --arg k "$k" '.[$k]' "$@" | awk '{ x[NR] = $1; s += $1 } END { m = s / NR; for (i = 1; i <= NR; i++) v += (x[i] - m) ^ 2
-        printf "%.4f ± %.4f", m, NR > 1 ? sqrt(v / (NR - 1)) : 0 }'
+        printf "%.4f ± %.4f", m, (NR > 1 ? sqrt(v / (NR - 1)) : 0) }'
+}
+# "mean ± std" (four decimals) of a summary.json entry {mean, std} of the cross-validation, or n/a.
+cv_pm() {
+    jq -r "$1 | if . == null then \"n/a\" else \"\\(.mean) \\(.std)\" end" "$work/cv.json" |
+        awk '$1 == "n/a" { printf "n/a"; next } { printf "%.4f ± %.4f", $1, $2 }'
 }
 
 echo "refresh_shipped.sh: the default run's seeds (experiments/reproduce.sh; differences from the old values are expected)"
@@ -109,24 +114,26 @@ with h5py.File(sys.argv[1], "r") as f:
     open(sys.argv[3], "wb").write(g["provenance_json"][()])
     print(float(g.attrs["temperature"]))' "$model" "$work/cv.json" "$work/provenance.json" >"$work/temperature"
 jq -e '.folds' "$work/cv.json" >/dev/null || fail "$model carries no cross-validated metrics (ship_cinc2017.sh without CV?)"
-jq -r --arg t "$(cat "$work/temperature")" '
-    def r4: . * 10000 | round / 10000;
-    def pm: if . == null then "n/a" else "\(.mean | r4) ± \(.std | r4)" end;
-    "| accuracy | macro-F1 | CinC 2017 score | ROC-AUC (macro) | ECE |",
-    "|---|---|---|---|---|",
-    "| \(.accuracy | pm) | \(.macro_f1 | pm) | \(.cinc_f1 | pm) | \(.roc_auc_macro | pm) | \(.ece | pm) |",
-    "",
-    "Mean ± standard deviation over \(.folds) folds (\(.records) records, each tested once: `\(.command)`); F1 per class " +
-    "\([.classes[] as $c | "\($c) \(.f1[$c] | pm)"] | join(", ")); the CinC score of the pooled folds " +
-    "\(.pooled.cinc_f1 | r4). The shipped model itself, trained on every record, has temperature " +
-    "\($t | tonumber * 1000 | round / 1000)."' "$work/cv.json" >"$work/shipped_model"
+{
+    echo "| accuracy | macro-F1 | CinC 2017 score | ROC-AUC (macro) | ECE |"
+    echo "|---|---|---|---|---|"
+    echo "| $(cv_pm .accuracy) | $(cv_pm .macro_f1) | $(cv_pm .cinc_f1) | $(cv_pm .roc_auc_macro) | $(cv_pm .ece) |"
+    echo
+    echo "Mean ± standard deviation over $(jq .folds "$work/cv.json") folds ($(jq .records "$work/cv.json") records, each"
+    echo "tested once: \`$(jq -r .command "$work/cv.json")\`). F1 per class:"
+    echo "$(for c in $(jq -r '.classes[]' "$work/cv.json"); do printf '%s %s, ' "$c" "$(cv_pm ".f1[\"$c\"]")"; done | sed 's/, $//');"
+    echo "the CinC score of the pooled folds $(jq -r .pooled.cinc_f1 "$work/cv.json" | awk '{ printf "%.4f", $1 }'). The shipped"
+    echo "model itself (every record but its validation split) has temperature $(awk '{ printf "%.3f", $1 }' "$work/temperature")."
+} >"$work/shipped_model"
 replace_block README.md shipped_model "$work/shipped_model"
 {
-    jq -r '"Trained on \(.records) records of \(.path) (\(.class_counts | to_entries | map("\(.value) \(.key)") | join(", "))) " +
-        "minus the \(.excluded_ids | length) of \(.exclude)."' "$work/provenance.json"
+    jq -r '"Its data: \(.records) records of `\(.path)` (\(.class_counts | to_entries | map("\(.value) \(.key)") |
+        join(", "))), every record there but the \(.excluded_ids | length) listed in `\(.exclude)`; a validation",
+        "split of \(.["data.val_fraction"] * 100 | round) % of them chose the best epoch and fitted the temperature."' \
+        "$work/provenance.json"
     awk -F, 'NR > 1 { s += $9; n++; if ($7 > best) { best = $7; at = $1 } }
-        END { printf "%d epochs (%.0f minutes of training and validation on 2 cores); the best by validation macro-F1 (%.4f) was epoch %d.\n", n, s / 60, best, at }' \
-        "$ship/log.csv"
+        END { printf "%d epochs, %.0f min of training and validation (log.csv); the best by validation macro-F1\n", n, s / 60
+              printf "(%.4f) was epoch %d.\n", best, at }' "$ship/log.csv"
     echo
     cat "$work/shipped_model"
 } >"$work/figures"
@@ -156,8 +163,25 @@ pid=
 replace_block README.md serve_example "$work/serve_example"
 {
     echo '```json'
-    jq '.records[0] |= (.windows |= [.[0] | .spectrogram.data = "..." | .gradcam.data = "..."] | .signal.values |= .[:3])' \
-        "$work/a1.json"
+    jq -r '.records[0] as $r | ($r.windows[0] | .spectrogram.data = "..." | .gradcam.data = "...") as $w |
+        "{",
+        "  \"model\": \(.model | tojson),",
+        "  \"records\": [",
+        "    {",
+        "      \"record\": \($r.record | tojson), \"file\": \($r.file | tojson), \"fs\": \($r.fs), \"seconds\": \($r.seconds),",
+        "      \"class\": \($r.class | tojson),",
+        "      \"probabilities\": \($r.probabilities | tojson),",
+        "      \"windows\": [",
+        "        {\"start_s\": \($w.start_s), \"class\": \($w.class | tojson),",
+        "         \"probabilities\": \($w.probabilities | tojson),",
+        "         \"spectrogram\": \($w.spectrogram | tojson),",
+        "         \"gradcam\": \($w.gradcam | tojson)}",
+        "      ],",
+        "      \"checks\": \($r.checks | tojson),",
+        "      \"signal\": \($r.signal | .values |= .[:3] | tojson)",
+        "    }",
+        "  ]",
+        "}"' "$work/a1.json"
     echo '```'
 } >"$work/serve_response"
 replace_block docs/serve.md serve_response "$work/serve_response"
