@@ -205,6 +205,14 @@ static int write_card(struct infer_backend *b, const char *weights, const struct
     return ECG_OK;
 }
 
+/* What fills the rest of a shorter record's window, in words (data.pad). */
+static const char *window_fill(enum ecg_pad_mode pad)
+{
+    return pad == ECG_PAD_TILE      ? "the record repeated"
+           : pad == ECG_PAD_REFLECT ? "the record mirrored"
+                                    : "zero padding";
+}
+
 static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info)
 {
     const struct ecg_config *c = ecg_infer_model_config(b->model);
@@ -216,7 +224,8 @@ static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info
     info->class_names = names;
     info->fs = ecg_infer_model_sample_rate(b->model);
     info->window_s = lo.window.length_s;
-    /* a short record is zero-padded into one window, so one sample is enough; otherwise a whole window */
+    info->window_fill = window_fill(lo.window.pad);
+    /* a short record is padded into one window, so one sample is enough; otherwise a whole window */
     info->min_s = lo.window.short_policy == ECG_SHORT_PAD ? 1.0 / info->fs : lo.window.length_s;
     info->max_s = longest_recording_s(ecg_config_format_name(c));
     info->input_h = lo.spec.height;
