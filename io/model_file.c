@@ -92,6 +92,25 @@ int ecg_model_file_config(const char *path, char **config_yaml, struct ecg_error
     return rc;
 }
 
+int ecg_model_file_metrics(const char *path, char **metrics_json, struct ecg_error *err)
+{
+    hid_t file, g = H5I_INVALID_HID;
+    *metrics_json = NULL;
+    ECG_TRY(ecg_h5_open_read(path, &file, err));
+    int rc = ECG_OK;
+    if (ecg_h5_has_link(file, ECG_MODEL_GROUP) && !(rc = ecg_h5_open_group(file, ECG_MODEL_GROUP, &g, err)) &&
+        ecg_h5_has_link(g, "metrics_json"))
+        rc = ecg_h5_read_string(g, "metrics_json", metrics_json, err);
+    ecg_h5_close(g);
+    ecg_h5_close(file);
+    /* "{}" (and blanks): exported without metrics */
+    if (!rc && *metrics_json && strspn(*metrics_json, " \t\r\n{}") == strlen(*metrics_json)) {
+        free(*metrics_json);
+        *metrics_json = NULL;
+    }
+    return rc;
+}
+
 int ecg_model_file_temperature(const char *path, double *t, struct ecg_error *err)
 {
     hid_t file, g;

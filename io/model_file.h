@@ -50,6 +50,14 @@ int ecg_model_file_config(const char *path, char **config_yaml, struct ecg_error
 /* True when `path` is an HDF5 file holding a model file's or a checkpoint's metadata group (never fails). */
 bool ecg_model_file_probe(const char *path);
 
+/*
+ * The metrics a model file carries (/ecg_model/metrics_json, malloc'd; the caller frees), or NULL in
+ * *metrics_json when it carries none: a checkpoint, a plain weight file, or a model file exported
+ * without --metrics ("{}").  Fails only on an unreadable file or metrics dataset (the message names
+ * the file).
+ */
+int ecg_model_file_metrics(const char *path, char **metrics_json, struct ecg_error *err);
+
 /* The temperature of a model file or checkpoint; 1 when the file records none. */
 int ecg_model_file_temperature(const char *path, double *t, struct ecg_error *err);
 

@@ -31,7 +31,8 @@ struct ecg_serve_model_info {
     int32_t nclass;                 /* number of classes */
     const char *const *class_names; /* nclass names, in the model's output order */
     double fs;                      /* sampling rate the model was trained at (Hz) */
-    double window_s;                /* seconds of signal per window (shorter records are zero-padded) */
+    double window_s;                /* seconds of signal per window (shorter records are padded into one) */
+    const char *window_fill;        /* what fills the rest of a shorter record's window; NULL: zeros */
     double min_s; /* the shortest record prepare accepts (s); shorter ones are not classified */
     double max_s; /* longest recording of the training data (s); longer ones get a warning */
     int64_t input_h, input_w, input_c; /* one window's input: (h, w, c) float32, channels fastest; row 0 is

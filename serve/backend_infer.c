@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/paths.h"
 #include "data/loader.h"
 #include "eval/json.h"
 #include "infer/infer.h"
+#include "io/model_file.h"
 #include "serve/respond.h"
 #include "train/config.h"
 
@@ -84,7 +86,7 @@ static void base_name(const char *path, char *out, size_t n)
 }
 
 /* The metrics file beside the weights (NAME.metrics.json), or NULL in *text when there is none. */
-static int read_metrics(const char *weights, char **text, struct ecg_error *err)
+static int read_metrics_beside(const char *weights, char **text, struct ecg_error *err)
 {
     *text = NULL;
     char path[4096];
@@ -122,12 +124,20 @@ static int read_metrics(const char *weights, char **text, struct ecg_error *err)
     return ECG_OK;
 }
 
+/* The model's metrics: those a model file carries (the shipped model's cross-validated ones), else the file
+ * beside the weights; NULL in *text when there are neither.  `weights`: the path as found (installed or not). */
+static int read_metrics(const char *weights, char **text, struct ecg_error *err)
+{
+    ECG_TRY(ecg_model_file_metrics(weights, text, err));
+    return *text ? ECG_OK : read_metrics_beside(weights, text, err);
+}
+
 /* The configuration keys that shape what the model sees, as the run's YAML values. */
 static bool preprocessing_key(const char *name)
 {
-    static const char *const prefixes[] = {"data.sample_rate",    "data.band_",        "data.normalize",
-                                           "data.window_seconds", "data.spectrogram.", "eval.windows",
-                                           "model.input_norm"};
+    static const char *const prefixes[] = {"data.sample_rate",    "data.band_",       "data.normalize",
+                                           "data.window_seconds", "data.pad",         "data.spectrogram.",
+                                           "eval.windows",        "eval.hop_seconds", "model.input_norm"};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
@@ -195,6 +205,14 @@ static int write_card(struct infer_backend *b, const char *weights, const struct
     return ECG_OK;
 }
 
+/* What fills the rest of a shorter record's window, in words (data.pad). */
+static const char *window_fill(enum ecg_pad_mode pad)
+{
+    return pad == ECG_PAD_TILE      ? "the record repeated"
+           : pad == ECG_PAD_REFLECT ? "the record mirrored"
+                                    : "zero padding";
+}
+
 static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info)
 {
     const struct ecg_config *c = ecg_infer_model_config(b->model);
@@ -206,7 +224,8 @@ static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info
     info->class_names = names;
     info->fs = ecg_infer_model_sample_rate(b->model);
     info->window_s = lo.window.length_s;
-    /* a short record is zero-padded into one window, so one sample is enough; otherwise a whole window */
+    info->window_fill = window_fill(lo.window.pad);
+    /* a short record is padded into one window, so one sample is enough; otherwise a whole window */
     info->min_s = lo.window.short_policy == ECG_SHORT_PAD ? 1.0 / info->fs : lo.window.length_s;
     info->max_s = longest_recording_s(ecg_config_format_name(c));
     info->input_h = lo.spec.height;
@@ -224,12 +243,14 @@ int ecg_serve_backend_infer_open(const char *weights, const char *config_path, i
     if (!b)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
     be->model = b;
+    char *found = NULL; /* the file the model was loaded from: the working directory's or the installed one */
     int rc = ecg_infer_model_load(weights, config_path, noverrides, overrides, &b->model, err);
-    if (!rc) {
+    if (!rc && !(rc = ecg_path_find_data(weights, &found, err))) {
         base_name(weights, b->name, sizeof b->name);
         fill_info(b, &be->info);
-        rc = write_card(b, weights, &be->info, err);
+        rc = write_card(b, found, &be->info, err);
     }
+    free(found);
     if (rc) {
         ecg_serve_backend_infer_close(be);
         return rc;

@@ -71,10 +71,8 @@ static void check_rate_and_length(const struct ecg_check_model *m, int64_t n, do
             "%.2f s long; the model needs at least %g s, so the record was not classified", secs, m->min_s);
     else if (secs < SHORT_FRACTION * m->window_s)
         add(f, ECG_CHECK_SHORT, ECG_CHECK_WARNING,
-            "%.2f s long, %.0f%% of the model's %g s window; the rest is zero padding, so the result rests "
-            "on few "
-            "beats",
-            secs, 100.0 * secs / m->window_s, m->window_s);
+            "%.2f s long, %.0f%% of the model's %g s window; the rest is %s, so the result rests on few beats",
+            secs, 100.0 * secs / m->window_s, m->window_s, m->fill ? m->fill : "zero padding");
     if (m->max_s > 0 && secs > m->max_s)
         add(f, ECG_CHECK_TOO_LONG, ECG_CHECK_WARNING,
             "%.1f s long, longer than any training recording (%g s); the result averages all windows, so a "

@@ -15,7 +15,7 @@
 enum ecg_check_code {
     ECG_CHECK_RESAMPLED,      /* rate differs from the model's: resampled */
     ECG_CHECK_TOO_SHORT,      /* shorter than the model accepts: not classified */
-    ECG_CHECK_SHORT,          /* under half a window: mostly zero padding */
+    ECG_CHECK_SHORT,          /* under half a window: mostly padding */
     ECG_CHECK_TOO_LONG,       /* longer than any training recording */
     ECG_CHECK_NOT_FINITE,     /* NaN or infinite samples: not classified */
     ECG_CHECK_FLAT,           /* no signal at all: not classified */
@@ -39,10 +39,11 @@ struct ecg_check {
 
 /* What the model was trained on. */
 struct ecg_check_model {
-    double fs;       /* Hz */
-    double window_s; /* seconds per window: shorter records are zero-padded into one */
-    double min_s;    /* the shortest record the model accepts */
-    double max_s;    /* the longest training recording; 0 = no limit */
+    double fs;        /* Hz */
+    double window_s;  /* seconds per window: a shorter record is padded into one */
+    double min_s;     /* the shortest record the model accepts */
+    double max_s;     /* the longest training recording; 0 = no limit */
+    const char *fill; /* what fills the rest of a short record's window ("the record repeated"); NULL: zeros */
 };
 
 /* Runs every check; writes at most `cap` findings (in enum order; each code at

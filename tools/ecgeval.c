@@ -27,7 +27,10 @@ static const char usage_text[] =
     "  ecgeval runs/effb0/best.h5 data.format=cinc2017 data.path=DIR data.split=all --out OUT\n"
     "data.split (an alias of eval.split) is train, val or test (the run's split of the data,\n"
     "made with its seed and fractions) or all (every record).  A data.path override reads every\n"
-    "record of that folder (data.records=all) unless data.records is given too.  A beat model\n"
+    "record of that folder (data.records=all, data.exclude=none) unless those keys are given too.\n"
+    "A model file (ecgexport's, such as the shipped weights/ecg_effb0_cinc2017.h5) works the same\n"
+    "way, e.g. ecgeval weights/ecg_effb0_cinc2017.h5 data.path=data/sample/cachet_sample.h5\n"
+    "data.format=cachet_short data.split=all --out OUT.  A beat model\n"
     "(data.format mitbih_wfdb) adds the AAMI figures: Se, +P and F1 of N, S, V, F, Q apart.\n"
     "\n"
     "  -o, --out DIR   where the report goes (required)\n"
@@ -60,7 +63,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
 {
     static const struct option options[] = {ECG_CLI_COMMON, {"out", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
-    a->overrides = calloc((size_t)argc, sizeof *a->overrides);
+    a->overrides = calloc((size_t)argc + 2, sizeof *a->overrides); /* and the two added below */
     if (!a->overrides)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
     int c;
@@ -85,13 +88,17 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
     }
     if (!a->ckpt)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing the CHECKPOINT");
-    /* Another folder: its records, not the selection the run made in its own (data.records: DS1). */
-    bool path = false, records = false;
+    /* Another folder: its records, not the selection the run made in its own (data.records: DS1; data.exclude:
+     * the records kept out of training, such as the bundled sample's). */
+    bool path = false, records = false, exclude = false;
     for (int i = 0; i < a->noverrides; i++) {
         path = path || strncmp(a->overrides[i], "data.path=", 10) == 0;
         records = records || strncmp(a->overrides[i], "data.records=", 13) == 0;
+        exclude = exclude || strncmp(a->overrides[i], "data.exclude=", 13) == 0;
     }
     if (path && !records && !(a->overrides[a->noverrides++] = strdup("data.records=all")))
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
+    if (path && !exclude && !(a->overrides[a->noverrides++] = strdup("data.exclude=none")))
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
     if (!a->out)
         return ecg_error_set(err, ECG_ERR_USAGE, "missing --out DIR");

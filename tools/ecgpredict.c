@@ -7,6 +7,7 @@
 #include "core/blas.h"
 #include "train/config.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "infer/infer.h"
 #include "io/model_file.h"
 #include "tools/cli.h"
@@ -157,11 +158,14 @@ static int run(const struct args *a, struct ecg_error *err)
 {
     struct ecg_infer_model *m = NULL;
     struct ecg_infer_context *ctx = NULL;
-    if (a->ckpt == ecg_infer_default_model() && access(a->ckpt, R_OK) != 0)
+    /* The shipped model is looked up as every relative model path is: here, then installed. */
+    char *found = NULL;
+    if (a->ckpt == ecg_infer_default_model() && ecg_path_find_data(a->ckpt, &found, err))
         return ecg_error_set(err, ECG_ERR_USAGE,
-                             "no MODEL named, and the shipped model %s is not in the working directory: name a "
-                             "checkpoint or model file first",
-                             a->ckpt);
+                             "no MODEL named, and the shipped model %s is not in the working directory or in %s: "
+                             "name a checkpoint or model file first",
+                             a->ckpt, ecg_path_datadir());
+    free(found);
     int rc = ecg_infer_model_load(a->ckpt, a->config, a->noverrides, a->overrides, &m, err);
     if (rc)
         return rc;

@@ -10,12 +10,6 @@
 #include "tools/serve_cli.h"
 #include "train/config.h"
 
-/* The model served without --model: its weight file and the run configuration that describes it (NULL when
- * the file carries its own).  The one place that names it. */
-static const struct {
-    const char *weights, *config;
-} shipped_model = {"weights/ecg_effb0_pretrained.h5", "configs/pretrain_cinc2017.yaml"};
-
 /* The compute threads, once for the process: run.threads of the model's configuration, or every core. */
 static void set_threads(const struct ecg_serve_backend *be)
 {
@@ -25,10 +19,10 @@ static void set_threads(const struct ecg_serve_backend *be)
 
 static int serve(const struct ecg_serve_cli *a, struct ecg_error *err)
 {
-    const char *weights = a->model ? a->model : shipped_model.weights;
-    const char *config = a->model || a->config ? a->config : shipped_model.config;
+    /* Without --model, the shipped model (a model file: it carries its configuration, so --config is optional). */
+    const char *weights = a->model ? a->model : ecg_infer_default_model();
     struct ecg_serve_backend be;
-    ECG_TRY(ecg_serve_backend_infer_open(weights, config, a->noverrides, a->overrides, &be, err));
+    ECG_TRY(ecg_serve_backend_infer_open(weights, a->config, a->noverrides, a->overrides, &be, err));
     set_threads(&be);
     int rc = ecg_serve_run(&a->opt, &be, err);
     ecg_serve_backend_infer_close(&be);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infer/infer.h"
 #include "tools/cli.h"
 
 const char ecg_serve_usage[] =
@@ -13,10 +14,11 @@ const char ecg_serve_usage[] =
     "\n"
     "Serves an ECG classifier over HTTP: POST /v1/classify (multipart files, text/csv or JSON),\n"
     "the upload page at /, /v1/model, /healthz, /metrics and /openapi.json (docs/serve.md).\n"
-    "Without --model it serves the shipped model.  key=value overrides keys of the model's\n"
-    "configuration.\n"
+    "Without --model it serves the shipped model, " ECG_INFER_DEFAULT_MODEL ".  key=value\n"
+    "overrides keys of the model's configuration.\n"
     "\n"
-    "  --model FILE        the model: a checkpoint written by ecgtrain, or with --config any\n"
+    "  --model FILE        the model: a checkpoint written by ecgtrain or a model file written by\n"
+    "                      ecgexport (both carry their configuration), or with --config any\n"
     "                      weight file model.pretrained accepts (default: the shipped model)\n"
     "  --config FILE       the run configuration of a --model that is a plain weight file\n"
     "  --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)\n"

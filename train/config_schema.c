@@ -175,8 +175,9 @@ static const struct ecg_config_key keys[] = {
      .help = "input channels: 1 sums the RGB stem kernels of pretrained weights, 3 keeps them"},
     {KEY(ECG_CFG_INT, model.num_classes), .def = "4", RANGE(2, 100000),
      .help = "classes of the freshly initialised head"},
-    {KEY(ECG_CFG_PATH, model.pretrained), .def = "weights/ecg_effb0_pretrained.h5",
-     .help = "Keras-layout HDF5 weights to start from; none: random initialisation"},
+    {KEY(ECG_CFG_PATH, model.pretrained), .def = "weights/ecg_effb0_cinc2017.h5",
+     .help = "Keras-layout HDF5 weights to start from (by default the shipped rhythm model; its head is kept when it "
+             "has model.num_classes outputs, else initialised afresh); none: random initialisation"},
     {KEY(ECG_CFG_ENUM, model.padding), .def = "auto", NAMES(ecg_model_padding_names),
      .help = "convolution padding: same (TF/Keras weights), symmetric (PyTorch weights), auto: as the weight file says (same when it says nothing)"},
     {KEY(ECG_CFG_FLOAT, model.bn_eps), .def = "0", RANGE(0, 1),

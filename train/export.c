@@ -131,12 +131,16 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
         rc = read_metrics(o->metrics_path, &metrics, err);
     if (!rc)
         rc = provenance_json(&c, o->provenance, &prov, err);
-    /* The stored configuration starts from the weights as they are, not from the training's starting point. */
-    char *weights = c.model.pretrained;
-    c.model.pretrained = NULL; /* the file is its own weights: no path of the exporting machine in it */
+    /* The stored configuration starts from the weights as they are, not from the training's starting point, and
+     * says nothing of the training machine: no paths of it, and the cores of the machine that runs the model. */
+    char *weights = c.model.pretrained, *dir = c.run.dir, *resume = c.run.resume;
+    int64_t threads = c.run.threads;
+    c.model.pretrained = c.run.dir = c.run.resume = NULL; /* the file is its own weights */
+    c.run.threads = 0;
     if (!rc && !(yaml = ecg_config_to_string(&c, err)))
         rc = err->code ? err->code : ECG_ERR_NOMEM;
-    c.model.pretrained = weights;
+    c.model.pretrained = weights, c.run.dir = dir, c.run.resume = resume;
+    c.run.threads = threads;
     if (!rc)
         rc = ecg_model_build(&c, 1, true, &m, NULL, err);
     if (!rc) {

@@ -14,7 +14,8 @@ struct ecg_export_opts {
 /*
  * Writes the weights of checkpoint `ckpt` (best.h5, last.h5, or another
  * model file) to `out` with the /ecg_model group: the resolved
- * configuration, class names, the temperature the checkpoint records, the
+ * configuration (model.pretrained, run.dir and run.resume none, run.threads
+ * 0: nothing of the training machine), class names, the temperature the checkpoint records, the
  * provenance of the training data (data.format, data.path, the records read
  * and skipped, the class counts, data.exclude and the ids it lists, the
  * split keys) and the metrics file's JSON.  Errors name the file or key.

@@ -4,10 +4,11 @@
 FastAPI + uvicorn + PyTorch, all from Debian. POST /v1/classify takes a CinC 2017 record as
 multipart parts named `file` (.hea + .mat) and answers with the class and the probability of each
 class, as ecgserve does. Preprocessing follows the shipped model's configuration
-(configs/pretrain_cinc2017.yaml) step by step with scipy: gain and baseline from the header,
-zero-phase Butterworth band-pass 0.5-40 Hz (order 3), z-score, 10 s windows (zero-padded when
-shorter), Hann spectrogram 0.25 s / 0.04 s, 0-50 Hz, dB with a 1e-10 floor, bilinear resize to
-64 x 64 (half-pixel centres), highest frequency in row 0, per-image z-score. The model is
+(configs/cinc2017.yaml) step by step with scipy: gain and baseline from the header,
+zero-phase Butterworth band-pass 0.5-40 Hz (order 3), z-score, 30 s windows covering the whole
+record at most 15 s apart (a shorter record centred and tiled), Hann spectrogram 0.25 s / 0.04 s,
+0-50 Hz, dB with a 1e-10 floor, bilinear resize to 64 x 256 (half-pixel centres), highest
+frequency in row 0, per-image z-score. The model is
 torchvision's efficientnet_b0 with a one-channel stem and four classes, the shipped model's
 architecture and input size (its weights are not loaded: the speed does not depend on them).
 One process; requests run on uvicorn's thread pool, one forward pass per request.
@@ -29,7 +30,9 @@ from fastapi import FastAPI, File, HTTPException, UploadFile
 
 CLASSES = ["AF", "NSR", "Noise", "Other"]
 FS = 300
-WINDOW = 10 * FS
+WINDOW = 30 * FS
+HOP = 15 * FS
+HEIGHT, WIDTH = 64, 256
 
 
 def read_record(hea: bytes, mat: bytes) -> np.ndarray:
@@ -42,21 +45,29 @@ def read_record(hea: bytes, mat: bytes) -> np.ndarray:
     return (raw - baseline) / gain
 
 
+def starts(n: int) -> list:
+    """Where the windows of an n-sample record start, as ecgtrain's evaluation places them (data/window.c)."""
+    if n < WINDOW:
+        return [-((WINDOW - n) // 2)]
+    count = min(1 + (n - WINDOW + HOP - 1) // HOP, n - WINDOW + 1)
+    if count == 1:
+        return [(n - WINDOW) // 2]
+    return [int(np.floor(k * (n - WINDOW) / (count - 1) + 0.5)) for k in range(count)]
+
+
 def preprocess(mv: np.ndarray) -> torch.Tensor:
-    """The record's 10 s windows as a (N, 1, 64, 64) batch of spectrogram images."""
+    """The record's 30 s windows as a (N, 1, 64, 256) batch of spectrogram images."""
     sos = scipy.signal.butter(3, [0.5, 40], btype="bandpass", fs=FS, output="sos")
     x = scipy.signal.sosfiltfilt(sos, mv)
     x = (x - x.mean()) / (x.std() + 1e-8)
-    if len(x) < WINDOW:
-        x = np.pad(x, (0, WINDOW - len(x)))
-    windows = [x[s:s + WINDOW] for s in range(0, len(x) - WINDOW + 1, WINDOW)]
+    windows = [x[np.arange(s, s + WINDOW) % len(x)] for s in starts(len(x))]  # tiled beyond the record
     images = []
     for w in windows:
         f, _, p = scipy.signal.spectrogram(w, FS, window="hann", nperseg=75, noverlap=75 - 12, nfft=75,
                                            detrend=False, scaling="density", mode="psd")
         p = p[(f >= 0) & (f <= 50)]
         db = 10 * np.log10(np.maximum(p, 1e-10))
-        img = F.interpolate(torch.from_numpy(db[::-1].copy()).float()[None, None], size=(64, 64),
+        img = F.interpolate(torch.from_numpy(db[::-1].copy()).float()[None, None], size=(HEIGHT, WIDTH),
                             mode="bilinear", align_corners=False)[0, 0]
         images.append((img - img.mean()) / (img.std(unbiased=False) + 1e-8))
     return torch.stack(images)[:, None]

@@ -10,6 +10,7 @@
 
 #include "train/config.h"
 #include "core/config_internal.h"
+#include "io/model_file.h"
 #include "tests/test_util.h"
 
 /* ---- helpers ---- */
@@ -138,7 +139,7 @@ static void defaults_follow_the_schema(void)
     CU_ASSERT_STRING_EQUAL(c.data.path, "data/sample/cachet_sample.h5");
     CU_ASSERT_EQUAL(c.data.spectrogram.height, 64);
     CU_ASSERT_EQUAL(c.model.arch, 0);
-    CU_ASSERT_STRING_EQUAL(c.model.pretrained, "weights/ecg_effb0_pretrained.h5");
+    CU_ASSERT_STRING_EQUAL(c.model.pretrained, "weights/ecg_effb0_cinc2017.h5");
     CU_ASSERT_STRING_EQUAL(c.model.freeze, "none");
     CU_ASSERT_EQUAL(c.optim.rule.kind, ECG_OPTIM_ADAMW);
     CU_ASSERT_EQUAL(c.optim.lr, 0.001);
@@ -152,12 +153,76 @@ static void defaults_follow_the_schema(void)
     ecg_config_free(&c); /* freeing twice (a zeroed config) is a no-op */
 }
 
-static void the_shipped_default_config_equals_the_schema_defaults(void)
+/* The keys that shape what a model sees (preprocessing, windows, image) and what it is, other than the
+ * weight conventions a weight file states itself (model.padding, model.bn_eps). */
+static bool representation_key(const char *name)
 {
-    struct ecg_config want, got;
+    static const char *const prefixes[] = {"data.sample_rate",    "data.band_",        "data.normalize",
+                                           "data.window_seconds", "data.pad",          "data.spectrogram.",
+                                           "eval.hop_seconds",    "model.arch",        "model.in_channels",
+                                           "model.num_classes",   "model.input_norm"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+            return true;
+    return false;
+}
+
+/* The configuration stored in the shipped model file. */
+static bool shipped_model_config(struct ecg_config *c)
+{
+    struct ecg_error err = {0};
+    char *yaml = NULL;
+    int rc = ecg_model_file_config(source_path("weights/ecg_effb0_cinc2017.h5"), &yaml, &err);
+    if (!rc && !(rc = ecg_config_defaults(c, &err)) && (rc = ecg_config_load_string(c, yaml, "shipped model", &err)))
+        ecg_config_free(c);
+    free(yaml);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    return rc == ECG_OK;
+}
+
+static void the_default_run_sees_records_as_the_shipped_model_was_trained_to(void)
+{
+    struct ecg_config run, shipped;
+    struct ecg_error err = {0};
+    CU_ASSERT_TRUE_FATAL(shipped_model_config(&shipped));
+    CU_ASSERT_EQUAL_FATAL(ecg_config_resolve(&run, source_path("configs/effb0.yaml"), 0, NULL, &err), ECG_OK);
+    CU_ASSERT_STRING_EQUAL(run.model.pretrained, "weights/ecg_effb0_cinc2017.h5");
+    int64_t n, compared = 0;
+    const struct ecg_config_key *keys = ecg_config_keys(&n);
+    for (int64_t i = 0; i < n; i++) {
+        char a[256], b[256];
+        if (!representation_key(keys[i].name))
+            continue;
+        ecg_config_format_value(&run, &keys[i], a, sizeof a);
+        ecg_config_format_value(&shipped, &keys[i], b, sizeof b);
+        if (strcmp(a, b))
+            fprintf(stderr, "\n  configs/effb0.yaml: %s is %s, the shipped model's is %s\n", keys[i].name, a, b);
+        CU_ASSERT_STRING_EQUAL(a, b);
+        compared++;
+    }
+    CU_ASSERT_TRUE(compared >= 20);
+    ecg_config_free(&run);
+    ecg_config_free(&shipped);
+}
+
+/* The shipped model's representation: the keys where configs/effb0.yaml departs from the built-in defaults. */
+static const char *const shipped_representation[] = {"data.window_seconds", "data.pad", "data.spectrogram.width",
+                                                     "eval.hop_seconds"};
+
+static void the_default_config_is_the_schema_defaults_but_for_the_shipped_model_s_representation(void)
+{
+    struct ecg_config want, got, shipped;
     struct ecg_error err = {0};
     const char *first = NULL;
+    CU_ASSERT_TRUE_FATAL(shipped_model_config(&shipped));
     CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&want, &err), ECG_OK);
+    for (size_t i = 0; i < sizeof shipped_representation / sizeof *shipped_representation; i++) {
+        char value[256];
+        ecg_config_format_value(&shipped, ecg_config_find(shipped_representation[i]), value, sizeof value);
+        CU_ASSERT_EQUAL(ecg_config_override(&want, ecg_test_fmt("%s=%s", shipped_representation[i], value), &err),
+                        ECG_OK);
+    }
     int rc = ecg_config_resolve(&got, source_path("configs/effb0.yaml"), 0, NULL, &err);
     if (rc)
         fprintf(stderr, "\n  %s\n", err.msg);
@@ -167,6 +232,7 @@ static void the_shipped_default_config_equals_the_schema_defaults(void)
         fprintf(stderr, "\n  configs/effb0.yaml differs from the schema default at '%s'\n", first);
     ecg_config_free(&want);
     ecg_config_free(&got);
+    ecg_config_free(&shipped);
 }
 
 static void every_shipped_config_resolves(void)
@@ -993,7 +1059,10 @@ static const struct ecg_test schema_tests[] = {
     {"every schema row is consistent with its field", every_row_is_consistent_with_its_field},
     {"the keys of a section are contiguous in the table", keys_of_a_section_are_contiguous},
     {"defaults follow the schema and pass every check", defaults_follow_the_schema},
-    {"configs/effb0.yaml equals the schema defaults", the_shipped_default_config_equals_the_schema_defaults},
+    {"configs/effb0.yaml is the schema defaults but for the shipped model's representation",
+     the_default_config_is_the_schema_defaults_but_for_the_shipped_model_s_representation},
+    {"the default run sees records as the shipped model was trained to",
+     the_default_run_sees_records_as_the_shipped_model_was_trained_to},
     {"every shipped config resolves", every_shipped_config_resolves},
     {"suggestions pick the nearest key or section", suggestions_pick_the_nearest_key_or_section},
     {NULL, NULL},

@@ -6,12 +6,17 @@ if ! [ -x "$py" ] || ! "$py" -c 'import yaml' 2>/dev/null; then
     echo "SKIP: $py with the yaml module is needed (apt-get install python3-yaml)"
     exit 77
 fi
-exec "$py" - "$ECGTRAIN" "$ECG_SOURCE_ROOT/configs/effb0.yaml" <<'EOF'
-import re, subprocess, sys
+exec "$py" - "$ECGTRAIN" <<'EOF'
+import re, subprocess, sys, tempfile
 import yaml
 
-ecgtrain, config = sys.argv[1], sys.argv[2]
+ecgtrain = sys.argv[1]
 failures = []
+# An empty config file: every key at its built-in default (configs/effb0.yaml departs from a few of them).
+empty = tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="defaults")
+empty.write("# all defaults\n")
+empty.flush()
+config = empty.name
 
 def run(args):
     return subprocess.run([ecgtrain] + args, check=True, capture_output=True, text=True).stdout

@@ -20,17 +20,17 @@ static int run(const char *args, char *out, size_t cap)
     return ecg_test_run("ECGSPEC", ecg_test_tmpdir(), args, out, cap);
 }
 
-/* The shipped model and the default run's configuration, with 5 s windows so that A00592 has two. */
+/* The shipped model with its own configuration, but two 5 s windows per record (A00592 is 10 s) instead of its
+ * whole-record tiling. */
 static struct ecg_infer_model *shipped_model(void)
 {
     const char *root = getenv("ECG_SOURCE_ROOT");
-    char weights[1024], config[1024];
-    snprintf(weights, sizeof weights, "%s/weights/ecg_effb0_pretrained.h5", root ? root : ".");
-    snprintf(config, sizeof config, "%s/configs/effb0.yaml", root ? root : ".");
-    char *overrides[] = {"data.window_seconds=5", "eval.windows=2"};
+    char weights[1024];
+    snprintf(weights, sizeof weights, "%s/weights/ecg_effb0_cinc2017.h5", root ? root : ".");
+    char *overrides[] = {"data.window_seconds=5", "eval.windows=2", "eval.hop_seconds=0"};
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
-    if (ecg_infer_model_load(weights, config, 2, overrides, &m, &err))
+    if (ecg_infer_model_load(weights, NULL, 3, overrides, &m, &err))
         fprintf(stderr, "\n  %s\n", err.msg);
     return m;
 }
@@ -40,9 +40,9 @@ static void ecgspec_writes_the_model_s_input_for_the_same_record_and_config(void
     char out[8192], args[4096];
     const char *root = getenv("ECG_SOURCE_ROOT");
     snprintf(args, sizeof args,
-             "--model='%s/weights/ecg_effb0_pretrained.h5' --config '%s/configs/effb0.yaml' --seconds=5 "
-             "eval.windows=2 --trace --window 1 -- '%s'",
-             root, root, ecg_test_fixture("data/cinc2017/A00592.mat"));
+             "--model='%s/weights/ecg_effb0_cinc2017.h5' --seconds=5 eval.windows=2 eval.hop_seconds=0 --trace "
+             "--window 1 -- '%s'",
+             root, ecg_test_fixture("data/cinc2017/A00592.mat"));
     int st = run(args, out, sizeof out);
     CU_ASSERT_EQUAL(st, 0);
     if (st)
@@ -62,7 +62,7 @@ static void ecgspec_writes_the_model_s_input_for_the_same_record_and_config(void
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">frequency (Hz)</text>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">time (s)</text>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, "href=\"data:image/png;base64,iVBORw0KGgo"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "A00592 AF, 300 Hz, window 2 of 2 (64 x 64 x 1); model: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "A00592 AF, 300 Hz, window 2 of 2 (64 x 256 x 1); model: "));
     free(svg);
 
     /* The same record through the inference path in this process: the bits the network is given. */
@@ -76,7 +76,9 @@ static void ecgspec_writes_the_model_s_input_for_the_same_record_and_config(void
     CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_file(ctx, ecg_test_fixture("data/cinc2017/A00592.mat"), NULL, 0, &r, &n,
                                                   &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(r->windows, 2);
-    float got[64 * 64], probs[4], signal[1500];
+    enum { H = 64, W = 256 }; /* the shipped model's images */
+    static float got[H * W];
+    float probs[4], signal[1500];
     snprintf(path, sizeof path, "%s/A00592.h5", ecg_test_tmpdir());
     hid_t f;
     CU_ASSERT_EQUAL_FATAL(ecg_h5_open_read(path, &f, &err), ECG_OK);
@@ -84,10 +86,10 @@ static void ecgspec_writes_the_model_s_input_for_the_same_record_and_config(void
     int64_t shape[ECG_H5_MAX_DIMS];
     H5T_class_t cls;
     CU_ASSERT_EQUAL_FATAL(ecg_h5_dataset_shape(f, "spectrogram", &ndim, shape, &cls, &err), ECG_OK);
-    CU_ASSERT_TRUE(ndim == 3 && shape[0] == 64 && shape[1] == 64 && shape[2] == 1);
-    CU_ASSERT_EQUAL_FATAL(ecg_h5_read_floats(f, "spectrogram", got, 64 * 64, &err), ECG_OK);
-    CU_ASSERT_EQUAL(memcmp(got, r->images + 64 * 64, sizeof got), 0);
-    ECG_CHECK_CLOSE("ecgspec image", got, r->images + 64 * 64, 64 * 64, 0, 0);
+    CU_ASSERT_TRUE(ndim == 3 && shape[0] == H && shape[1] == W && shape[2] == 1);
+    CU_ASSERT_EQUAL_FATAL(ecg_h5_read_floats(f, "spectrogram", got, H * W, &err), ECG_OK);
+    CU_ASSERT_EQUAL(memcmp(got, r->images + H * W, sizeof got), 0);
+    ECG_CHECK_CLOSE("ecgspec image", got, r->images + H * W, H * W, 0, 0);
     CU_ASSERT_EQUAL_FATAL(ecg_h5_read_floats(f, "probabilities", probs, 4, &err), ECG_OK);
     CU_ASSERT_EQUAL(memcmp(probs, r->probs, sizeof probs), 0);
     CU_ASSERT_EQUAL_FATAL(ecg_h5_read_floats(f, "signal", signal, 1500, &err), ECG_OK);

@@ -60,6 +60,39 @@ static void a_model_file_holds_its_configuration_and_temperature(void)
     ecg_params_free(&q);
 }
 
+static void metrics_come_from_a_model_file_that_carries_them(void)
+{
+    struct ecg_params p;
+    build(&p);
+    struct ecg_error err = {0};
+    const char *names[2] = {"A", "B"};
+    struct ecg_model_meta meta = {.config_yaml = "", .class_names = names, .n_classes = 2, .temperature = 1,
+                                  .metrics_json = "{\"macro_f1\": {\"mean\": 0.5}}"};
+    const char *with = path_in_tmp("with.h5"), *without = path_in_tmp("without.h5"), *ckpt = path_in_tmp("c.h5");
+    CU_ASSERT_EQUAL_FATAL(ecg_model_file_save(with, &p, NULL, &meta, &err), ECG_OK);
+    meta.metrics_json = NULL; /* written as "{}" */
+    CU_ASSERT_EQUAL_FATAL(ecg_model_file_save(without, &p, NULL, &meta, &err), ECG_OK);
+    struct ecg_checkpoint ck = {.config_yaml = "run:\n  seed: 1\n", .metrics_json = "{\"epoch\": 1}"};
+    CU_ASSERT_EQUAL_FATAL(ecg_checkpoint_save(ckpt, &p, NULL, &ck, &err), ECG_OK);
+    char *json = NULL;
+    CU_ASSERT_EQUAL(ecg_model_file_metrics(with, &json, &err), ECG_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    CU_ASSERT_STRING_EQUAL(json, "{\"macro_f1\": {\"mean\": 0.5}}");
+    free(json);
+    /* None stored, a checkpoint's progress, a plain weight file: no metrics. */
+    CU_ASSERT_EQUAL(ecg_model_file_metrics(without, &json, &err), ECG_OK);
+    CU_ASSERT_PTR_NULL(json);
+    CU_ASSERT_EQUAL(ecg_model_file_metrics(ckpt, &json, &err), ECG_OK);
+    CU_ASSERT_PTR_NULL(json);
+    const char *plain = path_in_tmp("plain_weights.h5");
+    CU_ASSERT_EQUAL_FATAL(ecg_keras_save(plain, &p, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_model_file_metrics(plain, &json, &err), ECG_OK);
+    CU_ASSERT_PTR_NULL(json);
+    ECG_CHECK_ERROR(ecg_model_file_metrics(path_in_tmp("absent.h5"), &json, &err), &err, ECG_ERR_IO, "absent.h5");
+    CU_ASSERT_PTR_NULL(json);
+    ecg_params_free(&p);
+}
+
 static void a_checkpoint_has_temperature_1_until_one_is_set(void)
 {
     struct ecg_params p;
@@ -108,6 +141,7 @@ static void files_without_metadata_are_refused_with_their_name(void)
 
 static const struct ecg_test tests[] = {
     {"a model file holds its configuration and temperature", a_model_file_holds_its_configuration_and_temperature},
+    {"metrics come from a model file that carries them", metrics_come_from_a_model_file_that_carries_them},
     {"a checkpoint has temperature 1 until one is set", a_checkpoint_has_temperature_1_until_one_is_set},
     {"files without metadata are refused with their name", files_without_metadata_are_refused_with_their_name},
     {NULL, NULL},

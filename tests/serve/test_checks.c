@@ -7,7 +7,7 @@
 #include "serve/checks.h"
 #include "tests/test_util.h"
 
-static const struct ecg_check_model cinc = {300.0, 10.0, 3.0, 61.0};
+static const struct ecg_check_model cinc = {300.0, 10.0, 3.0, 61.0, NULL};
 
 /* A clean CinC-like ECG in mV: 72 bpm, P-QRS-T as Gaussians, slow baseline wander, small noise. */
 static float *synthetic_ecg(double fs, double seconds, int64_t *n)
@@ -98,7 +98,17 @@ static void lengths_outside_the_training_range_are_flagged(void)
     int64_t n;
     float *x = synthetic_ecg(300, 70, &n);
     CU_ASSERT_TRUE(finds(x, 2 * 300, 300, ECG_CHECK_TOO_SHORT, "2.00 s long; the model needs at least 3 s"));
-    CU_ASSERT_TRUE(finds(x, 4 * 300, 300, ECG_CHECK_SHORT, "4.00 s long, 40% of the model's 10 s window"));
+    CU_ASSERT_TRUE(finds(x, 4 * 300, 300, ECG_CHECK_SHORT,
+                         "4.00 s long, 40% of the model's 10 s window; the rest is zero padding"));
+    /* A model whose windows fill with the record itself says so. */
+    struct ecg_check_model tiled = cinc;
+    tiled.window_s = 30.0;
+    tiled.fill = "the record repeated";
+    struct ecg_check c1[ECG_CHECK_COUNT];
+    int k1 = ecg_checks_run(x, 10 * 300, 300, &tiled, c1, ECG_CHECK_COUNT);
+    CU_ASSERT_TRUE(k1 >= 1 && c1[0].code == ECG_CHECK_SHORT &&
+                   strstr(c1[0].message, "10.00 s long, 33% of the model's 30 s window; the rest is the record "
+                                         "repeated, so the result rests on few beats"));
     CU_ASSERT_TRUE(
         finds(x, n, 300, ECG_CHECK_TOO_LONG, "70.0 s long, longer than any training recording (61 s)"));
     struct ecg_check c[ECG_CHECK_COUNT];

@@ -576,6 +576,11 @@ static void an_exported_model_file_classifies_as_its_checkpoint(void)
     struct ecg_infer_model *m = NULL;
     CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(ecg_test_fmt("%s/model.h5", dir), NULL, 0, NULL, &m, &err), ECG_OK);
     CU_ASSERT_EQUAL(ecg_infer_model_temperature(m), t_ckpt);
+    /* Nothing of the training machine: its paths and its thread count (run.threads=2) stay behind. */
+    const struct ecg_config *mc = ecg_infer_model_config(m);
+    CU_ASSERT_EQUAL(mc->run.threads, 0);
+    CU_ASSERT_PTR_NULL(mc->run.dir);
+    CU_ASSERT_PTR_NULL(mc->run.resume);
     ecg_infer_model_free(m);
 
     /* The same probabilities, bit for bit, from the checkpoint and from the model file. */
