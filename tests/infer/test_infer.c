@@ -136,7 +136,7 @@ static void images_and_probabilities_are_those_of_ecgtrain_s_evaluation(void)
     /* ecgtrain's evaluation after calibration: the probabilities at the temperature the model file records */
     struct ecg_calibration cal = {0};
     CU_ASSERT_NOT_EQUAL(ecg_infer_model_temperature(m), 1.0);
-    ecg_eval_apply_temperature(&want, ecg_infer_model_temperature(m), &cal);
+    CU_ASSERT_EQUAL_FATAL(ecg_eval_apply_temperature(&want, ecg_infer_model_temperature(m), &cal, &err), ECG_OK);
     double loss = 0;
     for (int64_t i = 0; i < want.n; i++)
         loss -= log(fmax((double)want.probs[i * want.k + want.truth[i]], 1e-12)) / (double)want.n;
