@@ -390,9 +390,9 @@ static int cls_best;
 static int load_model(struct ecg_infer_model **m, struct ecg_error *err)
 {
     char *ov[] = {"data.format=cinc2017", ecg_test_fmt("data.path=%s", ecg_test_fixture("data/cinc2017")),
-                  "eval.windows=1", "eval.batch_size=1", "run.log_level=error", "data.spectrogram.height=32",
+                  "eval.hop_seconds=0", "eval.windows=1", "eval.batch_size=1", "run.log_level=error", "data.spectrogram.height=32",
                   "data.spectrogram.width=32"};
-    return ecg_infer_model_load(source("weights/ecg_effb0_pretrained.h5"), source("configs/effb0.yaml"),
+    return ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), NULL,
                                 (int)(sizeof ov / sizeof ov[0]), ov, m, err);
 }
 
