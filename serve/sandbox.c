@@ -53,6 +53,11 @@ __attribute__((noreturn)) static void child(int fd, ecg_sandbox_fn fn, void *arg
     struct rlimit none = {0, 0}, cpu = {(rlim_t)lim->cpu_s, (rlim_t)lim->cpu_s + 1};
     signal(SIGINT, SIG_DFL); /* the server's stop handlers are the parent's business (Ctrl-C reaches both) */
     signal(SIGTERM, SIG_DFL);
+    /* A crash ends the child with its signal, which the parent reports: a handler the process installed
+     * (a sanitizer's turns a segmentation fault into exit status 1) would hide what happened. */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
     setrlimit(RLIMIT_CORE, &none);
     setrlimit(RLIMIT_CPU, &cpu);
     if (lim->memory_bytes > 0) {

@@ -169,13 +169,26 @@ def unisens_seeds():
 
 # ---- HDF5 files ----
 
-def h5file(path):
-    """A file without timestamps and with compact structures, so that regenerating gives identical bytes."""
+def h5file(path, latest=False):
+    """A file without timestamps, so that regenerating gives identical bytes.  The default format is the
+    one h5py and Keras write (superblock 0, object headers 1), whose metadata has no checksums: a fuzzer
+    that flips a byte there reaches the library's parsers, where in the latest format the checksum
+    check refuses it."""
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    if latest:
+        fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
     fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
     fcpl.set_obj_track_times(False)
     return h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl))
+
+
+def earliest_copy(src, dst):
+    """The file at src (written by gen_keras_files in the latest format) again in the default format."""
+    with h5py.File(src, "r") as s, h5file(dst) as d:
+        for k in s.attrs:
+            d.attrs.create(k, s.attrs[k], dtype=s.attrs.get_id(k).dtype)
+        for name in s:
+            s.copy(s[name], d, name=name)
 
 
 def cachet_seeds():
@@ -187,7 +200,12 @@ def cachet_seeds():
     with h5file(os.path.join(d, "one_segment_int16")) as f:
         f.create_dataset("signal", data=np.round(x * 1000).astype(np.int16), chunks=(10240,), **gz)
         f.create_dataset("labels", shape=(10240,), dtype="f8", chunks=(10240,), fillvalue=2.0, **gz)
-    with h5file(os.path.join(d, "two_segments_mixed_labels")) as f:
+    with h5file(os.path.join(d, "scaleoffset_and_fletcher32")) as f:
+        f.create_dataset("signal", data=np.round(x * 10).astype(np.int32), chunks=(5120,), scaleoffset=0,
+                         track_times=False)
+        f.create_dataset("labels", data=np.full(10240, 4.0, np.float32), chunks=(5120,), fletcher32=True,
+                         compression="gzip", track_times=False)
+    with h5file(os.path.join(d, "two_segments_mixed_labels_latest_format"), latest=True) as f:
         f.create_dataset("signal", data=np.tile(np.round(x[:1024] * 100).astype(np.int8), 20), chunks=(4096,), **gz)
         f.create_dataset("labels", data=np.repeat([1.0, 3.0, 4.0, 4.0], 5120), chunks=(4096,), **gz)
     with h5file(os.path.join(d, "short_contiguous")) as f:
@@ -208,6 +226,7 @@ def keras_seeds():
     small = small_layers()
     write_keras(os.path.join(d, "layer_names_split"), small, chunks=2)
     write_keras(os.path.join(d, "keras2"), small)
+    earliest_copy(os.path.join(d, "keras2"), os.path.join(d, "keras2_default_format"))
     write_keras(os.path.join(d, "keras3_model_weights"), small, keras3=True, model_weights=True)
     norm = small[:1] + [("normalization", [("mean", (3,), np.float32), ("variance", (3,), np.float32),
                                            ("count", (), np.int64)])] + small[1:]
@@ -241,6 +260,7 @@ def checkpoint_seeds():
             r.attrs["rng_names"] = np.array([rng.encode()])
 
     write("resumable")
+    earliest_copy(os.path.join(d, "resumable"), os.path.join(d, "resumable_default_format"))
     write("other_optimizer", blob="adam_v")
     write("version_2_nan_lr", version=2, lr=float("nan"))
 

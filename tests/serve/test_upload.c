@@ -82,7 +82,7 @@ static void a_crash_in_the_child_costs_one_error_not_the_process(void)
     struct ecg_error err = {0};
     ECG_CHECK_ERROR(
         ecg_sandbox_run(child_crashes, NULL, &quick, "bad.h5", &out, &n, &err), &err, ECG_ERR_FORMAT,
-        "bad.h5: the parser crashed on this file (signal "); /* 11, or 6 when a sanitizer catches it */
+        "bad.h5: the parser crashed on this file (signal 11, "); /* also under a sanitizer's handler */
 }
 
 static void a_hanging_child_is_stopped_at_the_time_limit(void)
