@@ -220,11 +220,12 @@ int ecg_wfdb_read_signals(const char *hea_path, const struct ecg_wfdb_header *hd
     int64_t frames = total_avail / nsig;
     int64_t n = hdr->nsamples >= 0 ? hdr->nsamples : frames;
     if (hdr->nsamples >= 0 && frames < hdr->nsamples) {
-        int64_t need = fmt == 16 ? 2 * n * nsig : (n * nsig * 3 + 1) / 2;
+        /* In floating point: a header's sample count may be near INT64_MAX. */
+        double need = fmt == 16 ? 2.0 * (double)n * nsig : ((double)n * nsig * 3 + 1) / 2;
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
                            "%s: truncated: the header says %lld samples x %d signals in format %d "
-                           "(%lld bytes after offset %lld), the file has %lld",
-                           path, (long long)n, nsig, fmt, (long long)need, (long long)off, (long long)avail);
+                           "(%.0f bytes after offset %lld), the file has %lld",
+                           path, (long long)n, nsig, fmt, need, (long long)off, (long long)avail);
         goto done;
     }
     if (n < 1) {
