@@ -88,15 +88,19 @@ int faults_spawn(const char *exe_var, const char *dir, const char *env, const ch
     return (int)pid;
 }
 
-int faults_wait(int pid)
+static int wait_for(int pid, int options)
 {
     int st = 0;
-    pid_t got = waitpid(pid, &st, 0);
-    running_child = 0;
+    pid_t got = waitpid(pid, &st, options);
     if (got != pid)
         return -1;
+    running_child = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+int faults_wait(int pid) { return wait_for(pid, 0); }
+
+int faults_poll(int pid) { return wait_for(pid, WNOHANG); }
 
 int faults_ecgtrain(const char *dir, const char *env, const char *args)
 {

@@ -23,6 +23,8 @@ const char *faults_env(const char *op, const char *path_suffix, int nth, const c
  */
 int faults_spawn(const char *exe_var, const char *dir, const char *env, const char *args);
 int faults_wait(int pid);
+/* faults_wait without waiting: -1 while the program runs. */
+int faults_poll(int pid);
 
 /* faults_spawn of ecgtrain + faults_wait. */
 int faults_ecgtrain(const char *dir, const char *env, const char *args);

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/rng.h"
@@ -15,12 +15,11 @@
 #include "tests/test_util.h"
 
 /*
- * The moments come from a fixed seed: half are times after the start (uniform over the
- * uninterrupted run's duration, so before the first checkpoint, in an epoch, in validation, in
- * the final report), half are calls inside the files the run writes, where io_fault.c raises
- * SIGKILL: a chunk of a checkpoint's temporary file, after its fsync, before or after its
- * rename, after a row of log.csv, inside metrics.json.  The timed moments land where the
- * machine's speed puts them; the call moments are the same on every machine.
+ * The moments come from a fixed seed: half are amounts of CPU time used by the run (uniform over
+ * 80 % of what the uninterrupted run uses: before the first checkpoint, in an epoch, in validation, in the
+ * final report; CPU time, so that the machine's load does not move them), half are calls inside
+ * the files the run writes, where io_fault.c raises SIGKILL: a chunk of a checkpoint's temporary
+ * file, after its fsync, before or after its rename, after a row of log.csv, inside metrics.json.
  *
  * ECG_CRASH_MOMENTS overrides the count (the sanitizer build runs fewer: each run is several times
  * slower there).
@@ -78,20 +77,44 @@ static bool same_run(const char *ref, const char *dir)
     return same;
 }
 
-static double now_ms(void)
+/* CPU time (user + system, all threads) a running process has used, in ms; -1 when it is gone. */
+static double cpu_ms_of(int pid)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    const char *p = strrchr(text, ')'); /* the command name may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) * 1e3 / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Kills the run of `dir` at `ms` after its start (or lets it end); returns its status. */
-static int run_killed_at(const char *dir, double ms)
+/* CPU time of the children waited for so far, in ms. */
+static double children_cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* Kills the run of `dir` once it has used `cpu_ms` of CPU time and returns its status (a run that ends first
+ * returns its own).  CPU time, not wall time: the moment stays where it is however loaded the machine. */
+static int run_killed_at(const char *dir, double cpu_ms)
 {
     int pid = faults_spawn("ECGTRAIN", dir, "", faults_run_args(dir, ""));
-    struct timespec ts = {.tv_sec = (time_t)(ms / 1e3), .tv_nsec = (long)((ms - 1e3 * (double)(time_t)(ms / 1e3)) * 1e6)};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL); /* a run already ended is a zombie until waited for: the pid is still its own */
+    for (int st;; usleep(1000)) {
+        if ((st = faults_poll(pid)) >= 0)
+            return st;
+        if (cpu_ms_of(pid) >= cpu_ms)
+            break;
+    }
+    kill(pid, SIGKILL);
     return faults_wait(pid);
 }
 
@@ -134,13 +157,14 @@ static void a_run_killed_at_any_moment_resumes_to_the_uninterrupted_result(void)
     int moments = env && atoi(env) > 0 ? atoi(env) : MOMENTS;
     char ref[1100];
     snprintf(ref, sizeof ref, "%s/uninterrupted", ecg_test_tmpdir());
-    double t0 = now_ms();
-    int st = faults_ecgtrain(ref, "", faults_run_args(ref, ""));
-    double total_ms = now_ms() - t0;
+    const char *args = faults_run_args(ref, ""); /* makes the dataset, outside the time measured */
+    double cpu0 = children_cpu_ms();
+    int st = faults_ecgtrain(ref, "", args);
+    double total_ms = children_cpu_ms() - cpu0;
     if (st != 0)
         fprintf(stderr, "\n  %s\n", faults_stderr(ref));
     CU_ASSERT_EQUAL_FATAL(st, 0);
-    fprintf(stderr, "\n  the uninterrupted run takes %.0f ms; %d moments\n", total_ms, moments);
+    fprintf(stderr, "\n  the uninterrupted run takes %.0f ms of CPU time; %d moments\n", total_ms, moments);
 
     struct ecg_rng rng = ecg_rng_init(SEED, 0);
     int killed = 0, identical = 0;
@@ -148,8 +172,8 @@ static void a_run_killed_at_any_moment_resumes_to_the_uninterrupted_result(void)
         char dir[1100], what[200], where[200];
         snprintf(dir, sizeof dir, "%s/moment%02d", ecg_test_tmpdir(), m);
         if (m % 2 == 0) {
-            double ms = total_ms * ecg_rng_uniform_double(&rng);
-            snprintf(what, sizeof what, "at %.0f ms", ms);
+            double ms = 0.8 * total_ms * ecg_rng_uniform_double(&rng); /* a run's CPU time varies by 10-15 % */
+            snprintf(what, sizeof what, "after %.0f ms of CPU time", ms);
             st = run_killed_at(dir, ms);
         } else {
             const struct hook *h = &hooks[ecg_rng_below(&rng, sizeof hooks / sizeof hooks[0])];
