@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,36 @@ int ecg_cachet_label_of(int code)
     }
 }
 
+/* Whether the `dim` values a dataset declares are stored in the file: a corrupt header declares billions
+ * of values in a few bytes, and reading them would allocate for all of them only to fail (or to give
+ * fill values).  Contiguous data must occupy its bytes, chunked data all its chunks. */
+static int check_stored(hid_t ds, hid_t sp, hid_t ty, const char *path, const char *name, hsize_t dim,
+                        struct ecg_error *err)
+{
+    hid_t dcpl = H5Dget_create_plist(ds);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    hsize_t chunk = 0, have = 0, need = 0;
+    if (layout == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, &chunk) == 1 && chunk > 0 &&
+        H5Dget_num_chunks(ds, sp, &have) >= 0)
+        need = dim / chunk + (dim % chunk != 0);
+    else if (layout == H5D_CONTIGUOUS) {
+        size_t size = H5Tget_size(ty);
+        have = size ? H5Dget_storage_size(ds) / size : 0;
+        need = dim;
+    } else if (layout != H5D_COMPACT) /* compact data lives in the dataset's header: at most 64 KiB */
+        need = 1;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    if (have >= need)
+        return ECG_OK;
+    return ecg_error_set(err, ECG_ERR_FORMAT,
+                         "%s: dataset '%s' declares %llu values, the file stores %llu of %llu %s "
+                         "(corrupt or truncated file)",
+                         path, name, (unsigned long long)dim, (unsigned long long)have, (unsigned long long)need,
+                         layout == H5D_CHUNKED ? "chunks" : "values");
+}
+
 /* Reads a 1-D floating-point dataset as double; *n its length. */
 static int read_vector(hid_t file, const char *path, const char *name, double **out, int64_t *n,
                        struct ecg_error *err)
@@ -65,7 +96,9 @@ static int read_vector(hid_t file, const char *path, const char *name, double **
     }
     hsize_t dim;
     H5Sget_simple_extent_dims(sp, &dim, NULL);
-    double *v = malloc((size_t)(dim ? dim : 1) * sizeof *v);
+    if ((rc = check_stored(ds, sp, ty, path, name, dim, err)))
+        goto done;
+    double *v = dim <= SIZE_MAX / sizeof *v ? malloc((size_t)(dim ? dim : 1) * sizeof *v) : NULL;
     if (!v) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for '%s' (%llu values)", path, name,
                            (unsigned long long)dim);

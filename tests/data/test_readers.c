@@ -695,6 +695,46 @@ static void cachet_full_bad_headers_annotations_and_lengths_are_reported(void)
     ecg_dataset_free(&ds);
 }
 
+/* A dataset of `n` float64 values of which only the first `written` are stored (chunks of `chunk`, 0 for
+ * contiguous). */
+static void h5_write_partly(const char *path, const char *name, hsize_t n, hsize_t chunk, hsize_t written)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t s = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (chunk)
+        H5Pset_chunk(dcpl, 1, &chunk);
+    hid_t d = H5Dcreate2(f, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    CU_ASSERT_FATAL(d >= 0);
+    if (written) {
+        static double v[10240];
+        hsize_t start = 0;
+        hid_t m = H5Screate_simple(1, &written, NULL);
+        H5Sselect_hyperslab(s, H5S_SELECT_SET, &start, NULL, &written, NULL);
+        CU_ASSERT_FATAL(H5Dwrite(d, H5T_NATIVE_DOUBLE, m, s, H5P_DEFAULT, v) >= 0);
+        H5Sclose(m);
+    }
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(s);
+    H5Fclose(f);
+}
+
+static void cachet_datasets_that_declare_more_values_than_the_file_stores_are_refused_unread(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    const char *p = tmp("%s", "cs_declared.h5");
+    h5_write_partly(p, "signal", 1000000000000ull, 0, 0); /* 8 TB declared in a 2 KB file */
+    ECG_CHECK_ERROR(ecg_cachet_read_short(p, NULL, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "cs_declared.h5: dataset 'signal' declares 1000000000000 values, the file stores 0 of "
+                    "1000000000000 values (corrupt or truncated file)");
+    ecg_dataset_free(&ds);
+    h5_write_partly(p, "signal", 20480, 10240, 10240);
+    ECG_CHECK_ERROR(ecg_cachet_read_short(p, NULL, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "cs_declared.h5: dataset 'signal' declares 20480 values, the file stores 1 of 2 chunks");
+    ecg_dataset_free(&ds);
+}
+
 static void cachet_full_start_beyond_2_to_the_53_is_no_sample_index(void)
 {
     struct ecg_error err = {0};
@@ -1337,6 +1377,8 @@ static const struct ecg_test cachet_tests[] = {
     {"malformed unisens.xml fails with the file and line", malformed_unisens_xml_fails_with_the_file_and_line},
     {"CACHET full bad headers, annotations and lengths are reported",
      cachet_full_bad_headers_annotations_and_lengths_are_reported},
+    {"CACHET datasets that declare more values than the file stores are refused unread",
+     cachet_datasets_that_declare_more_values_than_the_file_stores_are_refused_unread},
     {"CACHET full annotation Start beyond 2^53 is no sample index",
      cachet_full_start_beyond_2_to_the_53_is_no_sample_index},
     {NULL, NULL},
