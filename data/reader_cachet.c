@@ -77,6 +77,13 @@ static int read_vector(hid_t file, const char *path, const char *name, double **
     if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
         return ecg_error_set(err, ECG_ERR_FORMAT,
                              "%s: no dataset '%s' at the root, expected 'signal' and 'labels'", path, name);
+    /* Only the file's own data: a soft or external link could name any HDF5 file the reader may open (an
+     * upload to ecgserve would get the server's files classified and sent back). */
+    H5L_info_t link;
+    if (H5Lget_info(file, name, &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: '%s' is a soft or external link, expected a dataset stored in the file", path,
+                             name);
     int rc = ECG_OK;
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), sp = -1, ty = -1;
     if (ds < 0)

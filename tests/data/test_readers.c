@@ -735,6 +735,27 @@ static void cachet_datasets_that_declare_more_values_than_the_file_stores_are_re
     ecg_dataset_free(&ds);
 }
 
+static void cachet_datasets_behind_soft_or_external_links_are_refused(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    /* The links point at a good file: following them would read it. */
+    const char *good = ecg_test_fixture("data/cachet_short_small.h5"), *p = tmp("%s", "cs_links.h5");
+    for (int external = 0; external < 2; external++) {
+        hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT_FATAL(f >= 0);
+        if (external)
+            H5Lcreate_external(good, "/signal", f, "signal", H5P_DEFAULT, H5P_DEFAULT);
+        else
+            H5Lcreate_soft("/elsewhere/signal", f, "signal", H5P_DEFAULT, H5P_DEFAULT);
+        H5Lcreate_external(good, "/labels", f, "labels", H5P_DEFAULT, H5P_DEFAULT);
+        H5Fclose(f);
+        ECG_CHECK_ERROR(ecg_cachet_read_short(p, NULL, &ds, &err), &err, ECG_ERR_FORMAT,
+                        "cs_links.h5: 'signal' is a soft or external link, expected a dataset stored in the file");
+        ecg_dataset_free(&ds);
+    }
+}
+
 static void cachet_full_start_beyond_2_to_the_53_is_no_sample_index(void)
 {
     struct ecg_error err = {0};
@@ -1379,6 +1400,8 @@ static const struct ecg_test cachet_tests[] = {
      cachet_full_bad_headers_annotations_and_lengths_are_reported},
     {"CACHET datasets that declare more values than the file stores are refused unread",
      cachet_datasets_that_declare_more_values_than_the_file_stores_are_refused_unread},
+    {"CACHET datasets behind soft or external links are refused",
+     cachet_datasets_behind_soft_or_external_links_are_refused},
     {"CACHET full annotation Start beyond 2^53 is no sample index",
      cachet_full_start_beyond_2_to_the_53_is_no_sample_index},
     {NULL, NULL},
