@@ -64,8 +64,8 @@ static int check_stored(hid_t ds, hid_t sp, hid_t ty, const char *path, const ch
     return ecg_error_set(err, ECG_ERR_FORMAT,
                          "%s: dataset '%s' declares %llu values, the file stores %llu of %llu %s "
                          "(corrupt or truncated file)",
-                         path, name, (unsigned long long)dim, (unsigned long long)have, (unsigned long long)need,
-                         layout == H5D_CHUNKED ? "chunks" : "values");
+                         path, name, (unsigned long long)dim, (unsigned long long)have,
+                         (unsigned long long)need, layout == H5D_CHUNKED ? "chunks" : "values");
 }
 
 /* Reads a 1-D floating-point dataset as double; *n its length. */
@@ -82,8 +82,8 @@ static int read_vector(hid_t file, const char *path, const char *name, double **
     H5L_info_t link;
     if (H5Lget_info(file, name, &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD)
         return ecg_error_set(err, ECG_ERR_FORMAT,
-                             "%s: '%s' is a soft or external link, expected a dataset stored in the file", path,
-                             name);
+                             "%s: '%s' is a soft or external link, expected a dataset stored in the file",
+                             path, name);
     int rc = ECG_OK;
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), sp = -1, ty = -1;
     if (ds < 0)
@@ -206,7 +206,8 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
     ds->task = ECG_TASK_RHYTHM;
     if (!ecg_path_is_file(path))
         return ecg_error_set(err, ECG_ERR_IO,
-                             ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file" : "%s: no such file",
+                             ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file"
+                                                   : "%s: no such file",
                              path);
     H5E_auto2_t old_fn;
     void *old_data;
@@ -214,8 +215,8 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     int rc = file >= 0 ? ecg_cachet_read_short_open(file, path, opt, ds, err)
-                       : ecg_error_set(err, ECG_ERR_FORMAT, "%s: not a readable HDF5 file (corrupt or truncated?)",
-                                       path);
+                       : ecg_error_set(err, ECG_ERR_FORMAT,
+                                       "%s: not a readable HDF5 file (corrupt or truncated?)", path);
     if (file >= 0)
         H5Fclose(file);
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
