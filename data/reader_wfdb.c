@@ -1,6 +1,7 @@
 /* WFDB records (header, formats 212 and 16, MIT annotations) and the MIT-BIH beat reader with AAMI classes
  * and DS1/DS2. */
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,8 +65,9 @@ static int parse_record_line(const struct hea_line *L, char **tok, int nt, struc
                                  L->path, L->lineno, tok[2]);
     }
     if (nt >= 4) {
+        errno = 0;
         long long ns = strtoll(tok[3], &end, 10);
-        if (*end || ns < 0)
+        if (*end || ns < 0 || errno == ERANGE)
             return ecg_error_set(err, ECG_ERR_FORMAT,
                                  "%s:%d: number of samples '%s', expected a non-negative integer", L->path,
                                  L->lineno, tok[3]);
@@ -220,11 +222,12 @@ int ecg_wfdb_read_signals(const char *hea_path, const struct ecg_wfdb_header *hd
     int64_t frames = total_avail / nsig;
     int64_t n = hdr->nsamples >= 0 ? hdr->nsamples : frames;
     if (hdr->nsamples >= 0 && frames < hdr->nsamples) {
-        int64_t need = fmt == 16 ? 2 * n * nsig : (n * nsig * 3 + 1) / 2;
+        /* In floating point: a header may announce samples whose byte count overflows int64_t. */
+        double need = fmt == 16 ? 2.0 * (double)n * nsig : ceil((double)n * nsig * 1.5);
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
                            "%s: truncated: the header says %lld samples x %d signals in format %d "
-                           "(%lld bytes after offset %lld), the file has %lld",
-                           path, (long long)n, nsig, fmt, (long long)need, (long long)off, (long long)avail);
+                           "(%.0f bytes after offset %lld), the file has %lld",
+                           path, (long long)n, nsig, fmt, need, (long long)off, (long long)avail);
         goto done;
     }
     if (n < 1) {

@@ -1179,7 +1179,7 @@ static void corrupt_wfdb_files_are_reported(void)
     ecg_dataset_free(&ds);
 }
 
-static void wfdb_byte_offsets_and_rates_are_numbers_a_record_can_have(void)
+static void wfdb_offsets_counts_and_rates_are_numbers_a_record_can_have(void)
 {
     struct ecg_error err = {0};
     struct ecg_wfdb_header h;
@@ -1193,6 +1193,18 @@ static void wfdb_byte_offsets_and_rates_are_numbers_a_record_can_have(void)
     const char *hea = ecg_test_write_file("offset.hea", "r 1 360 10\nr.dat 16+24\n");
     CU_ASSERT_EQUAL(ecg_wfdb_read_header(hea, &h, &err), ECG_OK);
     CU_ASSERT_EQUAL(h.sig[0].byte_offset, 24);
+    /* A sample count beyond int64_t, and one whose byte count is: both named as they are. */
+    hea = ecg_test_write_file("offset.hea", "r 1 360 99999999999999999999\nr.dat 16\n");
+    ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
+                    "offset.hea:1: number of samples '99999999999999999999', expected a non-negative integer");
+    hea = ecg_test_write_file("offset.hea", "r 1 360 9000000000000000000\nr.dat 16\n");
+    ecg_test_write_file("r.dat", "0123456789");
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(hea, &h, &err), ECG_OK);
+    float *sig[1];
+    int64_t len;
+    ECG_CHECK_ERROR(ecg_wfdb_read_signals(hea, &h, sig, &len, &err), &err, ECG_ERR_FORMAT,
+                    "r.dat: truncated: the header says 9000000000000000000 samples x 1 signals in format 16 "
+                    "(18000000000000000000 bytes after offset 0), the file has 10");
     /* strtod takes "inf" too, which is no sampling frequency either */
     hea = ecg_test_write_file("offset.hea", "r 1 inf 10\nr.dat 16\n");
     ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
@@ -1418,8 +1430,8 @@ static const struct ecg_test wfdb_tests[] = {
      aami_mapping_and_the_inter_patient_split_follow_the_standard},
     {"MIT-BIH split selection names the missing record", mitdb_split_selection_names_the_missing_record},
     {"corrupt WFDB files are reported", corrupt_wfdb_files_are_reported},
-    {"WFDB byte offsets are digits, never negative, and sampling frequencies finite",
-     wfdb_byte_offsets_and_rates_are_numbers_a_record_can_have},
+    {"WFDB byte offsets are digits, never negative; sample counts fit and rates are finite",
+     wfdb_offsets_counts_and_rates_are_numbers_a_record_can_have},
     {"beat windows are centred on the R peak and hold the neighbouring beats",
      beat_windows_are_centred_on_the_r_peak_and_hold_the_neighbouring_beats},
     {"detected beats take the class of the annotated beat within 150 ms",

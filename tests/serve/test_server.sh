@@ -88,6 +88,11 @@ links=$fixtures/../fuzz/regressions/cachet_h5/external_links_to_a_server_file
 check "an HDF5 upload whose datasets link to other files is 400" \
     test "$(req links -F "file=@$links;filename=links.h5" "$url/v1/classify")" = 400
 check "the 400 says the links are refused" has links "links.h5: 'signal' is a soft or external link"
+crash=$fixtures/../fuzz/hdf5/cachet_chunk_dimension_zero_sigfpe.h5 # crashes libhdf5 itself (docs/reliability.md)
+check "an HDF5 upload that crashes the HDF5 library is 400" \
+    test "$(req h5crash -F "file=@$crash;filename=seg.h5" "$url/v1/classify")" = 400
+check "the 400 says the parser crashed on that file" has h5crash '"error":"seg.h5: the parser crashed on this file (signal'
+check "the server is alive after it" test "$(req alive "$url/healthz")" = 200
 check "a CSV without a rate is 400" test "$(req nofs -H 'Content-Type: text/csv' --data-binary "@$work/ecg.csv" "$url/v1/classify")" = 400
 check "the message asks for fs" has nofs 'no sampling rate: give fs'
 check "malformed JSON is 400 naming the byte" \
