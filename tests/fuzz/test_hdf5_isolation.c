@@ -87,7 +87,7 @@ static void each_libhdf5_crash_or_hang_costs_the_sandbox_one_error_not_the_proce
         weights++;
     }
     closedir(d);
-    CU_ASSERT_EQUAL(uploads, 2);
+    CU_ASSERT_EQUAL(uploads, 3);
     CU_ASSERT_EQUAL(weights, 4);
 }
 
