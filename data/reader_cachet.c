@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,36 @@ int ecg_cachet_label_of(int code)
     }
 }
 
+/* Whether the `dim` values a dataset declares are stored in the file: a corrupt header declares billions
+ * of values in a few bytes, and reading them would allocate for all of them only to fail (or to give
+ * fill values).  Contiguous data must occupy its bytes, chunked data all its chunks. */
+static int check_stored(hid_t ds, hid_t sp, hid_t ty, const char *path, const char *name, hsize_t dim,
+                        struct ecg_error *err)
+{
+    hid_t dcpl = H5Dget_create_plist(ds);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    hsize_t chunk = 0, have = 0, need = 0;
+    if (layout == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, &chunk) == 1 && chunk > 0 &&
+        H5Dget_num_chunks(ds, sp, &have) >= 0)
+        need = dim / chunk + (dim % chunk != 0);
+    else if (layout == H5D_CONTIGUOUS) {
+        size_t size = H5Tget_size(ty);
+        have = size ? H5Dget_storage_size(ds) / size : 0;
+        need = dim;
+    } else if (layout != H5D_COMPACT) /* compact data lives in the dataset's header: at most 64 KiB */
+        need = 1;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    if (have >= need)
+        return ECG_OK;
+    return ecg_error_set(err, ECG_ERR_FORMAT,
+                         "%s: dataset '%s' declares %llu values, the file stores %llu of %llu %s "
+                         "(corrupt or truncated file)",
+                         path, name, (unsigned long long)dim, (unsigned long long)have,
+                         (unsigned long long)need, layout == H5D_CHUNKED ? "chunks" : "values");
+}
+
 /* Reads a 1-D floating-point dataset as double; *n its length. */
 static int read_vector(hid_t file, const char *path, const char *name, double **out, int64_t *n,
                        struct ecg_error *err)
@@ -46,6 +77,13 @@ static int read_vector(hid_t file, const char *path, const char *name, double **
     if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
         return ecg_error_set(err, ECG_ERR_FORMAT,
                              "%s: no dataset '%s' at the root, expected 'signal' and 'labels'", path, name);
+    /* Only the file's own data: a soft or external link could name any HDF5 file the reader may open (an
+     * upload to ecgserve would get the server's files classified and sent back). */
+    H5L_info_t link;
+    if (H5Lget_info(file, name, &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: '%s' is a soft or external link, expected a dataset stored in the file",
+                             path, name);
     int rc = ECG_OK;
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT), sp = -1, ty = -1;
     if (ds < 0)
@@ -65,7 +103,9 @@ static int read_vector(hid_t file, const char *path, const char *name, double **
     }
     hsize_t dim;
     H5Sget_simple_extent_dims(sp, &dim, NULL);
-    double *v = malloc((size_t)(dim ? dim : 1) * sizeof *v);
+    if ((rc = check_stored(ds, sp, ty, path, name, dim, err)))
+        goto done;
+    double *v = dim <= SIZE_MAX / sizeof *v ? malloc((size_t)(dim ? dim : 1) * sizeof *v) : NULL;
     if (!v) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for '%s' (%llu values)", path, name,
                            (unsigned long long)dim);
@@ -166,7 +206,8 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
     ds->task = ECG_TASK_RHYTHM;
     if (!ecg_path_is_file(path))
         return ecg_error_set(err, ECG_ERR_IO,
-                             ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file" : "%s: no such file",
+                             ecg_path_is_dir(path) ? "%s: is a directory, expected an HDF5 file"
+                                                   : "%s: no such file",
                              path);
     H5E_auto2_t old_fn;
     void *old_data;
@@ -174,8 +215,8 @@ int ecg_cachet_read_short(const char *path, const struct ecg_read_options *opt, 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     int rc = file >= 0 ? ecg_cachet_read_short_open(file, path, opt, ds, err)
-                       : ecg_error_set(err, ECG_ERR_FORMAT, "%s: not a readable HDF5 file (corrupt or truncated?)",
-                                       path);
+                       : ecg_error_set(err, ECG_ERR_FORMAT,
+                                       "%s: not a readable HDF5 file (corrupt or truncated?)", path);
     if (file >= 0)
         H5Fclose(file);
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);

@@ -1,6 +1,7 @@
 /* WFDB records (header, formats 212 and 16, MIT annotations) and the MIT-BIH beat reader with AAMI classes
  * and DS1/DS2. */
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,8 +65,9 @@ static int parse_record_line(const struct hea_line *L, char **tok, int nt, struc
                                  L->path, L->lineno, tok[2]);
     }
     if (nt >= 4) {
+        errno = 0;
         long long ns = strtoll(tok[3], &end, 10);
-        if (*end || ns < 0)
+        if (*end || ns < 0 || errno == ERANGE)
             return ecg_error_set(err, ECG_ERR_FORMAT,
                                  "%s:%d: number of samples '%s', expected a non-negative integer", L->path,
                                  L->lineno, tok[3]);

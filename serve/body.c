@@ -33,13 +33,13 @@ int ecg_serve_body_records(const char *content_type, const unsigned char *body, 
     snprintf(rec.name, sizeof rec.name, "%s", params->record[0] ? params->record : "signal");
     int rc;
     if (has_type(content_type, "application/json")) {
-        rc = ecg_serve_json_signal((const char *)body, size, lim->max_samples, params, &rec.signal, &rec.length,
-                                   err);
+        rc = ecg_serve_json_signal((const char *)body, size, lim->max_samples, params, &rec.signal,
+                                   &rec.length, err);
         if (!rc && params->record[0])
             snprintf(rec.name, sizeof rec.name, "%s", params->record);
     } else {
-        rc = ecg_serve_csv_signal("body", (const char *)body, size, lim->max_samples, &params->fs, &rec.signal,
-                                  &rec.length, err);
+        rc = ecg_serve_csv_signal("body", (const char *)body, size, lim->max_samples, &params->fs,
+                                  &rec.signal, &rec.length, err);
     }
     rec.fs = params->fs;
     return rc ? rc : ecg_serve_records_push(out, &rec, lim->max_records, err);

@@ -695,6 +695,67 @@ static void cachet_full_bad_headers_annotations_and_lengths_are_reported(void)
     ecg_dataset_free(&ds);
 }
 
+/* A dataset of `n` float64 values of which only the first `written` are stored (chunks of `chunk`, 0 for
+ * contiguous). */
+static void h5_write_partly(const char *path, const char *name, hsize_t n, hsize_t chunk, hsize_t written)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t s = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (chunk)
+        H5Pset_chunk(dcpl, 1, &chunk);
+    hid_t d = H5Dcreate2(f, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    CU_ASSERT_FATAL(d >= 0);
+    if (written) {
+        static double v[10240];
+        hsize_t start = 0;
+        hid_t m = H5Screate_simple(1, &written, NULL);
+        H5Sselect_hyperslab(s, H5S_SELECT_SET, &start, NULL, &written, NULL);
+        CU_ASSERT_FATAL(H5Dwrite(d, H5T_NATIVE_DOUBLE, m, s, H5P_DEFAULT, v) >= 0);
+        H5Sclose(m);
+    }
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(s);
+    H5Fclose(f);
+}
+
+static void cachet_datasets_that_declare_more_values_than_the_file_stores_are_refused_unread(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    const char *p = tmp("%s", "cs_declared.h5");
+    h5_write_partly(p, "signal", 1000000000000ull, 0, 0); /* 8 TB declared in a 2 KB file */
+    ECG_CHECK_ERROR(ecg_cachet_read_short(p, NULL, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "cs_declared.h5: dataset 'signal' declares 1000000000000 values, the file stores 0 of "
+                    "1000000000000 values (corrupt or truncated file)");
+    ecg_dataset_free(&ds);
+    h5_write_partly(p, "signal", 20480, 10240, 10240);
+    ECG_CHECK_ERROR(ecg_cachet_read_short(p, NULL, &ds, &err), &err, ECG_ERR_FORMAT,
+                    "cs_declared.h5: dataset 'signal' declares 20480 values, the file stores 1 of 2 chunks");
+    ecg_dataset_free(&ds);
+}
+
+static void cachet_datasets_behind_soft_or_external_links_are_refused(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_dataset ds = {0};
+    /* The links point at a good file: following them would read it. */
+    const char *good = ecg_test_fixture("data/cachet_short_small.h5"), *p = tmp("%s", "cs_links.h5");
+    for (int external = 0; external < 2; external++) {
+        hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT_FATAL(f >= 0);
+        if (external)
+            H5Lcreate_external(good, "/signal", f, "signal", H5P_DEFAULT, H5P_DEFAULT);
+        else
+            H5Lcreate_soft("/elsewhere/signal", f, "signal", H5P_DEFAULT, H5P_DEFAULT);
+        H5Lcreate_external(good, "/labels", f, "labels", H5P_DEFAULT, H5P_DEFAULT);
+        H5Fclose(f);
+        ECG_CHECK_ERROR(ecg_cachet_read_short(p, NULL, &ds, &err), &err, ECG_ERR_FORMAT,
+                        "cs_links.h5: 'signal' is a soft or external link, expected a dataset stored in the file");
+        ecg_dataset_free(&ds);
+    }
+}
+
 static void cachet_full_start_beyond_2_to_the_53_is_no_sample_index(void)
 {
     struct ecg_error err = {0};
@@ -1118,7 +1179,7 @@ static void corrupt_wfdb_files_are_reported(void)
     ecg_dataset_free(&ds);
 }
 
-static void wfdb_byte_offsets_and_rates_are_numbers_a_record_can_have(void)
+static void wfdb_offsets_counts_and_rates_are_numbers_a_record_can_have(void)
 {
     struct ecg_error err = {0};
     struct ecg_wfdb_header h;
@@ -1132,6 +1193,18 @@ static void wfdb_byte_offsets_and_rates_are_numbers_a_record_can_have(void)
     const char *hea = ecg_test_write_file("offset.hea", "r 1 360 10\nr.dat 16+24\n");
     CU_ASSERT_EQUAL(ecg_wfdb_read_header(hea, &h, &err), ECG_OK);
     CU_ASSERT_EQUAL(h.sig[0].byte_offset, 24);
+    /* A sample count beyond int64_t, and one whose byte count is: both named as they are. */
+    hea = ecg_test_write_file("offset.hea", "r 1 360 99999999999999999999\nr.dat 16\n");
+    ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
+                    "offset.hea:1: number of samples '99999999999999999999', expected a non-negative integer");
+    hea = ecg_test_write_file("offset.hea", "r 1 360 9000000000000000000\nr.dat 16\n");
+    ecg_test_write_file("r.dat", "0123456789");
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_header(hea, &h, &err), ECG_OK);
+    float *sig[1];
+    int64_t len;
+    ECG_CHECK_ERROR(ecg_wfdb_read_signals(hea, &h, sig, &len, &err), &err, ECG_ERR_FORMAT,
+                    "r.dat: truncated: the header says 9000000000000000000 samples x 1 signals in format 16 "
+                    "(18000000000000000000 bytes after offset 0), the file has 10");
     /* strtod takes "inf" too, which is no sampling frequency either */
     hea = ecg_test_write_file("offset.hea", "r 1 inf 10\nr.dat 16\n");
     ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
@@ -1337,6 +1410,10 @@ static const struct ecg_test cachet_tests[] = {
     {"malformed unisens.xml fails with the file and line", malformed_unisens_xml_fails_with_the_file_and_line},
     {"CACHET full bad headers, annotations and lengths are reported",
      cachet_full_bad_headers_annotations_and_lengths_are_reported},
+    {"CACHET datasets that declare more values than the file stores are refused unread",
+     cachet_datasets_that_declare_more_values_than_the_file_stores_are_refused_unread},
+    {"CACHET datasets behind soft or external links are refused",
+     cachet_datasets_behind_soft_or_external_links_are_refused},
     {"CACHET full annotation Start beyond 2^53 is no sample index",
      cachet_full_start_beyond_2_to_the_53_is_no_sample_index},
     {NULL, NULL},
@@ -1353,8 +1430,8 @@ static const struct ecg_test wfdb_tests[] = {
      aami_mapping_and_the_inter_patient_split_follow_the_standard},
     {"MIT-BIH split selection names the missing record", mitdb_split_selection_names_the_missing_record},
     {"corrupt WFDB files are reported", corrupt_wfdb_files_are_reported},
-    {"WFDB byte offsets are digits, never negative, and sampling frequencies finite",
-     wfdb_byte_offsets_and_rates_are_numbers_a_record_can_have},
+    {"WFDB byte offsets are digits, never negative; sample counts fit and rates are finite",
+     wfdb_offsets_counts_and_rates_are_numbers_a_record_can_have},
     {"beat windows are centred on the R peak and hold the neighbouring beats",
      beat_windows_are_centred_on_the_r_peak_and_hold_the_neighbouring_beats},
     {"detected beats take the class of the annotated beat within 150 ms",

@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_init();
     struct fuzz_part part[4];
     fuzz_split(data, size, part, 4);
-    const char *path = fuzz_file("config.yaml", part[0].data ? part[0].data : (const uint8_t *)"", part[0].size);
+    const char *path =
+        fuzz_file("config.yaml", part[0].data ? part[0].data : (const uint8_t *)"", part[0].size);
     fuzz_file("base.yaml", part[1].data, part[1].size);
     fuzz_file("sub/base.yaml", part[2].data, part[2].size);
     char *lines = fuzz_text(part[3].data, part[3].size), *over[MAX_OVERRIDES], *save = NULL;

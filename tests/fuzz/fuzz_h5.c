@@ -13,7 +13,8 @@ hid_t fuzz_h5_open_image(const uint8_t *data, size_t size)
     if (size == 0)
         return H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), file = H5I_INVALID_HID;
-    if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0 && H5Pset_file_image(fapl, (void *)data, size) >= 0)
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0 &&
+        H5Pset_file_image(fapl, (void *)data, size) >= 0)
         file = H5Fopen("fuzz-image.h5", H5F_ACC_RDONLY, fapl);
     if (fapl >= 0)
         H5Pclose(fapl);

@@ -17,9 +17,9 @@ hid_t fuzz_h5_open_image(const uint8_t *data, size_t size);
  * open (a leak the next request would pay for). */
 void fuzz_h5_close_checked(hid_t file);
 
-/* The model the Keras and checkpoint seeds are for (tests/fuzz/gen_seeds.py): stem_conv/kernel (3, 3, stem_in,
- * 4), the four stem_bn vectors of 4, predictions/kernel (4, 2) and predictions/bias (2), bound.  Aborts on
- * failure (the harness's own). */
+/* The model the Keras and checkpoint seeds are for (tests/fuzz/gen_seeds.py): stem_conv/kernel (3, 3,
+ * stem_in, 4), the four stem_bn vectors of 4, predictions/kernel (4, 2) and predictions/bias (2), bound.
+ * Aborts on failure (the harness's own). */
 void fuzz_h5_store(struct ecg_params *p, int64_t stem_in);
 
 #endif

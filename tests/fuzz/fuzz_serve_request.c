@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char file[ECG_MULTIPART_NAME_MAX];
     int rc = ecg_serve_query_parse(query, &params, &err);
     if (rc == ECG_OK)
-        rc = ecg_serve_body_records(ct[0] ? ct : NULL, p, (size_t)(end - p), &lim, 1 << 20, &params, &recs, file,
-                                    sizeof file, &err);
+        rc = ecg_serve_body_records(ct[0] ? ct : NULL, p, (size_t)(end - p), &lim, 1 << 20, &params, &recs,
+                                    file, sizeof file, &err);
     fuzz_check_status(rc, &err);
     const struct ecg_check_model model = {300.0, 30.0, 2.0, 61.0, "the record repeated"}; /* the shipped model's */
     for (int32_t i = 0; i < recs.count && rc == ECG_OK; i++) {

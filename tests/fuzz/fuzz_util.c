@@ -119,7 +119,8 @@ void fuzz_check_status(int rc, const struct ecg_error *err)
     if (verbose < 0)
         verbose = getenv("FUZZ_VERBOSE") != NULL;
     if (verbose)
-        fprintf(stderr, "  -> %s%s%s\n", ecg_status_name((enum ecg_status)rc), rc ? ": " : "", rc ? err->msg : "");
+        fprintf(stderr, "  -> %s%s%s\n", ecg_status_name((enum ecg_status)rc), rc ? ": " : "",
+                rc ? err->msg : "");
     if (rc == ECG_OK)
         return;
     if (rc < ECG_OK || rc > ECG_ERR_INTERRUPTED || (int)err->code != rc || !err->msg[0]) {

@@ -199,7 +199,7 @@ def cachet_seeds():
     gz = dict(compression="gzip", compression_opts=9, shuffle=True, track_times=False)
     with h5file(os.path.join(d, "one_segment_int16")) as f:
         f.create_dataset("signal", data=np.round(x * 1000).astype(np.int16), chunks=(10240,), **gz)
-        f.create_dataset("labels", shape=(10240,), dtype="f8", chunks=(10240,), fillvalue=2.0, **gz)
+        f.create_dataset("labels", data=np.full(10240, 2.0), chunks=(10240,), **gz)
     with h5file(os.path.join(d, "scaleoffset_and_fletcher32")) as f:
         f.create_dataset("signal", data=np.round(x * 10).astype(np.int32), chunks=(5120,), scaleoffset=0,
                          track_times=False)

@@ -84,6 +84,15 @@ check "the too-short record says why" has short '"class":null,"probabilities":nu
 printf 'MATLAB 5.0 MAT-file, Platform: GLNXA64' >"$work/bad.mat"
 check "a corrupt upload is 400" test "$(req bad -F "file=@$work/bad.mat;filename=A01.mat" "$url/v1/classify")" = 400
 check "the 400 names the file and the problem" has bad '{"error":"A01.mat: MATLAB v4 type .*","file":"A01.mat"}'
+links=$fixtures/../fuzz/regressions/cachet_h5/external_links_to_a_server_file
+check "an HDF5 upload whose datasets link to other files is 400" \
+    test "$(req links -F "file=@$links;filename=links.h5" "$url/v1/classify")" = 400
+check "the 400 says the links are refused" has links "links.h5: 'signal' is a soft or external link"
+crash=$fixtures/../fuzz/hdf5/cachet_chunk_dimension_zero_sigfpe.h5 # crashes libhdf5 itself (docs/reliability.md)
+check "an HDF5 upload that crashes the HDF5 library is 400" \
+    test "$(req h5crash -F "file=@$crash;filename=seg.h5" "$url/v1/classify")" = 400
+check "the 400 says the parser crashed on that file" has h5crash '"error":"seg.h5: the parser crashed on this file (signal'
+check "the server is alive after it" test "$(req alive "$url/healthz")" = 200
 check "a CSV without a rate is 400" test "$(req nofs -H 'Content-Type: text/csv' --data-binary "@$work/ecg.csv" "$url/v1/classify")" = 400
 check "the message asks for fs" has nofs 'no sampling rate: give fs'
 check "malformed JSON is 400 naming the byte" \
