@@ -6,6 +6,7 @@
 #include "data/reader_common.h"
 #include "data/readers.h"
 #include "infer/infer_internal.h"
+#include "train/train.h"
 
 void ecg_infer_beats_free(struct ecg_infer_beats *b)
 {
@@ -40,9 +41,8 @@ static int read_beats(const struct ecg_infer_model *m, const char *hea, struct e
     ECG_TRY(ecg_pathf(atr, sizeof atr, err, "%.*s.atr", (int)(n - 4), hea));
     bool annotated = ecg_path_is_file(atr);
     struct ecg_read_options ro;
-    ecg_read_options_default(&ro);
-    ro.skip_bad = c->data.bad_records;
-    ro.beat_before_s = ro.beat_after_s = c->data.window_seconds / 2;
+    ecg_read_options_of_config(c, &ro);
+    ro.records = NULL; /* the one record named */
     ro.beats = annotated && c->data.beats == ECG_BEATS_REFERENCE ? ECG_BEATS_REFERENCE : ECG_BEATS_DETECTED;
     ro.q_beats = ECG_Q_KEEP;
     ro.keep_unlabelled = true;

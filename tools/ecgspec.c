@@ -16,6 +16,7 @@
 #include "infer/infer.h"
 #include "io/h5util.h"
 #include "tools/cli.h"
+#include "train/train.h"
 
 static const char usage_text[] =
     "usage: ecgspec [options] INPUT [key=value ...]\n"
@@ -230,9 +231,10 @@ static int not_found(const struct args *a, int64_t count, struct ecg_error *err)
 static int from_dataset(const struct args *a, struct ecg_infer_context *ctx, struct view *v, struct ecg_error *err)
 {
     struct ecg_dataset ds = {0};
-    struct ecg_read_options opt;
-    ecg_read_options_default(&opt);
+    struct ecg_read_options opt; /* as the model's run read its data: a beat's window is the model's */
+    ecg_read_options_of_config(ecg_infer_model_config(v->m), &opt);
     opt.skip_bad = ECG_BAD_SKIP;
+    opt.records = NULL; /* --index and --id count every record of the input */
     int rc = ecg_dataset_read(a->format, a->input, &opt, &ds, err);
     int64_t ri = a->id ? 0 : a->index;
     for (; !rc && a->id && ri < ds.count && strcmp(ds.records[ri].id, a->id) != 0; ri++)

@@ -84,16 +84,21 @@ static int exclude_records(struct ecg_dataset *ds, const char *path, struct ecg_
     return rc;
 }
 
+void ecg_read_options_of_config(const struct ecg_config *c, struct ecg_read_options *ro)
+{
+    ecg_read_options_default(ro);
+    ro->skip_bad = c->data.bad_records;
+    /* A beat's window is data.window_seconds centred on its R peak: the neighbouring beats give its timing. */
+    ro->beat_before_s = ro->beat_after_s = c->data.window_seconds / 2;
+    ro->records = c->data.records;
+    ro->beats = c->data.beats;
+    ro->q_beats = c->data.q_beats;
+}
+
 int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, struct ecg_error *err)
 {
     struct ecg_read_options ro;
-    ecg_read_options_default(&ro);
-    ro.skip_bad = c->data.bad_records;
-    /* A beat's window is data.window_seconds centred on its R peak: the neighbouring beats give its timing. */
-    ro.beat_before_s = ro.beat_after_s = c->data.window_seconds / 2;
-    ro.records = c->data.records;
-    ro.beats = c->data.beats;
-    ro.q_beats = c->data.q_beats;
+    ecg_read_options_of_config(c, &ro);
     bool skip = ro.skip_bad == ECG_BAD_SKIP;
     memset(ds, 0, sizeof *ds);
     int rc = ecg_dataset_read_format(c->data.format, c->data.path, &ro, ds, err);

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "data/loader.h"
+#include "data/readers.h"
 #include "data/record.h"
 #include "data/split.h"
 #include "eval/calibration.h"
@@ -24,6 +25,10 @@
  * the run with a message naming the record (error).
  */
 int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, struct ecg_error *err);
+
+/* The reader options a config implies (bad records, beat windows of data.window_seconds centred on the
+ * R peak, records, beat source, Q beats): every program that reads a config's dataset reads it alike. */
+void ecg_read_options_of_config(const struct ecg_config *c, struct ecg_read_options *ro);
 
 /* Preprocesses one record in place as ecg_prepare_dataset does (the message
  * names what failed; the caller names the record). */

@@ -187,6 +187,41 @@ static void a_record_is_picked_from_a_dataset_by_id(void)
     CU_ASSERT_EQUAL(stat(path, &sb), 0);
 }
 
+/* A beat of a WFDB record is cut as the beat config's training cuts it: data.window_seconds centred on the R
+ * peak, filled with the record's own samples (the readers' default 0.7 s beat, zero-padded to the window,
+ * showed the model's input wrongly). */
+static void a_beat_window_is_the_config_s_window_of_the_record(void)
+{
+    char out[8192], args[4096];
+    const char *root = getenv("ECG_SOURCE_ROOT");
+    snprintf(args, sizeof args, "--config '%s/configs/mitbih_beats.yaml' --format mitdb '%s' --index 10 --out beat --quiet",
+             root ? root : ".", ecg_test_fixture("data/mitdb"));
+    int st = run(args, out, sizeof out);
+    CU_ASSERT_EQUAL(st, 0);
+    if (st)
+        fprintf(stderr, "%s\n", out);
+    char path[2048];
+    snprintf(path, sizeof path, "%s/beat.h5", ecg_test_tmpdir());
+    hid_t f;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_h5_open_read(path, &f, &err), ECG_OK);
+    int ndim = 0;
+    int64_t shape[ECG_H5_MAX_DIMS];
+    H5T_class_t cls;
+    CU_ASSERT_EQUAL_FATAL(ecg_h5_dataset_shape(f, "signal", &ndim, shape, &cls, &err), ECG_OK);
+    CU_ASSERT_TRUE_FATAL(ndim == 1 && shape[0] == 1080); /* 3 s at 360 Hz */
+    static float signal[1080];
+    CU_ASSERT_EQUAL_FATAL(ecg_h5_read_floats(f, "signal", signal, 1080, &err), ECG_OK);
+    ecg_h5_close(f);
+    /* Samples in the first and last tenth of a second: the neighbouring record, not padding. */
+    int head = 0, tail = 0;
+    for (int i = 0; i < 36; i++) {
+        head += signal[i] != 0.0f;
+        tail += signal[1079 - i] != 0.0f;
+    }
+    CU_ASSERT_TRUE(head > 30 && tail > 30);
+}
+
 static void bad_usage_and_bad_input_give_one_clear_message(void)
 {
     char out[8192], args[2048];
@@ -233,6 +268,7 @@ static const struct ecg_test ecgspec_tests[] = {
      with_preprocessing_off_the_image_is_the_library_s_of_the_raw_window},
     {"samples come from standard input", samples_come_from_standard_input},
     {"a record is picked from a dataset by id", a_record_is_picked_from_a_dataset_by_id},
+    {"a beat window is the config's window of the record", a_beat_window_is_the_config_s_window_of_the_record},
     {"bad usage and bad input give one clear message", bad_usage_and_bad_input_give_one_clear_message},
     {NULL, NULL},
 };
