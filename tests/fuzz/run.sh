@@ -14,9 +14,17 @@
 # failed: docs/reliability.md), anywhere else it is ours; an input that does not crash again on its own
 # is listed as unreproduced.  Leaks inside libhdf5 are suppressed (tests/fuzz/lsan.supp).  Exits 1 when
 # any harness found a crash, leak, timeout or memory blow-up in ecgtrain's code.
+#
+# FUZZ_SEED=N fixes libFuzzer's random seed (default: a new one each run).  With a fixed seed two runs of
+# the same build mutate the same inputs in the same order, so a short run (CI's) finds the same things
+# on every machine, up to how many executions fit in the time; long exploratory runs leave it unset.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+if ! [[ ${FUZZ_SEED:-0} =~ ^[0-9]+$ ]]; then
+    echo "run.sh: FUZZ_SEED '$FUZZ_SEED': expected a non-negative integer" >&2
+    exit 2
+fi
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
     echo "usage: tests/fuzz/run.sh SECONDS [HARNESS...]" >&2
     exit 2
@@ -75,7 +83,7 @@ for h in "${harnesses[@]}"; do
         find "tests/fuzz/regressions/$h" -type f ! -name README.md -exec cp {} "$out/corpus/" \;
     fi
     bin="$builddir/tests/fuzz/fuzz_$h"
-    opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    opts=(-seed="${FUZZ_SEED:-0}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
           -artifact_prefix="$out/artifacts/" -dict="$out/dict" "$out/corpus")
     case $h in
         cachet_h5 | keras_h5 | checkpoint)
