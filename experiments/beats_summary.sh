@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Summarises the AAMI figures of cross-validation folds: per class mean and std of Se, +P, F1, and pooled.
 #
-#   experiments/beats_summary.sh DIR
+#   experiments/beats_summary.sh [--json FILE] DIR
 #
 # Every run below DIR with a metrics.json holding "aami" (ecgtrain of a beat model) is a fold.  For
 # N, S, V, F: Se, +P and F1 of each fold, their mean and sample standard deviation over the folds
 # (a fold without beats of a class adds no Se for it, and none of +P when nothing was labelled so), and
-# the pooled figures from the summed TP, FN, FP of all folds (every test beat counted once).
+# the pooled figures from the summed TP, FN, FP of all folds (every test beat counted once).  --json
+# also writes them as JSON (what ecgexport --metrics stores in the shipped beat model).
 set -euo pipefail
-[ $# -eq 1 ] || { sed -n '2,9p' "$0"; exit 2; }
+json=""
+if [ "${1:-}" = --json ]; then [ $# -ge 2 ] || { echo "beats_summary.sh: --json needs a file" >&2; exit 2; }; json=$2; shift 2; fi
+[ $# -eq 1 ] || { sed -n '2,10p' "$0"; exit 2; }
 command -v jq >/dev/null || { echo "beats_summary.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
 files=$(find "$1" -name metrics.json 2>/dev/null | sort | while read -r f; do
     jq -e 'has("aami")' "$f" >/dev/null 2>&1 && echo "$f"; done)
@@ -36,3 +39,25 @@ jq -s -r '
         END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
 # shellcheck disable=SC2086
 jq -s -r '"folds: \(length); test beats: \(map(.aami.n) | add); accuracy (pooled): \((map(.aami.per_class[].tp) | add) / (map(.aami.n) | add) * 10000 | round / 10000); macro-F1 per fold: \(map(.aami.macro_f1 * 10000 | round / 10000) | join(", ")); true Q beats: \(map(.aami.q_support) | add)"' $files
+[ -z "$json" ] && exit 0
+# shellcheck disable=SC2086
+jq -s --arg dir "$1" '
+  def mean: if length == 0 then null else add / length end;
+  def sd: if length < 2 then null else (mean as $m | (map((. - $m) * (. - $m)) | add) / (length - 1) | sqrt) end;
+  def stat: {mean: mean, std: sd};
+  def ratio(a; b): if b > 0 then a / b else null end;
+  . as $runs
+  | {protocol: "inter-patient cross-validation over MIT-BIH DS1: whole records (patients) per fold, every beat tested once",
+     runs: $dir, folds: length, test_beats: (map(.aami.n) | add),
+     accuracy_pooled: ((map(.aami.per_class[].tp) | add) / (map(.aami.n) | add)),
+     macro_f1: (map(.aami.macro_f1) | stat),
+     per_class: (["N", "S", "V", "F"] | map(. as $c
+       | [$runs[].aami.per_class[$c]] as $p
+       | ([$p[].tp] | add) as $tp | ([$p[].fn] | add) as $fn | ([$p[].fp] | add) as $fp
+       | {key: $c, value: {se: ([$p[] | select(.tp + .fn > 0) | .se] | stat),
+                           ppv: ([$p[] | select(.tp + .fp > 0) | .ppv] | stat),
+                           f1: ([$p[].f1] | stat),
+                           pooled: {se: ratio($tp; $tp + $fn), ppv: ratio($tp; $tp + $fp),
+                                    f1: ratio(2 * $tp; 2 * $tp + $fn + $fp), tp: $tp, fn: $fn, fp: $fp}}})
+       | from_entries),
+     true_q_beats: (map(.aami.q_support) | add)}' $files >"$json"
