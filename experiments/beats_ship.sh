@@ -10,8 +10,8 @@
 # summary of the folds under CV (default runs/beats_cv3, experiments/beats_summary.sh --json) is
 # stored in the model as its metrics; CV=none ships without them.  ecgexport writes the model file:
 # Keras-layout weights plus the run's resolved configuration (preprocessing, beat windows,
-# spectrogram, classes), so ecgpredict and ecgeval take it alone.  Its log.csv and the validation
-# metrics.json are copied beside it.  WEIGHTS_OUT chooses another destination.
+# spectrogram, classes), so ecgpredict and ecgeval take it alone.  WEIGHTS_OUT chooses another
+# destination.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${WEIGHTS_OUT:-weights/ecg_effb0_mitbih.h5}
@@ -29,6 +29,4 @@ bash experiments/sweep.sh "${BEATS_CONFIG:-configs/mitbih_beats.yaml}" beats_shi
     data.test_fraction=0 "$@"
 run="runs/beats_ship/eval.split=val"
 "$ecgexport" "${metrics[@]}" "$run/best.h5" "$out"
-cp "$run/metrics.json" "${out%.h5}.val_metrics.json"
-cp "$run/log.csv" "${out%.h5}.log.csv"
 echo "beats_ship.sh: wrote $out (validation report: $run/report.html)"

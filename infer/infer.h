@@ -62,12 +62,15 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
                          struct ecg_infer_model **out, struct ecg_error *err);
 
 /*
- * The model a program uses when none is named: the shipped CinC 2017 model,
- * ECG_INFER_DEFAULT_MODEL relative to the working directory (the one place
- * that says where it is).
+ * The models a program uses when none is named, relative to the working
+ * directory (the one place that says where they are): the shipped CinC 2017
+ * rhythm model for records, the shipped MIT-BIH beat model for WFDB records
+ * classified beat by beat.
  */
 #define ECG_INFER_DEFAULT_MODEL "weights/ecg_effb0_cinc2017.h5"
+#define ECG_INFER_DEFAULT_BEAT_MODEL "weights/ecg_effb0_mitbih.h5"
 const char *ecg_infer_default_model(void);
+const char *ecg_infer_default_beat_model(void);
 
 /* Frees the model; NULL is a no-op.  No context of it may be in use. */
 void ecg_infer_model_free(struct ecg_infer_model *m);

@@ -119,6 +119,8 @@ void ecg_infer_model_free(struct ecg_infer_model *m)
 
 const char *ecg_infer_default_model(void) { return ECG_INFER_DEFAULT_MODEL; }
 
+const char *ecg_infer_default_beat_model(void) { return ECG_INFER_DEFAULT_BEAT_MODEL; }
+
 const struct ecg_config *ecg_infer_model_config(const struct ecg_infer_model *m) { return &m->config; }
 
 int ecg_infer_model_classes(const struct ecg_infer_model *m, const char *const **names)

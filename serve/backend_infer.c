@@ -9,6 +9,7 @@
 
 #include "core/paths.h"
 #include "data/loader.h"
+#include "data/readers.h"
 #include "eval/json.h"
 #include "infer/infer.h"
 #include "io/model_file.h"
@@ -245,6 +246,13 @@ int ecg_serve_backend_infer_open(const char *weights, const char *config_path, i
     be->model = b;
     char *found = NULL; /* the file the model was loaded from: the working directory's or the installed one */
     int rc = ecg_infer_model_load(weights, config_path, noverrides, overrides, &b->model, err);
+    /* The server classifies whole records; a beat model would see one window of a record and answer for it. */
+    const char *format = rc ? NULL : ecg_config_format_name(ecg_infer_model_config(b->model));
+    if (!rc && ecg_format_task(format) == ECG_TASK_BEAT)
+        rc = ecg_error_set(err, ECG_ERR_USAGE,
+                           "%s: a beat model (trained on %s beats): ecgserve classifies the rhythm of whole records; "
+                           "classify beats with ecgpredict",
+                           weights, format);
     if (!rc && !(rc = ecg_path_find_data(weights, &found, err))) {
         base_name(weights, b->name, sizeof b->name);
         fill_info(b, &be->info);

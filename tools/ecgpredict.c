@@ -1,4 +1,5 @@
 /* ecgpredict: classifies ECG records with a checkpoint, one JSON line per record. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static const char usage_text[] =
     "       ecgpredict --help | --version\n"
     "\n"
     "Classifies each record with MODEL (a checkpoint written by ecgtrain or a model file written by\n"
-    "ecgexport; without one, the shipped model " ECG_INFER_DEFAULT_MODEL ") and prints one JSON line per\n"
+    "ecgexport; without one, the shipped rhythm model " ECG_INFER_DEFAULT_MODEL ", or for WFDB\n"
+    "records the shipped beat model " ECG_INFER_DEFAULT_BEAT_MODEL ") and prints one JSON line per\n"
     "record: {\"file\", \"record\", \"class\", \"probabilities\": {class: p, ...}}.  The record is\n"
     "preprocessed and cut into eval.windows windows exactly as in the run; the windows'\n"
     "probabilities are averaged.  FILE is a CinC 2017 record (.mat, with its .hea beside it),\n"
@@ -49,11 +51,32 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
 
 struct args {
-    const char *ckpt, *format, *config;
+    const char *ckpt, *format, *config; /* ckpt NULL after parsing: the shipped model of the files' kind */
     double fs;
     int windows, explain, nfiles, noverrides;
     char **files, **overrides; /* point into argv */
 };
+
+static int is_wfdb(const char *path, const char *format)
+{
+    size_t n = strlen(path);
+    return format ? strcmp(format, "wfdb") == 0 : n > 4 && strcmp(path + n - 4, ".hea") == 0;
+}
+
+/* No model named: the shipped beat model for WFDB records, the rhythm model for the rest (not both at once). */
+static int default_model(struct args *a, struct ecg_error *err)
+{
+    int wfdb = 0;
+    for (int i = 0; i < a->nfiles; i++)
+        wfdb += is_wfdb(a->files[i], a->format);
+    if (wfdb > 0 && wfdb < a->nfiles)
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "no MODEL named, and the files mix WFDB records (the beat model %s) with records for "
+                             "the rhythm model %s: classify them in two calls, or name a model first",
+                             ecg_infer_default_beat_model(), ecg_infer_default_model());
+    a->ckpt = wfdb ? ecg_infer_default_beat_model() : ecg_infer_default_model();
+    return ECG_OK;
+}
 
 /* Returns ECG_OK, a usage error, or -1 after printing help or the version. */
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
@@ -88,20 +111,20 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
         }
     }
     /* The first operand is the model when it is one (or when --config says it is weights); otherwise every
-     * operand is a file to classify and the model is the shipped one. */
-    if (optind < argc && !a->config && !ecg_cli_is_override(argv[optind]) && !ecg_model_file_probe(argv[optind]))
-        a->ckpt = ecg_infer_default_model();
+     * operand is a file to classify and the model is the shipped one of their kind. */
+    bool named = !(optind < argc && !a->config && !ecg_cli_is_override(argv[optind]) &&
+                   !ecg_model_file_probe(argv[optind]));
     for (int i = optind; i < argc; i++) {
-        if (!a->ckpt)
+        if (named && !a->ckpt)
             a->ckpt = argv[i];
         else if (ecg_cli_is_override(argv[i]))
             a->overrides[a->noverrides++] = argv[i];
         else
             a->files[a->nfiles++] = argv[i];
     }
-    if (!a->ckpt || a->nfiles == 0)
-        return ecg_error_set(err, ECG_ERR_USAGE, !a->ckpt ? "missing the CHECKPOINT" : "missing the FILE(s)");
-    return ECG_OK;
+    if ((named && !a->ckpt) || a->nfiles == 0)
+        return ecg_error_set(err, ECG_ERR_USAGE, named && !a->ckpt ? "missing the CHECKPOINT" : "missing the FILE(s)");
+    return named ? ECG_OK : default_model(a, err);
 }
 
 struct printer {
@@ -138,12 +161,6 @@ static int predict_beats(struct ecg_infer_context *ctx, const char *path, const 
     return ECG_OK;
 }
 
-static int is_wfdb(const char *path, const char *format)
-{
-    size_t n = strlen(path);
-    return format ? strcmp(format, "wfdb") == 0 : n > 4 && strcmp(path + n - 4, ".hea") == 0;
-}
-
 static int predict_file(struct ecg_infer_context *ctx, const struct args *a, const char *path,
                         const char *const *names, int k, struct ecg_error *err)
 {
@@ -160,7 +177,8 @@ static int run(const struct args *a, struct ecg_error *err)
     struct ecg_infer_context *ctx = NULL;
     /* The shipped model is looked up as every relative model path is: here, then installed. */
     char *found = NULL;
-    if (a->ckpt == ecg_infer_default_model() && ecg_path_find_data(a->ckpt, &found, err))
+    if ((a->ckpt == ecg_infer_default_model() || a->ckpt == ecg_infer_default_beat_model()) &&
+        ecg_path_find_data(a->ckpt, &found, err))
         return ecg_error_set(err, ECG_ERR_USAGE,
                              "no MODEL named, and the shipped model %s is not in the working directory or in %s: "
                              "name a checkpoint or model file first",

@@ -39,6 +39,10 @@ echo 'accuracy: 0.75' >"$work/m.metrics.json"
 st=$?
 check "a metrics file beside the model that is not a JSON object exits 1 naming it" bash -c \
     "[ $st = 1 ] && grep -q 'm.metrics.json: expected one JSON object (metrics), found other text' '$work/badmetrics'"
+"$ecgserve" --model weights/ecg_effb0_mitbih.h5 --port 0 >/dev/null 2>"$work/beatmodel"
+st=$?
+check "a beat model exits 2: the server classifies whole records" bash -c \
+    "[ $st = 2 ] && grep -q 'weights/ecg_effb0_mitbih.h5: a beat model (trained on mitbih_wfdb beats): ecgserve classifies the rhythm of whole records; classify beats with ecgpredict' '$work/beatmodel'"
 "$ecgserve" data.sample_rate=abc --port 0 >/dev/null 2>"$work/badkey"
 st=$?
 check "a bad override exits 2 naming the key" bash -c "[ $st = 2 ] && grep -q 'data.sample_rate' '$work/badkey'"
