@@ -51,7 +51,7 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
 
 struct args {
-    const char *ckpt, *format, *config; /* ckpt NULL after parsing: the shipped model of the files' kind */
+    const char *ckpt, *format, *config; /* ckpt: the named model, or the shipped one of the files' kind */
     double fs;
     int windows, explain, nfiles, noverrides;
     char **files, **overrides; /* point into argv */
