@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "data/rr.h"
 
 /*
  * The canonical label sets.  Rhythm datasets (CACHET-CADB, CinC 2017) share
@@ -27,6 +28,7 @@ struct ecg_record {
     double fs;                /* sampling rate in Hz */
     int64_t length;           /* samples */
     float *signal;            /* mV, owned by the dataset */
+    float rr[ECG_RR_FEATURES]; /* a beat's RR-interval features (data/rr.h); 0 for a rhythm record */
 };
 
 struct ecg_dataset {

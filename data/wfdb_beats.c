@@ -7,6 +7,7 @@
 #include "data/qrs.h"
 #include "data/reader_common.h"
 #include "data/readers.h"
+#include "data/rr.h"
 
 const char *const ecg_beat_source_names[] = {[ECG_BEATS_REFERENCE] = "reference", [ECG_BEATS_DETECTED] = "detected",
                                              NULL};
@@ -142,10 +143,11 @@ static int detected_beats(const float *x, int64_t len, double fs, const struct b
     return ECG_OK;
 }
 
-/* Pushes the window of every beat the options keep. */
+/* Pushes the window and RR features of every beat the options keep; rr (b->n x ECG_RR_FEATURES) holds the
+ * features of all the beats, kept or not, so that a skipped beat still counts as a neighbour. */
 static int cut_beats(const char *hea, const char *name, const float *x, int64_t len, double fs,
-                     const struct beat_list *b, const struct ecg_read_options *opt, struct ecg_dataset *ds,
-                     struct ecg_beat_read_counts *c, struct ecg_error *err)
+                     const struct beat_list *b, const float *rr, const struct ecg_read_options *opt,
+                     struct ecg_dataset *ds, struct ecg_beat_read_counts *c, struct ecg_error *err)
 {
     int64_t before = (int64_t)llround(opt->beat_before_s * fs), after = (int64_t)llround(opt->beat_after_s * fs);
     if (before < 0 || after < 1)
@@ -165,6 +167,7 @@ static int cut_beats(const char *hea, const char *name, const float *x, int64_t 
             continue;
         }
         struct ecg_record rec = {.label = b->label[i], .fs = fs, .length = before + after};
+        memcpy(rec.rr, rr + i * ECG_RR_FEATURES, sizeof rec.rr);
         snprintf(rec.id, sizeof rec.id, "%.40s:%lld", name, (long long)s); /* WFDB names have at most 40 characters */
         ecg_strlcpy(rec.subject, name, sizeof rec.subject);
         if (!(rec.signal = malloc((size_t)rec.length * sizeof(float))))
@@ -190,7 +193,7 @@ int ecg_wfdb_read_beats(const char *hea, const char *atr, const struct ecg_read_
     struct ecg_wfdb_header hdr;
     struct ecg_wfdb_annotation *ann = NULL;
     struct beat_list ref = {0}, det = {0};
-    float *x = NULL;
+    float *x = NULL, *rr = NULL;
     int64_t len = 0, nann = 0;
     int rc;
     if (!atr && opt->beats == ECG_BEATS_REFERENCE)
@@ -208,8 +211,18 @@ int ecg_wfdb_read_beats(const char *hea, const char *atr, const struct ecg_read_
         beats = &det;
     }
     c.beats = beats->n;
-    rc = cut_beats(hea, hdr.record, x, len, hdr.fs, beats, opt, ds, &c, err);
+    if (!(rr = malloc((size_t)(beats->n > 0 ? beats->n : 1) * ECG_RR_FEATURES * sizeof *rr))) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for the RR features of %lld beats", hea,
+                           (long long)beats->n);
+        goto done;
+    }
+    if ((rc = ecg_rr_features(beats->at, beats->n, rr, err))) {
+        ecg_error_prefix(err, rc, "%s", hea);
+        goto done;
+    }
+    rc = cut_beats(hea, hdr.record, x, len, hdr.fs, beats, rr, opt, ds, &c, err);
 done:
+    free(rr);
     if (counts)
         *counts = c;
     beat_list_free(&ref);

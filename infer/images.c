@@ -24,6 +24,10 @@ int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images
     const struct ecg_spec_opts *s = &ctx->model->lo.spec;
     const int64_t per = s->height * s->width * s->channels, batch = ctx->net.batch;
     const int k = ctx->model->classes;
+    if (ctx->net.opt.context_features > 0)
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "classify images: the model also reads each beat's RR features (model.rr_features), "
+                             "which images alone do not carry; classify the record's beats instead");
     if (count < 1 || !images || !probs)
         return ecg_error_set(err, ECG_ERR_USAGE,
                              "classify images: expected count >= 1 images and probs, found %lld",

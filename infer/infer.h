@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "data/rr.h"
 
 /*
  * Usage:
@@ -123,6 +124,8 @@ struct ecg_infer_result {
     int best;           /* argmax of probs (first of ties); -1 after prepare */
     float *cams;        /* (windows, height, width) Grad-CAM maps when the context explains
                            (ecg_infer_context_explain), else NULL */
+    float rr[ECG_RR_FEATURES]; /* a beat's RR features (data/rr.h), which a model with model.rr_features
+                                  reads beside each window's image; 0 for a rhythm record */
 };
 
 /* Frees the arrays and zeroes the struct; a zeroed result is a no-op. */

@@ -21,6 +21,7 @@ struct ecg_keras_info {
     char inferred_arch[8];    /* the architecture the weights fit ("b0"); "" when none */
     int64_t stem_in_channels; /* input channels of the first layer; 0 when unknown */
     int64_t num_classes;      /* units of the classification head; 0 when the file has none */
+    int64_t head_inputs;      /* inputs of the classification head (features and context); 0 without */
     /*
      * The Keras `normalization` layer (mean, variance, count): the input
      * normalisation, not a model parameter.  The official files store the

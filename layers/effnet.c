@@ -30,6 +30,7 @@ static const struct {
 #define EFFNET_MAX_BATCH 65536
 #define EFFNET_MAX_SIDE 16384
 #define EFFNET_MAX_CLASSES 1000000
+#define EFFNET_MAX_CONTEXT 1024
 #define DEPTH_DIVISOR 8
 
 /* Keras round_filters: nearest multiple of 8, never below 90% of the scaled value. */
@@ -77,6 +78,12 @@ static int check_options(const struct ecg_effnet_options *o, int64_t batch, int6
     if (o->in_channels < 1)
         return ecg_error_set(err, ECG_ERR_RANGE, "model.in_channels: expected >= 1, found %lld",
                              (long long)o->in_channels);
+    if (o->context_features < 0 || o->context_features > EFFNET_MAX_CONTEXT ||
+        (o->context_features > 0 && o->num_classes == 0))
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "model: %lld context features with %lld classes: expected 0..%d, and a "
+                             "classification head to read them",
+                             (long long)o->context_features, (long long)o->num_classes, EFFNET_MAX_CONTEXT);
     if (o->num_classes < 0)
         return ecg_error_set(err, ECG_ERR_RANGE, "model.num_classes: expected >= 0, found %lld",
                              (long long)o->num_classes);
@@ -186,6 +193,13 @@ int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, in
     int pool_index = count - 1;
     if (o->num_classes > 0) {
         PUSH(ecg_layer_dropout_new("top_dropout", o->dropout));
+        if (o->context_features > 0) {
+            if (!(m->context = ecg_aligned_calloc(batch * o->context_features, sizeof(float)))) {
+                rc = ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate the context buffer");
+                goto fail;
+            }
+            PUSH(ecg_layer_context_new("context", m->context, o->context_features));
+        }
         PUSH(ecg_layer_dense_new("predictions", o->num_classes));
     }
 #undef PUSH
@@ -234,6 +248,14 @@ void ecg_effnet_forward(struct ecg_effnet *m, const float *x, int64_t n, bool tr
     ECG_ASSERT(n >= 1 && n <= m->batch);
     m->n = n;
     ecg_net_forward(&m->net, x, n, training, m->opt.bn_mode, rng);
+}
+
+void ecg_effnet_set_context(struct ecg_effnet *m, int64_t first, const float *values, int64_t n, int64_t stride)
+{
+    const int64_t k = m->opt.context_features;
+    ECG_ASSERT(first >= 0 && n >= 0 && first + n <= m->batch && stride >= k);
+    for (int64_t i = 0; i < n && k > 0; i++)
+        memcpy(m->context + (first + i) * k, values + i * stride, (size_t)k * sizeof(float));
 }
 
 double ecg_effnet_loss(struct ecg_effnet *m, const int32_t *labels, const float *class_weight,
@@ -343,5 +365,6 @@ void ecg_effnet_free(struct ecg_effnet *m)
     ecg_aligned_free(m->probs);
     ecg_aligned_free(m->dlogits);
     ecg_aligned_free(m->dfeatures);
+    ecg_aligned_free(m->context);
     memset(m, 0, sizeof *m);
 }

@@ -18,7 +18,11 @@
  * stages (filters scaled by the width multiplier, rounded to multiples of 8;
  * repeats scaled by the depth multiplier, rounded up), top 1x1 conv to
  * round_filters(1280) -> BN -> SiLU, global average pooling (the features),
- * dropout, dense classifier (logits; softmax lives in the loss).
+ * dropout, dense classifier (logits; softmax lives in the loss).  With
+ * context_features k > 0 the classifier reads the dropped-out features
+ * followed by k context values per sample ("predictions/kernel" is then
+ * (1280 + k, classes)), which the caller writes into m->context before each
+ * forward.
  *
  * Parameter names are the Keras ones: "stem_conv/kernel" (3,3,Cin,32),
  * "stem_bn/{gamma,beta,moving_mean,moving_variance}",
@@ -55,6 +59,8 @@ struct ecg_effnet_options {
     int arch;                 /* 0..7 = B0..B7 */
     int64_t in_channels;      /* 1 for a spectrogram, 3 for RGB weights */
     int64_t num_classes;      /* 0: no head, features only */
+    int64_t context_features; /* values per sample joined to the pooled features before the classifier
+                                 (a beat's RR features); 0: the image alone.  Needs a head. */
     enum ecg_padding padding; /* ECG_PAD_SAME for Keras weights, ECG_PAD_SYMMETRIC for torchvision */
     float bn_eps;             /* 1e-3 Keras, 1e-5 torchvision */
     float bn_momentum;        /* PyTorch convention: running = (1 - m) running + m batch, so
@@ -86,6 +92,7 @@ struct ecg_effnet {
     float *probs;          /* (batch, num_classes): softmax of the last loss */
     float *dlogits;        /* (batch, num_classes): set by ecg_effnet_loss */
     float *dfeatures;      /* (batch, num_features): backward's input when num_classes == 0 */
+    float *context;        /* (batch, context_features): the caller's, read by every forward; NULL when 0 */
     int64_t n;             /* samples of the last forward */
     int blocks;            /* MBConv blocks */
 };
@@ -117,6 +124,11 @@ void ecg_effnet_init_weights(struct ecg_effnet *m, uint64_t seed);
  */
 void ecg_effnet_forward(struct ecg_effnet *m, const float *x, int64_t n, bool training,
                         const struct ecg_rng *rng);
+
+/* Copies the context of n samples (rows of `stride` >= context_features floats, the first
+ * context_features of each used) into rows first .. first + n - 1 of m->context; a no-op for a
+ * model without context. */
+void ecg_effnet_set_context(struct ecg_effnet *m, int64_t first, const float *values, int64_t n, int64_t stride);
 
 /*
  * Softmax cross-entropy of the last forward's logits against labels (n) in

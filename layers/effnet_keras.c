@@ -108,8 +108,10 @@ static void describe(const struct ecg_keras_weight *w, int n, struct ecg_keras_i
     for (int i = 0; i < n; i++) {
         if (strcmp(w[i].param, "stem_conv/kernel") == 0 && w[i].ndim == 4)
             info->stem_in_channels = w[i].shape[2];
-        else if (strcmp(w[i].param, "predictions/kernel") == 0 && w[i].ndim == 2)
+        else if (strcmp(w[i].param, "predictions/kernel") == 0 && w[i].ndim == 2) {
             info->num_classes = w[i].shape[1];
+            info->head_inputs = w[i].shape[0];
+        }
     }
     arch_of((struct named_shapes){weight_at, w, n}, info->inferred_arch);
 }

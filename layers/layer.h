@@ -285,6 +285,9 @@ void ecg_layer_se_recompute(struct ecg_layer *l, const struct ecg_run *r);
 struct ecg_layer *ecg_layer_gap_new(const char *name);
 /* Dropout on any shape (inverted: kept values scaled by 1/(1-rate)). */
 struct ecg_layer *ecg_layer_dropout_new(const char *name, float rate);
+/* (1, 1, C) -> (1, 1, C + k): the input followed by the sample's k values of `context`
+ * ((planned batch, k), the caller's, read at every forward); no parameters, no gradient to the context. */
+struct ecg_layer *ecg_layer_context_new(const char *name, const float *context, int64_t k);
 /* Dense on (1, 1, Cin) -> (1, 1, cout) with bias: "<name>/kernel" (Cin, cout), "<name>/bias". */
 struct ecg_layer *ecg_layer_dense_new(const char *name, int64_t cout);
 

@@ -1,4 +1,5 @@
 /* Constraints between ecgtrain's config keys, checked once the file and all overrides are applied. */
+#include "data/readers.h"
 #include "train/config_keys.h"
 
 /* "0.1" etc., round-trip exact, for messages. */
@@ -97,6 +98,16 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                              "keys 'train.class_weights' and 'model.num_classes': expected one weight per "
                              "class (%lld), found %lld",
                              (long long)c->model.num_classes, (long long)w->n);
+    if (c->model.rr_features && ecg_format_task(ecg_config_format_name(c)) != ECG_TASK_BEAT)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'model.rr_features' and 'data.format': RR features belong to heartbeats "
+                             "(data.format mitbih_wfdb), found format %s",
+                             ecg_config_format_name(c));
+    if (c->model.rr_features && c->train.mixup_alpha > 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'model.rr_features' and 'train.mixup_alpha': mixup blends images, not RR "
+                             "features; expected mixup off (0) with RR features, found %g",
+                             c->train.mixup_alpha);
     if (c->train.warmup_epochs > c->train.epochs)
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "keys 'train.warmup_epochs' and 'train.epochs': expected warm-up <= epochs, "

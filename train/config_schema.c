@@ -203,6 +203,9 @@ static const struct ecg_config_key keys[] = {
      .help = "a classification head not loaded from model.pretrained starts as: keras (uniform, limit "
              "sqrt(1/classes), EfficientNet's own), fan_in (uniform, limit 1/sqrt(features), PyTorch's Linear) or "
              "zero (every class equally likely at the start); biases start at 0"},
+    {KEY(ECG_CFG_BOOL, model.rr_features), .def = "false",
+     .help = "beat models: the classifier also reads the beat's RR intervals (before, after, local and record "
+             "medians, as log ratios; docs/beats.md), which carry the prematurity that marks S beats"},
 
     /* optim */
     {KEY_AT(ECG_CFG_ENUM, "optim.name", optim.rule.kind), .def = "adamw", NAMES(ecg_optim_kind_names),

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "io/keras_h5.h"
+#include "data/rr.h"
 #include "layers/effnet_keras.h"
 #include "train/train.h"
 
@@ -15,6 +16,7 @@ static void options_from_config(const struct ecg_config *c, const struct ecg_ker
     ecg_effnet_options_default(o, c->model.arch);
     o->in_channels = c->model.in_channels;
     o->num_classes = c->model.num_classes;
+    o->context_features = c->model.rr_features ? ECG_RR_FEATURES : 0;
     /* A padding the config names is the kernel's own value; auto asks the weight file. */
     if (c->model.padding != ECG_MODEL_PAD_AUTO)
         o->padding = (enum ecg_padding)c->model.padding;
@@ -74,13 +76,19 @@ void ecg_model_init_head(struct ecg_effnet *m, enum ecg_head_init mode, uint64_t
     }
 }
 
+/* The head is kept only when the file's has the model's classes and inputs (features, RR features);
+ * otherwise it starts fresh. */
+static bool keeps_head(const struct ecg_effnet *m, const struct ecg_keras_info *info)
+{
+    return info->num_classes == m->opt.num_classes && info->head_inputs == m->num_features + m->opt.context_features;
+}
+
 static int load_pretrained(const struct ecg_config *c, const struct ecg_keras_info *info, struct ecg_effnet *m,
                            struct ecg_error *err)
 {
-    /* The head is kept only when the file's classes are the model's; otherwise it stays fresh. */
     static const char *const head[] = {"predictions/"};
     struct ecg_keras_load_opts lo = {.model = &ecg_effnet_keras};
-    bool keep_head = info->num_classes == c->model.num_classes;
+    bool keep_head = keeps_head(m, info);
     if (!keep_head) {
         lo.skip = head;
         lo.n_skip = 1;
@@ -156,7 +164,7 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_on
         ecg_effnet_free(m);
         return rc;
     }
-    if (!c->model.pretrained || info.num_classes != c->model.num_classes)
+    if (!c->model.pretrained || !keeps_head(m, &info))
         ecg_model_init_head(m, c->model.head_init, (uint64_t)c->run.seed);
     if (strcmp(c->model.freeze, "none") != 0) {
         const char *upto = strcmp(c->model.freeze, "backbone") == 0 ? "head" : c->model.freeze;

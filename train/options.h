@@ -54,6 +54,7 @@ struct ecg_config_model {
     bool sync_bn;                   /* data-parallel: batch statistics over every rank's samples */
     enum ecg_input_norm input_norm;
     enum ecg_head_init head_init;   /* a head not loaded from model.pretrained starts this way */
+    bool rr_features;               /* the head also reads each beat's RR features (data/rr.h) */
 };
 
 struct ecg_config_train {

@@ -731,6 +731,14 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(2, l, ECG_ERR_RANGE,
                       "keys 'data.spectrogram.window_seconds' and 'data.sample_rate': expected an STFT window of "
                       "at least 8 samples, found 0.02 s at 300 Hz");
+    char *ra[] = {"model.rr_features=true"};
+    check_cross_error(1, ra, ECG_ERR_CONFIG,
+                      "keys 'model.rr_features' and 'data.format': RR features belong to heartbeats (data.format "
+                      "mitbih_wfdb), found format cachet_short");
+    char *rb[] = {"data.format=mitbih_wfdb", "model.rr_features=true", "train.mixup_alpha=0.2"};
+    check_cross_error(3, rb, ECG_ERR_CONFIG,
+                      "keys 'model.rr_features' and 'train.mixup_alpha': mixup blends images, not RR features; "
+                      "expected mixup off (0) with RR features, found 0.2");
     char *fa[] = {"data.folds=3", "data.fold=3"};
     check_cross_error(2, fa, ECG_ERR_RANGE,
                       "keys 'data.fold' and 'data.folds': expected a test fold in 0..2, found 3");

@@ -335,24 +335,25 @@ static void load_errors_name_the_file_or_the_key(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.windows"));
 }
 
-/* The shipped model's weights with the beat recipe (a fresh 5-class head), on the record 100 fixture. */
-static struct ecg_infer_model *load_beat_model(void)
+/* The shipped model's weights with the beat recipe (a fresh 5-class head, reading RR features when
+ * rr is true), on the record 100 fixture. */
+static struct ecg_infer_model *load_beat_model(bool rr)
 {
     static char path_override[1100];
     snprintf(path_override, sizeof path_override, "data.path=%s", ecg_test_fixture("data/mitdb"));
     char *overrides[] = {path_override, "data.records=all", "eval.batch_size=8", "data.spectrogram.height=32",
-                         "data.spectrogram.width=32", "run.log_level=warn"};
+                         "data.spectrogram.width=32", "run.log_level=warn", "model.rr_features=true"};
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
-    if (ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"), 6,
-                             overrides, &m, &err))
+    if (ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"),
+                             rr ? 7 : 6, overrides, &m, &err))
         fprintf(stderr, "\n  %s\n", err.msg);
     return m;
 }
 
-static void beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation(void)
+static void check_beats_of_a_record(bool rr)
 {
-    struct ecg_infer_model *m = load_beat_model();
+    struct ecg_infer_model *m = load_beat_model(rr);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     struct ecg_infer_context *ctx = NULL;
     struct ecg_error err = {0};
@@ -387,8 +388,23 @@ static void beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation(void
                     "100.dat: expected a WFDB header NAME.hea");
     ECG_CHECK_ERROR(ecg_infer_classify_beats(ctx, "/nonexistent/100.hea", &b, &err), &err, ECG_ERR_IO,
                     "/nonexistent/100.hea");
+    if (rr) { /* images alone do not carry the RR features */
+        float image[32 * 32] = {0}, probs[5];
+        ECG_CHECK_ERROR(ecg_infer_classify_images(ctx, image, 1, probs, NULL, &err), &err, ECG_ERR_USAGE,
+                        "model.rr_features");
+    }
     ecg_infer_context_free(ctx);
     ecg_infer_model_free(m);
+}
+
+static void beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation(void)
+{
+    check_beats_of_a_record(false);
+}
+
+static void beats_with_rr_features_classify_as_ecgtrains_evaluation(void)
+{
+    check_beats_of_a_record(true);
 }
 
 static const struct ecg_test infer_tests[] = {
@@ -402,6 +418,7 @@ static const struct ecg_test infer_tests[] = {
     {"load errors name the file or the key", load_errors_name_the_file_or_the_key},
     {"beats of a record classify as the beats of ecgtrain's evaluation",
      beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation},
+    {"beats with RR features classify as ecgtrain's evaluation", beats_with_rr_features_classify_as_ecgtrains_evaluation},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"infer", infer_tests}, {NULL, NULL}};

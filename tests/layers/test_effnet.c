@@ -247,7 +247,8 @@ static bool compare(const char *label, const float *got, const float *want, int6
     return ecg_test_close(label, got, want, n, 1e-4, 1e-4 * wmax);
 }
 
-static void check_fixture(const char *file, enum ecg_padding pad, float eps, float momentum)
+/* context: values per sample joined to the pooled features (the fixture's "context" dataset), or 0. */
+static void check_fixture(const char *file, enum ecg_padding pad, float eps, float momentum, int64_t context)
 {
     hid_t f = H5Fopen(ecg_test_fixture(file), H5F_ACC_RDONLY, H5P_DEFAULT);
     CU_ASSERT_TRUE_FATAL(f >= 0);
@@ -260,9 +261,15 @@ static void check_fixture(const char *file, enum ecg_padding pad, float eps, flo
     o.bn_momentum = momentum;
     o.dropout = 0.0f;
     o.drop_connect = 0.0f;
+    o.context_features = context;
     struct ecg_effnet m;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&m, &o, n, res, res, &err), ECG_OK);
+    if (context) {
+        float values[2 * 16];
+        CU_ASSERT_TRUE_FATAL(context <= 16 && read_floats(f, "context", values, n * context));
+        ecg_effnet_set_context(&m, 0, values, n, context);
+    }
     struct ecg_params *p = m.params;
     CU_ASSERT_TRUE(fill_fixture_weights(p));
     char path[256];
@@ -332,12 +339,17 @@ static void check_fixture(const char *file, enum ecg_padding pad, float eps, flo
 
 static void b0_with_symmetric_padding_matches_torchvision(void)
 {
-    check_fixture("torch/b0_symmetric.h5", ECG_PAD_SYMMETRIC, 1e-5f, 0.1f);
+    check_fixture("torch/b0_symmetric.h5", ECG_PAD_SYMMETRIC, 1e-5f, 0.1f, 0);
 }
 
 static void b0_with_same_padding_matches_torch_with_tf_padding(void)
 {
-    check_fixture("torch/b0_same.h5", ECG_PAD_SAME, 1e-3f, 0.01f);
+    check_fixture("torch/b0_same.h5", ECG_PAD_SAME, 1e-3f, 0.01f, 0);
+}
+
+static void b0_with_rr_context_matches_torch_with_the_values_joined(void)
+{
+    check_fixture("torch/b0_context.h5", ECG_PAD_SAME, 1e-3f, 0.01f, 4);
 }
 
 /* ---- full-network finite differences ------------------------------------------------ */
@@ -681,13 +693,15 @@ static void every_parameter_declares_how_it_starts(void)
  * tasks, whose results may not depend on the thread count; an inference-only model (rings, fused batch
  * norms) gives the training model's bits, and a sample alone its task's up to the rounding of GEMMs of
  * other sizes. */
-static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void)
+/* context: values per sample joined before the classifier (each sample's own, in every task), or 0 */
+static void check_batch_parallel_evaluation(int64_t context)
 {
     struct ecg_effnet_options o;
     ecg_effnet_options_default(&o, 0);
     o.num_classes = 5;
     o.in_channels = 1;
     o.padding = ECG_PAD_SAME;
+    o.context_features = context;
     struct ecg_effnet full, inf;
     struct ecg_error err = {0};
     const int64_t n = 20, h = 32, w = 64, k = 5;
@@ -696,8 +710,11 @@ static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void
     CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&inf, &o, n, h, w, &err), ECG_OK);
     ecg_effnet_init_weights(&full, 3);
     memcpy(inf.params->values, full.params->values, (size_t)full.params->total * sizeof(float));
-    float *x = malloc((size_t)(n * h * w) * sizeof(float)), one[5], two[5 * 20];
+    float *x = malloc((size_t)(n * h * w) * sizeof(float)), one[5], two[5 * 20], ctx[20 * 4];
     ecg_gradcheck_fill(x, n * h * w, 7, -1.0f, 1.0f);
+    ecg_gradcheck_fill(ctx, n * 4, 8, -3.0f, 3.0f);
+    ecg_effnet_set_context(&inf, 0, ctx, n, context);
+    ecg_effnet_set_context(&full, 0, ctx, n, context);
     int saved = ecg_threads_get();
     ecg_threads_set(2);
     ecg_effnet_forward(&inf, x, n, false, NULL);
@@ -705,6 +722,7 @@ static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void
     ecg_threads_set(1);
     ecg_effnet_forward(&inf, x, n, false, NULL);
     ECG_CHECK_CLOSE("logits with 2 threads against 1", two, inf.logits, n * k, 0.0, 0.0);
+    ecg_effnet_set_context(&inf, 0, ctx + 16 * context, 1, context);
     ecg_effnet_forward(&inf, x + 16 * h * w, 1, false, NULL); /* sample 16 alone: a task of one */
     memcpy(one, inf.logits, sizeof one);
     ecg_effnet_forward(&full, x, n, false, NULL);
@@ -714,6 +732,16 @@ static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void
     free(x);
     ecg_effnet_free(&full);
     ecg_effnet_free(&inf);
+}
+
+static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void)
+{
+    check_batch_parallel_evaluation(0);
+}
+
+static void each_sample_reads_its_own_context_in_batch_parallel_evaluation(void)
+{
+    check_batch_parallel_evaluation(4);
 }
 
 static void keras_initialisers_have_the_documented_scale(void)
@@ -799,6 +827,15 @@ static void bad_model_options_fail_with_a_message(void)
     ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 1, 32, 32, &err), &err, ECG_ERR_RANGE,
                     "model.num_classes: expected >= 0, found -2");
     ecg_effnet_options_default(&o, 0);
+    o.num_classes = 0;
+    o.context_features = 4;
+    ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 1, 32, 32, &err), &err, ECG_ERR_RANGE,
+                    "model: 4 context features with 0 classes: expected 0..1024, and a classification head");
+    ecg_effnet_options_default(&o, 0);
+    o.context_features = -1;
+    ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 1, 32, 32, &err), &err, ECG_ERR_RANGE,
+                    "model: -1 context features");
+    ecg_effnet_options_default(&o, 0);
     ECG_CHECK_ERROR(ecg_effnet_init(&m, &o, 0, 32, 32, &err), &err, ECG_ERR_RANGE,
                     "model: batch 0 and image 32 x 32 must be positive");
     ecg_effnet_options_default(&o, 0);
@@ -823,6 +860,8 @@ static const struct ecg_test torch_tests[] = {
      b0_with_symmetric_padding_matches_torchvision},
     {"B0 with SAME padding matches torch with TF padding (eval, train, gradients, running stats)",
      b0_with_same_padding_matches_torch_with_tf_padding},
+    {"B0 with 4 context values before the classifier matches torch.cat then Linear (eval, train, gradients)",
+     b0_with_rr_context_matches_torch_with_the_values_joined},
     {NULL, NULL},
 };
 static const struct ecg_test model_tests[] = {
@@ -839,6 +878,8 @@ static const struct ecg_test model_tests[] = {
     {"every parameter declares how it starts", every_parameter_declares_how_it_starts},
     {"batch-parallel evaluation is bit-identical across thread counts",
      batch_parallel_evaluation_is_bit_identical_across_thread_counts},
+    {"each sample reads its own context in batch-parallel evaluation",
+     each_sample_reads_its_own_context_in_batch_parallel_evaluation},
     {"partial freezing keeps the trainable gradients exact",
      partial_freezing_keeps_the_trainable_gradients_exact},
     {"timing and memory figures are reported", timing_and_memory_figures_are_reported},

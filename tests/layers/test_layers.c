@@ -161,6 +161,33 @@ static void silu_gap_dropout_and_dense_gradients_match(void)
     harness_free(&hs);
 }
 
+static void context_joins_its_values_and_gradients_match(void)
+{
+    /* (3, 1, 1, 5) features and 2 context values per sample, then a dense layer of 3 */
+    float context[3 * 2];
+    ecg_gradcheck_fill(context, 6, 21, -1.0f, 1.0f);
+    struct harness hs;
+    struct ecg_layer *ls[2] = {ecg_layer_context_new("ctx", context, 2), ecg_layer_dense_new("fc", 3)};
+    CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 2, 3, 1, 1, 5, 1e-3f));
+    CU_ASSERT_EQUAL(hs.net.layers[1]->in_dims[2], 7);
+    harness_loss(&hs);
+    const float *joined = hs.net.layers[0]->out;
+    for (int64_t i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(memcmp(joined + i * 7, hs.x + i * 5, 5 * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(memcmp(joined + i * 7 + 5, context + i * 2, 2 * sizeof(float)), 0);
+    }
+    CU_ASSERT_TRUE(harness_check(&hs, 0, 1e-2, 2e-3));
+    /* the classifier reads the context: other values, other outputs */
+    float before[9];
+    harness_loss(&hs); /* the checker's last forward ran on a perturbed value */
+    memcpy(before, ecg_net_output(&hs.net), sizeof before);
+    context[3] += 0.5f;
+    harness_loss(&hs);
+    CU_ASSERT_NOT_EQUAL(memcmp(before, ecg_net_output(&hs.net), sizeof before), 0);
+    CU_ASSERT_EQUAL(memcmp(before, ecg_net_output(&hs.net), 3 * sizeof(float)), 0); /* sample 0 untouched */
+    harness_free(&hs);
+}
+
 static void squeeze_excite_gradients_match_finite_differences(void)
 {
     check_one(ecg_layer_se_new("blk_se", 2), 2, 3, 3, 6, true, ECG_BN_TRAIN);
@@ -366,6 +393,12 @@ static void a_layer_that_cannot_take_its_input_fails_with_a_message(void)
     ECG_CHECK_ERROR(rc, &err, ECG_ERR_SHAPE, "layer 'fc': dense input must be (1, 1, C), got (4, 4, 3)");
     ecg_net_free(&net); /* freed already: a no-op */
 
+    float context[2 * 3] = {0};
+    ls = malloc(1 * sizeof *ls);
+    ls[0] = ecg_layer_context_new("ctx", context, 3);
+    rc = ecg_net_init(&net, ls, 1, 2, dims, &o, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_SHAPE, "layer 'ctx': context joins (1, 1, C) features, got (4, 4, 2)");
+
     ls = malloc(2 * sizeof *ls);
     ls[0] = ecg_layer_bn_new("same");
     ls[1] = ecg_layer_bn_new("same");
@@ -388,6 +421,7 @@ static const struct ecg_test grad_tests[] = {
      batch_norm_gradients_match_in_train_frozen_and_eval_modes},
     {"SiLU, pooling, dropout and dense gradients match", silu_gap_dropout_and_dense_gradients_match},
     {"squeeze-excite gradients match finite differences", squeeze_excite_gradients_match_finite_differences},
+    {"context joins its values to the features, and gradients match", context_joins_its_values_and_gradients_match},
     {"MBConv gradients match with and without residual, expand 1 and 6, strides 1 and 2",
      mbconv_gradients_match_with_and_without_residual},
     {"a chain stem, MBConv, pool, dropout, dense matches finite differences",

@@ -39,6 +39,20 @@ jq -e '.n == 33 and .aami.n == 33 and (.aami.per_class | keys) == ["F", "N", "S"
     fail "ecgeval metrics.json: $(jq -c .aami ev/metrics.json)"
 grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
 
+# With RR features beside the image: ecgeval on the checkpoint alone scores the beats as the run's own
+# evaluation did (the same probabilities: the same log-loss to the last digit).
+"$BUILD_TOOLS/ecgtrain" "$src/configs/mitbih_beats.yaml" data.path="$fix" data.records=all data.val_fraction=0 \
+    data.test_fraction=0 eval.split=train train.epochs=1 train.head_epochs=0 train.warmup_epochs=0 \
+    model.pretrained=none model.rr_features=true data.spectrogram.height=32 data.spectrogram.width=32 \
+    train.batch_size=8 eval.batch_size=8 run.dir=rr run.threads=1 run.log_level=warn >rr.out 2>&1 ||
+    fail "ecgtrain with RR features: $(tail -3 rr.out)"
+"$BUILD_TOOLS/ecgeval" rr/best.h5 data.format=mitbih_wfdb data.path="$fix" data.split=all --out rrev >rrev.out 2>&1 ||
+    fail "ecgeval with RR features: $(tail -3 rrev.out)"
+[ "$(jq .calibration.nll rr/metrics.json)" = "$(jq .calibration.nll rrev/metrics.json)" ] ||
+    fail "RR model: ecgtrain's log-loss $(jq .calibration.nll rr/metrics.json), ecgeval's $(jq .calibration.nll rrev/metrics.json)"
+"$BUILD_TOOLS/ecgpredict" rr/best.h5 "$fix/100.hea" >rr.jsonl 2>rr.err || fail "ecgpredict with RR features: $(cat rr.err)"
+[ "$(wc -l <rr.jsonl)" = 34 ] || fail "ecgpredict with RR features printed $(wc -l <rr.jsonl) lines"
+
 # A rhythm model on a WFDB record is a usage error with one message.
 err=$("$BUILD_TOOLS/ecgpredict" "$src/weights/ecg_effb0_cinc2017.h5" 100.hea 2>&1 >/dev/null); st=$?
 [ $st = 2 ] && [[ "$err" == *"100.hea: a WFDB record is classified beat by beat, and this model was trained on cinc2017 records"* ]] ||
