@@ -160,6 +160,13 @@ struct ecg_beat_read_counts {
 int ecg_wfdb_read_beats(const char *hea, const char *atr, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                         struct ecg_beat_read_counts *counts, struct ecg_error *err);
 
+/* The beats the QRS detector finds in a signal without annotations (x: len samples in mV at fs Hz of
+ * record `name`), as ecg_wfdb_read_beats makes them with opt->beats DETECTED and keep_unlabelled
+ * (labels -1, windows of opt->beat_before_s / beat_after_s, RR features).  Errors: ECG_ERR_VALUE
+ * (no samples, fs <= 0), the detector's. */
+int ecg_signal_beats(const char *name, const float *x, int64_t len, double fs, const struct ecg_read_options *opt,
+                     struct ecg_dataset *ds, struct ecg_beat_read_counts *counts, struct ecg_error *err);
+
 /* The sample of a beat record's id "<record>:<sample>", or -1 when the id has no such suffix. */
 int64_t ecg_beat_id_sample(const char *id);
 

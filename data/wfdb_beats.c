@@ -183,6 +183,41 @@ static int cut_beats(const char *hea, const char *name, const float *x, int64_t 
     return ECG_OK;
 }
 
+/* The beats of one channel x (len samples at fs Hz) of record `name`: beats chosen as opt->beats says,
+ * labelled from ref when annotated, their RR features, and the windows the options keep.  `where`
+ * names the source in messages. */
+static int beats_of_channel(const char *where, const char *name, const float *x, int64_t len, double fs,
+                            const struct beat_list *ref, bool annotated, const struct ecg_read_options *opt,
+                            struct ecg_dataset *ds, struct ecg_beat_read_counts *c, struct ecg_error *err)
+{
+    struct beat_list det = {0};
+    float *rr = NULL;
+    const struct beat_list *beats = ref;
+    int rc = ECG_OK;
+    if (opt->beats == ECG_BEATS_DETECTED) {
+        if ((rc = detected_beats(x, len, fs, ref, annotated, &det, err))) {
+            ecg_error_prefix(err, rc, "%s", where);
+            goto done;
+        }
+        beats = &det;
+    }
+    c->beats = beats->n;
+    if (!(rr = malloc((size_t)(beats->n > 0 ? beats->n : 1) * ECG_RR_FEATURES * sizeof *rr))) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for the RR features of %lld beats", where,
+                           (long long)beats->n);
+        goto done;
+    }
+    if ((rc = ecg_rr_features(beats->at, beats->n, rr, err))) {
+        ecg_error_prefix(err, rc, "%s", where);
+        goto done;
+    }
+    rc = cut_beats(where, name, x, len, fs, beats, rr, opt, ds, c, err);
+done:
+    free(rr);
+    beat_list_free(&det);
+    return rc;
+}
+
 int ecg_wfdb_read_beats(const char *hea, const char *atr, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                         struct ecg_beat_read_counts *counts, struct ecg_error *err)
 {
@@ -192,42 +227,44 @@ int ecg_wfdb_read_beats(const char *hea, const char *atr, const struct ecg_read_
     struct ecg_beat_read_counts c = {0};
     struct ecg_wfdb_header hdr;
     struct ecg_wfdb_annotation *ann = NULL;
-    struct beat_list ref = {0}, det = {0};
-    float *x = NULL, *rr = NULL;
+    struct beat_list ref = {0};
+    float *x = NULL;
     int64_t len = 0, nann = 0;
     int rc;
     if (!atr && opt->beats == ECG_BEATS_REFERENCE)
         return ecg_error_set(err, ECG_ERR_USAGE, "%s: reference beats need the record's annotations (.atr)", hea);
-    if ((rc = ecg_wfdb_read_channel(hea, opt->channel, &hdr, &x, &len, err)) ||
-        (atr && (rc = ecg_wfdb_read_annotations(atr, &ann, &nann, err))) ||
-        (rc = reference_beats(ann, nann, &ref, err)))
-        goto done;
-    const struct beat_list *beats = &ref;
-    if (opt->beats == ECG_BEATS_DETECTED) {
-        if ((rc = detected_beats(x, len, hdr.fs, &ref, atr != NULL, &det, err))) {
-            ecg_error_prefix(err, rc, "%s", hea);
-            goto done;
-        }
-        beats = &det;
-    }
-    c.beats = beats->n;
-    if (!(rr = malloc((size_t)(beats->n > 0 ? beats->n : 1) * ECG_RR_FEATURES * sizeof *rr))) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for the RR features of %lld beats", hea,
-                           (long long)beats->n);
-        goto done;
-    }
-    if ((rc = ecg_rr_features(beats->at, beats->n, rr, err))) {
-        ecg_error_prefix(err, rc, "%s", hea);
-        goto done;
-    }
-    rc = cut_beats(hea, hdr.record, x, len, hdr.fs, beats, rr, opt, ds, &c, err);
-done:
-    free(rr);
+    if (!(rc = ecg_wfdb_read_channel(hea, opt->channel, &hdr, &x, &len, err)) &&
+        !(atr && (rc = ecg_wfdb_read_annotations(atr, &ann, &nann, err))) &&
+        !(rc = reference_beats(ann, nann, &ref, err)))
+        rc = beats_of_channel(hea, hdr.record, x, len, hdr.fs, &ref, atr != NULL, opt, ds, &c, err);
     if (counts)
         *counts = c;
     beat_list_free(&ref);
-    beat_list_free(&det);
     free(ann);
     free(x);
+    return rc;
+}
+
+int ecg_signal_beats(const char *name, const float *x, int64_t len, double fs, const struct ecg_read_options *opt,
+                     struct ecg_dataset *ds, struct ecg_beat_read_counts *counts, struct ecg_error *err)
+{
+    struct ecg_read_options o;
+    if (opt)
+        o = *opt;
+    else
+        ecg_read_options_default(&o);
+    o.beats = ECG_BEATS_DETECTED;
+    o.keep_unlabelled = true;
+    ds->task = ECG_TASK_BEAT;
+    struct ecg_beat_read_counts c = {0};
+    struct beat_list none = {0};
+    int rc = ECG_OK;
+    if (!(fs > 0) || len < 1 || !x)
+        rc = ecg_error_set(err, ECG_ERR_VALUE, "record '%s': %lld samples at %g Hz, expected samples and a rate > 0",
+                           name, (long long)len, fs);
+    else
+        rc = beats_of_channel(name, name, x, len, fs, &none, false, &o, ds, &c, err);
+    if (counts)
+        *counts = c;
     return rc;
 }

@@ -110,3 +110,49 @@ int ecg_infer_classify_beats(struct ecg_infer_context *ctx, const char *hea, str
         ecg_infer_beats_free(out);
     return rc;
 }
+
+int ecg_infer_prepare_beats(const struct ecg_infer_model *m, const float *x, int64_t n, double fs, const char *id,
+                            struct ecg_infer_result **out, int64_t **samples, int64_t *count, int64_t *left_out,
+                            struct ecg_error *err)
+{
+    *out = NULL;
+    *samples = NULL;
+    *count = *left_out = 0;
+    const char *name = id && *id ? id : "(samples)";
+    if (ecg_format_task(ecg_config_format_name(&m->config)) != ECG_TASK_BEAT)
+        return ecg_error_set(err, ECG_ERR_USAGE,
+                             "record '%s': beats are found for a beat model, and this model was trained on %s "
+                             "records",
+                             name, ecg_config_format_name(&m->config));
+    struct ecg_read_options ro;
+    ecg_read_options_of_config(&m->config, &ro);
+    ro.records = NULL;
+    ro.q_beats = ECG_Q_KEEP;
+    struct ecg_dataset ds = {0};
+    int rc = ecg_signal_beats(name, x, n, fs, &ro, &ds, NULL, err);
+    size_t rows = (size_t)(ds.count > 0 ? ds.count : 1);
+    struct ecg_infer_result *r = rc ? NULL : calloc(rows, sizeof *r);
+    int64_t *at = rc ? NULL : malloc(rows * sizeof *at);
+    if (!rc && (!r || !at))
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "record '%s': out of memory for %lld beats", name, (long long)ds.count);
+    int64_t done = 0;
+    for (; !rc && done < ds.count; done++) {
+        struct ecg_record *rec = &ds.records[done];
+        at[done] = ecg_beat_id_sample(rec->id);
+        if ((rc = ecg_prepare_record(&m->config, rec, err)))
+            ecg_error_prefix(err, rc, "record '%s': beat at sample %lld", name, (long long)at[done]);
+        else
+            rc = ecg_infer_windows(m, rec, &r[done], err);
+    }
+    if (rc) {
+        ecg_infer_results_free(r, done);
+        free(at);
+    } else {
+        *out = r;
+        *samples = at;
+        *count = ds.count;
+        *left_out = ds.skipped;
+    }
+    ecg_dataset_free(&ds);
+    return rc;
+}

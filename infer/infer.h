@@ -179,6 +179,13 @@ int ecg_infer_classify_samples(struct ecg_infer_context *ctx, const float *x, in
 int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images, int64_t count, float *probs,
                               float *cam, struct ecg_error *err);
 
+/* The same for a model that also reads each window's RR features (model.rr_features): rr (count,
+ * ECG_RR_FEATURES) beside the images, as ecg_infer_prepare_beats gives them; NULL for a model
+ * without them (then exactly ecg_infer_classify_images).  Errors as above, and ECG_ERR_USAGE when
+ * the model needs rr and it is NULL. */
+int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *images, const float *rr, int64_t count,
+                               float *probs, float *cam, struct ecg_error *err);
+
 /*
  * Records of one file, for the *_file functions: `format` is "cinc2017"
  * (a .mat with its .hea beside it; label from REFERENCE.csv beside it or
@@ -245,6 +252,19 @@ struct ecg_infer_beats {
 
 int ecg_infer_classify_beats(struct ecg_infer_context *ctx, const char *hea, struct ecg_infer_beats *out,
                              struct ecg_error *err);
+
+/*
+ * The preprocessing half for beats, from samples in memory: the beats the QRS detector finds in x (n
+ * samples in mV at fs Hz, the record's own rate), each a prepared result of one window: its image,
+ * its RR features and, in `samples`, its R peak.  Exactly the windows ecg_infer_classify_beats
+ * prepares for a WFDB record without annotations holding the same samples.  `id` (may be NULL) names
+ * the record.  *out receives *count results (free with ecg_infer_results_free) and *samples (free)
+ * their positions; *left_out counts the beats too close to either end for their window.  Errors: a
+ * rhythm model (ECG_ERR_USAGE), no samples or a bad rate (ECG_ERR_VALUE).
+ */
+int ecg_infer_prepare_beats(const struct ecg_infer_model *m, const float *x, int64_t n, double fs, const char *id,
+                            struct ecg_infer_result **out, int64_t **samples, int64_t *count, int64_t *left_out,
+                            struct ecg_error *err);
 /* Frees the arrays and zeroes the struct; a zeroed struct is a no-op. */
 void ecg_infer_beats_free(struct ecg_infer_beats *b);
 

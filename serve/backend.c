@@ -9,5 +9,7 @@ void ecg_serve_prepared_free(struct ecg_serve_prepared *p)
     free(p->inputs);
     free(p->window_start_s);
     free(p->signal);
+    free(p->context);
+    free(p->beat_sample);
     memset(p, 0, sizeof *p);
 }

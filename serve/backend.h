@@ -17,7 +17,10 @@
  *             possibly from several requests -> per-window probabilities and,
  *             when the backend can, a Grad-CAM heat map per window.
  *
- * A record's probabilities are the mean of its windows' probabilities.
+ * A record's probabilities are the mean of its windows' probabilities.  A beat
+ * model (info.beats) instead prepares one window per heartbeat that the QRS
+ * detector finds, each with its R peak and `context_c` context values (its RR
+ * features); the server then answers per beat, not per record.
  *
  * Threads: `model` is shared read-only by every call; each call gets its own
  * context from context_new (the server keeps a pool and never lets two
@@ -40,6 +43,8 @@ struct ecg_serve_model_info {
     int64_t cam_h, cam_w;              /* Grad-CAM map per window (row-major, same orientation); 0 = none */
     const char *card_json;             /* the model card as one JSON object (classes, preprocessing, training
                                           data, metrics), served at /v1/model */
+    int beats;         /* 1: a beat model (one window per detected heartbeat); 0: a rhythm model */
+    int64_t context_c; /* context values per window that classify reads beside the inputs; 0: none */
 };
 
 /* One record prepared for the model. */
@@ -50,6 +55,10 @@ struct ecg_serve_prepared {
     float *signal;          /* the preprocessed signal the windows were cut from */
     int64_t signal_length;
     double signal_fs; /* its rate (the model's rate) */
+    /* beat models: */
+    float *context;       /* windows * context_c floats (the beats' RR features), NULL when context_c is 0 */
+    int64_t *beat_sample; /* (windows) each beat's R peak, in samples of the uploaded signal */
+    int64_t left_out;     /* beats too close to either end of the record for their window */
 };
 
 struct ecg_serve_backend {
@@ -63,11 +72,11 @@ struct ecg_serve_backend {
      * left empty on failure. */
     int (*prepare)(void *model, void *ctx, const float *mv, int64_t length, double fs,
                    struct ecg_serve_prepared *out, struct ecg_error *err);
-    /* count window inputs (end to end) -> probs (count * nclass) and, when
-     * info.cam_h > 0 and `cam` is not NULL, cam (count * cam_h * cam_w, each
-     * map scaled to 0..1). */
-    int (*classify)(void *model, void *ctx, const float *inputs, int64_t count, float *probs, float *cam,
-                    struct ecg_error *err);
+    /* count window inputs (end to end), with their context (count * context_c, NULL when
+     * context_c is 0) -> probs (count * nclass) and, when info.cam_h > 0 and `cam` is not
+     * NULL, cam (count * cam_h * cam_w, each map scaled to 0..1). */
+    int (*classify)(void *model, void *ctx, const float *inputs, const float *context, int64_t count, float *probs,
+                    float *cam, struct ecg_error *err);
 };
 
 /* Frees the arrays of a prepared record and zeroes it; a zeroed one is a no-op. */

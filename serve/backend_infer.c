@@ -18,6 +18,7 @@
 
 struct infer_backend {
     struct ecg_infer_model *model;
+    bool beats; /* a beat model: one window per detected heartbeat */
     char name[256];
     char *card;
 };
@@ -45,11 +46,49 @@ static void context_free(void *ctx)
     ecg_infer_context_free(ctx);
 }
 
+/* A beat model's windows: one per detected beat, images and RR features end to end; the signal shown is
+ * the uploaded one. */
+static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64_t length, double fs,
+                         struct ecg_serve_prepared *out, struct ecg_error *err)
+{
+    struct ecg_infer_result *r = NULL;
+    int64_t n = 0, *at = NULL;
+    ECG_TRY(ecg_infer_prepare_beats(m, mv, length, fs, NULL, &r, &at, &n, &out->left_out, err));
+    const struct ecg_config *c = ecg_infer_model_config(m);
+    const struct ecg_spec_opts *s = &c->data.spectrogram;
+    const int64_t per = s->height * s->width * s->channels, rows = n > 0 ? n : 1;
+    out->inputs = malloc((size_t)(rows * per) * sizeof *out->inputs);
+    out->context = malloc((size_t)(rows * ECG_RR_FEATURES) * sizeof *out->context);
+    out->window_start_s = malloc((size_t)rows * sizeof *out->window_start_s);
+    out->signal = malloc((size_t)length * sizeof *out->signal);
+    if (!out->inputs || !out->context || !out->window_start_s || !out->signal) {
+        ecg_infer_results_free(r, n);
+        free(at);
+        ecg_serve_prepared_free(out);
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for %lld beats", (long long)n);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(out->inputs + i * per, r[i].images, (size_t)per * sizeof(float));
+        memcpy(out->context + i * ECG_RR_FEATURES, r[i].rr, sizeof r[i].rr);
+        out->window_start_s[i] = (double)at[i] / fs - c->data.window_seconds / 2; /* windows centre on their beat */
+    }
+    memcpy(out->signal, mv, (size_t)length * sizeof *out->signal);
+    out->windows = n;
+    out->beat_sample = at;
+    out->signal_length = length;
+    out->signal_fs = fs;
+    ecg_infer_results_free(r, n);
+    return ECG_OK;
+}
+
 static int prepare(void *model, void *ctx, const float *mv, int64_t length, double fs,
                    struct ecg_serve_prepared *out, struct ecg_error *err)
 {
     (void)ctx;
     memset(out, 0, sizeof *out);
+    const struct infer_backend *b = model;
+    if (b->beats)
+        return prepare_beats(b->model, mv, length, fs, out, err);
     struct ecg_infer_result r;
     ECG_TRY(ecg_infer_prepare_samples(((struct infer_backend *)model)->model, mv, length, fs, NULL, &r, err));
     out->window_start_s = malloc((size_t)r.windows * sizeof *out->window_start_s);
@@ -69,11 +108,11 @@ static int prepare(void *model, void *ctx, const float *mv, int64_t length, doub
     return ECG_OK;
 }
 
-static int classify(void *model, void *ctx, const float *inputs, int64_t count, float *probs, float *cam,
-                    struct ecg_error *err)
+static int classify(void *model, void *ctx, const float *inputs, const float *context, int64_t count, float *probs,
+                    float *cam, struct ecg_error *err)
 {
     (void)model;
-    return ecg_infer_classify_images(ctx, inputs, count, probs, cam, err);
+    return ecg_infer_classify_windows(ctx, inputs, context, count, probs, cam, err);
 }
 
 /* "dir/name.h5" -> "name" */
@@ -234,6 +273,10 @@ static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info
     info->input_c = lo.spec.channels;
     info->cam_h = lo.spec.height;
     info->cam_w = lo.spec.width;
+    info->beats = b->beats;
+    info->context_c = c->model.rr_features ? ECG_RR_FEATURES : 0;
+    if (b->beats) /* beats are answered with their classes, not with per-window heat maps */
+        info->cam_h = info->cam_w = 0;
 }
 
 int ecg_serve_backend_infer_open(const char *weights, const char *config_path, int noverrides,
@@ -246,13 +289,7 @@ int ecg_serve_backend_infer_open(const char *weights, const char *config_path, i
     be->model = b;
     char *found = NULL; /* the file the model was loaded from: the working directory's or the installed one */
     int rc = ecg_infer_model_load(weights, config_path, noverrides, overrides, &b->model, err);
-    /* The server classifies whole records; a beat model would see one window of a record and answer for it. */
-    const char *format = rc ? NULL : ecg_config_format_name(ecg_infer_model_config(b->model));
-    if (!rc && ecg_format_task(format) == ECG_TASK_BEAT)
-        rc = ecg_error_set(err, ECG_ERR_USAGE,
-                           "%s: a beat model (trained on %s beats): ecgserve classifies the rhythm of whole records; "
-                           "classify beats with ecgpredict",
-                           weights, format);
+    b->beats = !rc && ecg_format_task(ecg_config_format_name(ecg_infer_model_config(b->model))) == ECG_TASK_BEAT;
     if (!rc && !(rc = ecg_path_find_data(weights, &found, err))) {
         base_name(weights, b->name, sizeof b->name);
         fill_info(b, &be->info);

@@ -21,7 +21,7 @@ struct ecg_batcher {
     int stopping, joined;
     struct ecg_batch_job *head, *tail; /* jobs with windows not yet taken, FIFO */
     void *ctx;
-    float *inputs, *probs, *cam; /* one batch */
+    float *inputs, *context, *probs, *cam; /* one batch */
     struct {
         struct ecg_batch_job *job;
         int64_t first, count;
@@ -71,6 +71,9 @@ static int take_batch(struct ecg_batcher *b, int64_t *windows)
         if (k > b->batch_max - n)
             k = b->batch_max - n;
         memcpy(b->inputs + n * size, j->inputs + j->taken * size, (size_t)(k * size) * sizeof(float));
+        if (in->context_c > 0)
+            memcpy(b->context + n * in->context_c, j->context + j->taken * in->context_c,
+                   (size_t)(k * in->context_c) * sizeof(float));
         b->slices[ns].job = j;
         b->slices[ns].first = j->taken;
         b->slices[ns].count = k;
@@ -128,7 +131,8 @@ static void *run(void *arg)
         pthread_mutex_unlock(&b->mu);
         struct ecg_error err = {0};
         double t0 = ecg_now();
-        int rc = b->be->classify(b->be->model, b->ctx, b->inputs, n, b->probs,
+        int rc = b->be->classify(b->be->model, b->ctx, b->inputs, b->be->info.context_c > 0 ? b->context : NULL, n,
+                                 b->probs,
                                  b->be->info.cam_h > 0 ? b->cam : NULL, &err);
         if (b->observe)
             b->observe(b->observe_arg, n, ecg_now() - t0);
@@ -144,6 +148,7 @@ static void free_batcher(struct ecg_batcher *b)
     if (b->ctx)
         b->be->context_free(b->ctx);
     free(b->inputs);
+    free(b->context);
     free(b->probs);
     free(b->cam);
     free(b->slices);
@@ -175,11 +180,12 @@ int ecg_batcher_start(const struct ecg_serve_backend *be, int32_t batch_max, dou
     pthread_cond_init(&b->cv, NULL);
     size_t bm = (size_t)batch_max;
     b->inputs = malloc(bm * (size_t)(in->input_h * in->input_w * in->input_c) * sizeof(float));
+    b->context = malloc(bm * (size_t)(in->context_c > 0 ? in->context_c : 1) * sizeof(float));
     b->probs = malloc(bm * (size_t)in->nclass * sizeof(float));
     b->cam = malloc(bm * (size_t)(in->cam_h * in->cam_w > 0 ? in->cam_h * in->cam_w : 1) * sizeof(float));
     b->slices = malloc(bm * sizeof *b->slices);
     b->ctx = be->context_new(be->model);
-    if (!b->inputs || !b->probs || !b->cam || !b->slices || !b->ctx) {
+    if (!b->inputs || !b->context || !b->probs || !b->cam || !b->slices || !b->ctx) {
         free_batcher(b);
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for a batch of %d windows", batch_max);
     }

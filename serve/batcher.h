@@ -12,6 +12,7 @@
  * after the last window (status and err say whether classify failed). */
 struct ecg_batch_job {
     const float *inputs; /* count window inputs, end to end */
+    const float *context; /* count * context_c context values, NULL when the model reads none */
     int64_t count;
     float *probs; /* count * nclass */
     float *cam;   /* count * cam_h * cam_w, or NULL */

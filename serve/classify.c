@@ -80,10 +80,11 @@ static int make_job(struct request *r, int64_t total, struct ecg_error *err)
     int64_t size = in->input_h * in->input_w * in->input_c, cs = in->cam_h * in->cam_w;
     r->inputs = malloc((size_t)(total * size) * sizeof(float));
     r->probs = malloc((size_t)(total * in->nclass) * sizeof(float));
+    r->context = in->context_c > 0 ? malloc((size_t)(total * in->context_c) * sizeof(float)) : NULL;
     r->cam = cs > 0 && (r->params.include & ECG_INCLUDE_GRADCAM)
                  ? malloc((size_t)(total * cs) * sizeof(float))
                  : NULL;
-    if (!r->inputs || !r->probs || (cs > 0 && (r->params.include & ECG_INCLUDE_GRADCAM) && !r->cam))
+    if (!r->inputs || !r->probs || (in->context_c > 0 && !r->context) || (cs > 0 && (r->params.include & ECG_INCLUDE_GRADCAM) && !r->cam))
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for %lld windows", (long long)total);
     int64_t at = 0;
     for (int32_t i = 0; i < r->recs.count; i++) {
@@ -91,11 +92,15 @@ static int make_job(struct request *r, int64_t total, struct ecg_error *err)
         if (res->prep.windows == 0)
             continue;
         memcpy(r->inputs + at * size, res->prep.inputs, (size_t)(res->prep.windows * size) * sizeof(float));
+        if (r->context)
+            memcpy(r->context + at * in->context_c, res->prep.context,
+                   (size_t)(res->prep.windows * in->context_c) * sizeof(float));
         res->probs = r->probs + at * in->nclass;
         res->cam = r->cam ? r->cam + at * cs : NULL;
         at += res->prep.windows;
     }
     r->job = (struct ecg_batch_job){.inputs = r->inputs,
+                                    .context = r->context,
                                     .count = total,
                                     .probs = r->probs,
                                     .cam = r->cam,
@@ -162,6 +167,7 @@ void ecg_classify_free(struct request *r)
     free(r->res);
     ecg_serve_records_free(&r->recs);
     free(r->inputs);
+    free(r->context);
     free(r->probs);
     free(r->cam);
 }

@@ -3,6 +3,7 @@
 #include "serve/respond.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,50 @@ static void windows(struct ecg_json *j, const struct ecg_serve_model_info *info,
     ecg_json_end_array(j);
 }
 
+/* A beat model's answer: "beats" [{sample, time_s, class, probabilities}] in time order (as ecgpredict
+ * prints them), "counts" per class and "left_out". */
+static void beats(struct ecg_json *j, const struct ecg_serve_model_info *info, const struct ecg_serve_result *r)
+{
+    const int k = info->nclass;
+    const bool ok = !r->error[0] && (r->probs || r->prep.windows == 0); /* no beats found: empty, not null */
+    ecg_json_key(j, "beats");
+    ecg_json_begin_array(j, false);
+    for (int64_t w = 0; ok && w < r->prep.windows; w++) {
+        const float *p = r->probs + w * k;
+        ecg_json_begin_object(j);
+        ecg_json_key(j, "sample");
+        ecg_json_int(j, r->prep.beat_sample[w]);
+        ecg_json_key(j, "time_s");
+        ecg_json_number(j, round((double)r->prep.beat_sample[w] / r->rec->fs * 1e4) / 1e4);
+        ecg_json_key(j, "class");
+        ecg_json_string(j, info->class_names[argmax(p, k)]);
+        ecg_json_key(j, "probabilities");
+        probabilities(j, info, p);
+        ecg_json_end_object(j);
+    }
+    ecg_json_end_array(j);
+    ecg_json_key(j, "counts");
+    if (!ok) {
+        ecg_json_null(j);
+    } else {
+        ecg_json_begin_object(j);
+        for (int c = 0; c < k; c++) {
+            int64_t n = 0;
+            for (int64_t w = 0; w < r->prep.windows; w++)
+                n += argmax(r->probs + w * k, k) == c;
+            ecg_json_key(j, info->class_names[c]);
+            ecg_json_int(j, n);
+        }
+        ecg_json_end_object(j);
+    }
+    ecg_json_key(j, "left_out");
+    ecg_json_int(j, r->prep.left_out);
+    if (r->error[0]) {
+        ecg_json_key(j, "error");
+        ecg_json_string(j, r->error);
+    }
+}
+
 static void checks(struct ecg_json *j, const struct ecg_serve_result *r)
 {
     ecg_json_begin_array(j, false);
@@ -164,21 +209,10 @@ static void trace(struct ecg_json *j, const struct ecg_serve_result *r)
     ecg_json_end_object(j);
 }
 
-static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,
-                   const struct ecg_serve_result *r, unsigned include)
+/* A rhythm model's answer: the mean of the windows' probabilities, its class, and the windows. */
+static void rhythm(struct ecg_json *j, const struct ecg_serve_model_info *info, const struct ecg_serve_result *r,
+                   unsigned include)
 {
-    const struct ecg_serve_record *rec = r->rec;
-    ecg_json_begin_object(j);
-    ecg_json_key(j, "record");
-    ecg_json_string(j, rec->name);
-    if (rec->file[0]) {
-        ecg_json_key(j, "file");
-        ecg_json_string(j, rec->file);
-    }
-    ecg_json_key(j, "fs");
-    ecg_json_number(j, rec->fs);
-    ecg_json_key(j, "seconds");
-    ecg_json_number(j, round((double)rec->length / rec->fs * 1e3) / 1e3);
     int ok = !r->error[0] && r->probs && r->prep.windows > 0;
     float *mean = ok ? calloc((size_t)info->nclass, sizeof *mean) : NULL;
     ok = ok && mean;
@@ -201,6 +235,28 @@ static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,
     }
     ecg_json_key(j, "windows");
     windows(j, info, r, include);
+    free(mean);
+}
+
+static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,
+                   const struct ecg_serve_result *r, unsigned include)
+{
+    const struct ecg_serve_record *rec = r->rec;
+    ecg_json_begin_object(j);
+    ecg_json_key(j, "record");
+    ecg_json_string(j, rec->name);
+    if (rec->file[0]) {
+        ecg_json_key(j, "file");
+        ecg_json_string(j, rec->file);
+    }
+    ecg_json_key(j, "fs");
+    ecg_json_number(j, rec->fs);
+    ecg_json_key(j, "seconds");
+    ecg_json_number(j, round((double)rec->length / rec->fs * 1e3) / 1e3);
+    if (info->beats)
+        beats(j, info, r);
+    else
+        rhythm(j, info, r, include);
     ecg_json_key(j, "checks");
     checks(j, r);
     if ((include & ECG_INCLUDE_SIGNAL) && r->prep.signal && r->prep.signal_length > 0) {
@@ -208,7 +264,6 @@ static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,
         trace(j, r);
     }
     ecg_json_end_object(j);
-    free(mean);
 }
 
 void ecg_serve_json_model_members(struct ecg_json *j, const struct ecg_serve_model_info *info)

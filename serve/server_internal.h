@@ -44,7 +44,7 @@ struct request {
     struct ecg_serve_params params;
     struct ecg_serve_records recs;
     struct ecg_serve_result *res;
-    float *inputs, *probs, *cam;
+    float *inputs, *context, *probs, *cam;
     struct ecg_batch_job job;
 };
 

@@ -199,20 +199,28 @@ static int read_dat(const struct scratch *s, struct ecg_serve_record *rec, struc
                                  h.sig[i].file, dat);
         snprintf(h.sig[i].file, sizeof h.sig[i].file, "%s", private_name[K_DAT]);
     }
-    double scale = mv_per_unit(h.sig[0].units);
+    /* the lead described as MLII (MIT-BIH's record 114 stores it second), else the first: ecgpredict's */
+    int ch = 0;
+    for (int i = 0; i < h.nsig; i++)
+        if (strcmp(h.sig[i].description, "MLII") == 0) {
+            ch = i;
+            break;
+        }
+    double scale = mv_per_unit(h.sig[ch].units);
     if (scale == 0)
-        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal 0 is in '%s', expected mV, uV or V", hea,
-                             h.sig[0].units);
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal %d is in '%s', expected mV, uV or V", hea, ch,
+                             h.sig[ch].units);
     float *sig[ECG_WFDB_MAX_SIGNALS];
     int64_t n;
     ECG_TRY(ecg_wfdb_read_signals(hea, &h, sig, &n, err));
-    for (int i = 1; i < h.nsig; i++)
-        free(sig[i]);
+    for (int i = 0; i < h.nsig; i++)
+        if (i != ch)
+            free(sig[i]);
     for (int64_t i = 0; i < n; i++)
-        sig[0][i] = (float)(sig[0][i] * scale);
+        sig[ch][i] = (float)(sig[ch][i] * scale);
     rec->fs = h.fs;
     rec->length = n;
-    rec->signal = sig[0];
+    rec->signal = sig[ch];
     return ECG_OK;
 }
 

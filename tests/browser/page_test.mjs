@@ -1,14 +1,16 @@
-// Uploads a CinC record through ecgserve's page in headless Chromium and checks what the page draws.
-//   node page_test.mjs SERVER RECORD SCREENSHOT
+// Uploads a CinC record through ecgserve's page in headless Chromium and checks what the page draws;
+// with a beat model and a WFDB record, does the same for the beats of that record.
+//   node page_test.mjs SERVER RECORD SCREENSHOT [BEAT_MODEL BEAT_RECORD]
 // SERVER takes ecgserve's options; RECORD is a path without extension (RECORD.hea and RECORD.mat are
-// uploaded); SCREENSHOT is where the PNG of the page goes. Prints TAP-like lines; exit 1 on a failure.
+// uploaded); SCREENSHOT is where the PNG of the page goes; BEAT_RECORD.hea and .dat are uploaded to
+// SERVER --model BEAT_MODEL. Prints TAP-like lines; exit 1 on a failure.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [server, record, screenshot] = process.argv.slice(2);
+const [server, record, screenshot, beatModel, beatRecord] = process.argv.slice(2);
 if (!server || !record || !screenshot) {
   console.error("usage: node page_test.mjs SERVER RECORD SCREENSHOT");
   process.exit(2);
@@ -21,8 +23,8 @@ function check(name, ok, detail) {
 }
 
 // Starts the server on a free port and resolves with its URL, read from its first line.
-function startServer() {
-  const child = spawn(server, ["--port", "0", "--threads", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+function startServer(extra) {
+  const child = spawn(server, ["--port", "0", "--threads", "2", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "", err = "";
   child.stderr.on("data", (d) => { err += d; });
   const url = new Promise((resolve, reject) => {
@@ -63,28 +65,42 @@ function changedFraction(canvasEl) {
   return { any: any / (d.length / 4) };
 }
 
-const profile = mkdtempSync(join(tmpdir(), "ecgserve-chromium-"));
-const { child, url: urlPromise } = startServer();
-let browser;
-try {
-  const url = await urlPromise;
-  // A fresh profile in a temporary directory (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1100, height: 900 },
-    deviceScaleFactor: 1,
-  });
-  const page = browser.pages()[0] || await browser.newPage();
-  const external = [];
-  page.on("request", (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
-  const pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+// Starts a server with the extra options and a fresh headless Chromium, runs test(page, url), and stops both.
+async function session(extra, test) {
+  const profile = mkdtempSync(join(tmpdir(), "ecgserve-chromium-"));
+  const { child, url: urlPromise } = startServer(extra);
+  let browser;
+  try {
+    const url = await urlPromise;
+    // A fresh profile in a temporary directory (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      viewport: { width: 1100, height: 900 },
+      deviceScaleFactor: 1,
+    });
+    const page = browser.pages()[0] || await browser.newPage();
+    const external = [];
+    page.on("request", (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(url + "/");
+    await page.waitForFunction(() => !document.getElementById("model").textContent.startsWith("loading"));
+    await test(page);
+    check("the page requested nothing from another origin", external.length === 0, external.join(" "));
+    check("the page raised no script error", pageErrors.length === 0, pageErrors.join("; "));
+  } catch (e) {
+    check("the browser session ran to the end", false, e.message);
+  } finally {
+    if (browser) await browser.close();
+    child.kill("SIGTERM");
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
 
-  await page.goto(url + "/");
-  await page.waitForFunction(() => !document.getElementById("model").textContent.startsWith("loading"));
+async function rhythmRecord(page) {
   check("the page shows the model card's name and classes", /classes AF, NSR, Noise, Other/.test(await page.textContent("#model")),
         await page.textContent("#model"));
 
@@ -132,13 +148,38 @@ try {
   check("the heat map covers a good part of the spectrogram (pixels that change when it is hidden)",
         changed.any > 0.01, JSON.stringify(changed));
 
-  check("the page requested nothing from another origin", external.length === 0, external.join(" "));
-  check("the page raised no script error", pageErrors.length === 0, pageErrors.join("; "));
-} catch (e) {
-  check("the browser session ran to the end", false, e.message);
-} finally {
-  if (browser) await browser.close();
-  child.kill("SIGTERM");
-  rmSync(profile, { recursive: true, force: true });
 }
+
+// The beat model: the card counts the beats of each class and marks them on the trace.
+async function beatUpload(page) {
+  check("the page shows the beat model's classes", /classes N, S, V, F, Q/.test(await page.textContent("#model")),
+        await page.textContent("#model"));
+  const answer = page.waitForResponse((r) => r.url().includes("/v1/classify"));
+  await page.setInputFiles("#files", [beatRecord + ".hea", beatRecord + ".dat"]);
+  const response = await answer;
+  check("the beat upload is answered 200", response.status() === 200, response.status());
+  const rec = (await response.json()).records[0];
+  await page.waitForSelector("#results .card");
+  const meta = await page.textContent("#results .card .meta");
+  check("the card says how many beats were found", meta.includes(rec.beats.length + " beats"), meta);
+  const summary = Object.entries(rec.counts).filter(([, n]) => n).map(([k, n]) => k + " " + n).join(" \u00b7 ");
+  const shown = await page.textContent("#results .card .cls");
+  check("the verdict lists the count of each class found", shown === summary, shown + " vs " + summary);
+  const bars = await page.$$eval("#results .card .bar", (rows) => rows.map((r) => ({
+    name: r.children[0].textContent, label: r.children[2].textContent,
+    width: r.children[1].firstChild.getBoundingClientRect().width / r.children[1].getBoundingClientRect().width })));
+  check("one bar per class, as long as its share of the beats and labelled with its count",
+        bars.length === 5 && bars.every((b) => b.label === String(rec.counts[b.name]) &&
+                                               Math.abs(b.width - rec.counts[b.name] / rec.beats.length) < 0.01),
+        JSON.stringify(bars));
+  const canvases = await page.$$("#results .card canvas");
+  check("the card draws one canvas, the trace, and no spectrogram", canvases.length === 1, canvases.length);
+  const stats = await canvases[0].evaluate(canvasStats);
+  const marked = rec.beats.some((b) => b.class !== "N");
+  check("the trace is drawn" + (marked ? ", with the beats not N marked in red" : ""),
+        stats.dark > stats.width && (!marked || stats.reddish > 0), JSON.stringify(stats));
+}
+
+await session([], rhythmRecord);
+if (beatModel && beatRecord) await session(["--model", beatModel], beatUpload);
 process.exit(failures ? 1 : 0);

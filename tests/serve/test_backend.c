@@ -91,9 +91,10 @@ static int prepare(void *model, void *ctx, const float *mv, int64_t length, doub
     return ECG_OK;
 }
 
-static int classify(void *model, void *ctx, const float *inputs, int64_t count, float *probs, float *cam,
-                    struct ecg_error *err)
+static int classify(void *model, void *ctx, const float *inputs, const float *context, int64_t count, float *probs,
+                    float *cam, struct ecg_error *err)
 {
+    (void)context; /* context_c is 0 */
     if (delay > 0) {
         struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);

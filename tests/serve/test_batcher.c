@@ -88,7 +88,7 @@ static void batched_results_equal_one_window_at_a_time(void)
         float want[4];
         for (int64_t k = 0; k < p[i].windows; k++) {
             CU_ASSERT_EQUAL(
-                be.classify(be.model, NULL, p[i].inputs + k * input_size(&be), 1, want, NULL, &err), ECG_OK);
+                be.classify(be.model, NULL, p[i].inputs + k * input_size(&be), NULL, 1, want, NULL, &err), ECG_OK);
             ECG_CHECK_CLOSE("window probabilities", w[i].job.probs + 4 * k, want, 4, 0, 0);
         }
         free(w[i].job.probs);

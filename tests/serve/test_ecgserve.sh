@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end test of the real ecgserve with the shipped model: its results equal ecgpredict's, Grad-CAM included.
+# End-to-end test of the real ecgserve with the shipped models: its results equal ecgpredict's, Grad-CAM included,
+# and with the beat model the beats of an uploaded WFDB record equal ecgpredict's.
 #   test_ecgserve.sh ECGSERVE ECGPREDICT SOURCE_ROOT FIXTURES ECGEXPORT
 # The server starts with no model option from the source root, so it serves the shipped model.
 set -uo pipefail
@@ -27,6 +28,21 @@ same_probs() {
 }
 
 cd "$root" || exit 1
+# start_server OUT ERR ARGS...: runs ecgserve in the background, sets pid and url
+start_server() {
+    local out=$1 err=$2; shift 2
+    "$ecgserve" "$@" >"$work/$out" 2>"$work/$err" &
+    pid=$!
+    url=
+    for _ in $(seq 300); do
+        url=$(sed -n 's/^ecgserve: serving .* at \(http:[^ ]*\)$/\1/p' "$work/$out")
+        url=${url%/}
+        [ -n "$url" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$url" ]
+}
 
 # ---- a model that cannot be served stops ecgserve at start with a message naming the file ----
 "$ecgserve" --model "$work/none.h5" --port 0 >/dev/null 2>"$work/nomodel"
@@ -39,26 +55,13 @@ echo 'accuracy: 0.75' >"$work/m.metrics.json"
 st=$?
 check "a metrics file beside the model that is not a JSON object exits 1 naming it" bash -c \
     "[ $st = 1 ] && grep -q 'm.metrics.json: expected one JSON object (metrics), found other text' '$work/badmetrics'"
-"$ecgserve" --model weights/ecg_effb0_mitbih.h5 --port 0 >/dev/null 2>"$work/beatmodel"
-st=$?
-check "a beat model exits 2: the server classifies whole records" bash -c \
-    "[ $st = 2 ] && grep -q 'weights/ecg_effb0_mitbih.h5: a beat model (trained on mitbih_wfdb beats): ecgserve classifies the rhythm of whole records; classify beats with ecgpredict' '$work/beatmodel'"
 "$ecgserve" data.sample_rate=abc --port 0 >/dev/null 2>"$work/badkey"
 st=$?
 check "a bad override exits 2 naming the key" bash -c "[ $st = 2 ] && grep -q 'data.sample_rate' '$work/badkey'"
 "$ecgserve" --port 0 stray >/dev/null 2>"$work/stray"
 st=$?
 check "an operand that is not key=value exits 2" bash -c "[ $st = 2 ] && grep -q \"unexpected argument 'stray': expected key=value overrides only\" '$work/stray'"
-"$ecgserve" --port 0 --threads 2 >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 300); do
-    url=$(sed -n 's/^ecgserve: serving .* at \(http:[^ ]*\)$/\1/p' "$work/out")
-    url=${url%/}
-    [ -n "$url" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$url" ] || { echo "ecgserve did not print its URL; stderr:"; cat "$work/err"; exit 1; }
+start_server out err --port 0 --threads 2 || { echo "ecgserve did not print its URL; stderr:"; cat "$work/err"; exit 1; }
 check "with no arguments ecgserve serves the shipped model" grep -q '^ecgserve: serving ecg_effb0_cinc2017 at http://127.0.0.1:' "$work/out"
 curl -s "$url/v1/model" >"$work/card.json"
 check "the model card names the model, its classes, its preprocessing and windows, and the metrics it carries" \
@@ -143,6 +146,39 @@ wait "$pid"
 check "SIGTERM exits 0 (the compute threads do not take it)" test $? = 0
 pid=
 check "the server drained on SIGTERM" grep -q 'SIGTERM: finishing requests in flight' "$work/err"
+
+# ---- the shipped beat model: an uploaded WFDB record (.hea + .dat, no .atr) gets ecgpredict's beats ----
+if start_server bout berr --model weights/ecg_effb0_mitbih.h5 --port 0 --threads 2; then
+    ok "ecgserve serves the shipped beat model"
+    cp "$fixtures/data/mitdb/100.hea" "$fixtures/data/mitdb/100.dat" "$work/"
+    code=$(req beats.json -F "file=@$work/100.hea" -F "file=@$work/100.dat" "$url/v1/classify")
+    "$ecgpredict" weights/ecg_effb0_mitbih.h5 "$work/100.hea" >"$work/beats.pred" 2>/dev/null
+    check "100.hea + 100.dat is classified beat by beat (200): 33 detected beats, 4 left out at the ends" bash -c \
+        "[ $code = 200 ] && jq -e '.records[0] | (.beats | length) == 33 and .left_out == 4 and
+            ([.counts[]] | add) == 33 and (has(\"class\") | not)' '$work/beats.json' >/dev/null"
+    jq -r '.records[0].beats[] | [.sample, .class] | @tsv' "$work/beats.json" >"$work/beats.sc"
+    head -n -1 "$work/beats.pred" | jq -r '[.sample, .class] | @tsv' >"$work/beats.pc"
+    check "the beats' samples and classes equal ecgpredict's" cmp -s "$work/beats.sc" "$work/beats.pc"
+    jq -r '.records[0].beats[] | .probabilities | to_entries[] | .value' "$work/beats.json" >"$work/beats.s"
+    head -n -1 "$work/beats.pred" | jq -r '.probabilities | to_entries[] | .value' >"$work/beats.p"
+    check "the beats' probabilities equal ecgpredict's" same_probs beats.s beats.p
+    check "the beat counts equal ecgpredict's summary" test \
+        "$(jq -c '.records[0].counts' "$work/beats.json")" = "$(tail -1 "$work/beats.pred" | jq -c .counts)"
+    seq 1000 | awk '{ print 0.01 * ($1 % 7) }' >"$work/flat.csv" # 2.8 s of low noise: no QRS complex
+    code=$(req flat.json -H 'Content-Type: text/csv' --data-binary "@$work/flat.csv" "$url/v1/classify?fs=360")
+    check "a record with no beat in it gets an empty beat list and zero counts" bash -c \
+        "[ $code = 200 ] && jq -e '.records[0] | .beats == [] and ([.counts[]] | add) == 0' '$work/flat.json' >/dev/null"
+    code=$(req short.json -H 'Content-Type: text/csv' --data-binary $'0\n0.1\n0\n' "$url/v1/classify?fs=360")
+    check "a record too short for the QRS detector says why" bash -c \
+        "[ $code = 200 ] && jq -e '.records[0] | .beats == [] and .counts == null and
+            (.error | contains(\"expected at least 2 s\"))' '$work/short.json' >/dev/null"
+    kill -TERM "$pid"
+    wait "$pid"
+    check "the beat server exits 0 on SIGTERM" test $? = 0
+    pid=
+else
+    not_ok "ecgserve serves the shipped beat model: $(cat "$work/berr")"
+fi
 
 echo "$fails failed"
 [ "$fails" = 0 ]
