@@ -21,20 +21,23 @@
  *   local  = median of the up to 2 x ECG_RR_LOCAL_BEATS intervals around beat i
  *   record = median of all the record's intervals
  *
- *   f[0] = s ln(pre / local)     0 for a regular beat, about -1.4 for a beat 25 % early
+ *   f[0] = s ln(pre / local)     0 for a regular beat, about -5.8 for a beat 25 % early
  *   f[1] = s ln(post / local)    the compensatory pause after an ectopic beat
  *   f[2] = s ln(local / record)  a faster stretch: a run of ectopic beats, a tachycardia
  *
- * with s = ECG_RR_SCALE, which gives the values of ectopic beats the order of
- * magnitude of the pooled image features they sit beside, each clamped to
- * [-ECG_RR_CLAMP, ECG_RR_CLAMP].  A record with a single beat has no
- * interval: its features are 0.  The medians make one ectopic beat among its
- * neighbours move `local` little.
+ * with s = ECG_RR_SCALE, each clamped to [-ECG_RR_CLAMP, ECG_RR_CLAMP].  The
+ * scale is there for the optimiser: Adam moves a weight by about the learning
+ * rate a step whatever its input, so a logit moves by about lr x the feature,
+ * and a fine-tune of some thousand steps at lr 1e-3 could not give
+ * unscaled log ratios (-0.29 for a beat 25 % early) a say beside 1280 image
+ * features (a first scale of 5 left S beats unfound).  A record with a single
+ * beat has no interval: its features are 0.  The medians make one ectopic beat
+ * among its neighbours move `local` little.
  */
 #define ECG_RR_FEATURES 3
 #define ECG_RR_LOCAL_BEATS 10
-#define ECG_RR_SCALE 5.0
-#define ECG_RR_CLAMP 5.0f
+#define ECG_RR_SCALE 20.0
+#define ECG_RR_CLAMP 20.0f
 
 /* The features of n beats at strictly increasing sample positions `at` into out (n x ECG_RR_FEATURES).
  * Errors: ECG_ERR_RANGE (positions not increasing), ECG_ERR_NOMEM. */
