@@ -53,6 +53,27 @@ grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI
 "$BUILD_TOOLS/ecgpredict" rr/best.h5 "$fix/100.hea" >rr.jsonl 2>rr.err || fail "ecgpredict with RR features: $(cat rr.err)"
 [ "$(wc -l <rr.jsonl)" = 34 ] || fail "ecgpredict with RR features printed $(wc -l <rr.jsonl) lines"
 
+# ecgserve with that model answers an upload of the record without annotations with ecgpredict's beats: the RR
+# features travel with each window through the server's batches.
+"$BUILD_TOOLS/ecgpredict" rr/best.h5 100.hea >rrdet.jsonl 2>rrdet.err || fail "ecgpredict, RR, detected: $(cat rrdet.err)"
+"$BUILD_TOOLS/ecgserve" --model rr/best.h5 --port 0 --threads 1 >serve.out 2>serve.err &
+spid=$!
+trap 'kill -KILL $spid 2>/dev/null; rm -rf "$tmp"' EXIT
+url=
+for _ in $(seq 300); do
+    url=$(sed -n 's/^ecgserve: serving .* at \(http:[^ ]*\)$/\1/p' serve.out)
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+[ -n "$url" ] || fail "ecgserve with the RR model did not start: $(cat serve.err)"
+curl -s -F file=@100.hea -F file=@100.dat "${url%/}/v1/classify" >served.json || fail "no answer from ecgserve"
+kill -TERM $spid
+diff <(jq -c '.records[0].beats[] | [.sample, .class]' served.json) <(head -n -1 rrdet.jsonl | jq -c '[.sample, .class]') >/dev/null ||
+    fail "ecgserve's beats differ from ecgpredict's: $(jq -c '.records[0].counts' served.json) vs $(tail -1 rrdet.jsonl)"
+paste <(jq -r '.records[0].beats[].probabilities[]' served.json) <(head -n -1 rrdet.jsonl | jq -r '.probabilities[]') |
+    awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1.5e-6) bad = 1 } END { exit bad || NR != 33 * 5 }' ||
+    fail "ecgserve's beat probabilities differ from ecgpredict's"
+
 # A rhythm model on a WFDB record is a usage error with one message.
 err=$("$BUILD_TOOLS/ecgpredict" "$src/weights/ecg_effb0_cinc2017.h5" 100.hea 2>&1 >/dev/null); st=$?
 [ $st = 2 ] && [[ "$err" == *"100.hea: a WFDB record is classified beat by beat, and this model was trained on cinc2017 records"* ]] ||
