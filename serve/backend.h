@@ -51,7 +51,7 @@ struct ecg_serve_model_info {
 struct ecg_serve_prepared {
     int64_t windows;        /* number of windows (>= 1 on success) */
     float *inputs;          /* windows * input_h * input_w * input_c floats */
-    double *window_start_s; /* windows start times in seconds of the preprocessed signal */
+    double *window_start_s; /* windows start times in seconds of the preprocessed signal; NULL for beats */
     float *signal;          /* the preprocessed signal the windows were cut from */
     int64_t signal_length;
     double signal_fs; /* its rate (the model's rate) */

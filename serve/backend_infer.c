@@ -46,8 +46,9 @@ static void context_free(void *ctx)
     ecg_infer_context_free(ctx);
 }
 
-/* A beat model's windows: one per detected beat, images and RR features end to end; the signal shown is
- * the uploaded one. */
+/* A beat model's windows: one per detected beat, images (and RR features when the model reads them) end
+ * to end, each beat's R peak; the signal shown is the uploaded one.  The answer is per beat, so there are
+ * no window start times. */
 static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64_t length, double fs,
                          struct ecg_serve_prepared *out, struct ecg_error *err)
 {
@@ -57,11 +58,11 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     const struct ecg_config *c = ecg_infer_model_config(m);
     const struct ecg_spec_opts *s = &c->data.spectrogram;
     const int64_t per = s->height * s->width * s->channels, rows = n > 0 ? n : 1;
+    const bool rr = c->model.rr_features;
     out->inputs = malloc((size_t)(rows * per) * sizeof *out->inputs);
-    out->context = malloc((size_t)(rows * ECG_RR_FEATURES) * sizeof *out->context);
-    out->window_start_s = malloc((size_t)rows * sizeof *out->window_start_s);
+    out->context = rr ? malloc((size_t)(rows * ECG_RR_FEATURES) * sizeof *out->context) : NULL;
     out->signal = malloc((size_t)length * sizeof *out->signal);
-    if (!out->inputs || !out->context || !out->window_start_s || !out->signal) {
+    if (!out->inputs || (rr && !out->context) || !out->signal) {
         ecg_infer_results_free(r, n);
         free(at);
         ecg_serve_prepared_free(out);
@@ -69,8 +70,8 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     }
     for (int64_t i = 0; i < n; i++) {
         memcpy(out->inputs + i * per, r[i].images, (size_t)per * sizeof(float));
-        memcpy(out->context + i * ECG_RR_FEATURES, r[i].rr, sizeof r[i].rr);
-        out->window_start_s[i] = (double)at[i] / fs - c->data.window_seconds / 2; /* windows centre on their beat */
+        if (rr)
+            memcpy(out->context + i * ECG_RR_FEATURES, r[i].rr, sizeof r[i].rr);
     }
     memcpy(out->signal, mv, (size_t)length * sizeof *out->signal);
     out->windows = n;
