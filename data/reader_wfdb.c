@@ -275,32 +275,47 @@ done:
 /* MIT annotation codes with a meaning to the reader. */
 enum { ANN_SKIP = 59, ANN_NUM = 60, ANN_SUB = 61, ANN_CHN = 62, ANN_AUX = 63 };
 
+/* The MIT annotation codes of beats: their symbol and AAMI class (EC57's table). */
+static const struct {
+    int32_t code;
+    char symbol[2];
+    int aami;
+} beat_codes[] = {
+    {1, "N", ECG_BEAT_N},  /* normal */
+    {2, "L", ECG_BEAT_N},  /* left bundle branch block */
+    {3, "R", ECG_BEAT_N},  /* right bundle branch block */
+    {34, "e", ECG_BEAT_N}, /* atrial escape */
+    {11, "j", ECG_BEAT_N}, /* nodal (junctional) escape */
+    {8, "A", ECG_BEAT_S},  /* atrial premature */
+    {4, "a", ECG_BEAT_S},  /* aberrated atrial premature */
+    {7, "J", ECG_BEAT_S},  /* nodal (junctional) premature */
+    {9, "S", ECG_BEAT_S},  /* supraventricular premature */
+    {5, "V", ECG_BEAT_V},  /* premature ventricular contraction */
+    {10, "E", ECG_BEAT_V}, /* ventricular escape */
+    {6, "F", ECG_BEAT_F},  /* fusion of ventricular and normal */
+    {12, "/", ECG_BEAT_Q}, /* paced */
+    {38, "f", ECG_BEAT_Q}, /* fusion of paced and normal */
+    {13, "Q", ECG_BEAT_Q}, /* unclassifiable */
+};
+
+static int beat_code_index(int32_t code)
+{
+    for (int i = 0; i < (int)(sizeof beat_codes / sizeof beat_codes[0]); i++)
+        if (beat_codes[i].code == code)
+            return i;
+    return -1;
+}
+
 int ecg_wfdb_aami_class(int32_t code)
 {
-    switch (code) {
-    case 1:  /* N normal */
-    case 2:  /* L left bundle branch block */
-    case 3:  /* R right bundle branch block */
-    case 34: /* e atrial escape */
-    case 11: /* j nodal (junctional) escape */
-        return ECG_BEAT_N;
-    case 8: /* A atrial premature */
-    case 4: /* a aberrated atrial premature */
-    case 7: /* J nodal (junctional) premature */
-    case 9: /* S supraventricular premature */
-        return ECG_BEAT_S;
-    case 5:  /* V premature ventricular contraction */
-    case 10: /* E ventricular escape */
-        return ECG_BEAT_V;
-    case 6: /* F fusion of ventricular and normal */
-        return ECG_BEAT_F;
-    case 12: /* / paced */
-    case 38: /* f fusion of paced and normal */
-    case 13: /* Q unclassifiable */
-        return ECG_BEAT_Q;
-    default:
-        return -1;
-    }
+    int i = beat_code_index(code);
+    return i < 0 ? -1 : beat_codes[i].aami;
+}
+
+const char *ecg_wfdb_beat_symbol(int32_t code)
+{
+    int i = beat_code_index(code);
+    return i < 0 ? NULL : beat_codes[i].symbol;
 }
 
 int ecg_wfdb_read_annotations(const char *path, struct ecg_wfdb_annotation **ann, int64_t *count,

@@ -224,6 +224,8 @@ int ecg_wfdb_read_channel(const char *hea, int channel, struct ecg_wfdb_header *
                           struct ecg_error *err);
 /* AAMI class of an MIT annotation code, -1 when the code is not a beat. */
 int ecg_wfdb_aami_class(int32_t code);
+/* The annotation symbol of a beat's MIT code ("N", "L", "A", "/", ...), NULL when the code is not a beat. */
+const char *ecg_wfdb_beat_symbol(int32_t code);
 /* 1 when `record` (e.g. "101") is in DS1, 2 in DS2, 0 otherwise. */
 int ecg_mitdb_split_of(const char *record);
 /* The 22 record names of DS1 (split 1) or DS2 (split 2); *count gets 22. */

@@ -29,6 +29,7 @@ struct ecg_record {
     int64_t length;           /* samples */
     float *signal;            /* mV, owned by the dataset */
     float rr[ECG_RR_FEATURES]; /* a beat's RR-interval features (data/rr.h); 0 for a rhythm record */
+    int32_t beat_code;        /* a WFDB beat's MIT annotation code (its reference beat's), 0 when it has none */
 };
 
 struct ecg_dataset {

@@ -63,10 +63,11 @@ int ecg_wfdb_read_channel(const char *hea, int channel, struct ecg_wfdb_header *
     return ECG_OK;
 }
 
-/* The beats of a record: positions and labels (AAMI class, -1 unknown). */
+/* The beats of a record: positions, labels (AAMI class, -1 unknown) and MIT annotation codes (0 unknown). */
 struct beat_list {
     int64_t *at;
     int32_t *label;
+    int32_t *code;
     int64_t n;
 };
 
@@ -74,6 +75,7 @@ static void beat_list_free(struct beat_list *b)
 {
     free(b->at);
     free(b->label);
+    free(b->code);
     memset(b, 0, sizeof *b);
 }
 
@@ -82,7 +84,8 @@ static int beat_list_alloc(struct beat_list *b, int64_t n, struct ecg_error *err
     b->n = 0;
     b->at = malloc((size_t)(n > 0 ? n : 1) * sizeof *b->at);
     b->label = malloc((size_t)(n > 0 ? n : 1) * sizeof *b->label);
-    if (!b->at || !b->label) {
+    b->code = malloc((size_t)(n > 0 ? n : 1) * sizeof *b->code);
+    if (!b->at || !b->label || !b->code) {
         beat_list_free(b);
         return ecg_error_set(err, ECG_ERR_NOMEM, "no memory for %lld beats", (long long)n);
     }
@@ -97,6 +100,7 @@ static int reference_beats(const struct ecg_wfdb_annotation *ann, int64_t nann, 
     for (int64_t i = 0; i < nann; i++)
         if (ann[i].aami >= 0) {
             ref->at[ref->n] = ann[i].sample;
+            ref->code[ref->n] = ann[i].code;
             ref->label[ref->n++] = ann[i].aami;
         }
     return ECG_OK;
@@ -115,6 +119,7 @@ static void label_detections(struct beat_list *det, const struct beat_list *ref,
             if (!used[r] && (best < 0 || llabs(ref->at[r] - d) < llabs(ref->at[best] - d)))
                 best = r;
         det->label[i] = best >= 0 ? ref->label[best] : -1;
+        det->code[i] = best >= 0 ? ref->code[best] : 0;
         if (best >= 0)
             used[best] = 1;
     }
@@ -129,8 +134,9 @@ static int detected_beats(const float *x, int64_t len, double fs, const struct b
     det->at = peaks;
     det->n = n;
     det->label = malloc((size_t)(n > 0 ? n : 1) * sizeof *det->label);
+    det->code = calloc((size_t)(n > 0 ? n : 1), sizeof *det->code);
     char *used = calloc((size_t)(ref->n > 0 ? ref->n : 1), 1);
-    if (!det->label || !used) {
+    if (!det->label || !det->code || !used) {
         free(used);
         return ecg_error_set(err, ECG_ERR_NOMEM, "no memory for %lld beats", (long long)n);
     }
@@ -166,7 +172,7 @@ static int cut_beats(const char *hea, const char *name, const float *x, int64_t 
             ds->skipped++; /* a documented skip rule, always counted */
             continue;
         }
-        struct ecg_record rec = {.label = b->label[i], .fs = fs, .length = before + after};
+        struct ecg_record rec = {.label = b->label[i], .beat_code = b->code[i], .fs = fs, .length = before + after};
         memcpy(rec.rr, rr + i * ECG_RR_FEATURES, sizeof rec.rr);
         snprintf(rec.id, sizeof rec.id, "%.40s:%lld", name, (long long)s); /* WFDB names have at most 40 characters */
         ecg_strlcpy(rec.subject, name, sizeof rec.subject);

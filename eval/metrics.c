@@ -36,12 +36,23 @@ static int alloc_metrics(struct ecg_metrics *m, int k, const char *const *names,
     return ECG_OK;
 }
 
+int ecg_argmax(const float *p, int k)
+{
+    int best = 0;
+    for (int c = 1; c < k; c++)
+        if (p[c] > p[best])
+            best = c;
+    return best;
+}
+
 void ecg_metrics_free(struct ecg_metrics *m)
 {
     free(m->names);
     free(m->cm);
     free(m->cm_norm);
     free(m->per_class);
+    free(m->breakdown.row);
+    free(m->breakdown.predicted);
     memset(m, 0, sizeof *m);
 }
 
@@ -229,10 +240,7 @@ int ecg_metrics_compute(struct ecg_metrics *m, int k, const char *const *names, 
         if (pred) {
             p = pred[i];
         } else {
-            p = 0;
-            for (int c = 1; c < k; c++)
-                if (probs[i * k + c] > probs[i * k + p])
-                    p = c;
+            p = ecg_argmax(probs + i * k, k);
         }
         if (p < 0 || p >= k) {
             rc = ecg_error_set(err, ECG_ERR_RANGE,

@@ -58,6 +58,22 @@ struct ecg_aami {
     int64_t q_predicted;          /* beats of N, S, V, F labelled Q */
 };
 
+/* Predictions counted by a finer true label than the classes: for MIT-BIH beats the annotation symbol (L, R,
+ * A, ...), which shows which kinds of beat a class's errors come from (ecg_metrics_set_breakdown). */
+#define ECG_BREAKDOWN_NAME_MAX 16
+struct ecg_breakdown_row {
+    char label[ECG_BREAKDOWN_NAME_MAX]; /* the fine label, e.g. "L" */
+    int truth;                          /* the class it belongs to */
+    int64_t n;                          /* examples with this label */
+};
+
+struct ecg_breakdown {
+    char title[ECG_CLASS_NAME_MAX]; /* what the labels are, e.g. "MIT-BIH annotation symbol" */
+    int rows;                       /* 0: no breakdown */
+    struct ecg_breakdown_row *row;  /* [rows], ordered by class, then label */
+    int64_t *predicted;             /* [rows x k] counts by predicted class */
+};
+
 struct ecg_metrics {
     int k;
     char (*names)[ECG_CLASS_NAME_MAX];
@@ -74,7 +90,11 @@ struct ecg_metrics {
     int auc_classes;  /* classes with a defined AUC */
     bool has_aami;    /* beat classes: `aami` holds the AAMI EC57 figures */
     struct ecg_aami aami;
+    struct ecg_breakdown breakdown; /* rows 0 unless ecg_metrics_set_breakdown was called */
 };
+
+/* The predicted class of a row of k probabilities (or scores): its first maximum. */
+int ecg_argmax(const float *p, int k);
 
 /*
  * Metrics from labels.  truth[i] and pred[i] are class indices in [0, k);
@@ -112,6 +132,15 @@ int ecg_metrics_set_aami(struct ecg_metrics *m, int n, int s, int v, int f, int 
 
 /* The same with the classes found by name (N, S, V, F, Q); ECG_ERR_VALUE when N, S, V or F is missing. */
 int ecg_metrics_find_aami(struct ecg_metrics *m, struct ecg_error *err);
+
+/*
+ * Counts the predictions (argmax of probs, [n x k]) of every example by its fine label label[i] (NULL: the
+ * example has none and is left out) and its class truth[i]; a label seen with two classes gives two rows.
+ * `title` says what the labels are.  Fails with ECG_ERR_RANGE for a class out of range, ECG_ERR_VALUE for a
+ * label longer than ECG_BREAKDOWN_NAME_MAX - 1 bytes, ECG_ERR_NOMEM.  No example with a label: rows 0.
+ */
+int ecg_metrics_set_breakdown(struct ecg_metrics *m, const char *title, const char *const *label, const int *truth,
+                              const float *probs, int64_t n, struct ecg_error *err);
 
 /* One-vs-rest ROC-AUC of class `cls`: scores probs[i*k + cls], positives
  * truth[i] == cls.  NaN when either group is empty.  Only fails on memory. */

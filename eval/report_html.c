@@ -34,6 +34,32 @@ static void summary_row(FILE *f, const char *name, double v)
     fputs("</tr>\n", f);
 }
 
+/* The predictions by fine label: which kinds of beat each class's errors come from. */
+static void breakdown_html(FILE *f, const struct ecg_metrics *m)
+{
+    const struct ecg_breakdown *b = &m->breakdown;
+    fputs("<h2>By ", f);
+    ecg_xml_escape(f, b->title);
+    fputs("</h2>\n<table>\n<thead><tr><th>label</th><th>class</th><th>n</th>", f);
+    for (int p = 0; p < m->k; p++) {
+        fputs("<th>", f);
+        ecg_xml_escape(f, m->names[p]);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (int r = 0; r < b->rows; r++) {
+        fputs("<tr><td>", f);
+        ecg_xml_escape(f, b->row[r].label);
+        fputs("</td><td>", f);
+        ecg_xml_escape(f, m->names[b->row[r].truth]);
+        fprintf(f, "</td><td>%" PRId64 "</td>", b->row[r].n);
+        for (int p = 0; p < m->k; p++)
+            fprintf(f, "<td>%" PRId64 "</td>", b->predicted[(int64_t)r * m->k + p]);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
 void ecg_report_write_html(FILE *f, const struct ecg_report *r)
 {
     const struct ecg_metrics *m = r->metrics;
@@ -111,6 +137,9 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
         }
         fputs("</tbody>\n</table>\n", f);
     }
+
+    if (m->breakdown.rows > 0)
+        breakdown_html(f, m);
 
     fputs("<h2>Confusion matrix</h2>\n", f);
     ecg_svg_confusion(f, m);

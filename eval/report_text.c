@@ -46,6 +46,37 @@ static void aami_json(struct ecg_json *j, const struct ecg_metrics *m)
     ecg_json_end_object(j);
 }
 
+/* "breakdown": the predictions by fine label (ecg_metrics_set_breakdown). */
+static void breakdown_json(struct ecg_json *j, const struct ecg_metrics *m)
+{
+    const struct ecg_breakdown *b = &m->breakdown;
+    ecg_json_key(j, "breakdown");
+    ecg_json_begin_object(j);
+    ecg_json_key(j, "title");
+    ecg_json_string(j, b->title);
+    ecg_json_key(j, "rows");
+    ecg_json_begin_array(j, false);
+    for (int r = 0; r < b->rows; r++) {
+        ecg_json_begin_object(j);
+        ecg_json_key(j, "label");
+        ecg_json_string(j, b->row[r].label);
+        ecg_json_key(j, "class");
+        ecg_json_string(j, m->names[b->row[r].truth]);
+        ecg_json_key(j, "n");
+        ecg_json_int(j, b->row[r].n);
+        ecg_json_key(j, "predicted");
+        ecg_json_begin_object(j);
+        for (int p = 0; p < m->k; p++) {
+            ecg_json_key(j, m->names[p]);
+            ecg_json_int(j, b->predicted[(int64_t)r * m->k + p]);
+        }
+        ecg_json_end_object(j);
+        ecg_json_end_object(j);
+    }
+    ecg_json_end_array(j);
+    ecg_json_end_object(j);
+}
+
 void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m) { ecg_metrics_write_json_calibrated(f, m, NULL); }
 
 void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, const struct ecg_calibration *cal)
@@ -79,6 +110,8 @@ void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, con
     ecg_json_number(&j, m->roc_auc_macro);
     if (m->has_aami)
         aami_json(&j, m);
+    if (m->breakdown.rows > 0)
+        breakdown_json(&j, m);
     ecg_json_key(&j, "per_class");
     ecg_json_begin_object(&j);
     for (int c = 0; c < k; c++) {
@@ -126,6 +159,31 @@ static void metric_cell(FILE *f, double v)
         fprintf(f, " %9s", "n/a");
     else
         fprintf(f, " %9.4f", v);
+}
+
+/* The breakdown table: a row per fine label, its class, its count, and the count predicted as each class. */
+static void breakdown_text(FILE *f, const struct ecg_metrics *m)
+{
+    const struct ecg_breakdown *b = &m->breakdown;
+    int cw = 7, lw = 5;
+    for (int c = 0; c < m->k; c++)
+        if ((int)strlen(m->names[c]) > cw)
+            cw = (int)strlen(m->names[c]);
+    for (int r = 0; r < b->rows; r++)
+        if ((int)strlen(b->row[r].label) > lw)
+            lw = (int)strlen(b->row[r].label);
+    fprintf(f, "\nby %s (rows: true label, columns: predicted)\n%-*s %-*s %*s", b->title, lw, "label", cw, "class",
+            cw, "n");
+    for (int p = 0; p < m->k; p++)
+        fprintf(f, " %*s", cw, m->names[p]);
+    fputc('\n', f);
+    for (int r = 0; r < b->rows; r++) {
+        fprintf(f, "%-*s %-*s %*" PRId64, lw, b->row[r].label, cw, m->names[b->row[r].truth], cw,
+                b->row[r].n);
+        for (int p = 0; p < m->k; p++)
+            fprintf(f, " %*" PRId64, cw, b->predicted[(int64_t)r * m->k + p]);
+        fputc('\n', f);
+    }
 }
 
 void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
@@ -188,6 +246,9 @@ void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
         fprintf(f, "Q: %" PRId64 " true Q beats (not scored); %" PRId64 " beats of N, S, V, F labelled Q\n",
                 a->q_support, a->q_predicted);
     }
+
+    if (m->breakdown.rows > 0)
+        breakdown_text(f, m);
 
     int cw = 6;
     for (int c = 0; c < k; c++) {

@@ -7,11 +7,12 @@
 # N, S, V, F: Se, +P and F1 of each fold, their mean and sample standard deviation over the folds
 # (a fold without beats of a class adds no Se for it, and none of +P when nothing was labelled so), and
 # the pooled figures from the summed TP, FN, FP of all folds (every test beat counted once).  --json
-# also writes them as JSON (what ecgexport --metrics stores in the shipped beat model).
+# also writes them as JSON (what ecgexport --metrics stores in the shipped beat model).  When every fold's report
+# holds a breakdown by MIT-BIH annotation symbol, the pooled breakdown follows the table.
 set -euo pipefail
 json=""
 if [ "${1:-}" = --json ]; then [ $# -ge 2 ] || { echo "beats_summary.sh: --json needs a file" >&2; exit 2; }; json=$2; shift 2; fi
-[ $# -eq 1 ] || { sed -n '2,10p' "$0"; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,11p' "$0"; exit 2; }
 command -v jq >/dev/null || { echo "beats_summary.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
 files=$(find "$1" -name metrics.json 2>/dev/null | sort | while read -r f; do
     jq -e 'has("aami")' "$f" >/dev/null 2>&1 && echo "$f"; done)
@@ -39,6 +40,26 @@ jq -s -r '
         END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
 # shellcheck disable=SC2086
 jq -s -r '"folds: \(length); test beats: \(map(.aami.n) | add); accuracy (pooled): \((map(.aami.per_class[].tp) | add) / (map(.aami.n) | add) * 10000 | round / 10000); macro-F1 per fold: \(map(.aami.macro_f1 * 10000 | round / 10000) | join(", ")); true Q beats: \(map(.aami.q_support) | add)"' $files
+# The pooled predictions by MIT-BIH annotation symbol, when every fold's report has them (ecgtrain and ecgeval write
+# them for WFDB beats): which kinds of beat each class's errors come from.
+# shellcheck disable=SC2086
+if jq -s -e 'all(has("breakdown"))' $files >/dev/null; then
+    echo
+    echo "pooled by MIT-BIH annotation symbol (rows: true label, columns: predicted)"
+    # shellcheck disable=SC2086
+    jq -s -r '
+      .[0].classes as $classes
+      | [.[].breakdown.rows[]] | group_by([.class, .label])
+      | map({label: .[0].label, class: .[0].class, n: (map(.n) | add),
+             predicted: (map(.predicted) | reduce .[] as $p ({}; reduce ($p | keys[]) as $k (.; .[$k] += $p[$k])))})
+      | sort_by(($classes | index(.class)), .label) as $rows
+      | (["label", "class", "n"] + $classes + ["correct"]),
+        ($rows[] | [.label, .class, .n] + [.predicted[$classes[]]] +
+                   [(.predicted[.class] / .n * 1000 | round / 1000 | tostring)])
+      | @tsv' $files |
+        awk -F'\t' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n[NR] = NF }
+            END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
+fi
 [ -z "$json" ] && exit 0
 # shellcheck disable=SC2086
 jq -s --arg dir "$1" '

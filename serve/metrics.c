@@ -7,13 +7,13 @@ static const double latency_le[ECG_METRICS_LATENCY_BUCKETS] = {0.001, 0.0025, 0.
                                                                0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
 static const double batch_le[ECG_METRICS_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128};
 
-void ecg_metrics_init(struct ecg_metrics *m)
+void ecg_serve_metrics_init(struct ecg_serve_metrics *m)
 {
     memset(m, 0, sizeof *m);
     pthread_mutex_init(&m->mu, NULL);
 }
 
-void ecg_metrics_free(struct ecg_metrics *m)
+void ecg_serve_metrics_free(struct ecg_serve_metrics *m)
 {
     pthread_mutex_destroy(&m->mu);
 }
@@ -25,7 +25,7 @@ const char *ecg_route_name(enum ecg_route r)
     return (unsigned)r < ECG_ROUTE_COUNT ? names[r] : "other";
 }
 
-void ecg_metrics_request(struct ecg_metrics *m, enum ecg_route r, int status, double seconds)
+void ecg_serve_metrics_request(struct ecg_serve_metrics *m, enum ecg_route r, int status, double seconds)
 {
     pthread_mutex_lock(&m->mu);
     if (status > 0 && status < ECG_METRICS_STATUS_MAX)
@@ -38,7 +38,7 @@ void ecg_metrics_request(struct ecg_metrics *m, enum ecg_route r, int status, do
     pthread_mutex_unlock(&m->mu);
 }
 
-void ecg_metrics_batch(struct ecg_metrics *m, int64_t windows, double seconds)
+void ecg_serve_metrics_batch(struct ecg_serve_metrics *m, int64_t windows, double seconds)
 {
     pthread_mutex_lock(&m->mu);
     int b = 0;
@@ -51,14 +51,14 @@ void ecg_metrics_batch(struct ecg_metrics *m, int64_t windows, double seconds)
     pthread_mutex_unlock(&m->mu);
 }
 
-void ecg_metrics_in_flight(struct ecg_metrics *m, int delta)
+void ecg_serve_metrics_in_flight(struct ecg_serve_metrics *m, int delta)
 {
     pthread_mutex_lock(&m->mu);
     m->in_flight += delta;
     pthread_mutex_unlock(&m->mu);
 }
 
-int64_t ecg_metrics_get_in_flight(struct ecg_metrics *m)
+int64_t ecg_serve_metrics_get_in_flight(struct ecg_serve_metrics *m)
 {
     pthread_mutex_lock(&m->mu);
     int64_t n = m->in_flight;
@@ -84,7 +84,7 @@ static void histogram(FILE *f, const char *name, const char *labels, const doubl
             (unsigned long long)cum);
 }
 
-void ecg_metrics_write(struct ecg_metrics *m, int32_t queue_depth, FILE *f)
+void ecg_serve_metrics_write(struct ecg_serve_metrics *m, int32_t queue_depth, FILE *f)
 {
     pthread_mutex_lock(&m->mu);
     fputs("# HELP ecgserve_requests_total HTTP requests by route and status code.\n"

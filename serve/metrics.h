@@ -21,7 +21,7 @@ enum ecg_route {
 #define ECG_METRICS_BATCH_BUCKETS 8
 #define ECG_METRICS_STATUS_MAX 600
 
-struct ecg_metrics {
+struct ecg_serve_metrics {
     pthread_mutex_t mu;
     uint64_t requests[ECG_ROUTE_COUNT][ECG_METRICS_STATUS_MAX];
     uint64_t latency[ECG_ROUTE_COUNT][ECG_METRICS_LATENCY_BUCKETS + 1]; /* last: +Inf */
@@ -32,15 +32,15 @@ struct ecg_metrics {
     int64_t in_flight;
 };
 
-void ecg_metrics_init(struct ecg_metrics *m);
-void ecg_metrics_free(struct ecg_metrics *m);
+void ecg_serve_metrics_init(struct ecg_serve_metrics *m);
+void ecg_serve_metrics_free(struct ecg_serve_metrics *m);
 /* The route name used in labels ("classify", "page", ...). */
 const char *ecg_route_name(enum ecg_route r);
-void ecg_metrics_request(struct ecg_metrics *m, enum ecg_route r, int status, double seconds);
-void ecg_metrics_batch(struct ecg_metrics *m, int64_t windows, double seconds);
-void ecg_metrics_in_flight(struct ecg_metrics *m, int delta);
-int64_t ecg_metrics_get_in_flight(struct ecg_metrics *m);
+void ecg_serve_metrics_request(struct ecg_serve_metrics *m, enum ecg_route r, int status, double seconds);
+void ecg_serve_metrics_batch(struct ecg_serve_metrics *m, int64_t windows, double seconds);
+void ecg_serve_metrics_in_flight(struct ecg_serve_metrics *m, int delta);
+int64_t ecg_serve_metrics_get_in_flight(struct ecg_serve_metrics *m);
 /* Writes every metric (with HELP and TYPE lines); queue_depth comes from the batcher. */
-void ecg_metrics_write(struct ecg_metrics *m, int32_t queue_depth, FILE *f);
+void ecg_serve_metrics_write(struct ecg_serve_metrics *m, int32_t queue_depth, FILE *f);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eval/json.h"
+#include "eval/metrics.h"
 #include "serve/input.h"
 
 void ecg_serve_result_free(struct ecg_serve_result *r)
@@ -43,15 +44,6 @@ static void probabilities(struct ecg_json *j, const struct ecg_serve_model_info 
         ecg_json_number(j, six(p[c]));
     }
     ecg_json_end_object(j);
-}
-
-static int argmax(const float *p, int k)
-{
-    int best = 0;
-    for (int c = 1; c < k; c++)
-        if (p[c] > p[best])
-            best = c;
-    return best;
 }
 
 /* An image of values scaled to 0..255 between lo and hi, base64 in "data". */
@@ -118,7 +110,7 @@ static void windows(struct ecg_json *j, const struct ecg_serve_model_info *info,
         ecg_json_key(j, "start_s");
         ecg_json_number(j, round(r->prep.window_start_s[w] * 1e3) / 1e3);
         ecg_json_key(j, "class");
-        ecg_json_string(j, info->class_names[argmax(p, info->nclass)]);
+        ecg_json_string(j, info->class_names[ecg_argmax(p, info->nclass)]);
         ecg_json_key(j, "probabilities");
         probabilities(j, info, p);
         if (include & ECG_INCLUDE_SPECTROGRAM) {
@@ -150,7 +142,7 @@ static void beats(struct ecg_json *j, const struct ecg_serve_model_info *info, c
         ecg_json_key(j, "time_s");
         ecg_json_number(j, round((double)r->prep.beat_sample[w] / r->rec->fs * 1e4) / 1e4);
         ecg_json_key(j, "class");
-        ecg_json_string(j, info->class_names[argmax(p, k)]);
+        ecg_json_string(j, info->class_names[ecg_argmax(p, k)]);
         ecg_json_key(j, "probabilities");
         probabilities(j, info, p);
         ecg_json_end_object(j);
@@ -164,7 +156,7 @@ static void beats(struct ecg_json *j, const struct ecg_serve_model_info *info, c
         for (int c = 0; c < k; c++) {
             int64_t n = 0;
             for (int64_t w = 0; w < r->prep.windows; w++)
-                n += argmax(r->probs + w * k, k) == c;
+                n += ecg_argmax(r->probs + w * k, k) == c;
             ecg_json_key(j, info->class_names[c]);
             ecg_json_int(j, n);
         }
@@ -221,7 +213,7 @@ static void rhythm(struct ecg_json *j, const struct ecg_serve_model_info *info, 
             mean[c] += r->probs[w * info->nclass + c] / (float)r->prep.windows;
     ecg_json_key(j, "class");
     if (ok)
-        ecg_json_string(j, info->class_names[argmax(mean, info->nclass)]);
+        ecg_json_string(j, info->class_names[ecg_argmax(mean, info->nclass)]);
     else
         ecg_json_null(j);
     ecg_json_key(j, "probabilities");

@@ -131,7 +131,7 @@ static enum MHD_Result serve_get(struct request *r)
         FILE *f = open_memstream(&buf, &size);
         if (!f)
             return MHD_NO;
-        ecg_metrics_write(&s->metrics, ecg_batcher_depth(s->batcher), f);
+        ecg_serve_metrics_write(&s->metrics, ecg_batcher_depth(s->batcher), f);
         fclose(f);
         return ecg_server_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, size);
     }
@@ -230,7 +230,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         r->t0 = ecg_now();
         r->route = route_of(url);
         *con_cls = r;
-        ecg_metrics_in_flight(&s->metrics, 1);
+        ecg_serve_metrics_in_flight(&s->metrics, 1);
         if (s->o.cors_origin && !strcmp(method, "OPTIONS") && r->route != ECG_ROUTE_OTHER)
             return preflight(r);
         const char *msg = NULL;
@@ -268,13 +268,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *r = *con_cls;
     if (!r)
         return;
-    ecg_metrics_request(&s->metrics, r->route, r->status ? r->status : 499, ecg_now() - r->t0);
+    ecg_serve_metrics_request(&s->metrics, r->route, r->status ? r->status : 499, ecg_now() - r->t0);
     ecg_classify_free(r);
     atomic_fetch_sub(&s->buffered, (int64_t)r->cap);
     free(r->body);
     free(r);
     *con_cls = NULL;
-    ecg_metrics_in_flight(&s->metrics, -1);
+    ecg_serve_metrics_in_flight(&s->metrics, -1);
 }
 
 void *ecg_server_context_get(struct ecg_server *s)
@@ -307,7 +307,7 @@ void ecg_server_context_put(struct ecg_server *s, void *ctx)
 
 static void observe_batch(void *arg, int64_t windows, double seconds)
 {
-    ecg_metrics_batch(&((struct ecg_server *)arg)->metrics, windows, seconds);
+    ecg_serve_metrics_batch(&((struct ecg_server *)arg)->metrics, windows, seconds);
 }
 
 static void free_server(struct ecg_server *s)
@@ -319,7 +319,7 @@ static void free_server(struct ecg_server *s)
         s->be->context_free(s->pool[i]);
     free(s->pool);
     pthread_mutex_destroy(&s->pool_mu);
-    ecg_metrics_free(&s->metrics);
+    ecg_serve_metrics_free(&s->metrics);
     free(s);
 }
 
@@ -350,7 +350,7 @@ int ecg_server_start(const struct ecg_serve_options *o, const struct ecg_serve_b
     s->o = *o;
     s->be = be;
     pthread_mutex_init(&s->pool_mu, NULL);
-    ecg_metrics_init(&s->metrics);
+    ecg_serve_metrics_init(&s->metrics);
     ecg_serve_upload_limits_default(&s->upload);
     s->upload.max_records = o->max_records;
     s->upload.max_samples = o->max_samples;
@@ -392,7 +392,7 @@ static int64_t wait_idle(struct ecg_server *s, double seconds)
 {
     double end = ecg_now() + seconds;
     int64_t n;
-    while ((n = ecg_metrics_get_in_flight(&s->metrics)) > 0 && ecg_now() < end) {
+    while ((n = ecg_serve_metrics_get_in_flight(&s->metrics)) > 0 && ecg_now() < end) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -18,7 +18,7 @@ struct ecg_server {
     const struct ecg_serve_backend *be;
     struct MHD_Daemon *daemon;
     struct ecg_batcher *batcher;
-    struct ecg_metrics metrics;
+    struct ecg_serve_metrics metrics;
     struct ecg_serve_upload_limits upload;
     int port;
     _Atomic int64_t buffered; /* body bytes held by all requests, bounded by 8 x --max-body-mb */

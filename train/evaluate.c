@@ -18,6 +18,19 @@ void ecg_eval_result_free(struct ecg_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
+int ecg_eval_breakdown_symbols(struct ecg_metrics *m, const struct ecg_dataset *ds, const struct ecg_eval_result *r,
+                               struct ecg_error *err)
+{
+    const char **symbol = malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof *symbol);
+    if (!symbol)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "no memory for the symbols of %lld beats", (long long)r->n);
+    for (int64_t i = 0; i < r->n; i++)
+        symbol[i] = ecg_wfdb_beat_symbol(ds->records[r->records[i]].beat_code);
+    int rc = ecg_metrics_set_breakdown(m, "MIT-BIH annotation symbol", symbol, r->truth, r->probs, r->n, err);
+    free(symbol);
+    return rc;
+}
+
 /* The evaluation-image cache of data.cache_dir: keyed by the data file and everything that shapes a
  * record before the spectrogram (the loader adds the spectrogram and window options). */
 static int open_cache(const struct ecg_config *c, const struct ecg_loader_opts *lo, struct ecg_cache *cache,

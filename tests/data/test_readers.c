@@ -841,6 +841,8 @@ static void record_100_cut_gives_the_beats_python_counts(void)
     CU_ASSERT_EQUAL(per[ECG_BEAT_N], 35);
     CU_ASSERT_EQUAL(per[ECG_BEAT_S], 1);
     CU_ASSERT_EQUAL(per[ECG_BEAT_V] + per[ECG_BEAT_F] + per[ECG_BEAT_Q], 0);
+    for (int64_t i = 0; i < ds.count; i++) /* each beat keeps its annotation: N (code 1) or A (code 8) */
+        CU_ASSERT_EQUAL(ds.records[i].beat_code, ds.records[i].label == ECG_BEAT_S ? 8 : 1);
     CU_ASSERT_EQUAL(ds.skipped, 1);
     CU_ASSERT_EQUAL(ds.task, ECG_TASK_BEAT);
     CU_ASSERT_EQUAL(ds.records[0].length, 252); /* 90 before + 162 after at 360 Hz */
@@ -949,8 +951,15 @@ static void aami_mapping_and_the_inter_patient_split_follow_the_standard(void)
     for (int i = 0; i < 3; i++)
         CU_ASSERT_EQUAL(ecg_wfdb_aami_class(q_codes[i]), ECG_BEAT_Q);
     const int non_beats[] = {0, 14, 16, 18, 19, 22, 28, 37, 59, 63};
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 10; i++) {
         CU_ASSERT_EQUAL(ecg_wfdb_aami_class(non_beats[i]), -1);
+        CU_ASSERT_PTR_NULL(ecg_wfdb_beat_symbol(non_beats[i]));
+    }
+    /* The symbols of the codes, as WFDB's ecgcodes.h names them. */
+    const int codes[15] = {1, 2, 3, 34, 11, 8, 4, 7, 9, 5, 10, 6, 12, 38, 13};
+    const char *symbols[15] = {"N", "L", "R", "e", "j", "A", "a", "J", "S", "V", "E", "F", "/", "f", "Q"};
+    for (int i = 0; i < 15; i++)
+        CU_ASSERT_STRING_EQUAL(ecg_wfdb_beat_symbol(codes[i]), symbols[i]);
     int c1, c2;
     const char *const *d1 = ecg_mitdb_split_records(1, &c1), *const *d2 = ecg_mitdb_split_records(2, &c2);
     CU_ASSERT_EQUAL(c1, 22);
@@ -1038,6 +1047,7 @@ static void detected_beats_take_the_class_of_the_annotated_beat_within_150_ms(vo
     CU_ASSERT_EQUAL_FATAL(det.count, ref.count);
     for (int64_t i = 0; i < det.count; i++) {
         CU_ASSERT_EQUAL(det.records[i].label, ref.records[i].label);
+        CU_ASSERT_EQUAL(det.records[i].beat_code, ref.records[i].beat_code);
         int64_t d = ecg_beat_id_sample(det.records[i].id), r = ecg_beat_id_sample(ref.records[i].id);
         CU_ASSERT_TRUE(llabs(d - r) <= 54); /* 150 ms */
     }
@@ -1049,8 +1059,10 @@ static void detected_beats_take_the_class_of_the_annotated_beat_within_150_ms(vo
     o.keep_unlabelled = true;
     CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, NULL, &o, &det, &dc, &err), ECG_OK);
     CU_ASSERT_EQUAL(det.count, ref.count);
-    for (int64_t i = 0; i < det.count; i++)
+    for (int64_t i = 0; i < det.count; i++) {
         CU_ASSERT_EQUAL(det.records[i].label, -1);
+        CU_ASSERT_EQUAL(det.records[i].beat_code, 0);
+    }
     ecg_dataset_free(&det);
     o.beats = ECG_BEATS_REFERENCE;
     ECG_CHECK_ERROR(ecg_wfdb_read_beats(hea, NULL, &o, &det, NULL, &err), &err, ECG_ERR_USAGE,

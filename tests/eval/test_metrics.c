@@ -285,6 +285,61 @@ static void aami_figures_of_a_known_beat_matrix_are_the_hand_computed_ones(void)
     ecg_metrics_free(&m);
 }
 
+static void breakdown_counts_predictions_by_fine_label_in_class_then_label_order(void)
+{
+    /* classes N, S, V; fine labels as MIT-BIH symbols, one example without any */
+    const char *names[3] = {"N", "S", "V"};
+    const char *label[7] = {"N", "L", "L", "A", NULL, "L", "V"};
+    const int truth[7] = {0, 0, 0, 1, 0, 0, 2};
+    const float probs[7 * 3] = {.9f, .05f, .05f, /* N -> N */
+                                .1f, .1f, .8f,   /* L -> V */
+                                .6f, .2f, .2f,   /* L -> N */
+                                .3f, .7f, 0,     /* A -> S */
+                                0, 0, 1,         /* no label: left out */
+                                .2f, .1f, .7f,   /* L -> V */
+                                .5f, 0, .5f};    /* V -> N: the first of tied maxima */
+    struct ecg_metrics m;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_compute(&m, 3, names, truth, NULL, probs, 7, &err), ECG_OK);
+    CU_ASSERT_EQUAL(m.breakdown.rows, 0);
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_set_breakdown(&m, "symbol", label, truth, probs, 7, &err), ECG_OK);
+    const struct ecg_breakdown *b = &m.breakdown;
+    CU_ASSERT_EQUAL_FATAL(b->rows, 4);
+    const char *want_label[4] = {"L", "N", "A", "V"};
+    const int64_t want_n[4] = {3, 1, 1, 1}, want_pred[4][3] = {{1, 0, 2}, {1, 0, 0}, {0, 1, 0}, {1, 0, 0}};
+    for (int r = 0; r < 4; r++) {
+        CU_ASSERT_STRING_EQUAL(b->row[r].label, want_label[r]);
+        CU_ASSERT_EQUAL(b->row[r].n, want_n[r]);
+        for (int p = 0; p < 3; p++)
+            CU_ASSERT_EQUAL(b->predicted[r * 3 + p], want_pred[r][p]);
+    }
+    CU_ASSERT_EQUAL(b->row[0].truth, 0);
+    CU_ASSERT_EQUAL(b->row[2].truth, 1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ecg_metrics_write_json(f, &m);
+    ecg_report_write_text(f, &m);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"breakdown\": {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"label\": \"L\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "by symbol (rows: true label, columns: predicted)"));
+    free(text);
+    /* Bad classes and labels are refused, naming the example; the metrics keep their breakdown. */
+    const int bad_truth[2] = {0, 3};
+    ECG_CHECK_ERROR(ecg_metrics_set_breakdown(&m, "symbol", label, bad_truth, probs, 2, &err), &err, ECG_ERR_RANGE,
+                    "symbol breakdown: example 1 has class 3, expected [0, 3)");
+    const char *long_label[1] = {"a label far too long"};
+    ECG_CHECK_ERROR(ecg_metrics_set_breakdown(&m, "symbol", long_label, truth, probs, 1, &err), &err, ECG_ERR_VALUE,
+                    "symbol breakdown: example 0's label 'a label far too long' is longer than 15 bytes");
+    CU_ASSERT_EQUAL(m.breakdown.rows, 4);
+    /* No example with a label: no breakdown, and none in the reports. */
+    const char *none[2] = {NULL, NULL};
+    CU_ASSERT_EQUAL(ecg_metrics_set_breakdown(&m, "symbol", none, truth, probs, 2, &err), ECG_OK);
+    CU_ASSERT_EQUAL(m.breakdown.rows, 0);
+    ecg_metrics_free(&m);
+}
+
 static const struct ecg_test metric_tests[] = {
     {"a known confusion matrix gives hand-computed scores and the CinC score", a_known_confusion_matrix_gives_hand_computed_scores},
     {"a class without support or predictions scores zero", a_class_without_support_or_predictions_scores_zero},
@@ -292,6 +347,8 @@ static const struct ecg_test metric_tests[] = {
     {"ROC-AUC counts ties as half", roc_auc_counts_ties_as_half},
     {"AAMI figures of a known beat matrix are the hand-computed ones",
      aami_figures_of_a_known_beat_matrix_are_the_hand_computed_ones},
+    {"a breakdown counts predictions by fine label, in class then label order",
+     breakdown_counts_predictions_by_fine_label_in_class_then_label_order},
     {"metrics match sklearn's formulas on fixture cases, including absent classes", metrics_match_sklearn_formulas_on_fixture_cases},
     {"all-tied scores give an AUC of one half", all_tied_scores_give_an_auc_of_one_half},
     {"bad labels and probabilities are rejected with the example named", bad_labels_and_probabilities_are_rejected_with_the_example_named},

@@ -37,6 +37,11 @@ paste <(head -33 ref.jsonl | jq .sample) <(head -33 det.jsonl | jq .sample) |
 grep -q "(all, 33 beats): accuracy" ev.out || fail "ecgeval summary line: $(tail -1 ev.out)"
 jq -e '.n == 33 and .aami.n == 33 and (.aami.per_class | keys) == ["F", "N", "S", "V"]' ev/metrics.json >/dev/null ||
     fail "ecgeval metrics.json: $(jq -c .aami ev/metrics.json)"
+# The breakdown by annotation symbol: record 100's 32 N beats and 1 A beat, predictions as in the confusion matrix.
+jq -e '[.breakdown.rows[] | [.label, .class, .n]] == [["N", "N", 32], ["A", "S", 1]] and
+       [.breakdown.rows[] | [.predicted[]]] == [.confusion_matrix[0], .confusion_matrix[1]]' ev/metrics.json >/dev/null ||
+    fail "ecgeval breakdown: $(jq -c .breakdown ev/metrics.json) against $(jq -c .confusion_matrix ev/metrics.json)"
+jq -e '.breakdown.rows | length > 0' run/metrics.json >/dev/null || fail "ecgtrain's report has no breakdown by symbol"
 grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
 
 # With RR features beside the image: ecgeval on the checkpoint alone scores the beats as the run's own

@@ -1,0 +1,98 @@
+/* Predictions counted by a finer true label than the classes (MIT-BIH beat symbols within the AAMI classes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/metrics.h"
+
+/* The row of (label, truth), appended when new; -1 on no memory. */
+static int row_of(struct ecg_breakdown *b, int k, const char *label, int truth, int *cap)
+{
+    for (int r = 0; r < b->rows; r++)
+        if (b->row[r].truth == truth && strcmp(b->row[r].label, label) == 0)
+            return r;
+    if (b->rows == *cap) {
+        int grown = *cap ? 2 * *cap : 16;
+        struct ecg_breakdown_row *row = realloc(b->row, (size_t)grown * sizeof *row);
+        if (row)
+            b->row = row;
+        int64_t *pred = realloc(b->predicted, (size_t)grown * (size_t)k * sizeof *pred);
+        if (pred)
+            b->predicted = pred;
+        if (!row || !pred)
+            return -1;
+        *cap = grown;
+    }
+    struct ecg_breakdown_row *r = &b->row[b->rows];
+    memset(r, 0, sizeof *r);
+    memcpy(r->label, label, strlen(label) + 1);
+    r->truth = truth;
+    memset(b->predicted + (int64_t)b->rows * k, 0, (size_t)k * sizeof *b->predicted);
+    return b->rows++;
+}
+
+/* Class first, then label: the fine labels of a class stay together under it. */
+static int by_class_then_label(const void *a, const void *b)
+{
+    const struct ecg_breakdown_row *x = a, *y = b;
+    return x->truth != y->truth ? (x->truth > y->truth) - (x->truth < y->truth) : strcmp(x->label, y->label);
+}
+
+int ecg_metrics_set_breakdown(struct ecg_metrics *m, const char *title, const char *const *label, const int *truth,
+                              const float *probs, int64_t n, struct ecg_error *err)
+{
+    const int k = m->k;
+    struct ecg_breakdown b = {0};
+    int cap = 0;
+    snprintf(b.title, sizeof b.title, "%s", title);
+    for (int64_t i = 0; i < n; i++) {
+        if (!label[i])
+            continue;
+        if (truth[i] < 0 || truth[i] >= k) {
+            free(b.row);
+            free(b.predicted);
+            return ecg_error_set(err, ECG_ERR_RANGE, "%s breakdown: example %lld has class %d, expected [0, %d)", title,
+                                 (long long)i, truth[i], k);
+        }
+        if (strlen(label[i]) >= ECG_BREAKDOWN_NAME_MAX) {
+            free(b.row);
+            free(b.predicted);
+            return ecg_error_set(err, ECG_ERR_VALUE, "%s breakdown: example %lld's label '%.40s' is longer than %d bytes",
+                                 title, (long long)i, label[i], ECG_BREAKDOWN_NAME_MAX - 1);
+        }
+        int r = row_of(&b, k, label[i], truth[i], &cap);
+        if (r < 0) {
+            free(b.row);
+            free(b.predicted);
+            return ecg_error_set(err, ECG_ERR_NOMEM, "%s breakdown: no memory", title);
+        }
+        b.row[r].n++;
+        b.predicted[(int64_t)r * k + ecg_argmax(probs + i * k, k)]++;
+    }
+    /* Sort rows and their counts together: sort an index, then permute. */
+    if (b.rows > 1) {
+        struct ecg_breakdown_row *sorted = malloc((size_t)b.rows * sizeof *sorted);
+        int64_t *pred = malloc((size_t)b.rows * (size_t)k * sizeof *pred);
+        if (!sorted || !pred) {
+            free(sorted);
+            free(pred);
+            free(b.row);
+            free(b.predicted);
+            return ecg_error_set(err, ECG_ERR_NOMEM, "%s breakdown: no memory", title);
+        }
+        memcpy(sorted, b.row, (size_t)b.rows * sizeof *sorted);
+        qsort(sorted, (size_t)b.rows, sizeof *sorted, by_class_then_label);
+        for (int r = 0; r < b.rows; r++) {
+            int from = row_of(&b, k, sorted[r].label, sorted[r].truth, &cap);
+            memcpy(pred + (int64_t)r * k, b.predicted + (int64_t)from * k, (size_t)k * sizeof *pred);
+        }
+        free(b.row);
+        free(b.predicted);
+        b.row = sorted;
+        b.predicted = pred;
+    }
+    free(m->breakdown.row);
+    free(m->breakdown.predicted);
+    m->breakdown = b;
+    return ECG_OK;
+}
