@@ -52,7 +52,7 @@ if jq -s -e 'all(has("breakdown"))' $files >/dev/null; then
       | [.[].breakdown.rows[]] | group_by([.class, .label])
       | map({label: .[0].label, class: .[0].class, n: (map(.n) | add),
              predicted: (map(.predicted) | reduce .[] as $p ({}; reduce ($p | keys[]) as $k (.; .[$k] += $p[$k])))})
-      | sort_by(($classes | index(.class)), .label) as $rows
+      | sort_by(. as $r | ($classes | index($r.class)), .label) as $rows
       | (["label", "class", "n"] + $classes + ["correct"]),
         ($rows[] | [.label, .class, .n] + [.predicted[$classes[]]] +
                    [(.predicted[.class] / .n * 1000 | round / 1000 | tostring)])
