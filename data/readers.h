@@ -218,10 +218,14 @@ int ecg_wfdb_read_signals(const char *hea_path, const struct ecg_wfdb_header *hd
 /* Reads an MIT-format annotation file; *ann is malloc'd (caller frees). */
 int ecg_wfdb_read_annotations(const char *path, struct ecg_wfdb_annotation **ann, int64_t *count,
                               struct ecg_error *err);
-/* The channel of a WFDB record in mV: `channel` -1 picks the signal described as MLII, else the first.
- * *x is malloc'd (caller frees).  Errors name the header. */
+/* The channel of a WFDB record in mV (its units mV, uV or V): `channel` -1 picks the signal described as MLII,
+ * else the first.  *x is malloc'd (caller frees).  Errors name the header. */
 int ecg_wfdb_read_channel(const char *hea, int channel, struct ecg_wfdb_header *hdr, float **x, int64_t *length,
                           struct ecg_error *err);
+/* The same from a header already read (and perhaps with its signal file names changed): the server reads an
+ * upload's header, points it at the private copy of the .dat, then reads the lead ecgpredict would. */
+int ecg_wfdb_read_lead(const char *hea, const struct ecg_wfdb_header *hdr, int channel, float **x, int64_t *length,
+                       struct ecg_error *err);
 /* AAMI class of an MIT annotation code, -1 when the code is not a beat. */
 int ecg_wfdb_aami_class(int32_t code);
 /* The annotation symbol of a beat's MIT code ("N", "L", "A", "/", ...), NULL when the code is not a beat. */

@@ -69,7 +69,12 @@ static void check_rate_and_length(const struct ecg_check_model *m, int64_t n, do
     if (secs < m->min_s)
         add(f, ECG_CHECK_TOO_SHORT, ECG_CHECK_ERROR,
             "%.2f s long; the model needs at least %g s, so the record was not classified", secs, m->min_s);
-    else if (secs < SHORT_FRACTION * m->window_s)
+    else if (m->beats && secs < m->window_s / SHORT_FRACTION)
+        add(f, ECG_CHECK_SHORT, ECG_CHECK_WARNING,
+            "%.2f s long, under twice the model's %g s beat window; beats too close to either end for a whole "
+            "window are left out, so few beats are classified",
+            secs, m->window_s);
+    else if (!m->beats && secs < SHORT_FRACTION * m->window_s)
         add(f, ECG_CHECK_SHORT, ECG_CHECK_WARNING,
             "%.2f s long, %.0f%% of the model's %g s window; the rest is %s, so the result rests on few beats",
             secs, 100.0 * secs / m->window_s, m->window_s, m->fill ? m->fill : "zero padding");

@@ -44,6 +44,7 @@ struct ecg_check_model {
     double min_s;     /* the shortest record the model accepts */
     double max_s;     /* the longest training recording; 0 = no limit */
     const char *fill; /* what fills the rest of a short record's window ("the record repeated"); NULL: zeros */
+    int beats;        /* 1: a beat model, whose windows are centred on beats and never padded */
 };
 
 /* Runs every check; writes at most `cap` findings (in enum order; each code at

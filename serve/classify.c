@@ -37,7 +37,7 @@ static int64_t prepare_all(struct request *r)
 {
     const struct ecg_serve_backend *be = r->s->be;
     struct ecg_check_model cm = {be->info.fs, be->info.window_s, be->info.min_s, be->info.max_s,
-                                 be->info.window_fill};
+                                 be->info.window_fill, be->info.beats};
     int64_t total = 0;
     void *ctx = NULL;
     for (int32_t i = 0; i < r->recs.count; i++) {

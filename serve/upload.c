@@ -176,15 +176,6 @@ static int read_mat(const struct scratch *s, struct ecg_serve_record *rec, struc
     return ECG_OK;
 }
 
-/* Millivolts per unit of a WFDB signal, 0 when the unit is not a voltage. */
-static double mv_per_unit(const char *units)
-{
-    return strcmp(units, "mV") == 0   ? 1.0
-           : strcmp(units, "uV") == 0 ? 1e-3
-           : strcmp(units, "V") == 0  ? 1e3
-                                      : 0.0;
-}
-
 static int read_dat(const struct scratch *s, struct ecg_serve_record *rec, struct ecg_error *err)
 {
     char hea[600];
@@ -199,28 +190,12 @@ static int read_dat(const struct scratch *s, struct ecg_serve_record *rec, struc
                                  h.sig[i].file, dat);
         snprintf(h.sig[i].file, sizeof h.sig[i].file, "%s", private_name[K_DAT]);
     }
-    /* the lead described as MLII (MIT-BIH's record 114 stores it second), else the first: ecgpredict's */
-    int ch = 0;
-    for (int i = 0; i < h.nsig; i++)
-        if (strcmp(h.sig[i].description, "MLII") == 0) {
-            ch = i;
-            break;
-        }
-    double scale = mv_per_unit(h.sig[ch].units);
-    if (scale == 0)
-        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: signal %d is in '%s', expected mV, uV or V", hea, ch,
-                             h.sig[ch].units);
-    float *sig[ECG_WFDB_MAX_SIGNALS];
+    float *x;
     int64_t n;
-    ECG_TRY(ecg_wfdb_read_signals(hea, &h, sig, &n, err));
-    for (int i = 0; i < h.nsig; i++)
-        if (i != ch)
-            free(sig[i]);
-    for (int64_t i = 0; i < n; i++)
-        sig[ch][i] = (float)(sig[ch][i] * scale);
+    ECG_TRY(ecg_wfdb_read_lead(hea, &h, -1, &x, &n, err)); /* the lead ecgpredict reads: MLII, else the first */
     rec->fs = h.fs;
     rec->length = n;
-    rec->signal = sig[ch];
+    rec->signal = x;
     return ECG_OK;
 }
 

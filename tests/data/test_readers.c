@@ -891,6 +891,44 @@ static void beats_come_from_the_mlii_lead_wherever_it_is_stored(void)
     free(sig[1]);
 }
 
+static void wfdb_leads_in_uv_and_v_are_read_in_millivolts_and_other_units_refused(void)
+{
+    struct ecg_error err = {0};
+    const char *dir = tmp("%s", "wfdb_units");
+    mkdirs(dir);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/100.dat", dir);
+    copy_file(ecg_test_fixture("data/mitdb/100.dat"), p, -1);
+    struct ecg_wfdb_header h;
+    float *mv, *x;
+    int64_t n_mv, n;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_channel(ecg_test_fixture("data/mitdb/100.hea"), -1, &h, &mv, &n_mv, &err),
+                          ECG_OK);
+    /* The same samples with a gain of 200 per uV and per V: physical values 1000 times smaller and larger. */
+    const char *units[2] = {"uV", "V"};
+    const double factor[2] = {1e-3, 1e3};
+    snprintf(p, sizeof p, "%s/100.hea", dir);
+    for (int u = 0; u < 2; u++) {
+        char text[256];
+        snprintf(text, sizeof text, "100 2 360 10800\n100.dat 212 200/%s 11 1024 995 0 0 MLII\n"
+                 "100.dat 212 200/%s 11 1024 1011 0 0 V5\n", units[u], units[u]);
+        write_text(p, text);
+        CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_channel(p, -1, &h, &x, &n, &err), ECG_OK);
+        CU_ASSERT_EQUAL_FATAL(n, n_mv);
+        for (int64_t i = 0; i < n; i++)
+            x[i] = (float)(x[i] / factor[u]); /* back to what the mV header gives */
+        ECG_CHECK_CLOSE(units[u], x, mv, n, 1e-6, 1e-6);
+        free(x);
+    }
+    write_text(p, "100 2 360 10800\n100.dat 212 200/mmHg 11 1024 995 0 0 MLII\n100.dat 212 200 11 1024 1011 0 0 V5\n");
+    ECG_CHECK_ERROR(ecg_wfdb_read_channel(p, -1, &h, &x, &n, &err), &err, ECG_ERR_FORMAT,
+                    "100.hea: signal 0 is in 'mmHg', expected mV, uV or V");
+    CU_ASSERT_PTR_NULL(x);
+    ECG_CHECK_ERROR(ecg_wfdb_read_channel(p, 2, &h, &x, &n, &err), &err, ECG_ERR_RANGE,
+                    "100.hea: channel 2 requested, the record has 2 signals");
+    free(mv);
+}
+
 static void full_record_100_has_the_published_beat_counts(void)
 {
     const char *root = getenv("ECG_SOURCE_ROOT");
@@ -1069,6 +1107,49 @@ static void detected_beats_take_the_class_of_the_annotated_beat_within_150_ms(vo
                     "100.hea: reference beats need the record's annotations (.atr)");
     ecg_dataset_free(&det);
     ecg_dataset_free(&ref);
+}
+
+static void a_signal_without_files_gives_the_beats_of_its_record_read_without_annotations(void)
+{
+    struct ecg_error err = {0};
+    struct ecg_read_options o = defaults();
+    const char *hea = ecg_test_fixture("data/mitdb/100.hea");
+    struct ecg_wfdb_header h;
+    float *x;
+    int64_t n;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_channel(hea, -1, &h, &x, &n, &err), ECG_OK);
+    struct ecg_dataset from_file = {0}, from_signal = {0};
+    struct ecg_beat_read_counts fc, sc;
+    o.beats = ECG_BEATS_DETECTED;
+    o.keep_unlabelled = true;
+    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, NULL, &o, &from_file, &fc, &err), ECG_OK);
+    o.beats = ECG_BEATS_REFERENCE; /* ecg_signal_beats detects whatever the options say */
+    o.keep_unlabelled = false;
+    CU_ASSERT_EQUAL_FATAL(ecg_signal_beats("100", x, n, h.fs, &o, &from_signal, &sc, &err), ECG_OK);
+    CU_ASSERT_EQUAL(sc.beats, fc.beats);
+    CU_ASSERT_EQUAL(sc.edge, fc.edge);
+    CU_ASSERT_EQUAL_FATAL(from_signal.count, from_file.count);
+    CU_ASSERT_EQUAL(from_signal.task, ECG_TASK_BEAT);
+    for (int64_t i = 0; i < from_signal.count; i++) {
+        const struct ecg_record *a = &from_signal.records[i], *b = &from_file.records[i];
+        CU_ASSERT_STRING_EQUAL(a->id, b->id);
+        CU_ASSERT_EQUAL(a->label, -1);
+        CU_ASSERT_EQUAL(a->length, b->length);
+        CU_ASSERT_EQUAL(memcmp(a->signal, b->signal, (size_t)a->length * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(memcmp(a->rr, b->rr, sizeof a->rr), 0);
+    }
+    ecg_dataset_free(&from_signal);
+    /* No rate, no samples, no signal: one error naming the record. */
+    ECG_CHECK_ERROR(ecg_signal_beats("upload", x, n, 0, &o, &from_signal, NULL, &err), &err, ECG_ERR_VALUE,
+                    "record 'upload': 10800 samples at 0 Hz, expected samples and a rate > 0");
+    ECG_CHECK_ERROR(ecg_signal_beats("upload", x, 0, 360, &o, &from_signal, NULL, &err), &err, ECG_ERR_VALUE,
+                    "record 'upload': 0 samples at 360 Hz, expected samples and a rate > 0");
+    ECG_CHECK_ERROR(ecg_signal_beats("upload", NULL, n, 360, &o, &from_signal, NULL, &err), &err, ECG_ERR_VALUE,
+                    "record 'upload': 10800 samples at 360 Hz, expected samples and a rate > 0");
+    CU_ASSERT_EQUAL(from_signal.count, 0);
+    ecg_dataset_free(&from_signal);
+    ecg_dataset_free(&from_file);
+    free(x);
 }
 
 /* An MIT annotation word: code in the top 6 bits, the interval since the previous annotation below. */
@@ -1437,6 +1518,8 @@ static const struct ecg_test wfdb_tests[] = {
     {"record 100 cut gives the beats Python counts", record_100_cut_gives_the_beats_python_counts},
     {"beats come from the MLII lead wherever it is stored",
      beats_come_from_the_mlii_lead_wherever_it_is_stored},
+    {"WFDB leads in uV and V are read in millivolts and other units refused",
+     wfdb_leads_in_uv_and_v_are_read_in_millivolts_and_other_units_refused},
     {"full record 100 has the published beat counts", full_record_100_has_the_published_beat_counts},
     {"AAMI mapping and the inter-patient split follow the standard",
      aami_mapping_and_the_inter_patient_split_follow_the_standard},
@@ -1448,6 +1531,8 @@ static const struct ecg_test wfdb_tests[] = {
      beat_windows_are_centred_on_the_r_peak_and_hold_the_neighbouring_beats},
     {"detected beats take the class of the annotated beat within 150 ms",
      detected_beats_take_the_class_of_the_annotated_beat_within_150_ms},
+    {"a signal without files gives the beats of its record read without annotations",
+     a_signal_without_files_gives_the_beats_of_its_record_read_without_annotations},
     {"Q beats are left out and counted, or kept as class Q", q_beats_are_left_out_and_counted_or_kept_as_class_q},
     {NULL, NULL},
 };

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = ecg_serve_body_records(ct[0] ? ct : NULL, p, (size_t)(end - p), &lim, 1 << 20, &params, &recs,
                                     file, sizeof file, &err);
     fuzz_check_status(rc, &err);
-    const struct ecg_check_model model = {300.0, 30.0, 2.0, 61.0, "the record repeated"}; /* the shipped model's */
+    const struct ecg_check_model model = {300.0, 30.0, 2.0, 61.0, "the record repeated", 0}; /* the shipped model's */
     for (int32_t i = 0; i < recs.count && rc == ECG_OK; i++) {
         struct ecg_check found[ECG_CHECK_COUNT];
         const struct ecg_serve_record *r = &recs.items[i];

@@ -7,7 +7,7 @@
 #include "serve/checks.h"
 #include "tests/test_util.h"
 
-static const struct ecg_check_model cinc = {300.0, 10.0, 3.0, 61.0, NULL};
+static const struct ecg_check_model cinc = {300.0, 10.0, 3.0, 61.0, NULL, 0};
 
 /* A clean CinC-like ECG in mV: 72 bpm, P-QRS-T as Gaussians, slow baseline wander, small noise. */
 static float *synthetic_ecg(double fs, double seconds, int64_t *n)
@@ -111,6 +111,15 @@ static void lengths_outside_the_training_range_are_flagged(void)
                                          "repeated, so the result rests on few beats"));
     CU_ASSERT_TRUE(
         finds(x, n, 300, ECG_CHECK_TOO_LONG, "70.0 s long, longer than any training recording (61 s)"));
+    /* A beat model pads nothing: a short record loses the beats near its ends instead. */
+    struct ecg_check_model beats = {360.0, 3.0, 1.0 / 360, 0, NULL, 1};
+    k1 = ecg_checks_run(x, 5 * 360, 360, &beats, c1, ECG_CHECK_COUNT);
+    CU_ASSERT_TRUE(k1 >= 1 && c1[0].code == ECG_CHECK_SHORT &&
+                   strstr(c1[0].message, "5.00 s long, under twice the model's 3 s beat window; beats too close to "
+                                         "either end for a whole window are left out") && !strstr(c1[0].message, "padding"));
+    k1 = ecg_checks_run(x, 6 * 360, 360, &beats, c1, ECG_CHECK_COUNT);
+    for (int i = 0; i < k1; i++)
+        CU_ASSERT_NOT_EQUAL(c1[i].code, ECG_CHECK_SHORT);
     struct ecg_check c[ECG_CHECK_COUNT];
     int k = ecg_checks_run(x, 2 * 300, 300, &cinc, c, ECG_CHECK_COUNT);
     CU_ASSERT_TRUE(ecg_checks_fatal(c, k));
