@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "data/rr.h"
+#include "data/beat_features.h"
 
 /*
  * The canonical label sets.  Rhythm datasets (CACHET-CADB, CinC 2017) share
@@ -28,7 +28,8 @@ struct ecg_record {
     double fs;                /* sampling rate in Hz */
     int64_t length;           /* samples */
     float *signal;            /* mV, owned by the dataset */
-    float rr[ECG_RR_FEATURES]; /* a beat's RR-interval features (data/rr.h); 0 for a rhythm record */
+    float beat_features[ECG_BEAT_FEATURES]; /* a beat's RR features (data/rr.h), then its morphology features
+                                               (data/morphology.h); 0 for a rhythm record */
     int32_t beat_code;        /* a WFDB beat's MIT annotation code (its reference beat's), 0 when it has none */
 };
 

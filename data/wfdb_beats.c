@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/morphology.h"
 #include "data/qrs.h"
 #include "data/reader_common.h"
 #include "data/readers.h"
@@ -161,10 +162,11 @@ static int detected_beats(const float *x, int64_t len, double fs, const struct b
     return ECG_OK;
 }
 
-/* Pushes the window and RR features of every beat the options keep; rr (b->n x ECG_RR_FEATURES) holds the
- * features of all the beats, kept or not, so that a skipped beat still counts as a neighbour. */
+/* Pushes the window and features of every beat the options keep; rr (b->n x ECG_RR_FEATURES) and morph (b->n x
+ * ECG_MORPHOLOGY_FEATURES) hold the features of all the beats, kept or not, so that a skipped beat still counts as
+ * a neighbour and in the record's template. */
 static int cut_beats(const char *hea, const char *name, const float *x, int64_t len, double fs,
-                     const struct beat_list *b, const float *rr, const struct ecg_read_options *opt,
+                     const struct beat_list *b, const float *rr, const float *morph, const struct ecg_read_options *opt,
                      struct ecg_dataset *ds, struct ecg_beat_read_counts *c, struct ecg_error *err)
 {
     int64_t before = (int64_t)llround(opt->beat_before_s * fs), after = (int64_t)llround(opt->beat_after_s * fs);
@@ -185,7 +187,9 @@ static int cut_beats(const char *hea, const char *name, const float *x, int64_t 
             continue;
         }
         struct ecg_record rec = {.label = b->label[i], .beat_code = b->code[i], .fs = fs, .length = before + after};
-        memcpy(rec.rr, rr + i * ECG_RR_FEATURES, sizeof rec.rr);
+        memcpy(rec.beat_features, rr + i * ECG_RR_FEATURES, ECG_RR_FEATURES * sizeof(float));
+        memcpy(rec.beat_features + ECG_RR_FEATURES, morph + i * ECG_MORPHOLOGY_FEATURES,
+               ECG_MORPHOLOGY_FEATURES * sizeof(float));
         snprintf(rec.id, sizeof rec.id, "%.40s:%lld", name, (long long)s); /* WFDB names have at most 40 characters */
         ecg_strlcpy(rec.subject, name, sizeof rec.subject);
         if (!(rec.signal = malloc((size_t)rec.length * sizeof(float))))
@@ -202,14 +206,14 @@ static int cut_beats(const char *hea, const char *name, const float *x, int64_t 
 }
 
 /* The beats of one channel x (len samples at fs Hz) of record `name`: beats chosen as opt->beats says,
- * labelled from ref when annotated, their RR features, and the windows the options keep.  `where`
+ * labelled from ref when annotated, their RR and morphology features, and the windows the options keep.  `where`
  * names the source in messages. */
 static int beats_of_channel(const char *where, const char *name, const float *x, int64_t len, double fs,
                             const struct beat_list *ref, bool annotated, const struct ecg_read_options *opt,
                             struct ecg_dataset *ds, struct ecg_beat_read_counts *c, struct ecg_error *err)
 {
     struct beat_list det = {0};
-    float *rr = NULL;
+    float *rr = NULL, *morph = NULL;
     const struct beat_list *beats = ref;
     int rc = ECG_OK;
     if (opt->beats == ECG_BEATS_DETECTED) {
@@ -220,18 +224,23 @@ static int beats_of_channel(const char *where, const char *name, const float *x,
         beats = &det;
     }
     c->beats = beats->n;
-    if (!(rr = malloc((size_t)(beats->n > 0 ? beats->n : 1) * ECG_RR_FEATURES * sizeof *rr))) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for the RR features of %lld beats", where,
+    const size_t rows = (size_t)(beats->n > 0 ? beats->n : 1);
+    rr = malloc(rows * ECG_RR_FEATURES * sizeof *rr);
+    morph = malloc(rows * ECG_MORPHOLOGY_FEATURES * sizeof *morph);
+    if (!rr || !morph) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for the features of %lld beats", where,
                            (long long)beats->n);
         goto done;
     }
-    if ((rc = ecg_rr_features(beats->at, beats->n, rr, err))) {
+    if ((rc = ecg_rr_features(beats->at, beats->n, rr, err)) ||
+        (rc = ecg_morphology_features(x, len, fs, beats->at, beats->n, morph, err))) {
         ecg_error_prefix(err, rc, "%s", where);
         goto done;
     }
-    rc = cut_beats(where, name, x, len, fs, beats, rr, opt, ds, c, err);
+    rc = cut_beats(where, name, x, len, fs, beats, rr, morph, opt, ds, c, err);
 done:
     free(rr);
+    free(morph);
     beat_list_free(&det);
     return rc;
 }

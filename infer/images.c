@@ -18,15 +18,16 @@ void ecg_infer_probs_row(const struct ecg_infer_context *ctx, int64_t i, float *
     ecg_calibration_softmax(out, ctx->net.logits + i * k, k, ctx->model->temperature);
 }
 
-int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *images, const float *rr, int64_t count,
-                               float *probs, float *cam, struct ecg_error *err)
+int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *images, const float *features,
+                               int64_t count, float *probs, float *cam, struct ecg_error *err)
 {
     const struct ecg_spec_opts *s = &ctx->model->lo.spec;
     const int64_t per = s->height * s->width * s->channels, batch = ctx->net.batch;
     const int k = ctx->model->classes;
-    if (ctx->net.opt.context_features > 0 && !rr)
+    if (ctx->net.opt.context_features > 0 && !features)
         return ecg_error_set(err, ECG_ERR_USAGE,
-                             "classify images: the model also reads each beat's RR features (model.rr_features), "
+                             "classify images: the model also reads each beat's features (model.rr_features, "
+                             "model.morphology_features), "
                              "which images alone do not carry; classify the record's beats instead");
     if (count < 1 || !images || !probs)
         return ecg_error_set(err, ECG_ERR_USAGE,
@@ -38,8 +39,9 @@ int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *image
     for (int64_t start = 0; start < count; start += batch) {
         const int64_t n = count - start < batch ? count - start : batch;
         memcpy(ctx->input, images + start * per, (size_t)(n * per) * sizeof(float));
-        if (rr)
-            ecg_effnet_set_context(&ctx->net, 0, rr + start * ECG_RR_FEATURES, n, ECG_RR_FEATURES);
+        if (features)
+            ecg_effnet_set_context(&ctx->net, 0, features + start * ECG_BEAT_FEATURES + ctx->model->first_feature, n,
+                                   ECG_BEAT_FEATURES);
         ecg_infer_forward(ctx, n);
         for (int64_t i = 0; i < n; i++)
             ecg_infer_probs_row(ctx, i, probs + (start + i) * k);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "data/rr.h"
+#include "data/beat_features.h"
 
 /*
  * Usage:
@@ -124,8 +124,9 @@ struct ecg_infer_result {
     int best;           /* argmax of probs (first of ties); -1 after prepare */
     float *cams;        /* (windows, height, width) Grad-CAM maps when the context explains
                            (ecg_infer_context_explain), else NULL */
-    float rr[ECG_RR_FEATURES]; /* a beat's RR features (data/rr.h), which a model with model.rr_features
-                                  reads beside each window's image; 0 for a rhythm record */
+    float beat_features[ECG_BEAT_FEATURES]; /* a beat's RR and morphology features (data/beat_features.h), which
+                                               a model with model.rr_features or model.morphology_features reads
+                                               beside each window's image; 0 for a rhythm record */
 };
 
 /* Frees the arrays and zeroes the struct; a zeroed result is a no-op. */
@@ -179,12 +180,13 @@ int ecg_infer_classify_samples(struct ecg_infer_context *ctx, const float *x, in
 int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images, int64_t count, float *probs,
                               float *cam, struct ecg_error *err);
 
-/* The same for a model that also reads each window's RR features (model.rr_features): rr (count,
- * ECG_RR_FEATURES) beside the images, as ecg_infer_prepare_beats gives them; NULL for a model
+/* The same for a model that also reads each window's beat features (model.rr_features,
+ * model.morphology_features): features (count, ECG_BEAT_FEATURES) beside the images, every beat's whole
+ * vector as ecg_infer_prepare_beats gives them (the model picks the ones it reads); NULL for a model
  * without them (then exactly ecg_infer_classify_images).  Errors as above, and ECG_ERR_USAGE when
- * the model needs rr and it is NULL. */
-int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *images, const float *rr, int64_t count,
-                               float *probs, float *cam, struct ecg_error *err);
+ * the model needs features and they are NULL. */
+int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *images, const float *features,
+                               int64_t count, float *probs, float *cam, struct ecg_error *err);
 
 /*
  * Records of one file, for the *_file functions: `format` is "cinc2017"

@@ -17,6 +17,7 @@ struct ecg_infer_model {
     double fs;                  /* data.sample_rate: every record is resampled to it */
     double temperature;         /* probabilities are softmax(logits / temperature) (io/model_file.h) */
     struct ecg_loader_opts lo;  /* window and spectrogram options of the config */
+    int first_feature;          /* the first of a beat's features the network reads (ecg_config_beat_features) */
     struct ecg_spec spec;       /* thread-safe engine (plans under a lock) */
     bool has_network;
     struct ecg_effnet net;      /* batch 1: holds the loaded weights and the resolved options */

@@ -19,8 +19,8 @@
  *
  * A record's probabilities are the mean of its windows' probabilities.  A beat
  * model (info.beats) instead prepares one window per heartbeat that the QRS
- * detector finds, each with its R peak and `context_c` context values (its RR
- * features); the server then answers per beat, not per record.
+ * detector finds, each with its R peak and `context_c` context values (its beat
+ * features, when the model reads any); the server then answers per beat, not per record.
  *
  * Threads: `model` is shared read-only by every call; each call gets its own
  * context from context_new (the server keeps a pool and never lets two
@@ -56,7 +56,7 @@ struct ecg_serve_prepared {
     int64_t signal_length;
     double signal_fs; /* its rate (the model's rate) */
     /* beat models: */
-    float *context;       /* windows * context_c floats (the beats' RR features), NULL when context_c is 0 */
+    float *context;       /* windows * context_c floats (each beat's features, data/beat_features.h), NULL when context_c is 0 */
     int64_t *beat_sample; /* (windows) each beat's R peak, in samples of the uploaded signal */
     int64_t left_out;     /* beats too close to either end of the record for their window */
 };

@@ -58,11 +58,14 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     const struct ecg_config *c = ecg_infer_model_config(m);
     const struct ecg_spec_opts *s = &c->data.spectrogram;
     const int64_t per = s->height * s->width * s->channels, rows = n > 0 ? n : 1;
-    const bool rr = c->model.rr_features;
+    /* every beat's whole feature vector when the model reads any of it: classify hands them to the inference
+     * path, which picks the ones the model reads */
+    int first_feature, nfeatures;
+    ecg_config_beat_features(c, &first_feature, &nfeatures);
     out->inputs = malloc((size_t)(rows * per) * sizeof *out->inputs);
-    out->context = rr ? malloc((size_t)(rows * ECG_RR_FEATURES) * sizeof *out->context) : NULL;
+    out->context = nfeatures > 0 ? malloc((size_t)(rows * ECG_BEAT_FEATURES) * sizeof *out->context) : NULL;
     out->signal = malloc((size_t)length * sizeof *out->signal);
-    if (!out->inputs || (rr && !out->context) || !out->signal) {
+    if (!out->inputs || (nfeatures > 0 && !out->context) || !out->signal) {
         ecg_infer_results_free(r, n);
         free(at);
         ecg_serve_prepared_free(out);
@@ -70,8 +73,8 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     }
     for (int64_t i = 0; i < n; i++) {
         memcpy(out->inputs + i * per, r[i].images, (size_t)per * sizeof(float));
-        if (rr)
-            memcpy(out->context + i * ECG_RR_FEATURES, r[i].rr, sizeof r[i].rr);
+        if (nfeatures > 0)
+            memcpy(out->context + i * ECG_BEAT_FEATURES, r[i].beat_features, sizeof r[i].beat_features);
     }
     memcpy(out->signal, mv, (size_t)length * sizeof *out->signal);
     out->windows = n;
@@ -275,7 +278,9 @@ static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info
     info->cam_h = lo.spec.height;
     info->cam_w = lo.spec.width;
     info->beats = b->beats;
-    info->context_c = c->model.rr_features ? ECG_RR_FEATURES : 0;
+    int first_feature, nfeatures;
+    ecg_config_beat_features(c, &first_feature, &nfeatures);
+    info->context_c = nfeatures > 0 ? ECG_BEAT_FEATURES : 0;
     if (b->beats) /* beats are answered with their classes, not with per-window heat maps */
         info->cam_h = info->cam_w = 0;
 }

@@ -218,3 +218,17 @@ const char *ecg_test_shared(const char *relative)
     }
     return path;
 }
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+double ecg_test_median(float *v, int64_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    return v[n / 2];
+}

@@ -46,6 +46,9 @@ bool ecg_test_error_is(int status, const struct ecg_error *err, enum ecg_status 
  * stay valid. */
 const char *ecg_test_fixture(const char *relative);
 
+/* The median of v[0..n) (sorting v; the upper middle for even n), NaN when n is 0. */
+double ecg_test_median(float *v, int64_t n);
+
 /* The whole file as a malloc'd NUL-terminated string, or NULL when unreadable. */
 char *ecg_test_read_file(const char *path);
 

@@ -2,6 +2,7 @@
 #include "train/config.h"
 
 #include "core/paths.h"
+#include "data/record.h"
 
 #define S ecg_config_schema()
 
@@ -79,3 +80,10 @@ void ecg_config_print_help(FILE *f) { ecg_schema_print_help(S, f); }
 const char *ecg_config_suggest(const char *name, char *buf, size_t n) { return ecg_schema_suggest(S, name, buf, n); }
 
 const char *ecg_config_format_name(const struct ecg_config *c) { return ecg_data_format_names[c->data.format]; }
+
+void ecg_config_beat_features(const struct ecg_config *c, int *first, int *count)
+{
+    /* the record stores RR then morphology, so any choice is one contiguous range */
+    *first = c->model.rr_features ? 0 : ECG_RR_FEATURES;
+    *count = (c->model.rr_features ? ECG_RR_FEATURES : 0) + (c->model.morphology_features ? ECG_MORPHOLOGY_FEATURES : 0);
+}

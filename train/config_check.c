@@ -98,16 +98,24 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                              "keys 'train.class_weights' and 'model.num_classes': expected one weight per "
                              "class (%lld), found %lld",
                              (long long)c->model.num_classes, (long long)w->n);
-    if (c->model.rr_features && ecg_format_task(ecg_config_format_name(c)) != ECG_TASK_BEAT)
-        return ecg_error_set(err, ECG_ERR_CONFIG,
-                             "keys 'model.rr_features' and 'data.format': RR features belong to heartbeats "
-                             "(data.format mitbih_wfdb), found format %s",
-                             ecg_config_format_name(c));
-    if (c->model.rr_features && c->train.mixup_alpha > 0)
-        return ecg_error_set(err, ECG_ERR_CONFIG,
-                             "keys 'model.rr_features' and 'train.mixup_alpha': mixup blends images, not RR "
-                             "features; expected mixup off (0) with RR features, found %g",
-                             c->train.mixup_alpha);
+    const struct {
+        bool on;
+        const char *key, *what;
+    } beat_features[2] = {{c->model.rr_features, "model.rr_features", "RR features"},
+                          {c->model.morphology_features, "model.morphology_features", "morphology features"}};
+    for (int i = 0; i < 2; i++) {
+        if (beat_features[i].on && ecg_format_task(ecg_config_format_name(c)) != ECG_TASK_BEAT)
+            return ecg_error_set(err, ECG_ERR_CONFIG,
+                                 "keys '%s' and 'data.format': %s belong to heartbeats (data.format mitbih_wfdb), "
+                                 "found format %s",
+                                 beat_features[i].key, beat_features[i].what, ecg_config_format_name(c));
+        if (beat_features[i].on && c->train.mixup_alpha > 0)
+            return ecg_error_set(err, ECG_ERR_CONFIG,
+                                 "keys '%s' and 'train.mixup_alpha': mixup blends images, not %s; expected mixup "
+                                 "off (0) with %s, found %g",
+                                 beat_features[i].key, beat_features[i].what, beat_features[i].what,
+                                 c->train.mixup_alpha);
+    }
     if (c->train.warmup_epochs > c->train.epochs)
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "keys 'train.warmup_epochs' and 'train.epochs': expected warm-up <= epochs, "

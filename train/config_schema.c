@@ -206,6 +206,10 @@ static const struct ecg_config_key keys[] = {
     {KEY(ECG_CFG_BOOL, model.rr_features), .def = "false",
      .help = "beat models: the classifier also reads the beat's RR intervals (before, after, local and record "
              "medians, as log ratios; docs/beats.md), which carry the prematurity that marks S beats"},
+    {KEY(ECG_CFG_BOOL, model.morphology_features), .def = "false",
+     .help = "beat models: the classifier also reads how the beat's shape differs from its record's median beat "
+             "(correlation, size, distance; docs/beats.md), which tells a patient's usual wide beats from "
+             "ventricular ones"},
 
     /* optim */
     {KEY_AT(ECG_CFG_ENUM, "optim.name", optim.rule.kind), .def = "adamw", NAMES(ecg_optim_kind_names),

@@ -5,7 +5,6 @@
 
 #include "core/log.h"
 #include "io/keras_h5.h"
-#include "data/rr.h"
 #include "layers/effnet_keras.h"
 #include "train/train.h"
 
@@ -16,7 +15,9 @@ static void options_from_config(const struct ecg_config *c, const struct ecg_ker
     ecg_effnet_options_default(o, c->model.arch);
     o->in_channels = c->model.in_channels;
     o->num_classes = c->model.num_classes;
-    o->context_features = c->model.rr_features ? ECG_RR_FEATURES : 0;
+    int first, count;
+    ecg_config_beat_features(c, &first, &count);
+    o->context_features = count;
     /* A padding the config names is the kernel's own value; auto asks the weight file. */
     if (c->model.padding != ECG_MODEL_PAD_AUTO)
         o->padding = (enum ecg_padding)c->model.padding;

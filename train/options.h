@@ -55,6 +55,7 @@ struct ecg_config_model {
     enum ecg_input_norm input_norm;
     enum ecg_head_init head_init;   /* a head not loaded from model.pretrained starts this way */
     bool rr_features;               /* the head also reads each beat's RR features (data/rr.h) */
+    bool morphology_features;       /* ... and its morphology against the record's (data/morphology.h) */
 };
 
 struct ecg_config_train {

@@ -418,7 +418,9 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             ecg_mixup_apply(&t->mixup, b->images, b->labels, b->count, t->c->train.mixup_alpha, &mr);
         }
         t->m.net.sample0 = b->first; /* masks are keyed by the sample's place in the whole batch */
-        ecg_effnet_set_context(&t->m, 0, b->rr, b->count, ECG_RR_FEATURES);
+        int first_feature, features;
+        ecg_config_beat_features(t->c, &first_feature, &features);
+        ecg_effnet_set_context(&t->m, 0, b->beat_features + first_feature, b->count, ECG_BEAT_FEATURES);
         ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
         const float *cw = t->weighted ? t->class_weight : NULL;
         float smoothing = (float)t->c->train.label_smoothing;

@@ -739,6 +739,14 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(3, rb, ECG_ERR_CONFIG,
                       "keys 'model.rr_features' and 'train.mixup_alpha': mixup blends images, not RR features; "
                       "expected mixup off (0) with RR features, found 0.2");
+    char *ma[] = {"model.morphology_features=true"};
+    check_cross_error(1, ma, ECG_ERR_CONFIG,
+                      "keys 'model.morphology_features' and 'data.format': morphology features belong to heartbeats "
+                      "(data.format mitbih_wfdb), found format cachet_short");
+    char *mb[] = {"data.format=mitbih_wfdb", "model.morphology_features=true", "train.mixup_alpha=0.2"};
+    check_cross_error(3, mb, ECG_ERR_CONFIG,
+                      "keys 'model.morphology_features' and 'train.mixup_alpha': mixup blends images, not morphology "
+                      "features; expected mixup off (0) with morphology features, found 0.2");
     char *fa[] = {"data.folds=3", "data.fold=3"};
     check_cross_error(2, fa, ECG_ERR_RANGE,
                       "keys 'data.fold' and 'data.folds': expected a test fold in 0..2, found 3");

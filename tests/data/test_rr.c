@@ -98,14 +98,8 @@ static double median_prematurity(const struct ecg_dataset *ds, int label)
     int64_t n = 0;
     for (int64_t i = 0; i < ds->count; i++)
         if (ds->records[i].label == label)
-            v[n++] = ds->records[i].rr[0];
-    for (int64_t i = 1; i < n; i++) /* insertion sort: a few thousand values */
-        for (int64_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            float t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    double m = n ? v[n / 2] : NAN;
+            v[n++] = ds->records[i].beat_features[0];
+    double m = ecg_test_median(v, n);
     free(v);
     return m;
 }

@@ -335,25 +335,27 @@ static void load_errors_name_the_file_or_the_key(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.windows"));
 }
 
-/* The shipped model's weights with the beat recipe (a fresh 5-class head, reading RR features when
- * rr is true), on the record 100 fixture. */
-static struct ecg_infer_model *load_beat_model(bool rr)
+/* The shipped model's weights with the beat recipe (a fresh 5-class head, reading the beat features that the
+ * nfeatures overrides such as "model.rr_features=true" name), on the record 100 fixture. */
+static struct ecg_infer_model *load_beat_model(char *const *features, int nfeatures)
 {
     static char path_override[1100];
     snprintf(path_override, sizeof path_override, "data.path=%s", ecg_test_fixture("data/mitdb"));
     char *overrides[] = {path_override, "data.records=all", "eval.batch_size=8", "data.spectrogram.height=32",
-                         "data.spectrogram.width=32", "run.log_level=warn", "model.rr_features=true"};
+                         "data.spectrogram.width=32", "run.log_level=warn", NULL, NULL};
+    for (int i = 0; i < nfeatures; i++)
+        overrides[6 + i] = features[i];
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
     if (ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"),
-                             rr ? 7 : 6, overrides, &m, &err))
+                             6 + nfeatures, overrides, &m, &err))
         fprintf(stderr, "\n  %s\n", err.msg);
     return m;
 }
 
-static void check_beats_of_a_record(bool rr)
+static void check_beats_of_a_record(char *const *features, int nfeatures)
 {
-    struct ecg_infer_model *m = load_beat_model(rr);
+    struct ecg_infer_model *m = load_beat_model(features, nfeatures);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     struct ecg_infer_context *ctx = NULL;
     struct ecg_error err = {0};
@@ -388,7 +390,7 @@ static void check_beats_of_a_record(bool rr)
                     "100.dat: expected a WFDB header NAME.hea");
     ECG_CHECK_ERROR(ecg_infer_classify_beats(ctx, "/nonexistent/100.hea", &b, &err), &err, ECG_ERR_IO,
                     "/nonexistent/100.hea");
-    if (rr) { /* images alone do not carry the RR features */
+    if (nfeatures > 0) { /* images alone do not carry a beat's features */
         float image[32 * 32] = {0}, probs[5];
         ECG_CHECK_ERROR(ecg_infer_classify_images(ctx, image, 1, probs, NULL, &err), &err, ECG_ERR_USAGE,
                         "model.rr_features");
@@ -399,13 +401,21 @@ static void check_beats_of_a_record(bool rr)
 
 static void beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation(void)
 {
-    check_beats_of_a_record(false);
+    check_beats_of_a_record(NULL, 0);
 }
 
-static void beats_with_rr_features_classify_as_ecgtrains_evaluation(void)
+static char *rr_on[] = {"model.rr_features=true"}, *morphology_on[] = {"model.morphology_features=true"},
+            *both_on[] = {"model.rr_features=true", "model.morphology_features=true"};
+
+static void beats_with_rr_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(rr_on, 1); }
+
+/* The morphology features alone start at the record's fourth feature: the offset every path must apply. */
+static void beats_with_morphology_features_classify_as_ecgtrains_evaluation(void)
 {
-    check_beats_of_a_record(true);
+    check_beats_of_a_record(morphology_on, 1);
 }
+
+static void beats_with_both_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(both_on, 2); }
 
 static const struct ecg_test infer_tests[] = {
     {"a result holds every array of the path", a_result_holds_every_array_of_the_path},
@@ -419,6 +429,10 @@ static const struct ecg_test infer_tests[] = {
     {"beats of a record classify as the beats of ecgtrain's evaluation",
      beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation},
     {"beats with RR features classify as ecgtrain's evaluation", beats_with_rr_features_classify_as_ecgtrains_evaluation},
+    {"beats with morphology features classify as ecgtrain's evaluation",
+     beats_with_morphology_features_classify_as_ecgtrains_evaluation},
+    {"beats with RR and morphology features classify as ecgtrain's evaluation",
+     beats_with_both_features_classify_as_ecgtrains_evaluation},
     {NULL, NULL},
 };
 static const struct ecg_suite suites[] = {{"infer", infer_tests}, {NULL, NULL}};

@@ -44,23 +44,24 @@ jq -e '[.breakdown.rows[] | [.label, .class, .n]] == [["N", "N", 32], ["A", "S",
 jq -e '.breakdown.rows | length > 0' run/metrics.json >/dev/null || fail "ecgtrain's report has no breakdown by symbol"
 grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
 
-# With RR features beside the image: ecgeval on the checkpoint alone scores the beats as the run's own
-# evaluation did (the same probabilities: the same log-loss to the last digit).
+# With beat features beside the image (the morphology ones alone: they start at the record's fourth feature, the
+# offset every program must apply): ecgeval on the checkpoint alone scores the beats as the run's own evaluation
+# did (the same probabilities: the same log-loss to the last digit).
 "$BUILD_TOOLS/ecgtrain" "$src/configs/mitbih_beats.yaml" data.path="$fix" data.records=all data.val_fraction=0 \
     data.test_fraction=0 eval.split=train train.epochs=1 train.head_epochs=0 train.warmup_epochs=0 \
-    model.pretrained=none model.rr_features=true data.spectrogram.height=32 data.spectrogram.width=32 \
+    model.pretrained=none model.morphology_features=true data.spectrogram.height=32 data.spectrogram.width=32 \
     train.batch_size=8 eval.batch_size=8 run.dir=rr run.threads=1 run.log_level=warn >rr.out 2>&1 ||
-    fail "ecgtrain with RR features: $(tail -3 rr.out)"
+    fail "ecgtrain with morphology features: $(tail -3 rr.out)"
 "$BUILD_TOOLS/ecgeval" rr/best.h5 data.format=mitbih_wfdb data.path="$fix" data.split=all --out rrev >rrev.out 2>&1 ||
-    fail "ecgeval with RR features: $(tail -3 rrev.out)"
+    fail "ecgeval with morphology features: $(tail -3 rrev.out)"
 [ "$(jq .calibration.nll rr/metrics.json)" = "$(jq .calibration.nll rrev/metrics.json)" ] ||
-    fail "RR model: ecgtrain's log-loss $(jq .calibration.nll rr/metrics.json), ecgeval's $(jq .calibration.nll rrev/metrics.json)"
-"$BUILD_TOOLS/ecgpredict" rr/best.h5 "$fix/100.hea" >rr.jsonl 2>rr.err || fail "ecgpredict with RR features: $(cat rr.err)"
-[ "$(wc -l <rr.jsonl)" = 34 ] || fail "ecgpredict with RR features printed $(wc -l <rr.jsonl) lines"
+    fail "morphology model: ecgtrain's log-loss $(jq .calibration.nll rr/metrics.json), ecgeval's $(jq .calibration.nll rrev/metrics.json)"
+"$BUILD_TOOLS/ecgpredict" rr/best.h5 "$fix/100.hea" >rr.jsonl 2>rr.err || fail "ecgpredict with morphology features: $(cat rr.err)"
+[ "$(wc -l <rr.jsonl)" = 34 ] || fail "ecgpredict with morphology features printed $(wc -l <rr.jsonl) lines"
 
-# ecgserve with that model answers an upload of the record without annotations with ecgpredict's beats: the RR
+# ecgserve with that model answers an upload of the record without annotations with ecgpredict's beats: the
 # features travel with each window through the server's batches.
-"$BUILD_TOOLS/ecgpredict" rr/best.h5 100.hea >rrdet.jsonl 2>rrdet.err || fail "ecgpredict, RR, detected: $(cat rrdet.err)"
+"$BUILD_TOOLS/ecgpredict" rr/best.h5 100.hea >rrdet.jsonl 2>rrdet.err || fail "ecgpredict, morphology, detected: $(cat rrdet.err)"
 "$BUILD_TOOLS/ecgserve" --model rr/best.h5 --port 0 --threads 1 >serve.out 2>serve.err &
 spid=$!
 trap 'kill -KILL $spid 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -70,7 +71,7 @@ for _ in $(seq 300); do
     [ -n "$url" ] && break
     sleep 0.1
 done
-[ -n "$url" ] || fail "ecgserve with the RR model did not start: $(cat serve.err)"
+[ -n "$url" ] || fail "ecgserve with the morphology model did not start: $(cat serve.err)"
 curl -s -F file=@100.hea -F file=@100.dat "${url%/}/v1/classify" >served.json || fail "no answer from ecgserve"
 kill -TERM $spid
 diff <(jq -c '.records[0].beats[] | [.sample, .class]' served.json) <(head -n -1 rrdet.jsonl | jq -c '[.sample, .class]') >/dev/null ||
