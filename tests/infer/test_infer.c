@@ -335,27 +335,26 @@ static void load_errors_name_the_file_or_the_key(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.windows"));
 }
 
-/* The shipped model's weights with the beat recipe (a fresh 5-class head, reading the beat features that the
- * nfeatures overrides such as "model.rr_features=true" name), on the record 100 fixture. */
-static struct ecg_infer_model *load_beat_model(char *const *features, int nfeatures)
+/* The shipped model's weights with the beat recipe (a fresh 5-class head, reading the beat features that
+ * the two overrides such as "model.rr_features=true" set), on the record 100 fixture. */
+static struct ecg_infer_model *load_beat_model(char *const *features)
 {
     static char path_override[1100];
     snprintf(path_override, sizeof path_override, "data.path=%s", ecg_test_fixture("data/mitdb"));
     char *overrides[] = {path_override, "data.records=all", "eval.batch_size=8", "data.spectrogram.height=32",
-                         "data.spectrogram.width=32", "run.log_level=warn", NULL, NULL};
-    for (int i = 0; i < nfeatures; i++)
-        overrides[6 + i] = features[i];
+                         "data.spectrogram.width=32", "run.log_level=warn", features[0], features[1]};
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
     if (ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"),
-                             6 + nfeatures, overrides, &m, &err))
+                             8, overrides, &m, &err))
         fprintf(stderr, "\n  %s\n", err.msg);
     return m;
 }
 
-static void check_beats_of_a_record(char *const *features, int nfeatures)
+static void check_beats_of_a_record(char *const *features)
 {
-    struct ecg_infer_model *m = load_beat_model(features, nfeatures);
+    struct ecg_infer_model *m = load_beat_model(features);
+    const bool reads_features = strstr(features[0], "true") || strstr(features[1], "true");
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     struct ecg_infer_context *ctx = NULL;
     struct ecg_error err = {0};
@@ -390,7 +389,7 @@ static void check_beats_of_a_record(char *const *features, int nfeatures)
                     "100.dat: expected a WFDB header NAME.hea");
     ECG_CHECK_ERROR(ecg_infer_classify_beats(ctx, "/nonexistent/100.hea", &b, &err), &err, ECG_ERR_IO,
                     "/nonexistent/100.hea");
-    if (nfeatures > 0) { /* images alone do not carry a beat's features */
+    if (reads_features) { /* images alone do not carry a beat's features */
         float image[32 * 32] = {0}, probs[5];
         ECG_CHECK_ERROR(ecg_infer_classify_images(ctx, image, 1, probs, NULL, &err), &err, ECG_ERR_USAGE,
                         "model.rr_features");
@@ -401,21 +400,23 @@ static void check_beats_of_a_record(char *const *features, int nfeatures)
 
 static void beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation(void)
 {
-    check_beats_of_a_record(NULL, 0);
+    static char *none[] = {"model.rr_features=false", "model.morphology_features=false"};
+    check_beats_of_a_record(none);
 }
 
-static char *rr_on[] = {"model.rr_features=true"}, *morphology_on[] = {"model.morphology_features=true"},
+static char *rr_on[] = {"model.rr_features=true", "model.morphology_features=false"},
+            *morphology_on[] = {"model.rr_features=false", "model.morphology_features=true"},
             *both_on[] = {"model.rr_features=true", "model.morphology_features=true"};
 
-static void beats_with_rr_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(rr_on, 1); }
+static void beats_with_rr_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(rr_on); }
 
 /* The morphology features alone start at the record's fourth feature: the offset every path must apply. */
 static void beats_with_morphology_features_classify_as_ecgtrains_evaluation(void)
 {
-    check_beats_of_a_record(morphology_on, 1);
+    check_beats_of_a_record(morphology_on);
 }
 
-static void beats_with_both_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(both_on, 2); }
+static void beats_with_both_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(both_on); }
 
 static const struct ecg_test infer_tests[] = {
     {"a result holds every array of the path", a_result_holds_every_array_of_the_path},

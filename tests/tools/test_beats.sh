@@ -49,7 +49,7 @@ grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI
 # did (the same probabilities: the same log-loss to the last digit).
 "$BUILD_TOOLS/ecgtrain" "$src/configs/mitbih_beats.yaml" data.path="$fix" data.records=all data.val_fraction=0 \
     data.test_fraction=0 eval.split=train train.epochs=1 train.head_epochs=0 train.warmup_epochs=0 \
-    model.pretrained=none model.morphology_features=true data.spectrogram.height=32 data.spectrogram.width=32 \
+    model.pretrained=none model.rr_features=false model.morphology_features=true data.spectrogram.height=32 data.spectrogram.width=32 \
     train.batch_size=8 eval.batch_size=8 run.dir=rr run.threads=1 run.log_level=warn >rr.out 2>&1 ||
     fail "ecgtrain with morphology features: $(tail -3 rr.out)"
 "$BUILD_TOOLS/ecgeval" rr/best.h5 data.format=mitbih_wfdb data.path="$fix" data.split=all --out rrev >rrev.out 2>&1 ||
