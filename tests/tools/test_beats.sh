@@ -43,6 +43,9 @@ jq -e '[.breakdown.rows[] | [.label, .class, .n]] == [["N", "N", 32], ["A", "S",
     fail "ecgeval breakdown: $(jq -c .breakdown ev/metrics.json) against $(jq -c .confusion_matrix ev/metrics.json)"
 jq -e '.breakdown.rows | length > 0' run/metrics.json >/dev/null || fail "ecgtrain's report has no breakdown by symbol"
 grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
+grep -q '<h2>By MIT-BIH annotation symbol</h2>' ev/report.html || fail "report.html has no breakdown by symbol"
+grep -q '^by MIT-BIH annotation symbol (rows: true label, columns: predicted)' ev.out ||
+    fail "ecgeval printed no breakdown by symbol: $(cat ev.out)"
 
 # With beat features beside the image (the morphology ones alone: they start at the record's fourth feature, the
 # offset every program must apply): ecgeval on the checkpoint alone scores the beats as the run's own evaluation
