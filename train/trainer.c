@@ -406,6 +406,8 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
     int64_t batch = 0;
     double t0 = ecg_now();
     int rc;
+    int first_feature, features; /* the beat features the model reads, once per epoch */
+    ecg_config_beat_features(t->c, &first_feature, &features);
     while ((rc = ecg_loader_next(&t->loader, &b, err)) == ECG_OK && b) {
         if (batch++ < t->st.batch_in_epoch)
             continue; /* already trained before the interruption */
@@ -418,8 +420,6 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             ecg_mixup_apply(&t->mixup, b->images, b->labels, b->count, t->c->train.mixup_alpha, &mr);
         }
         t->m.net.sample0 = b->first; /* masks are keyed by the sample's place in the whole batch */
-        int first_feature, features;
-        ecg_config_beat_features(t->c, &first_feature, &features);
         ecg_effnet_set_context(&t->m, 0, b->beat_features + first_feature, b->count, ECG_BEAT_FEATURES);
         ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
         const float *cw = t->weighted ? t->class_weight : NULL;
