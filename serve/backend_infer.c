@@ -60,8 +60,7 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     const int64_t per = s->height * s->width * s->channels, rows = n > 0 ? n : 1;
     /* every beat's whole feature vector when the model reads any of it: classify hands them to the inference
      * path, which picks the ones the model reads */
-    int first_feature, nfeatures;
-    ecg_config_beat_features(c, &first_feature, &nfeatures);
+    const int nfeatures = ecg_config_beat_features(c, NULL);
     out->inputs = malloc((size_t)(rows * per) * sizeof *out->inputs);
     out->context = nfeatures > 0 ? malloc((size_t)(rows * ECG_BEAT_FEATURES) * sizeof *out->context) : NULL;
     out->signal = malloc((size_t)length * sizeof *out->signal);
@@ -278,9 +277,7 @@ static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info
     info->cam_h = lo.spec.height;
     info->cam_w = lo.spec.width;
     info->beats = b->beats;
-    int first_feature, nfeatures;
-    ecg_config_beat_features(c, &first_feature, &nfeatures);
-    info->context_c = nfeatures > 0 ? ECG_BEAT_FEATURES : 0;
+    info->context_c = ecg_config_beat_features(c, NULL) > 0 ? ECG_BEAT_FEATURES : 0;
     if (b->beats) /* beats are answered with their classes, not with per-window heat maps */
         info->cam_h = info->cam_w = 0;
 }

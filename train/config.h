@@ -115,9 +115,9 @@ void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct e
 /* The config's name of data.format ("cachet_short", ...). */
 const char *ecg_config_format_name(const struct ecg_config *c);
 
-/* The beat features the model reads beside each image: a record's beat_features[*first .. *first + *count)
+/* How many beat features the model reads beside each image: a record's beat_features[*first .. *first + count)
  * (data/record.h): the RR ones (model.rr_features), the morphology ones (model.morphology_features), or both;
- * *count 0 for neither. */
-void ecg_config_beat_features(const struct ecg_config *c, int *first, int *count);
+ * 0 for neither.  first may be NULL when only the count matters. */
+int ecg_config_beat_features(const struct ecg_config *c, int *first);
 
 #endif

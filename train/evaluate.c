@@ -95,8 +95,8 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
         goto done;
     }
     const struct ecg_batch *b;
-    int first_feature, features;
-    ecg_config_beat_features(c, &first_feature, &features);
+    int first_feature;
+    const int features = ecg_config_beat_features(c, &first_feature);
     while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
         if (b->count == 0)
             continue; /* a last batch smaller than the rank count */

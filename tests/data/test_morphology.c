@@ -6,6 +6,7 @@
 #include "data/morphology.h"
 #include "data/readers.h"
 #include "data/record.h"
+#include "tests/data/beat_fixture.h"
 #include "tests/test_util.h"
 
 #define NEAR(a, b) CU_ASSERT_DOUBLE_EQUAL((double)(a), (double)(b), 1e-4)
@@ -113,15 +114,9 @@ static double median_feature(const struct ecg_dataset *ds, const char *symbol, i
 
 static void the_beats_of_record_100_carry_their_features(void)
 {
-    const char *hea = ecg_test_fixture("data/mitdb/100.hea");
-    char atr[4096];
-    snprintf(atr, sizeof atr, "%.*s.atr", (int)(strlen(hea) - 4), hea);
-    struct ecg_read_options o;
-    ecg_read_options_default(&o);
-    o.beat_before_s = o.beat_after_s = 1.5;
     struct ecg_dataset ds = {0};
     struct ecg_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &ds, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_test_read_record_100_beats(&ds, &err), ECG_OK);
     /* record 100's normal beats are its template: high correlation, their usual size, little distance */
     double corr = median_feature(&ds, "N", 0), size = median_feature(&ds, "N", 1), dist = median_feature(&ds, "N", 2);
     CU_ASSERT_TRUE(corr >= 0 && corr < 0.5);

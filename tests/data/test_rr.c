@@ -5,6 +5,7 @@
 
 #include "data/readers.h"
 #include "data/rr.h"
+#include "tests/data/beat_fixture.h"
 #include "tests/test_util.h"
 
 #define NEAR(a, b) CU_ASSERT_DOUBLE_EQUAL((double)(a), (double)(b), 1e-5)
@@ -106,15 +107,9 @@ static double median_prematurity(const struct ecg_dataset *ds, int label)
 
 static void the_supraventricular_beats_of_record_100_come_early(void)
 {
-    const char *hea = ecg_test_fixture("data/mitdb/100.hea");
-    char atr[4096];
-    snprintf(atr, sizeof atr, "%.*s.atr", (int)(strlen(hea) - 4), hea);
-    struct ecg_read_options o;
-    ecg_read_options_default(&o);
-    o.beat_before_s = o.beat_after_s = 1.5;
     struct ecg_dataset ds = {0};
     struct ecg_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(ecg_wfdb_read_beats(hea, atr, &o, &ds, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_test_read_record_100_beats(&ds, &err), ECG_OK);
     double n = median_prematurity(&ds, ECG_BEAT_N), s = median_prematurity(&ds, ECG_BEAT_S);
     /* record 100's 33 atrial premature beats come about a fifth of an interval early (median ln -0.22) */
     CU_ASSERT_TRUE(fabs(n) < F(1.005));
