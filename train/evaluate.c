@@ -96,7 +96,7 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     }
     const struct ecg_batch *b;
     int first_feature;
-    const int features = ecg_config_beat_features(c, &first_feature);
+    ecg_config_beat_features(c, &first_feature);
     while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
         if (b->count == 0)
             continue; /* a last batch smaller than the rank count */

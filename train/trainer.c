@@ -407,7 +407,7 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
     double t0 = ecg_now();
     int rc;
     int first_feature; /* the beat features the model reads, once per epoch */
-    const int features = ecg_config_beat_features(t->c, &first_feature);
+    ecg_config_beat_features(t->c, &first_feature);
     while ((rc = ecg_loader_next(&t->loader, &b, err)) == ECG_OK && b) {
         if (batch++ < t->st.batch_in_epoch)
             continue; /* already trained before the interruption */
