@@ -9,6 +9,7 @@
 #include "data/readers.h"
 #include "infer/dataset.h"
 #include "infer/infer.h"
+#include "io/model_file.h"
 #include "tests/test_util.h"
 #include "train/train.h"
 
@@ -335,20 +336,69 @@ static void load_errors_name_the_file_or_the_key(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.windows"));
 }
 
-/* The shipped model's weights with the beat recipe (a fresh 5-class head, reading the beat features that
- * the two overrides such as "model.rr_features=true" set), on the record 100 fixture. */
+/* Writes a model file as ecgexport would, of an untrained beat model: the beat recipe with `overrides` on the
+ * shipped rhythm model's backbone and a fresh seeded head that reads the beat features the overrides choose
+ * (inference refuses a head that does not fit its configuration, so the rhythm model's own file will not do). */
+static int write_beat_model(const char *path, int n, char *const *overrides, struct ecg_error *err)
+{
+    struct ecg_config c = {0};
+    struct ecg_effnet net = {0};
+    ECG_TRY(ecg_config_resolve(&c, source("configs/mitbih_beats.yaml"), n, overrides, err));
+    char *yaml = NULL;
+    int rc = ecg_model_build(&c, 1, false, &net, NULL, err);
+    if (!rc) {
+        char *weights = c.model.pretrained;
+        c.model.pretrained = NULL; /* the file is its own weights */
+        if (!(yaml = ecg_config_to_string(&c, err)))
+            rc = err->code ? err->code : ECG_ERR_NOMEM;
+        c.model.pretrained = weights;
+    }
+    if (!rc) {
+        const char *names[16];
+        int k;
+        ecg_class_names(ECG_TASK_BEAT, names, &k);
+        struct ecg_keras_info attrs;
+        ecg_model_keras_info(&net, &attrs);
+        struct ecg_model_meta meta = {.config_yaml = yaml, .class_names = names, .n_classes = k, .temperature = 1,
+                                      .arch = attrs.arch};
+        rc = ecg_model_file_save(path, net.params, &attrs, &meta, err);
+    }
+    free(yaml);
+    ecg_effnet_free(&net);
+    ecg_config_free(&c);
+    return rc;
+}
+
+/* An untrained beat model reading the beat features that the two overrides such as "model.rr_features=true"
+ * set, on the record 100 fixture. */
 static struct ecg_infer_model *load_beat_model(char *const *features)
 {
-    static char path_override[1100];
+    static char path_override[1100], pretrained[1100];
     snprintf(path_override, sizeof path_override, "data.path=%s", ecg_test_fixture("data/mitdb"));
+    snprintf(pretrained, sizeof pretrained, "model.pretrained=%s", source("weights/ecg_effb0_cinc2017.h5"));
     char *overrides[] = {path_override, "data.records=all", "eval.batch_size=8", "data.spectrogram.height=32",
-                         "data.spectrogram.width=32", "run.log_level=warn", features[0], features[1]};
+                         "data.spectrogram.width=32", "run.log_level=warn", features[0], features[1], pretrained};
+    const char *file = ecg_test_fmt("%s/beats_%s_%s.h5", ecg_test_tmpdir(), features[0], features[1]);
     struct ecg_infer_model *m = NULL;
     struct ecg_error err = {0};
-    if (ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"),
-                             8, overrides, &m, &err))
+    if (write_beat_model(file, 9, overrides, &err) || ecg_infer_model_load(file, NULL, 6, overrides, &m, &err))
         fprintf(stderr, "\n  %s\n", err.msg);
     return m;
+}
+
+/* A model file whose head does not fit the configuration given with it is refused, not run with a fresh head. */
+static void a_head_that_does_not_fit_is_refused(void)
+{
+    struct ecg_infer_model *m = NULL;
+    struct ecg_error err = {0};
+    char *beats[] = {"model.rr_features=true", "model.morphology_features=false"};
+    int rc = ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"), 2,
+                                  beats, &m, &err);
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_SHAPE,
+                    "ecg_effb0_cinc2017.h5: predictions/kernel is (1280, 4), the configuration expects (1283, 5) "
+                    "(1280 image features + 3 beat features, 5 classes): a model for inference needs the head it "
+                    "was trained with");
+    CU_ASSERT_PTR_NULL(m);
 }
 
 static void check_beats_of_a_record(char *const *features)
@@ -427,6 +477,7 @@ static const struct ecg_test infer_tests[] = {
     {"CSV problems name the file and line", csv_problems_name_the_file_and_line},
     {"CSV text in memory parses like a file", csv_text_in_memory_parses_like_a_file},
     {"load errors name the file or the key", load_errors_name_the_file_or_the_key},
+    {"a head that does not fit is refused", a_head_that_does_not_fit_is_refused},
     {"beats of a record classify as the beats of ecgtrain's evaluation",
      beats_of_a_record_classify_as_the_beats_of_ecgtrains_evaluation},
     {"beats with RR features classify as ecgtrain's evaluation", beats_with_rr_features_classify_as_ecgtrains_evaluation},
