@@ -453,6 +453,16 @@ static void ecgeval_and_ecgpredict_use_a_checkpoint(void)
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected a CinC 2017 record (.mat), a CACHET-CADB file (.h5) or samples"));
     free(out), free(errt);
+    /* a directory where a record or model is expected: the one message, no HDF5 diagnostics */
+    st = shell(ecg_test_fmt("'%s' '%s/best.h5' '%s'", predict, dir, dir), &out, &errt);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "expected a CinC 2017 record (.mat), a CACHET-CADB file (.h5) or samples"));
+    CU_ASSERT_PTR_NULL(strstr(errt, "HDF5"));
+    free(out), free(errt);
+    st = shell(ecg_test_fmt("'%s' '%s'", predict, dir), &out, &errt);
+    CU_ASSERT_NOT_EQUAL(st, 0);
+    CU_ASSERT_PTR_NULL(strstr(errt, "HDF5"));
+    free(out), free(errt);
     st = shell(ecg_test_fmt("'%s' '%s/best.h5'", eval, dir), &out, &errt);
     CU_ASSERT_EQUAL(st, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errt, "missing --out DIR"));
