@@ -18,10 +18,26 @@ static double median(int64_t *v, int64_t n)
     return n % 2 ? (double)v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + (double)v[n / 2]);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* How irregular the intervals rr[0..n) are around `local`: the median of |ln(rr / local)| (n >= 1). */
+static double irregularity(const int64_t *rr, int64_t n, double local, double *dev)
+{
+    for (int64_t k = 0; k < n; k++)
+        dev[k] = fabs(log((double)rr[k] / local));
+    qsort(dev, (size_t)n, sizeof *dev, cmp_double);
+    return n % 2 ? dev[n / 2] : 0.5 * (dev[n / 2 - 1] + dev[n / 2]);
+}
+
+static float clamp(double f) { return f < -ECG_RR_CLAMP ? -ECG_RR_CLAMP : f > ECG_RR_CLAMP ? ECG_RR_CLAMP : (float)f; }
+
 static float feature(double ratio)
 {
-    float f = (float)(ECG_RR_SCALE * log(ratio));
-    return f < -ECG_RR_CLAMP ? -ECG_RR_CLAMP : f > ECG_RR_CLAMP ? ECG_RR_CLAMP : f;
+    return clamp((float)(ECG_RR_SCALE * log(ratio)));
 }
 
 int ecg_rr_features(const int64_t *at, int64_t n, float *out, struct ecg_error *err)
@@ -39,9 +55,11 @@ int ecg_rr_features(const int64_t *at, int64_t n, float *out, struct ecg_error *
     /* rr[j] = at[j+1] - at[j]: the interval after beat j and before beat j + 1 */
     const int64_t m = n - 1;
     int64_t *rr = malloc((size_t)m * sizeof *rr), *work = malloc((size_t)m * sizeof *work);
-    if (!rr || !work) {
+    double *dev = malloc((size_t)m * sizeof *dev);
+    if (!rr || !work || !dev) {
         free(rr);
         free(work);
+        free(dev);
         return ecg_error_set(err, ECG_ERR_NOMEM, "RR features: no memory for %lld intervals", (long long)m);
     }
     for (int64_t j = 0; j < m; j++)
@@ -59,8 +77,10 @@ int ecg_rr_features(const int64_t *at, int64_t n, float *out, struct ecg_error *
         f[0] = feature(pre / local);
         f[1] = feature(post / local);
         f[2] = feature(local / record);
+        f[3] = clamp(ECG_RR_SCALE * irregularity(rr + lo, hi - lo, local, dev));
     }
     free(rr);
     free(work);
+    free(dev);
     return ECG_OK;
 }

@@ -24,6 +24,9 @@
  *   f[0] = s ln(pre / local)     0 for a regular beat, about -5.8 for a beat 25 % early
  *   f[1] = s ln(post / local)    the compensatory pause after an ectopic beat
  *   f[2] = s ln(local / record)  a faster stretch: a run of ectopic beats, a tachycardia
+ *   f[3] = s median |ln(rr / local)| over the local intervals: how irregular the rhythm around the
+ *          beat is, about 0.4 in sinus rhythm and 3-5 in atrial fibrillation, where an early beat
+ *          is not ectopic (the median ignores one ectopic beat and its pause)
  *
  * with s = ECG_RR_SCALE, each clamped to [-ECG_RR_CLAMP, ECG_RR_CLAMP].  The
  * scale is there for the optimiser: Adam moves a weight by about the learning
@@ -34,7 +37,7 @@
  * beat has no interval: its features are 0.  The medians make one ectopic beat
  * among its neighbours move `local` little.
  */
-#define ECG_RR_FEATURES 3
+#define ECG_RR_FEATURES 4
 #define ECG_RR_LOCAL_BEATS 10
 #define ECG_RR_SCALE 20.0
 #define ECG_RR_CLAMP 20.0f

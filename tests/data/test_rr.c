@@ -38,6 +38,7 @@ static void a_premature_beat_is_early_and_followed_by_a_pause(void)
     NEAR(f[15 * k + 0], F(0.7)); /* the local median stays at 1 s: one odd interval among twenty */
     NEAR(f[15 * k + 1], F(1.3));
     NEAR(f[15 * k + 2], 0);
+    NEAR(f[15 * k + 3], 0); /* the median deviation ignores the early interval and its pause */
     NEAR(f[16 * k + 0], F(1.3)); /* the next beat ends the pause */
     NEAR(f[16 * k + 1], 0);
     NEAR(f[30 * k + 0], 0);
@@ -58,6 +59,23 @@ static void a_faster_stretch_shows_against_the_record(void)
     NEAR(f[10 * k + 0], 0);
     NEAR(f[70 * k + 2], F(50.0 / 75.0));
     NEAR(f[70 * k + 1], 0);
+}
+
+static void an_irregular_rhythm_shows_in_the_irregularity(void)
+{
+    /* intervals alternating 0.8 and 1.25 s at 100 Hz: every interval deviates from the local median */
+    int64_t at[41];
+    at[0] = 0;
+    for (int i = 1; i <= 40; i++)
+        at[i] = at[i - 1] + (i % 2 ? 80 : 125);
+    float f[41 * ECG_RR_FEATURES];
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_rr_features(at, 41, f, &err), ECG_OK);
+    const int k = ECG_RR_FEATURES;
+    /* beat 20 sees intervals 10..29, ten of each: local median 102.5, deviations ln(102.5/80) and ln(125/102.5) */
+    const double local = 102.5;
+    NEAR(f[20 * k + 3], ECG_RR_SCALE * 0.5 * (log(local / 80) + log(125 / local)));
+    CU_ASSERT_TRUE(f[20 * k + 3] > 4);
 }
 
 static void the_ends_short_records_and_extremes(void)
@@ -123,6 +141,7 @@ static const struct ecg_test rr_tests[] = {
     {"regular beats have zero features", regular_beats_have_zero_features},
     {"a premature beat is early and followed by a pause", a_premature_beat_is_early_and_followed_by_a_pause},
     {"a faster stretch shows against the record", a_faster_stretch_shows_against_the_record},
+    {"an irregular rhythm shows in the irregularity", an_irregular_rhythm_shows_in_the_irregularity},
     {"the ends, short records and extremes", the_ends_short_records_and_extremes},
     {"unordered beats are an error that says why", unordered_beats_are_an_error_that_says_why},
     {"the supraventricular beats of record 100 come early", the_supraventricular_beats_of_record_100_come_early},

@@ -395,8 +395,8 @@ static void a_head_that_does_not_fit_is_refused(void)
     int rc = ecg_infer_model_load(source("weights/ecg_effb0_cinc2017.h5"), source("configs/mitbih_beats.yaml"), 2,
                                   beats, &m, &err);
     ECG_CHECK_ERROR(rc, &err, ECG_ERR_SHAPE,
-                    "ecg_effb0_cinc2017.h5: predictions/kernel is (1280, 4), the configuration expects (1283, 5) "
-                    "(1280 image features + 3 beat features, 5 classes): a model for inference needs the head it "
+                    "ecg_effb0_cinc2017.h5: predictions/kernel is (1280, 4), the configuration expects (1284, 5) "
+                    "(1280 image features + 4 beat features, 5 classes): a model for inference needs the head it "
                     "was trained with");
     CU_ASSERT_PTR_NULL(m);
 }
@@ -460,7 +460,7 @@ static char *rr_on[] = {"model.rr_features=true", "model.morphology_features=fal
 
 static void beats_with_rr_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(rr_on); }
 
-/* The morphology features alone start at the record's fourth feature: the offset every path must apply. */
+/* The morphology features alone start after the record's RR features: the offset every path must apply. */
 static void beats_with_morphology_features_classify_as_ecgtrains_evaluation(void)
 {
     check_beats_of_a_record(morphology_on);

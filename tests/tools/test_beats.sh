@@ -47,7 +47,7 @@ grep -q '<h2>By MIT-BIH annotation symbol</h2>' ev/report.html || fail "report.h
 grep -q '^by MIT-BIH annotation symbol (rows: true label, columns: predicted)' ev.out ||
     fail "ecgeval printed no breakdown by symbol: $(cat ev.out)"
 
-# With beat features beside the image (the morphology ones alone: they start at the record's fourth feature, the
+# With beat features beside the image (the morphology ones alone: they start after the record's RR features, the
 # offset every program must apply): ecgeval on the checkpoint alone scores the beats as the run's own evaluation
 # did (the same probabilities: the same log-loss to the last digit).
 "$BUILD_TOOLS/ecgtrain" "$src/configs/mitbih_beats.yaml" data.path="$fix" data.records=all data.val_fraction=0 \
