@@ -15,7 +15,7 @@
 #                                     metrics and training, ecgserve's answers for CinC records
 #   docs/img/effb0_confusion.svg, effb0_curves.svg, spec_*   the default run's figures, ecgspec's
 #   tests/fixtures/gradcam/b0_shipped.h5   PyTorch's Grad-CAM of the shipped weights
-# and the upload-page screenshot when tests/browser can run.  Needs a release build (scripts/setup.sh),
+# and the upload-page and report screenshots when tests/browser and chromium can run.  Needs a release build (scripts/setup.sh),
 # ../shared/data/cinc2017, jq, curl and /usr/bin/python3 with h5py and torch (python3-torch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -200,5 +200,15 @@ if ECG_SERVE_BIN=$tools/ecgserve bash tests/browser/run.sh - "$records/A00001" d
 else
     echo "refresh_shipped.sh: docs/img/serve_page.png NOT taken ($(tail -1 "$work/page")); see docs/serve.md"
 fi
-echo "refresh_shipped.sh: done; by hand: docs/img/effb0_report.png, a screenshot of $seed42/report.html"
+# The README's picture of a report: the top of the default run's report.html, as a browser shows it.
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$browser" ] && timeout 120 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --window-size=1000,1500 --screenshot="$work/report.png" "file://$PWD/$seed42/report.html" >"$work/shot" 2>&1 &&
+    [ -s "$work/report.png" ]; then
+    cp "$work/report.png" docs/img/effb0_report.png
+    echo "refresh_shipped.sh: docs/img/effb0_report.png taken"
+else
+    echo "refresh_shipped.sh: docs/img/effb0_report.png NOT taken (no chromium, or: $(tail -1 "$work/shot" 2>/dev/null))"
+fi
+echo "refresh_shipped.sh: done"
 echo "refresh_shipped.sh: check with meson test -C build and experiments/reproduce.sh, then review git diff"
