@@ -37,7 +37,7 @@ static float clamp(double f) { return f < -ECG_RR_CLAMP ? -ECG_RR_CLAMP : f > EC
 
 static float feature(double ratio)
 {
-    return clamp((float)(ECG_RR_SCALE * log(ratio)));
+    return clamp(ECG_RR_SCALE * log(ratio));
 }
 
 int ecg_rr_features(const int64_t *at, int64_t n, float *out, struct ecg_error *err)

@@ -205,7 +205,8 @@ static const struct ecg_config_key keys[] = {
              "zero (every class equally likely at the start); biases start at 0"},
     {KEY(ECG_CFG_BOOL, model.rr_features), .def = "false",
      .help = "beat models: the classifier also reads the beat's RR intervals (before, after, local and record "
-             "medians, as log ratios; docs/beats.md), which carry the prematurity that marks S beats"},
+             "medians, as log ratios, and how irregular the local ones are; docs/beats.md), which carry the "
+             "prematurity that marks S beats and tell it from atrial fibrillation"},
     {KEY(ECG_CFG_BOOL, model.morphology_features), .def = "false",
      .help = "beat models: the classifier also reads how the beat's shape differs from its record's median beat "
              "(correlation, size, distance; docs/beats.md), which tells a patient's usual wide beats from "
