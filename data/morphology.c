@@ -16,27 +16,35 @@ static float clamp(double v)
     return v < -ECG_MORPHOLOGY_CLAMP ? -ECG_MORPHOLOGY_CLAMP : v > ECG_MORPHOLOGY_CLAMP ? ECG_MORPHOLOGY_CLAMP : (float)v;
 }
 
-/* The segment of the beat at `at` (len samples from at - before) minus its mean into seg; 0 when it runs past
- * the signal. */
-static int cut_segment(const float *x, int64_t n, int64_t at, int64_t before, int64_t len, float *seg)
+/* The beats whose segment (seg_len samples from at - before) lies inside the signal: their first samples into
+ * start and their means into mean, packed; returns how many.  The segments themselves are not copied, so the
+ * memory stays linear in the beats whatever the sampling rate: sample t of segment i is
+ * (float)(x[start[i] + t] - mean[i]). */
+static int64_t find_segments(const float *x, int64_t len, const int64_t *at, int64_t n, int64_t before,
+                             int64_t seg_len, int64_t *start, double *mean, int64_t *row)
 {
-    if (at - before < 0 || at - before + len > n)
-        return 0;
-    double mean = 0;
-    for (int64_t t = 0; t < len; t++)
-        mean += x[at - before + t];
-    mean /= (double)len;
-    for (int64_t t = 0; t < len; t++)
-        seg[t] = (float)(x[at - before + t] - mean);
-    return 1;
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        row[i] = -1;
+        if (at[i] < before || at[i] - before > len - seg_len)
+            continue;
+        double sum = 0;
+        for (int64_t t = 0; t < seg_len; t++)
+            sum += x[at[i] - before + t];
+        start[m] = at[i] - before;
+        mean[m] = sum / (double)seg_len;
+        row[i] = m++;
+    }
+    return m;
 }
 
-/* The template: for each of the len samples, the median over the m segments (m >= 1); column is scratch. */
-static void median_template(const float *seg, int64_t m, int64_t len, float *column, float *tmpl)
+/* The template: for each of the seg_len samples, the median over the m segments (m >= 1); column is scratch. */
+static void median_template(const float *x, const int64_t *start, const double *mean, int64_t m, int64_t seg_len,
+                            float *column, float *tmpl)
 {
-    for (int64_t t = 0; t < len; t++) {
+    for (int64_t t = 0; t < seg_len; t++) {
         for (int64_t i = 0; i < m; i++)
-            column[i] = seg[i * len + t];
+            column[i] = (float)(x[start[i] + t] - mean[i]);
         qsort(column, (size_t)m, sizeof *column, cmp_float);
         tmpl[t] = m % 2 ? column[m / 2] : 0.5f * (column[m / 2 - 1] + column[m / 2]);
     }
@@ -48,25 +56,26 @@ int ecg_morphology_features(const float *x, int64_t len, double fs, const int64_
     if (!(fs > 0))
         return ecg_error_set(err, ECG_ERR_VALUE, "morphology features: sampling rate %g Hz, expected > 0", fs);
     memset(out, 0, (size_t)(n > 0 ? n : 0) * ECG_MORPHOLOGY_FEATURES * sizeof *out);
+    /* A window longer than the signal fits no beat; checking it in double first keeps the integer window small
+     * (at most len samples) whatever rate a header claims. */
+    if (n < 1 || !((ECG_MORPHOLOGY_BEFORE_S + ECG_MORPHOLOGY_AFTER_S) * fs <= (double)len + 1))
+        return ECG_OK;
     const int64_t before = (int64_t)llround(ECG_MORPHOLOGY_BEFORE_S * fs);
     const int64_t seg_len = before + (int64_t)llround(ECG_MORPHOLOGY_AFTER_S * fs);
-    if (n < 1 || seg_len < 2)
+    if (seg_len < 2 || seg_len > len)
         return ECG_OK;
-    /* seg: the segments of the beats that have one, packed; row[i]: beat i's row in seg, -1 none */
-    float *seg = malloc((size_t)n * (size_t)seg_len * sizeof *seg);
+    int64_t *start = malloc((size_t)n * sizeof *start), *row = malloc((size_t)n * sizeof *row);
+    double *mean = malloc((size_t)n * sizeof *mean);
     float *column = malloc((size_t)n * sizeof *column), *tmpl = malloc((size_t)seg_len * sizeof *tmpl);
-    int64_t *row = malloc((size_t)n * sizeof *row);
     int rc = ECG_OK;
-    if (!seg || !column || !tmpl || !row) {
+    if (!start || !row || !mean || !column || !tmpl) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "morphology features: no memory for %lld beats", (long long)n);
         goto done;
     }
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++)
-        row[i] = cut_segment(x, len, at[i], before, seg_len, seg + m * seg_len) ? m++ : -1;
+    const int64_t m = find_segments(x, len, at, n, before, seg_len, start, mean, row);
     if (m == 0)
         goto done;
-    median_template(seg, m, seg_len, column, tmpl);
+    median_template(x, start, mean, m, seg_len, column, tmpl);
     double tt = 0;
     for (int64_t t = 0; t < seg_len; t++)
         tt += (double)tmpl[t] * tmpl[t];
@@ -75,12 +84,14 @@ int ecg_morphology_features(const float *x, int64_t len, double fs, const int64_
     for (int64_t i = 0; i < n; i++) {
         if (row[i] < 0)
             continue;
-        const float *b = seg + row[i] * seg_len;
+        const float *b = x + start[row[i]];
+        const double b_mean = mean[row[i]];
         double bb = 0, bt = 0, dd = 0;
         for (int64_t t = 0; t < seg_len; t++) {
-            bb += (double)b[t] * b[t];
-            bt += (double)b[t] * tmpl[t];
-            dd += ((double)b[t] - tmpl[t]) * ((double)b[t] - tmpl[t]);
+            const float v = (float)(b[t] - b_mean);
+            bb += (double)v * v;
+            bt += (double)v * tmpl[t];
+            dd += ((double)v - tmpl[t]) * ((double)v - tmpl[t]);
         }
         const double r = bb > 0 ? bt / sqrt(bb * tt) : 0;
         float *f = out + i * ECG_MORPHOLOGY_FEATURES;
@@ -89,9 +100,10 @@ int ecg_morphology_features(const float *x, int64_t len, double fs, const int64_
         f[2] = clamp(ECG_MORPHOLOGY_SCALE * log(fmax(sqrt(dd / tt), 1e-6)));
     }
 done:
-    free(seg);
+    free(start);
+    free(row);
+    free(mean);
     free(column);
     free(tmpl);
-    free(row);
     return rc;
 }

@@ -97,6 +97,25 @@ static void beats_at_the_ends_flat_records_and_bad_rates_get_no_comparison(void)
     free(x);
 }
 
+/* A header may claim any rate: one whose window is longer than the record fits no beat, and the features are
+ * zeros rather than a request for memory in proportion to the window (terabytes at 1e13 Hz). */
+static void a_rate_whose_window_outgrows_the_record_gets_no_comparison(void)
+{
+    double w[3] = {0.012, 0.012, 0.012}, a[3] = {1, 1, 1};
+    int64_t at[3], len;
+    float *x = beats_signal(3, w, a, at, &len);
+    float f[3 * K];
+    struct ecg_error err = {0};
+    const double rates[] = {len / 0.2, 1e13, 1e300};
+    for (size_t r = 0; r < sizeof rates / sizeof *rates; r++) {
+        memset(f, 0x7f, sizeof f);
+        CU_ASSERT_EQUAL(ecg_morphology_features(x, len, rates[r], at, 3, f, &err), ECG_OK);
+        for (int j = 0; j < 3 * K; j++)
+            NEAR(f[j], 0);
+    }
+    free(x);
+}
+
 /* Median of feature j over the beats with annotation `symbol`. */
 static double median_feature(const struct ecg_dataset *ds, const char *symbol, int j)
 {
@@ -133,6 +152,8 @@ static const struct ecg_test morphology_tests[] = {
     {"an inverted beat has the largest shape difference", an_inverted_beat_has_the_largest_shape_difference},
     {"beats at the ends, flat records and bad rates get no comparison",
      beats_at_the_ends_flat_records_and_bad_rates_get_no_comparison},
+    {"a rate whose window outgrows the record gets no comparison",
+     a_rate_whose_window_outgrows_the_record_gets_no_comparison},
     {"the beats of record 100 carry their features", the_beats_of_record_100_carry_their_features},
     {NULL, NULL},
 };
