@@ -119,11 +119,39 @@ static int read_metrics(const char *path, char **out, struct ecg_error *err)
     return ECG_OK;
 }
 
+int ecg_export_network(struct ecg_config *c, const struct ecg_effnet *net, double temperature, const char *prov,
+                       const char *metrics, const char *out, struct ecg_error *err)
+{
+    /* The stored configuration starts from the weights as they are, not from the training's starting point, and
+     * says nothing of the training machine: no paths of it, and the cores of the machine that runs the model. */
+    char *weights = c->model.pretrained, *dir = c->run.dir, *resume = c->run.resume;
+    int64_t threads = c->run.threads;
+    c->model.pretrained = c->run.dir = c->run.resume = NULL; /* the file is its own weights */
+    c->run.threads = 0;
+    char *yaml = ecg_config_to_string(c, err);
+    c->model.pretrained = weights, c->run.dir = dir, c->run.resume = resume;
+    c->run.threads = threads;
+    if (!yaml)
+        return err->code ? err->code : ECG_ERR_NOMEM;
+    const char *names[16];
+    int k;
+    int task = ecg_format_task(ecg_config_format_name(c));
+    ecg_class_names(task < 0 ? ECG_TASK_RHYTHM : (enum ecg_task)task, names, &k);
+    struct ecg_keras_info attrs;
+    ecg_model_keras_info(net, &attrs);
+    struct ecg_model_meta meta = {.config_yaml = yaml, .class_names = names, .n_classes = k,
+                                  .temperature = temperature, .arch = attrs.arch, .provenance_json = prov,
+                                  .metrics_json = metrics};
+    int rc = ecg_model_file_save(out, net->params, &attrs, &meta, err);
+    free(yaml);
+    return rc;
+}
+
 int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_opts *o, struct ecg_error *err)
 {
     struct ecg_config c = {0};
     struct ecg_effnet m = {0};
-    char *yaml = NULL, *prov = NULL, *metrics = NULL;
+    char *prov = NULL, *metrics = NULL;
     double t = 1.0;
     ECG_TRY(ecg_config_from_checkpoint(ckpt, 0, NULL, &c, err));
     int rc = ecg_model_file_temperature(ckpt, &t, err);
@@ -131,31 +159,12 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
         rc = read_metrics(o->metrics_path, &metrics, err);
     if (!rc)
         rc = provenance_json(&c, o->provenance, &prov, err);
-    /* The stored configuration starts from the weights as they are, not from the training's starting point, and
-     * says nothing of the training machine: no paths of it, and the cores of the machine that runs the model. */
-    char *weights = c.model.pretrained, *dir = c.run.dir, *resume = c.run.resume;
-    int64_t threads = c.run.threads;
-    c.model.pretrained = c.run.dir = c.run.resume = NULL; /* the file is its own weights */
-    c.run.threads = 0;
-    if (!rc && !(yaml = ecg_config_to_string(&c, err)))
-        rc = err->code ? err->code : ECG_ERR_NOMEM;
-    c.model.pretrained = weights, c.run.dir = dir, c.run.resume = resume;
-    c.run.threads = threads;
     if (!rc)
         rc = ecg_model_build(&c, 1, true, &m, NULL, err);
-    if (!rc) {
-        const char *names[16];
-        int k;
-        int task = ecg_format_task(ecg_config_format_name(&c));
-        ecg_class_names(task < 0 ? ECG_TASK_RHYTHM : (enum ecg_task)task, names, &k);
-        struct ecg_keras_info attrs;
-        ecg_model_keras_info(&m, &attrs);
-        struct ecg_model_meta meta = {.config_yaml = yaml, .class_names = names, .n_classes = k, .temperature = t,
-                                      .arch = attrs.arch, .provenance_json = prov, .metrics_json = metrics};
-        rc = ecg_model_file_save(out, m.params, &attrs, &meta, err);
-    }
+    if (!rc)
+        rc = ecg_export_network(&c, &m, t, prov, metrics, out, err);
     ecg_effnet_free(&m);
     ecg_config_free(&c);
-    free(yaml), free(prov), free(metrics);
+    free(prov), free(metrics);
     return rc;
 }

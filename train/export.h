@@ -6,6 +6,9 @@
 
 #include "core/error.h"
 
+struct ecg_config;
+struct ecg_effnet;
+
 struct ecg_export_opts {
     const char *metrics_path;  /* JSON file stored as the model's metrics; NULL: "{}" */
     bool provenance;           /* read data.path to record what the model was trained on */
@@ -21,5 +24,14 @@ struct ecg_export_opts {
  * split keys) and the metrics file's JSON.  Errors name the file or key.
  */
 int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_opts *o, struct ecg_error *err);
+
+/*
+ * The part of ecg_export_model after the checkpoint is read: writes network
+ * `net`, built from configuration `c`, to `out` with the same /ecg_model
+ * group (the class names of c's task; provenance and metrics JSON may be
+ * NULL: "{}").  c is given back unchanged.
+ */
+int ecg_export_network(struct ecg_config *c, const struct ecg_effnet *net, double temperature, const char *prov,
+                       const char *metrics, const char *out, struct ecg_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "infer/infer.h"
 #include "io/model_file.h"
 #include "tests/test_util.h"
+#include "train/export.h"
 #include "train/train.h"
 
 static const char *const records[] = {"A00592", "A00894", "A00984", "A05493"};
@@ -344,26 +345,9 @@ static int write_beat_model(const char *path, int n, char *const *overrides, str
     struct ecg_config c = {0};
     struct ecg_effnet net = {0};
     ECG_TRY(ecg_config_resolve(&c, source("configs/mitbih_beats.yaml"), n, overrides, err));
-    char *yaml = NULL;
     int rc = ecg_model_build(&c, 1, false, &net, NULL, err);
-    if (!rc) {
-        char *weights = c.model.pretrained;
-        c.model.pretrained = NULL; /* the file is its own weights */
-        if (!(yaml = ecg_config_to_string(&c, err)))
-            rc = err->code ? err->code : ECG_ERR_NOMEM;
-        c.model.pretrained = weights;
-    }
-    if (!rc) {
-        const char *names[16];
-        int k;
-        ecg_class_names(ECG_TASK_BEAT, names, &k);
-        struct ecg_keras_info attrs;
-        ecg_model_keras_info(&net, &attrs);
-        struct ecg_model_meta meta = {.config_yaml = yaml, .class_names = names, .n_classes = k, .temperature = 1,
-                                      .arch = attrs.arch};
-        rc = ecg_model_file_save(path, net.params, &attrs, &meta, err);
-    }
-    free(yaml);
+    if (!rc)
+        rc = ecg_export_network(&c, &net, 1.0, NULL, NULL, path, err);
     ecg_effnet_free(&net);
     ecg_config_free(&c);
     return rc;
