@@ -51,8 +51,10 @@ void ecg_metrics_free(struct ecg_metrics *m)
     free(m->cm);
     free(m->cm_norm);
     free(m->per_class);
-    free(m->breakdown.row);
-    free(m->breakdown.predicted);
+    for (int b = 0; b < m->breakdowns; b++) {
+        free(m->breakdown[b].row);
+        free(m->breakdown[b].predicted);
+    }
     memset(m, 0, sizeof *m);
 }
 

@@ -58,9 +58,12 @@ struct ecg_aami {
     int64_t q_predicted;          /* beats of N, S, V, F labelled Q */
 };
 
-/* Predictions counted by a finer true label than the classes: for MIT-BIH beats the annotation symbol (L, R,
- * A, ...), which shows which kinds of beat a class's errors come from (ecg_metrics_set_breakdown). */
-#define ECG_BREAKDOWN_NAME_MAX 16
+/* Predictions counted by a finer true label than the classes (ecg_metrics_add_breakdown): for MIT-BIH beats the
+ * annotation symbol (L, R, A, ...), which shows which kinds of beat a class's errors come from, and the record
+ * (patient), which shows whose.  A label is at most a record id (data/record.h's ECG_ID_MAX). */
+#define ECG_BREAKDOWN_NAME_MAX 64
+#define ECG_BREAKDOWN_KEY_MAX 32
+#define ECG_BREAKDOWNS_MAX 2
 struct ecg_breakdown_row {
     char label[ECG_BREAKDOWN_NAME_MAX]; /* the fine label, e.g. "L" */
     int truth;                          /* the class it belongs to */
@@ -68,6 +71,7 @@ struct ecg_breakdown_row {
 };
 
 struct ecg_breakdown {
+    char key[ECG_BREAKDOWN_KEY_MAX]; /* its key in metrics.json, e.g. "breakdown" */
     char title[ECG_CLASS_NAME_MAX]; /* what the labels are, e.g. "MIT-BIH annotation symbol" */
     int rows;                       /* 0: no breakdown */
     struct ecg_breakdown_row *row;  /* [rows], ordered by class, then label */
@@ -90,7 +94,8 @@ struct ecg_metrics {
     int auc_classes;  /* classes with a defined AUC */
     bool has_aami;    /* beat classes: `aami` holds the AAMI EC57 figures */
     struct ecg_aami aami;
-    struct ecg_breakdown breakdown; /* rows 0 unless ecg_metrics_set_breakdown was called */
+    struct ecg_breakdown breakdown[ECG_BREAKDOWNS_MAX]; /* [breakdowns], from ecg_metrics_add_breakdown */
+    int breakdowns;
 };
 
 /* The predicted class of a row of k probabilities (or scores): its first maximum. */
@@ -135,12 +140,15 @@ int ecg_metrics_find_aami(struct ecg_metrics *m, struct ecg_error *err);
 
 /*
  * Counts the predictions (argmax of probs, [n x k]) of every example by its fine label label[i] (NULL: the
- * example has none and is left out) and its class truth[i]; a label seen with two classes gives two rows.
- * `title` says what the labels are.  Fails with ECG_ERR_RANGE for a class out of range, ECG_ERR_VALUE for a
- * label longer than ECG_BREAKDOWN_NAME_MAX - 1 bytes, ECG_ERR_NOMEM.  No example with a label: rows 0.
+ * example has none and is left out) and its class truth[i]; a label seen with two classes gives two rows,
+ * ordered by class, then label.  `key` names the breakdown in metrics.json (one with the same key is
+ * replaced, else it is added) and `title` says what the labels are.  Fails with ECG_ERR_RANGE for a class
+ * out of range or a key beyond ECG_BREAKDOWNS_MAX, ECG_ERR_VALUE for a label longer than
+ * ECG_BREAKDOWN_NAME_MAX - 1 bytes, ECG_ERR_NOMEM; the metrics keep their breakdowns then.  No example with
+ * a label: no breakdown under `key`.
  */
-int ecg_metrics_set_breakdown(struct ecg_metrics *m, const char *title, const char *const *label, const int *truth,
-                              const float *probs, int64_t n, struct ecg_error *err);
+int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char *title, const char *const *label,
+                              const int *truth, const float *probs, int64_t n, struct ecg_error *err);
 
 /* One-vs-rest ROC-AUC of class `cls`: scores probs[i*k + cls], positives
  * truth[i] == cls.  NaN when either group is empty.  Only fails on memory. */

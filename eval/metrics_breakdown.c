@@ -1,4 +1,5 @@
-/* Predictions counted by a finer true label than the classes (MIT-BIH beat symbols within the AAMI classes). */
+/* Predictions counted by a finer true label than the classes (MIT-BIH beat symbols or records within the AAMI
+ * classes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,19 @@ static int by_class_then_label(const void *a, const void *b)
     return x->truth != y->truth ? (x->truth > y->truth) - (x->truth < y->truth) : strcmp(x->label, y->label);
 }
 
-int ecg_metrics_set_breakdown(struct ecg_metrics *m, const char *title, const char *const *label, const int *truth,
-                              const float *probs, int64_t n, struct ecg_error *err)
+int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char *title, const char *const *label,
+                              const int *truth, const float *probs, int64_t n, struct ecg_error *err)
 {
     const int k = m->k;
+    int slot = 0;
+    while (slot < m->breakdowns && strcmp(m->breakdown[slot].key, key) != 0)
+        slot++;
+    if (slot == ECG_BREAKDOWNS_MAX)
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s breakdown: the metrics hold %d breakdowns already", title,
+                             ECG_BREAKDOWNS_MAX);
     struct ecg_breakdown b = {0};
     int cap = 0;
+    snprintf(b.key, sizeof b.key, "%s", key);
     snprintf(b.title, sizeof b.title, "%s", title);
     for (int64_t i = 0; i < n; i++) {
         if (!label[i])
@@ -91,8 +99,22 @@ int ecg_metrics_set_breakdown(struct ecg_metrics *m, const char *title, const ch
         b.row = sorted;
         b.predicted = pred;
     }
-    free(m->breakdown.row);
-    free(m->breakdown.predicted);
-    m->breakdown = b;
+    if (slot < m->breakdowns) {
+        free(m->breakdown[slot].row);
+        free(m->breakdown[slot].predicted);
+    }
+    if (b.rows == 0) { /* nothing to show: the slot (if any) goes, the others close up */
+        free(b.row);
+        free(b.predicted);
+        if (slot < m->breakdowns) {
+            memmove(&m->breakdown[slot], &m->breakdown[slot + 1],
+                    (size_t)(m->breakdowns - slot - 1) * sizeof *m->breakdown);
+            m->breakdowns--;
+        }
+        return ECG_OK;
+    }
+    m->breakdown[slot] = b;
+    if (slot == m->breakdowns)
+        m->breakdowns++;
     return ECG_OK;
 }

@@ -34,10 +34,9 @@ static void summary_row(FILE *f, const char *name, double v)
     fputs("</tr>\n", f);
 }
 
-/* The predictions by fine label: which kinds of beat each class's errors come from. */
-static void breakdown_html(FILE *f, const struct ecg_metrics *m)
+/* The predictions by fine label: which kinds of beat, or whose, each class's errors come from. */
+static void breakdown_html(FILE *f, const struct ecg_metrics *m, const struct ecg_breakdown *b)
 {
-    const struct ecg_breakdown *b = &m->breakdown;
     fputs("<h2>By ", f);
     ecg_xml_escape(f, b->title);
     fputs("</h2>\n<table>\n<thead><tr><th>label</th><th>class</th><th>n</th>", f);
@@ -138,8 +137,8 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
         fputs("</tbody>\n</table>\n", f);
     }
 
-    if (m->breakdown.rows > 0)
-        breakdown_html(f, m);
+    for (int b = 0; b < m->breakdowns; b++)
+        breakdown_html(f, m, &m->breakdown[b]);
 
     fputs("<h2>Confusion matrix</h2>\n", f);
     ecg_svg_confusion(f, m);

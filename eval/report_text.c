@@ -46,11 +46,10 @@ static void aami_json(struct ecg_json *j, const struct ecg_metrics *m)
     ecg_json_end_object(j);
 }
 
-/* "breakdown": the predictions by fine label (ecg_metrics_set_breakdown). */
-static void breakdown_json(struct ecg_json *j, const struct ecg_metrics *m)
+/* A breakdown under its key: the predictions by fine label (ecg_metrics_add_breakdown). */
+static void breakdown_json(struct ecg_json *j, const struct ecg_metrics *m, const struct ecg_breakdown *b)
 {
-    const struct ecg_breakdown *b = &m->breakdown;
-    ecg_json_key(j, "breakdown");
+    ecg_json_key(j, b->key);
     ecg_json_begin_object(j);
     ecg_json_key(j, "title");
     ecg_json_string(j, b->title);
@@ -110,8 +109,8 @@ void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, con
     ecg_json_number(&j, m->roc_auc_macro);
     if (m->has_aami)
         aami_json(&j, m);
-    if (m->breakdown.rows > 0)
-        breakdown_json(&j, m);
+    for (int b = 0; b < m->breakdowns; b++)
+        breakdown_json(&j, m, &m->breakdown[b]);
     ecg_json_key(&j, "per_class");
     ecg_json_begin_object(&j);
     for (int c = 0; c < k; c++) {
@@ -161,10 +160,9 @@ static void metric_cell(FILE *f, double v)
         fprintf(f, " %9.4f", v);
 }
 
-/* The breakdown table: a row per fine label, its class, its count, and the count predicted as each class. */
-static void breakdown_text(FILE *f, const struct ecg_metrics *m)
+/* A breakdown's table: a row per fine label, its class, its count, and the count predicted as each class. */
+static void breakdown_text(FILE *f, const struct ecg_metrics *m, const struct ecg_breakdown *b)
 {
-    const struct ecg_breakdown *b = &m->breakdown;
     int cw = 7, lw = 5;
     for (int c = 0; c < m->k; c++)
         if ((int)strlen(m->names[c]) > cw)
@@ -247,8 +245,8 @@ void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
                 a->q_support, a->q_predicted);
     }
 
-    if (m->breakdown.rows > 0)
-        breakdown_text(f, m);
+    for (int b = 0; b < m->breakdowns; b++)
+        breakdown_text(f, m, &m->breakdown[b]);
 
     int cw = 6;
     for (int c = 0; c < k; c++) {

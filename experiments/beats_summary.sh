@@ -8,7 +8,7 @@
 # (a fold without beats of a class adds no Se for it, and none of +P when nothing was labelled so), and
 # the pooled figures from the summed TP, FN, FP of all folds (every test beat counted once).  --json
 # also writes them as JSON (what ecgexport --metrics stores in the shipped beat model).  When every fold's report
-# holds a breakdown by MIT-BIH annotation symbol, the pooled breakdown follows the table.
+# holds a breakdown by MIT-BIH annotation symbol, or by record, the pooled breakdown follows the table.
 set -euo pipefail
 json=""
 if [ "${1:-}" = --json ]; then [ $# -ge 2 ] || { echo "beats_summary.sh: --json needs a file" >&2; exit 2; }; json=$2; shift 2; fi
@@ -40,16 +40,18 @@ jq -s -r '
         END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
 # shellcheck disable=SC2086
 jq -s -r '"folds: \(length); test beats: \(map(.aami.n) | add); accuracy (pooled): \((map(.aami.per_class[].tp) | add) / (map(.aami.n) | add) * 10000 | round / 10000); macro-F1 per fold: \(map(.aami.macro_f1 * 10000 | round / 10000) | join(", ")); true Q beats: \(map(.aami.q_support) | add)"' $files
-# The pooled predictions by MIT-BIH annotation symbol, when every fold's report has them (ecgtrain and ecgeval write
-# them for WFDB beats): which kinds of beat each class's errors come from.
-# shellcheck disable=SC2086
-if jq -s -e 'all(has("breakdown"))' $files >/dev/null; then
-    echo
-    echo "pooled by MIT-BIH annotation symbol (rows: true label, columns: predicted)"
+# The pooled predictions by a breakdown of every fold's report (ecgtrain and ecgeval write them for WFDB beats):
+# by MIT-BIH annotation symbol, which kinds of beat each class's errors come from; by record, whose (each record
+# is in one fold's test set, so its rows are that fold's).
+pooled_breakdown() { # KEY TITLE
     # shellcheck disable=SC2086
-    jq -s -r '
+    jq -s -e --arg key "$1" 'all(has($key))' $files >/dev/null || return 0
+    echo
+    echo "pooled by $2 (rows: true label, columns: predicted)"
+    # shellcheck disable=SC2086
+    jq -s -r --arg key "$1" '
       .[0].classes as $classes
-      | [.[].breakdown.rows[]] | group_by([.class, .label])
+      | [.[][$key].rows[]] | group_by([.class, .label])
       | map({label: .[0].label, class: .[0].class, n: (map(.n) | add),
              predicted: (map(.predicted) | reduce .[] as $p ({}; reduce ($p | keys[]) as $k (.; .[$k] += $p[$k])))})
       | sort_by(. as $r | ($classes | index($r.class)), .label) as $rows
@@ -59,7 +61,9 @@ if jq -s -e 'all(has("breakdown"))' $files >/dev/null; then
       | @tsv' $files |
         awk -F'\t' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n[NR] = NF }
             END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
-fi
+}
+pooled_breakdown breakdown "MIT-BIH annotation symbol"
+pooled_breakdown breakdown_records record
 [ -z "$json" ] && exit 0
 # shellcheck disable=SC2086
 jq -s --arg dir "$1" '

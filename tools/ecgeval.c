@@ -172,7 +172,7 @@ static int run(const struct args *a, struct ecg_error *err)
         goto out;
     if (ds.task == ECG_TASK_BEAT &&
         ((rc = ecg_metrics_set_aami(&mt, ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, err)) ||
-         (rc = ecg_eval_breakdown_symbols(&mt, &ds, &r, err))))
+         (rc = ecg_eval_breakdowns(&mt, &ds, &r, err))))
         goto out;
     if (!(yaml = ecg_config_to_string(c, err))) {
         rc = err->code ? err->code : ECG_ERR_NOMEM;

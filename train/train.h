@@ -107,11 +107,12 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
                  const struct ecg_dataset *ds, const int64_t *indices, int64_t n, struct ecg_eval_result *out,
                  struct ecg_error *err);
 void ecg_eval_result_free(struct ecg_eval_result *r);
-/* The metrics' breakdown of r's records by MIT-BIH annotation symbol (data/readers.h), for beats read from WFDB
- * records; records without a code (Kaggle CSV beats, detections no reference beat matched) are left out, and a
- * dataset with none leaves the metrics without a breakdown. */
-int ecg_eval_breakdown_symbols(struct ecg_metrics *m, const struct ecg_dataset *ds, const struct ecg_eval_result *r,
-                               struct ecg_error *err);
+/* The metrics' breakdowns of r's beats read from WFDB records: by MIT-BIH annotation symbol (data/readers.h;
+ * metrics.json "breakdown") and by record, that is by patient ("breakdown_records").  Beats without a code
+ * (Kaggle CSV beats, detections no reference beat matched) are left out, and a dataset with none leaves the
+ * metrics without breakdowns. */
+int ecg_eval_breakdowns(struct ecg_metrics *m, const struct ecg_dataset *ds, const struct ecg_eval_result *r,
+                        struct ecg_error *err);
 
 /* ---- calibration (train/calibrate.c) ---- */
 

@@ -330,7 +330,7 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
     if (!rc && t->ds.task == ECG_TASK_BEAT)
         rc = ecg_metrics_set_aami(mt, ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, err);
     if (!rc && t->ds.task == ECG_TASK_BEAT)
-        rc = ecg_eval_breakdown_symbols(mt, &t->ds, &r, err);
+        rc = ecg_eval_breakdowns(mt, &t->ds, &r, err);
     *loss = r.loss;
     ecg_eval_result_free(&r);
     return rc;

@@ -301,9 +301,10 @@ static void breakdown_counts_predictions_by_fine_label_in_class_then_label_order
     struct ecg_metrics m;
     struct ecg_error err = {0};
     CU_ASSERT_EQUAL_FATAL(ecg_metrics_compute(&m, 3, names, truth, NULL, probs, 7, &err), ECG_OK);
-    CU_ASSERT_EQUAL(m.breakdown.rows, 0);
-    CU_ASSERT_EQUAL_FATAL(ecg_metrics_set_breakdown(&m, "symbol", label, truth, probs, 7, &err), ECG_OK);
-    const struct ecg_breakdown *b = &m.breakdown;
+    CU_ASSERT_EQUAL(m.breakdowns, 0);
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", label, truth, probs, 7, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(m.breakdowns, 1);
+    const struct ecg_breakdown *b = &m.breakdown[0];
     CU_ASSERT_EQUAL_FATAL(b->rows, 4);
     const char *want_label[4] = {"L", "N", "A", "V"};
     const int64_t want_n[4] = {3, 1, 1, 1}, want_pred[4][3] = {{1, 0, 2}, {1, 0, 0}, {0, 1, 0}, {1, 0, 0}};
@@ -315,6 +316,23 @@ static void breakdown_counts_predictions_by_fine_label_in_class_then_label_order
     }
     CU_ASSERT_EQUAL(b->row[0].truth, 0);
     CU_ASSERT_EQUAL(b->row[2].truth, 1);
+    /* A second breakdown by record: a record with beats of two classes has a row for each. */
+    const char *record[7] = {"100", "100", "203", "203", NULL, "203", "203"};
+    CU_ASSERT_EQUAL_FATAL(ecg_metrics_add_breakdown(&m, "breakdown_records", "record", record, truth, probs, 7, &err),
+                          ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(m.breakdowns, 2);
+    b = &m.breakdown[1];
+    CU_ASSERT_EQUAL_FATAL(b->rows, 4);
+    const char *want_record[4] = {"100", "203", "203", "203"};
+    const int want_truth[4] = {0, 0, 1, 2};
+    const int64_t want_rn[4] = {2, 2, 1, 1}, want_rpred[4][3] = {{1, 0, 1}, {1, 0, 1}, {0, 1, 0}, {1, 0, 0}};
+    for (int r = 0; r < 4; r++) {
+        CU_ASSERT_STRING_EQUAL(b->row[r].label, want_record[r]);
+        CU_ASSERT_EQUAL(b->row[r].truth, want_truth[r]);
+        CU_ASSERT_EQUAL(b->row[r].n, want_rn[r]);
+        for (int p = 0; p < 3; p++)
+            CU_ASSERT_EQUAL(b->predicted[r * 3 + p], want_rpred[r][p]);
+    }
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -322,21 +340,33 @@ static void breakdown_counts_predictions_by_fine_label_in_class_then_label_order
     ecg_report_write_text(f, &m);
     fclose(f);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"breakdown\": {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"breakdown_records\": {"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"label\": \"L\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"label\": \"203\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "by symbol (rows: true label, columns: predicted)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "by record (rows: true label, columns: predicted)"));
     free(text);
-    /* Bad classes and labels are refused, naming the example; the metrics keep their breakdown. */
+    /* Bad classes, labels and a third key are refused, naming the example; the metrics keep their breakdowns. */
     const int bad_truth[2] = {0, 3};
-    ECG_CHECK_ERROR(ecg_metrics_set_breakdown(&m, "symbol", label, bad_truth, probs, 2, &err), &err, ECG_ERR_RANGE,
-                    "symbol breakdown: example 1 has class 3, expected [0, 3)");
-    const char *long_label[1] = {"a label far too long"};
-    ECG_CHECK_ERROR(ecg_metrics_set_breakdown(&m, "symbol", long_label, truth, probs, 1, &err), &err, ECG_ERR_VALUE,
-                    "symbol breakdown: example 0's label 'a label far too long' is longer than 15 bytes");
-    CU_ASSERT_EQUAL(m.breakdown.rows, 4);
-    /* No example with a label: no breakdown, and none in the reports. */
+    ECG_CHECK_ERROR(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", label, bad_truth, probs, 2, &err), &err,
+                    ECG_ERR_RANGE, "symbol breakdown: example 1 has class 3, expected [0, 3)");
+    const char *long_label[1] = {"a label far too long: longer than any record id that a breakdown will ever hold"};
+    ECG_CHECK_ERROR(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", long_label, truth, probs, 1, &err), &err,
+                    ECG_ERR_VALUE,
+                    "symbol breakdown: example 0's label 'a label far too long: longer than any re' is longer than 63 "
+                    "bytes");
+    ECG_CHECK_ERROR(ecg_metrics_add_breakdown(&m, "breakdown_third", "third", label, truth, probs, 7, &err), &err,
+                    ECG_ERR_RANGE, "third breakdown: the metrics hold 2 breakdowns already");
+    CU_ASSERT_EQUAL(m.breakdowns, 2);
+    CU_ASSERT_EQUAL(m.breakdown[0].rows, 4);
+    /* The same key again replaces its breakdown; one without any labelled example takes it away. */
+    CU_ASSERT_EQUAL(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", label, truth, probs, 2, &err), ECG_OK);
+    CU_ASSERT_EQUAL(m.breakdowns, 2);
+    CU_ASSERT_EQUAL(m.breakdown[0].rows, 2);
     const char *none[2] = {NULL, NULL};
-    CU_ASSERT_EQUAL(ecg_metrics_set_breakdown(&m, "symbol", none, truth, probs, 2, &err), ECG_OK);
-    CU_ASSERT_EQUAL(m.breakdown.rows, 0);
+    CU_ASSERT_EQUAL(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", none, truth, probs, 2, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(m.breakdowns, 1);
+    CU_ASSERT_STRING_EQUAL(m.breakdown[0].key, "breakdown_records");
     ecg_metrics_free(&m);
 }
 
