@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # k-fold cross-validation of a config: the k folds as k runs, then their mean and standard deviation.
 #
-#   experiments/cv.sh [--name NAME] CONFIG K [key=value ...]
+#   experiments/cv.sh [--name NAME] [--eval-of DIR] CONFIG K [key=value ...]
 #
 # Fold i runs `ecgtrain CONFIG key=value... data.folds=K data.fold=i` into runs/cv/NAME/fold<i>/
 # (NAME: the config's name and the overrides; the folds are stratified, the same for every config
@@ -14,15 +14,21 @@
 #   summary.tsv   one header line and one row: the same numbers, tab-separated
 #   summary.md    one markdown table row: mean +- std per column and the command
 # and summary.md's row is printed.  Needs jq.
+# --eval-of DIR trains nothing: each fold's model DIR/fold<i>/best.h5 (a finished cross-validation of
+# CONFIG with the same K) is evaluated again on its own test fold with the overrides, which may then only
+# be eval.* keys (and run.threads, run.log_level): a test-time ablation, such as other evaluation
+# windows, at the cost of an evaluation.
 #
-# Example: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
+# Examples: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
+#           experiments/cv.sh --name w3 --eval-of runs/cv/cinc2017 configs/cinc2017.yaml 3 eval.hop_seconds=0 eval.windows=3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=experiments/lib.sh
 source experiments/lib.sh
-usage() { sed -n '2,18p' "$0"; exit 2; }
-name=""
+usage() { sed -n '2,23p' "$0"; exit 2; }
+name="" eval_of=""
 if [ "${1:-}" = "--name" ]; then [ $# -ge 2 ] || usage; name="$2"; shift 2; fi
+if [ "${1:-}" = "--eval-of" ]; then [ $# -ge 2 ] || usage; eval_of="${2%/}"; shift 2; fi
 [ $# -ge 2 ] || usage
 config="$1" k="$2"; shift 2
 overrides=("$@")
@@ -31,12 +37,19 @@ overrides=("$@")
 for o in "${overrides[@]}"; do
     case "$o" in
     data.folds=* | data.fold=* | run.dir=* | run.resume=*) echo "cv.sh: $o: cv.sh sets this key itself" >&2; exit 2 ;;
-    *=*) ;;
+    eval.*=* | run.threads=* | run.log_level=*) ;;
+    *=*) [ -z "$eval_of" ] || { echo "cv.sh: $o: --eval-of takes eval.* keys (and run.threads, run.log_level) only" >&2; exit 2; } ;;
     *) echo "cv.sh: expected key=value, found '$o'" >&2; exit 2 ;;
     esac
 done
+if [ -n "$eval_of" ]; then
+    for ((i = 0; i < k; i++)); do
+        [ -f "$eval_of/fold$i/best.h5" ] || { echo "cv.sh: --eval-of $eval_of: no fold$i/best.h5" >&2; exit 2; }
+    done
+fi
 ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
-[ -x "$ecgtrain" ] || { echo "cv.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
+ecgeval=$(dirname "$ecgtrain")/ecgeval
+[ -x "$ecgtrain" ] && [ -x "$ecgeval" ] || { echo "cv.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
 command -v jq >/dev/null || { echo "cv.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
 if [ -z "$name" ]; then
     name=$(basename "$config" .yaml)
@@ -44,12 +57,20 @@ if [ -z "$name" ]; then
 fi
 root="runs/cv/$name"
 mkdir -p "$root"
-printf '%s\n' "experiments/cv.sh $config $k${overrides[*]:+ ${overrides[*]}}" >"$root/command.txt"
+printf '%s\n' "experiments/cv.sh${eval_of:+ --eval-of $eval_of} $config $k${overrides[*]:+ ${overrides[*]}}" \
+    >"$root/command.txt"
 
 failed=0
 for ((i = 0; i < k; i++)); do
     dir="$root/fold$i"
     if [ -f "$dir/metrics.json" ]; then echo "cv.sh: $dir done already"; continue; fi
+    if [ -n "$eval_of" ]; then
+        echo "cv.sh: fold $i of $k: evaluating $eval_of/fold$i/best.h5"
+        mkdir -p "$dir"
+        "$ecgeval" "$eval_of/fold$i/best.h5" data.split=test "${overrides[@]}" --out "$dir" \
+            >"$dir/stdout.txt" 2>"$dir/stderr.txt" || { echo "cv.sh: fold $i failed (see $dir/stderr.txt)" >&2; failed=$((failed + 1)); }
+        continue
+    fi
     prepare_run_dir cv.sh "$dir"
     echo "cv.sh: fold $i of $k${resume[*]:+ (continuing $dir/last.h5)}"
     start=$(date +%s)

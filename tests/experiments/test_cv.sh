@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$ECG_SOURCE_ROOT"
 name="test_cv_$$"
 root="runs/cv/$name"
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "$root,eval"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn)
 
@@ -39,9 +39,25 @@ again=$(bash experiments/cv.sh --name "$name" configs/tiny.yaml 2 "${tiny[@]}" 2
 grep -q "continuing $root/fold1/last.h5" <<<"$again" || fail "the stopped fold was not continued: $again"
 [ -f "$root/fold1/metrics.json" ] && [ ! -e "$root/fold1-2" ] || fail "the continued fold did not finish in its directory"
 
+# --eval-of evaluates the folds' models again, with other evaluation settings, on the same test folds.
+ev=$(bash experiments/cv.sh --name "$name,eval" --eval-of "$root" configs/tiny.yaml 2 eval.windows=1 \
+    eval.hop_seconds=0 run.log_level=warn 2>&1) || fail "--eval-of failed: $ev"
+[ "$(grep -c "evaluating $root/fold[01]/best.h5" <<<"$ev")" = 2 ] || fail "--eval-of did not evaluate both folds: $ev"
+for i in 0 1; do
+    [ ! -f "$root,eval/fold$i/best.h5" ] || fail "--eval-of trained fold $i"
+    [ "$(jq .n "$root,eval/fold$i/metrics.json")" = "$(jq .n "$root/fold$i/metrics.json")" ] ||
+        fail "fold $i was evaluated on another test set"
+done
+grep -q "^| .* | \`experiments/cv.sh --eval-of $root configs/tiny.yaml 2 eval.windows=1 " "$root,eval/summary.md" ||
+    fail "--eval-of summary row: $(cat "$root,eval/summary.md")"
+err=$(bash experiments/cv.sh --eval-of "$root" configs/tiny.yaml 2 train.epochs=3 2>&1) && fail "--eval-of took train.epochs"
+grep -q "train.epochs=3: --eval-of takes eval.\* keys (and run.threads, run.log_level) only" <<<"$err" || fail "--eval-of message: $err"
+err=$(bash experiments/cv.sh --eval-of runs/cv/none configs/tiny.yaml 2 2>&1) && fail "--eval-of of nothing accepted"
+grep -q "eval-of runs/cv/none: no fold0/best.h5" <<<"$err" || fail "--eval-of missing message: $err"
+
 # Refused arguments, with the reason.
 err=$(bash experiments/cv.sh configs/tiny.yaml 1 2>&1) && fail "K=1 accepted"
 grep -q "K: expected a fold count >= 2, found '1'" <<<"$err" || fail "K=1 message: $err"
 err=$(bash experiments/cv.sh configs/tiny.yaml 2 data.fold=1 2>&1) && fail "data.fold accepted"
 grep -q "data.fold=1: cv.sh sets this key itself" <<<"$err" || fail "data.fold message: $err"
-echo "cv.sh: 14 checks passed"
+echo "cv.sh: 21 checks passed"
