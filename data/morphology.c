@@ -56,8 +56,9 @@ int ecg_morphology_features(const float *x, int64_t len, double fs, const int64_
     if (!(fs > 0))
         return ecg_error_set(err, ECG_ERR_VALUE, "morphology features: sampling rate %g Hz, expected > 0", fs);
     memset(out, 0, (size_t)(n > 0 ? n : 0) * ECG_MORPHOLOGY_FEATURES * sizeof *out);
-    /* A window longer than the signal fits no beat; checking it in double first keeps the integer window small
-     * (at most len samples) whatever rate a header claims. */
+    /* A window longer than the signal fits no beat.  Checking it in double first keeps llround in range and the
+     * integer window small whatever rate a header claims; the + 1 lets through the windows that rounding the two
+     * halves separately makes one sample longer than the double one, and the exact test follows. */
     if (n < 1 || !((ECG_MORPHOLOGY_BEFORE_S + ECG_MORPHOLOGY_AFTER_S) * fs <= (double)len + 1))
         return ECG_OK;
     const int64_t before = (int64_t)llround(ECG_MORPHOLOGY_BEFORE_S * fs);

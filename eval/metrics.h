@@ -143,9 +143,9 @@ int ecg_metrics_find_aami(struct ecg_metrics *m, struct ecg_error *err);
  * example has none and is left out) and its class truth[i]; a label seen with two classes gives two rows,
  * ordered by class, then label.  `key` names the breakdown in metrics.json (one with the same key is
  * replaced, else it is added) and `title` says what the labels are.  Fails with ECG_ERR_RANGE for a class
- * out of range or a key beyond ECG_BREAKDOWNS_MAX, ECG_ERR_VALUE for a label longer than
- * ECG_BREAKDOWN_NAME_MAX - 1 bytes, ECG_ERR_NOMEM; the metrics keep their breakdowns then.  No example with
- * a label: no breakdown under `key`.
+ * out of range or a new key when ECG_BREAKDOWNS_MAX are held, ECG_ERR_VALUE for a key longer than
+ * ECG_BREAKDOWN_KEY_MAX - 1 bytes or a label longer than ECG_BREAKDOWN_NAME_MAX - 1, ECG_ERR_NOMEM; the
+ * metrics keep their breakdowns then.  No example with a label: no breakdown under `key`.
  */
 int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char *title, const char *const *label,
                               const int *truth, const float *probs, int64_t n, struct ecg_error *err);

@@ -43,12 +43,12 @@ int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char
                               const int *truth, const float *probs, int64_t n, struct ecg_error *err)
 {
     const int k = m->k;
+    if (strlen(key) >= ECG_BREAKDOWN_KEY_MAX)
+        return ecg_error_set(err, ECG_ERR_VALUE, "breakdown key '%.40s': longer than %d bytes", key,
+                             ECG_BREAKDOWN_KEY_MAX - 1);
     int slot = 0;
     while (slot < m->breakdowns && strcmp(m->breakdown[slot].key, key) != 0)
         slot++;
-    if (slot == ECG_BREAKDOWNS_MAX)
-        return ecg_error_set(err, ECG_ERR_RANGE, "%s breakdown: the metrics hold %d breakdowns already", title,
-                             ECG_BREAKDOWNS_MAX);
     struct ecg_breakdown b = {0};
     int cap = 0;
     snprintf(b.key, sizeof b.key, "%s", key);
@@ -99,19 +99,26 @@ int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char
         b.row = sorted;
         b.predicted = pred;
     }
-    if (slot < m->breakdowns) {
-        free(m->breakdown[slot].row);
-        free(m->breakdown[slot].predicted);
-    }
-    if (b.rows == 0) { /* nothing to show: the slot (if any) goes, the others close up */
-        free(b.row);
-        free(b.predicted);
+    if (b.rows == 0) { /* nothing to show: the breakdown under key (if any) goes, the others close up */
         if (slot < m->breakdowns) {
+            free(m->breakdown[slot].row);
+            free(m->breakdown[slot].predicted);
             memmove(&m->breakdown[slot], &m->breakdown[slot + 1],
                     (size_t)(m->breakdowns - slot - 1) * sizeof *m->breakdown);
             m->breakdowns--;
         }
         return ECG_OK;
+    }
+    _Static_assert(ECG_BREAKDOWNS_MAX == 2, "the message below names every key held");
+    if (slot == ECG_BREAKDOWNS_MAX) {
+        free(b.row);
+        free(b.predicted);
+        return ecg_error_set(err, ECG_ERR_RANGE, "breakdown '%s': the metrics hold %d already ('%s', '%s')", key,
+                             ECG_BREAKDOWNS_MAX, m->breakdown[0].key, m->breakdown[1].key);
+    }
+    if (slot < m->breakdowns) {
+        free(m->breakdown[slot].row);
+        free(m->breakdown[slot].predicted);
     }
     m->breakdown[slot] = b;
     if (slot == m->breakdowns)

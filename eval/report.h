@@ -36,8 +36,9 @@ struct ecg_report {
  * "weighted_f1", "cinc_f1" (only when the classes include N, A and O),
  * "roc_auc_macro", "aami" (beat classes only: {"n", "accuracy", "macro_f1",
  * "per_class": {N, S, V, F: {"se", "ppv", "f1", "tp", "fn", "fp"}}, "q_support",
- * "q_predicted"}), each breakdown under its key (ecg_metrics_add_breakdown; for beats "breakdown" by annotation symbol and
- * "breakdown_records" by record: {"title", "rows": [{"label", "class", "n", "predicted": {class: count}}]}), "per_class": {name: {"precision", "recall", "f1",
+ * "q_predicted"}), each breakdown under its key (ecg_metrics_add_breakdown; for
+ * beats "breakdown" by annotation symbol and "breakdown_records" by record:
+ * {"title", "rows": [{"label", "class", "n", "predicted": {class: count}}]}), "per_class": {name: {"precision", "recall", "f1",
  * "support", "auc"}}, "confusion_matrix" (counts, rows = true),
  * "confusion_matrix_normalized"}.  NaN is written as null.
  */

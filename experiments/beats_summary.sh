@@ -7,8 +7,8 @@
 # N, S, V, F: Se, +P and F1 of each fold, their mean and sample standard deviation over the folds
 # (a fold without beats of a class adds no Se for it, and none of +P when nothing was labelled so), and
 # the pooled figures from the summed TP, FN, FP of all folds (every test beat counted once).  --json
-# also writes them as JSON (what ecgexport --metrics stores in the shipped beat model).  When every fold's report
-# holds a breakdown by MIT-BIH annotation symbol, or by record, the pooled breakdown follows the table.
+# also writes them as JSON (what ecgexport --metrics stores in the shipped beat model).  Each breakdown that every
+# fold's report holds (by MIT-BIH annotation symbol, by record) is pooled after the table.
 set -euo pipefail
 json=""
 if [ "${1:-}" = --json ]; then [ $# -ge 2 ] || { echo "beats_summary.sh: --json needs a file" >&2; exit 2; }; json=$2; shift 2; fi

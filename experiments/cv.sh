@@ -17,7 +17,8 @@
 # --eval-of DIR trains nothing: each fold's model DIR/fold<i>/best.h5 (a finished cross-validation of
 # CONFIG with the same K) is evaluated again on its own test fold with the overrides, which may then only
 # be eval.* keys (and run.threads, run.log_level): a test-time ablation, such as other evaluation
-# windows, at the cost of an evaluation.
+# windows, at the cost of an evaluation (the models keep the epoch and temperature that their training
+# chose with its own eval settings); its default NAME is DIR's name, ",eval-of" and the overrides.
 #
 # Examples: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
 #           experiments/cv.sh --name w3 --eval-of runs/cv/cinc2017 configs/cinc2017.yaml 3 eval.hop_seconds=0 eval.windows=3
@@ -25,10 +26,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=experiments/lib.sh
 source experiments/lib.sh
-usage() { sed -n '2,23p' "$0"; exit 2; }
+usage() { sed -n '2,24p' "$0"; exit 2; }
 name="" eval_of=""
-if [ "${1:-}" = "--name" ]; then [ $# -ge 2 ] || usage; name="$2"; shift 2; fi
-if [ "${1:-}" = "--eval-of" ]; then [ $# -ge 2 ] || usage; eval_of="${2%/}"; shift 2; fi
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --name) [ $# -ge 2 ] || usage; name="$2"; shift 2 ;;
+    --eval-of) [ $# -ge 2 ] || usage; eval_of="${2%/}"; shift 2 ;;
+    --*) echo "cv.sh: unknown option '$1'" >&2; usage ;;
+    *) break ;;
+    esac
+done
 [ $# -ge 2 ] || usage
 config="$1" k="$2"; shift 2
 overrides=("$@")
@@ -43,19 +50,28 @@ for o in "${overrides[@]}"; do
     esac
 done
 if [ -n "$eval_of" ]; then
+    # the same K as the cross-validation evaluated: its folds 0..K-1 and no fold K
     for ((i = 0; i < k; i++)); do
         [ -f "$eval_of/fold$i/best.h5" ] || { echo "cv.sh: --eval-of $eval_of: no fold$i/best.h5" >&2; exit 2; }
     done
+    [ ! -e "$eval_of/fold$k" ] || { echo "cv.sh: --eval-of $eval_of: it has more than K = $k folds" >&2; exit 2; }
 fi
 ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
 ecgeval=$(dirname "$ecgtrain")/ecgeval
-[ -x "$ecgtrain" ] && [ -x "$ecgeval" ] || { echo "cv.sh: $ecgtrain missing; run scripts/setup.sh" >&2; exit 1; }
+tool=$ecgtrain
+[ -z "$eval_of" ] || tool=$ecgeval
+[ -x "$tool" ] || { echo "cv.sh: $tool missing; run scripts/setup.sh" >&2; exit 1; }
 command -v jq >/dev/null || { echo "cv.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
 if [ -z "$name" ]; then
     name=$(basename "$config" .yaml)
+    [ -z "$eval_of" ] || name="$(basename "$eval_of"),eval-of"
     [ ${#overrides[@]} -eq 0 ] || name="$name,$(printf '%s,' "${overrides[@]}" | sed 's/,$//' | tr ' /' '__')"
 fi
 root="runs/cv/$name"
+if [ -n "$eval_of" ] && [ -d "$root" ] && [ "$root" -ef "$eval_of" ]; then
+    echo "cv.sh: --eval-of $eval_of: --name must name another directory than the one evaluated" >&2
+    exit 2
+fi
 mkdir -p "$root"
 printf '%s\n' "experiments/cv.sh${eval_of:+ --eval-of $eval_of} $config $k${overrides[*]:+ ${overrides[*]}}" \
     >"$root/command.txt"

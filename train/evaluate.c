@@ -18,35 +18,35 @@ void ecg_eval_result_free(struct ecg_eval_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* A breakdown's label holds any record name. */
+_Static_assert(ECG_ID_MAX <= ECG_BREAKDOWN_NAME_MAX, "record names fit breakdown labels");
+
 int ecg_eval_breakdowns(struct ecg_metrics *m, const struct ecg_dataset *ds, const struct ecg_eval_result *r,
                         struct ecg_error *err)
 {
     const size_t n = (size_t)(r->n > 0 ? r->n : 1);
     const char **symbol = malloc(n * sizeof *symbol), **record = malloc(n * sizeof *record);
-    char(*name)[ECG_ID_MAX] = malloc(n * sizeof *name);
     int rc = ECG_OK;
-    if (!symbol || !record || !name) {
+    if (!symbol || !record) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "no memory for the breakdowns of %lld beats", (long long)r->n);
         goto done;
     }
-    bool beats = false;
+    bool any = false;
     for (int64_t i = 0; i < r->n; i++) {
         const struct ecg_record *rec = &ds->records[r->records[i]];
         symbol[i] = ecg_wfdb_beat_symbol(rec->beat_code);
-        /* a beat's id is "record:sample" (data/record.h); only beats are broken down by record */
-        snprintf(name[i], sizeof name[i], "%.*s", (int)strcspn(rec->id, ":"), rec->id);
-        record[i] = symbol[i] ? name[i] : NULL;
-        beats |= symbol[i] != NULL;
+        /* beats without an annotation symbol are left out of both (a beat's subject is its record's name) */
+        record[i] = symbol[i] ? rec->subject : NULL;
+        any |= symbol[i] != NULL;
     }
-    if (beats)
+    if (any)
         rc = ecg_metrics_add_breakdown(m, "breakdown", "MIT-BIH annotation symbol", symbol, r->truth, r->probs, r->n,
                                        err);
-    if (beats && !rc)
+    if (any && !rc)
         rc = ecg_metrics_add_breakdown(m, "breakdown_records", "record", record, r->truth, r->probs, r->n, err);
 done:
     free(symbol);
     free(record);
-    free(name);
     return rc;
 }
 

@@ -119,18 +119,16 @@ static int read_metrics(const char *path, char **out, struct ecg_error *err)
     return ECG_OK;
 }
 
-int ecg_export_network(struct ecg_config *c, const struct ecg_effnet *net, double temperature, const char *prov,
-                       const char *metrics, const char *out, struct ecg_error *err)
+int ecg_export_network(const struct ecg_config *c, const struct ecg_effnet *net, double temperature,
+                       const char *prov, const char *metrics, const char *out, struct ecg_error *err)
 {
     /* The stored configuration starts from the weights as they are, not from the training's starting point, and
-     * says nothing of the training machine: no paths of it, and the cores of the machine that runs the model. */
-    char *weights = c->model.pretrained, *dir = c->run.dir, *resume = c->run.resume;
-    int64_t threads = c->run.threads;
-    c->model.pretrained = c->run.dir = c->run.resume = NULL; /* the file is its own weights */
-    c->run.threads = 0;
-    char *yaml = ecg_config_to_string(c, err);
-    c->model.pretrained = weights, c->run.dir = dir, c->run.resume = resume;
-    c->run.threads = threads;
+     * says nothing of the training machine: no paths of it, and the cores of the machine that runs the model.
+     * (A shallow copy: it only reads the strings it shares with c.) */
+    struct ecg_config stored = *c;
+    stored.model.pretrained = stored.run.dir = stored.run.resume = NULL; /* the file is its own weights */
+    stored.run.threads = 0;
+    char *yaml = ecg_config_to_string(&stored, err);
     if (!yaml)
         return err->code ? err->code : ECG_ERR_NOMEM;
     const char *names[16];

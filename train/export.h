@@ -29,9 +29,9 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
  * The part of ecg_export_model after the checkpoint is read: writes network
  * `net`, built from configuration `c`, to `out` with the same /ecg_model
  * group (the class names of c's task; provenance and metrics JSON may be
- * NULL: "{}").  c is given back unchanged.
+ * NULL: "{}").
  */
-int ecg_export_network(struct ecg_config *c, const struct ecg_effnet *net, double temperature, const char *prov,
-                       const char *metrics, const char *out, struct ecg_error *err);
+int ecg_export_network(const struct ecg_config *c, const struct ecg_effnet *net, double temperature,
+                       const char *prov, const char *metrics, const char *out, struct ecg_error *err);
 
 #endif

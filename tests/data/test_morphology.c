@@ -114,6 +114,17 @@ static void a_rate_whose_window_outgrows_the_record_gets_no_comparison(void)
             NEAR(f[j], 0);
     }
     free(x);
+    /* At 1000 Hz the window is 100 + 150 samples: a record of exactly 250 holds one beat's window (the beat is
+     * its own template: f[2] at the lower clamp), one of 249 none. */
+    float y[250];
+    for (int t = 0; t < 250; t++)
+        y[t] = (float)sin(0.05 * t) + (t == 100 ? 1.0f : 0.0f);
+    const int64_t one[1] = {100};
+    CU_ASSERT_EQUAL(ecg_morphology_features(y, 250, 1000, one, 1, f, &err), ECG_OK);
+    NEAR(f[0], 0);
+    NEAR(f[2], -ECG_MORPHOLOGY_CLAMP);
+    CU_ASSERT_EQUAL(ecg_morphology_features(y, 249, 1000, one, 1, f, &err), ECG_OK);
+    NEAR(f[2], 0);
 }
 
 /* Median of feature j over the beats with annotation `symbol`. */
@@ -143,6 +154,12 @@ static void the_beats_of_record_100_carry_their_features(void)
     CU_ASSERT_TRUE(dist < -10.0);
     if (!(corr >= 0 && corr < 0.5 && fabs(size) < 1.0 && dist < -10.0))
         printf("\n  N medians: %.3f %.3f %.3f\n", corr, size, dist);
+    /* The shipped beat model was trained on these exact values: any change to them, however small, shows here. */
+    double sum = 0;
+    for (int64_t i = 0; i < ds.count; i++)
+        for (int j = 0; j < ECG_MORPHOLOGY_FEATURES; j++)
+            sum += (double)ds.records[i].beat_features[ECG_RR_FEATURES + j] * (double)(1 + j + 3 * (i % 7));
+    CU_ASSERT_DOUBLE_EQUAL(sum, -6872.9021881427616, 1e-9);
     ecg_dataset_free(&ds);
 }
 

@@ -356,15 +356,20 @@ static void breakdown_counts_predictions_by_fine_label_in_class_then_label_order
                     "symbol breakdown: example 0's label 'a label far too long: longer than any re' is longer than 63 "
                     "bytes");
     ECG_CHECK_ERROR(ecg_metrics_add_breakdown(&m, "breakdown_third", "third", label, truth, probs, 7, &err), &err,
-                    ECG_ERR_RANGE, "third breakdown: the metrics hold 2 breakdowns already");
+                    ECG_ERR_RANGE, "breakdown 'breakdown_third': the metrics hold 2 already ('breakdown', 'breakdown_records')");
+    ECG_CHECK_ERROR(ecg_metrics_add_breakdown(&m, "a key much longer than thirty-one bytes", "long", label, truth, probs,
+                                              7, &err),
+                    &err, ECG_ERR_VALUE, "breakdown key 'a key much longer than thirty-one bytes': longer than 31 bytes");
+    /* A third key without any labelled example is no breakdown, so nothing to refuse. */
+    const char *unlabelled[2] = {NULL, NULL};
+    CU_ASSERT_EQUAL(ecg_metrics_add_breakdown(&m, "breakdown_third", "third", unlabelled, truth, probs, 2, &err), ECG_OK);
     CU_ASSERT_EQUAL(m.breakdowns, 2);
     CU_ASSERT_EQUAL(m.breakdown[0].rows, 4);
     /* The same key again replaces its breakdown; one without any labelled example takes it away. */
     CU_ASSERT_EQUAL(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", label, truth, probs, 2, &err), ECG_OK);
     CU_ASSERT_EQUAL(m.breakdowns, 2);
     CU_ASSERT_EQUAL(m.breakdown[0].rows, 2);
-    const char *none[2] = {NULL, NULL};
-    CU_ASSERT_EQUAL(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", none, truth, probs, 2, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_metrics_add_breakdown(&m, "breakdown", "symbol", unlabelled, truth, probs, 2, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(m.breakdowns, 1);
     CU_ASSERT_STRING_EQUAL(m.breakdown[0].key, "breakdown_records");
     ecg_metrics_free(&m);

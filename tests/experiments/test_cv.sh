@@ -40,7 +40,7 @@ grep -q "continuing $root/fold1/last.h5" <<<"$again" || fail "the stopped fold w
 [ -f "$root/fold1/metrics.json" ] && [ ! -e "$root/fold1-2" ] || fail "the continued fold did not finish in its directory"
 
 # --eval-of evaluates the folds' models again, with other evaluation settings, on the same test folds.
-ev=$(bash experiments/cv.sh --name "$name,eval" --eval-of "$root" configs/tiny.yaml 2 eval.windows=1 \
+ev=$(bash experiments/cv.sh --eval-of "$root" --name "$name,eval" configs/tiny.yaml 2 eval.windows=1 \
     eval.hop_seconds=0 run.log_level=warn 2>&1) || fail "--eval-of failed: $ev"
 [ "$(grep -c "evaluating $root/fold[01]/best.h5" <<<"$ev")" = 2 ] || fail "--eval-of did not evaluate both folds: $ev"
 for i in 0 1; do
@@ -54,10 +54,18 @@ err=$(bash experiments/cv.sh --eval-of "$root" configs/tiny.yaml 2 train.epochs=
 grep -q "train.epochs=3: --eval-of takes eval.\* keys (and run.threads, run.log_level) only" <<<"$err" || fail "--eval-of message: $err"
 err=$(bash experiments/cv.sh --eval-of runs/cv/none configs/tiny.yaml 2 2>&1) && fail "--eval-of of nothing accepted"
 grep -q "eval-of runs/cv/none: no fold0/best.h5" <<<"$err" || fail "--eval-of missing message: $err"
+err=$(bash experiments/cv.sh --eval-of "$root" configs/tiny.yaml 3 2>&1) && fail "--eval-of with another K accepted"
+grep -q "eval-of $root: no fold2/best.h5" <<<"$err" || fail "--eval-of K message: $err"
+mkdir "$root/fold2"
+err=$(bash experiments/cv.sh --eval-of "$root" configs/tiny.yaml 2 2>&1) && fail "--eval-of with a smaller K accepted"
+grep -q "eval-of $root: it has more than K = 2 folds" <<<"$err" || fail "--eval-of smaller K message: $err"
+rmdir "$root/fold2"
+err=$(bash experiments/cv.sh --name "$name" --eval-of "$root" configs/tiny.yaml 2 2>&1) && fail "--eval-of into itself"
+grep -q "name must name another directory than the one evaluated" <<<"$err" || fail "--eval-of itself message: $err"
 
 # Refused arguments, with the reason.
 err=$(bash experiments/cv.sh configs/tiny.yaml 1 2>&1) && fail "K=1 accepted"
 grep -q "K: expected a fold count >= 2, found '1'" <<<"$err" || fail "K=1 message: $err"
 err=$(bash experiments/cv.sh configs/tiny.yaml 2 data.fold=1 2>&1) && fail "data.fold accepted"
 grep -q "data.fold=1: cv.sh sets this key itself" <<<"$err" || fail "data.fold message: $err"
-echo "cv.sh: 21 checks passed"
+echo "cv.sh: 24 checks passed"

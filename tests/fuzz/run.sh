@@ -66,7 +66,7 @@ ninja -C "$builddir" -j "${FUZZ_JOBS:-2}" "${targets[@]}" >/dev/null
 # "(module+offset)" for a frame without a symbol (libhdf5's internal functions often have none).
 first_frame() {
     grep -E '^ *#[0-9]+ 0x[0-9a-f]+ ' "$1" | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ +(in )?//' |
-        grep -vE '^(__asan|__ubsan|__lsan|__sanitizer|__interceptor|fuzzer::|malloc|calloc|realloc|free|abort|raise|__assert|__libc|gsignal|___interceptor)|libc\.so|libc-|compiler-rt|/sanitizer_common/|/asan/|/ubsan/|libFuzzer' |
+        grep -vE '^(__asan|__ubsan|__lsan|__sanitizer|__interceptor|fuzzer::|malloc|calloc|realloc|free|abort|raise|__assert|__libc|gsignal|___interceptor)( |$)|libc\.so|libc-|compiler-rt|/sanitizer_common/|/asan/|/ubsan/|libFuzzer' |
         head -1 || true
 }
 

@@ -47,6 +47,7 @@ jq -e '[.breakdown_records.rows[] | [.label, .class, .n]] == [["100", "N", 32], 
        [.breakdown_records.rows[] | [.predicted[]]] == [.confusion_matrix[0], .confusion_matrix[1]]' ev/metrics.json \
     >/dev/null || fail "ecgeval breakdown by record: $(jq -c .breakdown_records ev/metrics.json)"
 grep -q '<h2>By record</h2>' ev/report.html || fail "report.html has no breakdown by record"
+jq -e '.breakdown_records.rows | length > 0' run/metrics.json >/dev/null || fail "ecgtrain's report has no breakdown by record"
 grep -q 'AAMI EC57 beat classes' ev/report.html || fail "report.html has no AAMI table"
 grep -q '<h2>By MIT-BIH annotation symbol</h2>' ev/report.html || fail "report.html has no breakdown by symbol"
 grep -q '^by MIT-BIH annotation symbol (rows: true label, columns: predicted)' ev.out ||
