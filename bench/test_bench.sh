@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Test of the benchmark programs: non-square one-channel inputs, batch-1 inference, the GEMM shapes benchmark, bad options.
+# Test of the benchmark programs: non-square one-channel inputs, batch-1 inference, the GEMM shapes benchmark, a
+# run's data pipeline from its config, bad options.
 set -euo pipefail
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -21,4 +22,20 @@ grep -Eq "^core=[A-Za-z0-9]+ threads=1 b0 32x64 batch 1: 32 gemm shapes x 3, .* 
     fail "bench_sgemm line: $out"
 if out=$("$BENCH_SGEMM" --depth 3 2>&1); then fail "bench_sgemm accepted an unknown option"; fi
 grep -q "bench_sgemm: unknown option '--depth'" <<<"$out" || fail "message: $out"
-echo "bench programs: 9 checks passed"
+# The data pipeline of a run's config (the bundled sample, with an override): its shape, then the training and
+# evaluation loaders at 1 thread.
+out=$(cd "$ECG_SOURCE_ROOT" && "$BENCH_DATA" --config configs/tiny.yaml --records 40 --threads 1 \
+    data.spectrogram.width=48 run.log_level=warn) || fail "bench_data --config exited non-zero: $out"
+grep -q "^shape=64x48x1 batch=" <<<"$out" || fail "bench_data --config shape line: $out"
+[ "$(grep -Ec "^configs/tiny.yaml +(train|eval) +64x48x1 +threads 1 +[0-9.]+ images/s" <<<"$out")" = 2 ] ||
+    fail "bench_data --config rate lines: $out"
+if out=$(cd "$ECG_SOURCE_ROOT" && "$BENCH_DATA" --config configs/tiny.yaml no.such_key=1 2>&1); then
+    fail "bench_data accepted an unknown key"
+fi
+grep -q "no.such_key" <<<"$out" || fail "bench_data unknown key message: $out"
+# The pipeline against training at the config's shape: both rates and their ratio.
+out=$(BENCH_DIR=$(dirname "$BENCH_DATA") bash "$ECG_SOURCE_ROOT/bench/data_vs_train.sh" --rounds 1 --records 40 \
+    configs/tiny.yaml data.spectrogram.width=48 2>/dev/null) || fail "data_vs_train.sh exited non-zero: $out"
+grep -Eq "^configs/tiny.yaml: 64x48x1, batch [0-9]+: data pipeline [0-9.]+ images/s on 1 thread, training [0-9.]+ images/s on 2 threads; ratio [0-9]+\.[0-9]$" <<<"$out" ||
+    fail "data_vs_train.sh line: $out"
+echo "bench programs: 14 checks passed"
