@@ -48,10 +48,14 @@ void ecg_qrs_work_free(struct ecg_qrs_work *w)
     memset(w, 0, sizeof *w);
 }
 
-/* Samples in `s` seconds at fs, at least 1. */
+/* Samples in `s` seconds at fs, at least 1; saturating far below INT64_MAX, so that sums of a few stay
+ * defined before check_opts has refused the rate. */
 static int64_t samples_of(double s, double fs)
 {
-    int64_t n = (int64_t)llround(s * fs);
+    const double v = s * fs;
+    if (!(v < 0x1p60))
+        return INT64_C(1) << 60;
+    int64_t n = (int64_t)llround(v);
     return n < 1 ? 1 : n;
 }
 
@@ -67,8 +71,9 @@ int64_t ecg_qrs_max_beats(int64_t length, double fs, const struct ecg_qrs_opts *
 
 static int check_opts(const struct ecg_qrs_opts *o, double fs, struct ecg_error *err)
 {
-    if (!(fs > 0) || !isfinite(fs))
-        return ecg_error_set(err, ECG_ERR_RANGE, "QRS detector: sampling rate %g Hz, expected > 0", fs);
+    if (!(fs > 0 && fs <= ECG_FS_MAX))
+        return ecg_error_set(err, ECG_ERR_RANGE, "QRS detector: sampling rate %g Hz, expected > 0 and at most %g",
+                             fs, ECG_FS_MAX);
     if (!(o->low_hz > 0 && o->low_hz < o->high_hz))
         return ecg_error_set(err, ECG_ERR_RANGE, "QRS detector: band %g..%g Hz, expected 0 < low < high",
                              o->low_hz, o->high_hz);

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "data/reader_common.h"
 #include "data/readers.h"
+#include "data/signal.h"
 
 /* Parses one "gain(baseline)/units" field; returns 0 on a malformed field. */
 static int parse_gain(const char *tok, struct ecg_wfdb_signal *s, int *has_baseline)
@@ -60,9 +61,10 @@ static int parse_record_line(const struct hea_line *L, char **tok, int nt, struc
     hdr->nsamples = -1;
     if (nt >= 3) {
         hdr->fs = strtod(tok[2], &end);
-        if (end == tok[2] || !(hdr->fs > 0) || isinf(hdr->fs) || (*end && *end != '/' && *end != '('))
-            return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: sampling frequency '%s', expected a positive number",
-                                 L->path, L->lineno, tok[2]);
+        if (end == tok[2] || !(hdr->fs > 0 && hdr->fs <= ECG_FS_MAX) || (*end && *end != '/' && *end != '('))
+            return ecg_error_set(err, ECG_ERR_FORMAT,
+                                 "%s:%d: sampling frequency '%s', expected a positive number up to %g Hz", L->path,
+                                 L->lineno, tok[2], ECG_FS_MAX);
     }
     if (nt >= 4) {
         errno = 0;

@@ -259,11 +259,11 @@ int ecg_resample_rate(const float *x, int64_t length, double fs_in, double fs_ou
 {
     *out = NULL;
     *out_length = 0;
-    if (!(fs_in >= 1) || !(fs_out >= 1) || fs_in != floor(fs_in) || fs_out != floor(fs_out) || fs_in > 1e6 ||
-        fs_out > 1e6)
+    if (!(fs_in >= 1) || !(fs_out >= 1) || fs_in != floor(fs_in) || fs_out != floor(fs_out) ||
+        fs_in > ECG_FS_MAX || fs_out > ECG_FS_MAX)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "resampling %g Hz -> %g Hz: expected whole-number rates in 1..1e6 Hz", fs_in,
-                             fs_out);
+                             "resampling %g Hz -> %g Hz: expected whole-number rates in 1..%g Hz", fs_in, fs_out,
+                             ECG_FS_MAX);
     int64_t up = (int64_t)fs_out, down = (int64_t)fs_in;
     int64_t n = ecg_resample_length(length, up, down);
     float *y = malloc((size_t)(n > 0 ? n : 1) * sizeof *y);

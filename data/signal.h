@@ -17,6 +17,10 @@
 
 #define ECG_IIR_MAX_ORDER 16
 
+/* The highest sampling rate the signal routines take: no ECG is recorded faster, and a rate above it in a
+ * file's header is corruption.  Durations times rates then stay far inside 64-bit sample counts. */
+#define ECG_FS_MAX 1e6
+
 /* A digital filter b(z)/a(z) in transfer-function form, a[0] = 1. */
 struct ecg_iir {
     int32_t n; /* number of coefficients in each of b and a (order + 1) */

@@ -170,6 +170,11 @@ static void empty_short_nan_and_undersampled_signals_are_errors_that_say_why(voi
     x[12] = 0;
     ECG_CHECK_ERROR(ecg_qrs_detect(x, 3600, 25, NULL, &p, &n, &err), &err, ECG_ERR_RANGE,
                     "sampling rate 25 Hz cannot hold the 15 Hz band edge (expected > 30 Hz)");
+    /* A rate no ECG is recorded at (a corrupt header): refused before any window in samples is computed. */
+    ECG_CHECK_ERROR(ecg_qrs_detect(x, 3600, 7.8545930709357252608e19, NULL, &p, &n, &err), &err, ECG_ERR_RANGE,
+                    "QRS detector: sampling rate 7.85459e+19 Hz, expected > 0 and at most 1e+06");
+    ECG_CHECK_ERROR(ecg_qrs_detect(x, 3600, INFINITY, NULL, &p, &n, &err), &err, ECG_ERR_RANGE,
+                    "QRS detector: sampling rate inf Hz, expected > 0 and at most 1e+06");
     struct ecg_qrs_opts o;
     ecg_qrs_opts_default(&o);
     o.threshold = 1.5;

@@ -1298,10 +1298,17 @@ static void wfdb_offsets_counts_and_rates_are_numbers_a_record_can_have(void)
     ECG_CHECK_ERROR(ecg_wfdb_read_signals(hea, &h, sig, &len, &err), &err, ECG_ERR_FORMAT,
                     "r.dat: truncated: the header says 9000000000000000000 samples x 1 signals in format 16 "
                     "(18000000000000000000 bytes after offset 0), the file has 10");
-    /* strtod takes "inf" too, which is no sampling frequency either */
+    /* strtod takes "inf" too, which is no sampling frequency either; nor is a rate no ECG is recorded at, which
+     * would make every window in samples (beats, QRS search) absurd */
     hea = ecg_test_write_file("offset.hea", "r 1 inf 10\nr.dat 16\n");
     ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
-                    "offset.hea:1: sampling frequency 'inf', expected a positive number");
+                    "offset.hea:1: sampling frequency 'inf', expected a positive number up to 1e+06 Hz");
+    hea = ecg_test_write_file("offset.hea", "r 1 00078545930709357252608 10\nr.dat 16\n");
+    ECG_CHECK_ERROR(ecg_wfdb_read_header(hea, &h, &err), &err, ECG_ERR_FORMAT,
+                    "offset.hea:1: sampling frequency '00078545930709357252608', expected a positive number up to "
+                    "1e+06 Hz");
+    hea = ecg_test_write_file("offset.hea", "r 1 1000000 10\nr.dat 16\n");
+    CU_ASSERT_EQUAL(ecg_wfdb_read_header(hea, &h, &err), ECG_OK);
 }
 
 /* ---- Kaggle CSV ---- */
