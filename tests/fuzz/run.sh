@@ -61,14 +61,9 @@ targets=()
 for h in "${harnesses[@]}"; do targets+=("tests/fuzz/fuzz_$h"); done
 ninja -C "$builddir" -j "${FUZZ_JOBS:-2}" "${targets[@]}" >/dev/null
 
-# The first frame of a sanitizer or libFuzzer report outside the C library, the sanitizer runtime and
-# libFuzzer itself: "function module" (the module is the file for our code, the library for the rest), or
-# "(module+offset)" for a frame without a symbol (libhdf5's internal functions often have none).
-first_frame() {
-    grep -E '^ *#[0-9]+ 0x[0-9a-f]+ ' "$1" | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ +(in )?//' |
-        grep -vE '^(__asan|__ubsan|__lsan|__sanitizer|__interceptor|fuzzer::|malloc|calloc|realloc|free|abort|raise|__assert|__libc|gsignal|___interceptor)( |$)|libc\.so|libc-|compiler-rt|/sanitizer_common/|/asan/|/ubsan/|libFuzzer' |
-        head -1 || true
-}
+# first_frame REPORT: the frame a crash is classified by (ours or libhdf5's).
+# shellcheck source=tests/fuzz/first_frame.sh
+source tests/fuzz/first_frame.sh
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0:abort_on_error=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
