@@ -9,13 +9,14 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "layers/effnet.h"
+#include "layers/effnet_replicas.h"
 #include "optim/optim.h"
 
 struct options {
     int arch;
     int64_t height, width, batch, in_channels, classes;
     bool train;
-    int threads, warmup, steps;
+    int threads, warmup, steps, replicas;
     enum ecg_padding padding;
     bool timing;
 };
@@ -25,8 +26,11 @@ static void usage(FILE *f)
     fputs("usage: bench_effnet [--arch b0..b7] [--res N | --height H --width W] [--batch N]\n"
           "                    [--channels N] [--classes N] [--mode train|infer] [--threads N]\n"
           "                    [--warmup N] [--steps N] [--padding same|symmetric] [--no-timing]\n"
+          "                    [--replicas N]\n"
           "Times whole steps after warm-up on batch x H x W x channels inputs (--res N: N x N;\n"
-          "--in-channels is --channels); prints step_ms=<median> and last images_per_s=<median>.\n",
+          "--in-channels is --channels); prints step_ms=<median> and last images_per_s=<median>.\n"
+          "--replicas N (train): the batch split over N replicas side by side, one thread each\n"
+          "(run.replicas; --threads then counts the threads of everything else).\n",
           f);
 }
 
@@ -46,7 +50,7 @@ static int parse_int(const char *flag, const char *text, int64_t lo, int64_t hi,
 static int parse_args(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.arch = 0, .height = 224, .width = 224, .batch = 16, .in_channels = 3, .classes = 1000,
-                          .train = true, .threads = 2, .warmup = 2, .steps = 5,
+                          .train = true, .threads = 2, .warmup = 2, .steps = 5, .replicas = 1,
                           .padding = ECG_PAD_SYMMETRIC, .timing = true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -96,7 +100,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                         {"--classes", 1, 100000, &o->classes},
                         {"--threads", 1, 256, &x},
                         {"--warmup", 0, 1000, &x},
-                        {"--steps", 1, 1000, &x}};
+                        {"--steps", 1, 1000, &x},
+                        {"--replicas", 1, ECG_REPLICAS_MAX, &x}};
             size_t k = 0, nints = sizeof ints / sizeof ints[0];
             while (k < nints && strcmp(a, ints[k].flag))
                 k++;
@@ -114,7 +119,14 @@ static int parse_args(int argc, char **argv, struct options *o)
                 o->warmup = (int)x;
             else if (!strcmp(a, "--steps"))
                 o->steps = (int)x;
+            else if (!strcmp(a, "--replicas"))
+                o->replicas = (int)x;
         }
+    }
+    if (o->replicas > 1 && (!o->train || o->replicas > o->batch)) {
+        fprintf(stderr, "bench_effnet: --replicas: %d replicas need --mode train and a batch of at least %d\n",
+                o->replicas, o->replicas);
+        return 0;
     }
     return 1;
 }
@@ -151,11 +163,17 @@ int main(int argc, char **argv)
     mo.inference_only = !o.train; /* activations reused: a third of the training memory */
 
     struct ecg_effnet m;
+    struct ecg_replicas rp = {0};
     struct ecg_optim opt = {0};
     struct ecg_error err = {0};
-    int rc = ecg_effnet_init(&m, &mo, o.batch, o.height, o.width, &err);
+    /* replica 0 is planned for its share of the batch, as every other replica */
+    int64_t planned = (o.batch + o.replicas - 1) / o.replicas;
+    int rc = ecg_effnet_init(&m, &mo, planned, o.height, o.width, &err);
+    if (!rc && o.train)
+        rc = ecg_replicas_init(&rp, &m, o.replicas, o.batch, &err);
     if (rc) {
         fprintf(stderr, "bench_effnet: %s\n", err.msg);
+        ecg_effnet_free(&m);
         return 1;
     }
     ecg_effnet_init_weights(&m, 1);
@@ -164,6 +182,7 @@ int main(int argc, char **argv)
         oc.momentum = 0.9;
         if ((rc = ecg_optim_init(&opt, m.params, &oc, &err))) {
             fprintf(stderr, "bench_effnet: %s\n", err.msg);
+            ecg_replicas_free(&rp);
             ecg_effnet_free(&m);
             return 1;
         }
@@ -184,9 +203,9 @@ int main(int argc, char **argv)
         labels[i] = (int32_t)ecg_rng_below(&data_rng, (uint64_t)o.classes);
 
     printf("ecgtrain bench: efficientnet-b%d height=%lld width=%lld batch=%lld in_channels=%lld mode=%s "
-           "threads=%d\n",
+           "threads=%d replicas=%d\n",
            o.arch, (long long)o.height, (long long)o.width, (long long)o.batch, (long long)o.in_channels,
-           o.train ? "train" : "infer", o.threads);
+           o.train ? "train" : "infer", o.threads, o.replicas);
     printf("cpu_target=%s\n", ECG_CPU_TARGET); /* meson -Dcpu: which instruction set was measured */
     for (int s = 0; s < o.warmup + o.steps; s++) {
         if (s == o.warmup)
@@ -194,10 +213,9 @@ int main(int argc, char **argv)
         struct ecg_rng step_rng = ecg_rng_init(1, (uint64_t)s);
         double t0 = ecg_now(), c0 = cpu_seconds();
         if (o.train) {
-            ecg_effnet_forward(&m, x, o.batch, true, &step_rng);
-            ecg_effnet_loss(&m, labels, NULL, 0.0f);
             ecg_params_zero_grad(m.params);
-            ecg_effnet_backward(&m);
+            ecg_replicas_forward_loss(&rp, x, NULL, 0, labels, o.batch, 0, &step_rng, NULL, 0.0f);
+            ecg_replicas_backward(&rp);
             ecg_optim_step(&opt, m.params, 0.01);
         } else {
             ecg_effnet_forward(&m, x, o.batch, false, NULL);
@@ -215,8 +233,8 @@ int main(int argc, char **argv)
     struct ecg_effnet_memory mem = ecg_effnet_memory(&m);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("activation_mib=%.1f work_mib=%.1f param_mib=%.1f\n", mem.activation_bytes / 1048576.0,
-           mem.work_bytes / 1048576.0, mem.param_bytes / 1048576.0);
+    printf("activation_mib=%.1f work_mib=%.1f param_mib=%.1f replicas_mib=%.1f\n", mem.activation_bytes / 1048576.0,
+           mem.work_bytes / 1048576.0, mem.param_bytes / 1048576.0, ecg_replicas_extra_bytes(&rp) / 1048576.0);
     printf("peak_rss_mib=%.1f\n", (double)ru.ru_maxrss / 1024.0);
     qsort(times, (size_t)o.steps, sizeof *times, cmp_double);
     double median = o.steps % 2 ? times[o.steps / 2] : 0.5 * (times[o.steps / 2 - 1] + times[o.steps / 2]);
@@ -231,6 +249,7 @@ int main(int argc, char **argv)
     free(times);
     free(cpu);
     ecg_optim_free(&opt);
+    ecg_replicas_free(&rp);
     ecg_effnet_free(&m);
     return 0;
 }

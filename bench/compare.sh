@@ -4,8 +4,11 @@
 #
 #   bench/compare.sh [--mode train|infer|latency|both|all] [--rounds N]
 #                    [bench options: --arch --res --height --width --channels --in-channels --batch
-#                     --classes --threads --steps]
+#                     --classes --threads --steps --replicas]
 #
+# --replicas N (training): ecgtrain splits each batch over N replicas of the model, one thread each
+# (run.replicas); PyTorch keeps its --threads intra-op threads.  Use N = --threads to compare the
+# same cores.
 # `latency` is inference at batch 1 (what a server sees; its column is milliseconds per image);
 # `both` is train and infer, `all` adds latency.  Rounds alternate the two frameworks; the
 # medians are over rounds.
@@ -18,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mode=both rounds=3 threads=2 steps=5
+mode=both rounds=3 threads=2 steps=5 replicas=1
 arch=b0 height=224 width=224 channels=3 batch=16 classes=1000
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
         --rounds) rounds="$2"; shift ;;
         --threads) threads="$2"; shift ;;
         --steps) steps="$2"; shift ;;
+        --replicas) replicas="$2"; shift ;;
         --arch) arch="$2"; shift ;;
         --res) height="$2" width="$2"; shift ;;
         --height) height="$2"; shift ;;
@@ -33,7 +37,7 @@ while [ $# -gt 0 ]; do
         --channels|--in-channels) channels="$2"; shift ;;
         --batch) batch="$2"; shift ;;
         --classes) classes="$2"; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -50,11 +54,15 @@ value() { sed -n "s/^$1=//p" | tail -1; }
 # run_mode train|infer|latency: alternating rounds, then one table row.
 run_mode() {
     local m="$1" bm="$1" extra=(--batch "$batch") ours=() theirs=() ours_mem=() theirs_mem=() unit=img/s key=images_per_s
+    local ours_extra=() how="$threads threads"
     if [ "$m" = latency ]; then
         bm=infer extra=(--batch 1) unit=ms key=step_ms
     fi
+    if [ "$m" = train ] && [ "$replicas" -gt 1 ]; then
+        ours_extra=(--replicas "$replicas") how="$threads threads, ecgtrain $replicas replicas"
+    fi
     for ((r = 1; r <= rounds; r++)); do
-        out=$(OMP_NUM_THREADS=$threads build/bench/bench_effnet "${args[@]}" "${extra[@]}" --mode "$bm" --threads "$threads" --steps "$steps" --no-timing)
+        out=$(OMP_NUM_THREADS=$threads build/bench/bench_effnet "${args[@]}" "${extra[@]}" ${ours_extra[@]+"${ours_extra[@]}"} --mode "$bm" --threads "$threads" --steps "$steps" --no-timing)
         ours+=("$(value $key <<<"$out")"); ours_mem+=("$(value peak_rss_mib <<<"$out")")
         out=$($python bench/torch_effnet.py "${args[@]}" "${extra[@]}" --mode "$bm" --threads "$threads" --steps "$steps")
         theirs+=("$(value $key <<<"$out")"); theirs_mem+=("$(value peak_rss_mib <<<"$out")")
@@ -66,7 +74,7 @@ run_mode() {
     # speed ratio > 1: ecgtrain faster (for latency, PyTorch's time over ours)
     local speed
     if [ "$m" = latency ]; then speed=$(awk -v x="$a" -v y="$b" 'BEGIN {print y / x}'); else speed=$(awk -v x="$a" -v y="$b" 'BEGIN {print x / y}'); fi
-    printf '| %s | %s | %.2f %s | %.2f %s | %.2f | %.0f | %.0f | %.2f |\n' "$m" "$arch ${height}x${width}x$channels, batch ${extra[1]}, $threads threads" \
+    printf '| %s | %s | %.2f %s | %.2f %s | %.2f | %.0f | %.0f | %.2f |\n' "$m" "$arch ${height}x${width}x$channels, batch ${extra[1]}, $how" \
         "$a" "$unit" "$b" "$unit" "$speed" "$am" "$bm" "$(awk -v x="$am" -v y="$bm" 'BEGIN {print x / y}')"
 }
 

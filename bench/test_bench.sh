@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Test of the benchmark programs: non-square one-channel inputs, batch-1 inference, the GEMM shapes benchmark, a
-# run's data pipeline from its config, bad options.
+# Test of the benchmark programs: non-square one-channel inputs, batch-1 inference, training over replicas, the
+# GEMM shapes benchmark, a run's data pipeline from its config, bad options.
 set -euo pipefail
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -13,6 +13,13 @@ grep -Eq '^step_ms=[0-9]+\.[0-9]+$' <<<"$out" || fail "no step_ms line: $out"
 out=$("$BENCH_EFFNET" --res 32 --in-channels 2 --batch 2 --classes 3 --mode train --warmup 0 --steps 1) ||
     fail "bench_effnet train exited non-zero: $out"
 grep -q "height=32 width=32 batch=2 in_channels=2 mode=train" <<<"$out" || fail "--res does not set both sides: $out"
+
+out=$("$BENCH_EFFNET" --res 32 --channels 1 --batch 3 --classes 4 --mode train --replicas 2 --warmup 0 --steps 1) ||
+    fail "bench_effnet --replicas exited non-zero: $out"
+grep -q "batch=3 in_channels=1 mode=train threads=2 replicas=2" <<<"$out" || fail "header does not echo the replicas: $out"
+grep -Eq "replicas_mib=[1-9][0-9.]*$" <<<"$out" || fail "no memory of the second replica: $out"
+if out=$("$BENCH_EFFNET" --mode infer --replicas 2 2>&1); then fail "replicas were accepted for inference"; fi
+grep -q "bench_effnet: --replicas: 2 replicas need --mode train and a batch of at least 2" <<<"$out" || fail "message: $out"
 
 if out=$("$BENCH_EFFNET" --height 8 2>&1); then fail "a height below 32 was accepted"; fi
 grep -q "bench_effnet: --height: expected an integer in \[32, 4096\], found '8'" <<<"$out" || fail "message: $out"

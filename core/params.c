@@ -56,26 +56,35 @@ int ecg_params_add(struct ecg_params *p, const char *name, int ndim, const int64
     return ECG_OK;
 }
 
-int ecg_params_bind(struct ecg_params *p, struct ecg_error *err)
+int ecg_params_bind_shared(struct ecg_params *p, float *shared_values, struct ecg_error *err)
 {
     ECG_ASSERT(!p->values);
     int64_t n = p->total > 0 ? p->total : 1;
-    p->values = ecg_aligned_calloc(n, sizeof(float));
+    p->values = shared_values ? shared_values : ecg_aligned_calloc(n, sizeof(float));
     p->grads = ecg_aligned_calloc(n, sizeof(float));
+    p->shared_values = shared_values != NULL;
     if (!p->values || !p->grads) {
-        ecg_aligned_free(p->values);
+        if (!p->shared_values)
+            ecg_aligned_free(p->values);
         ecg_aligned_free(p->grads);
         p->values = p->grads = NULL;
-        return ecg_error_set(err, ECG_ERR_NOMEM, "parameter store: cannot allocate 2 x %.1f MiB",
-                             (double)n * 4.0 / (1024.0 * 1024.0));
+        p->shared_values = false;
+        return ecg_error_set(err, ECG_ERR_NOMEM, "parameter store: cannot allocate %d x %.1f MiB",
+                             shared_values ? 1 : 2, (double)n * 4.0 / (1024.0 * 1024.0));
     }
     return ECG_OK;
+}
+
+int ecg_params_bind(struct ecg_params *p, struct ecg_error *err)
+{
+    return ecg_params_bind_shared(p, NULL, err);
 }
 
 void ecg_params_free(struct ecg_params *p)
 {
     free(p->items);
-    ecg_aligned_free(p->values);
+    if (!p->shared_values)
+        ecg_aligned_free(p->values);
     ecg_aligned_free(p->grads);
     memset(p, 0, sizeof *p);
 }

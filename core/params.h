@@ -68,6 +68,7 @@ struct ecg_params {
     int64_t total; /* floats in each array, including alignment padding */
     float *values;
     float *grads;
+    bool shared_values; /* values belong to another store of the same layout (ecg_params_bind_shared) */
 };
 
 /* Registers a parameter; returns its index through *index.  `flags` is
@@ -78,6 +79,10 @@ int ecg_params_add(struct ecg_params *p, const char *name, int ndim, const int64
 
 /* Allocates values and grads (zero-filled). */
 int ecg_params_bind(struct ecg_params *p, struct ecg_error *err);
+/* Allocates grads only and reads `shared_values`, the values of another store registered with the same
+ * parameters in the same order (a data-parallel replica of its network); they are not freed here.
+ * NULL: as ecg_params_bind. */
+int ecg_params_bind_shared(struct ecg_params *p, float *shared_values, struct ecg_error *err);
 
 /* Frees everything; a zeroed store is a no-op.  Leaves the struct zeroed. */
 void ecg_params_free(struct ecg_params *p);

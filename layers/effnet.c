@@ -135,8 +135,9 @@ static int push(struct ecg_layer ***ls, int *count, int *cap, struct ecg_layer *
     return ECG_OK;
 }
 
-int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
-                    int64_t w, struct ecg_error *err)
+/* The builder; shared_values: the values of the network this one is a replica of (NULL: its own). */
+static int effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
+                       int64_t w, float *shared_values, struct ecg_error *err)
 {
     memset(m, 0, sizeof *m);
     int rc = check_options(o, batch, h, w, err);
@@ -207,7 +208,8 @@ int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, in
     struct ecg_net_options no = {.bn_eps = o->bn_eps,
                                  .bn_momentum = o->bn_momentum,
                                  .want_din = false,
-                                 .inference_only = o->inference_only};
+                                 .inference_only = o->inference_only,
+                                 .shared_values = shared_values};
     int64_t in_dims[3] = {h, w, o->in_channels};
     rc = ecg_net_init(&m->net, ls, count, batch, in_dims, &no, err);
     ls = NULL; /* owned by the net, also on failure */
@@ -240,6 +242,22 @@ fail:
     }
     ecg_effnet_free(m);
     return rc;
+}
+
+int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
+                    int64_t w, struct ecg_error *err)
+{
+    return effnet_init(m, o, batch, h, w, NULL, err);
+}
+
+int ecg_effnet_init_replica(struct ecg_effnet *m, const struct ecg_effnet *of, int64_t batch, struct ecg_error *err)
+{
+    ECG_ASSERT(!of->opt.inference_only);
+    int rc = effnet_init(m, &of->opt, batch, of->h, of->w, of->params->values, err);
+    if (rc)
+        return ecg_error_prefix(err, rc, "replica");
+    ECG_ASSERT(m->params->total == of->params->total && m->params->count == of->params->count);
+    return ECG_OK;
 }
 
 void ecg_effnet_forward(struct ecg_effnet *m, const float *x, int64_t n, bool training,

@@ -109,6 +109,14 @@ struct ecg_effnet {
 int ecg_effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
                     int64_t w, struct ecg_error *err);
 
+/*
+ * A data-parallel replica of training model `of` for `batch` samples: the same layers, its own
+ * activations and gradients, and of's parameter values, which it reads and never writes (its
+ * batch norms leave the running statistics to `of`).  Valid while `of` lives; the caller keeps
+ * its parameter flags (freezing) equal to of's.  layers/effnet_replicas.h runs such replicas.
+ */
+int ecg_effnet_init_replica(struct ecg_effnet *m, const struct ecg_effnet *of, int64_t batch, struct ecg_error *err);
+
 /* Keras initialisers from a seed: conv and depthwise kernels
  * VarianceScaling(2, fan_out, truncated normal), dense VarianceScaling(1/3,
  * fan_out, uniform), biases 0, gamma 1, beta 0, moving mean 0, variance 1. */

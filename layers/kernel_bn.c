@@ -1,5 +1,6 @@
 /* Batch normalisation over (rows, C), plain and fused with SiLU: training, fixed statistics, backward. */
 #include <math.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "core/openmp.h"
@@ -70,13 +71,24 @@ static void bn_finish_stats(float *mean, float *invstd, const double *s1, const 
     }
 }
 
-/* Batch statistics over rows, or over the rows of every replica when `sync` is set (the shift is
- * then the running mean, the same on every replica); *total_rows receives the rows counted. */
-static void bn_stats(float *mean, float *invstd, double *total_rows, const float *in, const float *run_mean,
-                     int64_t rows, int64_t c, float eps, const struct ecg_bn_sync *sync)
+/* Batch statistics over rows, or over the rows of every replica when `sync` is set;
+ * *total_rows receives the rows counted.  The sums are shifted by a row of the batch, so that
+ * E[x^2] - E[x]^2 does not cancel: one network takes its first row, replicas take the first
+ * row of the root replica (the same row when the batch is split in order), sent through the sum. */
+static void bn_stats(float *mean, float *invstd, double *total_rows, const float *in, int64_t rows, int64_t c,
+                     float eps, const struct ecg_bn_sync *sync)
 {
     double buf[2 * c + 1];
-    const float *shift = sync ? run_mean : in;
+    float root_row[c];
+    const float *shift = in;
+    if (sync) {
+        for (int64_t j = 0; j < c; j++)
+            buf[j] = sync->root ? (double)in[j] : 0.0;
+        sync->sum(buf, c, sync->ctx); /* exact: one term is not zero */
+        for (int64_t j = 0; j < c; j++)
+            root_row[j] = (float)buf[j];
+        shift = root_row;
+    }
     bn_shifted_sums(buf, buf + c, in, shift, rows, c);
     buf[2 * c] = (double)rows;
     if (sync)
@@ -106,11 +118,11 @@ void ecg_bn_forward_saved(float *out, const float *in, const float *mean, const 
 }
 
 static void bn_forward_train(float *out, float *mean, float *invstd, double *total_rows, const float *in,
-                             const float *gamma, const float *beta, const float *run_mean, int64_t rows, int64_t c,
-                             float eps, bool with_silu, const struct ecg_bn_sync *sync)
+                             const float *gamma, const float *beta, int64_t rows, int64_t c, float eps,
+                             bool with_silu, const struct ecg_bn_sync *sync)
 {
     ECG_ASSERT(rows >= 1 && c >= 1 && c <= ECG_BN_MAX_C);
-    bn_stats(mean, invstd, total_rows, in, run_mean, rows, c, eps, sync);
+    bn_stats(mean, invstd, total_rows, in, rows, c, eps, sync);
     ecg_bn_forward_saved(out, in, mean, invstd, gamma, beta, rows, c, with_silu);
 }
 
@@ -134,21 +146,21 @@ void ecg_bn_forward_train(float *out, float *mean, float *invstd, const float *i
                           const float *beta, int64_t rows, int64_t c, float eps)
 {
     double total;
-    bn_forward_train(out, mean, invstd, &total, in, gamma, beta, NULL, rows, c, eps, false, NULL);
+    bn_forward_train(out, mean, invstd, &total, in, gamma, beta, rows, c, eps, false, NULL);
 }
 
 void ecg_bn_silu_forward_train(float *out, float *mean, float *invstd, const float *in, const float *gamma,
                                const float *beta, int64_t rows, int64_t c, float eps)
 {
     double total;
-    bn_forward_train(out, mean, invstd, &total, in, gamma, beta, NULL, rows, c, eps, true, NULL);
+    bn_forward_train(out, mean, invstd, &total, in, gamma, beta, rows, c, eps, true, NULL);
 }
 
 void ecg_bn_forward_train_sync(float *out, float *mean, float *invstd, double *total_rows, const float *in,
-                               const float *gamma, const float *beta, const float *run_mean, int64_t rows,
-                               int64_t c, float eps, bool with_silu, const struct ecg_bn_sync *sync)
+                               const float *gamma, const float *beta, int64_t rows, int64_t c, float eps,
+                               bool with_silu, const struct ecg_bn_sync *sync)
 {
-    bn_forward_train(out, mean, invstd, total_rows, in, gamma, beta, run_mean, rows, c, eps, with_silu, sync);
+    bn_forward_train(out, mean, invstd, total_rows, in, gamma, beta, rows, c, eps, with_silu, sync);
 }
 
 void ecg_bn_forward_fixed(float *out, const float *in, const float *gamma, const float *beta,

@@ -127,19 +127,21 @@ void ecg_bn_update_running(float *run_mean, float *run_var, const float *mean, c
 /*
  * Synchronised batch norm for data-parallel training: the statistics are those of the rows of
  * every replica together.  `sum` adds buf[0..n) over the replicas in place (every replica gets
- * the same result; core/dist.h) and is called once per forward and once per backward that
- * computes din, in the same order on every replica.  Forward shifts the sums by run_mean (the
- * same on every replica) and writes the rows counted over all replicas into *total_rows, which
- * backward and ecg_bn_update_running take; backward adds only this replica's share to dgamma and
- * dbeta (the parameter gradients are summed over replicas afterwards).  `set` overwrites din.
+ * the same result; core/dist.h) and is called twice per forward (the shift, then the sums) and once
+ * per backward that computes din, in the same order on every replica.  Forward shifts the sums by
+ * the first row of the `root` replica (exactly one replica is root), as one network shifts them by
+ * its first row, and writes the rows counted over all replicas into *total_rows, which backward and
+ * ecg_bn_update_running take; backward adds only this replica's share to dgamma and dbeta (the
+ * parameter gradients are summed over replicas afterwards).  `set` overwrites din.
  */
 struct ecg_bn_sync {
     void (*sum)(double *buf, int64_t n, void *ctx);
     void *ctx;
+    bool root;
 };
 void ecg_bn_forward_train_sync(float *out, float *mean, float *invstd, double *total_rows, const float *in,
-                               const float *gamma, const float *beta, const float *run_mean, int64_t rows,
-                               int64_t c, float eps, bool with_silu, const struct ecg_bn_sync *sync);
+                               const float *gamma, const float *beta, int64_t rows, int64_t c, float eps,
+                               bool with_silu, const struct ecg_bn_sync *sync);
 void ecg_bn_backward_train_sync(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                                 const float *mean, const float *invstd, const float *gamma, const float *beta,
                                 int64_t rows, int64_t c, bool with_silu, bool set, const struct ecg_bn_sync *sync,

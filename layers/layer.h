@@ -121,6 +121,7 @@ struct ecg_run {
     const struct ecg_rng *rng; /* the step's generator; NULL = no random masks */
     int64_t sample0;           /* index of sample 0 in the step's whole batch: masks are keyed by it */
     const struct ecg_bn_sync *bn_sync; /* training BN statistics over every replica; NULL: this one */
+    bool shared_params;        /* the values are another network's: write none (running statistics) */
     const struct ecg_params *params;
     float *scratch;        /* convolution scratch (scratch_floats) */
     float *inner[2];       /* composite children's gradient ping-pong (inner_floats each) */
@@ -311,6 +312,9 @@ struct ecg_net_options {
     bool want_din;       /* keep a buffer for the gradient of the network input */
     bool inference_only; /* forward only: no saved activations or gradient buffers; spatial
                             outputs are overwritten two layers later (backward is a bug) */
+    float *shared_values; /* a data-parallel replica: the parameter values of another network of the
+                             same layers, read and never written (batch norm leaves the running
+                             statistics to that network); NULL: its own */
 };
 
 struct ecg_net {

@@ -62,16 +62,18 @@ static void bn_forward(struct ecg_layer *l, const struct ecg_run *r, const float
         b->recomputed = false;
     }
     if (batch_stats && r->bn_sync) {
-        ecg_bn_forward_train_sync(out, b->mean, b->invstd, &b->total_rows, in, b->gamma, b->beta, b->run_mean,
-                                  rows, c, b->eps, b->silu, r->bn_sync);
-        ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, (int64_t)b->total_rows, c, b->eps,
-                              b->momentum);
+        ecg_bn_forward_train_sync(out, b->mean, b->invstd, &b->total_rows, in, b->gamma, b->beta, rows, c,
+                                  b->eps, b->silu, r->bn_sync);
+        if (!r->shared_params) /* a replica sharing another network's values leaves them to it */
+            ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, (int64_t)b->total_rows, c,
+                                  b->eps, b->momentum);
     } else if (batch_stats) {
         if (b->silu)
             ecg_bn_silu_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
         else
             ecg_bn_forward_train(out, b->mean, b->invstd, in, b->gamma, b->beta, rows, c, b->eps);
-        ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, rows, c, b->eps, b->momentum);
+        if (!r->shared_params)
+            ecg_bn_update_running(b->run_mean, b->run_var, b->mean, b->invstd, rows, c, b->eps, b->momentum);
     } else if (b->silu) {
         ecg_bn_silu_forward_fixed(out, in, b->gamma, b->beta, b->run_mean, b->run_var, rows, c, b->eps);
     } else {

@@ -89,7 +89,7 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
         s.ring_floats[lv] = s.ring_per[lv] > 0 ? ecg_setup_slotted_floats(&s, s.ring_per[lv]) : 0;
         transient_bytes += 2 * ecg_arena_round(s.ring_floats[lv] * (int64_t)sizeof(float));
     }
-    rc = ecg_params_bind(&net->params, err);
+    rc = ecg_params_bind_shared(&net->params, o->shared_values, err);
     if (rc)
         goto fail;
     rc = ecg_arena_init(&net->act, act_bytes + transient_bytes, err);
@@ -131,6 +131,7 @@ static struct ecg_run net_run(struct ecg_net *net)
                         .rng = net->has_rng ? &net->rng : NULL,
                         .sample0 = net->sample0,
                         .bn_sync = net->bn_sync,
+                        .shared_params = net->params.shared_values,
                         .params = &net->params,
                         .scratch = net->scratch,
                         .inner = {net->inner[0], net->inner[1]},

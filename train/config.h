@@ -35,6 +35,7 @@ struct ecg_config_run {
     char *resume;                 /* checkpoint to continue from; NULL ("none"): start afresh */
     int64_t seed;                 /* seeds the RNG of splits, initialisation, augmentation, dropout */
     int64_t threads;              /* 0: every core */
+    int64_t replicas;             /* training: the batch over this many replicas, one thread each */
     enum ecg_log_level log_level; /* core/log.h */
     double dist_timeout;          /* seconds a data-parallel rank waits for the others before ending the job */
 };

@@ -116,6 +116,17 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                                  beat_features[i].key, beat_features[i].what, beat_features[i].what,
                                  c->train.mixup_alpha);
     }
+    if (c->run.replicas > 1 && c->train.mixup_alpha > 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'run.replicas' and 'train.mixup_alpha': mixup pairs images across the whole "
+                             "batch, and a replica holds only its part of it; expected mixup off (0) with %lld "
+                             "replicas, found %g",
+                             (long long)c->run.replicas, c->train.mixup_alpha);
+    if (c->run.replicas > c->train.batch_size)
+        return ecg_error_set(err, ECG_ERR_RANGE,
+                             "keys 'run.replicas' and 'train.batch_size': every replica needs a sample of each "
+                             "batch; expected replicas <= batch size, found %lld and %lld",
+                             (long long)c->run.replicas, (long long)c->train.batch_size);
     if (c->train.warmup_epochs > c->train.epochs)
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "keys 'train.warmup_epochs' and 'train.epochs': expected warm-up <= epochs, "

@@ -69,6 +69,10 @@ static const struct ecg_config_key keys[] = {
      .help = "seed of every random choice (splits, initialisation, augmentation, dropout)"},
     {KEY(ECG_CFG_INT, run.threads), .def = "0", RANGE(0, 1024),
      .help = "compute threads; 0: one per core"},
+    {KEY(ECG_CFG_INT, run.replicas), .def = "1", RANGE(1, 16),
+     .help = "training: the batch split over this many replicas of the model, side by side on one thread each, "
+             "batch norm over the whole batch (at small images faster than threads inside each layer); the "
+             "numbers depend on it (up to rounding), never on run.threads"},
     {KEY(ECG_CFG_ENUM, run.log_level), .def = "info", NAMES(log_level_names),
      .help = "least severe log messages shown"},
     {KEY(ECG_CFG_FLOAT, run.dist_timeout), .def = "300", RANGE(1, 86400),

@@ -32,7 +32,7 @@ int ecg_dp_init(struct ecg_dp *dp, const struct ecg_config *c, struct ecg_effnet
     dp->size = ecg_dist_size();
     dp->k = k;
     dp->sync_bn = c->model.sync_bn && dp->size > 1;
-    dp->bn_sync = (struct ecg_bn_sync){.sum = bn_sum, .ctx = dp};
+    dp->bn_sync = (struct ecg_bn_sync){.sum = bn_sum, .ctx = dp, .root = dp->rank == 0};
     dp->buf = calloc(4 + (size_t)k * (size_t)k, sizeof *dp->buf);
     if (!dp->buf)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");

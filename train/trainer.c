@@ -24,6 +24,7 @@
 #include "optim/grad.h"
 #include "optim/optim.h"
 #include "optim/sched.h"
+#include "layers/effnet_replicas.h"
 #include "train/data_parallel.h"
 #include "train/run_dir.h"
 #include "io/model_file.h"
@@ -51,6 +52,7 @@ struct trainer {
     struct ecg_sched_config sched;
     struct ecg_loader loader;
     struct ecg_dp dp; /* data-parallel ranks (one process: the plain code path) */
+    struct ecg_replicas rp; /* run.replicas: the batch over replicas of m in this process */
     int k;
     const char *names[ECG_STATE_MAX_CLASSES];
     float class_weight[ECG_STATE_MAX_CLASSES];
@@ -291,6 +293,24 @@ static int load_best(struct trainer *t, const char *resume, struct ecg_error *er
     return ECG_OK;
 }
 
+/* The training batch (this rank's part of it) over run.replicas replicas of the model. */
+static int setup_replicas(struct trainer *t, int64_t batch, struct ecg_error *err)
+{
+    int replicas = (int)t->c->run.replicas;
+    if (replicas > 1 && ecg_dist_size() > 1)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "run.replicas: data-parallel ranks (mpirun) each train one replica, found %d; set "
+                             "it to 1 and start a rank per core instead",
+                             replicas);
+    int rc = ecg_replicas_init(&t->rp, &t->m, replicas, batch, err);
+    if (rc)
+        return ecg_error_prefix(err, rc, "run.replicas");
+    if (replicas > 1)
+        ecg_info("training step over %d replicas, one thread each, batch norm over the whole batch (%.0f MiB more)",
+                 replicas, (double)ecg_replicas_extra_bytes(&t->rp) / 1048576.0);
+    return ECG_OK;
+}
+
 /* ---- evaluation ------------------------------------------------------------------------ */
 
 /* Evaluates with the evaluation weights (the EMA when enabled) into metrics. */
@@ -364,11 +384,14 @@ static int nonfinite_loss(struct trainer *t, const struct ecg_batch *b, double l
 {
     struct ecg_nonfinite_site site;
     const char *what = ecg_nonfinite_name(loss);
-    if (!ecg_net_find_nonfinite(&t->m.net, b->images, &site))
+    bool found = false;
+    const int64_t per = b->h * b->w * b->c;
+    for (int r = 0; r < t->rp.active && !found; r++) /* each replica's forward, its shard of the batch */
+        found = ecg_net_find_nonfinite(&t->rp.m[r]->net, b->images + t->rp.lo[r] * per, &site);
+    if (!found)
         return ecg_error_set(err, ECG_ERR_VALUE, "the loss is %s although every layer's output is finite%s",
                              what, ecg_dist_size() > 1 ? " on this rank (another rank's samples)" : "");
     if (site.input) {
-        const int64_t per = b->h * b->w * b->c;
         int64_t k = 0;
         while (k + 1 < b->count && ecg_floats_finite(b->images + k * per, per))
             k++;
@@ -419,13 +442,20 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
             struct ecg_rng mr = ecg_rng_stream(&rng, 0x6d6978u);
             ecg_mixup_apply(&t->mixup, b->images, b->labels, b->count, t->c->train.mixup_alpha, &mr);
         }
-        t->m.net.sample0 = b->first; /* masks are keyed by the sample's place in the whole batch */
-        ecg_effnet_set_context(&t->m, 0, b->beat_features + first_feature, b->count, ECG_BEAT_FEATURES);
-        ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
         const float *cw = t->weighted ? t->class_weight : NULL;
         float smoothing = (float)t->c->train.label_smoothing;
-        double shard_loss = mix ? ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing)
-                                : ecg_effnet_loss(&t->m, b->labels, cw, smoothing);
+        const float *context = b->beat_features ? b->beat_features + first_feature : NULL;
+        double shard_loss;
+        if (mix) { /* one replica (the config refuses more) */
+            t->m.net.sample0 = b->first;
+            ecg_effnet_set_context(&t->m, 0, context, b->count, ECG_BEAT_FEATURES);
+            ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
+            shard_loss = ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing);
+        } else { /* masks are keyed by the sample's place in the whole batch (b->first on this rank) */
+            shard_loss = ecg_replicas_forward_loss(&t->rp, b->images, context, ECG_BEAT_FEATURES, b->labels,
+                                                   b->count, b->first, &rng, cw, smoothing);
+            memcpy(t->m.probs, t->rp.probs, (size_t)(b->count * t->k) * sizeof(float));
+        }
         bool stop;
         double loss = ecg_dp_loss(&t->dp, &t->m, b, cw, shard_loss, ecg_train_stop_requested(), &stop,
                                   &t->st.loss_sum, &t->st.seen, t->st.cm);
@@ -433,7 +463,10 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         if (!isfinite(loss))
             return step_failed(t, nonfinite_loss(t, b, loss, err), batch, err);
         ecg_params_zero_grad(t->m.params);
-        ecg_effnet_backward(&t->m);
+        if (mix)
+            ecg_effnet_backward(&t->m);
+        else
+            ecg_replicas_backward(&t->rp);
         ecg_dp_sum_grads(&t->dp, t->m.params);
         if ((rc = ecg_grad_check_finite(t->m.params, err)))
             return step_failed(t, rc, batch, err);
@@ -602,6 +635,7 @@ static void trainer_free(struct trainer *t)
 {
     ecg_loader_free(&t->loader);
     ecg_dp_free(&t->dp);
+    ecg_replicas_free(&t->rp);
     ecg_ema_free(&t->ema);
     ecg_optim_free(&t->opt);
     ecg_effnet_free(&t->m);
@@ -682,6 +716,8 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     batch = (batch + ecg_dist_size() - 1) / ecg_dist_size(); /* a rank runs its part of each batch */
     if ((rc = ecg_model_build(c, batch, false, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
         (rc = setup_stages(&t, err)))
+        goto out;
+    if ((rc = setup_replicas(&t, (c->train.batch_size + ecg_dist_size() - 1) / ecg_dist_size(), err)))
         goto out;
     t.best_values = ecg_aligned_calloc(t.m.params->total, sizeof(float));
     if (!t.best_values) {

@@ -747,6 +747,14 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(3, mb, ECG_ERR_CONFIG,
                       "keys 'model.morphology_features' and 'train.mixup_alpha': mixup blends images, not morphology "
                       "features; expected mixup off (0) with morphology features, found 0.2");
+    char *pa[] = {"run.replicas=2", "train.mixup_alpha=0.2"};
+    check_cross_error(2, pa, ECG_ERR_CONFIG,
+                      "keys 'run.replicas' and 'train.mixup_alpha': mixup pairs images across the whole batch, and "
+                      "a replica holds only its part of it; expected mixup off (0) with 2 replicas, found 0.2");
+    char *pb[] = {"run.replicas=9", "train.batch_size=8"};
+    check_cross_error(2, pb, ECG_ERR_RANGE,
+                      "keys 'run.replicas' and 'train.batch_size': every replica needs a sample of each batch; "
+                      "expected replicas <= batch size, found 9 and 8");
     char *fa[] = {"data.folds=3", "data.fold=3"};
     check_cross_error(2, fa, ECG_ERR_RANGE,
                       "keys 'data.fold' and 'data.folds': expected a test fold in 0..2, found 3");

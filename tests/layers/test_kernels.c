@@ -1272,10 +1272,10 @@ static void pair_sum(double *buf, int64_t n, void *ctx)
 static void *bn_replica_run(void *arg)
 {
     struct bn_replica *r = arg;
-    struct ecg_bn_sync sync = {.sum = pair_sum, .ctx = r};
+    struct ecg_bn_sync sync = {.sum = pair_sum, .ctx = r, .root = r->id == 0};
     double total;
-    ecg_bn_forward_train_sync(r->out, r->mean, r->invstd, &total, r->in, r->gam, r->bet, r->run_mean, r->rows, r->c,
-                              1e-3f, r->silu, &sync);
+    ecg_bn_forward_train_sync(r->out, r->mean, r->invstd, &total, r->in, r->gam, r->bet, r->rows, r->c, 1e-3f,
+                              r->silu, &sync);
     ecg_bn_update_running(r->run_mean, r->run_var, r->mean, r->invstd, (int64_t)total, r->c, 1e-3f, 0.1f);
     ecg_bn_backward_train_sync(r->din, r->dg, r->db, r->dout, r->in, r->mean, r->invstd, r->gam, r->bet, r->rows,
                                r->c, r->silu, false, &sync, total);

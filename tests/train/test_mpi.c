@@ -252,6 +252,36 @@ static void two_ranks_train_what_one_process_trains(void)
     check_same_weights(single(), dir);
 }
 
+/* Replicas in one process (run.replicas, layers/effnet_replicas.h) are the same data parallelism on
+ * threads: the same agreement with one network, and bit-identical results at any thread count. */
+static void two_replicas_in_one_process_train_what_one_process_trains(void)
+{
+    const char *a = ecg_test_fmt("%s/replicas_t1", ecg_test_tmpdir());
+    const char *b = ecg_test_fmt("%s/replicas_t2", ecg_test_tmpdir());
+    char *errt = NULL;
+    CU_ASSERT_EQUAL_FATAL(run("", a, "run.replicas=2", &errt), 0);
+    free(errt);
+    errt = NULL;
+    CU_ASSERT_EQUAL_FATAL(run("", b, "run.replicas=2 run.threads=2", &errt), 0);
+    free(errt);
+    check_same_losses(single(), a);
+    check_same_weights(single(), a);
+    /* the same losses to the last digit; the seconds and images per second columns differ */
+    struct ecg_error err = {0};
+    struct ecg_epoch_row *ra = NULL, *rb = NULL;
+    int64_t na = 0, nb = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", a), &ra, &na, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", b), &rb, &nb, &err), ECG_OK);
+    CU_ASSERT_EQUAL(na, nb);
+    for (int64_t i = 0; i < na && i < nb; i++) {
+        CU_ASSERT_EQUAL(ra[i].train_loss, rb[i].train_loss);
+        CU_ASSERT_EQUAL(ra[i].val_loss, rb[i].val_loss);
+    }
+    free(ra);
+    free(rb);
+}
+
+
 /* Starts the job, waits until it has logged epoch 1, then sends `sig` to rank `rank` (-1: to the
  * launched process itself, mpirun or the one process); returns the pid signalled and when. */
 static pid_t signal_after_epoch_one(struct job *j, const char *launcher, const char *dir, const char *more, int rank,
@@ -352,29 +382,35 @@ static void a_hung_rank_ends_the_job_after_run_dist_timeout_with_a_message(void)
     free(log);
 }
 
-static void a_batch_smaller_than_the_rank_count_is_refused_naming_train_batch_size(void)
+/* A job of `ranks` ranks with `more` ends with exit status 2 and `message` on stderr. */
+static void check_refused(const char *name, int ranks, const char *more, const char *message)
 {
-    const char *dir = ecg_test_fmt("%s/small_batch", ecg_test_tmpdir());
     struct job j;
-    start(&j, mpirun(3), dir, "train.batch_size=2");
+    start(&j, mpirun(ranks), ecg_test_fmt("%s/%s", ecg_test_tmpdir(), name), more);
     char *errt = NULL;
     int st = finish(&j, ecg_now(), NULL, &errt);
     CU_ASSERT_EQUAL(st, 2);
-    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "train.batch_size: 3 ranks need at least 3 samples in every batch, found a "
-                                        "batch of 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(errt, message));
+    if (!strstr(errt, message))
+        fprintf(stderr, "\n  expected '%s' in:\n%s\n", message, errt);
     free(errt);
+}
+
+static void a_batch_smaller_than_the_rank_count_is_refused_naming_train_batch_size(void)
+{
+    check_refused("small_batch", 3, "train.batch_size=2",
+                  "train.batch_size: 3 ranks need at least 3 samples in every batch, found a batch of 2");
 }
 
 static void mixup_in_a_data_parallel_run_is_refused_naming_train_mixup_alpha(void)
 {
-    const char *dir = ecg_test_fmt("%s/mixup", ecg_test_tmpdir());
-    struct job j;
-    start(&j, mpirun(2), dir, "train.mixup_alpha=0.2");
-    char *errt = NULL;
-    int st = finish(&j, ecg_now(), NULL, &errt);
-    CU_ASSERT_EQUAL(st, 2);
-    CU_ASSERT_PTR_NOT_NULL(strstr(errt, "train.mixup_alpha: data-parallel runs cannot mix images yet"));
-    free(errt);
+    check_refused("mixup", 2, "train.mixup_alpha=0.2", "train.mixup_alpha: data-parallel runs cannot mix images yet");
+}
+
+static void replicas_under_mpirun_are_refused_naming_run_replicas(void)
+{
+    check_refused("replicas_ranks", 2, "run.replicas=2",
+                  "run.replicas: data-parallel ranks (mpirun) each train one replica, found 2");
 }
 
 /* A run directory that holds a run is never overwritten: rank 0 alone numbers a new one (<dir>-2) and
@@ -428,6 +464,9 @@ static void two_hosts_over_tcp_train_what_one_process_trains(void)
 
 static const struct ecg_test mpi_tests[] = {
     {"two ranks train what one process trains", two_ranks_train_what_one_process_trains},
+    {"two replicas in one process train what one process trains",
+     two_replicas_in_one_process_train_what_one_process_trains},
+    {"replicas under mpirun are refused naming run.replicas", replicas_under_mpirun_are_refused_naming_run_replicas},
     {"a two-rank run stopped on one rank and resumed by one process ends as one run",
      a_two_rank_run_stopped_on_one_rank_and_resumed_by_one_process_ends_as_one_run},
     {"a one-process run resumed by two ranks ends as one run", a_one_process_run_resumed_by_two_ranks_ends_as_one_run},
