@@ -163,14 +163,16 @@ static void the_same_seed_and_threads_give_bit_identical_metrics(void)
     check_same_run(a, b);
 }
 
-static void a_run_resumed_at_an_epoch_boundary_ends_bit_identical(void)
+/* A 3-epoch run against 1 epoch resumed for 2 more, both with `replicas` (run.replicas). */
+static void check_resume_at_an_epoch_boundary(const char *replicas, const char *name)
 {
-    const char *extra3[] = {"train.epochs=3", "optim.name=adamw", "optim.lr=0.002", "optim.ema_decay=0.9",
+    const char *extra3[] = {replicas, "train.epochs=3", "optim.name=adamw", "optim.lr=0.002", "optim.ema_decay=0.9",
                             "data.augment.noise_prob=0.5", NULL};
-    const char *extra1[] = {"train.epochs=1", "optim.name=adamw", "optim.lr=0.002", "optim.ema_decay=0.9",
+    const char *extra1[] = {replicas, "train.epochs=1", "optim.name=adamw", "optim.lr=0.002", "optim.ema_decay=0.9",
                             "data.augment.noise_prob=0.5", NULL};
     struct ecg_error err = {0};
-    const char *whole = ecg_test_fmt("%s/whole", ecg_test_tmpdir()), *parts = ecg_test_fmt("%s/parts", ecg_test_tmpdir());
+    const char *whole = ecg_test_fmt("%s/whole%s", ecg_test_tmpdir(), name);
+    const char *parts = ecg_test_fmt("%s/parts%s", ecg_test_tmpdir(), name);
     CU_ASSERT_EQUAL_FATAL(run_tiny(whole, extra3, NULL, &err), ECG_OK);
     CU_ASSERT_EQUAL_FATAL(run_tiny(parts, extra1, NULL, &err), ECG_OK);
     int rc = run_tiny(parts, extra3, ecg_test_fmt("%s/last.h5", parts), &err);
@@ -178,6 +180,16 @@ static void a_run_resumed_at_an_epoch_boundary_ends_bit_identical(void)
         fprintf(stderr, "\n  %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(rc, ECG_OK);
     check_same_run(whole, parts);
+}
+
+static void a_run_resumed_at_an_epoch_boundary_ends_bit_identical(void)
+{
+    check_resume_at_an_epoch_boundary("run.replicas=1", "");
+}
+
+static void a_run_over_two_replicas_resumed_at_an_epoch_boundary_ends_bit_identical(void)
+{
+    check_resume_at_an_epoch_boundary("run.replicas=2", "_replicas");
 }
 
 /* Runs the ecgtrain program on the tiny config; returns its exit status; stderr into *errtext. */
@@ -639,6 +651,8 @@ static const struct ecg_test run_tests[] = {
     {"a tiny run learns and writes its run directory", a_tiny_run_learns_and_writes_its_run_directory},
     {"the same seed and threads give bit-identical metrics", the_same_seed_and_threads_give_bit_identical_metrics},
     {"a run resumed at an epoch boundary ends bit-identical", a_run_resumed_at_an_epoch_boundary_ends_bit_identical},
+    {"a run over two replicas resumed at an epoch boundary ends bit-identical",
+     a_run_over_two_replicas_resumed_at_an_epoch_boundary_ends_bit_identical},
     {"SIGTERM saves a checkpoint and the resumed run ends bit-identical",
      sigterm_saves_a_checkpoint_and_the_resumed_run_ends_bit_identical},
     {"config errors of the training keys name the key", config_errors_of_the_training_keys_name_the_key},
