@@ -255,7 +255,7 @@ int ecg_effnet_init_replica(struct ecg_effnet *m, const struct ecg_effnet *of, i
     ECG_ASSERT(!of->opt.inference_only);
     int rc = effnet_init(m, &of->opt, batch, of->h, of->w, of->params->values, err);
     if (rc)
-        return ecg_error_prefix(err, rc, "replica");
+        return ecg_error_prefix(err, rc, "a replica of the model");
     ECG_ASSERT(m->params->total == of->params->total && m->params->count == of->params->count);
     return ECG_OK;
 }

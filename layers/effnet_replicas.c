@@ -80,7 +80,7 @@ int ecg_replicas_init(struct ecg_replicas *rp, struct ecg_effnet *m, int count, 
     memset(rp, 0, sizeof *rp);
     if (count < 1 || count > ECG_REPLICAS_MAX || count > batch)
         return ecg_error_set(err, ECG_ERR_RANGE,
-                             "replicas: expected 1 to %d, and at most the batch of %lld samples, found %d",
+                             "expected 1 to %d replicas, and at most the batch of %lld samples, found %d",
                              ECG_REPLICAS_MAX, (long long)batch, count);
     const int64_t per = (batch + count - 1) / count;
     ECG_ASSERT(!m->opt.inference_only && m->opt.num_classes > 0 && (count == 1 ? batch : per) <= m->batch);
@@ -89,27 +89,27 @@ int ecg_replicas_init(struct ecg_replicas *rp, struct ecg_effnet *m, int count, 
     rp->active = 1;
     if (!(rp->probs = ecg_aligned_calloc(batch * m->opt.num_classes, sizeof(float)))) {
         memset(rp, 0, sizeof *rp);
-        return ecg_error_set(err, ECG_ERR_NOMEM, "replicas: out of memory");
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the replicas");
     }
     if (count == 1)
         return ECG_OK;
     int rc = ECG_OK;
 #ifndef _OPENMP
-    rc = ecg_error_set(err, ECG_ERR_USAGE, "replicas: %d replicas need OpenMP, and this build has none",
+    rc = ecg_error_set(err, ECG_ERR_USAGE, "%d replicas need OpenMP, and this build has none",
                        count);
     goto fail;
 #else
     if (omp_get_thread_limit() < count) {
         rc =
             ecg_error_set(err, ECG_ERR_USAGE,
-                          "replicas: %d replicas need as many OpenMP threads, and OMP_THREAD_LIMIT allows %d",
+                          "%d replicas need as many OpenMP threads, and OMP_THREAD_LIMIT allows %d",
                           count, omp_get_thread_limit());
         goto fail;
     }
 #endif
     struct ecg_replicas_sync *s = rp->sync = calloc(1, sizeof *s);
     if (!s) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "replicas: out of memory");
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the replicas");
         goto fail;
     }
     s->cap = widest_bn_sum(m);
@@ -117,13 +117,13 @@ int ecg_replicas_init(struct ecg_replicas *rp, struct ecg_effnet *m, int count, 
         s->ctx[r] = (struct replica_ctx){.s = s, .id = r};
         s->bn[r] = (struct ecg_bn_sync){.sum = replicas_sum, .ctx = &s->ctx[r], .root = r == 0};
         if (!(s->sum[r] = ecg_aligned_calloc(s->cap, sizeof(double)))) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "replicas: out of memory");
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the replicas");
             goto fail;
         }
         if (r == 0)
             continue;
         if (!(rp->m[r] = calloc(1, sizeof *rp->m[r]))) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "replicas: out of memory");
+            rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the replicas");
             goto fail;
         }
         if ((rc = ecg_effnet_init_replica(rp->m[r], m, per, err))) {

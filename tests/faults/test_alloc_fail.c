@@ -340,15 +340,19 @@ static const char *train_data(void)
     return path;
 }
 
+/* The scenario's own option: mixup, or (which refuses mixup) the step over two replicas. */
+static const char *train_variant = "train.mixup_alpha=0.2";
+
 /* One epoch of one step of 8 images of 16 x 16, validation, calibration and the test report, with the options
- * that allocate (AdamW's moments, the EMA, mixup, class weights, clipping): every stage of a run, small. */
+ * that allocate (AdamW's moments, the EMA, mixup or replicas, class weights, clipping): every stage of a run,
+ * small. */
 static int train_tiny(struct ecg_error *err)
 {
     char *ov[] = {
         ecg_test_fmt("run.dir=%s", train_dir()), "run.seed=5", "run.threads=1", "run.log_level=error",
         "data.format=cachet_short", ecg_test_fmt("data.path=%s", train_data()), "data.val_fraction=0.25", "data.test_fraction=0.25", "data.spectrogram.height=16",
         "data.spectrogram.width=16", "model.pretrained=none", "optim.name=adamw", "optim.ema_decay=0.9",
-        "optim.clip_norm=1", "train.mixup_alpha=0.2", "train.epochs=1", "train.batch_size=8",
+        "optim.clip_norm=1", (char *)train_variant, "train.epochs=1", "train.batch_size=8",
         "train.warmup_epochs=0", "train.head_epochs=0", "eval.batch_size=4", "eval.windows=1", "eval.calibrate=true",
     };
     struct ecg_config c;
@@ -462,9 +466,20 @@ static void every_failing_allocation_of_a_checkpoint_round_trip_ends_in_an_out_o
 static void every_failing_allocation_of_a_training_run_ends_in_an_out_of_memory_error(void)
 {
     train_data(); /* written unarmed */
+    train_variant = "train.mixup_alpha=0.2";
     const struct scenario s = {"a one-step training run", train_tiny, train_ok, train_reset};
     sweep(&s);
     train_reset();
+}
+
+static void every_failing_allocation_of_a_training_run_over_replicas_ends_in_an_out_of_memory_error(void)
+{
+    train_data();
+    train_variant = "run.replicas=2";
+    const struct scenario s = {"a one-step training run over two replicas", train_tiny, train_ok, train_reset};
+    sweep(&s);
+    train_reset();
+    train_variant = "train.mixup_alpha=0.2";
 }
 
 static void every_failing_allocation_of_loading_a_model_ends_in_an_out_of_memory_error(void)
@@ -504,6 +519,8 @@ static const struct ecg_test checkpoint_tests[] = {
 static const struct ecg_test train_tests[] = {
     {"every failing allocation of a training run ends in an out-of-memory error",
      every_failing_allocation_of_a_training_run_ends_in_an_out_of_memory_error},
+    {"every failing allocation of a training run over replicas ends in an out-of-memory error",
+     every_failing_allocation_of_a_training_run_over_replicas_ends_in_an_out_of_memory_error},
     {NULL, NULL}};
 static const struct ecg_test classify_tests[] = {
     {"every failing allocation of loading a model ends in an out-of-memory error",
