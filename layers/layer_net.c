@@ -150,15 +150,6 @@ static struct ecg_run net_run(struct ecg_net *net)
  * it, so results do not depend on the thread count.  Tasks run one after the other when a
  * convolution needs the shared scratch (every B0 convolution is 1x1 or a direct stem: none).
  */
-/*
- * A batch of one task keeps one thread busy in net_forward_by_samples.  When its images hold at
- * least this many pixels in all, each layer is split over the threads instead (as in training),
- * which pays at large images: batch-1 latency at 224 x 224 on 2 threads 14-15 ms against 16-18 ms,
- * while at 64 x 256 (16384 pixels) the two are even and at 64 x 64 the split is slower (2.2-3.5
- * against 1.9-2.7 ms; bench_effnet, AMD EPYC, 27 Nov 2026).  The same bits either way.
- */
-#define ECG_LAYER_PARALLEL_PIXELS 32768
-
 static void net_forward_by_samples(struct ecg_net *net, const struct ecg_run *r, const float *x)
 {
     const int64_t per = net->in_dims[0] * net->in_dims[1] * net->in_dims[2];
@@ -193,7 +184,7 @@ void ecg_net_forward(struct ecg_net *net, const float *x, int64_t n, bool traini
     if (rng)
         net->rng = *rng;
     struct ecg_run r = net_run(net);
-    if (!training && !(n <= ECG_TASK_SAMPLES && n * net->in_dims[0] * net->in_dims[1] >= ECG_LAYER_PARALLEL_PIXELS)) {
+    if (!training) {
         net_forward_by_samples(net, &r, x);
         return;
     }

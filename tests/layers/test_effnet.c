@@ -734,43 +734,6 @@ static void check_batch_parallel_evaluation(int64_t context)
     ecg_effnet_free(&inf);
 }
 
-/* One task of a large image (192 x 192: over ECG_LAYER_PARALLEL_PIXELS) runs each layer over the
- * threads: the same bits on 1 and 2 threads, in the inference-only and the training network, and
- * the logits it gets in a batch of several tasks. */
-static void a_single_large_task_gives_the_same_bits_over_the_threads(void)
-{
-    struct ecg_effnet_options o;
-    ecg_effnet_options_default(&o, 0);
-    o.num_classes = 3;
-    struct ecg_effnet full, inf;
-    struct ecg_error err = {0};
-    const int64_t n = 9, side = 192, k = 3, per = side * side * 3;
-    CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&full, &o, n, side, side, &err), ECG_OK);
-    o.inference_only = true;
-    CU_ASSERT_EQUAL_FATAL(ecg_effnet_init(&inf, &o, n, side, side, &err), ECG_OK);
-    ecg_effnet_init_weights(&full, 4);
-    memcpy(inf.params->values, full.params->values, (size_t)full.params->total * sizeof(float));
-    float *x = malloc((size_t)(n * per) * sizeof(float)), two[3], one[3], batch[9 * 3];
-    ecg_gradcheck_fill(x, n * per, 12, -1.0f, 1.0f);
-    int saved = ecg_threads_get();
-    ecg_threads_set(2);
-    ecg_effnet_forward(&inf, x + 8 * per, 1, false, NULL);
-    memcpy(two, inf.logits, sizeof two);
-    ecg_effnet_forward(&inf, x, n, false, NULL); /* 9 samples: two tasks, one thread each */
-    memcpy(batch, inf.logits, sizeof batch);
-    ecg_threads_set(1);
-    ecg_effnet_forward(&inf, x + 8 * per, 1, false, NULL);
-    memcpy(one, inf.logits, sizeof one);
-    ecg_effnet_forward(&full, x + 8 * per, 1, false, NULL);
-    ECG_CHECK_CLOSE("one large sample, 2 threads against 1", two, one, k, 0.0, 0.0);
-    ECG_CHECK_CLOSE("inference-only against the training network", two, full.logits, k, 0.0, 0.0);
-    ECG_CHECK_CLOSE("alone against in a batch of tasks", two, batch + 8 * k, k, 1e-4, 1e-4);
-    ecg_threads_set(saved);
-    free(x);
-    ecg_effnet_free(&full);
-    ecg_effnet_free(&inf);
-}
-
 static void batch_parallel_evaluation_is_bit_identical_across_thread_counts(void)
 {
     check_batch_parallel_evaluation(0);
@@ -915,8 +878,6 @@ static const struct ecg_test model_tests[] = {
     {"every parameter declares how it starts", every_parameter_declares_how_it_starts},
     {"batch-parallel evaluation is bit-identical across thread counts",
      batch_parallel_evaluation_is_bit_identical_across_thread_counts},
-    {"a single large task gives the same bits over the threads",
-     a_single_large_task_gives_the_same_bits_over_the_threads},
     {"each sample reads its own context in batch-parallel evaluation",
      each_sample_reads_its_own_context_in_batch_parallel_evaluation},
     {"partial freezing keeps the trainable gradients exact",
