@@ -73,9 +73,9 @@ struct ecg_setup {
     float bn_eps;
     float bn_momentum; /* PyTorch convention: 0.1 == Keras 0.99 */
     /* maxima collected in the plan pass (floats, whole batch) */
-    int64_t scratch_floats;   /* convolution scratch */
-    bool forward_scratch;     /* whether some forward pass uses it (then tasks run in turn) */
-    int64_t inner_floats;     /* each of the two gradient buffers of a composite's children */
+    int64_t scratch_floats;  /* convolution scratch */
+    bool forward_scratch;    /* whether some forward pass uses it (then tasks run in turn) */
+    int64_t inner_floats[2]; /* the two gradient buffers of a composite's children */
     /* two shared buffers for outputs recomputed in backward: 0 for SE outputs and the depthwise
      * inputs, 1 for the SE inputs (both live while an SE output is recomputed) */
     int64_t transient_floats[2]; /* after the plan */
@@ -84,7 +84,7 @@ struct ecg_setup {
      * ring 0 for the top-level chain, ring 1 for the inside of composites; these and the
      * transient buffer hold tasks side by side (ECG_TASK_SAMPLES) */
     bool inference_only;
-    int level; /* which ring the layers being set up use */
+    int level;                /* which ring the layers being set up use */
     int64_t ring_per[2];      /* largest per-sample output in each ring (plan pass) */
     int64_t transient_per[2]; /* the same for the transient buffers */
     int64_t ring_floats[2];   /* each ring buffer (after the plan) */
@@ -121,10 +121,10 @@ struct ecg_run {
     const struct ecg_rng *rng; /* the step's generator; NULL = no random masks */
     int64_t sample0;           /* index of sample 0 in the step's whole batch: masks are keyed by it */
     const struct ecg_bn_sync *bn_sync; /* training BN statistics over every replica; NULL: this one */
-    bool shared_params;        /* the values are another network's: write none (running statistics) */
+    bool shared_params;                /* the values are another network's: write none (running statistics) */
     const struct ecg_params *params;
     float *scratch;        /* convolution scratch (scratch_floats) */
-    float *inner[2];       /* composite children's gradient ping-pong (inner_floats each) */
+    float *inner[2];       /* composite children's gradient buffers (ecg_setup.inner_floats) */
     double *t_fwd, *t_bwd; /* seconds per kind, accumulated (NULL = no timing) */
     bool fuse;             /* inference-only network: a convolution applies the batch norm after it
                               (no backward can follow, which needs the convolution's output) */
@@ -145,6 +145,10 @@ struct ecg_layer_ops {
     /* Optional: backward that OVERWRITES din (not NULL) instead of accumulating, for a fresh
      * buffer; saves zeroing it and reading it back.  Parameter gradients still accumulate. */
     void (*backward_set)(struct ecg_layer *l, const struct ecg_run *r, const float *dout, float *din);
+    /* backward_set may write din over dout (each element is read before its own din is
+     * written): ecg_layers_backward then keeps the gradient in the buffer it is in, so the two
+     * buffers need not both hold the largest tensor (batch norm after an expand convolution). */
+    bool backward_in_place;
     /* Optional: rewrites the output of the last forward when the layer keeps it in the shared
      * transient buffer; ecg_layers_backward calls it before the next layer's backward. */
     void (*recompute)(struct ecg_layer *l, const struct ecg_run *r);
@@ -240,12 +244,16 @@ void ecg_layers_forward(struct ecg_layer **ls, int count, const struct ecg_run *
 /*
  * Backward through a chain: dout is the gradient of the last layer's output,
  * din (may be NULL) accumulates the gradient of the first layer's input.
- * buf[0], buf[1] are two gradient buffers large enough for any inner
- * activation of the chain.  Layers below the lowest trainable layer are
- * skipped when din is NULL.
+ * buf[0], buf[1] are the two gradient buffers, as large as
+ * ecg_layers_backward_plan says; dout may be one of them.  Layers below the
+ * lowest trainable layer are skipped when din is NULL.
  */
 void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *dout,
                          float *din, float *const buf[2]);
+/* Raises floats[k] to what buffer k must hold for ecg_layers_backward over the chain at the planned
+ * batch, when dout starts in buffer `at` (0 or 1) or outside both (-1). */
+void ecg_layers_backward_plan(struct ecg_layer *const *ls, int count, int at, int64_t batch,
+                              int64_t floats[2]);
 bool ecg_layers_trainable(struct ecg_layer *const *ls, int count, const struct ecg_params *p);
 
 /* ---- layer constructors (NULL when out of memory) ------------------------------ */
@@ -307,11 +315,11 @@ struct ecg_layer *ecg_layer_mbconv_new(const char *prefix, const struct ecg_mbco
 /* ---- a network: a layer sequence that owns its parameters and memory ----------- */
 
 struct ecg_net_options {
-    float bn_eps;        /* 1e-3 Keras, 1e-5 torchvision */
-    float bn_momentum;   /* PyTorch convention, 0.1 */
-    bool want_din;       /* keep a buffer for the gradient of the network input */
-    bool inference_only; /* forward only: no saved activations or gradient buffers; spatial
-                            outputs are overwritten two layers later (backward is a bug) */
+    float bn_eps;         /* 1e-3 Keras, 1e-5 torchvision */
+    float bn_momentum;    /* PyTorch convention, 0.1 */
+    bool want_din;        /* keep a buffer for the gradient of the network input */
+    bool inference_only;  /* forward only: no saved activations or gradient buffers; spatial
+                             outputs are overwritten two layers later (backward is a bug) */
     float *shared_values; /* a data-parallel replica: the parameter values of another network of the
                              same layers, read and never written (batch norm leaves the running
                              statistics to that network); NULL: its own */
@@ -325,11 +333,11 @@ struct ecg_net {
     struct ecg_arena work; /* gradient ping-pong buffers and scratch */
     int64_t batch;
     int64_t in_dims[3], out_dims[3];
-    float *grad[2];  /* top-level gradient ping-pong */
-    float *inner[2]; /* composites' inner gradient ping-pong */
+    float *grad[2];  /* top-level gradient buffers (ecg_layers_backward_plan) */
+    float *inner[2]; /* composites' inner gradient buffers */
     float *scratch;
     bool forward_scratch; /* some layer's forward uses the scratch */
-    float *din; /* batch x in (want_din), else NULL */
+    float *din;           /* batch x in (want_din), else NULL */
     bool inference_only;
     int64_t n; /* samples of the last forward */
     bool training;

@@ -163,6 +163,7 @@ static const struct ecg_layer_ops bn_ops = {
     .forward = bn_forward,
     .backward = bn_backward,
     .backward_set = bn_backward_set,
+    .backward_in_place = true, /* bn_backward reads each element's gradient before writing it */
     .recompute = bn_recompute,
 };
 

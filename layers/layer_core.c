@@ -257,6 +257,29 @@ bool ecg_layers_trainable(struct ecg_layer *const *ls, int count, const struct e
     return false;
 }
 
+/*
+ * The buffer that layer l writes its input gradient into when its output gradient is in buffer
+ * `at` (-1: outside both): the same one when l computes in place, else the other (buffer 0 after
+ * an outside gradient).  ecg_layers_backward and its plan both follow this rule.
+ */
+static int backward_buffer(const struct ecg_layer *l, int at)
+{
+    if (l->ops->backward_in_place && l->ops->backward_set)
+        return at < 0 ? 0 : at;
+    return at == 0 ? 1 : 0;
+}
+
+void ecg_layers_backward_plan(struct ecg_layer *const *ls, int count, int at, int64_t batch,
+                              int64_t floats[2])
+{
+    for (int i = count - 1; i >= 1; i--) {
+        at = backward_buffer(ls[i], at);
+        int64_t f = batch * ecg_layer_in_numel(ls[i]);
+        if (f > floats[at])
+            floats[at] = f;
+    }
+}
+
 void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run *r, const float *dout,
                          float *din, float *const buf[2])
 {
@@ -272,13 +295,14 @@ void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run 
         if (lo < 0)
             return;
     }
-    int which = 0;
+    int at = dout == buf[0] ? 0 : dout == buf[1] ? 1 : -1;
     for (int i = count - 1; i >= lo; i--) {
         float *d = NULL;
         if (i == 0) {
             d = din;
         } else if (i > lo) {
-            d = buf[which];
+            at = backward_buffer(ls[i], at);
+            d = buf[at];
         }
         if (i > 0 && ls[i - 1]->ops->recompute) /* an input kept in the transient buffer */
             ls[i - 1]->ops->recompute(ls[i - 1], r);
@@ -287,6 +311,5 @@ void ecg_layers_backward(struct ecg_layer **ls, int count, const struct ecg_run 
         else
             ecg_layer_backward(ls[i], r, dout, d);
         dout = d;
-        which ^= 1;
     }
 }

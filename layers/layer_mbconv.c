@@ -36,14 +36,22 @@ static int mbconv_setup(struct ecg_layer *l, struct ecg_setup *s, struct ecg_err
     struct ecg_layer *last = b->child[b->nchild - 1];
     ECG_TRY(ecg_layers_setup(&last, 1, b->child[b->nchild - 2]->out_dims, s, err));
     memcpy(l->out_dims, last->out_dims, sizeof l->out_dims);
-    for (int i = 0; i < b->nchild; i++) {
-        int64_t f = s->batch * ecg_layer_in_numel(b->child[i]);
-        if (i > 0 && f > s->inner_floats)
-            s->inner_floats = f;
+    /* the children's gradients as mbconv_backward places them in the two inner buffers */
+    int64_t *inner = s->inner_floats;
+    bool drop = b->residual && b->spec.drop_rate > 0.0f; /* drop-connect's gradient goes to inner[1] */
+    if (drop && s->batch * ecg_layer_out_numel(last) > inner[1])
+        inner[1] = s->batch * ecg_layer_out_numel(last);
+    if (b->se < 0) {
+        ecg_layers_backward_plan(b->child, b->nchild, -1, s->batch, inner);
+        if (drop)
+            ecg_layers_backward_plan(b->child, b->nchild, 1, s->batch, inner);
+    } else {
+        int head = b->se + 1; /* the project convolution and its batch norm */
+        for (int k = 0; k < 2; k++)
+            if (s->batch * ecg_layer_in_numel(b->child[head + 1 - k]) > inner[k])
+                inner[k] = s->batch * ecg_layer_in_numel(b->child[head + 1 - k]);
+        ecg_layers_backward_plan(b->child, head, 1, s->batch, inner);
     }
-    int64_t fo = s->batch * ecg_layer_out_numel(last);
-    if (b->residual && b->spec.drop_rate > 0.0f && fo > s->inner_floats)
-        s->inner_floats = fo;
     b->keep = ecg_arena_floats(s->act, s->batch);
     l->out = last->out; /* the residual is added in place: BN backward needs its input, not its output */
     l->slot_floats = last->slot_floats;

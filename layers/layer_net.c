@@ -7,11 +7,6 @@
 #include "core/finite.h"
 #include "layers/layer.h"
 
-static int64_t max64(int64_t a, int64_t b)
-{
-    return a > b ? a : b;
-}
-
 /* One setup pass over all layers (plan or bind). */
 static int net_setup_pass(struct ecg_net *net, struct ecg_setup *s, struct ecg_error *err)
 {
@@ -19,17 +14,15 @@ static int net_setup_pass(struct ecg_net *net, struct ecg_setup *s, struct ecg_e
 }
 
 /* Reserves the work buffers; the same code plans and binds. */
-static void net_work(struct ecg_net *net, struct ecg_arena *a, int64_t grad_floats, int64_t inner_floats,
-                     int64_t scratch_floats, bool want_din)
+static void net_work(struct ecg_net *net, struct ecg_arena *a, const int64_t grad_floats[2],
+                     const int64_t inner_floats[2], int64_t scratch_floats, bool want_din)
 {
-    if (net->inference_only) {
-        grad_floats = inner_floats = 0;
-        want_din = false;
-    }
-    net->grad[0] = ecg_arena_floats(a, grad_floats);
-    net->grad[1] = ecg_arena_floats(a, grad_floats);
-    net->inner[0] = ecg_arena_floats(a, inner_floats);
-    net->inner[1] = ecg_arena_floats(a, inner_floats);
+    bool train = !net->inference_only;
+    for (int k = 0; k < 2; k++)
+        net->grad[k] = ecg_arena_floats(a, train ? grad_floats[k] : 0);
+    for (int k = 0; k < 2; k++)
+        net->inner[k] = ecg_arena_floats(a, train ? inner_floats[k] : 0);
+    want_din = want_din && train;
     net->scratch = ecg_arena_floats(a, scratch_floats);
     int64_t in = net->batch * net->in_dims[0] * net->in_dims[1] * net->in_dims[2];
     net->din = want_din ? ecg_arena_floats(a, in) : NULL;
@@ -69,14 +62,13 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     if (rc)
         goto fail;
     int64_t act_bytes = plan.high;
-    int64_t grad_floats = batch * (in_dims[0] * in_dims[1] * in_dims[2]);
-    for (int i = 0; i < count; i++)
-        grad_floats = max64(grad_floats, batch * ecg_layer_out_numel(layers[i]));
-    int64_t inner_floats = s.inner_floats, scratch_floats = s.scratch_floats;
+    int64_t grad_floats[2] = {0, 0}; /* what the top-level backward puts in each buffer */
+    ecg_layers_backward_plan(layers, count, -1, batch, grad_floats);
+    int64_t scratch_floats = s.scratch_floats;
     net->forward_scratch = s.forward_scratch;
     struct ecg_arena wplan;
     ecg_arena_init_plan(&wplan);
-    net_work(net, &wplan, grad_floats, inner_floats, scratch_floats, o->want_din);
+    net_work(net, &wplan, grad_floats, s.inner_floats, scratch_floats, o->want_din);
 
     /* allocation, then pass 2: bind (the transient buffer and the inference rings come first
      * in the activation arena) */
@@ -115,7 +107,7 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
     s.last_ring_level = -1;
     rc = net_setup_pass(net, &s, err);
     ECG_ASSERT(rc == ECG_OK);
-    net_work(net, &net->work, grad_floats, inner_floats, scratch_floats, o->want_din);
+    net_work(net, &net->work, grad_floats, s.inner_floats, scratch_floats, o->want_din);
     memcpy(net->out_dims, layers[count - 1]->out_dims, sizeof net->out_dims);
     return ECG_OK;
 fail:

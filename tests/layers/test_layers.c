@@ -258,8 +258,14 @@ static void a_chain_of_layers_gradients_match(void)
 static void masks_of_a_part_of_the_batch_are_those_of_the_whole_batch(void)
 {
     struct harness hs;
-    struct ecg_mbconv_spec s = {
-        .cin = 4, .cout = 4, .expand = 2, .k = 3, .stride = 1, .cse = 1, .drop_rate = 0.5f, .pad = ECG_PAD_SAME};
+    struct ecg_mbconv_spec s = {.cin = 4,
+                                .cout = 4,
+                                .expand = 2,
+                                .k = 3,
+                                .stride = 1,
+                                .cse = 1,
+                                .drop_rate = 0.5f,
+                                .pad = ECG_PAD_SAME};
     struct ecg_layer *ls[3] = {ecg_layer_mbconv_new("block1a", &s), ecg_layer_gap_new("pool"),
                                ecg_layer_dropout_new("drop", 0.5f)};
     CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 3, 8, 4, 4, 4, 1e-3f));
@@ -380,6 +386,66 @@ static void a_smaller_batch_runs_on_the_same_plan(void)
     harness_free(&hs);
 }
 
+/* Batch norm's backward may write its input gradient over its output gradient (backward_in_place,
+ * which lets ecg_layers_backward keep an expand convolution's gradient in one buffer): in place it
+ * gives the bits, input and parameter gradients, of a separate buffer, in every mode. */
+static void batch_norm_backward_in_place_gives_the_bits_of_a_separate_buffer(void)
+{
+    for (int k = 0; k < 4; k++) {
+        bool silu = k & 1, training = k & 2;
+        struct harness hs;
+        struct ecg_layer *ls[1] = {silu ? ecg_layer_bn_silu_new("bn") : ecg_layer_bn_new("bn")};
+        CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 1, 3, 4, 5, 6, 1e-3f));
+        struct ecg_layer *l = hs.net.layers[0];
+        CU_ASSERT_TRUE(l->ops->backward_in_place && l->ops->backward_set);
+        const int64_t count = 3 * 4 * 5 * 6;
+        ecg_net_forward(&hs.net, hs.x, 3, training, ECG_BN_TRAIN, NULL);
+        struct ecg_run r = {.n = 3, .training = training, .bn_mode = ECG_BN_TRAIN, .params = &hs.net.params};
+        struct ecg_params *p = &hs.net.params;
+        float *apart = malloc((size_t)count * sizeof(float)), *same = malloc((size_t)count * sizeof(float));
+        float *dparams = malloc((size_t)p->total * sizeof(float));
+        ecg_params_zero_grad(p);
+        ecg_layer_backward_fresh(l, &r, hs.w, apart);
+        memcpy(dparams, p->grads, (size_t)p->total * sizeof(float));
+        ecg_params_zero_grad(p);
+        memcpy(same, hs.w, (size_t)count * sizeof(float));
+        ecg_layer_backward_fresh(l, &r, same, same);
+        ECG_CHECK_CLOSE("input gradient in place", same, apart, count, 0.0, 0.0);
+        ECG_CHECK_CLOSE("parameter gradients in place", p->grads, dparams, p->total, 0.0, 0.0);
+        free(apart);
+        free(same);
+        free(dparams);
+        harness_free(&hs);
+    }
+}
+
+/* The two gradient buffers are planned for what ecg_layers_backward puts in each: behind an
+ * expand convolution and a stride-2 depthwise one, the large input gradients stay in buffer 1
+ * (batch norm works in place) and buffer 0 holds only the small ones. */
+static void the_backward_plan_gives_each_buffer_what_it_holds(void)
+{
+    struct harness hs;
+    struct ecg_layer *ls[4] = {ecg_layer_conv_new("expand", 8, 1, 1, ECG_PAD_SAME),
+                               ecg_layer_bn_silu_new("bn1"), ecg_layer_dwconv_new("dw", 3, 2, ECG_PAD_SAME),
+                               ecg_layer_bn_silu_new("bn2")};
+    CU_ASSERT_TRUE_FATAL(harness_init(&hs, ls, 4, 3, 8, 8, 2, 1e-3f));
+    int64_t floats[2] = {0, 0};
+    ecg_layers_backward_plan(hs.net.layers, 4, -1, 3, floats);
+    CU_ASSERT_EQUAL(floats[0], 3 * 4 * 4 * 8); /* bn2's input gradient, the depthwise output's */
+    CU_ASSERT_EQUAL(floats[1], 3 * 8 * 8 * 8); /* the depthwise input's, then bn1's in place */
+    int64_t from_buffer0[2] = {0, 0};
+    ecg_layers_backward_plan(hs.net.layers, 4, 0, 3, from_buffer0); /* bn2 in place in buffer 0 */
+    CU_ASSERT_EQUAL(from_buffer0[0], 3 * 4 * 4 * 8);
+    CU_ASSERT_EQUAL(from_buffer0[1], 3 * 8 * 8 * 8);
+    int64_t from_buffer1[2] = {0, 0};
+    ecg_layers_backward_plan(hs.net.layers, 4, 1, 3, from_buffer1); /* now the depthwise writes buffer 0 */
+    CU_ASSERT_EQUAL(from_buffer1[0], 3 * 8 * 8 * 8);
+    CU_ASSERT_EQUAL(from_buffer1[1], 3 * 4 * 4 * 8);
+    hs.training = true;
+    CU_ASSERT_TRUE(harness_check(&hs, 30, 1e-2, 2e-3)); /* and the chain's gradients hold */
+    harness_free(&hs);
+}
+
 static void a_layer_that_cannot_take_its_input_fails_with_a_message(void)
 {
     struct ecg_net net;
@@ -421,7 +487,8 @@ static const struct ecg_test grad_tests[] = {
      batch_norm_gradients_match_in_train_frozen_and_eval_modes},
     {"SiLU, pooling, dropout and dense gradients match", silu_gap_dropout_and_dense_gradients_match},
     {"squeeze-excite gradients match finite differences", squeeze_excite_gradients_match_finite_differences},
-    {"context joins its values to the features, and gradients match", context_joins_its_values_and_gradients_match},
+    {"context joins its values to the features, and gradients match",
+     context_joins_its_values_and_gradients_match},
     {"MBConv gradients match with and without residual, expand 1 and 6, strides 1 and 2",
      mbconv_gradients_match_with_and_without_residual},
     {"a chain stem, MBConv, pool, dropout, dense matches finite differences",
@@ -435,6 +502,9 @@ static const struct ecg_test layer_tests[] = {
     {"frozen layers get no gradient and lower layers are skipped",
      frozen_layers_get_no_gradient_and_lower_layers_are_skipped},
     {"a smaller batch runs on the same plan", a_smaller_batch_runs_on_the_same_plan},
+    {"batch norm's backward in place gives the bits of a separate buffer",
+     batch_norm_backward_in_place_gives_the_bits_of_a_separate_buffer},
+    {"the backward plan gives each buffer what it holds", the_backward_plan_gives_each_buffer_what_it_holds},
     {"a layer that cannot take its input fails with a message",
      a_layer_that_cannot_take_its_input_fails_with_a_message},
     {NULL, NULL},

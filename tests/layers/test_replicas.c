@@ -134,7 +134,9 @@ static void check_against_one_network(struct step_setup st)
     CU_ASSERT_EQUAL_FATAL(run_step(&st, &many), 0);
     CU_ASSERT_TRUE(isfinite(one.loss));
     CU_ASSERT_DOUBLE_EQUAL(many.loss, one.loss, 1e-5 * fabs(one.loss));
-    ECG_CHECK_CLOSE("probabilities", many.probs, one.probs, st.n * CLASSES, 1e-4, 1e-6);
+    /* batch-norm sums in another order, through 16 blocks of an untrained network: 1.5e-4 seen
+     * with OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE=Haswell), 1e-4 with SkylakeX's */
+    ECG_CHECK_CLOSE("probabilities", many.probs, one.probs, st.n * CLASSES, 5e-4, 1e-6);
     CU_ASSERT_TRUE(gradients_agree(&many, &one));
     /* the running statistics after the step (and the untouched weights) */
     ECG_CHECK_CLOSE("weights and running statistics", many.values, one.values, one.total, 1e-5, 1e-6);
