@@ -403,6 +403,18 @@ static void replicas_under_mpirun_are_refused_naming_run_replicas(void)
                   "run.replicas: data-parallel ranks (mpirun) each train one replica, found 2");
 }
 
+/* Replicas run as one OpenMP team: a thread limit below their count is refused before training. */
+static void replicas_beyond_the_openmp_thread_limit_are_refused_naming_run_replicas(void)
+{
+    struct job j;
+    start(&j, "env OMP_THREAD_LIMIT=1", ecg_test_fmt("%s/replicas_limit", ecg_test_tmpdir()), "run.replicas=2");
+    char *errt = NULL;
+    CU_ASSERT_EQUAL(finish(&j, ecg_now(), NULL, &errt), 2);
+    const char *message = "run.replicas: 2 replicas need as many OpenMP threads, and OMP_THREAD_LIMIT allows 1";
+    CU_ASSERT_PTR_NOT_NULL(errt ? strstr(errt, message) : NULL);
+    free(errt);
+}
+
 /* A run directory that holds a run is never overwritten: rank 0 alone numbers a new one (<dir>-2) and
  * tells the others, so the job writes one directory, with rank 0's train.log.  (Ranks that each chose
  * a directory would agree on <dir>-2 when they start together, so only a late one shows here, as -3.) */
@@ -457,6 +469,8 @@ static const struct ecg_test mpi_tests[] = {
     {"two replicas in one process train what one process trains",
      two_replicas_in_one_process_train_what_one_process_trains},
     {"replicas under mpirun are refused naming run.replicas", replicas_under_mpirun_are_refused_naming_run_replicas},
+    {"replicas beyond the OpenMP thread limit are refused naming run.replicas",
+     replicas_beyond_the_openmp_thread_limit_are_refused_naming_run_replicas},
     {"a two-rank run stopped on one rank and resumed by one process ends as one run",
      a_two_rank_run_stopped_on_one_rank_and_resumed_by_one_process_ends_as_one_run},
     {"a one-process run resumed by two ranks ends as one run", a_one_process_run_resumed_by_two_ranks_ends_as_one_run},
