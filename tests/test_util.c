@@ -19,11 +19,13 @@
 int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites)
 {
     ecg_process_tune(argv); /* the same BLAS kernels and thread policy as the programs */
-    const char *filter = argc > 1 ? argv[1] : NULL;
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     for (const struct ecg_suite *s = suites; s->name; s++) {
-        if (filter && !strstr(s->name, filter))
+        bool chosen = argc < 2; /* no argument: every suite; else those whose name contains one */
+        for (int i = 1; i < argc && !chosen; i++)
+            chosen = strstr(s->name, argv[i]) != NULL;
+        if (!chosen)
             continue;
         CU_pSuite suite = CU_add_suite(s->name, NULL, NULL);
         for (const struct ecg_test *t = s->tests; t->name; t++)

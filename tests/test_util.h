@@ -19,8 +19,8 @@ struct ecg_suite {
 };
 
 /* Runs the suites (terminated by {NULL, NULL}) with CUnit's basic runner;
- * returns the process exit status (0 when every test passed).  An optional
- * argv[1] runs only suites whose name contains it. */
+ * returns the process exit status (0 when every test passed).  Arguments, if
+ * any, run only the suites whose name contains one of them. */
 int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites);
 
 /*
