@@ -28,8 +28,10 @@ int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites)
         if (!chosen)
             continue;
         CU_pSuite suite = CU_add_suite(s->name, NULL, NULL);
+        const char *only = getenv("ECG_TEST"); /* ECG_TEST=text runs the tests whose name contains it */
         for (const struct ecg_test *t = s->tests; t->name; t++)
-            CU_add_test(suite, t->name, t->fn);
+            if (!only || strstr(t->name, only))
+                CU_add_test(suite, t->name, t->fn);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

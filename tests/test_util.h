@@ -20,7 +20,8 @@ struct ecg_suite {
 
 /* Runs the suites (terminated by {NULL, NULL}) with CUnit's basic runner;
  * returns the process exit status (0 when every test passed).  Arguments, if
- * any, run only the suites whose name contains one of them. */
+ * any, run only the suites whose name contains one of them; the environment
+ * variable ECG_TEST, only the tests whose name contains it. */
 int ecg_test_main(int argc, char **argv, const struct ecg_suite *suites);
 
 /*

@@ -9,7 +9,8 @@
  *
  * To look at one failure again:  ECG_ALLOC_RANGE=k:k test_alloc_fail <suite> (the allocation's call
  * stack is printed with any fault); ECG_ALLOC_VERBOSE=1 also prints the allocations a run survived,
- * ECG_ALLOC_TRACE=1 every allocation of the counting run.
+ * ECG_ALLOC_TRACE=1 every allocation of the counting run.  ECG_ALLOC_STRIDE=s fails only allocations
+ * first, first + s, ...: the sanitizer build's training sweeps use it (tests/faults/meson.build).
  */
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 700
@@ -144,8 +145,12 @@ static void sweep(const struct scenario *s)
     long long first = 1, last = n; /* ECG_ALLOC_RANGE=a:b sweeps only those, to look at one failure again */
     if (getenv("ECG_ALLOC_RANGE") && sscanf(getenv("ECG_ALLOC_RANGE"), "%lld:%lld", &first, &last) == 2)
         last = last < n ? last : n;
+    long long stride = getenv("ECG_ALLOC_STRIDE") ? atoll(getenv("ECG_ALLOC_STRIDE")) : 1;
+    CU_ASSERT_TRUE_FATAL(stride >= 1);
+    long long runs = 0;
     double t0 = now_s();
-    for (long long k = first; k <= last; k++) {
+    for (long long k = first; k <= last; k += stride) {
+        runs++;
         current_k = k;
         if (s->reset)
             s->reset();
@@ -171,10 +176,13 @@ static void sweep(const struct scenario *s)
             report(s, k, why, rc, &err, ++bad);
     }
     current_k = 0;
-    printf("\n  %s: %lld allocations; %lld to %lld failed in turn: %lld ended with an out-of-memory error, "
+    char which[64] = "in turn";
+    if (stride > 1)
+        snprintf(which, sizeof which, "one in %lld", stride);
+    printf("\n  %s: %lld allocations; %lld to %lld failed %s: %lld ended with an out-of-memory error, "
            "%lld recovered (optional), %lld not reached, %lld faults; %.1f s%s\n",
-           s->name, n, first, last, last - first + 1 - recovered - unreached, recovered, unreached, bad,
-           now_s() - t0, LEAK_CHECKS ? ", leak-checked after each" : "");
+           s->name, n, first, last, which, runs - recovered - unreached, recovered, unreached, bad, now_s() - t0,
+           LEAK_CHECKS ? ", leak-checked after each" : "");
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(unreached, 0); /* the scenarios run on one thread: the same allocations every time */
 }
