@@ -205,6 +205,8 @@ void ecg_calibration_write_json(struct ecg_json *j, const struct ecg_calibration
         ecg_json_null(j);
     ecg_json_key(j, "fit_records");
     ecg_json_int(j, c->fit_records);
+    ecg_json_key(j, "rr_fusion");
+    ecg_json_bool(j, c->rr_fusion);
     ecg_json_key(j, "ece");
     ecg_json_number(j, c->after.ece);
     ecg_json_key(j, "nll");
@@ -227,6 +229,8 @@ void ecg_calibration_write_text(FILE *f, const struct ecg_calibration *c)
     fprintf(f, "\ncalibration (%d confidence bins): temperature %.4f", ECG_CAL_BINS, c->temperature);
     if (c->fitted_on)
         fprintf(f, " (fitted on the %s split, %lld records)", c->fitted_on, (long long)c->fit_records);
+    if (c->rr_fusion)
+        fprintf(f, ", then the RR fusion fitted on the same records");
     fputc('\n', f);
     if (c->has_before)
         fprintf(f, "  before: ECE %.4f, NLL %.4f\n", c->before.ece, c->before.nll);

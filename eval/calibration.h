@@ -41,6 +41,8 @@ struct ecg_calibration {
     const char *fitted_on;              /* split the temperature was fitted on ("val"); NULL: not fitted here */
     int64_t fit_records;                /* records of that split */
     bool has_before;                    /* `before` holds the same records at T = 1 */
+    bool rr_fusion;                     /* `after` is of the RR fusion's probabilities (eval/rr_fusion.h), fitted
+                                           on the same split as the temperature */
     struct ecg_reliability before, after;
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # k-fold cross-validation of a config: the k folds as k runs, then their mean and standard deviation.
 #
-#   experiments/cv.sh [--name NAME] [--eval-of DIR] CONFIG K [key=value ...]
+#   experiments/cv.sh [--name NAME] [--eval-of DIR | --finish-of DIR] CONFIG K [key=value ...]
 #
 # Fold i runs `ecgtrain CONFIG key=value... data.folds=K data.fold=i` into runs/cv/NAME/fold<i>/
 # (NAME: the config's name and the overrides; the folds are stratified, the same for every config
@@ -19,19 +19,25 @@
 # be eval.* keys (and run.threads, run.log_level): a test-time ablation, such as other evaluation
 # windows, at the cost of an evaluation (the models keep the epoch and temperature that their training
 # chose with its own eval settings); its default NAME is DIR's name, ",eval-of" and the overrides.
+# --finish-of DIR trains nothing either: each fold's finished run DIR/fold<i> (its config.yaml, log.csv, last.h5
+# and best.h5, copied into NAME/fold<i>) is resumed with the eval.* overrides, which repeats only the end of
+# the run: the calibration on the fold's validation split, the RR fusion (eval.rr_fusion=true) and the test
+# report; its default NAME is DIR's name, ",finish-of" and the overrides.
 #
 # Examples: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
 #           experiments/cv.sh --name w3 --eval-of runs/cv/cinc2017 configs/cinc2017.yaml 3 eval.hop_seconds=0 eval.windows=3
+#           experiments/cv.sh --finish-of runs/cv/cinc2017 configs/cinc2017.yaml 3 eval.rr_fusion=true
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=experiments/lib.sh
 source experiments/lib.sh
-usage() { sed -n '2,24p' "$0"; exit 2; }
-name="" eval_of=""
+usage() { sed -n '2,29p' "$0"; exit 2; }
+name="" eval_of="" finish_of=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --name) [ $# -ge 2 ] || usage; name="$2"; shift 2 ;;
     --eval-of) [ $# -ge 2 ] || usage; eval_of="${2%/}"; shift 2 ;;
+    --finish-of) [ $# -ge 2 ] || usage; finish_of="${2%/}"; shift 2 ;;
     --*) echo "cv.sh: unknown option '$1'" >&2; usage ;;
     *) break ;;
     esac
@@ -45,16 +51,20 @@ for o in "${overrides[@]}"; do
     case "$o" in
     data.folds=* | data.fold=* | run.dir=* | run.resume=*) echo "cv.sh: $o: cv.sh sets this key itself" >&2; exit 2 ;;
     eval.*=* | run.threads=* | run.log_level=*) ;;
-    *=*) [ -z "$eval_of" ] || { echo "cv.sh: $o: --eval-of takes eval.* keys (and run.threads, run.log_level) only" >&2; exit 2; } ;;
+    *=*) [ -z "$eval_of$finish_of" ] || { echo "cv.sh: $o: --${eval_of:+eval-of}${finish_of:+finish-of} takes eval.* keys (and run.threads, run.log_level) only" >&2; exit 2; } ;;
     *) echo "cv.sh: expected key=value, found '$o'" >&2; exit 2 ;;
     esac
 done
-if [ -n "$eval_of" ]; then
+[ -z "$eval_of" ] || [ -z "$finish_of" ] || { echo "cv.sh: --eval-of and --finish-of: expected one of them" >&2; exit 2; }
+of="$eval_of$finish_of" of_option=--${eval_of:+eval-of}${finish_of:+finish-of}
+if [ -n "$of" ]; then
     # the same K as the cross-validation evaluated: its folds 0..K-1 and no fold K
     for ((i = 0; i < k; i++)); do
-        [ -f "$eval_of/fold$i/best.h5" ] || { echo "cv.sh: --eval-of $eval_of: no fold$i/best.h5" >&2; exit 2; }
+        for f in best.h5 ${finish_of:+last.h5 config.yaml log.csv}; do
+            [ -f "$of/fold$i/$f" ] || { echo "cv.sh: $of_option $of: no fold$i/$f" >&2; exit 2; }
+        done
     done
-    [ ! -e "$eval_of/fold$k" ] || { echo "cv.sh: --eval-of $eval_of: it has more than K = $k folds" >&2; exit 2; }
+    [ ! -e "$of/fold$k" ] || { echo "cv.sh: $of_option $of: it has more than K = $k folds" >&2; exit 2; }
 fi
 ecgtrain=${ECGTRAIN:-build/tools/ecgtrain}  # ECGTRAIN chooses another build
 ecgeval=$(dirname "$ecgtrain")/ecgeval
@@ -64,16 +74,16 @@ tool=$ecgtrain
 command -v jq >/dev/null || { echo "cv.sh: jq missing; run scripts/setup.sh" >&2; exit 1; }
 if [ -z "$name" ]; then
     name=$(basename "$config" .yaml)
-    [ -z "$eval_of" ] || name="$(basename "$eval_of"),eval-of"
+    [ -z "$of" ] || name="$(basename "$of"),${of_option#--}"
     [ ${#overrides[@]} -eq 0 ] || name="$name,$(printf '%s,' "${overrides[@]}" | sed 's/,$//' | tr ' /' '__')"
 fi
 root="runs/cv/$name"
-if [ -n "$eval_of" ] && [ -d "$root" ] && [ "$root" -ef "$eval_of" ]; then
-    echo "cv.sh: --eval-of $eval_of: --name must name another directory than the one evaluated" >&2
+if [ -n "$of" ] && [ -d "$root" ] && [ "$root" -ef "$of" ]; then
+    echo "cv.sh: $of_option $of: --name must name another directory than the one evaluated" >&2
     exit 2
 fi
 mkdir -p "$root"
-printf '%s\n' "experiments/cv.sh${eval_of:+ --eval-of $eval_of} $config $k${overrides[*]:+ ${overrides[*]}}" \
+printf '%s\n' "experiments/cv.sh${of:+ $of_option $of} $config $k${overrides[*]:+ ${overrides[*]}}" \
     >"$root/command.txt"
 
 failed=0
@@ -84,6 +94,15 @@ for ((i = 0; i < k; i++)); do
         echo "cv.sh: fold $i of $k: evaluating $eval_of/fold$i/best.h5"
         mkdir -p "$dir"
         "$ecgeval" "$eval_of/fold$i/best.h5" data.split=test "${overrides[@]}" --out "$dir" \
+            >"$dir/stdout.txt" 2>"$dir/stderr.txt" || { echo "cv.sh: fold $i failed (see $dir/stderr.txt)" >&2; failed=$((failed + 1)); }
+        continue
+    fi
+    if [ -n "$finish_of" ]; then
+        echo "cv.sh: fold $i of $k: finishing $finish_of/fold$i again"
+        mkdir -p "$dir"
+        cp "$finish_of/fold$i/config.yaml" "$finish_of/fold$i/log.csv" "$finish_of/fold$i/last.h5" \
+            "$finish_of/fold$i/best.h5" "$dir/"
+        "$ecgtrain" "$dir/config.yaml" "${overrides[@]}" "run.dir=$dir" "run.resume=$dir/last.h5" \
             >"$dir/stdout.txt" 2>"$dir/stderr.txt" || { echo "cv.sh: fold $i failed (see $dir/stderr.txt)" >&2; failed=$((failed + 1)); }
         continue
     fi

@@ -34,21 +34,17 @@ void ecg_infer_batch_free(struct ecg_infer_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-/* Averages a finished record's windows (summed in window order, as ecgtrain's evaluation sums). */
-static void average(struct ecg_infer_result *r)
+/* A finished record's probabilities and class. */
+static int average(const struct ecg_infer_model *m, struct ecg_infer_result *r, struct ecg_error *err)
 {
-    const int k = r->classes;
-    for (int j = 0; j < k; j++)
-        r->probs[j] = 0;
-    for (int64_t w = 0; w < r->windows; w++)
-        for (int j = 0; j < k; j++)
-            r->probs[j] += r->window_probs[w * k + j];
+    int rc = ecg_infer_record_probs(m, r->window_probs, r->windows, r->signal, r->length, r->fs, r->probs, err);
+    if (rc)
+        return ecg_error_prefix(err, rc, "record '%s'", r->record);
     r->best = 0;
-    for (int j = 0; j < k; j++) {
-        r->probs[j] /= (float)r->windows;
+    for (int j = 1; j < r->classes; j++)
         if (r->probs[j] > r->probs[r->best])
             r->best = j;
-    }
+    return ECG_OK;
 }
 
 /* Hands out the leading records whose windows all ran. */
@@ -57,8 +53,9 @@ static int deliver(struct ecg_infer_batch *b, struct ecg_error *err)
     int64_t out = 0;
     int rc = ECG_OK;
     while (out < b->npending && b->computed[out] == b->pending[out].windows && !rc) {
-        average(&b->pending[out]);
-        rc = b->done ? b->done(b->user, &b->pending[out], err) : ECG_OK;
+        rc = average(b->ctx->model, &b->pending[out], err);
+        if (!rc && b->done)
+            rc = b->done(b->user, &b->pending[out], err);
         ecg_infer_result_free(&b->pending[out]);
         out++;
     }

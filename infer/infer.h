@@ -93,6 +93,19 @@ int ecg_infer_model_has_network(const struct ecg_infer_model *m);
 double ecg_infer_model_temperature(const struct ecg_infer_model *m);
 
 /*
+ * A record's probabilities (classes) from its windows' (windows, classes): their mean, summed in window order as
+ * ecgtrain's evaluation sums, then, when the model carries an RR fusion, the fusion's, with the RR-interval
+ * features of `signal` (length samples at fs Hz: the record's preprocessed signal, a result's `signal`).  Every
+ * program's record probabilities come from here.  Errors: out of memory.
+ */
+int ecg_infer_record_probs(const struct ecg_infer_model *m, const float *window_probs, int64_t windows,
+                           const float *signal, int64_t length, double fs, float *probs, struct ecg_error *err);
+
+/* True when the model file or checkpoint carries an RR fusion (eval/rr_fusion.h): each record's mean
+ * probabilities then go through it, with the RR-interval features of the record's signal. */
+int ecg_infer_model_has_rr_fusion(const struct ecg_infer_model *m);
+
+/*
  * A per-thread context: the network planned for eval.batch_size windows
  * with its own copy of the weights.  ECG_ERR_USAGE for a model without a
  * network.  The model must outlive the context.

@@ -16,6 +16,7 @@ struct ecg_infer_model {
     struct ecg_config config;
     double fs;                  /* data.sample_rate: every record is resampled to it */
     double temperature;         /* probabilities are softmax(logits / temperature) (io/model_file.h) */
+    struct ecg_rr_fusion fusion; /* a record's mean probabilities then go through it (classes 0: none) */
     struct ecg_loader_opts lo;  /* window and spectrogram options of the config */
     int first_feature;          /* the first of a beat's features the network reads (ecg_config_beat_features) */
     struct ecg_spec spec;       /* thread-safe engine (plans under a lock) */

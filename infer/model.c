@@ -99,6 +99,8 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
         if (!(rc = check_geometry(m, err)) && !(rc = ecg_spec_init(&m->spec, &m->lo.spec, err)) && weights)
             rc = load_network(m, err);
     }
+    if (!rc && weights && ecg_model_file_probe(weights))
+        rc = ecg_model_file_rr_fusion(weights, m->classes, &m->fusion, err);
     free(found);
     if (rc) {
         ecg_infer_model_free(m);
@@ -134,6 +136,27 @@ int ecg_infer_model_classes(const struct ecg_infer_model *m, const char *const *
 double ecg_infer_model_sample_rate(const struct ecg_infer_model *m) { return m->fs; }
 
 double ecg_infer_model_temperature(const struct ecg_infer_model *m) { return m->temperature; }
+
+int ecg_infer_model_has_rr_fusion(const struct ecg_infer_model *m) { return m->fusion.classes > 0; }
+
+int ecg_infer_record_probs(const struct ecg_infer_model *m, const float *window_probs, int64_t windows,
+                           const float *signal, int64_t length, double fs, float *probs, struct ecg_error *err)
+{
+    const int k = m->classes;
+    for (int j = 0; j < k; j++)
+        probs[j] = 0;
+    for (int64_t w = 0; w < windows; w++)
+        for (int j = 0; j < k; j++)
+            probs[j] += window_probs[w * k + j];
+    for (int j = 0; j < k; j++)
+        probs[j] /= (float)windows;
+    if (m->fusion.classes) {
+        float features[ECG_RHYTHM_FEATURES];
+        ECG_TRY(ecg_rhythm_features(signal, length, fs, features, err));
+        ecg_rr_fusion_apply(&m->fusion, probs, features);
+    }
+    return ECG_OK;
+}
 
 int ecg_infer_model_has_network(const struct ecg_infer_model *m) { return m->has_network; }
 

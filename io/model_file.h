@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/params.h"
+#include "eval/rr_fusion.h"
 #include "io/keras_h5.h"
 
 /*
@@ -18,10 +19,13 @@
  *                       preprocessing, windows, spectrogram, model
  *     provenance_json   where the training data came from (string dataset)
  *     metrics_json      the metrics that go with the model (string dataset)
+ *     rr_fusion/        when the run fitted one (eval.rr_fusion, eval/rr_fusion.h):
+ *       mean, scale     (8) doubles: the RR features' standardisation
+ *       weights         (9, classes) doubles
  *
  * A training checkpoint (io/checkpoint.h, group /ecg_checkpoint) holds a
  * configuration too and, in best.h5 after calibration, a `temperature`
- * attribute; the readers below accept either kind of file.
+ * attribute and the rr_fusion group; the readers below accept either kind of file.
  */
 
 #define ECG_MODEL_GROUP "ecg_model"
@@ -34,6 +38,7 @@ struct ecg_model_meta {
     const char *arch;             /* "b0" ... */
     const char *provenance_json;  /* NULL writes "{}" */
     const char *metrics_json;     /* NULL writes "{}" */
+    const struct ecg_rr_fusion *rr_fusion; /* NULL or classes 0: none */
 };
 
 /* Writes the weights and the metadata to `path` atomically. */
@@ -64,5 +69,13 @@ int ecg_model_file_temperature(const char *path, double *t, struct ecg_error *er
 /* Sets the `temperature` attribute of a checkpoint's /ecg_checkpoint (or a model file's /ecg_model) group,
  * atomically: a copy is changed, synced and renamed over `path`. */
 int ecg_model_file_set_temperature(const char *path, double t, struct ecg_error *err);
+
+/* The RR fusion of a model file or checkpoint (f->classes 0 when it has none), checked for `classes` classes:
+ * ECG_ERR_FORMAT naming the file for a malformed one. */
+int ecg_model_file_rr_fusion(const char *path, int classes, struct ecg_rr_fusion *f, struct ecg_error *err);
+
+/* Stores (replacing any) the RR fusion of a checkpoint or model file, atomically as the temperature; a fusion of
+ * 0 classes removes it. */
+int ecg_model_file_set_rr_fusion(const char *path, const struct ecg_rr_fusion *f, struct ecg_error *err);
 
 #endif

@@ -17,7 +17,8 @@
  *             possibly from several requests -> per-window probabilities and,
  *             when the backend can, a Grad-CAM heat map per window.
  *
- * A record's probabilities are the mean of its windows' probabilities.  A beat
+ * A record's probabilities are the mean of its windows' probabilities (or what
+ * the backend's record_probs makes of them and the record).  A beat
  * model (info.beats) instead prepares one window per heartbeat that the QRS
  * detector finds, each with its R peak and `context_c` context values (its beat
  * features, when the model reads any); the server then answers per beat, not per record.
@@ -77,6 +78,11 @@ struct ecg_serve_backend {
      * NULL, cam (count * cam_h * cam_w, each map scaled to 0..1). */
     int (*classify)(void *model, void *ctx, const float *inputs, const float *context, int64_t count, float *probs,
                     float *cam, struct ecg_error *err);
+    /* A rhythm record's probabilities (nclass) from its windows' (prep->windows * nclass) and its prepared record
+     * (the model may combine them with the signal's RR features); NULL: the mean of the windows'.  Errors: out of
+     * memory. */
+    int (*record_probs)(void *model, const float *window_probs, const struct ecg_serve_prepared *prep, float *probs,
+                        struct ecg_error *err);
 };
 
 /* Frees the arrays of a prepared record and zeroes it; a zeroed one is a no-op. */

@@ -118,6 +118,13 @@ static int classify(void *model, void *ctx, const float *inputs, const float *co
     return ecg_infer_classify_windows(ctx, inputs, context, count, probs, cam, err);
 }
 
+static int record_probs(void *model, const float *window_probs, const struct ecg_serve_prepared *prep, float *probs,
+                        struct ecg_error *err)
+{
+    return ecg_infer_record_probs(((struct infer_backend *)model)->model, window_probs, prep->windows, prep->signal,
+                                  prep->signal_length, prep->signal_fs, probs, err);
+}
+
 /* "dir/name.h5" -> "name" */
 static void base_name(const char *path, char *out, size_t n)
 {
@@ -308,6 +315,7 @@ int ecg_serve_backend_infer_open(const char *weights, const char *config_path, i
     be->context_free = context_free;
     be->prepare = prepare;
     be->classify = classify;
+    be->record_probs = record_probs;
     return ECG_OK;
 }
 

@@ -144,6 +144,8 @@ enum MHD_Result ecg_classify_finish(struct request *r)
         return ecg_server_reply_error(r, 503, r->job.err.msg, NULL);
     if (r->job.status)
         return ecg_server_reply_error(r, 500, r->job.err.msg, NULL);
+    for (int32_t i = 0; i < r->recs.count; i++)
+        ecg_serve_result_finish(r->s->be, &r->res[i]);
     char *buf = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);

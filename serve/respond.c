@@ -14,7 +14,34 @@
 void ecg_serve_result_free(struct ecg_serve_result *r)
 {
     ecg_serve_prepared_free(&r->prep);
+    free(r->record_probs);
+    r->record_probs = NULL;
     r->probs = r->cam = NULL;
+}
+
+void ecg_serve_result_finish(const struct ecg_serve_backend *be, struct ecg_serve_result *r)
+{
+    const int k = be->info.nclass;
+    if (be->info.beats || r->error[0] || !r->probs || r->prep.windows < 1 || r->record_probs)
+        return;
+    if (!(r->record_probs = malloc((size_t)k * sizeof *r->record_probs))) {
+        snprintf(r->error, sizeof r->error, "out of memory for the record's probabilities");
+        return;
+    }
+    struct ecg_error err = {0};
+    if (be->record_probs) {
+        if (be->record_probs(be->model, r->probs, &r->prep, r->record_probs, &err)) {
+            snprintf(r->error, sizeof r->error, "%s", err.msg);
+            free(r->record_probs);
+            r->record_probs = NULL;
+        }
+        return;
+    }
+    for (int c = 0; c < k; c++)
+        r->record_probs[c] = 0;
+    for (int64_t w = 0; w < r->prep.windows; w++)
+        for (int c = 0; c < k; c++)
+            r->record_probs[c] += r->probs[w * k + c] / (float)r->prep.windows;
 }
 
 void ecg_serve_base64(char *out, const unsigned char *p, size_t n)
@@ -201,24 +228,19 @@ static void trace(struct ecg_json *j, const struct ecg_serve_result *r)
     ecg_json_end_object(j);
 }
 
-/* A rhythm model's answer: the mean of the windows' probabilities, its class, and the windows. */
+/* A rhythm model's answer: the record's probabilities (ecg_serve_result_finish), its class, and the windows. */
 static void rhythm(struct ecg_json *j, const struct ecg_serve_model_info *info, const struct ecg_serve_result *r,
                    unsigned include)
 {
-    int ok = !r->error[0] && r->probs && r->prep.windows > 0;
-    float *mean = ok ? calloc((size_t)info->nclass, sizeof *mean) : NULL;
-    ok = ok && mean;
-    for (int64_t w = 0; ok && w < r->prep.windows; w++)
-        for (int c = 0; c < info->nclass; c++)
-            mean[c] += r->probs[w * info->nclass + c] / (float)r->prep.windows;
+    const float *p = r->error[0] ? NULL : r->record_probs;
     ecg_json_key(j, "class");
-    if (ok)
-        ecg_json_string(j, info->class_names[ecg_argmax(mean, info->nclass)]);
+    if (p)
+        ecg_json_string(j, info->class_names[ecg_argmax(p, info->nclass)]);
     else
         ecg_json_null(j);
     ecg_json_key(j, "probabilities");
-    if (ok)
-        probabilities(j, info, mean);
+    if (p)
+        probabilities(j, info, p);
     else
         ecg_json_null(j);
     if (r->error[0]) {
@@ -227,7 +249,6 @@ static void rhythm(struct ecg_json *j, const struct ecg_serve_model_info *info, 
     }
     ecg_json_key(j, "windows");
     windows(j, info, r, include);
-    free(mean);
 }
 
 static void record(struct ecg_json *j, const struct ecg_serve_model_info *info,

@@ -19,10 +19,15 @@ struct ecg_serve_result {
     const float
         *probs; /* prep.windows * nclass (borrowed: the request's batch output), NULL until classified */
     const float *cam; /* prep.windows * cam_h * cam_w (borrowed), or NULL */
+    float *record_probs; /* nclass: a rhythm record's probabilities (owned), NULL until ecg_serve_result_finish */
 };
 
-/* Frees the prepared arrays (probs and cam are borrowed). */
+/* Frees the prepared arrays and record_probs (probs and cam are borrowed). */
 void ecg_serve_result_free(struct ecg_serve_result *r);
+
+/* A classified rhythm record's probabilities from its windows' (be->record_probs, else their mean) into
+ * r->record_probs; a failure becomes r->error.  No-op for beat models, unclassified records and errors. */
+void ecg_serve_result_finish(const struct ecg_serve_backend *be, struct ecg_serve_result *r);
 
 /* The longest signal ?include=signal returns; longer ones are decimated by an integer step. */
 #define ECG_SERVE_TRACE_MAX 6000

@@ -179,7 +179,8 @@ static int run(const struct args *a, struct ecg_error *err)
         goto out;
     }
     const char *split_names[] = {"train", "val", "test", "all"};
-    struct ecg_calibration cal = {.temperature = ecg_infer_model_temperature(model)};
+    struct ecg_calibration cal = {.temperature = ecg_infer_model_temperature(model),
+                                  .rr_fusion = ecg_infer_model_has_rr_fusion(model)};
     ecg_reliability_compute(&cal.after, r.probs, r.truth, r.n, k);
     struct ecg_report rep = {.title = a->ckpt, .split = split_names[c->eval.split], .metrics = &mt,
                              .config_text = yaml, .calibration = &cal};

@@ -116,6 +116,15 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                                  beat_features[i].key, beat_features[i].what, beat_features[i].what,
                                  c->train.mixup_alpha);
     }
+    if (c->eval.rr_fusion && ecg_format_task(ecg_config_format_name(c)) == ECG_TASK_BEAT)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'eval.rr_fusion' and 'data.format': the RR fusion measures a whole record's "
+                             "rhythm; expected rhythm records, found the beat format %s",
+                             ecg_config_format_name(c));
+    if (c->eval.rr_fusion && !c->eval.calibrate)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'eval.rr_fusion' and 'eval.calibrate': the fusion reads the calibrated "
+                             "probabilities; expected eval.calibrate true with it, found false");
     if (c->run.replicas > 1 && c->train.mixup_alpha > 0)
         return ecg_error_set(err, ECG_ERR_CONFIG,
                              "keys 'run.replicas' and 'train.mixup_alpha': mixup pairs images across the whole "

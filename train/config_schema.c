@@ -291,6 +291,11 @@ static const struct ecg_config_key keys[] = {
      .help = "at the end of training, fit the temperature T of softmax(logits / T) on the validation split "
              "(lowest negative log-likelihood) and store it in best.h5, where ecgeval, ecgpredict and ecgexport "
              "use it; the report shows the calibration error before and after"},
+    {KEY(ECG_CFG_BOOL, eval.rr_fusion), .def = "false",
+     .help = "rhythm records: at the end of training, fit on the validation split a correction of each "
+             "record's probabilities by its RR-interval features (from the R peaks of the QRS detector), "
+             "softmax(ln p + W f + b), and store it in best.h5; the test report, ecgeval, ecgpredict, ecgserve "
+             "and ecgexport's model file then give the corrected probabilities (needs eval.calibrate)"},
     {KEY(ECG_CFG_ENUM, eval.split), .def = "test", NAMES(ecg_split_part_names),
      .help = "split the final evaluation reports"},
 };

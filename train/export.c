@@ -120,7 +120,7 @@ static int read_metrics(const char *path, char **out, struct ecg_error *err)
 }
 
 int ecg_export_network(const struct ecg_config *c, const struct ecg_effnet *net, double temperature,
-                       const char *prov, const char *metrics, const char *out, struct ecg_error *err)
+                       const struct ecg_rr_fusion *fusion, const char *prov, const char *metrics, const char *out, struct ecg_error *err)
 {
     /* The stored configuration starts from the weights as they are, not from the training's starting point, and
      * says nothing of the training machine: no paths of it, and the cores of the machine that runs the model.
@@ -139,7 +139,7 @@ int ecg_export_network(const struct ecg_config *c, const struct ecg_effnet *net,
     ecg_model_keras_info(net, &attrs);
     struct ecg_model_meta meta = {.config_yaml = yaml, .class_names = names, .n_classes = k,
                                   .temperature = temperature, .arch = attrs.arch, .provenance_json = prov,
-                                  .metrics_json = metrics};
+                                  .metrics_json = metrics, .rr_fusion = fusion};
     int rc = ecg_model_file_save(out, net->params, &attrs, &meta, err);
     free(yaml);
     return rc;
@@ -151,8 +151,11 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
     struct ecg_effnet m = {0};
     char *prov = NULL, *metrics = NULL;
     double t = 1.0;
+    struct ecg_rr_fusion fusion = {0};
     ECG_TRY(ecg_config_from_checkpoint(ckpt, 0, NULL, &c, err));
     int rc = ecg_model_file_temperature(ckpt, &t, err);
+    if (!rc)
+        rc = ecg_model_file_rr_fusion(ckpt, (int)c.model.num_classes, &fusion, err);
     if (!rc && o->metrics_path)
         rc = read_metrics(o->metrics_path, &metrics, err);
     if (!rc)
@@ -160,7 +163,7 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
     if (!rc)
         rc = ecg_model_build(&c, 1, true, &m, NULL, err);
     if (!rc)
-        rc = ecg_export_network(&c, &m, t, prov, metrics, out, err);
+        rc = ecg_export_network(&c, &m, t, &fusion, prov, metrics, out, err);
     ecg_effnet_free(&m);
     ecg_config_free(&c);
     free(prov), free(metrics);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "eval/rr_fusion.h"
 
 struct ecg_config;
 struct ecg_effnet;
@@ -28,10 +29,10 @@ int ecg_export_model(const char *ckpt, const char *out, const struct ecg_export_
 /*
  * The part of ecg_export_model after the checkpoint is read: writes network
  * `net`, built from configuration `c`, to `out` with the same /ecg_model
- * group (the class names of c's task; provenance and metrics JSON may be
- * NULL: "{}").
+ * group (the class names of c's task; the RR fusion, provenance and metrics
+ * JSON may be NULL: none, "{}").
  */
 int ecg_export_network(const struct ecg_config *c, const struct ecg_effnet *net, double temperature,
-                       const char *prov, const char *metrics, const char *out, struct ecg_error *err);
+                       const struct ecg_rr_fusion *fusion, const char *prov, const char *metrics, const char *out, struct ecg_error *err);
 
 #endif

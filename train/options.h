@@ -82,6 +82,7 @@ struct ecg_config_eval {
     double hop_seconds;             /* > 0: windows tiling the whole record, starts at most this far apart */
     enum ecg_split_part split;      /* data/split.h; ECG_PART_ALL: every record */
     bool calibrate;                 /* fit a temperature on the validation split at the end (train/calibrate.c) */
+    bool rr_fusion;                 /* then fit the RR fusion on it (eval/rr_fusion.h, train/calibrate.c) */
 };
 
 #endif

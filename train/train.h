@@ -11,6 +11,7 @@
 #include "data/record.h"
 #include "data/split.h"
 #include "eval/calibration.h"
+#include "eval/rr_fusion.h"
 #include "eval/metrics.h"
 #include "io/keras_h5.h"
 #include "layers/effnet.h"
@@ -123,6 +124,15 @@ int ecg_eval_fit_temperature(const struct ecg_eval_result *r, double *t, struct 
  * r->probs were made at 1; has_before when cal->fitted_on is set) and cal->after (t) on r's records.
  * The caller sets fitted_on and fit_records first. */
 int ecg_eval_apply_temperature(struct ecg_eval_result *r, double t, struct ecg_calibration *cal, struct ecg_error *err);
+
+/* Fits the RR fusion (eval/rr_fusion.h) on r's probabilities (already at the fitted temperature) and the RR
+ * features of its records' signals in ds. */
+int ecg_eval_fit_rr_fusion(const struct ecg_dataset *ds, const struct ecg_eval_result *r, struct ecg_rr_fusion *f,
+                           struct ecg_error *err);
+
+/* Replaces r's probabilities by the fusion's (f->classes 0: no-op), as infer/ does for every record. */
+int ecg_eval_apply_rr_fusion(const struct ecg_dataset *ds, struct ecg_eval_result *r, const struct ecg_rr_fusion *f,
+                             struct ecg_error *err);
 
 /* ---- programs that start from a checkpoint (train/from_checkpoint.c) ---- */
 

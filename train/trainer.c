@@ -62,6 +62,7 @@ struct trainer {
     int frozen_end;     /* model.freeze: parameters below stay frozen throughout */
     struct ecg_train_state st;
     float *best_values; /* the evaluation weights of the best epoch */
+    struct ecg_rr_fusion fusion; /* eval.rr_fusion: fitted at the end on the validation split */
     struct ecg_mixup mixup; /* train.mixup_alpha > 0 */
     struct ecg_epoch_row *rows;
     int64_t nrows;
@@ -343,6 +344,10 @@ static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics
         return rc;
     if (cal) /* the final report: probabilities at the fitted temperature, as infer/ computes them */
         rc = ecg_eval_apply_temperature(&r, cal->temperature, cal, err);
+    if (cal && !rc && t->fusion.classes) { /* ... and then through the fusion */
+        rc = ecg_eval_apply_rr_fusion(&t->ds, &r, &t->fusion, err);
+        ecg_reliability_compute(&cal->after, r.probs, r.truth, r.n, r.k);
+    }
     if (!rc)
         rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
     if (!rc && t->ds.task == ECG_TASK_RHYTHM)
@@ -573,8 +578,24 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
 
 /* ---- the final report ---------------------------------------------------------------------- */
 
-/* The temperature of the best weights on the validation split, stored in best.h5 (no validation split: 1). */
-static int fit_temperature(struct trainer *t, struct ecg_calibration *cal, struct ecg_error *err)
+/* eval.rr_fusion: the fusion of r's records (probabilities at the fitted temperature), stored in best.h5. */
+static int fit_fusion(struct trainer *t, struct ecg_eval_result *r, double temperature, const char *best,
+                      struct ecg_error *err)
+{
+    int rc = ecg_calibration_record_probs(r->probs, r->window_logits, r->window_row, r->nwindows, r->n, r->k,
+                                          temperature, err);
+    if (!rc)
+        rc = ecg_eval_fit_rr_fusion(&t->ds, r, &t->fusion, err);
+    if (!rc && best && (rc = ecg_model_file_set_rr_fusion(best, &t->fusion, err)))
+        memset(&t->fusion, 0, sizeof t->fusion);
+    if (!rc)
+        ecg_info("RR fusion fitted on the validation split (%lld records)", (long long)r->n);
+    return rc ? ecg_error_prefix(err, rc, "eval.rr_fusion") : ECG_OK;
+}
+
+/* The temperature of the best weights on the validation split, stored in best.h5 (no validation split: 1), and
+ * with eval.rr_fusion the fusion. */
+static int fit_calibration(struct trainer *t, struct ecg_calibration *cal, struct ecg_error *err)
 {
     int64_t n = t->splits.n[ECG_PART_VAL];
     if (n == 0)
@@ -584,15 +605,22 @@ static int fit_temperature(struct trainer *t, struct ecg_calibration *cal, struc
     int rc = ecg_eval_fit_temperature(&r, &cal->temperature, err);
     cal->fitted_on = "val";
     cal->fit_records = r.n;
-    ecg_eval_result_free(&r);
-    if (rc)
+    if (rc) {
+        ecg_eval_result_free(&r);
         return ecg_error_prefix(err, rc, "eval.calibrate");
+    }
     char path[1100];
     snprintf(path, sizeof path, "%s/best.h5", t->dir);
-    if (access(path, F_OK) == 0 && (rc = ecg_model_file_set_temperature(path, cal->temperature, err)))
+    const char *best = access(path, F_OK) == 0 ? path : NULL;
+    if (best && (rc = ecg_model_file_set_temperature(best, cal->temperature, err))) {
+        ecg_eval_result_free(&r);
         return ecg_error_prefix(err, rc, "eval.calibrate");
+    }
     ecg_info("temperature %.4f fitted on the validation split (%lld records)", cal->temperature, (long long)cal->fit_records);
-    return ECG_OK;
+    if (t->c->eval.rr_fusion && (rc = fit_fusion(t, &r, cal->temperature, best, err)) == ECG_OK)
+        cal->rr_fusion = true;
+    ecg_eval_result_free(&r);
+    return rc;
 }
 
 static int final_report(struct trainer *t, struct ecg_error *err)
@@ -608,7 +636,7 @@ static int final_report(struct trainer *t, struct ecg_error *err)
     struct ecg_metrics mt = {0};
     struct ecg_calibration cal = {.temperature = 1.0};
     double loss;
-    int rc = t->c->eval.calibrate ? fit_temperature(t, &cal, err) : ECG_OK;
+    int rc = t->c->eval.calibrate ? fit_calibration(t, &cal, err) : ECG_OK;
     if (!rc)
         rc = evaluate_split(t, part, &mt, &loss, &cal, err);
     t->use_ema = ema;

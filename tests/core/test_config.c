@@ -747,6 +747,14 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(3, mb, ECG_ERR_CONFIG,
                       "keys 'model.morphology_features' and 'train.mixup_alpha': mixup blends images, not morphology "
                       "features; expected mixup off (0) with morphology features, found 0.2");
+    char *fu[] = {"eval.rr_fusion=true"};
+    check_cross_error(1, fu, ECG_ERR_CONFIG,
+                      "keys 'eval.rr_fusion' and 'eval.calibrate': the fusion reads the calibrated probabilities; "
+                      "expected eval.calibrate true with it, found false");
+    char *fv[] = {"data.format=mitbih_wfdb", "eval.rr_fusion=true", "eval.calibrate=true"};
+    check_cross_error(3, fv, ECG_ERR_CONFIG,
+                      "keys 'eval.rr_fusion' and 'data.format': the RR fusion measures a whole record's rhythm; "
+                      "expected rhythm records, found the beat format mitbih_wfdb");
     char *pa[] = {"run.replicas=2", "train.mixup_alpha=0.2"};
     check_cross_error(2, pa, ECG_ERR_CONFIG,
                       "keys 'run.replicas' and 'train.mixup_alpha': mixup pairs images across the whole batch, and "

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$ECG_SOURCE_ROOT"
 name="test_cv_$$"
 root="runs/cv/$name"
-trap 'rm -rf "$root" "$root,eval"' EXIT
+trap 'rm -rf "$root" "$root,eval" "$root,fused"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn)
 
@@ -63,9 +63,28 @@ rmdir "$root/fold2"
 err=$(bash experiments/cv.sh --name "$name" --eval-of "$root" configs/tiny.yaml 2 2>&1) && fail "--eval-of into itself"
 grep -q "name must name another directory than the one evaluated" <<<"$err" || fail "--eval-of itself message: $err"
 
+# --finish-of repeats the end of each fold's run (calibration, the RR fusion, the report) from its checkpoints.
+fin=$(bash experiments/cv.sh --finish-of "$root" --name "$name,fused" configs/tiny.yaml 2 eval.calibrate=true \
+    eval.rr_fusion=true run.log_level=warn 2>&1) || fail "--finish-of failed: $fin"
+[ "$(grep -c "finishing $root/fold[01] again" <<<"$fin")" = 2 ] || fail "--finish-of did not finish both folds: $fin"
+for i in 0 1; do
+    jq -e '.calibration.rr_fusion == true' "$root,fused/fold$i/metrics.json" >/dev/null || fail "fold $i has no fusion"
+    [ "$(jq .n "$root,fused/fold$i/metrics.json")" = "$(jq .n "$root/fold$i/metrics.json")" ] ||
+        fail "fold $i was finished on another test set"
+    cmp -s "$root/fold$i/log.csv" "$root,fused/fold$i/log.csv" || fail "--finish-of trained fold $i again"
+    jq -e '.calibration.rr_fusion == false' "$root/fold$i/metrics.json" >/dev/null || fail "fold $i itself was changed"
+done
+grep -q "^| .* | \`experiments/cv.sh --finish-of $root configs/tiny.yaml 2 eval.calibrate=true " "$root,fused/summary.md" ||
+    fail "--finish-of summary row: $(cat "$root,fused/summary.md")"
+err=$(bash experiments/cv.sh --finish-of "$root" configs/tiny.yaml 2 train.epochs=3 2>&1) && fail "--finish-of took train.epochs"
+grep -q "train.epochs=3: --finish-of takes eval.\* keys (and run.threads, run.log_level) only" <<<"$err" ||
+    fail "--finish-of message: $err"
+err=$(bash experiments/cv.sh --finish-of "$root" --eval-of "$root" configs/tiny.yaml 2 2>&1) && fail "both modes accepted"
+grep -q "expected one of them" <<<"$err" || fail "both modes message: $err"
+
 # Refused arguments, with the reason.
 err=$(bash experiments/cv.sh configs/tiny.yaml 1 2>&1) && fail "K=1 accepted"
 grep -q "K: expected a fold count >= 2, found '1'" <<<"$err" || fail "K=1 message: $err"
 err=$(bash experiments/cv.sh configs/tiny.yaml 2 data.fold=1 2>&1) && fail "data.fold accepted"
 grep -q "data.fold=1: cv.sh sets this key itself" <<<"$err" || fail "data.fold message: $err"
-echo "cv.sh: 24 checks passed"
+echo "cv.sh: 32 checks passed"

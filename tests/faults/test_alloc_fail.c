@@ -352,9 +352,9 @@ static const char *train_data(void)
 /* The scenario's own option: mixup, or (which refuses mixup) the step over two replicas. */
 static const char *train_variant = "train.mixup_alpha=0.2";
 
-/* One epoch of one step of 8 images of 16 x 16, validation, calibration and the test report, with the options
- * that allocate (AdamW's moments, the EMA, mixup or replicas, class weights, clipping): every stage of a run,
- * small. */
+/* One epoch of one step of 8 images of 16 x 16, validation, calibration, the RR fusion and the test report, with
+ * the options that allocate (AdamW's moments, the EMA, mixup or replicas, class weights, clipping): every stage
+ * of a run, small. */
 static int train_tiny(struct ecg_error *err)
 {
     char *ov[] = {
@@ -363,6 +363,7 @@ static int train_tiny(struct ecg_error *err)
         "data.spectrogram.width=16", "model.pretrained=none", "optim.name=adamw", "optim.ema_decay=0.9",
         "optim.clip_norm=1", (char *)train_variant, "train.epochs=1", "train.batch_size=8",
         "train.warmup_epochs=0", "train.head_epochs=0", "eval.batch_size=4", "eval.windows=1", "eval.calibrate=true",
+        "eval.rr_fusion=true",
     };
     struct ecg_config c;
     ECG_TRY(ecg_config_resolve(&c, NULL, (int)(sizeof ov / sizeof ov[0]), ov, err));

@@ -347,7 +347,7 @@ static int write_beat_model(const char *path, int n, char *const *overrides, str
     ECG_TRY(ecg_config_resolve(&c, source("configs/mitbih_beats.yaml"), n, overrides, err));
     int rc = ecg_model_build(&c, 1, false, &net, NULL, err);
     if (!rc)
-        rc = ecg_export_network(&c, &net, 1.0, NULL, NULL, path, err);
+        rc = ecg_export_network(&c, &net, 1.0, NULL, NULL, NULL, path, err);
     ecg_effnet_free(&net);
     ecg_config_free(&c);
     return rc;

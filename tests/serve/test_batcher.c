@@ -152,6 +152,9 @@ static void results_average_windows_and_report_unclassified_records(void)
     const float probs[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.3f, 0.4f, 0.1f, 0.2f};
     res[0].probs = probs;
     snprintf(res[1].error, sizeof res[1].error, "1.00 s long");
+    for (int i = 0; i < 2; i++)
+        ecg_serve_result_finish(&be, &res[i]);
+    CU_ASSERT_PTR_NULL(res[1].record_probs);
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
@@ -167,6 +170,7 @@ static void results_average_windows_and_report_unclassified_records(void)
     if (!strstr(text, "\"class\":\"NSR\""))
         fprintf(stderr, "\n%s\n", text);
     free(text);
+    free(res[0].record_probs);
 }
 
 static const struct ecg_test batch_tests[] = {

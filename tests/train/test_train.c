@@ -647,6 +647,57 @@ static void an_exported_model_file_classifies_as_its_checkpoint(void)
     free(out), free(errt);
 }
 
+/* eval.rr_fusion: the fusion fitted on the validation split is stored in best.h5 and travels to the exported model;
+ * ecgeval's metrics on either are the run's own, and the fusion does change the probabilities. */
+static void the_rr_fusion_travels_with_the_model(void)
+{
+    const char *dir = ecg_test_fmt("%s/fusion", ecg_test_tmpdir());
+    const char *extra[] = {"train.epochs=2", "eval.calibrate=true", "eval.rr_fusion=true", NULL};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
+    const char *export = getenv("ECGEXPORT"), *predict = getenv("ECGPREDICT"), *eval = getenv("ECGEVAL");
+    const char *best = ecg_test_fmt("%s/best.h5", dir), *model = ecg_test_fmt("%s/model.h5", dir);
+    char *out, *errt;
+    CU_ASSERT_EQUAL_FATAL(shell(ecg_test_fmt("'%s' '%s' '%s'", export, best, model), &out, &errt), 0);
+    free(out), free(errt);
+    struct ecg_rr_fusion in_best, in_model;
+    CU_ASSERT_EQUAL(ecg_model_file_rr_fusion(best, 4, &in_best, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_model_file_rr_fusion(model, 4, &in_model, &err), ECG_OK);
+    CU_ASSERT_EQUAL(in_best.classes, 4);
+    CU_ASSERT_EQUAL(memcmp(&in_best, &in_model, sizeof in_best), 0);
+    char *run = read_all(ecg_test_fmt("%s/metrics.json", dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run, "\"rr_fusion\": true"));
+    /* ecgeval (infer/'s path, features from each record again) reports the run's test metrics. */
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s' --out '%s/e1'", eval, best, dir), &out, &errt), 0);
+    free(out), free(errt);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s' --out '%s/e2'", eval, model, dir), &out, &errt), 0);
+    free(out), free(errt);
+    char *a = read_all(ecg_test_fmt("%s/e1/metrics.json", dir)), *b = read_all(ecg_test_fmt("%s/e2/metrics.json", dir));
+    CU_ASSERT_TRUE_FATAL(a && b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    char *ca = strstr(run, "\"calibration\""), *cb = strstr(a, "\"calibration\"");
+    CU_ASSERT_TRUE_FATAL(ca && cb);
+    CU_ASSERT_EQUAL(ca - run, cb - a);
+    CU_ASSERT_EQUAL(strncmp(run, a, (size_t)(ca - run)), 0);
+    char *ea = strstr(ca, "\"ece\""), *eb = strstr(cb, "\"ece\"");
+    CU_ASSERT_TRUE(ea && eb && strncmp(ea, eb, (size_t)(strchr(ea, '\n') - ea)) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cb, "\"rr_fusion\": true"));
+    free(a), free(b), free(run);
+    /* Without its fusion the same weights give other probabilities. */
+    char *with, *without;
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("cp '%s' '%s/plain.h5'", model, dir), &out, &errt), 0);
+    free(out), free(errt);
+    struct ecg_rr_fusion none = {0};
+    CU_ASSERT_EQUAL(ecg_model_file_set_rr_fusion(ecg_test_fmt("%s/plain.h5", dir), &none, &err), ECG_OK);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s' '%s'", predict, model, synthetic_dataset()), &with, &errt), 0);
+    free(errt);
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/plain.h5' '%s'", predict, dir, synthetic_dataset()), &without, &errt), 0);
+    free(errt);
+    CU_ASSERT_TRUE(with && without && strstr(with, "\"probabilities\"") && strcmp(with, without) != 0);
+    free(with), free(without);
+}
+
 static const struct ecg_test run_tests[] = {
     {"a tiny run learns and writes its run directory", a_tiny_run_learns_and_writes_its_run_directory},
     {"the same seed and threads give bit-identical metrics", the_same_seed_and_threads_give_bit_identical_metrics},
@@ -658,6 +709,7 @@ static const struct ecg_test run_tests[] = {
     {"config errors of the training keys name the key", config_errors_of_the_training_keys_name_the_key},
     {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
     {"an exported model file classifies as its checkpoint", an_exported_model_file_classifies_as_its_checkpoint},
+    {"the RR fusion travels with the model", the_rr_fusion_travels_with_the_model},
     {"ecgpredict prints ecgeval's per-record predictions", ecgpredict_prints_ecgeval_s_per_record_predictions},
     {"ecgpredict reads samples from CSV and standard input", ecgpredict_reads_samples_from_csv_and_standard_input},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},

@@ -1,0 +1,34 @@
+/* RR-interval features of a whole rhythm record: how regular its beat-to-beat timing is. */
+#ifndef ECG_DATA_RHYTHM_FEATURES_H
+#define ECG_DATA_RHYTHM_FEATURES_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+/*
+ * Atrial fibrillation is irregular from beat to beat; a spectrogram shows the
+ * timing only as finely as its columns.  From the R peaks the QRS detector
+ * (data/qrs.h) finds in a record, with rr the successive intervals in seconds
+ * and step = |ln(rr[i+1] / rr[i])|:
+ *
+ *   f[0] median step             f[4] ln of the median interval
+ *   f[1] mean step               f[5] beats per second (first to last beat)
+ *   f[2] standard deviation of ln rr   f[6] 75th percentile of step
+ *   f[3] fraction of |rr[i+1] - rr[i]| over 50 ms   f[7] fraction of steps over 0.1
+ *
+ * (medians and percentiles interpolate linearly between order statistics).
+ * A record with fewer than 4 beats, or one the detector refuses (shorter than
+ * its learning period), has no rhythm to measure: every feature is 0.
+ */
+#define ECG_RHYTHM_FEATURES 8
+
+/* The features of x[0..n) at fs Hz into f.  Errors: out of memory only (a NaN sample is the caller's to refuse
+ * first: it gives zeros here). */
+int ecg_rhythm_features(const float *x, int64_t n, double fs, float f[ECG_RHYTHM_FEATURES], struct ecg_error *err);
+
+/* The same from beat times in seconds, ascending (count of them).  Errors: out of memory. */
+int ecg_rhythm_features_from_beats(const double *seconds, int64_t count, float f[ECG_RHYTHM_FEATURES],
+                                   struct ecg_error *err);
+
+#endif
