@@ -69,12 +69,15 @@ int ecg_rhythm_features_from_beats(const double *t, int64_t count, float f[ECG_R
 int ecg_rhythm_features(const float *x, int64_t n, double fs, float f[ECG_RHYTHM_FEATURES], struct ecg_error *err)
 {
     memset(f, 0, ECG_RHYTHM_FEATURES * sizeof *f);
+    struct ecg_qrs_opts o;
+    ecg_qrs_opts_default(&o);
+    if ((double)n < o.learn_s * fs)
+        return ECG_OK; /* shorter than the detector's learning period: no rhythm to measure */
     int64_t *peaks = NULL, count = 0;
-    struct ecg_error quiet = {0};
-    int rc = ecg_qrs_detect(x, n, fs, NULL, &peaks, &count, &quiet);
-    if (rc == ECG_ERR_NOMEM)
-        return ecg_error_set(err, ECG_ERR_NOMEM, "RR features: out of memory: %s", quiet.msg);
-    if (rc || count < 4) { /* too short for the detector, or too few beats: no rhythm to measure */
+    int rc = ecg_qrs_detect(x, n, fs, &o, &peaks, &count, err);
+    if (rc)
+        return ecg_error_prefix(err, rc, "RR features");
+    if (count < 4) { /* too few beats: no rhythm to measure */
         free(peaks);
         return ECG_OK;
     }

@@ -12,19 +12,20 @@
  * (data/qrs.h) finds in a record, with rr the successive intervals in seconds
  * and step = |ln(rr[i+1] / rr[i])|:
  *
- *   f[0] median step             f[4] ln of the median interval
- *   f[1] mean step               f[5] beats per second (first to last beat)
- *   f[2] standard deviation of ln rr   f[6] 75th percentile of step
+ *   f[0] median step                                f[4] ln of the median interval
+ *   f[1] mean step                                  f[5] beats found / seconds from the first to the last
+ *   f[2] standard deviation of ln rr                f[6] 75th percentile of step
  *   f[3] fraction of |rr[i+1] - rr[i]| over 50 ms   f[7] fraction of steps over 0.1
  *
- * (medians and percentiles interpolate linearly between order statistics).
- * A record with fewer than 4 beats, or one the detector refuses (shorter than
- * its learning period), has no rhythm to measure: every feature is 0.
+ * (medians and percentiles interpolate linearly between order statistics;
+ * f[5] is n / (n - 1) times the mean rate, as the features were first
+ * measured).  A record with fewer than 4 beats, or shorter than the
+ * detector's learning period, has no rhythm to measure: every feature is 0.
  */
 #define ECG_RHYTHM_FEATURES 8
 
-/* The features of x[0..n) at fs Hz into f.  Errors: out of memory only (a NaN sample is the caller's to refuse
- * first: it gives zeros here). */
+/* The features of x[0..n) at fs Hz into f.  Errors: the detector's (a NaN sample, a rate too low for its band),
+ * out of memory. */
 int ecg_rhythm_features(const float *x, int64_t n, double fs, float f[ECG_RHYTHM_FEATURES], struct ecg_error *err);
 
 /* The same from beat times in seconds, ascending (count of them).  Errors: out of memory. */

@@ -132,7 +132,7 @@ void ecg_rr_fusion_apply(const struct ecg_rr_fusion *f, float *probs, const floa
 
 int ecg_rr_fusion_check(const struct ecg_rr_fusion *f, int k, const char *what, struct ecg_error *err)
 {
-    if (f->classes != k)
+    if (k < 2 || k > ECG_FUSION_MAX_CLASSES || f->classes != k)
         return ecg_error_set(err, ECG_ERR_FORMAT, "%s: RR fusion of %d classes, expected %d", what, f->classes, k);
     for (int j = 0; j < NF; j++)
         if (!isfinite(f->mean[j]) || !(f->scale[j] > 0 && isfinite(f->scale[j])))

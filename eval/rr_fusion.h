@@ -1,4 +1,4 @@
-/* The RR fusion: a record's class probabilities and its RR-interval features, combined by a logistic regression. */
+/* The RR fusion: a record's class probabilities corrected by its RR-interval features. */
 #ifndef ECG_EVAL_RR_FUSION_H
 #define ECG_EVAL_RR_FUSION_H
 
@@ -23,7 +23,7 @@
  * split (the records that chose the epoch and the temperature, never the test
  * split), a few hundred records.  A fusion that also re-weighted the
  * log-probabilities (13 x 4 weights from zero) fitted those few records too
- * closely and lost CinC F1 on one fold's test records (docs/results.md).
+ * closely and lost CinC F1 on one fold's test records (docs/results.md, R23).
  * The fit minimises the mean cross-entropy plus ECG_FUSION_L2 / 2 |W|^2 by
  * ECG_FUSION_STEPS full-batch gradient steps of ECG_FUSION_RATE from W = 0:
  * deterministic.

@@ -20,8 +20,8 @@
 # windows, at the cost of an evaluation (the models keep the epoch and temperature that their training
 # chose with its own eval settings); its default NAME is DIR's name, ",eval-of" and the overrides.
 # --finish-of DIR trains nothing either: each fold's finished run DIR/fold<i> (its config.yaml, log.csv, last.h5
-# and best.h5, copied into NAME/fold<i>) is resumed with the eval.* overrides, which repeats only the end of
-# the run: the calibration on the fold's validation split, the RR fusion (eval.rr_fusion=true) and the test
+# and best.h5, copied into NAME/fold<i>; CONFIG only names the result) is resumed with the eval.* overrides, which
+# repeats only the end of the run: the calibration on the fold's validation split, the RR fusion (eval.rr_fusion=true) and the test
 # report; its default NAME is DIR's name, ",finish-of" and the overrides.
 #
 # Examples: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
@@ -60,7 +60,7 @@ of="$eval_of$finish_of" of_option=--${eval_of:+eval-of}${finish_of:+finish-of}
 if [ -n "$of" ]; then
     # the same K as the cross-validation evaluated: its folds 0..K-1 and no fold K
     for ((i = 0; i < k; i++)); do
-        for f in best.h5 ${finish_of:+last.h5 config.yaml log.csv}; do
+        for f in best.h5 ${finish_of:+last.h5 config.yaml log.csv metrics.json}; do
             [ -f "$of/fold$i/$f" ] || { echo "cv.sh: $of_option $of: no fold$i/$f" >&2; exit 2; }
         done
     done

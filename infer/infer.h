@@ -133,7 +133,8 @@ struct ecg_infer_result {
                            the network's input before its own input scaling (model.input_norm) */
     int classes;        /* 0 after ecg_infer_prepare_*() */
     float *window_probs; /* (windows, classes) softmax per window, NULL after prepare */
-    float *probs;       /* (classes) mean over the windows, NULL after prepare */
+    float *probs;       /* (classes) the record's: mean over the windows, then the model's RR fusion if it has
+                           one (ecg_infer_record_probs); NULL after prepare */
     int best;           /* argmax of probs (first of ties); -1 after prepare */
     float *cams;        /* (windows, height, width) Grad-CAM maps when the context explains
                            (ecg_infer_context_explain), else NULL */

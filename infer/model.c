@@ -1,4 +1,5 @@
 /* Loading a model once (configuration, spectrogram engine, weights) and the per-thread contexts that run it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,10 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
     }
     if (!rc && weights && ecg_model_file_probe(weights))
         rc = ecg_model_file_rr_fusion(weights, m->classes, &m->fusion, err);
+    if (!rc && m->fusion.classes &&
+        ecg_format_task(ecg_config_format_name(&m->config)) == ECG_TASK_BEAT)
+        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: an RR fusion measures a whole record's rhythm, and this is a "
+                           "beat model (data.format %s)", weights, ecg_config_format_name(&m->config));
     free(found);
     if (rc) {
         ecg_infer_model_free(m);
@@ -143,13 +148,18 @@ int ecg_infer_record_probs(const struct ecg_infer_model *m, const float *window_
                            const float *signal, int64_t length, double fs, float *probs, struct ecg_error *err)
 {
     const int k = m->classes;
+    if (windows < 1 || !window_probs)
+        return ecg_error_set(err, ECG_ERR_USAGE, "record probabilities: expected at least one window, found %lld",
+                             (long long)windows);
     for (int j = 0; j < k; j++)
         probs[j] = 0;
     for (int64_t w = 0; w < windows; w++)
         for (int j = 0; j < k; j++)
             probs[j] += window_probs[w * k + j];
     for (int j = 0; j < k; j++)
-        probs[j] /= (float)windows;
+        if (!isfinite(probs[j] /= (float)windows))
+            return ecg_error_set(err, ECG_ERR_VALUE, "record probabilities: class %d is %g, expected a finite number",
+                                 j, (double)probs[j]);
     if (m->fusion.classes) {
         float features[ECG_RHYTHM_FEATURES];
         ECG_TRY(ecg_rhythm_features(signal, length, fs, features, err));

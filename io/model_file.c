@@ -204,10 +204,12 @@ static int read_fusion(hid_t g, const char *path, int classes, struct ecg_rr_fus
         rc = ecg_h5_read_doubles(fg, "scale", f->scale, ECG_RHYTHM_FEATURES, err);
     if (!rc)
         rc = ecg_h5_read_doubles(fg, "weights", f->weights, (int64_t)(ECG_RHYTHM_FEATURES + 1) * classes, err);
-    if (rc)
+    if (rc && !strstr(err ? err->msg : "", path))
         ecg_error_prefix(err, rc, "%s: rr_fusion", path);
+    if (rc && err)
+        err->code = ECG_ERR_FORMAT; /* a malformed group, whatever the reader called it */
     ecg_h5_close(fg);
-    return rc ? rc : ecg_rr_fusion_check(f, classes, path, err);
+    return rc ? ECG_ERR_FORMAT : ecg_rr_fusion_check(f, classes, path, err);
 }
 
 int ecg_model_file_rr_fusion(const char *path, int classes, struct ecg_rr_fusion *f, struct ecg_error *err)

@@ -95,7 +95,8 @@ struct ecg_eval_result {
     int64_t n;           /* records evaluated */
     int64_t *records;    /* (n) dataset record indices, in split order */
     int *truth;          /* (n) */
-    float *probs;        /* (n, k) window-averaged probabilities */
+    float *probs;        /* (n, k) window-averaged probabilities (the calibration then rescales, and the RR fusion
+                            corrects, them: train/calibrate.c) */
     double loss;         /* mean cross-entropy of the averaged probabilities (records with label -1 add nothing) */
     int64_t nwindows;    /* windows evaluated */
     float *window_logits; /* (nwindows, k) each window's logits, in evaluation order */

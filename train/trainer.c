@@ -578,28 +578,27 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
 
 /* ---- the final report ---------------------------------------------------------------------- */
 
-/* eval.rr_fusion: the fusion of r's records (probabilities at the fitted temperature), stored in best.h5. */
-static int fit_fusion(struct trainer *t, struct ecg_eval_result *r, double temperature, const char *best,
-                      struct ecg_error *err)
+/* eval.rr_fusion: the fusion of r's records (probabilities at the fitted temperature). */
+static int fit_fusion(struct trainer *t, struct ecg_eval_result *r, double temperature, struct ecg_error *err)
 {
     int rc = ecg_calibration_record_probs(r->probs, r->window_logits, r->window_row, r->nwindows, r->n, r->k,
                                           temperature, err);
     if (!rc)
         rc = ecg_eval_fit_rr_fusion(&t->ds, r, &t->fusion, err);
-    if (!rc && best && (rc = ecg_model_file_set_rr_fusion(best, &t->fusion, err)))
-        memset(&t->fusion, 0, sizeof t->fusion);
     if (!rc)
         ecg_info("RR fusion fitted on the validation split (%lld records)", (long long)r->n);
     return rc ? ecg_error_prefix(err, rc, "eval.rr_fusion") : ECG_OK;
 }
 
-/* The temperature of the best weights on the validation split, stored in best.h5 (no validation split: 1), and
- * with eval.rr_fusion the fusion. */
+/* The temperature of the best weights on the validation split and, with eval.rr_fusion, the fusion. */
 static int fit_calibration(struct trainer *t, struct ecg_calibration *cal, struct ecg_error *err)
 {
     int64_t n = t->splits.n[ECG_PART_VAL];
+    if (n == 0 && t->c->eval.rr_fusion)
+        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.rr_fusion: the validation split is empty, and the fusion is "
+                             "fitted on it; raise data.val_fraction");
     if (n == 0)
-        return ECG_OK;
+        return ECG_OK; /* no temperature: T stays 1 */
     struct ecg_eval_result r;
     ECG_TRY(ecg_evaluate(&t->m, &t->norm, t->c, &t->ds, t->splits.idx[ECG_PART_VAL], n, &r, err));
     int rc = ecg_eval_fit_temperature(&r, &cal->temperature, err);
@@ -609,17 +608,34 @@ static int fit_calibration(struct trainer *t, struct ecg_calibration *cal, struc
         ecg_eval_result_free(&r);
         return ecg_error_prefix(err, rc, "eval.calibrate");
     }
-    char path[1100];
-    snprintf(path, sizeof path, "%s/best.h5", t->dir);
-    const char *best = access(path, F_OK) == 0 ? path : NULL;
-    if (best && (rc = ecg_model_file_set_temperature(best, cal->temperature, err))) {
-        ecg_eval_result_free(&r);
-        return ecg_error_prefix(err, rc, "eval.calibrate");
-    }
     ecg_info("temperature %.4f fitted on the validation split (%lld records)", cal->temperature, (long long)cal->fit_records);
-    if (t->c->eval.rr_fusion && (rc = fit_fusion(t, &r, cal->temperature, best, err)) == ECG_OK)
+    if (t->c->eval.rr_fusion && (rc = fit_fusion(t, &r, cal->temperature, err)) == ECG_OK)
         cal->rr_fusion = true;
     ecg_eval_result_free(&r);
+    return rc;
+}
+
+/* best.h5 gets the run's temperature and fusion, and loses any it held from an earlier finish of the same run
+ * (a resumed run finished again with other eval.* keys): the report and the model agree.  The root writes. */
+static int store_calibration(struct trainer *t, const struct ecg_calibration *cal, struct ecg_error *err)
+{
+    if (!ecg_dist_is_root())
+        return ECG_OK;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/best.h5", t->dir);
+    if (access(path, F_OK) != 0)
+        return t->fusion.classes ? ecg_error_set(err, ECG_ERR_IO, "eval.rr_fusion: %s is missing: the fusion is "
+                                                 "stored in it", path)
+                                 : ECG_OK;
+    double stored_t = 1.0;
+    struct ecg_rr_fusion stored;
+    int rc = ecg_model_file_temperature(path, &stored_t, err);
+    if (!rc)
+        rc = ecg_model_file_rr_fusion(path, t->k, &stored, err);
+    if (!rc && stored_t != cal->temperature && (rc = ecg_model_file_set_temperature(path, cal->temperature, err)))
+        ecg_error_prefix(err, rc, "eval.calibrate");
+    if (!rc && (stored.classes || t->fusion.classes) && (rc = ecg_model_file_set_rr_fusion(path, &t->fusion, err)))
+        ecg_error_prefix(err, rc, "eval.rr_fusion");
     return rc;
 }
 
@@ -637,6 +653,8 @@ static int final_report(struct trainer *t, struct ecg_error *err)
     struct ecg_calibration cal = {.temperature = 1.0};
     double loss;
     int rc = t->c->eval.calibrate ? fit_calibration(t, &cal, err) : ECG_OK;
+    if (!rc)
+        rc = store_calibration(t, &cal, err);
     if (!rc)
         rc = evaluate_split(t, part, &mt, &loss, &cal, err);
     t->use_ema = ema;
@@ -772,7 +790,8 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
              c->model.arch, (long long)ecg_params_count(t.m.params, ECG_PARAM_BUFFER),
              (double)(mem.activation_bytes + mem.work_bytes) / 1048576.0, ecg_threads_get());
 
-    bool stop = false;
+    /* a run resumed after early stopping goes straight to its report */
+    bool stop = c->train.patience > 0 && t.st.bad_epochs >= c->train.patience;
     while (!stop && t.st.epoch < c->train.epochs) {
         rc = train_epoch(&t, err);
         if (rc == ECG_ERR_INTERRUPTED) {

@@ -113,10 +113,17 @@ static void a_signal_irregular_beat_to_beat_measures_irregular(void)
     if (!(fi[0] > 0.1 && fi[3] > 0.5 && fi[2] > 0.15))
         printf("\n  irregular: median step %.3f, jumps %.3f, sd %.3f\n", fi[0], fi[3], fi[2]);
     /* Too short for the detector, or flat: no rhythm, no error. */
-    float flat[300] = {0};
-    CU_ASSERT_EQUAL(ecg_rhythm_features(flat, 300, fs, fr, &err), ECG_OK);
-    for (int j = 0; j < NF; j++)
-        CU_ASSERT_EQUAL(fr[j], 0);
+    static float flat[9000];
+    for (int64_t len = 300; len <= 9000; len += 8700) {
+        memset(fr, 0x7f, sizeof fr);
+        CU_ASSERT_EQUAL(ecg_rhythm_features(flat, len, fs, fr, &err), ECG_OK);
+        for (int j = 0; j < NF; j++)
+            CU_ASSERT_EQUAL(fr[j], 0);
+    }
+    /* What the detector refuses otherwise is an error that says so. */
+    flat[4000] = NAN;
+    CU_ASSERT_EQUAL(ecg_rhythm_features(flat, 9000, fs, fr, &err), ECG_ERR_VALUE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "RR features: "));
 }
 
 /* ---- the fusion ---- */

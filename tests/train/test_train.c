@@ -696,6 +696,19 @@ static void the_rr_fusion_travels_with_the_model(void)
     free(errt);
     CU_ASSERT_TRUE(with && without && strstr(with, "\"probabilities\"") && strcmp(with, without) != 0);
     free(with), free(without);
+    /* Finished again without the fusion (a resume that repeats only the end), best.h5 loses it: the report and
+     * the model agree. */
+    const char *again[] = {"train.epochs=2", "eval.calibrate=true", NULL};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, again, ecg_test_fmt("%s/last.h5", dir), &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_model_file_rr_fusion(best, 4, &in_best, &err), ECG_OK);
+    CU_ASSERT_EQUAL(in_best.classes, 0);
+    run = read_all(ecg_test_fmt("%s/metrics.json", dir));
+    CU_ASSERT_TRUE(run && strstr(run, "\"rr_fusion\": false"));
+    free(run);
+    /* Without a validation split there is nothing to fit it on: one error naming the key. */
+    const char *no_val[] = {"train.epochs=1", "data.val_fraction=0", "eval.calibrate=true", "eval.rr_fusion=true", NULL};
+    CU_ASSERT_EQUAL(run_tiny(ecg_test_fmt("%s-noval", dir), no_val, NULL, &err), ECG_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.rr_fusion: the validation split is empty"));
 }
 
 static const struct ecg_test run_tests[] = {
