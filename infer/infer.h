@@ -96,7 +96,8 @@ double ecg_infer_model_temperature(const struct ecg_infer_model *m);
  * A record's probabilities (classes) from its windows' (windows, classes): their mean, summed in window order as
  * ecgtrain's evaluation sums, then, when the model carries an RR fusion, the fusion's, with the RR-interval
  * features of `signal` (length samples at fs Hz: the record's preprocessed signal, a result's `signal`).  Every
- * program's record probabilities come from here.  Errors: out of memory.
+ * program's record probabilities come from here.  Errors: no window (ECG_ERR_USAGE), a non-finite mean
+ * (ECG_ERR_VALUE), the QRS detector's (a NaN sample), out of memory.
  */
 int ecg_infer_record_probs(const struct ecg_infer_model *m, const float *window_probs, int64_t windows,
                            const float *signal, int64_t length, double fs, float *probs, struct ecg_error *err);

@@ -452,7 +452,21 @@ static void beats_with_morphology_features_classify_as_ecgtrains_evaluation(void
 
 static void beats_with_both_features_classify_as_ecgtrains_evaluation(void) { check_beats_of_a_record(both_on); }
 
+/* A record's probabilities need at least one window: one error saying so, not a division by zero. */
+static void record_probabilities_of_no_window_are_an_error(void)
+{
+    struct ecg_infer_model *m = NULL;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(NULL, NULL, 0, NULL, &m, &err), ECG_OK);
+    float window_probs[4] = {0.25f, 0.25f, 0.25f, 0.25f}, probs[4], signal[10] = {0};
+    CU_ASSERT_EQUAL(ecg_infer_record_probs(m, window_probs, 0, signal, 10, 300, probs, &err), ECG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "record probabilities: expected at least one window, found 0"));
+    CU_ASSERT_FALSE(ecg_infer_model_has_rr_fusion(m));
+    ecg_infer_model_free(m);
+}
+
 static const struct ecg_test infer_tests[] = {
+    {"record probabilities of no window are an error", record_probabilities_of_no_window_are_an_error},
     {"a result holds every array of the path", a_result_holds_every_array_of_the_path},
     {"images and probabilities are those of ecgtrain's evaluation",
      images_and_probabilities_are_those_of_ecgtrain_s_evaluation},
