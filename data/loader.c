@@ -39,11 +39,11 @@ int ecg_batch_alloc(struct ecg_batch *b, int64_t batch_size, int64_t h, int64_t 
     b->labels = calloc((size_t)batch_size, sizeof *b->labels);
     b->records = calloc((size_t)batch_size, sizeof *b->records);
     b->windows = calloc((size_t)batch_size, sizeof *b->windows);
-    b->beat_features = calloc((size_t)batch_size * ECG_BEAT_FEATURES, sizeof *b->beat_features);
+    b->features = calloc((size_t)batch_size * ECG_RECORD_FEATURES, sizeof *b->features);
     b->h = h;
     b->w = w;
     b->c = c;
-    if (!b->images || !b->labels || !b->records || !b->windows || !b->beat_features) {
+    if (!b->images || !b->labels || !b->records || !b->windows || !b->features) {
         ecg_batch_free(b);
         return ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate a batch of %lld images of %lld x %lld x %lld",
                              (long long)batch_size, (long long)h, (long long)w, (long long)c);
@@ -59,7 +59,7 @@ void ecg_batch_free(struct ecg_batch *b)
     free(b->labels);
     free(b->records);
     free(b->windows);
-    free(b->beat_features);
+    free(b->features);
     memset(b, 0, sizeof *b);
 }
 
@@ -153,8 +153,8 @@ static int fill_batch(struct ecg_loader *L, int64_t epoch, const int64_t *order,
     for (int64_t k = 0; k < count; k++) {
         int64_t s = order[first + k];
         b->labels[k] = L->ds->records[L->sample_record[s]].label;
-        memcpy(b->beat_features + k * ECG_BEAT_FEATURES, L->ds->records[L->sample_record[s]].beat_features,
-               sizeof(float) * ECG_BEAT_FEATURES);
+        memcpy(b->features + k * ECG_RECORD_FEATURES, L->ds->records[L->sample_record[s]].features,
+               sizeof(float) * ECG_RECORD_FEATURES);
         b->records[k] = L->sample_record[s];
         b->windows[k] = L->sample_window[s];
         ecg_error_clear(&errs[k]);

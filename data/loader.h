@@ -83,7 +83,7 @@ struct ecg_batch {
     int32_t *labels;   /* (count) */
     int64_t *records;  /* (count) dataset record index */
     int32_t *windows;  /* (count) window id within its record (0 in training) */
-    float *beat_features; /* (count, ECG_BEAT_FEATURES) each sample's record's beat features (data/record.h) */
+    float *features;      /* (count, ECG_RECORD_FEATURES) each sample's record's features (data/record.h) */
 };
 
 struct ecg_loader_slot {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "data/beat_features.h"
+#include "data/rhythm_features.h"
 
 /*
  * The canonical label sets.  Rhythm datasets (CACHET-CADB, CinC 2017) share
@@ -21,6 +22,10 @@ enum ecg_beat_class { ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q
 
 #define ECG_ID_MAX 64
 
+/* The values a model may read beside a record's images (its context, layers/effnet.h): room for a beat's
+ * (data/beat_features.h) or a rhythm record's (data/rhythm_features.h), whichever is longer. */
+#define ECG_RECORD_FEATURES (ECG_BEAT_FEATURES > ECG_RHYTHM_FEATURES ? ECG_BEAT_FEATURES : ECG_RHYTHM_FEATURES)
+
 struct ecg_record {
     char id[ECG_ID_MAX];      /* record name ("A00001", "seg0042", "100:1234") */
     char subject[ECG_ID_MAX]; /* patient/subject id, "" when the format has none */
@@ -28,8 +33,10 @@ struct ecg_record {
     double fs;                /* sampling rate in Hz */
     int64_t length;           /* samples */
     float *signal;            /* mV, owned by the dataset */
-    float beat_features[ECG_BEAT_FEATURES]; /* a beat's RR features (data/rr.h), then its morphology features
-                                               (data/morphology.h); 0 for a rhythm record */
+    float features[ECG_RECORD_FEATURES]; /* a beat's RR features (data/rr.h), then its morphology features
+                                            (data/morphology.h); a rhythm record's RR-interval features
+                                            (data/rhythm_features.h) once prepared for a model that reads
+                                            them (model.rhythm_features), else 0 */
     int32_t beat_code;        /* a WFDB beat's MIT annotation code (its reference beat's), 0 when it has none */
 };
 

@@ -138,8 +138,8 @@ static int cut_beats(const char *hea, const char *name, const float *x, int64_t 
             continue;
         }
         struct ecg_record rec = {.label = b->label[i], .beat_code = b->code[i], .fs = fs, .length = before + after};
-        memcpy(rec.beat_features, rr + i * ECG_RR_FEATURES, ECG_RR_FEATURES * sizeof(float));
-        memcpy(rec.beat_features + ECG_RR_FEATURES, morph + i * ECG_MORPHOLOGY_FEATURES,
+        memcpy(rec.features, rr + i * ECG_RR_FEATURES, ECG_RR_FEATURES * sizeof(float));
+        memcpy(rec.features + ECG_RR_FEATURES, morph + i * ECG_MORPHOLOGY_FEATURES,
                ECG_MORPHOLOGY_FEATURES * sizeof(float));
         snprintf(rec.id, sizeof rec.id, "%.40s:%lld", name, (long long)s); /* WFDB names have at most 40 characters */
         ecg_strlcpy(rec.subject, name, sizeof rec.subject);

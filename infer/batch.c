@@ -115,7 +115,7 @@ int ecg_infer_batch_add(struct ecg_infer_batch *b, struct ecg_infer_result *r, s
     const int64_t per = p->height * p->width * p->channels;
     for (int64_t w = 0; w < p->windows; w++) {
         memcpy(b->ctx->input + b->filled * per, p->images + w * per, (size_t)per * sizeof(float));
-        ecg_effnet_set_context(&b->ctx->net, b->filled, p->beat_features + b->ctx->model->first_feature, 1, ECG_BEAT_FEATURES);
+        ecg_effnet_set_context(&b->ctx->net, b->filled, p->features + b->ctx->model->first_feature, 1, ECG_RECORD_FEATURES);
         b->slot_record[b->filled] = index;
         b->slot_window[b->filled] = w;
         if (++b->filled == b->ctx->net.batch) {

@@ -59,7 +59,7 @@ int ecg_infer_windows(const struct ecg_infer_model *m, const struct ecg_record *
     memset(out, 0, sizeof *out);
     out->best = -1;
     out->label = rec->label;
-    memcpy(out->beat_features, rec->beat_features, sizeof out->beat_features);
+    memcpy(out->features, rec->features, sizeof out->features);
     snprintf(out->record, sizeof out->record, "%s", rec->id);
     out->fs = rec->fs;
     out->length = rec->length;

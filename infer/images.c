@@ -26,9 +26,9 @@ int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *image
     const int k = ctx->model->classes;
     if (ctx->net.opt.context_features > 0 && !features)
         return ecg_error_set(err, ECG_ERR_USAGE,
-                             "classify images: the model also reads each beat's features (model.rr_features, "
-                             "model.morphology_features), "
-                             "which images alone do not carry; classify the record's beats instead");
+                             "classify images: the model also reads its records' features (model.rr_features, "
+                             "model.morphology_features or model.rhythm_features), which images alone do not "
+                             "carry; classify the records instead");
     if (count < 1 || !images || !probs)
         return ecg_error_set(err, ECG_ERR_USAGE,
                              "classify images: expected count >= 1 images and probs, found %lld",
@@ -40,8 +40,8 @@ int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *image
         const int64_t n = count - start < batch ? count - start : batch;
         memcpy(ctx->input, images + start * per, (size_t)(n * per) * sizeof(float));
         if (features)
-            ecg_effnet_set_context(&ctx->net, 0, features + start * ECG_BEAT_FEATURES + ctx->model->first_feature, n,
-                                   ECG_BEAT_FEATURES);
+            ecg_effnet_set_context(&ctx->net, 0, features + start * ECG_RECORD_FEATURES + ctx->model->first_feature, n,
+                                   ECG_RECORD_FEATURES);
         ecg_infer_forward(ctx, n);
         for (int64_t i = 0; i < n; i++)
             ecg_infer_probs_row(ctx, i, probs + (start + i) * k);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "data/beat_features.h"
+#include "data/record.h"
 
 /*
  * Usage:
@@ -139,9 +139,10 @@ struct ecg_infer_result {
     int best;           /* argmax of probs (first of ties); -1 after prepare */
     float *cams;        /* (windows, height, width) Grad-CAM maps when the context explains
                            (ecg_infer_context_explain), else NULL */
-    float beat_features[ECG_BEAT_FEATURES]; /* a beat's RR and morphology features (data/beat_features.h), which
-                                               a model with model.rr_features or model.morphology_features reads
-                                               beside each window's image; 0 for a rhythm record */
+    float features[ECG_RECORD_FEATURES]; /* the record's features (data/record.h): a beat's RR and morphology
+                                            ones, or a rhythm record's RR-interval ones, which a model with
+                                            model.rr_features, model.morphology_features or
+                                            model.rhythm_features reads beside each window's image */
 };
 
 /* Frees the arrays and zeroes the struct; a zeroed result is a no-op. */
@@ -195,9 +196,10 @@ int ecg_infer_classify_samples(struct ecg_infer_context *ctx, const float *x, in
 int ecg_infer_classify_images(struct ecg_infer_context *ctx, const float *images, int64_t count, float *probs,
                               float *cam, struct ecg_error *err);
 
-/* The same for a model that also reads each window's beat features (model.rr_features,
- * model.morphology_features): features (count, ECG_BEAT_FEATURES) beside the images, every beat's whole
- * vector as ecg_infer_prepare_beats gives them (the model picks the ones it reads); NULL for a model
+/* The same for a model that also reads each window's record features (model.rr_features,
+ * model.morphology_features, model.rhythm_features): features (count, ECG_RECORD_FEATURES) beside the images,
+ * each window's record's whole vector as ecg_infer_prepare_beats and ecg_infer_prepare_samples give them
+ * (the model picks the ones it reads); NULL for a model
  * without them (then exactly ecg_infer_classify_images).  Errors as above, and ECG_ERR_USAGE when
  * the model needs features and they are NULL. */
 int ecg_infer_classify_windows(struct ecg_infer_context *ctx, const float *images, const float *features,

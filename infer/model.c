@@ -96,7 +96,7 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
         rc = ECG_OK, m->temperature = 1.0;
     if (!rc) {
         ecg_loader_opts_from_config(&m->config, 0, &m->lo);
-        ecg_config_beat_features(&m->config, &m->first_feature);
+        ecg_config_context_features(&m->config, &m->first_feature);
         if (!(rc = check_geometry(m, err)) && !(rc = ecg_spec_init(&m->spec, &m->lo.spec, err)) && weights)
             rc = load_network(m, err);
     }

@@ -56,8 +56,9 @@ struct ecg_serve_prepared {
     float *signal;          /* the preprocessed signal the windows were cut from */
     int64_t signal_length;
     double signal_fs; /* its rate (the model's rate) */
+    float *context;       /* windows * context_c floats (each window's record features, data/record.h), NULL when
+                             context_c is 0 */
     /* beat models: */
-    float *context;       /* windows * context_c floats (each beat's features, data/beat_features.h), NULL when context_c is 0 */
     int64_t *beat_sample; /* (windows) each beat's R peak, in samples of the uploaded signal */
     int64_t left_out;     /* beats too close to either end of the record for their window */
 };

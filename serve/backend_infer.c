@@ -60,9 +60,9 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     const int64_t per = s->height * s->width * s->channels, rows = n > 0 ? n : 1;
     /* every beat's whole feature vector when the model reads any of it: classify hands them to the inference
      * path, which picks the ones the model reads */
-    const int nfeatures = ecg_config_beat_features(c, NULL);
+    const int nfeatures = ecg_config_context_features(c, NULL);
     out->inputs = malloc((size_t)(rows * per) * sizeof *out->inputs);
-    out->context = nfeatures > 0 ? malloc((size_t)(rows * ECG_BEAT_FEATURES) * sizeof *out->context) : NULL;
+    out->context = nfeatures > 0 ? malloc((size_t)(rows * ECG_RECORD_FEATURES) * sizeof *out->context) : NULL;
     out->signal = malloc((size_t)length * sizeof *out->signal);
     if (!out->inputs || (nfeatures > 0 && !out->context) || !out->signal) {
         ecg_infer_results_free(r, n);
@@ -73,7 +73,7 @@ static int prepare_beats(const struct ecg_infer_model *m, const float *mv, int64
     for (int64_t i = 0; i < n; i++) {
         memcpy(out->inputs + i * per, r[i].images, (size_t)per * sizeof(float));
         if (nfeatures > 0)
-            memcpy(out->context + i * ECG_BEAT_FEATURES, r[i].beat_features, sizeof r[i].beat_features);
+            memcpy(out->context + i * ECG_RECORD_FEATURES, r[i].features, sizeof r[i].features);
     }
     memcpy(out->signal, mv, (size_t)length * sizeof *out->signal);
     out->windows = n;
@@ -93,14 +93,21 @@ static int prepare(void *model, void *ctx, const float *mv, int64_t length, doub
     if (b->beats)
         return prepare_beats(b->model, mv, length, fs, out, err);
     struct ecg_infer_result r;
-    ECG_TRY(ecg_infer_prepare_samples(((struct infer_backend *)model)->model, mv, length, fs, NULL, &r, err));
+    ECG_TRY(ecg_infer_prepare_samples(b->model, mv, length, fs, NULL, &r, err));
+    /* a model that reads the record's rhythm features reads them beside each of its windows */
+    const bool context = ecg_config_context_features(ecg_infer_model_config(b->model), NULL) > 0;
     out->window_start_s = malloc((size_t)r.windows * sizeof *out->window_start_s);
-    if (!out->window_start_s) {
+    out->context = context ? malloc((size_t)(r.windows * ECG_RECORD_FEATURES) * sizeof *out->context) : NULL;
+    if (!out->window_start_s || (context && !out->context)) {
         ecg_infer_result_free(&r);
+        ecg_serve_prepared_free(out);
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for %lld windows", (long long)r.windows);
     }
-    for (int64_t k = 0; k < r.windows; k++)
+    for (int64_t k = 0; k < r.windows; k++) {
         out->window_start_s[k] = (double)r.starts[k] / r.fs;
+        if (context)
+            memcpy(out->context + k * ECG_RECORD_FEATURES, r.features, sizeof r.features);
+    }
     out->windows = r.windows;
     out->inputs = r.images;
     out->signal = r.signal;
@@ -284,7 +291,7 @@ static void fill_info(struct infer_backend *b, struct ecg_serve_model_info *info
     info->cam_h = lo.spec.height;
     info->cam_w = lo.spec.width;
     info->beats = b->beats;
-    info->context_c = ecg_config_beat_features(c, NULL) > 0 ? ECG_BEAT_FEATURES : 0;
+    info->context_c = ecg_config_context_features(c, NULL) > 0 ? ECG_RECORD_FEATURES : 0;
     if (b->beats) /* beats are answered with their classes, not with per-window heat maps */
         info->cam_h = info->cam_w = 0;
 }

@@ -81,9 +81,14 @@ const char *ecg_config_suggest(const char *name, char *buf, size_t n) { return e
 
 const char *ecg_config_format_name(const struct ecg_config *c) { return ecg_data_format_names[c->data.format]; }
 
-int ecg_config_beat_features(const struct ecg_config *c, int *first)
+int ecg_config_context_features(const struct ecg_config *c, int *first)
 {
-    /* the record stores RR then morphology, so any choice is one contiguous range */
+    if (c->model.rhythm_features) { /* a rhythm record holds these alone (the check keeps beat ones apart) */
+        if (first)
+            *first = 0;
+        return ECG_RHYTHM_FEATURES;
+    }
+    /* a beat stores RR then morphology, so any choice is one contiguous range */
     if (first)
         *first = c->model.rr_features ? 0 : ECG_RR_FEATURES;
     return (c->model.rr_features ? ECG_RR_FEATURES : 0) + (c->model.morphology_features ? ECG_MORPHOLOGY_FEATURES : 0);

@@ -116,9 +116,10 @@ void ecg_loader_opts_from_config(const struct ecg_config *c, int train, struct e
 /* The config's name of data.format ("cachet_short", ...). */
 const char *ecg_config_format_name(const struct ecg_config *c);
 
-/* How many beat features the model reads beside each image: a record's beat_features[*first .. *first + count)
- * (data/record.h): the RR ones (model.rr_features), the morphology ones (model.morphology_features), or both;
- * 0 for neither.  first may be NULL when only the count matters. */
-int ecg_config_beat_features(const struct ecg_config *c, int *first);
+/* How many of a record's features the model reads beside each image, its context: features[*first .. *first +
+ * count) (data/record.h).  A beat's RR ones (model.rr_features), its morphology ones (model.morphology_features),
+ * or both; a rhythm record's RR-interval ones (model.rhythm_features); 0 for none.  first may be NULL when only
+ * the count matters. */
+int ecg_config_context_features(const struct ecg_config *c, int *first);
 
 #endif

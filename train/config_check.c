@@ -98,23 +98,27 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                              "keys 'train.class_weights' and 'model.num_classes': expected one weight per "
                              "class (%lld), found %lld",
                              (long long)c->model.num_classes, (long long)w->n);
+    /* The record features a model reads beside its images (data/record.h), each kind for one task. */
     const struct {
         bool on;
-        const char *key, *what;
-    } beat_features[2] = {{c->model.rr_features, "model.rr_features", "RR features"},
-                          {c->model.morphology_features, "model.morphology_features", "morphology features"}};
-    for (int i = 0; i < 2; i++) {
-        if (beat_features[i].on && ecg_format_task(ecg_config_format_name(c)) != ECG_TASK_BEAT)
-            return ecg_error_set(err, ECG_ERR_CONFIG,
-                                 "keys '%s' and 'data.format': %s belong to heartbeats (data.format mitbih_wfdb), "
-                                 "found format %s",
-                                 beat_features[i].key, beat_features[i].what, ecg_config_format_name(c));
-        if (beat_features[i].on && c->train.mixup_alpha > 0)
+        const char *key, *what, *belong;
+        enum ecg_task task;
+    } features[3] = {
+        {c->model.rr_features, "model.rr_features", "RR features", "heartbeats (data.format mitbih_wfdb)",
+         ECG_TASK_BEAT},
+        {c->model.morphology_features, "model.morphology_features", "morphology features",
+         "heartbeats (data.format mitbih_wfdb)", ECG_TASK_BEAT},
+        {c->model.rhythm_features, "model.rhythm_features", "rhythm features",
+         "rhythm records (data.format cinc2017, cachet_short, ...)", ECG_TASK_RHYTHM}};
+    for (int i = 0; i < 3; i++) {
+        if (features[i].on && ecg_format_task(ecg_config_format_name(c)) != (int)features[i].task)
+            return ecg_error_set(err, ECG_ERR_CONFIG, "keys '%s' and 'data.format': %s belong to %s, found format %s",
+                                 features[i].key, features[i].what, features[i].belong, ecg_config_format_name(c));
+        if (features[i].on && c->train.mixup_alpha > 0)
             return ecg_error_set(err, ECG_ERR_CONFIG,
                                  "keys '%s' and 'train.mixup_alpha': mixup blends images, not %s; expected mixup "
                                  "off (0) with %s, found %g",
-                                 beat_features[i].key, beat_features[i].what, beat_features[i].what,
-                                 c->train.mixup_alpha);
+                                 features[i].key, features[i].what, features[i].what, c->train.mixup_alpha);
     }
     if (c->eval.rr_fusion && ecg_format_task(ecg_config_format_name(c)) == ECG_TASK_BEAT)
         return ecg_error_set(err, ECG_ERR_CONFIG,

@@ -215,6 +215,10 @@ static const struct ecg_config_key keys[] = {
      .help = "beat models: the classifier also reads how the beat's shape differs from its record's median beat "
              "(correlation, size, distance; docs/beats.md), which tells a patient's usual wide beats from "
              "ventricular ones"},
+    {KEY(ECG_CFG_BOOL, model.rhythm_features), .def = "false",
+     .help = "rhythm models: the classifier also reads eight RR-interval features of the whole record (how "
+             "irregular its beat-to-beat timing is, its rate; from the QRS detector's R peaks; "
+             "docs/training.md), the timing that marks atrial fibrillation, finer than the spectrogram's columns"},
 
     /* optim */
     {KEY_AT(ECG_CFG_ENUM, "optim.name", optim.rule.kind), .def = "adamw", NAMES(ecg_optim_kind_names),

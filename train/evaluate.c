@@ -115,12 +115,12 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     }
     const struct ecg_batch *b;
     int first_feature;
-    ecg_config_beat_features(c, &first_feature);
+    ecg_config_context_features(c, &first_feature);
     while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
         if (b->count == 0)
             continue; /* a last batch smaller than the rank count */
         ecg_input_scaling_apply(norm, b->images, b->count, b->h, b->w);
-        ecg_effnet_set_context(m, 0, b->beat_features + first_feature, b->count, ECG_BEAT_FEATURES);
+        ecg_effnet_set_context(m, 0, b->features + first_feature, b->count, ECG_RECORD_FEATURES);
         ecg_effnet_forward(m, b->images, b->count, false, NULL);
         for (int64_t s = 0; s < b->count; s++) {
             int64_t row = slot[b->records[s]];

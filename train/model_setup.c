@@ -15,7 +15,7 @@ static void options_from_config(const struct ecg_config *c, const struct ecg_ker
     ecg_effnet_options_default(o, c->model.arch);
     o->in_channels = c->model.in_channels;
     o->num_classes = c->model.num_classes;
-    o->context_features = ecg_config_beat_features(c, NULL);
+    o->context_features = ecg_config_context_features(c, NULL);
     /* A padding the config names is the kernel's own value; auto asks the weight file. */
     if (c->model.padding != ECG_MODEL_PAD_AUTO)
         o->padding = (enum ecg_padding)c->model.padding;

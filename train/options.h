@@ -56,6 +56,8 @@ struct ecg_config_model {
     enum ecg_head_init head_init;   /* a head not loaded from model.pretrained starts this way */
     bool rr_features;               /* the head also reads each beat's RR features (data/rr.h) */
     bool morphology_features;       /* ... and its morphology against the record's (data/morphology.h) */
+    bool rhythm_features;           /* rhythm models: the head also reads the record's RR-interval features
+                                       (data/rhythm_features.h) */
 };
 
 struct ecg_config_train {

@@ -1,5 +1,5 @@
-/* Reading a dataset as the config says, preprocessing its signals (resample, band-pass, normalise), splitting it,
- * and the loader options of a run. */
+/* Reading a dataset as the config says, preprocessing its signals (resample, band-pass, normalise; the rhythm
+ * features a model reads), splitting it, and the loader options of a run. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "data/readers.h"
+#include "data/rhythm_features.h"
 #include "data/signal.h"
 #include "data/loader.h"
 #include "train/train.h"
@@ -36,7 +37,11 @@ int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct 
     if (hi > 0 && hi < fs / 2 && lo > 0) {
         ECG_TRY(ecg_signal_bandpass(r->signal, r->length, fs, 3, lo, hi, err));
     }
-    return ecg_signal_normalize(r->signal, r->length, c->data.normalize, err);
+    ECG_TRY(ecg_signal_normalize(r->signal, r->length, c->data.normalize, err));
+    /* Whole-record features, so that every window of the record, in training and at inference, reads the same. */
+    if (c->model.rhythm_features)
+        return ecg_rhythm_features(r->signal, r->length, r->fs, r->features, err);
+    return ECG_OK;
 }
 
 /* Drops the records whose ids the file at `path` lists (first word per line, '#' comments). */

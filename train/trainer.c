@@ -435,7 +435,7 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
     double t0 = ecg_now();
     int rc;
     int first_feature; /* the beat features the model reads, once per epoch */
-    ecg_config_beat_features(t->c, &first_feature);
+    ecg_config_context_features(t->c, &first_feature);
     while ((rc = ecg_loader_next(&t->loader, &b, err)) == ECG_OK && b) {
         if (batch++ < t->st.batch_in_epoch)
             continue; /* already trained before the interruption */
@@ -449,15 +449,15 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
         }
         const float *cw = t->weighted ? t->class_weight : NULL;
         float smoothing = (float)t->c->train.label_smoothing;
-        const float *context = b->beat_features ? b->beat_features + first_feature : NULL;
+        const float *context = b->features ? b->features + first_feature : NULL;
         double shard_loss;
         if (mix) { /* one replica (the config refuses more) */
             t->m.net.sample0 = b->first;
-            ecg_effnet_set_context(&t->m, 0, context, b->count, ECG_BEAT_FEATURES);
+            ecg_effnet_set_context(&t->m, 0, context, b->count, ECG_RECORD_FEATURES);
             ecg_effnet_forward(&t->m, b->images, b->count, true, &rng);
             shard_loss = ecg_mixup_loss(&t->mixup, &t->m, b->labels, cw, smoothing);
         } else { /* masks are keyed by the sample's place in the whole batch (b->first on this rank) */
-            shard_loss = ecg_replicas_forward_loss(&t->rp, b->images, context, ECG_BEAT_FEATURES, b->labels,
+            shard_loss = ecg_replicas_forward_loss(&t->rp, b->images, context, ECG_RECORD_FEATURES, b->labels,
                                                    b->count, b->first, &rng, cw, smoothing);
             memcpy(t->m.probs, t->rp.probs, (size_t)(b->count * t->k) * sizeof(float));
         }

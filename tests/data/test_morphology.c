@@ -135,7 +135,7 @@ static double median_feature(const struct ecg_dataset *ds, const char *symbol, i
     for (int64_t i = 0; i < ds->count; i++) {
         const char *s = ecg_wfdb_beat_symbol(ds->records[i].beat_code);
         if (s && strcmp(s, symbol) == 0)
-            v[n++] = ds->records[i].beat_features[ECG_RR_FEATURES + j];
+            v[n++] = ds->records[i].features[ECG_RR_FEATURES + j];
     }
     double m = ecg_test_median(v, n);
     free(v);
@@ -158,7 +158,7 @@ static void the_beats_of_record_100_carry_their_features(void)
     double sum = 0;
     for (int64_t i = 0; i < ds.count; i++)
         for (int j = 0; j < ECG_MORPHOLOGY_FEATURES; j++)
-            sum += (double)ds.records[i].beat_features[ECG_RR_FEATURES + j] * (double)(1 + j + 3 * (i % 7));
+            sum += (double)ds.records[i].features[ECG_RR_FEATURES + j] * (double)(1 + j + 3 * (i % 7));
     CU_ASSERT_DOUBLE_EQUAL(sum, -6872.9021881427616, 1e-9);
     ecg_dataset_free(&ds);
 }

@@ -1136,7 +1136,7 @@ static void a_signal_without_files_gives_the_beats_of_its_record_read_without_an
         CU_ASSERT_EQUAL(a->label, -1);
         CU_ASSERT_EQUAL(a->length, b->length);
         CU_ASSERT_EQUAL(memcmp(a->signal, b->signal, (size_t)a->length * sizeof(float)), 0);
-        CU_ASSERT_EQUAL(memcmp(a->beat_features, b->beat_features, sizeof a->beat_features), 0);
+        CU_ASSERT_EQUAL(memcmp(a->features, b->features, sizeof a->features), 0);
     }
     ecg_dataset_free(&from_signal);
     /* No rate, no samples, no signal: one error naming the record. */

@@ -117,7 +117,7 @@ static double median_prematurity(const struct ecg_dataset *ds, int label)
     int64_t n = 0;
     for (int64_t i = 0; i < ds->count; i++)
         if (ds->records[i].label == label)
-            v[n++] = ds->records[i].beat_features[0];
+            v[n++] = ds->records[i].features[0];
     double m = ecg_test_median(v, n);
     free(v);
     return m;
