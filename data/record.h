@@ -35,7 +35,7 @@ struct ecg_record {
     float *signal;            /* mV, owned by the dataset */
     float features[ECG_RECORD_FEATURES]; /* a beat's RR features (data/rr.h), then its morphology features
                                             (data/morphology.h); a rhythm record's RR-interval features
-                                            (data/rhythm_features.h) once prepared for a model that reads
+                                            (data/rhythm_features.h, standardised) once prepared for a model that reads
                                             them (model.rhythm_features), else 0 */
     int32_t beat_code;        /* a WFDB beat's MIT annotation code (its reference beat's), 0 when it has none */
 };

@@ -93,3 +93,14 @@ int ecg_rhythm_features(const float *x, int64_t n, double fs, float f[ECG_RHYTHM
     free(peaks);
     return rc;
 }
+
+/* The mean and standard deviation of each feature over the 6000 CinC 2017 development records
+ * (../shared/data/cinc2017, preprocessed as configs/cinc2017.yaml says), fixed as ImageNet's are for images. */
+static const float rhythm_mean[ECG_RHYTHM_FEATURES] = {0.073f, 0.117f, 0.147f, 0.294f, -0.205f, 1.299f, 0.152f, 0.227f};
+static const float rhythm_sd[ECG_RHYTHM_FEATURES] = {0.130f, 0.136f, 0.125f, 0.284f, 0.235f, 0.300f, 0.213f, 0.267f};
+
+void ecg_rhythm_features_standardize(float f[ECG_RHYTHM_FEATURES])
+{
+    for (int j = 0; j < ECG_RHYTHM_FEATURES; j++)
+        f[j] = (f[j] - rhythm_mean[j]) / rhythm_sd[j];
+}

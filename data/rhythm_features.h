@@ -32,4 +32,10 @@ int ecg_rhythm_features(const float *x, int64_t n, double fs, float f[ECG_RHYTHM
 int ecg_rhythm_features_from_beats(const double *seconds, int64_t count, float f[ECG_RHYTHM_FEATURES],
                                    struct ecg_error *err);
 
+/* Scales f in place to about zero mean and unit spread on ECG records: (f - mean) / sd with fixed constants,
+ * each feature's over the CinC 2017 development records.  A network's head reads them so (model.rhythm_features):
+ * an optimiser's steps are about the same size for every weight, so a feature spread over 0.1 would learn ten
+ * times slower than one spread over 1. */
+void ecg_rhythm_features_standardize(float f[ECG_RHYTHM_FEATURES]);
+
 #endif

@@ -39,8 +39,10 @@ int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct 
     }
     ECG_TRY(ecg_signal_normalize(r->signal, r->length, c->data.normalize, err));
     /* Whole-record features, so that every window of the record, in training and at inference, reads the same. */
-    if (c->model.rhythm_features)
-        return ecg_rhythm_features(r->signal, r->length, r->fs, r->features, err);
+    if (c->model.rhythm_features) {
+        ECG_TRY(ecg_rhythm_features(r->signal, r->length, r->fs, r->features, err));
+        ecg_rhythm_features_standardize(r->features);
+    }
     return ECG_OK;
 }
 

@@ -33,7 +33,7 @@ int ecg_prepare_dataset(const struct ecg_config *c, struct ecg_dataset *ds, stru
 void ecg_read_options_of_config(const struct ecg_config *c, struct ecg_read_options *ro);
 
 /* Preprocesses one record in place as ecg_prepare_dataset does: resampled, band-passed and normalised, then its
- * RR-interval features (r->features) for a model that reads them (model.rhythm_features).  The message names
+ * standardised RR-interval features (r->features) for a model that reads them (model.rhythm_features).  The message names
  * what failed; the caller names the record. */
 int ecg_prepare_record(const struct ecg_config *c, struct ecg_record *r, struct ecg_error *err);
 
