@@ -10,6 +10,7 @@
 
 #include "train/config.h"
 #include "core/config_internal.h"
+#include "data/record.h"
 #include "io/model_file.h"
 #include "tests/test_util.h"
 
@@ -683,6 +684,32 @@ static void an_error_inside_a_base_names_the_base_file(void)
 
 /* ---- cross-key checks ---- */
 
+/* The record features a model reads beside its images: how many, and where they start in a record's array. */
+static void the_context_features_follow_the_model_keys(void)
+{
+    static const struct {
+        const char *set[2];
+        int count, first;
+    } cases[] = {{{NULL}, 0, -1},
+                 {{"model.rr_features=true"}, ECG_RR_FEATURES, 0},
+                 {{"model.morphology_features=true"}, ECG_MORPHOLOGY_FEATURES, ECG_RR_FEATURES},
+                 {{"model.rr_features=true", "model.morphology_features=true"}, ECG_BEAT_FEATURES, 0},
+                 {{"model.rhythm_features=true"}, ECG_RHYTHM_FEATURES, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ecg_config c;
+        struct ecg_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(ecg_config_defaults(&c, &err), ECG_OK);
+        for (int j = 0; j < 2 && cases[i].set[j]; j++)
+            CU_ASSERT_EQUAL(ecg_config_override(&c, cases[i].set[j], &err), ECG_OK);
+        int first = -1;
+        CU_ASSERT_EQUAL(ecg_config_context_features(&c, &first), cases[i].count);
+        if (cases[i].count > 0)
+            CU_ASSERT_EQUAL(first, cases[i].first);
+        CU_ASSERT(cases[i].count <= ECG_RECORD_FEATURES);
+        ecg_config_free(&c);
+    }
+}
+
 static void constraints_between_keys_name_both_keys(void)
 {
     char *a[] = {"data.val_fraction=0.5", "data.test_fraction=0.5"};
@@ -747,6 +774,14 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(3, mb, ECG_ERR_CONFIG,
                       "keys 'model.morphology_features' and 'train.mixup_alpha': mixup blends images, not morphology "
                       "features; expected mixup off (0) with morphology features, found 0.2");
+    char *ha[] = {"data.format=mitbih_wfdb", "model.rhythm_features=true"};
+    check_cross_error(2, ha, ECG_ERR_CONFIG,
+                      "keys 'model.rhythm_features' and 'data.format': rhythm features belong to rhythm records "
+                      "(data.format cinc2017, cachet_short, ...), found format mitbih_wfdb");
+    char *hb[] = {"model.rhythm_features=true", "train.mixup_alpha=0.2"};
+    check_cross_error(2, hb, ECG_ERR_CONFIG,
+                      "keys 'model.rhythm_features' and 'train.mixup_alpha': mixup blends images, not rhythm "
+                      "features; expected mixup off (0) with rhythm features, found 0.2");
     char *fu[] = {"eval.rr_fusion=true"};
     check_cross_error(1, fu, ECG_ERR_CONFIG,
                       "keys 'eval.rr_fusion' and 'eval.calibrate': the fusion reads the calibrated probabilities; "
@@ -1125,6 +1160,7 @@ static const struct ecg_test override_tests[] = {
     {"a missing or bad base is reported where it is named", a_missing_or_bad_base_is_reported_where_it_is_named},
     {"an error inside a base names the base file", an_error_inside_a_base_names_the_base_file},
     {"constraints between keys name both keys", constraints_between_keys_name_both_keys},
+    {"the context features follow the model keys", the_context_features_follow_the_model_keys},
     {NULL, NULL},
 };
 static const struct ecg_test print_tests[] = {

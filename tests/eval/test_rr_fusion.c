@@ -316,11 +316,36 @@ static void a_corrupt_fusion_is_refused_with_the_file_named(void)
     CU_ASSERT_EQUAL(back.classes, 0);
 }
 
+/* The standardised features of a regular 75-per-minute rhythm: no irregularity is below the records' mean
+ * (negative), the rate near it; each feature moves by its own scale. */
+static void standardised_features_are_centred_on_ecg_records(void)
+{
+    double t[40];
+    for (int i = 0; i < 40; i++)
+        t[i] = 0.8 * i;
+    float f[ECG_RHYTHM_FEATURES], g[ECG_RHYTHM_FEATURES];
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_rhythm_features_from_beats(t, 40, f, &err), ECG_OK);
+    memcpy(g, f, sizeof f);
+    ecg_rhythm_features_standardize(g);
+    for (int j = 0; j < ECG_RHYTHM_FEATURES; j++)
+        CU_ASSERT_TRUE(isfinite(g[j]) && fabsf(g[j]) < 3.0f);
+    for (int j = 0; j < 4; j++) /* the irregularities are 0: below every record's mean */
+        CU_ASSERT_TRUE(g[j] < -0.5f);
+    /* ln 0.8 s = -0.223 against a mean of -0.205: about the records' mean rate */
+    CU_ASSERT_DOUBLE_EQUAL(g[4], (logf(0.8f) + 0.205f) / 0.235f, 1e-5);
+    /* every feature moves by its own scale: one more step of f[0] is 1 / 0.130 of a standard deviation */
+    f[0] += 0.130f;
+    ecg_rhythm_features_standardize(f);
+    CU_ASSERT_DOUBLE_EQUAL(f[0] - g[0], 1.0, 1e-5);
+}
+
 static const struct ecg_test feature_tests[] = {
     {"regular beats have no irregularity", regular_beats_have_no_irregularity},
     {"features of five beats by hand", features_of_five_beats_by_hand},
     {"fewer than four beats measure nothing", fewer_than_four_beats_measure_nothing},
     {"a signal irregular beat to beat measures irregular", a_signal_irregular_beat_to_beat_measures_irregular},
+    {"standardised features are centred on ECG records", standardised_features_are_centred_on_ecg_records},
     {NULL, NULL},
 };
 

@@ -182,20 +182,21 @@ else
     not_ok "ecgserve serves the shipped beat model: $(cat "$work/berr")"
 fi
 
-# ---- a model with an RR fusion: the record's probabilities are the fusion's, as ecgpredict's ----
-# A tiny run on the four fixture records (16 x 16 images, one epoch), its fusion fitted on the validation split.
+# ---- a model with rhythm features and an RR fusion: the record's probabilities are ecgpredict's ----
+# A tiny run on the four fixture records (16 x 16 images, one epoch), its head reading each record's rhythm
+# features beside every window, its fusion fitted on the validation split.
 "$ecgtrain" configs/cinc2017.yaml "data.path=$cinc" data.exclude=none data.val_fraction=0.5 data.test_fraction=0 eval.split=val \
     data.spectrogram.height=16 data.spectrogram.width=16 train.epochs=1 train.batch_size=2 train.warmup_epochs=0 \
-    eval.batch_size=2 eval.rr_fusion=true run.seed=1 \
+    eval.batch_size=2 eval.rr_fusion=true model.rhythm_features=true run.seed=1 \
     run.log_level=error "run.dir=$work/fused" >/dev/null 2>"$work/fused.err" &&
     "$ecgexport" "$work/fused/best.h5" "$work/fused.h5" >/dev/null 2>>"$work/fused.err"
-check "a tiny run with eval.rr_fusion trains and exports" test -f "$work/fused.h5"
+check "a tiny run with model.rhythm_features and eval.rr_fusion trains and exports" test -f "$work/fused.h5"
 if start_server fout ferr --model "$work/fused.h5" --port 0 --threads 2; then
     code=$(req fused.json -F "file=@$cinc/A00592.hea" -F "file=@$cinc/A00592.mat" "$url/v1/classify")
     "$ecgpredict" "$work/fused.h5" "$cinc/A00592.mat" >"$work/fused.pred" 2>/dev/null
     served_probs fused.json >"$work/fused.s"
     predicted_probs fused.pred >"$work/fused.p"
-    check "with an RR fusion the probabilities equal ecgpredict's" bash -c \
+    check "with rhythm features and an RR fusion the probabilities equal ecgpredict's" bash -c \
         "[ $code = 200 ] && $(declare -f same_probs); work=$work; same_probs fused.s fused.p"
     # The mean of the windows' probabilities is not what either answers (the fusion moved it).
     jq -r '[.records[0].windows[].probabilities | [.[]]] | transpose | map(add / length) | .[]' "$work/fused.json" >"$work/mean.s"
@@ -205,7 +206,7 @@ if start_server fout ferr --model "$work/fused.h5" --port 0 --threads 2; then
     wait "$pid"
     pid=
 else
-    not_ok "ecgserve serves a model with an RR fusion: $(cat "$work/ferr" "$work/fused.err")"
+    not_ok "ecgserve serves a model with rhythm features and an RR fusion: $(cat "$work/ferr" "$work/fused.err")"
 fi
 
 echo "$fails failed"

@@ -13,6 +13,7 @@
 #include "train/config.h"
 #include "core/rng.h"
 #include "data/readers.h"
+#include "data/rhythm_features.h"
 #include "eval/epoch_log.h"
 #include "tests/test_util.h"
 #include "train/train.h"
@@ -711,6 +712,61 @@ static void the_rr_fusion_travels_with_the_model(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.rr_fusion: the validation split is empty"));
 }
 
+/* model.rhythm_features: every program reads the same standardised features of a record beside its windows
+ * (ecgeval's metrics are the run's), and the head does read them: other features, other probabilities. */
+static void the_rhythm_features_travel_with_the_model(void)
+{
+    const char *dir = ecg_test_fmt("%s/rhythm", ecg_test_tmpdir());
+    const char *extra[] = {"train.epochs=2", "model.rhythm_features=true", NULL};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, extra, NULL, &err), ECG_OK);
+    const char *best = ecg_test_fmt("%s/best.h5", dir);
+    char *out, *errt;
+    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s' --out '%s/e'", getenv("ECGEVAL"), best, dir), &out, &errt), 0);
+    free(out), free(errt);
+    char *run = read_all(ecg_test_fmt("%s/metrics.json", dir)), *ev = read_all(ecg_test_fmt("%s/e/metrics.json", dir));
+    CU_ASSERT_TRUE_FATAL(run && ev);
+    char *ca = strstr(run, "\"calibration\""), *cb = strstr(ev, "\"calibration\"");
+    CU_ASSERT_TRUE_FATAL(ca && cb);
+    CU_ASSERT_EQUAL(ca - run, cb - ev);
+    CU_ASSERT_EQUAL(strncmp(run, ev, (size_t)(ca - run)), 0);
+    free(run), free(ev);
+
+    struct ecg_infer_model *m = NULL;
+    struct ecg_infer_context *ctx = NULL;
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_model_load(best, NULL, 0, NULL, &m, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_context_init(m, &ctx, &err), ECG_OK);
+    enum { N = 10240 };
+    static float x[N];
+    for (int j = 0; j < N; j++)
+        x[j] = 0.01f * (float)sin(j * 0.05);
+    static const int gap[3] = {700, 1000, 850}; /* narrow peaks at irregular intervals */
+    for (int at = 300, i = 0; at + 8 < N; at += gap[i++ % 3])
+        for (int j = 0; j < 8; j++)
+            x[at + j] = 1.0f;
+    struct ecg_infer_result r;
+    CU_ASSERT_EQUAL_FATAL(ecg_infer_classify_samples(ctx, x, N, 1024, "peaks", &r, &err), ECG_OK);
+    float want[ECG_RHYTHM_FEATURES];
+    CU_ASSERT_EQUAL(ecg_rhythm_features(r.signal, r.length, r.fs, want, &err), ECG_OK);
+    ecg_rhythm_features_standardize(want);
+    CU_ASSERT_EQUAL(memcmp(r.features, want, sizeof want), 0);
+    const int k = 4;
+    float again[64], other[64], zeros[ECG_RECORD_FEATURES * 8] = {0}, same[ECG_RECORD_FEATURES * 8];
+    CU_ASSERT_FATAL(r.windows >= 1 && r.windows <= 8);
+    for (int64_t w = 0; w < r.windows; w++)
+        memcpy(same + w * ECG_RECORD_FEATURES, r.features, sizeof r.features);
+    CU_ASSERT_EQUAL(ecg_infer_classify_windows(ctx, r.images, same, r.windows, again, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_infer_classify_windows(ctx, r.images, zeros, r.windows, other, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL(memcmp(again, r.window_probs, (size_t)(r.windows * k) * sizeof(float)), 0);
+    CU_ASSERT_NOT_EQUAL(memcmp(other, r.window_probs, (size_t)(r.windows * k) * sizeof(float)), 0);
+    /* Images alone do not carry them: one error naming the key. */
+    CU_ASSERT_EQUAL(ecg_infer_classify_images(ctx, r.images, r.windows, other, NULL, &err), ECG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "model.rhythm_features"));
+    ecg_infer_result_free(&r);
+    ecg_infer_context_free(ctx);
+    ecg_infer_model_free(m);
+}
+
 static const struct ecg_test run_tests[] = {
     {"a tiny run learns and writes its run directory", a_tiny_run_learns_and_writes_its_run_directory},
     {"the same seed and threads give bit-identical metrics", the_same_seed_and_threads_give_bit_identical_metrics},
@@ -723,6 +779,7 @@ static const struct ecg_test run_tests[] = {
     {"ecgeval and ecgpredict use a checkpoint", ecgeval_and_ecgpredict_use_a_checkpoint},
     {"an exported model file classifies as its checkpoint", an_exported_model_file_classifies_as_its_checkpoint},
     {"the RR fusion travels with the model", the_rr_fusion_travels_with_the_model},
+    {"the rhythm features travel with the model", the_rhythm_features_travel_with_the_model},
     {"ecgpredict prints ecgeval's per-record predictions", ecgpredict_prints_ecgeval_s_per_record_predictions},
     {"ecgpredict reads samples from CSV and standard input", ecgpredict_reads_samples_from_csv_and_standard_input},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
