@@ -349,8 +349,9 @@ static const char *train_data(void)
     return path;
 }
 
-/* The scenario's own option: mixup, or (which refuses mixup) the step over two replicas. */
-static const char *train_variant = "train.mixup_alpha=0.2";
+/* The scenario's own options: mixup, or (which refuses mixup) the step over two replicas with the head reading
+ * each record's rhythm features. */
+static const char *train_variant[2] = {"train.mixup_alpha=0.2", "model.rhythm_features=false"};
 
 /* One epoch of one step of 8 images of 16 x 16, validation, calibration, the RR fusion and the test report, with
  * the options that allocate (AdamW's moments, the EMA, mixup or replicas, class weights, clipping): every stage
@@ -361,7 +362,7 @@ static int train_tiny(struct ecg_error *err)
         ecg_test_fmt("run.dir=%s", train_dir()), "run.seed=5", "run.threads=1", "run.log_level=error",
         "data.format=cachet_short", ecg_test_fmt("data.path=%s", train_data()), "data.val_fraction=0.25", "data.test_fraction=0.25", "data.spectrogram.height=16",
         "data.spectrogram.width=16", "model.pretrained=none", "optim.name=adamw", "optim.ema_decay=0.9",
-        "optim.clip_norm=1", (char *)train_variant, "train.epochs=1", "train.batch_size=8",
+        "optim.clip_norm=1", (char *)train_variant[0], (char *)train_variant[1], "train.epochs=1", "train.batch_size=8",
         "train.warmup_epochs=0", "train.head_epochs=0", "eval.batch_size=4", "eval.windows=1", "eval.calibrate=true",
         "eval.rr_fusion=true",
     };
@@ -476,7 +477,7 @@ static void every_failing_allocation_of_a_checkpoint_round_trip_ends_in_an_out_o
 static void every_failing_allocation_of_a_training_run_ends_in_an_out_of_memory_error(void)
 {
     train_data(); /* written unarmed */
-    train_variant = "train.mixup_alpha=0.2";
+    train_variant[0] = "train.mixup_alpha=0.2", train_variant[1] = "model.rhythm_features=false";
     const struct scenario s = {"a one-step training run", train_tiny, train_ok, train_reset};
     sweep(&s);
     train_reset();
@@ -485,11 +486,12 @@ static void every_failing_allocation_of_a_training_run_ends_in_an_out_of_memory_
 static void every_failing_allocation_of_a_training_run_over_replicas_ends_in_an_out_of_memory_error(void)
 {
     train_data();
-    train_variant = "run.replicas=2";
-    const struct scenario s = {"a one-step training run over two replicas", train_tiny, train_ok, train_reset};
+    train_variant[0] = "run.replicas=2", train_variant[1] = "model.rhythm_features=true";
+    const struct scenario s = {"a one-step training run over two replicas, with rhythm features", train_tiny,
+                               train_ok, train_reset};
     sweep(&s);
     train_reset();
-    train_variant = "train.mixup_alpha=0.2";
+    train_variant[0] = "train.mixup_alpha=0.2", train_variant[1] = "model.rhythm_features=false";
 }
 
 static void every_failing_allocation_of_loading_a_model_ends_in_an_out_of_memory_error(void)
