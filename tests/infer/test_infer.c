@@ -465,8 +465,28 @@ static void record_probabilities_of_no_window_are_an_error(void)
     ecg_infer_model_free(m);
 }
 
+/* A beat model file that carries an RR fusion (which measures whole records) is refused when loaded, naming it. */
+static void a_beat_model_with_an_rr_fusion_is_refused(void)
+{
+    const char *copy = ecg_test_fmt("%s/beats_fused.h5", ecg_test_tmpdir());
+    char *cmd = ecg_test_fmt("cp '%s' '%s'", source("weights/ecg_effb0_mitbih.h5"), copy);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    struct ecg_rr_fusion f = {.classes = 5};
+    for (int j = 0; j < ECG_RHYTHM_FEATURES; j++)
+        f.scale[j] = 1;
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(ecg_model_file_set_rr_fusion(copy, &f, &err), ECG_OK);
+    struct ecg_infer_model *m = NULL;
+    int rc = ecg_infer_model_load(copy, NULL, 0, NULL, &m, &err);
+    CU_ASSERT_TRUE(ecg_test_error_is(rc, &err, ECG_ERR_FORMAT, copy));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "an RR fusion measures a whole record's rhythm, and this is a beat model "
+                                           "(data.format mitbih_wfdb)"));
+    CU_ASSERT_PTR_NULL(m);
+}
+
 static const struct ecg_test infer_tests[] = {
     {"record probabilities of no window are an error", record_probabilities_of_no_window_are_an_error},
+    {"a beat model with an RR fusion is refused", a_beat_model_with_an_rr_fusion_is_refused},
     {"a result holds every array of the path", a_result_holds_every_array_of_the_path},
     {"images and probabilities are those of ecgtrain's evaluation",
      images_and_probabilities_are_those_of_ecgtrain_s_evaluation},
