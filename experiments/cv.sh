@@ -20,8 +20,9 @@
 # windows, at the cost of an evaluation (the models keep the epoch and temperature that their training
 # chose with its own eval settings); its default NAME is DIR's name, ",eval-of" and the overrides.
 # --finish-of DIR trains nothing either: each fold's finished run DIR/fold<i> (its config.yaml, log.csv, last.h5
-# and best.h5, copied into NAME/fold<i>; CONFIG only names the result) is resumed with the eval.* overrides, which
-# repeats only the end of the run: the calibration on the fold's validation split, the RR fusion (eval.rr_fusion=true) and the test
+# and best.h5, copied into NAME/fold<i>; CONFIG only names the result) is resumed with the eval.* overrides (and
+# train.select: last takes each fold's last epoch instead of the one its validation chose), which repeats only the
+# end of the run: the calibration on the fold's validation split, the RR fusion (eval.rr_fusion=true) and the test
 # report; its default NAME is DIR's name, ",finish-of" and the overrides.
 #
 # Examples: experiments/cv.sh configs/cinc2017.yaml 5 train.epochs=20
@@ -51,7 +52,8 @@ for o in "${overrides[@]}"; do
     case "$o" in
     data.folds=* | data.fold=* | run.dir=* | run.resume=*) echo "cv.sh: $o: cv.sh sets this key itself" >&2; exit 2 ;;
     eval.*=* | run.threads=* | run.log_level=*) ;;
-    *=*) [ -z "$eval_of$finish_of" ] || { echo "cv.sh: $o: --${eval_of:+eval-of}${finish_of:+finish-of} takes eval.* keys (and run.threads, run.log_level) only" >&2; exit 2; } ;;
+    train.select=*) [ -z "$eval_of" ] || { echo "cv.sh: $o: --eval-of takes eval.* keys (and run.threads, run.log_level) only" >&2; exit 2; } ;;
+    *=*) [ -z "$eval_of$finish_of" ] || { echo "cv.sh: $o: --${eval_of:+eval-of}${finish_of:+finish-of} takes eval.* keys (and run.threads, run.log_level${finish_of:+, train.select}) only" >&2; exit 2; } ;;
     *) echo "cv.sh: expected key=value, found '$o'" >&2; exit 2 ;;
     esac
 done

@@ -129,6 +129,11 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
         return ecg_error_set(err, ECG_ERR_CONFIG,
                              "keys 'eval.rr_fusion' and 'eval.calibrate': the fusion reads the calibrated "
                              "probabilities; expected eval.calibrate true with it, found false");
+    if (c->train.select == ECG_SELECT_LAST && c->train.patience > 0)
+        return ecg_error_set(err, ECG_ERR_CONFIG,
+                             "keys 'train.select' and 'train.patience': early stopping watches the validation "
+                             "macro-F1 that select last does not; expected patience 0 with it, found %lld",
+                             (long long)c->train.patience);
     if (c->run.replicas > 1 && c->train.mixup_alpha > 0)
         return ecg_error_set(err, ECG_ERR_CONFIG,
                              "keys 'run.replicas' and 'train.mixup_alpha': mixup pairs images across the whole "

@@ -275,6 +275,10 @@ static const struct ecg_config_key keys[] = {
              "per-epoch counts; 0: every example every epoch"},
     {KEY(ECG_CFG_INT, train.patience), .def = "10", RANGE(0, 100000),
      .help = "stop after this many epochs without a better validation macro-F1; 0: never stop early"},
+    {KEY(ECG_CFG_ENUM, train.select), .def = "val_macro_f1", NAMES(ecg_select_names),
+     .help = "the epoch whose weights best.h5 keeps and the report evaluates: val_macro_f1 (the highest "
+             "validation macro-F1; training macro-F1 without a validation split) or last (the end of the "
+             "schedule, whatever the validation says; a finished run resumed with it takes its last epoch)"},
     {KEY(ECG_CFG_INT, train.head_epochs), .def = "2", RANGE(0, 100000),
      .help = "first epochs train only the head (the backbone frozen)"},
     {KEY(ECG_CFG_BLOCK, train.unfreeze_from), .def = "stem", NAMES(no_names),

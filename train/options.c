@@ -17,3 +17,5 @@ const char *const ecg_class_weights_names[] = {
 
 const char *const ecg_head_init_names[] = {[ECG_HEAD_INIT_KERAS] = "keras", [ECG_HEAD_INIT_FAN_IN] = "fan_in",
                                            [ECG_HEAD_INIT_ZERO] = "zero", NULL};
+
+const char *const ecg_select_names[] = {[ECG_SELECT_VAL_MACRO_F1] = "val_macro_f1", [ECG_SELECT_LAST] = "last", NULL};

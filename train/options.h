@@ -39,6 +39,10 @@ extern const char *const ecg_class_weights_names[];
 enum ecg_head_init { ECG_HEAD_INIT_KERAS, ECG_HEAD_INIT_FAN_IN, ECG_HEAD_INIT_ZERO };
 extern const char *const ecg_head_init_names[];
 
+/* Which epoch's weights a run keeps in best.h5 and reports (train.select). */
+enum ecg_select { ECG_SELECT_VAL_MACRO_F1, ECG_SELECT_LAST };
+extern const char *const ecg_select_names[];
+
 struct ecg_config_model {
     int arch;                       /* 0..7 = B0..B7 */
     int64_t in_channels;            /* 1 or 3 */
@@ -73,6 +77,7 @@ struct ecg_config_train {
     double class_weight_cap;        /* inverse-frequency weights above this are lowered to it; 0: no cap */
     int64_t max_per_class;          /* examples of a class per epoch at most (data/loader.h); 0: all */
     int64_t patience;               /* early stopping on validation macro-F1; 0: off */
+    enum ecg_select select;         /* the epoch best.h5 keeps */
     int64_t head_epochs;            /* epochs training only the head first */
     char *unfreeze_from;            /* after the head epochs, train from this block up */
     double unfreeze_lr_mult;        /* learning-rate factor of the unfrozen backbone */

@@ -497,6 +497,20 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
     return rc;
 }
 
+/* The weights of the epoch just ended (the EMA ones when enabled) become the best: kept for the report and
+ * saved as best.h5. */
+static int keep_best(struct trainer *t, int64_t epoch, struct ecg_error *err)
+{
+    t->st.best_epoch = epoch;
+    if (t->use_ema)
+        ecg_ema_swap(&t->ema, t->m.params);
+    memcpy(t->best_values, t->m.params->values, (size_t)t->m.params->total * sizeof(float));
+    int rc = save_checkpoint(t, "best.h5", err);
+    if (t->use_ema)
+        ecg_ema_swap(&t->ema, t->m.params);
+    return rc;
+}
+
 /* Validation, log row, checkpoints and early stopping after an epoch. */
 static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
 {
@@ -553,18 +567,10 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     t->st.seen = 0;
     t->st.seconds = 0;
     memset(t->st.cm, 0, sizeof t->st.cm);
-    if (f1 > t->st.best_f1) {
+    if (f1 > t->st.best_f1 || t->c->train.select == ECG_SELECT_LAST) {
         t->st.best_f1 = f1;
-        t->st.best_epoch = epoch + 1;
         t->st.bad_epochs = 0;
-        if (t->use_ema)
-            ecg_ema_swap(&t->ema, t->m.params);
-        memcpy(t->best_values, t->m.params->values, (size_t)t->m.params->total * sizeof(float));
-        int rc = save_checkpoint(t, "best.h5", err);
-        if (t->use_ema)
-            ecg_ema_swap(&t->ema, t->m.params);
-        if (rc)
-            return rc;
+        ECG_TRY(keep_best(t, epoch + 1, err));
     } else {
         t->st.bad_epochs++;
     }
@@ -783,6 +789,10 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
     if ((rc = ecg_dp_init(&t.dp, c, &t.m, &t.loader, t.k, err)))
         goto out;
     ecg_dp_sync_replicas(&t.dp, t.m.params, &t.opt, t.use_ema ? &t.ema : NULL);
+    /* resumed with train.select last, a run (a finished one too) keeps its last epoch from now on */
+    if (resume && c->train.select == ECG_SELECT_LAST && t.st.epoch > 0 && t.st.best_epoch != t.st.epoch &&
+        t.st.batch_in_epoch == 0 && (rc = keep_best(&t, t.st.epoch, err)))
+        goto out;
     if ((rc = open_log(&t, err)))
         goto out;
     struct ecg_effnet_memory mem = ecg_effnet_memory(&t.m);

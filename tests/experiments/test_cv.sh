@@ -77,7 +77,7 @@ done
 grep -q "^| .* | \`experiments/cv.sh --finish-of $root configs/tiny.yaml 2 eval.calibrate=true " "$root,fused/summary.md" ||
     fail "--finish-of summary row: $(cat "$root,fused/summary.md")"
 err=$(bash experiments/cv.sh --finish-of "$root" configs/tiny.yaml 2 train.epochs=3 2>&1) && fail "--finish-of took train.epochs"
-grep -q "train.epochs=3: --finish-of takes eval.\* keys (and run.threads, run.log_level) only" <<<"$err" ||
+grep -q "train.epochs=3: --finish-of takes eval.\* keys (and run.threads, run.log_level, train.select) only" <<<"$err" ||
     fail "--finish-of message: $err"
 err=$(bash experiments/cv.sh --finish-of "$root" --eval-of "$root" configs/tiny.yaml 2 2>&1) && fail "both modes accepted"
 grep -q "expected one of them" <<<"$err" || fail "both modes message: $err"
