@@ -782,6 +782,10 @@ static void constraints_between_keys_name_both_keys(void)
     check_cross_error(2, hb, ECG_ERR_CONFIG,
                       "keys 'model.rhythm_features' and 'train.mixup_alpha': mixup blends images, not rhythm "
                       "features; expected mixup off (0) with rhythm features, found 0.2");
+    char *sl[] = {"train.select=last"};
+    check_cross_error(1, sl, ECG_ERR_CONFIG,
+                      "keys 'train.select' and 'train.patience': early stopping watches the validation macro-F1 "
+                      "that select last does not; expected patience 0 with it, found 10");
     char *fu[] = {"eval.rr_fusion=true"};
     check_cross_error(1, fu, ECG_ERR_CONFIG,
                       "keys 'eval.rr_fusion' and 'eval.calibrate': the fusion reads the calibrated probabilities; "

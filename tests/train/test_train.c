@@ -712,6 +712,47 @@ static void the_rr_fusion_travels_with_the_model(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eval.rr_fusion: the validation split is empty"));
 }
 
+/* ecgeval's metrics.json of a checkpoint, malloc'd; NULL when it fails. */
+static char *evaluated(const char *checkpoint, const char *out)
+{
+    char *o, *e;
+    int st = shell(ecg_test_fmt("'%s' '%s' --out '%s'", getenv("ECGEVAL"), checkpoint, out), &o, &e);
+    free(o), free(e);
+    return st == 0 ? read_all(ecg_test_fmt("%s/metrics.json", out)) : NULL;
+}
+
+/* train.select last: best.h5 holds the last epoch's weights, and a run finished with the default selection, resumed
+ * with select last, ends as the run that had it from the start. */
+static void select_last_keeps_the_last_epoch_also_when_a_finished_run_is_resumed(void)
+{
+    const char *a = ecg_test_fmt("%s/select_last", ecg_test_tmpdir()), *b = ecg_test_fmt("%s/select_f1", ecg_test_tmpdir());
+    const char *last[] = {"train.epochs=4", "train.select=last", NULL}, *f1[] = {"train.epochs=4", NULL};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(a, last, NULL, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(run_tiny(b, f1, NULL, &err), ECG_OK);
+    struct ecg_epoch_row *rows = NULL;
+    int64_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(ecg_epoch_log_read(ecg_test_fmt("%s/log.csv", b), &rows, &n, &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    bool last_was_best = true; /* by the default selection: the first epoch of the highest validation macro-F1 */
+    for (int i = 0; i < 3; i++)
+        last_was_best = last_was_best && rows[i].val_macro_f1 < rows[3].val_macro_f1;
+    free(rows);
+    char *before = read_all(ecg_test_fmt("%s/metrics.json", b));
+    CU_ASSERT_EQUAL_FATAL(run_tiny(b, last, ecg_test_fmt("%s/last.h5", b), &err), ECG_OK);
+    char *ma = read_all(ecg_test_fmt("%s/metrics.json", a)), *mb = read_all(ecg_test_fmt("%s/metrics.json", b));
+    CU_ASSERT_TRUE_FATAL(before && ma && mb);
+    CU_ASSERT_STRING_EQUAL(ma, mb);
+    if (!last_was_best) /* then the default selection had kept another epoch */
+        CU_ASSERT_STRING_NOT_EQUAL(before, mb);
+    fprintf(stderr, "\n  the default selection kept %s", last_was_best ? "the last epoch too" : "an earlier epoch");
+    char *eb = evaluated(ecg_test_fmt("%s/best.h5", a), ecg_test_fmt("%s/eval_best", a));
+    char *el = evaluated(ecg_test_fmt("%s/last.h5", a), ecg_test_fmt("%s/eval_last", a));
+    CU_ASSERT_TRUE_FATAL(eb && el);
+    CU_ASSERT_STRING_EQUAL(eb, el);
+    free(before), free(ma), free(mb), free(eb), free(el);
+}
+
 /* model.rhythm_features: every program reads the same standardised features of a record beside its windows
  * (ecgeval's metrics are the run's), and the head does read them: other features, other probabilities. */
 static void the_rhythm_features_travel_with_the_model(void)
@@ -780,6 +821,8 @@ static const struct ecg_test run_tests[] = {
     {"an exported model file classifies as its checkpoint", an_exported_model_file_classifies_as_its_checkpoint},
     {"the RR fusion travels with the model", the_rr_fusion_travels_with_the_model},
     {"the rhythm features travel with the model", the_rhythm_features_travel_with_the_model},
+    {"select last keeps the last epoch, also when a finished run is resumed",
+     select_last_keeps_the_last_epoch_also_when_a_finished_run_is_resumed},
     {"ecgpredict prints ecgeval's per-record predictions", ecgpredict_prints_ecgeval_s_per_record_predictions},
     {"ecgpredict reads samples from CSV and standard input", ecgpredict_reads_samples_from_csv_and_standard_input},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
