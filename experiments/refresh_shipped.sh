@@ -126,14 +126,16 @@ jq -e '.folds' "$work/cv.json" >/dev/null || fail "$model carries no cross-valid
     echo "model itself (every record but its validation split) has temperature $(awk '{ printf "%.3f", $1 }' "$work/temperature")."
 } >"$work/shipped_model"
 replace_block README.md shipped_model "$work/shipped_model"
+select=$(awk '$1 == "select:" { print $2 }' "$ship/config.yaml") # train.select of the shipped run
 {
-    jq -r '"Its data: \(.records) records of `\(.path)` (\(.class_counts | to_entries | map("\(.value) \(.key)") |
+    jq -r --arg select "$select" '"Its data: \(.records) records of `\(.path)` (\(.class_counts | to_entries | map("\(.value) \(.key)") |
         join(", "))), every record there but the \(.excluded_ids | length) listed in `\(.exclude)`; a validation",
-        "split of \(.["data.val_fraction"] * 100 | round) % of them chose the best epoch and fitted the temperature."' \
-        "$work/provenance.json"
-    awk -F, 'NR > 1 { s += $9; n++; if ($7 > best) { best = $7; at = $1 } }
-        END { printf "%d epochs, %.0f min of training and validation (log.csv); the best by validation macro-F1\n", n, s / 60
-              printf "(%.4f) was epoch %d.\n", best, at }' "$ship/log.csv"
+        "split of \(.["data.val_fraction"] * 100 | round) % of them fitted the temperature\(if $select == "last"
+        then "" else " and chose the best epoch" end)."' "$work/provenance.json"
+    awk -F, -v select="$select" 'NR > 1 { s += $9; n++; last = $7; if ($7 > best) { best = $7; at = $1 } }
+        END { printf "%d epochs, %.0f min of training and validation (log.csv); ", n, s / 60
+              if (select == "last") printf "the last epoch is the model (validation macro-F1 %.4f).\n", last
+              else printf "the best by validation macro-F1\n(%.4f) was epoch %d.\n", best, at }' "$ship/log.csv"
     echo
     cat "$work/shipped_model"
 } >"$work/figures"

@@ -5,7 +5,8 @@
 #
 # 1. ecgtrain configs/cinc2017.yaml data.test_fraction=0 eval.split=val run.dir=runs/ship_cinc2017:
 #    every development record except the bundled sample's (data.exclude) trains, but for the
-#    validation split (data.val_fraction) that chooses the best epoch and fits the temperature.
+#    validation split (data.val_fraction) that fits the temperature (and chooses the best epoch unless the
+#    recipe keeps the last, train.select: last).
 #    Interrupted (Ctrl-C, a kill, a reboot)?  Run the same command again: it continues from
 #    runs/ship_cinc2017/last.h5 (run.resume); a finished run is not trained again.
 # 2. ecgexport --metrics runs/cv/cinc2017/summary.json (the cross-validated metrics of
