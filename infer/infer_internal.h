@@ -18,7 +18,7 @@ struct ecg_infer_model {
     double temperature;         /* probabilities are softmax(logits / temperature) (io/model_file.h) */
     struct ecg_rr_fusion fusion; /* a record's mean probabilities then go through it (classes 0: none) */
     struct ecg_loader_opts lo;  /* window and spectrogram options of the config */
-    int first_feature;          /* the first of a beat's features the network reads (ecg_config_context_features) */
+    int first_feature;          /* the first of a record's features the network reads (ecg_config_context_features) */
     struct ecg_spec spec;       /* thread-safe engine (plans under a lock) */
     bool has_network;
     struct ecg_effnet net;      /* batch 1: holds the loaded weights and the resolved options */

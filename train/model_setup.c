@@ -160,7 +160,7 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_on
     if (norm)
         input_norm_setup(c, c->model.pretrained ? &info : NULL, norm);
     /* A network built for inference answers with the file's own head: one that does not fit (other classes, or
-     * beat features the configuration reads that the head was not trained with) would answer with fresh random
+     * record features the configuration reads that the head was not trained with) would answer with fresh random
      * weights. */
     if (c->model.pretrained && inference_only && !keeps_head(m, &info)) {
         const long long feats = m->num_features, ctx = o.context_features, k = o.num_classes;
@@ -170,7 +170,7 @@ int ecg_model_build(const struct ecg_config *c, int64_t batch, bool inference_on
         ecg_effnet_free(m);
         return ecg_error_set(err, ECG_ERR_SHAPE,
                              "%s: predictions/kernel is %s, the configuration expects (%lld, %lld) (%lld image "
-                             "features + %lld beat features, %lld classes): a model for inference needs the head it "
+                             "features + %lld record features, %lld classes): a model for inference needs the head it "
                              "was trained with",
                              c->model.pretrained, found, feats + ctx, k, feats, ctx, k);
     }

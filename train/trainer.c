@@ -434,7 +434,7 @@ static int train_epoch(struct trainer *t, struct ecg_error *err)
     int64_t batch = 0;
     double t0 = ecg_now();
     int rc;
-    int first_feature; /* the beat features the model reads, once per epoch */
+    int first_feature; /* the record features the model reads (its context), once per epoch */
     ecg_config_context_features(t->c, &first_feature);
     while ((rc = ecg_loader_next(&t->loader, &b, err)) == ECG_OK && b) {
         if (batch++ < t->st.batch_in_epoch)

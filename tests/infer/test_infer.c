@@ -380,7 +380,7 @@ static void a_head_that_does_not_fit_is_refused(void)
                                   beats, &m, &err);
     ECG_CHECK_ERROR(rc, &err, ECG_ERR_SHAPE,
                     "ecg_effb0_cinc2017.h5: predictions/kernel is (1280, 4), the configuration expects (1284, 5) "
-                    "(1280 image features + 4 beat features, 5 classes): a model for inference needs the head it "
+                    "(1280 image features + 4 record features, 5 classes): a model for inference needs the head it "
                     "was trained with");
     CU_ASSERT_PTR_NULL(m);
 }
