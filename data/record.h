@@ -5,8 +5,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "data/beat_features.h"
-#include "data/rhythm_features.h"
+#include "data/record_features.h"
 
 /*
  * The canonical label sets.  Rhythm datasets (CACHET-CADB, CinC 2017) share
@@ -21,10 +20,6 @@ enum ecg_rhythm_class { ECG_RHYTHM_AF, ECG_RHYTHM_NSR, ECG_RHYTHM_NOISE, ECG_RHY
 enum ecg_beat_class { ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, ECG_BEAT_COUNT };
 
 #define ECG_ID_MAX 64
-
-/* The values a model may read beside a record's images (its context, layers/effnet.h): room for a beat's
- * (data/beat_features.h) or a rhythm record's (data/rhythm_features.h), whichever is longer. */
-#define ECG_RECORD_FEATURES (ECG_BEAT_FEATURES > ECG_RHYTHM_FEATURES ? ECG_BEAT_FEATURES : ECG_RHYTHM_FEATURES)
 
 struct ecg_record {
     char id[ECG_ID_MAX];      /* record name ("A00001", "seg0042", "100:1234") */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "data/record.h"
+#include "data/record_features.h"
 
 /*
  * Usage:
