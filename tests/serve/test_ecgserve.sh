@@ -184,10 +184,11 @@ fi
 
 # ---- a model with rhythm features and an RR fusion: the record's probabilities are ecgpredict's ----
 # A tiny run on the four fixture records (16 x 16 images, one epoch), its head reading each record's rhythm
-# features beside every window, its fusion fitted on the validation split.
+# features beside every window, its fusion fitted on the validation split; one replica, so that a build without
+# OpenMP (the ThreadSanitizer build) runs it too.
 "$ecgtrain" configs/cinc2017.yaml "data.path=$cinc" data.exclude=none data.val_fraction=0.5 data.test_fraction=0 eval.split=val \
     data.spectrogram.height=16 data.spectrogram.width=16 train.epochs=1 train.batch_size=2 train.warmup_epochs=0 \
-    eval.batch_size=2 eval.rr_fusion=true model.rhythm_features=true run.seed=1 \
+    eval.batch_size=2 eval.rr_fusion=true model.rhythm_features=true run.replicas=1 run.seed=1 \
     run.log_level=error "run.dir=$work/fused" >/dev/null 2>"$work/fused.err" &&
     "$ecgexport" "$work/fused/best.h5" "$work/fused.h5" >/dev/null 2>>"$work/fused.err"
 check "a tiny run with model.rhythm_features and eval.rr_fusion trains and exports" test -f "$work/fused.h5"
