@@ -98,7 +98,7 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                              "keys 'train.class_weights' and 'model.num_classes': expected one weight per "
                              "class (%lld), found %lld",
                              (long long)c->model.num_classes, (long long)w->n);
-    /* The record features a model reads beside its images (data/record.h), each kind for one task. */
+    /* The record features a model reads beside its images (data/record_features.h), each kind for one task. */
     const struct {
         bool on;
         const char *key, *what, *belong;
