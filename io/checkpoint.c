@@ -132,8 +132,11 @@ int ecg_checkpoint_save(const char *path, const struct ecg_params *params,
     if (finite)
         return ecg_error_prefix(err, finite, "%s: refusing to write a checkpoint with non-finite values (the "
                                 "file on disk is left as it was)", path);
+    size_t bytes = (size_t)params->total * sizeof(float);
+    for (int b = 0; b < ck->n_blobs; b++)
+        bytes += (size_t)ck->blobs[b].count * sizeof(float);
     struct ecg_h5_atomic a;
-    ECG_TRY(ecg_h5_atomic_begin(&a, path, err));
+    ECG_TRY(ecg_h5_atomic_begin(&a, path, bytes, err));
     int rc = ecg_keras_write_open(a.file, params, attrs, err);
     if (rc == ECG_OK)
         rc = write_extras(a.file, path, ck, err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -759,11 +760,15 @@ int ecg_h5_open_group(hid_t loc, const char *name, hid_t *group, struct ecg_erro
 
 /* Files built in memory (the core driver without a backing store): HDF5 never writes to disk, so
  * a full or failing disk reaches ecg_file_replace() alone, which reports it (HDF5 1.10 can crash
- * closing a file whose writes failed). */
-static hid_t memory_fapl(void)
+ * closing a file whose writes failed).  The driver grows its buffer by `expected_bytes` plus 1 MiB
+ * for the metadata at a time: grown by 1 MiB steps, a 64 MiB checkpoint was reallocated, and so
+ * copied, 64 times. */
+static hid_t memory_fapl(size_t expected_bytes)
 {
+    const size_t mib = (size_t)1 << 20;
+    size_t increment = expected_bytes < SIZE_MAX - mib ? expected_bytes + mib : mib;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0) {
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, increment, 0) < 0) {
         H5Pclose(fapl);
         fapl = H5I_INVALID_HID;
     }
@@ -781,10 +786,10 @@ static int atomic_init(struct ecg_h5_atomic *a, const char *path, struct ecg_err
     return ECG_OK;
 }
 
-int ecg_h5_atomic_begin(struct ecg_h5_atomic *a, const char *path, struct ecg_error *err)
+int ecg_h5_atomic_begin(struct ecg_h5_atomic *a, const char *path, size_t expected_bytes, struct ecg_error *err)
 {
     ECG_TRY(atomic_init(a, path, err));
-    hid_t fapl = memory_fapl();
+    hid_t fapl = memory_fapl(expected_bytes);
     if (fapl >= 0)
         a->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     ecg_h5_close(fapl);
@@ -833,7 +838,7 @@ int ecg_h5_atomic_edit(struct ecg_h5_atomic *a, const char *path, struct ecg_err
         free(data);
         return ecg_error_set(err, ECG_ERR_IO, "%s: cannot edit the file while '%s' exists", path, name);
     }
-    hid_t fapl = memory_fapl();
+    hid_t fapl = memory_fapl(size);
     if (fapl >= 0 && H5Pset_file_image(fapl, data, size) >= 0)
         a->file = H5Fopen(name, H5F_ACC_RDWR, fapl);
     ecg_h5_close(fapl);

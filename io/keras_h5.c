@@ -730,7 +730,7 @@ int ecg_keras_save(const char *path, const struct ecg_params *params,
                    const struct ecg_keras_info *attrs, struct ecg_error *err)
 {
     struct ecg_h5_atomic a;
-    ECG_TRY(ecg_h5_atomic_begin(&a, path, err));
+    ECG_TRY(ecg_h5_atomic_begin(&a, path, (size_t)params->total * sizeof(float), err));
     int rc = ecg_keras_write_open(a.file, params, attrs, err);
     if (rc == ECG_OK)
         return ecg_h5_atomic_commit(&a, err);

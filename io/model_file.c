@@ -58,7 +58,7 @@ int ecg_model_file_save(const char *path, const struct ecg_params *params, const
         return ecg_error_set(err, ECG_ERR_RANGE, "%s: expected a positive temperature, found %g", path,
                              meta->temperature);
     struct ecg_h5_atomic a;
-    ECG_TRY(ecg_h5_atomic_begin(&a, path, err));
+    ECG_TRY(ecg_h5_atomic_begin(&a, path, (size_t)params->total * sizeof(float), err));
     int rc = ecg_keras_write_open(a.file, params, attrs, err);
     if (!rc)
         rc = write_meta(a.file, meta, err);
