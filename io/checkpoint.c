@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/finite.h"
+#include "io/h5_atomic.h"
 #include "io/h5util.h"
 
 #define CKPT_GROUP "ecg_checkpoint"

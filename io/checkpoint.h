@@ -20,7 +20,7 @@
  *     blobs/<name>     float32 (count,) per blob; attr blob_names lists them
  *     rng/<name>       uint64 (3,) = seed, stream, counter; attr rng_names
  *
- * Writing is atomic (io/h5util.h ecg_h5_atomic_*): a crash or a kill at
+ * Writing is atomic (io/h5_atomic.h): a crash or a kill at
  * any moment leaves the previous checkpoint at `path` intact.
  *
  * Loading is all or nothing and strict: every parameter, blob and RNG the

@@ -9,6 +9,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/tensor.h"
+#include "io/h5_atomic.h"
 #include "io/h5util.h"
 
 /* One weight dataset of the file. */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/h5_atomic.h"
 #include "io/h5util.h"
 
 #define CKPT_GROUP "ecg_checkpoint"
