@@ -100,9 +100,7 @@ int ecg_infer_model_load(const char *weights, const char *config_path, int nover
         if (!(rc = check_geometry(m, err)) && !(rc = ecg_spec_init(&m->spec, &m->lo.spec, err)) && weights)
             rc = load_network(m, err);
     }
-    /* A model file's own configuration says eval.rr_fusion: true when its run fitted a fusion; an
-     * override to false evaluates the network's probabilities alone. */
-    if (!rc && weights && ecg_model_file_probe(weights) && m->config.eval.rr_fusion)
+    if (!rc && weights && ecg_model_file_probe(weights))
         rc = ecg_model_file_rr_fusion(weights, m->classes, &m->fusion, err);
     if (!rc && m->fusion.classes &&
         ecg_format_task(ecg_config_format_name(&m->config)) == ECG_TASK_BEAT)

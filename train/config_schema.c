@@ -303,8 +303,7 @@ static const struct ecg_config_key keys[] = {
      .help = "rhythm records: at the end of training, fit on the validation split a correction of each "
              "record's probabilities by its RR-interval features (from the R peaks of the QRS detector), "
              "softmax(ln p + W f + b), and store it in best.h5; the test report, ecgeval, ecgpredict, ecgserve "
-             "and ecgexport's model file then give the corrected probabilities (needs eval.calibrate; "
-             "eval.rr_fusion=false given to ecgeval, ecgpredict or ecgserve leaves a model's fusion out)"},
+             "and ecgexport's model file then give the corrected probabilities (needs eval.calibrate)"},
     {KEY(ECG_CFG_ENUM, eval.split), .def = "test", NAMES(ecg_split_part_names),
      .help = "split the final evaluation reports"},
 };

@@ -696,13 +696,7 @@ static void the_rr_fusion_travels_with_the_model(void)
     CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s/plain.h5' '%s'", predict, dir, synthetic_dataset()), &without, &errt), 0);
     free(errt);
     CU_ASSERT_TRUE(with && without && strstr(with, "\"probabilities\"") && strcmp(with, without) != 0);
-    /* eval.rr_fusion=false at classification time leaves the model's fusion out: the network's probabilities. */
-    char *unfused;
-    CU_ASSERT_EQUAL(shell(ecg_test_fmt("'%s' '%s' '%s' eval.rr_fusion=false", predict, model, synthetic_dataset()),
-                          &unfused, &errt), 0);
-    free(errt);
-    CU_ASSERT_TRUE(unfused && without && strcmp(unfused, without) == 0);
-    free(with), free(without), free(unfused);
+    free(with), free(without);
     /* Finished again without the fusion (a resume that repeats only the end), best.h5 loses it: the report and
      * the model agree. */
     const char *again[] = {"train.epochs=2", "eval.calibrate=true", NULL};
