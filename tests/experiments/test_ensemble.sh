@@ -2,7 +2,8 @@
 # Test of experiments/ensemble_score.py (the scorer of experiments/ensemble_cv.sh) on made-up predictions of
 # two folds: each member's row is its own hand-computed score, the average of two models that err on
 # different records is right where they disagree by a margin, members with other records than the first
-# are refused, and a wrong argument count prints the usage.
+# are refused, and a wrong argument count prints the usage; ensemble_cv.sh refuses what is not a finished
+# cross-validation.
 set -euo pipefail
 cd "$ECG_SOURCE_ROOT"
 dir=$(mktemp -d)
@@ -45,6 +46,12 @@ sed -i 's/"R5"/"R9"/' "$dir/m2/fold1/predictions.jsonl"
 echo "R9,A" >>"$dir/REFERENCE.csv"
 err=$(/usr/bin/python3 experiments/ensemble_score.py "$dir/REFERENCE.csv" 2 "$dir/m1" "$dir/m2" 2>&1) && fail "other folds accepted"
 grep -qF "$dir/m2/fold1: other records than $dir/m1/fold1: not the same folds" <<<"$err" || fail "folds message: $err"
+# ensemble_cv.sh names a directory that holds no finished cross-validation, and wants two of them.
+err=$(bash experiments/ensemble_cv.sh "$dir/m1" "$dir/nowhere" 2>&1) && fail "ensemble_cv.sh took no cross-validations"
+grep -qxF "ensemble_cv.sh: $dir/m1/fold0/best.h5 missing: name finished cross-validations (experiments/cv.sh)" <<<"$err" ||
+    fail "ensemble_cv.sh message: $err"
+err=$(bash experiments/ensemble_cv.sh "$dir/m1" 2>&1) && fail "ensemble_cv.sh took one cross-validation"
+grep -q "ensemble_cv.sh \[--out DIR\] CVDIR CVDIR" <<<"$err" || fail "ensemble_cv.sh usage: $err"
 err=$(/usr/bin/python3 experiments/ensemble_score.py "$dir/REFERENCE.csv" 2 2>&1) && fail "no member accepted"
 grep -q "ensemble_score.py REFERENCE.csv K MEMBER_DIR" <<<"$err" || fail "usage: $err"
 echo ok
