@@ -16,8 +16,8 @@
 
 static const char *const records[] = {"A00592", "A00894", "A00984", "A05493"};
 enum { NREC = 4 };
-/* The shipped model's images: 64 x 512 x 1 (a 10 s fixture record tiled into one 30 s window). */
-enum { IMAGE_H = 64, IMAGE_W = 512, IMAGE = IMAGE_H * IMAGE_W };
+/* The shipped model's images: 32 x 1024 x 1 (a 10 s fixture record tiled into one 30 s window). */
+enum { IMAGE_H = 32, IMAGE_W = 1024, IMAGE = IMAGE_H * IMAGE_W };
 
 static const char *source(const char *relative)
 {

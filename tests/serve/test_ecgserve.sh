@@ -113,12 +113,12 @@ check "a CACHET .h5 upload gives ecgpredict's probabilities for each segment" ba
 
 # ---- Grad-CAM ----
 code=$(req cam.json -F "file=@$cinc/A00592.hea" -F "file=@$cinc/A00592.mat" "$url/v1/classify?include=gradcam")
-check "?include=gradcam gives every window a 64 x 512 map from 0 to 1" bash -c "[ $code = 200 ] && jq -e '
-    .records[0].windows | length > 0 and all(.[]; .gradcam.height == 64 and .gradcam.width == 512 and
+check "?include=gradcam gives every window a 32 x 1024 map from 0 to 1" bash -c "[ $code = 200 ] && jq -e '
+    .records[0].windows | length > 0 and all(.[]; .gradcam.height == 32 and .gradcam.width == 1024 and
     .gradcam.min == 0 and .gradcam.max == 1 and .gradcam.encoding == \"u8-base64\")' '$work/cam.json' >/dev/null"
 "${predict[@]}" --explain "$cinc/A00592.mat" >"$work/cam.pred" 2>/dev/null
-check "ecgpredict --explain maps are 64 x 512, one per window, within [0, 1] and reaching 1" bash -c "jq -e '
-    .gradcam.height == 64 and .gradcam.width == 512 and (.gradcam.windows | length) == 1 and
+check "ecgpredict --explain maps are 32 x 1024, one per window, within [0, 1] and reaching 1" bash -c "jq -e '
+    .gradcam.height == 32 and .gradcam.width == 1024 and (.gradcam.windows | length) == 1 and
     all(.gradcam.windows[]; length == 32768 and min >= 0 and max == 1)' '$work/cam.pred' >/dev/null"
 jq -r '.records[0].windows[0].gradcam.data' "$work/cam.json" | base64 -d | od -An -v -t u1 | tr -s ' ' '\n' |
     awk 'NF' >"$work/cam.bytes"
