@@ -308,7 +308,7 @@ static void viridis(double v, uint8_t rgb[3])
         rgb[c] = (uint8_t)lround(pts[i][c] + f * (pts[i + 1][c] - pts[i][c]));
 }
 
-/* Channel 0 of the image, its min..max on viridis, each pixel repeated to about 512 pixels a side. */
+/* Channel 0 of the image, its min..max on viridis, each pixel repeated until both sides are at least 512 pixels. */
 static int write_png(const struct view *v, const char *path, struct ecg_error *err)
 {
     const int64_t H = v->r.height, W = v->r.width, C = v->r.channels;

@@ -42,16 +42,18 @@ function startServer(extra) {
 // The canvas's pixels as counts a test can reason about, read in the page.
 function canvasStats(canvasEl) {
   const g = canvasEl.getContext("2d"), d = g.getImageData(0, 0, canvasEl.width, canvasEl.height).data;
-  let dark = 0, reddish = 0;
+  let dark = 0, reddish = 0, blank = 0;
   const colours = new Set();
   for (let i = 0; i < d.length; i += 4) {
     const [r, gr, b] = [d[i], d[i + 1], d[i + 2]];
     if (r + gr + b < 200) dark++;
     if (r > 150 && r > gr + 60 && r > b + 60) reddish++;
+    if (d[i + 3] === 0) blank++;
     if (colours.size < 5000) colours.add((r << 16) | (gr << 8) | b);
   }
   window.lastPixels = d;
-  return { width: canvasEl.width, height: canvasEl.height, pixels: d.length / 4, dark, reddish,
+  return { width: canvasEl.width, height: canvasEl.height, cssHeight: canvasEl.getBoundingClientRect().height,
+           pixels: d.length / 4, dark, reddish, blank,
            colours: colours.size, sum: d.reduce((a, v, i) => a + v * ((i % 7) + 1), 0) };
 }
 
@@ -134,6 +136,8 @@ async function rhythmRecord(page) {
   check("the trace canvas has the ECG line drawn in dark ink", traceStats.dark > traceStats.width, JSON.stringify(traceStats));
   const withCam = await canvases[1].evaluate(canvasStats);
   check("the spectrogram canvas is drawn with many colours", withCam.colours > 50, JSON.stringify(withCam));
+  check("the spectrogram fills its canvas, at least 96 px high", withCam.blank < 0.02 * withCam.pixels &&
+        withCam.cssHeight >= 96, JSON.stringify(withCam));
   const labels = await page.$$eval("#results .card .lbl", (ls) => ls.map((l) => l.textContent));
   check("the label says the heat map is over the spectrogram", labels.some((l) => /with where it looked/.test(l)),
         labels.join(" | "));

@@ -208,8 +208,9 @@ static void the_default_run_sees_records_as_the_shipped_model_was_trained_to(voi
 }
 
 /* The shipped model's representation: the keys where configs/effb0.yaml departs from the built-in defaults. */
-static const char *const shipped_representation[] = {"data.window_seconds", "data.pad", "data.spectrogram.width",
-                                                     "eval.hop_seconds"};
+static const char *const shipped_representation[] = {"data.window_seconds",        "data.pad",
+                                                     "data.spectrogram.height",    "data.spectrogram.width",
+                                                     "data.spectrogram.hop_seconds", "eval.hop_seconds"};
 
 static void the_default_config_is_the_schema_defaults_but_for_the_shipped_model_s_representation(void)
 {
