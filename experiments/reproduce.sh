@@ -11,7 +11,7 @@
 # seed, thread count and OpenBLAS kernels; another CPU may need e.g. --tolerance 0.02).
 # A row whose config is experiments/ship_cinc2017.sh retrains the shipped model
 # weights/ecg_effb0_cinc2017.h5 with that script (its validation metrics; the model file it exports
-# goes to runs/reproduce/<name>/model.h5, the shipped one is left alone): about 31 minutes on 2
+# goes to runs/reproduce/<name>/model.h5, the shipped one is left alone): about 30 minutes on 2
 # cores, so only with --pretraining (it needs ../shared/data/cinc2017).
 set -euo pipefail
 cd "$(dirname "$0")/.."
