@@ -1,4 +1,5 @@
-/* The training run: epochs of fine-tuning with validation, checkpoints, logs, early stopping and the final report. */
+/* The training run: set-up, epochs of fine-tuning with validation, checkpoints, logs and early stopping.
+ * Its end, the calibration and the final report, is in trainer_report.c. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -16,7 +17,6 @@
 #include "data/split.h"
 #include "eval/epoch_log.h"
 #include "eval/metrics.h"
-#include "eval/report.h"
 #include "io/checkpoint.h"
 #include "io/keras_h5.h"
 #include "optim/class_weights.h"
@@ -27,47 +27,17 @@
 #include "layers/effnet_replicas.h"
 #include "train/data_parallel.h"
 #include "train/run_dir.h"
-#include "io/model_file.h"
 #include "train/mixup.h"
 #include "train/run_log.h"
 #include "train/state.h"
 #include "train/train.h"
+#include "train/trainer_internal.h"
 
 static volatile sig_atomic_t stop_requested;
 
 void ecg_train_request_stop(void) { stop_requested = 1; }
 bool ecg_train_stop_requested(void) { return stop_requested != 0; }
 
-struct trainer {
-    const struct ecg_config *c;
-    char dir[1024];
-    char *config_yaml;
-    struct ecg_dataset ds;
-    struct ecg_splits splits;
-    struct ecg_effnet m;
-    struct ecg_input_scaling norm;
-    struct ecg_optim opt;
-    struct ecg_ema ema;
-    bool use_ema;
-    struct ecg_sched_config sched;
-    struct ecg_loader loader;
-    struct ecg_dp dp; /* data-parallel ranks (one process: the plain code path) */
-    struct ecg_replicas rp; /* run.replicas: the batch over replicas of m in this process */
-    int k;
-    const char *names[ECG_STATE_MAX_CLASSES];
-    float class_weight[ECG_STATE_MAX_CLASSES];
-    bool weighted;
-    int head_start;     /* first parameter of the classifier */
-    int unfreeze_start; /* first trainable parameter after the head-only epochs */
-    int frozen_end;     /* model.freeze: parameters below stay frozen throughout */
-    struct ecg_train_state st;
-    float *best_values; /* the evaluation weights of the best epoch */
-    struct ecg_rr_fusion fusion; /* eval.rr_fusion: fitted at the end on the validation split */
-    struct ecg_mixup mixup; /* train.mixup_alpha > 0 */
-    struct ecg_epoch_row *rows;
-    int64_t nrows;
-    struct ecg_epoch_log log;
-};
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
@@ -312,55 +282,6 @@ static int setup_replicas(struct trainer *t, int64_t batch, struct ecg_error *er
     return ECG_OK;
 }
 
-/* ---- evaluation ------------------------------------------------------------------------ */
-
-/* Evaluates with the evaluation weights (the EMA when enabled) into metrics. */
-static int evaluate_split(struct trainer *t, int part_or_all, struct ecg_metrics *mt, double *loss,
-                          struct ecg_calibration *cal, struct ecg_error *err)
-{
-    const int64_t *idx;
-    int64_t n;
-    int64_t *all = NULL;
-    if (part_or_all < 0) {
-        all = malloc((size_t)t->ds.count * sizeof *all);
-        if (!all)
-            return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory");
-        for (int64_t i = 0; i < t->ds.count; i++)
-            all[i] = i;
-        idx = all;
-        n = t->ds.count;
-    } else {
-        idx = t->splits.idx[part_or_all];
-        n = t->splits.n[part_or_all];
-    }
-    if (t->use_ema)
-        ecg_ema_swap(&t->ema, t->m.params);
-    struct ecg_eval_result r;
-    int rc = ecg_evaluate(&t->m, &t->norm, t->c, &t->ds, idx, n, &r, err);
-    if (t->use_ema)
-        ecg_ema_swap(&t->ema, t->m.params);
-    free(all);
-    if (rc)
-        return rc;
-    if (cal) /* the final report: probabilities at the fitted temperature, as infer/ computes them */
-        rc = ecg_eval_apply_temperature(&r, cal->temperature, cal, err);
-    if (cal && !rc && t->fusion.classes) { /* ... and then through the fusion */
-        rc = ecg_eval_apply_rr_fusion(&t->ds, &r, &t->fusion, err);
-        ecg_reliability_compute(&cal->after, r.probs, r.truth, r.n, r.k);
-    }
-    if (!rc)
-        rc = ecg_metrics_compute(mt, t->k, t->names, r.truth, NULL, r.probs, r.n, err);
-    if (!rc && t->ds.task == ECG_TASK_RHYTHM)
-        rc = ecg_metrics_set_cinc(mt, ECG_RHYTHM_NSR, ECG_RHYTHM_AF, ECG_RHYTHM_OTHER, err);
-    if (!rc && t->ds.task == ECG_TASK_BEAT)
-        rc = ecg_metrics_set_aami(mt, ECG_BEAT_N, ECG_BEAT_S, ECG_BEAT_V, ECG_BEAT_F, ECG_BEAT_Q, err);
-    if (!rc && t->ds.task == ECG_TASK_BEAT)
-        rc = ecg_eval_breakdowns(mt, &t->ds, &r, err);
-    *loss = r.loss;
-    ecg_eval_result_free(&r);
-    return rc;
-}
-
 /* ---- one epoch -------------------------------------------------------------------------- */
 
 static void progress(const struct trainer *t, int64_t epoch, int64_t batch, int64_t batches, double elapsed)
@@ -533,7 +454,7 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
     if (t->splits.n[ECG_PART_VAL] > 0) {
         struct ecg_metrics vm = {0};
         double vloss;
-        int rc = evaluate_split(t, ECG_PART_VAL, &vm, &vloss, NULL, err);
+        int rc = trainer_evaluate_split(t, ECG_PART_VAL, &vm, &vloss, NULL, err);
         if (rc) {
             ecg_metrics_free(&vm);
             return ecg_error_prefix(err, rc, "validation after epoch %lld", (long long)epoch + 1);
@@ -580,105 +501,6 @@ static int finish_epoch(struct trainer *t, bool *stop, struct ecg_error *err)
         ecg_info("early stop: validation macro-F1 has not improved for %lld epochs (best %.4f at epoch %lld)",
                  (long long)t->st.bad_epochs, t->st.best_f1, (long long)t->st.best_epoch);
     return ECG_OK;
-}
-
-/* ---- the final report ---------------------------------------------------------------------- */
-
-/* eval.rr_fusion: the fusion of r's records (probabilities at the fitted temperature). */
-static int fit_fusion(struct trainer *t, struct ecg_eval_result *r, double temperature, struct ecg_error *err)
-{
-    int rc = ecg_calibration_record_probs(r->probs, r->window_logits, r->window_row, r->nwindows, r->n, r->k,
-                                          temperature, err);
-    if (!rc)
-        rc = ecg_eval_fit_rr_fusion(&t->ds, r, &t->fusion, err);
-    if (!rc)
-        ecg_info("RR fusion fitted on the validation split (%lld records)", (long long)r->n);
-    return rc ? ecg_error_prefix(err, rc, "eval.rr_fusion") : ECG_OK;
-}
-
-/* The temperature of the best weights on the validation split and, with eval.rr_fusion, the fusion. */
-static int fit_calibration(struct trainer *t, struct ecg_calibration *cal, struct ecg_error *err)
-{
-    int64_t n = t->splits.n[ECG_PART_VAL];
-    if (n == 0 && t->c->eval.rr_fusion)
-        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.rr_fusion: the validation split is empty, and the fusion is "
-                             "fitted on it; raise data.val_fraction");
-    if (n == 0)
-        return ECG_OK; /* no temperature: T stays 1 */
-    struct ecg_eval_result r;
-    ECG_TRY(ecg_evaluate(&t->m, &t->norm, t->c, &t->ds, t->splits.idx[ECG_PART_VAL], n, &r, err));
-    int rc = ecg_eval_fit_temperature(&r, &cal->temperature, err);
-    cal->fitted_on = "val";
-    cal->fit_records = r.n;
-    if (rc) {
-        ecg_eval_result_free(&r);
-        return ecg_error_prefix(err, rc, "eval.calibrate");
-    }
-    ecg_info("temperature %.4f fitted on the validation split (%lld records)", cal->temperature, (long long)cal->fit_records);
-    if (t->c->eval.rr_fusion && (rc = fit_fusion(t, &r, cal->temperature, err)) == ECG_OK)
-        cal->rr_fusion = true;
-    ecg_eval_result_free(&r);
-    return rc;
-}
-
-/* best.h5 gets the run's temperature and fusion, and loses any it held from an earlier finish of the same run
- * (a resumed run finished again with other eval.* keys): the report and the model agree.  The root writes. */
-static int store_calibration(struct trainer *t, const struct ecg_calibration *cal, struct ecg_error *err)
-{
-    if (!ecg_dist_is_root())
-        return ECG_OK;
-    char path[1100];
-    snprintf(path, sizeof path, "%s/best.h5", t->dir);
-    if (access(path, F_OK) != 0)
-        return t->fusion.classes ? ecg_error_set(err, ECG_ERR_IO, "eval.rr_fusion: %s is missing: the fusion is "
-                                                 "stored in it", path)
-                                 : ECG_OK;
-    double stored_t = 1.0;
-    struct ecg_rr_fusion stored;
-    int rc = ecg_model_file_temperature(path, &stored_t, err);
-    if (!rc)
-        rc = ecg_model_file_rr_fusion(path, t->k, &stored, err);
-    if (!rc && stored_t != cal->temperature && (rc = ecg_model_file_set_temperature(path, cal->temperature, err)))
-        ecg_error_prefix(err, rc, "eval.calibrate");
-    if (!rc && (stored.classes || t->fusion.classes) && (rc = ecg_model_file_set_rr_fusion(path, &t->fusion, err)))
-        ecg_error_prefix(err, rc, "eval.rr_fusion");
-    return rc;
-}
-
-static int final_report(struct trainer *t, struct ecg_error *err)
-{
-    int split = t->c->eval.split;
-    int part = split == ECG_PART_ALL ? -1 : split;
-    if (part >= 0 && t->splits.n[part] == 0)
-        return ecg_error_set(err, ECG_ERR_CONFIG, "eval.split: the %s split is empty", ecg_split_part_name(part));
-    /* Evaluate the best epoch's weights (already the EMA ones when enabled). */
-    memcpy(t->m.params->values, t->best_values, (size_t)t->m.params->total * sizeof(float));
-    bool ema = t->use_ema;
-    t->use_ema = false;
-    struct ecg_metrics mt = {0};
-    struct ecg_calibration cal = {.temperature = 1.0};
-    double loss;
-    int rc = t->c->eval.calibrate ? fit_calibration(t, &cal, err) : ECG_OK;
-    if (!rc)
-        rc = store_calibration(t, &cal, err);
-    if (!rc)
-        rc = evaluate_split(t, part, &mt, &loss, &cal, err);
-    t->use_ema = ema;
-    if (!rc && ecg_dist_is_root()) {
-        struct ecg_report r = {.title = t->c->run.name, .split = ecg_split_part_name(split), .metrics = &mt,
-                               .epochs = t->rows, .n_epochs = t->nrows, .config_text = t->config_yaml,
-                               .calibration = &cal};
-        rc = ecg_report_write(t->dir, &r, err);
-        if (!rc) {
-            ecg_report_write_text(stdout, &mt);
-            printf("%s split: accuracy %.4f, macro-F1 %.4f", ecg_split_part_name(split), mt.accuracy, mt.macro_f1);
-            if (!isnan(mt.cinc_f1))
-                printf(", CinC F1 %.4f", mt.cinc_f1);
-            printf(" (best epoch %lld); report in %s/report.html\n", (long long)t->st.best_epoch, t->dir);
-        }
-    }
-    ecg_metrics_free(&mt);
-    return rc;
 }
 
 /* ---- the run ---------------------------------------------------------------------------------- */
@@ -818,7 +640,7 @@ int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_err
             goto out;
     }
     ecg_dp_log_times(&t.dp);
-    rc = final_report(&t, err);
+    rc = trainer_final_report(&t, err);
 out:
     trainer_free(&t);
     return rc;
