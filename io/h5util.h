@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/strlist.h"
 
 /*
  * Error contract: every fallible helper returns an ecg_status and fills
@@ -52,26 +53,6 @@ int ecg_h5_create(const char *path, hid_t *file, struct ecg_error *err);
 
 /* Closes any HDF5 handle (file, group, dataset, ...); negative ids are ignored. */
 void ecg_h5_close(hid_t id);
-
-/* A growable list of NUL-terminated strings, owned by the list.  The strings are packed into a few
- * large blocks, so that the hundreds of layer and weight names of a weight file cost a handful of
- * allocations, not one each.  A zeroed struct is an empty list. */
-struct ecg_strblock;
-struct ecg_strlist {
-    char **items;
-    int count;
-    int cap;
-    struct ecg_strblock *blocks; /* the strings' storage, newest first */
-};
-
-int ecg_strlist_push(struct ecg_strlist *l, const char *s, struct ecg_error *err);
-/* Appends the first n bytes of s (which need no terminating NUL) as one string. */
-int ecg_strlist_push_n(struct ecg_strlist *l, const char *s, size_t n, struct ecg_error *err);
-/* Index of s, or -1. */
-int ecg_strlist_find(const struct ecg_strlist *l, const char *s);
-/* Empties the list and keeps its memory for the next pushes. */
-void ecg_strlist_clear(struct ecg_strlist *l);
-void ecg_strlist_free(struct ecg_strlist *l);
 
 /* True when `obj` has an attribute `name` / a link `name`. */
 bool ecg_h5_has_attr(hid_t obj, const char *name);
