@@ -13,8 +13,7 @@ import json
 import statistics
 import sys
 
-CLASSES = ["AF", "NSR", "Noise", "Other"]
-CINC_LABELS = {"A": "AF", "N": "NSR", "~": "Noise", "O": "Other"}
+from cinc_scores import CINC_LABELS, CLASSES, cinc_score, f1_per_class
 
 
 def read_reference(path):
@@ -39,14 +38,10 @@ def confusion(truth, probabilities):
 
 
 def scores(m):
-    f1 = {}
-    for c in CLASSES:
-        tp = m[c][c]
-        wrong = sum(m[t][c] for t in CLASSES if t != c) + sum(m[c][p] for p in CLASSES if p != c)
-        f1[c] = 2 * tp / max(2 * tp + wrong, 1)
+    f1 = f1_per_class([[m[t][p] for p in CLASSES] for t in CLASSES])
     n = sum(sum(row.values()) for row in m.values())
-    return {"accuracy": sum(m[c][c] for c in CLASSES) / n, "macro_f1": statistics.mean(f1.values()),
-            "cinc_f1": (f1["AF"] + f1["NSR"] + f1["Other"]) / 3, **{"F1 " + c: f1[c] for c in CLASSES}}
+    return {"accuracy": sum(m[c][c] for c in CLASSES) / n, "macro_f1": statistics.mean(f1),
+            "cinc_f1": cinc_score(f1), **{"F1 " + c: v for c, v in zip(CLASSES, f1)}}
 
 
 def pooled(ms):

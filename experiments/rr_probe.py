@@ -21,8 +21,7 @@ import sys
 
 import numpy as np
 
-CLASSES = ["AF", "NSR", "Noise", "Other"]
-CINC_LABELS = {"A": 0, "N": 1, "~": 2, "O": 3}
+from cinc_scores import CINC_LABELS, CLASSES, cinc_score, f1_per_class
 
 
 def rr_features(times):
@@ -34,15 +33,6 @@ def rr_features(times):
     step = np.abs(np.diff(log_rr))
     return [np.median(step), np.mean(step), np.std(log_rr), np.mean(np.abs(np.diff(rr)) > 0.05),
             np.log(np.median(rr)), len(t) / (t[-1] - t[0]), np.percentile(step, 75), np.mean(step > 0.1)]
-
-
-def f1_per_class(y, pred):
-    out = []
-    for k in range(len(CLASSES)):
-        tp = np.sum((pred == k) & (y == k))
-        wrong = np.sum((pred == k) & (y != k)) + np.sum((pred != k) & (y == k))
-        out.append(2 * tp / max(2 * tp + wrong, 1))
-    return out
 
 
 def fit_softmax(x, y, iterations=4000, rate=0.3, l2=1e-3):
@@ -80,14 +70,16 @@ def main():
             beats[record].append(float(seconds))
     labels = dict(line.strip().split(",") for line in open(sys.argv[3]) if line.strip())
     records = [p["record"] for p in predictions]
-    y = np.array([CINC_LABELS[labels[r]] for r in records])
+    y = np.array([CLASSES.index(CINC_LABELS[labels[r]]) for r in records])
     probs = np.array([[p["probabilities"][c] for c in CLASSES] for p in predictions])
     log_probs = np.log(probs + 1e-6)
     rr = np.array([rr_features(beats[r]) for r in records])
 
     def show(name, pred):
-        f = f1_per_class(y, pred)
-        cinc = (f[0] + f[1] + f[3]) / 3
+        confusion = np.zeros((len(CLASSES), len(CLASSES)), dtype=int)
+        np.add.at(confusion, (y, pred), 1)
+        f = f1_per_class(confusion)
+        cinc = cinc_score(f)
         print(f"{name:40s} " + " ".join(f"{c} {v:.3f}" for c, v in zip(CLASSES, f)) + f" CinC {cinc:.3f}")
 
     print(f"{len(records)} records")
