@@ -182,6 +182,18 @@ int ecg_model_file_set_temperature(const char *path, double t, struct ecg_error 
     return edit_meta(path, write_temperature, &t, err);
 }
 
+static int write_config(hid_t g, const void *yaml, struct ecg_error *err)
+{
+    if (ecg_h5_has_link(g, "config_yaml") && H5Ldelete(g, "config_yaml", H5P_DEFAULT) < 0)
+        return ecg_h5_fail(err, ECG_ERR_IO, "cannot replace the configuration");
+    return ecg_h5_write_string(g, "config_yaml", yaml, err);
+}
+
+int ecg_model_file_set_config(const char *path, const char *config_yaml, struct ecg_error *err)
+{
+    return edit_meta(path, write_config, config_yaml, err);
+}
+
 /* Reads g/rr_fusion: the weights' shape gives the sizes. */
 static int read_fusion(hid_t g, const char *path, int classes, struct ecg_rr_fusion *f, struct ecg_error *err)
 {

@@ -52,6 +52,12 @@ int ecg_model_file_save(const char *path, const struct ecg_params *params, const
  */
 int ecg_model_file_config(const char *path, char **config_yaml, struct ecg_error *err);
 
+/*
+ * Replaces the stored configuration of a checkpoint or model file, atomically as the temperature: a finished run
+ * resumed with other eval.* keys or train.select stores the configuration its report was made with.
+ */
+int ecg_model_file_set_config(const char *path, const char *config_yaml, struct ecg_error *err);
+
 /* True when `path` is an HDF5 file holding a model file's or a checkpoint's metadata group (never fails). */
 bool ecg_model_file_probe(const char *path);
 

@@ -102,8 +102,9 @@ static int fit_calibration(struct trainer *t, struct ecg_calibration *cal, struc
     return rc;
 }
 
-/* best.h5 gets the run's temperature and fusion, and loses any it held from an earlier finish of the same run
- * (a resumed run finished again with other eval.* keys): the report and the model agree.  The root writes. */
+/* best.h5 gets the run's temperature, fusion and configuration, and loses any fusion it held from an earlier finish
+ * of the same run (a resumed run finished again with other eval.* keys or train.select): the report and the model
+ * agree, and a model exported from it windows records as the report did.  The root writes. */
 static int store_calibration(struct trainer *t, const struct ecg_calibration *cal, struct ecg_error *err)
 {
     if (!ecg_dist_is_root())
@@ -127,6 +128,12 @@ static int store_calibration(struct trainer *t, const struct ecg_calibration *ca
     if (!rc && (stored.classes || t->fusion.classes) &&
         (rc = ecg_model_file_set_rr_fusion(path, &t->fusion, err)))
         ecg_error_prefix(err, rc, "eval.rr_fusion");
+    char *stored_config = NULL;
+    if (!rc)
+        rc = ecg_model_file_config(path, &stored_config, err);
+    if (!rc && strcmp(stored_config, t->config_yaml) != 0)
+        rc = ecg_model_file_set_config(path, t->config_yaml, err);
+    free(stored_config);
     return rc;
 }
 

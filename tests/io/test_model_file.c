@@ -112,6 +112,13 @@ static void a_checkpoint_has_temperature_1_until_one_is_set(void)
     CU_ASSERT_EQUAL(ecg_checkpoint_read_text(path, &yaml, NULL, &err), ECG_OK);
     CU_ASSERT_STRING_EQUAL(yaml, ck.config_yaml);
     free(yaml);
+    /* The configuration is replaced the same way, and the temperature stays. */
+    CU_ASSERT_EQUAL(ecg_model_file_set_config(path, "run:\n  seed: 2\n", &err), ECG_OK);
+    CU_ASSERT_EQUAL(ecg_checkpoint_read_text(path, &yaml, NULL, &err), ECG_OK);
+    CU_ASSERT_STRING_EQUAL(yaml, "run:\n  seed: 2\n");
+    free(yaml);
+    CU_ASSERT_EQUAL(ecg_model_file_temperature(path, &t, &err), ECG_OK);
+    CU_ASSERT_EQUAL(t, 2.5);
     ecg_params_free(&p);
 }
 
@@ -130,6 +137,8 @@ static void files_without_metadata_are_refused_with_their_name(void)
                     "plain.h5: not an ecgtrain checkpoint or model file (no 'ecg_checkpoint' or 'ecg_model' group)");
     ECG_CHECK_ERROR(ecg_model_file_set_temperature(plain, 2.0, &err), &err, ECG_ERR_FORMAT,
                     "not an ecgtrain checkpoint or model file");
+    ECG_CHECK_ERROR(ecg_model_file_set_config(plain, "run: {}\n", &err), &err, ECG_ERR_FORMAT,
+                    "plain.h5: not an ecgtrain checkpoint or model file");
     ECG_CHECK_ERROR(ecg_model_file_set_temperature(plain, -1.0, &err), &err, ECG_ERR_RANGE,
                     "expected a positive temperature, found -1");
     const char *names[2] = {"A", "B"};

@@ -753,6 +753,34 @@ static void select_last_keeps_the_last_epoch_also_when_a_finished_run_is_resumed
     free(before), free(ma), free(mb), free(eb), free(el);
 }
 
+/* A finished run resumed with other eval.* keys (experiments/cv.sh --finish-of) stores the configuration its report
+ * was made with in best.h5, so ecgeval, ecgpredict and an exported model window records as the report did. */
+static void a_finished_run_resumed_with_other_eval_keys_stores_them_in_best_h5(void)
+{
+    const char *dir = ecg_test_fmt("%s/refinished", ecg_test_tmpdir());
+    const char *best = ecg_test_fmt("%s/best.h5", dir);
+    const char *first[] = {"train.epochs=2", NULL}, *again[] = {"train.epochs=2", "eval.windows=3", NULL};
+    struct ecg_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, first, NULL, &err), ECG_OK);
+    char *before = NULL, *after = NULL;
+    CU_ASSERT_EQUAL_FATAL(ecg_model_file_config(best, &before, &err), ECG_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(before, "windows: 1"));
+    CU_ASSERT_EQUAL_FATAL(run_tiny(dir, again, ecg_test_fmt("%s/last.h5", dir), &err), ECG_OK);
+    CU_ASSERT_EQUAL_FATAL(ecg_model_file_config(best, &after, &err), ECG_OK);
+    char *run_config = read_all(ecg_test_fmt("%s/config.yaml", dir));
+    CU_ASSERT_TRUE_FATAL(run_config != NULL);
+    CU_ASSERT_STRING_EQUAL(after, run_config);
+    CU_ASSERT_PTR_NOT_NULL(strstr(after, "windows: 3"));
+    /* ecgeval with no overrides reports what the finished run reported */
+    char *ev = evaluated(best, ecg_test_fmt("%s/e", dir)), *run = read_all(ecg_test_fmt("%s/metrics.json", dir));
+    CU_ASSERT_TRUE_FATAL(ev && run);
+    char *ca = strstr(run, "\"calibration\""), *cb = strstr(ev, "\"calibration\"");
+    CU_ASSERT_TRUE_FATAL(ca && cb);
+    CU_ASSERT_EQUAL(ca - run, cb - ev);
+    CU_ASSERT_EQUAL(strncmp(run, ev, (size_t)(ca - run)), 0);
+    free(before), free(after), free(run_config), free(ev), free(run);
+}
+
 /* model.rhythm_features: every program reads the same standardised features of a record beside its windows
  * (ecgeval's metrics are the run's), and the head does read them: other features, other probabilities. */
 static void the_rhythm_features_travel_with_the_model(void)
@@ -823,6 +851,8 @@ static const struct ecg_test run_tests[] = {
     {"the rhythm features travel with the model", the_rhythm_features_travel_with_the_model},
     {"select last keeps the last epoch, also when a finished run is resumed",
      select_last_keeps_the_last_epoch_also_when_a_finished_run_is_resumed},
+    {"a finished run resumed with other eval keys stores them in best.h5",
+     a_finished_run_resumed_with_other_eval_keys_stores_them_in_best_h5},
     {"ecgpredict prints ecgeval's per-record predictions", ecgpredict_prints_ecgeval_s_per_record_predictions},
     {"ecgpredict reads samples from CSV and standard input", ecgpredict_reads_samples_from_csv_and_standard_input},
     {"the spectrogram cache gives the same metrics", the_spectrogram_cache_gives_the_same_metrics},
