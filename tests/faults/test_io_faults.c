@@ -178,7 +178,7 @@ static void short_writes_still_write_every_byte(void)
     check_holds(tmp("halves.h5"), 4);
 }
 
-static void a_temperature_that_cannot_be_stored_leaves_the_model_file(void)
+static void a_temperature_or_config_that_cannot_be_stored_leaves_the_model_file(void)
 {
     struct ecg_params p;
     build(&p, 5);
@@ -200,6 +200,13 @@ static void a_temperature_that_cannot_be_stored_leaves_the_model_file(void)
     double t = 0;
     CU_ASSERT_EQUAL(ecg_model_file_temperature(path, &t, &err), ECG_OK);
     CU_ASSERT_EQUAL(t, 2.5);
+    /* A configuration stored the same way (a finished run resumed with other keys) fails the same way. */
+    CU_ASSERT_FATAL(faults_copy(path, copy));
+    fault("write", "model.h5.tmp", 1, "ENOSPC");
+    ECG_CHECK_ERROR(ecg_model_file_set_config(path, "model: {arch: b1}\n", &err), &err, ECG_ERR_IO,
+                    ecg_test_fmt("%s: cannot write: No space left on device", path));
+    no_fault();
+    CU_ASSERT_TRUE(faults_same_file(path, copy));
 }
 
 /* ---- reports and logs ---- */
@@ -289,7 +296,8 @@ static const struct ecg_test tests[] = {
     {"a failed directory sync is reported with the new file in place",
      a_failed_directory_sync_is_reported_with_the_new_file_in_place},
     {"short writes still write every byte", short_writes_still_write_every_byte},
-    {"a temperature that cannot be stored leaves the model file", a_temperature_that_cannot_be_stored_leaves_the_model_file},
+    {"a temperature or config that cannot be stored leaves the model file",
+     a_temperature_or_config_that_cannot_be_stored_leaves_the_model_file},
     {"each report file on a failing disk is one message with its name",
      each_report_file_on_a_failing_disk_is_one_message_with_its_name},
     {"the epoch log reports a failed row and a failed rewrite", the_epoch_log_reports_a_failed_row_and_a_failed_rewrite},
