@@ -27,12 +27,12 @@ rows_json() {
         local folds=()
         for f in "$results/$dir"/fold*.metrics.json; do
             [ -e "$f" ] || { echo "ablation_table.sh: row $row: no fold*.metrics.json in $results/$dir" >&2; exit 2; }
-            jq -e '.cinc_f1 and .macro_f1 and .per_class.AF.f1 and .calibration.ece' "$f" >/dev/null 2>&1 ||
-                { echo "ablation_table.sh: row $row: $f: expected a cross-validation fold's metrics.json" >&2; exit 2; }
             i=${f##*/fold}
-            folds+=("$(jq -c --argjson i "${i%%.*}" '{fold: $i, cinc: .cinc_f1, macro: .macro_f1,
-                af: .per_class.AF.f1, nsr: .per_class.NSR.f1, noise: .per_class.Noise.f1,
-                other: .per_class.Other.f1, ece: .calibration.ece}' "$f")")
+            folds+=("$(jq -ce --argjson i "${i%%.*}" 'if .cinc_f1 and .macro_f1 and .per_class.AF.f1 and .calibration.ece
+                then {fold: $i, cinc: .cinc_f1, macro: .macro_f1, af: .per_class.AF.f1, nsr: .per_class.NSR.f1,
+                      noise: .per_class.Noise.f1, other: .per_class.Other.f1, ece: .calibration.ece}
+                else null end' "$f" 2>/dev/null)") ||
+                { echo "ablation_table.sh: row $row: $f: expected a cross-validation fold's metrics.json" >&2; exit 2; }
         done
         jq -cn --arg row "$row" --arg against "$against" --arg dir "$dir" --arg what "$what" \
             --argjson folds "[$(IFS=,; echo "${folds[*]}")]" \
@@ -43,13 +43,12 @@ rows_json() {
 json=$(rows_json) || exit $?
 errors=$(mktemp)
 trap 'rm -f "$errors"' EXIT
-table=$(jq -rs '
+table=$(jq -rs -L "$(dirname "$0")" '
+  include "stats";
   def f3: (. * 1000 | round) as $r | ($r | if . < 0 then -. else . end) as $a
           | (if $r < 0 then "-" else "" end) + (($a / 1000 | floor) | tostring) + "."
             + ("00" + (($a % 1000) | tostring))[-3:];
   def signed: (if . >= 0 then "+" else "" end) + f3;
-  def mean: add / length;
-  def std: mean as $m | if length > 1 then (map((. - $m) * (. - $m)) | add / (length - 1) | sqrt) else 0 end;
   def cell($k): [.folds[][$k]] as $v
           | if ($v | length) > 1 then "\($v | mean | f3) ± \($v | std | f3)" else "\($v[0] | f3) (fold \(.folds[0].fold))" end;
   (map({key: .row, value: .}) | from_entries) as $by

@@ -124,9 +124,8 @@ done
 # Mean and sample standard deviation over the folds, and the pooled confusion matrix's scores.
 folds=()
 for ((i = 0; i < k; i++)); do folds+=("$root/fold$i/metrics.json"); done
-jq -s --arg command "$(cat "$root/command.txt")" '
-  def mean: add / length;
-  def std: (mean) as $m | if length > 1 then (map((. - $m) * (. - $m)) | add / (length - 1) | sqrt) else 0 end;
+jq -s -L "$(dirname "$0")" --arg command "$(cat "$root/command.txt")" '
+  include "stats";
   def stats: map(select(. != null)) | if length == 0 then null else {mean: mean, std: std} end;
   def f1($cm; $c): ($cm | map(.[$c]) | add) as $col | ($cm[$c] | add) as $row |
     if $row + $col == 0 then 0 else 2 * $cm[$c][$c] / ($row + $col) end;
