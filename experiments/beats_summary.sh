@@ -17,12 +17,16 @@ command -v jq >/dev/null || { echo "beats_summary.sh: jq missing; run scripts/se
 files=$(find "$1" -name metrics.json 2>/dev/null | sort | while read -r f; do
     jq -e 'has("aami")' "$f" >/dev/null 2>&1 && echo "$f"; done)
 [ -n "$files" ] || { echo "beats_summary.sh: no beat run (metrics.json with aami) under $1" >&2; exit 1; }
+# Tab-separated rows as columns padded to their widest cell.
+align_columns() {
+    awk -F'\t' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n[NR] = NF }
+        END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
+}
+stats_dir=$(dirname "$0")
 # shellcheck disable=SC2086
-jq -s -r '
-  def mean: if length == 0 then null else add / length end;
-  def sd: if length < 2 then null else (mean as $m | (map((. - $m) * (. - $m)) | add) / (length - 1) | sqrt) end;
+jq -s -r -L "$stats_dir" '
+  include "stats";
   def f4: if . == null then "n/a" else (. * 10000 | round / 10000 | tostring) end;
-  def ratio(a; b): if b > 0 then a / b else null end;
   . as $runs
   | ["class", "Se mean", "Se std", "+P mean", "+P std", "F1 mean", "F1 std", "pooled Se", "pooled +P",
      "pooled F1", "TP", "FN", "FP"],
@@ -32,12 +36,11 @@ jq -s -r '
      | ([$p[] | select(.tp + .fp > 0) | .ppv]) as $pp
      | ([$p[] | .f1]) as $f1
      | ([$p[].tp] | add) as $tp | ([$p[].fn] | add) as $fn | ([$p[].fp] | add) as $fp
-     | [$c, ($se | mean | f4), ($se | sd | f4), ($pp | mean | f4), ($pp | sd | f4), ($f1 | mean | f4),
-        ($f1 | sd | f4), (ratio($tp; $tp + $fn) | f4), (ratio($tp; $tp + $fp) | f4),
+     | [$c, ($se | mean_or_null | f4), ($se | std_or_null | f4), ($pp | mean_or_null | f4), ($pp | std_or_null | f4),
+        ($f1 | mean_or_null | f4), ($f1 | std_or_null | f4), (ratio($tp; $tp + $fn) | f4), (ratio($tp; $tp + $fp) | f4),
         (ratio(2 * $tp; 2 * $tp + $fn + $fp) | f4), $tp, $fn, $fp])
   | @tsv' $files |
-    awk -F'\t' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n[NR] = NF }
-        END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
+    align_columns
 # shellcheck disable=SC2086
 jq -s -r '"folds: \(length); test beats: \(map(.aami.n) | add); accuracy (pooled): \((map(.aami.per_class[].tp) | add) / (map(.aami.n) | add) * 10000 | round / 10000); macro-F1 per fold: \(map(.aami.macro_f1 * 10000 | round / 10000) | join(", ")); true Q beats: \(map(.aami.q_support) | add)"' $files
 # The pooled predictions by a breakdown of every fold's report (ecgtrain and ecgeval write them for WFDB beats):
@@ -59,18 +62,15 @@ pooled_breakdown() { # KEY TITLE
         ($rows[] | [.label, .class, .n] + [.predicted[$classes[]]] +
                    [(.predicted[.class] / .n * 1000 | round / 1000 | tostring)])
       | @tsv' $files |
-        awk -F'\t' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n[NR] = NF }
-            END { for (r = 1; r <= NR; r++) { line = ""; for (i = 1; i <= n[r]; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i]); sub(/ +$/, "", line); print line } }'
+        align_columns
 }
 pooled_breakdown breakdown "MIT-BIH annotation symbol"
 pooled_breakdown breakdown_records record
 [ -z "$json" ] && exit 0
 # shellcheck disable=SC2086
-jq -s --arg dir "$1" '
-  def mean: if length == 0 then null else add / length end;
-  def sd: if length < 2 then null else (mean as $m | (map((. - $m) * (. - $m)) | add) / (length - 1) | sqrt) end;
-  def stat: {mean: mean, std: sd};
-  def ratio(a; b): if b > 0 then a / b else null end;
+jq -s -L "$stats_dir" --arg dir "$1" '
+  include "stats";
+  def stat: {mean: mean_or_null, std: std_or_null};
   . as $runs
   | {protocol: "inter-patient cross-validation over MIT-BIH DS1: whole records (patients) per fold, every beat tested once",
      runs: $dir, folds: length, test_beats: (map(.aami.n) | add),
