@@ -8,7 +8,8 @@
 #
 # ROWS: tab-separated lines "row, against (a row above, or -), results directory (in RESULTS, default
 # experiments/results), what changes"; lines starting with # are skipped.  A row whose directory holds fewer
-# folds than its base is compared on the folds both have.  docs/results.md holds the output between
+# folds than its base is compared on the folds both have; one with fewer folds than the most any row has names
+# them beside each figure.  docs/results.md holds the output between
 # "<!-- experiments/ablation_table.sh -->" and "<!-- end -->" (tests/experiments/test_ablation_table.sh
 # checks that it is the same).
 set -euo pipefail
@@ -49,8 +50,12 @@ table=$(jq -rs -L "$(dirname "$0")" '
           | (if $r < 0 then "-" else "" end) + (($a / 1000 | floor) | tostring) + "."
             + ("00" + (($a % 1000) | tostring))[-3:];
   def signed: (if . >= 0 then "+" else "" end) + f3;
-  def cell($k): [.folds[][$k]] as $v
-          | if ($v | length) > 1 then "\($v | mean | f3) ± \($v | std | f3)" else "\($v[0] | f3) (fold \(.folds[0].fold))" end;
+  (map(.folds | length) | max) as $k
+  # A row with fewer folds than the most any row has (a cross-validation still running) names them.
+  | def cell($key): [.folds[][$key]] as $v | [.folds[].fold | tostring] as $ids
+          | (if ($v | length) > 1 then "\($v | mean | f3) ± \($v | std | f3)" else $v[0] | f3 end)
+            + (if ($v | length) == $k then "" elif ($v | length) == 1 then " (fold \($ids[0]))"
+               else " (folds \($ids | join(", ")))" end);
   (map({key: .row, value: .}) | from_entries) as $by
   | "| row | what changes | against | CinC F1(N,A,O) | Δ CinC (folds better) | F1 AF | Δ AF | F1 NSR | F1 Noise | F1 Other | macro-F1 | ECE | results |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Test of experiments/ablation_table.sh: the table in docs/results.md is its output for the kept results; on
 # made-up folds, the means, sample standard deviations, differences on common folds and the count of folds
-# better are the hand-computed ones, a row of one fold says which; rows against an unknown row, directories
+# better are the hand-computed ones, a row of fewer folds than the others names its folds; rows against an unknown row, directories
 # without fold metrics, files that are not fold metrics and lines of other shapes are refused by name.
 set -euo pipefail
 cd "$ECG_SOURCE_ROOT"
@@ -30,7 +30,7 @@ printf '# comment\nB\t-\tbase\tthe base\nC\tB\tchange\ttwo folds\nO\tB\tone\tfol
 out=$(experiments/ablation_table.sh "$dir/rows.tsv" "$dir/res") || fail "made-up rows: $out"
 grep -qxF '| B | the base | - | 0.700 ± 0.100 |  | 0.600 ± 0.100 |  | 0.900 ± 0.000 | 0.400 ± 0.000 | 0.700 ± 0.000 | 0.500 ± 0.000 | 0.050 ± 0.000 | `base/` |' <<<"$out" ||
     fail "the base row: $out"
-grep -qxF '| C | two folds | B | 0.775 ± 0.177 | +0.025 (1 of 2) | 0.750 ± 0.071 | +0.100 | 0.900 ± 0.000 | 0.400 ± 0.000 | 0.700 ± 0.000 | 0.500 ± 0.000 | 0.050 ± 0.000 | `change/` |' <<<"$out" ||
+grep -qxF '| C | two folds | B | 0.775 ± 0.177 (folds 0, 1) | +0.025 (1 of 2) | 0.750 ± 0.071 (folds 0, 1) | +0.100 | 0.900 ± 0.000 (folds 0, 1) | 0.400 ± 0.000 (folds 0, 1) | 0.700 ± 0.000 (folds 0, 1) | 0.500 ± 0.000 (folds 0, 1) | 0.050 ± 0.000 (folds 0, 1) | `change/` |' <<<"$out" ||
     fail "the two-fold row: $out"
 grep -qxF '| O | fold 2 only | B | 0.550 (fold 2) | -0.050 (0 of 1) | 0.400 (fold 2) | -0.100 | 0.900 (fold 2) | 0.400 (fold 2) | 0.700 (fold 2) | 0.500 (fold 2) | 0.050 (fold 2) | `one/` |' <<<"$out" ||
     fail "the one-fold row: $out"
