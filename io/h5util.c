@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 
 void ecg_h5_init(void)
@@ -80,6 +81,13 @@ static const char *where_child(hid_t obj, const char *name, char *buf, size_t si
     const char *sep = strcmp(path, "/") == 0 ? "" : "/";
     snprintf(buf, size, "%s: '%s%s%s'", file, path, sep, name);
     return buf;
+}
+
+bool ecg_h5_is_file(const char *path)
+{
+    struct stat st;
+    ecg_h5_init();
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0 && H5Fis_hdf5(path) > 0;
 }
 
 int ecg_h5_open_read(const char *path, hid_t *file, struct ecg_error *err)

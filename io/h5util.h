@@ -44,6 +44,10 @@ int ecg_h5_fail(struct ecg_error *err, enum ecg_status code, const char *fmt, ..
 /* "<file>: <object path>" of an open handle, into buf; returns buf. */
 const char *ecg_h5_where(hid_t obj, char *buf, int bufsize);
 
+/* True when path is a regular, readable file in HDF5's format (for probes: it prints nothing and never opens
+ * a FIFO or a device, which could block). */
+bool ecg_h5_is_file(const char *path);
+
 /* Opens an existing file read-only; a missing, unreadable, truncated or
  * non-HDF5 file is ECG_ERR_IO / ECG_ERR_FORMAT with the path. */
 int ecg_h5_open_read(const char *path, hid_t *file, struct ecg_error *err);

@@ -351,6 +351,13 @@ int ecg_keras_probe(const char *path, const struct ecg_keras_model *model, struc
     return rc;
 }
 
+bool ecg_keras_file_probe(const char *path)
+{
+    struct ecg_keras_info info;
+    struct ecg_error quiet = {0};
+    return ecg_h5_is_file(path) && ecg_keras_probe(path, NULL, &info, &quiet) == ECG_OK;
+}
+
 static bool has_prefix(const char *name, const char *const *prefixes, int n)
 {
     for (int i = 0; i < n; i++)

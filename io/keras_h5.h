@@ -61,6 +61,10 @@ struct ecg_keras_load_opts {
 int ecg_keras_probe(const char *path, const struct ecg_keras_model *model, struct ecg_keras_info *info,
                     struct ecg_error *err);
 
+/* True when path is a readable Keras-layout weight file (layer_names at its root or under /model_weights),
+ * whatever else it holds; prints nothing. */
+bool ecg_keras_file_probe(const char *path);
+
 /*
  * Loads a weight file into a bound parameter store, matching by name.
  * opts may be NULL (nothing may be missing, not strict).  info (may be

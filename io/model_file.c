@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "io/h5_atomic.h"
 #include "io/h5util.h"
@@ -93,10 +91,7 @@ bool ecg_model_file_probe(const char *path)
 {
     hid_t file, g;
     struct ecg_error quiet = {0};
-    struct stat st;
-    ecg_h5_init(); /* HDF5 prints its error stack for a file it cannot read unless told not to */
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0 || H5Fis_hdf5(path) <= 0 ||
-        open_meta(path, &file, &g, &quiet))
+    if (!ecg_h5_is_file(path) || open_meta(path, &file, &g, &quiet))
         return false;
     ecg_h5_close(g);
     ecg_h5_close(file);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "infer/infer.h"
+#include "io/keras_h5.h"
 #include "io/model_file.h"
 #include "tools/cli.h"
 #include "tools/predict_json.h"
@@ -39,8 +40,8 @@ static const char usage_text[] =
     "\n"
     "  --format NAME   cinc2017, cachet_short, csv or wfdb (default: by the file name)\n"
     "  --fs HZ         sampling rate of csv samples (default: from a time column)\n"
-    "  --config FILE   the run configuration of a CHECKPOINT that is a plain weight file\n"
-    "                  (ecgexport's or a Keras file)\n"
+    "  --config FILE   the run configuration of a MODEL that is Keras-layout weights without\n"
+    "                  one (written by Keras or tools/torch2h5.py; its classifier must fit it)\n"
     "  --windows       also print each window's probabilities (\"windows\": [{...}, ...])\n"
     "  --explain       also print each window's Grad-CAM map, where the network looked for the\n"
     "                  class it predicted (\"gradcam\": {\"height\", \"width\", \"windows\": [[v, ...]]},\n"
@@ -112,9 +113,11 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
         }
     }
     /* The first operand is the model when it is one (or when --config says it is weights); otherwise every
-     * operand is a file to classify and the model is the shipped one of their kind. */
+     * operand is a file to classify and the model is the shipped one of their kind.  Keras-layout weights are
+     * the model too, --config or not: loading them then asks for their configuration, where reading them as
+     * a record would complain of a missing signal. */
     bool named = !(optind < argc && !a->config && !ecg_cli_is_override(argv[optind]) &&
-                   !ecg_model_file_probe(argv[optind]));
+                   !ecg_model_file_probe(argv[optind]) && !ecg_keras_file_probe(argv[optind]));
     for (int i = optind; i < argc; i++) {
         if (named && !a->ckpt)
             a->ckpt = argv[i];

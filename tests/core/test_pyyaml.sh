@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Test that a YAML 1.1 reader (PyYAML) reads ecgtrain's printed config back with every value's type and value.
+# Test that a YAML 1.1 reader (PyYAML) reads ecgtrain's printed config back with every value's type and value,
+# and that configs/effb0.yaml sets every key.
 set -euo pipefail
 py=/usr/bin/python3
 if ! [ -x "$py" ] || ! "$py" -c 'import yaml' 2>/dev/null; then
@@ -79,6 +80,15 @@ for w in words:
 # Floats that print as whole numbers or with an exponent.
 check("floats", ["data.sample_rate=1024", "optim.eps=1e-300", "train.class_weights=[1, 2, 3, 1e-300]"],
       {"data.sample_rate": 1024.0, "optim.eps": 1e-300, "train.class_weights": [1.0, 2.0, 3.0, 1e-300]})
+
+# configs/effb0.yaml sets every key (its header says so: the file is the reference users copy from), each read
+# as a value of its key's type; a key added to the schema must be added there too.
+import os
+with open(os.path.join(os.environ["ECG_SOURCE_ROOT"], "configs", "effb0.yaml")) as f:
+    reference = flatten(yaml.safe_load(f))
+missing = sorted(set(keys) - set(reference))
+if missing:
+    failures.append(f"configs/effb0.yaml does not set {', '.join(missing)} (add each with a comment)")
 
 for f in failures:
     print(f)

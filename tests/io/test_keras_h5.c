@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -489,6 +490,24 @@ static void an_hdf5_file_without_layer_names_is_not_a_keras_file(void)
     ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "plain.h5: not a Keras weight file (no 'layer_names'");
 }
 
+/* The probe that lets ecgpredict tell weights from a record: true for Keras files of either layout, false for
+ * other HDF5 files, other files, directories, FIFOs (never opened: that could block) and missing paths. */
+static void the_file_probe_tells_weight_files_from_anything_else(void)
+{
+    CU_ASSERT_TRUE(ecg_keras_file_probe(ecg_test_fixture("io/keras2_b0.h5")));
+    CU_ASSERT_TRUE(ecg_keras_file_probe(ecg_test_fixture("io/keras3_b0_notop.h5")));
+    CU_ASSERT_FALSE(ecg_keras_file_probe(ecg_test_fixture("data/cachet_short_small.h5")));
+    CU_ASSERT_FALSE(ecg_keras_file_probe(ecg_test_fixture("io/truncated_b0.h5")));
+    CU_ASSERT_FALSE(ecg_keras_file_probe(ecg_test_fixture("io/b0_params.txt")));
+    CU_ASSERT_FALSE(ecg_keras_file_probe(ecg_test_fixture("io")));
+    CU_ASSERT_FALSE(ecg_keras_file_probe(ecg_test_fmt("%s/missing.h5", ecg_test_tmpdir())));
+    const char *fifo = ecg_test_fmt("%s/probe.fifo", ecg_test_tmpdir());
+    unlink(fifo);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_FALSE(ecg_keras_file_probe(fifo));
+    unlink(fifo);
+}
+
 /* Writes the small model with its pattern, then lets `edit` change the file. */
 static const char *small_file(const char *name, int poison_param, float poison)
 {
@@ -760,6 +779,7 @@ static const struct ecg_test keras_tests[] = {
     {"a file that is not HDF5 is one message with its path", a_file_that_is_not_hdf5_is_one_message_with_its_path},
     {"a missing file reports the system error", a_missing_file_reports_the_system_error},
     {"an HDF5 file without layer_names is not a Keras file", an_hdf5_file_without_layer_names_is_not_a_keras_file},
+    {"the file probe tells weight files from anything else", the_file_probe_tells_weight_files_from_anything_else},
     {"a NaN, infinite or negative-variance weight is refused and the store stays untouched", a_nan_weight_is_refused_and_the_store_stays_untouched},
     {"bad ecgtrain attributes are refused", bad_ecgtrain_attributes_are_refused},
     {"a layer listed without its group is reported", a_layer_listed_without_its_group_is_reported},

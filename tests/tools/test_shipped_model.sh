@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Test of the shipped model file weights/ecg_effb0_cinc2017.h5 used as it is: ecgeval and ecgpredict take it
 # with no configuration (it carries its own), on the bundled sample and on CinC 2017 records, and ecgpredict
-# uses it when no model is named, from the checkout and, installed, from any directory.
+# uses it when no model is named, from the checkout and, installed, from any directory; its weights alone need
+# --config and the run's configuration.
 set -uo pipefail
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
@@ -32,6 +33,39 @@ cmp -s <(head -1 "$tmp/named.jsonl") "$tmp/elsewhere.jsonl" || fail "the install
 st=$?
 [ $st = 2 ] && grep -q "no MODEL named, and the shipped model $model is not in the working directory or in $tmp/nowhere" \
     "$tmp/missing.err" || fail "without the shipped model anywhere: status $st, $(cat "$tmp/missing.err")"
+
+# Its weights alone, as Keras or tools/torch2h5.py write weights (the Keras layout without the /ecg_model group):
+# named without --config they are still the model, and refused for want of their configuration; with the run's
+# configuration they classify as the model file does, without its temperature T, so that each window's
+# log-probability ratios are the model file's times T.
+records=("$cinc"/A00592.mat "$cinc"/A00894.mat "$cinc"/A00984.mat "$cinc"/A05493.mat)
+t=$(/usr/bin/python3 - "$model" "$tmp/plain.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], 'r') as src, h5py.File(sys.argv[2], 'w') as dst:
+    for name in src:
+        if name != 'ecg_model':
+            src.copy(name, dst)
+    for key, value in src.attrs.items():
+        dst.attrs[key] = value
+    print(repr(float(src['ecg_model'].attrs['temperature'])))
+PY
+) || fail "could not write the weights alone"
+"$BUILD_TOOLS/ecgpredict" "$tmp/plain.h5" "${records[@]}" >/dev/null 2>"$tmp/plain.err"
+st=$?
+[ $st != 0 ] && grep -qF "$tmp/plain.h5: not an ecgtrain checkpoint or model file" "$tmp/plain.err" &&
+    grep -qF "needs its run configuration" "$tmp/plain.err" || fail "weights alone without --config: status $st, $(cat "$tmp/plain.err")"
+"$BUILD_TOOLS/ecgpredict" --windows "$model" "${records[@]}" >"$tmp/calibrated.jsonl" 2>/dev/null || fail "ecgpredict --windows"
+"$BUILD_TOOLS/ecgpredict" --windows --config configs/cinc2017.yaml "$tmp/plain.h5" "${records[@]}" \
+    >"$tmp/plain.jsonl" 2>"$tmp/plain.err" || fail "weights alone with --config: $(cat "$tmp/plain.err")"
+# Six printed decimals: classes under 0.001 in either are left out of the ratios.
+jq -es --argjson t "$t" '.[0:4] as $cal | .[4:8] as $raw | length == 8 and
+    ([range(4)] | all(. as $i | $cal[$i].record == $raw[$i].record and
+        ($cal[$i].windows | length) == ($raw[$i].windows | length) and
+        ([range($cal[$i].windows | length)] | all(. as $w | $cal[$i].windows[$w] as $c | $raw[$i].windows[$w] as $r |
+            ["AF", "Noise", "Other"] | map(select($c[.] > 0.001 and $r[.] > 0.001 and $c.NSR > 0.001 and $r.NSR > 0.001)) |
+            all(((($c[.] / $c.NSR) | log) * $t - (($r[.] / $r.NSR) | log)) | fabs < 0.01)))))' \
+    "$tmp/calibrated.jsonl" "$tmp/plain.jsonl" >/dev/null ||
+    fail "the weights alone (T = $t) do not classify as the model file: $(cat "$tmp/calibrated.jsonl" "$tmp/plain.jsonl")"
 
 # ecgeval MODEL data.path=...: every record of a CinC folder, the lines ecgpredict prints.  From another
 # directory: the model's data.exclude (data/sample/records.txt) names its own data, not this folder's.
