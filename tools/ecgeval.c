@@ -34,13 +34,15 @@ static const char usage_text[] =
     "(data.format mitbih_wfdb) adds the AAMI figures: Se, +P and F1 of N, S, V, F, Q apart.\n"
     "\n"
     "  -o, --out DIR   where the report goes (required)\n"
+    "  --config FILE   the run configuration of a CHECKPOINT that is Keras-layout weights without\n"
+    "                  one (written by Keras or tools/torch2h5.py; its classifier must fit it)\n"
     "  -h, --help      print this text\n"
     "  -V, --version   print the version\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
 
 struct args {
-    const char *ckpt, *out;
+    const char *ckpt, *out, *config;
     int noverrides;
     char **overrides;
 };
@@ -61,7 +63,10 @@ static char *translate_override(const char *s)
 /* Returns ECG_OK, an error, or -1 after printing help or the version. */
 static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *err)
 {
-    static const struct option options[] = {ECG_CLI_COMMON, {"out", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
+    static const struct option options[] = {ECG_CLI_COMMON,
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->overrides = calloc((size_t)argc + 2, sizeof *a->overrides); /* and the two added below */
     if (!a->overrides)
@@ -72,6 +77,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct ecg_error *e
         case 'h': fputs(usage_text, stdout); return -1;
         case 'V': ecg_cli_print_version("ecgeval"); return -1;
         case 'o': a->out = optarg; break;
+        case 'c': a->config = optarg; break;
         default: return ecg_cli_option_error(c, argv, err);
         }
     }
@@ -153,7 +159,7 @@ static int run(const struct args *a, struct ecg_error *err)
     struct ecg_metrics mt = {0};
     int64_t *idx = NULL, n = 0;
     char *yaml = NULL;
-    int rc = ecg_infer_model_load(a->ckpt, NULL, a->noverrides, a->overrides, &model, err);
+    int rc = ecg_infer_model_load(a->ckpt, a->config, a->noverrides, a->overrides, &model, err);
     if (rc)
         return rc;
     const struct ecg_config *c = ecg_infer_model_config(model);

@@ -2,7 +2,7 @@
 # Test of the shipped model file weights/ecg_effb0_cinc2017.h5 used as it is: ecgeval and ecgpredict take it
 # with no configuration (it carries its own), on the bundled sample and on CinC 2017 records, and ecgpredict
 # uses it when no model is named, from the checkout and, installed, from any directory; its weights alone need
-# --config and the run's configuration.
+# --config and the run's configuration, in ecgpredict and ecgeval.
 set -uo pipefail
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
@@ -80,6 +80,19 @@ jq -es '(.[0:4] | map(del(.file))) as $a | (.[4:8] | map(del(.file))) as $b | le
         ($a[$i].probabilities | to_entries | all(.value - $b[$i].probabilities[.key] | fabs <= 2e-6))))' \
     "$tmp/named.jsonl" "$tmp/cinc/predictions.jsonl" >/dev/null ||
     fail "ecgeval's predictions differ from ecgpredict's: $(cat "$tmp/cinc/predictions.jsonl")"
+
+# ecgeval takes the weights alone with --config too: the same records and classes as the model file's report,
+# at temperature 1; without --config, one message naming the file.
+"$BUILD_TOOLS/ecgeval" --config configs/cinc2017.yaml "$tmp/plain.h5" data.path="$cinc" data.split=all --out "$tmp/plain" \
+    >"$tmp/plain.out" 2>&1 || fail "ecgeval of the weights alone with --config: $(tail -3 "$tmp/plain.out")"
+jq -es '(.[0:4] | map([.record, .class])) == (.[4:8] | map([.record, .class]))' "$tmp/cinc/predictions.jsonl" \
+    "$tmp/plain/predictions.jsonl" >/dev/null || fail "ecgeval of the weights alone: $(cat "$tmp/plain/predictions.jsonl")"
+jq -e '.calibration.temperature == 1' "$tmp/plain/metrics.json" >/dev/null ||
+    fail "ecgeval of the weights alone: temperature $(jq .calibration.temperature "$tmp/plain/metrics.json")"
+"$BUILD_TOOLS/ecgeval" "$tmp/plain.h5" data.path="$cinc" data.split=all --out "$tmp/plain2" >/dev/null 2>"$tmp/plain2.err"
+st=$?
+[ $st != 0 ] && grep -qF "$tmp/plain.h5: not an ecgtrain checkpoint or model file" "$tmp/plain2.err" ||
+    fail "ecgeval of the weights alone without --config: status $st, $(cat "$tmp/plain2.err")"
 
 # ecgeval on the bundled sample: the default run's test split (seed 42, 15 % / 15 %), records it never saw.
 "$BUILD_TOOLS/ecgeval" "$model" data.format=cachet_short data.path=data/sample/cachet_sample.h5 run.seed=42 \
