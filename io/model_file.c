@@ -1,7 +1,6 @@
 /* Writing self-describing model files and reading the configuration and temperature of model files and checkpoints. */
 #include "io/model_file.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,18 +12,19 @@ cinc="$src/tests/fixtures/data/cinc2017"
 model=weights/ecg_effb0_cinc2017.h5
 cd "$src" || fail "no source root $src"
 [ -f "$model" ] || fail "$model is missing (experiments/ship_cinc2017.sh makes it)"
+records=("$cinc"/A00592.mat "$cinc"/A00894.mat "$cinc"/A00984.mat "$cinc"/A05493.mat)
 
 # ecgpredict MODEL FILE...: one line per CinC record, with the model's classes.
-"$BUILD_TOOLS/ecgpredict" "$model" "$cinc"/A00592.mat "$cinc"/A00894.mat "$cinc"/A00984.mat "$cinc"/A05493.mat \
-    >"$tmp/named.jsonl" 2>"$tmp/named.err" || fail "ecgpredict $model: $(cat "$tmp/named.err")"
+"$BUILD_TOOLS/ecgpredict" "$model" "${records[@]}" >"$tmp/named.jsonl" 2>"$tmp/named.err" \
+    || fail "ecgpredict $model: $(cat "$tmp/named.err")"
 [ "$(wc -l <"$tmp/named.jsonl")" = 4 ] || fail "ecgpredict printed $(wc -l <"$tmp/named.jsonl") lines for 4 records"
 jq -es 'map(.record) == ["A00592", "A00894", "A00984", "A05493"] and
     all(.[]; (.probabilities | keys) == ["AF", "NSR", "Noise", "Other"] and ([.probabilities[]] | add) > 0.999)' \
     "$tmp/named.jsonl" >/dev/null || fail "ecgpredict lines: $(cat "$tmp/named.jsonl")"
 
 # ecgpredict FILE...: no model named, the shipped one, with the same output.
-"$BUILD_TOOLS/ecgpredict" "$cinc"/A00592.mat "$cinc"/A00894.mat "$cinc"/A00984.mat "$cinc"/A05493.mat \
-    >"$tmp/default.jsonl" 2>"$tmp/default.err" || fail "ecgpredict with no model: $(cat "$tmp/default.err")"
+"$BUILD_TOOLS/ecgpredict" "${records[@]}" >"$tmp/default.jsonl" 2>"$tmp/default.err" \
+    || fail "ecgpredict with no model: $(cat "$tmp/default.err")"
 cmp -s "$tmp/named.jsonl" "$tmp/default.jsonl" || fail "ecgpredict FILE differs from ecgpredict $model FILE"
 # ... from another directory too, when the programs find their data installed (here: the checkout).
 (cd "$tmp" && ECGTRAIN_DATADIR="$src" "$BUILD_TOOLS/ecgpredict" "$cinc/A00592.mat" >elsewhere.jsonl 2>elsewhere.err) ||
@@ -38,7 +39,6 @@ st=$?
 # named without --config they are still the model, and refused for want of their configuration; with the run's
 # configuration they classify as the model file does, without its temperature T, so that each window's
 # log-probability ratios are the model file's times T.
-records=("$cinc"/A00592.mat "$cinc"/A00894.mat "$cinc"/A00984.mat "$cinc"/A05493.mat)
 t=$(/usr/bin/python3 - "$model" "$tmp/plain.h5" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], 'r') as src, h5py.File(sys.argv[2], 'w') as dst:
