@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions the experiment scripts share (sourced, not run).
 
 # prepare_run_dir SCRIPT DIR: gets DIR ready for a run that may have been stopped before.  Sets the array
@@ -15,4 +16,11 @@ prepare_run_dir() {
         echo "$script: an earlier attempt without a checkpoint is kept in $dir.failed-$n"
     fi
     mkdir -p "$dir"
+}
+
+# run_interrupted DIR: true when the run in DIR ended because it was asked to stop (Ctrl-C or SIGTERM
+# to ecgtrain, which finishes its batch, saves DIR/last.h5 and exits 1 with this message), so that a
+# script stops there instead of taking the interruption for a failed run and going on to the next one.
+run_interrupted() {
+    [ -f "$1/stderr.txt" ] && tail -n 3 "$1/stderr.txt" | grep -q "interrupted in epoch .*; checkpoint saved"
 }

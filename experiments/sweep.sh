@@ -8,6 +8,8 @@
 # A run whose metrics.json exists is skipped and one stopped with a checkpoint continues from its
 # last.h5, so an interrupted sweep continues where it stopped; an attempt that stopped before its
 # first checkpoint is moved aside to <dir>.failed-N, since ecgtrain never reuses a run's directory.
+# A run interrupted (Ctrl-C or SIGTERM to ecgtrain: it saves a checkpoint first) starts no further
+# combination; a run that failed otherwise does not stop the others.
 # Afterwards: experiments/summary.sh runs/SWEEP
 #
 #   -j N      run N combinations at once, each with its share of the cores (run.threads)
@@ -19,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=experiments/lib.sh
 source experiments/lib.sh
-usage() { sed -n '2,17p' "$0"; exit 2; }
+usage() { sed -n '2,20p' "$0"; exit 2; }
 jobs=1 emit=0 only=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -72,7 +74,7 @@ if [ "$only" -gt ${#combos[@]} ]; then
     exit 2
 fi
 
-# Runs combination $1 into its directory; non-zero when ecgtrain failed.
+# Runs combination $1 into its directory; 1 when ecgtrain failed, 3 when it was interrupted.
 run_one() {
     local c="$1" name dir resume n
     name=$(tr ' /' ',_' <<<"$c")
@@ -86,6 +88,10 @@ run_one() {
     # shellcheck disable=SC2086
     if ! "$ecgtrain" "$config" $threads "${fixed[@]}" $c "run.name=$sweep" "run.dir=$dir" "${resume[@]}" \
             >>"$dir/stdout.txt" 2>>"$dir/stderr.txt"; then
+        if run_interrupted "$dir"; then
+            echo "sweep.sh: interrupted: $c, its checkpoint saved; run the same command again to continue" >&2
+            return 3
+        fi
         echo "sweep.sh: failed: $c (see $dir/stderr.txt)" >&2
         return 1
     fi
@@ -94,21 +100,24 @@ run_one() {
 threads=""  # several runs at once share the cores (a run.threads in the fixed overrides wins)
 [ "$jobs" -gt 1 ] && threads="run.threads=$(( $(nproc) / jobs > 0 ? $(nproc) / jobs : 1 ))"
 if [ "$only" -gt 0 ]; then
-    run_one "${combos[$((only - 1))]}"
+    run_one "${combos[$((only - 1))]}" || exit 1
     exit
 fi
-failed=0 running=0
+failed=0 interrupted=0 running=0
+# Waits for one of the running combinations and counts how it ended.
+wait_one() {
+    local status=0
+    wait -n || status=$?
+    running=$((running - 1))
+    if [ "$status" -eq 3 ]; then interrupted=$((interrupted + 1)); elif [ "$status" -ne 0 ]; then failed=$((failed + 1)); fi
+}
 for c in "${combos[@]}"; do
-    if [ "$running" -ge "$jobs" ]; then
-        wait -n || failed=$((failed + 1))
-        running=$((running - 1))
-    fi
+    [ "$running" -lt "$jobs" ] || wait_one
+    [ "$interrupted" -eq 0 ] || break
     run_one "$c" &
     running=$((running + 1))
 done
-while [ "$running" -gt 0 ]; do
-    wait -n || failed=$((failed + 1))
-    running=$((running - 1))
-done
+while [ "$running" -gt 0 ]; do wait_one; done
+[ "$interrupted" -eq 0 ] || exit 1
 bash experiments/summary.sh "runs/$sweep"
 [ $failed -eq 0 ]

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Test of experiments/cv.sh: 2 folds of a tiny config on the bundled sample, the summary's numbers, a rerun
-# that skips, a stopped fold that continues from its checkpoint, and refused arguments.
+# that skips, a stopped fold that continues from its checkpoint, an interrupted fold that stops the script, and
+# refused arguments.
 set -euo pipefail
 cd "$ECG_SOURCE_ROOT"
 name="test_cv_$$"
 root="runs/cv/$name"
-trap 'rm -rf "$root" "$root,eval" "$root,fused"' EXIT
+trap 'rm -rf "$root" "$root,eval" "$root,fused" "$root,stop"' EXIT
+# shellcheck source=tests/experiments/interrupt.sh
+source "$(dirname "$0")/interrupt.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 tiny=(data.spectrogram.height=32 data.spectrogram.width=32 run.log_level=warn)
 
@@ -38,6 +41,14 @@ rm "$root/fold1/metrics.json"
 again=$(bash experiments/cv.sh --name "$name" configs/tiny.yaml 2 "${tiny[@]}" 2>&1) || fail "continuing failed: $again"
 grep -q "continuing $root/fold1/last.h5" <<<"$again" || fail "the stopped fold was not continued: $again"
 [ -f "$root/fold1/metrics.json" ] && [ ! -e "$root/fold1-2" ] || fail "the continued fold did not finish in its directory"
+
+# An interrupted fold (SIGTERM to ecgtrain, which saves its checkpoint) stops cv.sh: no next fold starts.
+err=$(run_interrupted_at "$root,stop/fold0" bash experiments/cv.sh --name "$name,stop" configs/tiny.yaml 2 "${tiny[@]}" \
+    train.epochs=100) || fail "could not interrupt fold 0: $err"
+[ "$(head -1 <<<"$err")" = "exit 1" ] || fail "cv.sh did not exit 1 after an interrupted fold: $err"
+grep -q "fold 0 interrupted, its checkpoint saved; run the same command again to continue" <<<"$err" ||
+    fail "interrupted fold message: $err"
+[ -f "$root,stop/fold0/last.h5" ] && [ ! -e "$root,stop/fold1" ] || fail "cv.sh went on to fold 1: $err"
 
 # --eval-of evaluates the folds' models again, with other evaluation settings, on the same test folds.
 ev=$(bash experiments/cv.sh --eval-of "$root" --name "$name,eval" configs/tiny.yaml 2 eval.windows=1 \
@@ -87,4 +98,4 @@ err=$(bash experiments/cv.sh configs/tiny.yaml 1 2>&1) && fail "K=1 accepted"
 grep -q "K: expected a fold count >= 2, found '1'" <<<"$err" || fail "K=1 message: $err"
 err=$(bash experiments/cv.sh configs/tiny.yaml 2 data.fold=1 2>&1) && fail "data.fold accepted"
 grep -q "data.fold=1: cv.sh sets this key itself" <<<"$err" || fail "data.fold message: $err"
-echo "cv.sh: 32 checks passed"
+echo "cv.sh: every check passed"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Test of experiments/sweep.sh and summary.sh: a 2-run grid on the bundled sample run 2 at once, its table, a rerun
-# that skips, the emitted per-combination commands, a bad axis.
+# that skips, the emitted per-combination commands, a bad axis, an interrupted run that stops the grid.
 set -euo pipefail
 cd "$ECG_SOURCE_ROOT"
 name="test_sweep_$$"
 trap 'rm -rf "runs/$name"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/experiments/interrupt.sh
+source "$(dirname "$0")/interrupt.sh"
 
 out=$(bash experiments/sweep.sh -j 2 configs/tiny.yaml "$name" optim.lr=0.001,0.0005 -- run.log_level=warn 2>&1) ||
     fail "sweep exited non-zero: $out"
@@ -41,4 +43,13 @@ stale="runs/$name/optim.lr=0.0002"
 mkdir -p "$stale" && echo "stale" >"$stale/config.yaml"
 ECGTRAIN=/bin/false bash experiments/sweep.sh configs/tiny.yaml "$name" optim.lr=0.0002 >/dev/null 2>&1 || true
 [ "$(cat "$stale.failed-1/config.yaml" 2>/dev/null)" = stale ] || fail "the stale attempt was not kept as $stale.failed-1"
-echo "sweep and summary: 13 checks passed"
+# An interrupted run (SIGTERM to ecgtrain, which saves its checkpoint) starts no further combination.
+err=$(run_interrupted_at "runs/$name/optim.lr=0.003" bash experiments/sweep.sh configs/tiny.yaml "$name" \
+    optim.lr=0.003,0.004 -- run.log_level=warn train.epochs=100 data.spectrogram.height=32 data.spectrogram.width=32) ||
+    fail "could not interrupt optim.lr=0.003: $err"
+[ "$(head -1 <<<"$err")" = "exit 1" ] || fail "sweep.sh did not exit 1 after an interrupted run: $err"
+grep -q "interrupted: optim.lr=0.003, its checkpoint saved; run the same command again to continue" <<<"$err" ||
+    fail "interrupted run message: $err"
+[ -f "runs/$name/optim.lr=0.003/last.h5" ] && [ ! -e "runs/$name/optim.lr=0.004" ] ||
+    fail "sweep.sh went on to optim.lr=0.004: $err"
+echo "sweep and summary: every check passed"

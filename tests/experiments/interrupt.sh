@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# Shell functions for the tests of the experiment scripts (sourced, not run).
+
+# interrupt_after_checkpoint DIR: waits (up to 300 s) for the ecgtrain run writing into DIR to save its first
+# checkpoint, then sends it SIGTERM, as `kill` or a batch system would; ecgtrain then finishes its batch, saves
+# DIR/last.h5 again and exits 1.  Fails when no checkpoint or no such run appears.
+interrupt_after_checkpoint() {
+    local dir="$1" t p
+    for ((t = 0; t < 3000; t++)); do
+        [ -f "$dir/last.h5" ] && break
+        sleep 0.1
+    done
+    [ -f "$dir/last.h5" ] || { echo "interrupt_after_checkpoint: no $dir/last.h5 after 300 s" >&2; return 1; }
+    # /proc, not pkill: the run is found by its run.dir argument without procps.
+    for p in /proc/[0-9]*; do
+        if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF "run.dir=$dir" &&
+            tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -1 | grep -q "ecgtrain$"; then
+            kill -TERM "${p#/proc/}"
+            return 0
+        fi
+    done
+    echo "interrupt_after_checkpoint: no ecgtrain running into $dir" >&2
+    return 1
+}
+
+# run_interrupted_at DIR COMMAND...: runs COMMAND in the background, interrupts (as above) the ecgtrain it
+# starts into DIR, and prints "exit STATUS" and then COMMAND's output.  Fails when the interruption failed.
+run_interrupted_at() {
+    local dir="$1" out pid status=0
+    shift
+    out=$(mktemp)
+    "$@" >"$out" 2>&1 &
+    pid=$!
+    if ! interrupt_after_checkpoint "$dir"; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" || true
+        cat "$out"; rm -f "$out"
+        return 1
+    fi
+    wait "$pid" || status=$?
+    echo "exit $status"
+    cat "$out"; rm -f "$out"
+}
