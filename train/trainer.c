@@ -539,109 +539,131 @@ static int open_log(struct trainer *t, struct ecg_error *err)
     return ecg_epoch_log_open(&t->log, path, t->rows, t->nrows, err);
 }
 
-int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_error *err)
+/* The run's directory and its config.yaml, which records the thread count in force (results depend on it). */
+static int start_run(struct trainer *t, const char *resume, struct ecg_error *err)
 {
-    struct trainer t = {.c = c};
+    const struct ecg_config *c = t->c;
     int rc;
     ecg_log_set_level(ecg_dist_is_root() ? (enum ecg_log_level)c->run.log_level : ECG_LOG_ERROR);
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN) / ecg_dist_local_size(); /* shared by the host's ranks */
     ecg_threads_set(c->run.threads > 0 ? (int)c->run.threads : cores > 1 ? cores : 1);
-    if (ecg_dist_is_root() && (rc = ecg_run_dir_prepare(c, resume, t.dir, sizeof t.dir, err)))
-        goto out;
+    if (ecg_dist_is_root() && (rc = ecg_run_dir_prepare(c, resume, t->dir, sizeof t->dir, err)))
+        return rc;
     ecg_dist_set_exit_hook(ecg_run_log_stop); /* a rank ending the job keeps its last words in train.log */
-    ecg_dist_broadcast(t.dir, sizeof t.dir);
-    /* The saved config records the thread count in force: results depend on it. */
+    ecg_dist_broadcast(t->dir, sizeof t->dir);
     struct ecg_config saved;
     if ((rc = ecg_config_copy(&saved, c, err)))
-        goto out;
+        return rc;
     saved.run.threads = ecg_threads_get();
-    t.config_yaml = ecg_config_to_string(&saved, err);
+    t->config_yaml = ecg_config_to_string(&saved, err);
     ecg_config_free(&saved);
-    if (!t.config_yaml) {
-        rc = err ? err->code : ECG_ERR_NOMEM;
-        goto out;
-    }
-    if (ecg_dist_is_root() && (rc = ecg_run_dir_write_config(t.dir, t.config_yaml, err)))
-        goto out;
+    if (!t->config_yaml)
+        return err ? err->code : ECG_ERR_NOMEM;
+    if (ecg_dist_is_root())
+        return ecg_run_dir_write_config(t->dir, t->config_yaml, err);
+    return ECG_OK;
+}
 
+/* The records, their split, the classes and the training split's loader (this rank's shard). */
+static int setup_data(struct trainer *t, struct ecg_error *err)
+{
+    const struct ecg_config *c = t->c;
+    int rc;
     double t0 = ecg_now();
-    if ((rc = ecg_prepare_dataset(c, &t.ds, err)))
-        goto out;
-    if ((rc = ecg_config_split(c, &t.ds, &t.splits, err)))
-        goto out;
-    ecg_info("%s: %lld records (%lld skipped), read in %.1f s", c->data.path, (long long)t.ds.count,
-             (long long)t.ds.skipped, ecg_now() - t0);
+    if ((rc = ecg_prepare_dataset(c, &t->ds, err)) || (rc = ecg_config_split(c, &t->ds, &t->splits, err)))
+        return rc;
+    ecg_info("%s: %lld records (%lld skipped), read in %.1f s", c->data.path, (long long)t->ds.count,
+             (long long)t->ds.skipped, ecg_now() - t0);
     if (ecg_log_get_level() <= ECG_LOG_INFO)
-        ecg_split_print(stderr, &t.ds, &t.splits);
-    if ((rc = check_splits(&t, err)) || (rc = setup_classes(&t, err)))
-        goto out;
-
+        ecg_split_print(stderr, &t->ds, &t->splits);
+    if ((rc = check_splits(t, err)) || (rc = setup_classes(t, err)))
+        return rc;
     struct ecg_loader_opts lo;
     ecg_loader_opts_from_config(c, 1, &lo);
     ecg_dp_shard_loader(&lo);
-    lo.drop_last = t.splits.n[ECG_PART_TRAIN] > lo.batch_size;
+    lo.drop_last = t->splits.n[ECG_PART_TRAIN] > lo.batch_size;
     lo.threads = ecg_threads_get();
-    if ((rc = ecg_loader_init(&t.loader, &t.ds, t.splits.idx[ECG_PART_TRAIN], t.splits.n[ECG_PART_TRAIN], &lo,
-                              err))) {
-        ecg_error_prefix(err, rc, "training split");
-        goto out;
-    }
+    rc = ecg_loader_init(&t->loader, &t->ds, t->splits.idx[ECG_PART_TRAIN], t->splits.n[ECG_PART_TRAIN], &lo, err);
+    return rc ? ecg_error_prefix(err, rc, "training split") : ECG_OK;
+}
+
+/* The network, its optimiser, stages, replicas and ranks, at the checkpoint's state when resumed, and the
+ * epoch log opened. */
+static int setup_model(struct trainer *t, const char *resume, struct ecg_error *err)
+{
+    const struct ecg_config *c = t->c;
+    int rc;
     int64_t batch = c->train.batch_size > c->eval.batch_size ? c->train.batch_size : c->eval.batch_size;
     batch = (batch + ecg_dist_size() - 1) / ecg_dist_size(); /* a rank runs its part of each batch */
-    if ((rc = ecg_model_build(c, batch, false, &t.m, &t.norm, err)) || (rc = setup_optimizer(&t, err)) ||
-        (rc = setup_stages(&t, err)))
-        goto out;
-    if ((rc = setup_replicas(&t, (c->train.batch_size + ecg_dist_size() - 1) / ecg_dist_size(), err)))
-        goto out;
-    t.best_values = ecg_aligned_calloc(t.m.params->total, sizeof(float));
-    if (!t.best_values) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the best weights");
-        goto out;
-    }
-    memcpy(t.best_values, t.m.params->values, (size_t)t.m.params->total * sizeof(float));
+    if ((rc = ecg_model_build(c, batch, false, &t->m, &t->norm, err)) || (rc = setup_optimizer(t, err)) ||
+        (rc = setup_stages(t, err)))
+        return rc;
+    if ((rc = setup_replicas(t, (c->train.batch_size + ecg_dist_size() - 1) / ecg_dist_size(), err)))
+        return rc;
+    t->best_values = ecg_aligned_calloc(t->m.params->total, sizeof(float));
+    if (!t->best_values)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the best weights");
+    memcpy(t->best_values, t->m.params->values, (size_t)t->m.params->total * sizeof(float));
     if (c->train.mixup_alpha > 0 &&
-        (rc = ecg_mixup_init(&t.mixup, c->train.batch_size,
+        (rc = ecg_mixup_init(&t->mixup, c->train.batch_size,
                              c->data.spectrogram.height * c->data.spectrogram.width * c->data.spectrogram.channels,
-                             t.k, err)))
-        goto out;
-    t.st.k = t.k;
-    t.st.best_f1 = -1;
-    if (resume && ((rc = load_best(&t, resume, err)) || (rc = resume_from(&t, resume, err))))
-        goto out;
-    if ((rc = ecg_dp_init(&t.dp, c, &t.m, &t.loader, t.k, err)))
-        goto out;
-    ecg_dp_sync_replicas(&t.dp, t.m.params, &t.opt, t.use_ema ? &t.ema : NULL);
+                             t->k, err)))
+        return rc;
+    t->st.k = t->k;
+    t->st.best_f1 = -1;
+    if (resume && ((rc = load_best(t, resume, err)) || (rc = resume_from(t, resume, err))))
+        return rc;
+    if ((rc = ecg_dp_init(&t->dp, c, &t->m, &t->loader, t->k, err)))
+        return rc;
+    ecg_dp_sync_replicas(&t->dp, t->m.params, &t->opt, t->use_ema ? &t->ema : NULL);
     /* resumed with train.select last, a run (a finished one too) keeps its last epoch from now on */
-    if (resume && c->train.select == ECG_SELECT_LAST && t.st.epoch > 0 && t.st.best_epoch != t.st.epoch &&
-        t.st.batch_in_epoch == 0 && (rc = keep_best(&t, t.st.epoch, err)))
-        goto out;
-    if ((rc = open_log(&t, err)))
-        goto out;
-    struct ecg_effnet_memory mem = ecg_effnet_memory(&t.m);
+    if (resume && c->train.select == ECG_SELECT_LAST && t->st.epoch > 0 && t->st.best_epoch != t->st.epoch &&
+        t->st.batch_in_epoch == 0 && (rc = keep_best(t, t->st.epoch, err)))
+        return rc;
+    if ((rc = open_log(t, err)))
+        return rc;
+    struct ecg_effnet_memory mem = ecg_effnet_memory(&t->m);
     ecg_info("model: EfficientNet-B%d, %lld trainable parameters, %.0f MiB activations, %d threads",
-             c->model.arch, (long long)ecg_params_count(t.m.params, ECG_PARAM_BUFFER),
+             c->model.arch, (long long)ecg_params_count(t->m.params, ECG_PARAM_BUFFER),
              (double)(mem.activation_bytes + mem.work_bytes) / 1048576.0, ecg_threads_get());
+    return ECG_OK;
+}
 
+/* The epochs left; an interruption saves last.h5 and ends the run with ECG_ERR_INTERRUPTED. */
+static int train_epochs(struct trainer *t, struct ecg_error *err)
+{
+    int rc;
     /* a run resumed after early stopping goes straight to its report */
-    bool stop = c->train.patience > 0 && t.st.bad_epochs >= c->train.patience;
-    while (!stop && t.st.epoch < c->train.epochs) {
-        rc = train_epoch(&t, err);
+    bool stop = t->c->train.patience > 0 && t->st.bad_epochs >= t->c->train.patience;
+    while (!stop && t->st.epoch < t->c->train.epochs) {
+        rc = train_epoch(t, err);
         if (rc == ECG_ERR_INTERRUPTED) {
-            int src = save_checkpoint(&t, "last.h5", err);
-            if (!src)
-                ecg_error_set(err, ECG_ERR_INTERRUPTED,
-                              "interrupted in epoch %lld; checkpoint saved: continue with run.resume=%s/last.h5",
-                              (long long)t.st.epoch + 1, t.dir);
-            rc = src ? src : ECG_ERR_INTERRUPTED;
-            goto out;
+            if ((rc = save_checkpoint(t, "last.h5", err)))
+                return rc;
+            return ecg_error_set(err, ECG_ERR_INTERRUPTED,
+                                 "interrupted in epoch %lld; checkpoint saved: continue with run.resume=%s/last.h5",
+                                 (long long)t->st.epoch + 1, t->dir);
         }
         /* train.log on a failing disk ends the run too, with this epoch's checkpoint saved */
-        if (rc || (rc = finish_epoch(&t, &stop, err)) || (rc = ecg_run_log_check(err)))
-            goto out;
+        if (rc || (rc = finish_epoch(t, &stop, err)) || (rc = ecg_run_log_check(err)))
+            return rc;
     }
-    ecg_dp_log_times(&t.dp);
-    rc = trainer_final_report(&t, err);
-out:
+    ecg_dp_log_times(&t->dp);
+    return ECG_OK;
+}
+
+int ecg_train_run(const struct ecg_config *c, const char *resume, struct ecg_error *err)
+{
+    struct trainer t = {.c = c};
+    int rc = start_run(&t, resume, err);
+    if (!rc)
+        rc = setup_data(&t, err);
+    if (!rc)
+        rc = setup_model(&t, resume, err);
+    if (!rc)
+        rc = train_epochs(&t, err);
+    if (!rc)
+        rc = trainer_final_report(&t, err);
     trainer_free(&t);
     return rc;
 }
