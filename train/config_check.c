@@ -38,16 +38,13 @@ static int check_folds(const struct ecg_split_opts *sp, struct ecg_error *err)
     return ECG_OK;
 }
 
-int ecg_config_check_keys(const void *root, struct ecg_error *err)
+/* The signal band and the spectrogram against the sampling rate, the window and the network's input. */
+static int check_signal(const struct ecg_config *c, struct ecg_error *err)
 {
-    const struct ecg_config *c = root;
     const struct ecg_config_data *d = &c->data;
     const struct ecg_spec_opts *s = &d->spectrogram;
-    const struct ecg_split_opts *sp = &d->split;
     char a[40], b[40], e[40];
     double nyquist = d->sample_rate / 2;
-
-    ECG_TRY(check_folds(sp, err));
     if (d->band_low_hz >= d->band_high_hz)
         return ecg_error_set(err, ECG_ERR_RANGE,
                              "keys 'data.band_low_hz' and 'data.band_high_hz': expected low < high, found %s and %s",
@@ -92,13 +89,19 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                              "keys 'data.spectrogram.channels' and 'model.in_channels': expected the same "
                              "value, found %lld and %lld",
                              (long long)s->channels, (long long)c->model.in_channels);
+    return ECG_OK;
+}
+
+/* The class weights and the record features a model reads beside its images (data/record_features.h),
+ * each kind for one task. */
+static int check_model_inputs(const struct ecg_config *c, struct ecg_error *err)
+{
     const struct ecg_config_floats *w = &c->train.class_weights;
     if (w->n > 0 && w->n != c->model.num_classes)
         return ecg_error_set(err, ECG_ERR_CONFIG,
                              "keys 'train.class_weights' and 'model.num_classes': expected one weight per "
                              "class (%lld), found %lld",
                              (long long)c->model.num_classes, (long long)w->n);
-    /* The record features a model reads beside its images (data/record_features.h), each kind for one task. */
     const struct {
         bool on;
         const char *key, *what, *belong;
@@ -120,6 +123,12 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                                  "off (0) with %s, found %g",
                                  features[i].key, features[i].what, features[i].what, c->train.mixup_alpha);
     }
+    return ECG_OK;
+}
+
+/* The evaluation and training keys that depend on one another. */
+static int check_training(const struct ecg_config *c, struct ecg_error *err)
+{
     if (c->eval.rr_fusion && ecg_format_task(ecg_config_format_name(c)) == ECG_TASK_BEAT)
         return ecg_error_set(err, ECG_ERR_CONFIG,
                              "keys 'eval.rr_fusion' and 'data.format': the RR fusion measures a whole record's "
@@ -156,4 +165,13 @@ int ecg_config_check_keys(const void *root, struct ecg_error *err)
                              "epochs, found %lld and %lld",
                              (long long)c->train.head_epochs, (long long)c->train.epochs);
     return ECG_OK;
+}
+
+int ecg_config_check_keys(const void *root, struct ecg_error *err)
+{
+    const struct ecg_config *c = root;
+    ECG_TRY(check_folds(&c->data.split, err));
+    ECG_TRY(check_signal(c, err));
+    ECG_TRY(check_model_inputs(c, err));
+    return check_training(c, err);
 }
