@@ -252,6 +252,50 @@ static int convert_double(const struct ecg_config_key *k, const yaml_node_t *nod
     return ECG_OK;
 }
 
+/* A list of numbers (ECG_CFG_FLOATS, ECG_CFG_VECTOR), or one of the key's names for a computed list. */
+static int convert_floats(const struct ecg_config_key *k, yaml_document_t *doc, yaml_node_t *node, const char *s,
+                          const char *found, union value *v, char *why, size_t n)
+{
+    static const char *const no_names[] = {NULL};
+    const char *const *choices = k->names ? k->names : no_names;
+    char names[512];
+    v->f = (struct ecg_config_floats){.choice = -1};
+    if (s && (v->f.choice = name_index(choices, s)) >= 0)
+        return ECG_OK;
+    join_names(choices, names, sizeof names);
+    char len[64];
+    if (k->min_len == k->max_len)
+        snprintf(len, sizeof len, "%lld", (long long)k->min_len);
+    else
+        snprintf(len, sizeof len, "%lld to %lld", (long long)k->min_len, (long long)k->max_len);
+    if (!node || node->type != YAML_SEQUENCE_NODE) {
+        v->f.choice = -1;
+        snprintf(why, n, "expected a list of %s numbers%s%s, found %s", len, names[0] ? " or one of " : "", names,
+                 found);
+        return ECG_ERR_CONFIG;
+    }
+    int64_t count = node->data.sequence.items.top - node->data.sequence.items.start;
+    if (count < k->min_len || count > k->max_len) {
+        snprintf(why, n, "expected a list of %s numbers, found %lld", len, (long long)count);
+        return ECG_ERR_RANGE;
+    }
+    v->f.values = malloc(sizeof(double) * (size_t)count);
+    if (!v->f.values)
+        return ECG_ERR_NOMEM;
+    v->f.n = count;
+    for (int64_t i = 0; i < count; i++) {
+        yaml_node_t *item = yaml_document_get_node(doc, node->data.sequence.items.start[i]);
+        char what[48];
+        snprintf(what, sizeof what, "element %lld: ", (long long)i + 1);
+        int rc = convert_double(k, item, what, &v->f.values[i], why, n);
+        if (rc) {
+            free_value(ECG_CT_FLOATS, v);
+            return rc;
+        }
+    }
+    return ECG_OK;
+}
+
 static int convert(const struct ecg_config_key *k, yaml_document_t *doc, yaml_node_t *node,
                    union value *v, char *why, size_t n)
 {
@@ -326,45 +370,8 @@ static int convert(const struct ecg_config_key *k, yaml_document_t *doc, yaml_no
         return ECG_ERR_CONFIG;
 
     case ECG_CFG_FLOATS:
-    case ECG_CFG_VECTOR: {
-        static const char *const no_names[] = {NULL};
-        const char *const *choices = k->names ? k->names : no_names;
-        v->f = (struct ecg_config_floats){.choice = -1};
-        if (s && (v->f.choice = name_index(choices, s)) >= 0)
-            return ECG_OK;
-        join_names(choices, names, sizeof names);
-        char len[64];
-        if (k->min_len == k->max_len)
-            snprintf(len, sizeof len, "%lld", (long long)k->min_len);
-        else
-            snprintf(len, sizeof len, "%lld to %lld", (long long)k->min_len, (long long)k->max_len);
-        if (!node || node->type != YAML_SEQUENCE_NODE) {
-            v->f.choice = -1;
-            snprintf(why, n, "expected a list of %s numbers%s%s, found %s", len,
-                     names[0] ? " or one of " : "", names, found);
-            return ECG_ERR_CONFIG;
-        }
-        int64_t count = node->data.sequence.items.top - node->data.sequence.items.start;
-        if (count < k->min_len || count > k->max_len) {
-            snprintf(why, n, "expected a list of %s numbers, found %lld", len, (long long)count);
-            return ECG_ERR_RANGE;
-        }
-        v->f.values = malloc(sizeof(double) * (size_t)count);
-        if (!v->f.values)
-            return ECG_ERR_NOMEM;
-        v->f.n = count;
-        for (int64_t i = 0; i < count; i++) {
-            yaml_node_t *item = yaml_document_get_node(doc, node->data.sequence.items.start[i]);
-            char what[48];
-            snprintf(what, sizeof what, "element %lld: ", (long long)i + 1);
-            int rc = convert_double(k, item, what, &v->f.values[i], why, n);
-            if (rc) {
-                free_value(ECG_CT_FLOATS, v);
-                return rc;
-            }
-        }
-        return ECG_OK;
-    }
+    case ECG_CFG_VECTOR:
+        return convert_floats(k, doc, node, s, found, v, why, n);
     }
     ECG_ASSERT(0);
     return ECG_ERR_CONFIG;
