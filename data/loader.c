@@ -171,38 +171,32 @@ static int fill_batch(struct ecg_loader *L, int64_t epoch, const int64_t *order,
     return ECG_OK;
 }
 
-int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const int64_t *indices, int64_t n,
-                    const struct ecg_loader_opts *o, struct ecg_error *err)
+/* The options a loader cannot work with, named by their config keys. */
+static int check_opts(const struct ecg_loader_opts *o, struct ecg_error *err)
 {
-    memset(L, 0, sizeof *L);
-    pthread_mutex_init(&L->mu, NULL);
-    pthread_cond_init(&L->cv, NULL);
-    L->sync_ready = 1;
-    L->ds = ds;
-    L->opts = *o;
-    int rc = ECG_OK;
-    if (o->batch_size < 1 || o->batch_size > 65536) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "%s: expected 1..65536, found %lld",
-                           o->train ? "train.batch_size" : "eval.batch_size", (long long)o->batch_size);
-        goto fail;
-    }
-    if (o->threads < 1 || o->threads > 256) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "run.threads: expected 1..256 threads per batch, found %d", o->threads);
-        goto fail;
-    }
-    if (o->shards > 0 && (o->shard < 0 || o->shard >= o->shards)) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "loader.shard: expected 0..%d, found %d", o->shards - 1, o->shard);
-        goto fail;
-    }
-    if (o->window.eval_windows < 1 || o->window.eval_windows > 1000) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "eval.windows: expected 1..1000, found %lld",
-                           (long long)o->window.eval_windows);
-        goto fail;
-    }
-    if (o->train && (rc = ecg_aug_opts_check(&o->aug, err)))
-        goto fail;
-    if ((rc = ecg_spec_init(&L->spec, &o->spec, err)))
-        goto fail;
+    if (o->batch_size < 1 || o->batch_size > 65536)
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s: expected 1..65536, found %lld",
+                             o->train ? "train.batch_size" : "eval.batch_size", (long long)o->batch_size);
+    if (o->threads < 1 || o->threads > 256)
+        return ecg_error_set(err, ECG_ERR_RANGE, "run.threads: expected 1..256 threads per batch, found %d",
+                             o->threads);
+    if (o->shards > 0 && (o->shard < 0 || o->shard >= o->shards))
+        return ecg_error_set(err, ECG_ERR_RANGE, "loader.shard: expected 0..%d, found %d", o->shards - 1, o->shard);
+    if (o->window.eval_windows < 1 || o->window.eval_windows > 1000)
+        return ecg_error_set(err, ECG_ERR_RANGE, "eval.windows: expected 1..1000, found %lld",
+                             (long long)o->window.eval_windows);
+    if (o->max_per_class < 0)
+        return ecg_error_set(err, ECG_ERR_RANGE, "train.max_per_class: expected >= 0, found %lld",
+                             (long long)o->max_per_class);
+    return o->train ? ecg_aug_opts_check(&o->aug, err) : ECG_OK;
+}
+
+/* L's samples: every window of the n records indices[] names (records shorter than a window are skipped),
+ * each record's sampling rate checked once against the window and spectrogram. */
+static int list_samples(struct ecg_loader *L, const int64_t *indices, int64_t n, struct ecg_error *err)
+{
+    const struct ecg_dataset *ds = L->ds;
+    const struct ecg_loader_opts *o = &L->opts;
     /* Windows per record vary with eval.hop_seconds: count them before allocating. */
     int64_t capacity = 1;
     for (int64_t k = 0; k < n; k++)
@@ -211,34 +205,29 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
                                          o->train != 0);
     L->sample_record = malloc((size_t)capacity * sizeof *L->sample_record);
     L->sample_window = malloc((size_t)capacity * sizeof *L->sample_window);
-    if (!L->sample_record || !L->sample_window) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate the sample list of %lld records",
-                           (long long)n);
-        goto fail;
-    }
+    if (!L->sample_record || !L->sample_window)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate the sample list of %lld records",
+                             (long long)n);
     double checked_fs = -1;
     for (int64_t k = 0; k < n; k++) {
         int64_t ri = indices[k];
-        if (ri < 0 || ri >= ds->count) {
-            rc = ecg_error_set(err, ECG_ERR_RANGE, "loader: record index %lld outside the dataset of %lld records",
-                               (long long)ri, (long long)ds->count);
-            goto fail;
-        }
+        if (ri < 0 || ri >= ds->count)
+            return ecg_error_set(err, ECG_ERR_RANGE, "loader: record index %lld outside the dataset of %lld records",
+                                 (long long)ri, (long long)ds->count);
         const struct ecg_record *rec = &ds->records[ri];
         if (rec->fs != checked_fs) {
             struct ecg_spec_geom g;
             int64_t len = ecg_window_samples(&o->window, rec->fs);
-            if ((rc = ecg_window_opts_check(&o->window, rec->fs, err)) ||
-                (rc = ecg_spec_geometry(&o->spec, rec->fs, len, &g, err))) {
-                ecg_error_prefix(err, rc, "record '%s' at %g Hz with %g s windows", rec->id, rec->fs, o->window.length_s);
-                goto fail;
-            }
+            int rc = ecg_window_opts_check(&o->window, rec->fs, err);
+            if (!rc)
+                rc = ecg_spec_geometry(&o->spec, rec->fs, len, &g, err);
+            if (rc)
+                return ecg_error_prefix(err, rc, "record '%s' at %g Hz with %g s windows", rec->id, rec->fs,
+                                        o->window.length_s);
             checked_fs = rec->fs;
         }
-        if (rec->length < 1 || !rec->signal) {
-            rc = ecg_error_set(err, ECG_ERR_VALUE, "loader: record '%s' has no samples", rec->id);
-            goto fail;
-        }
+        if (rec->length < 1 || !rec->signal)
+            return ecg_error_set(err, ECG_ERR_VALUE, "loader: record '%s' has no samples", rec->id);
         int64_t windows = ecg_window_count(&o->window, rec->length, rec->fs, o->train != 0);
         if (windows == 0)
             L->skipped++;
@@ -248,45 +237,56 @@ int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const in
             L->nsamples++;
         }
     }
-    if (L->nsamples == 0) {
-        rc = ecg_error_set(err, ECG_ERR_VALUE,
-                           "loader: no samples: %lld records given, %lld skipped as shorter than the %g s window",
-                           (long long)n, (long long)L->skipped, o->window.length_s);
-        goto fail;
-    }
+    if (L->nsamples == 0)
+        return ecg_error_set(err, ECG_ERR_VALUE,
+                             "loader: no samples: %lld records given, %lld skipped as shorter than the %g s window",
+                             (long long)n, (long long)L->skipped, o->window.length_s);
     if (L->skipped)
         ecg_warn("loader: %lld of %lld records are shorter than the %g s window and were skipped", (long long)L->skipped,
                  (long long)n, o->window.length_s);
-    if (o->max_per_class < 0) {
-        rc = ecg_error_set(err, ECG_ERR_RANGE, "train.max_per_class: expected >= 0, found %lld",
-                           (long long)o->max_per_class);
-        goto fail;
-    }
+    return ECG_OK;
+}
+
+/* The epoch order, the batch count and the two batches the producer fills in turn. */
+static int alloc_batches(struct ecg_loader *L, struct ecg_error *err)
+{
+    const struct ecg_loader_opts *o = &L->opts;
     L->order = malloc((size_t)L->nsamples * sizeof *L->order);
-    if (!L->order) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate for %lld samples", (long long)L->nsamples);
-        goto fail;
-    }
+    if (!L->order)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate for %lld samples", (long long)L->nsamples);
     L->epoch_samples = epoch_order(L, 0, L->order); /* the same count every epoch */
     L->batches = o->drop_last ? L->epoch_samples / o->batch_size
                               : (L->epoch_samples + o->batch_size - 1) / o->batch_size;
-    if (L->batches == 0) {
-        rc = ecg_error_set(err, ECG_ERR_VALUE, "loader: %lld samples make no full batch of %lld (drop_last)",
-                           (long long)L->epoch_samples, (long long)o->batch_size);
-        goto fail;
-    }
+    if (L->batches == 0)
+        return ecg_error_set(err, ECG_ERR_VALUE, "loader: %lld samples make no full batch of %lld (drop_last)",
+                             (long long)L->epoch_samples, (long long)o->batch_size);
     L->sample_err = calloc((size_t)o->batch_size, sizeof *L->sample_err);
-    if (!L->sample_err) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate for %lld samples", (long long)L->nsamples);
-        goto fail;
-    }
+    if (!L->sample_err)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "loader: cannot allocate for %lld samples", (long long)L->nsamples);
     for (int i = 0; i < 2; i++)
-        if ((rc = ecg_batch_alloc(&L->slots[i].batch, o->batch_size, o->spec.height, o->spec.width,
-                                  o->spec.channels, err)))
-            goto fail;
+        ECG_TRY(ecg_batch_alloc(&L->slots[i].batch, o->batch_size, o->spec.height, o->spec.width, o->spec.channels,
+                                err));
     return ECG_OK;
-fail:
-    ecg_loader_free(L);
+}
+
+int ecg_loader_init(struct ecg_loader *L, const struct ecg_dataset *ds, const int64_t *indices, int64_t n,
+                    const struct ecg_loader_opts *o, struct ecg_error *err)
+{
+    memset(L, 0, sizeof *L);
+    pthread_mutex_init(&L->mu, NULL);
+    pthread_cond_init(&L->cv, NULL);
+    L->sync_ready = 1;
+    L->ds = ds;
+    L->opts = *o;
+    int rc = check_opts(o, err);
+    if (!rc)
+        rc = ecg_spec_init(&L->spec, &o->spec, err);
+    if (!rc)
+        rc = list_samples(L, indices, n, err);
+    if (!rc)
+        rc = alloc_batches(L, err);
+    if (rc)
+        ecg_loader_free(L);
     return rc;
 }
 
