@@ -7,8 +7,9 @@
 # (NAME: the config's name and the overrides; the folds are stratified, the same for every config
 # with the same run.seed and data).  A fold whose metrics.json exists is not run again; one stopped
 # with a checkpoint continues from its last.h5; an attempt that stopped before its first checkpoint is
-# moved aside to fold<i>.failed-N.  A fold interrupted (Ctrl-C or SIGTERM to ecgtrain: it saves a checkpoint
-# first) stops the script; a fold that failed otherwise does not stop the others.  When every fold is done, runs/cv/NAME/ receives
+# moved aside to fold<i>.failed-N.  A fold interrupted (Ctrl-C or SIGTERM to ecgtrain: it saves a
+# checkpoint first) stops the script; a fold that failed otherwise does not stop the others.
+# When every fold is done, runs/cv/NAME/ receives
 #   summary.json  mean and sample standard deviation over the folds of accuracy, macro-F1, the CinC
 #                 score F1(N,A,O), macro ROC-AUC, ECE and each class's F1, and the pooled scores of
 #                 the folds' summed confusion matrices (every record tested once)
@@ -33,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=experiments/lib.sh
 source experiments/lib.sh
-usage() { sed -n '2,31p' "$0"; exit 2; }
+usage() { sed -n '2,32p' "$0"; exit 2; }
 name="" eval_of="" finish_of=""
 while [ $# -gt 0 ]; do
     case "$1" in
