@@ -6,6 +6,7 @@
 #include "core/arena.h"
 #include "core/paths.h"
 #include "data/readers.h"
+#include "io/h5util.h"
 #include "io/model_file.h"
 #include "infer/infer_internal.h"
 
@@ -13,8 +14,16 @@
 static int load_config(const char *weights, const char *config_path, int noverrides, char *const *overrides,
                        struct ecg_config *c, struct ecg_error *err)
 {
-    if (weights && !config_path)
-        return ecg_config_from_checkpoint(weights, noverrides, overrides, c, err);
+    if (weights && !config_path) {
+        int rc = ecg_config_from_checkpoint(weights, noverrides, overrides, c, err);
+        /* Keras-layout weights alone say nothing of the run that trained them; every caller takes --config. */
+        if (rc == ECG_ERR_FORMAT && ecg_h5_is_file(weights) && !ecg_model_file_probe(weights))
+            ecg_error_set(err, rc,
+                          "%s: weights alone, not an ecgtrain checkpoint or model file: name the run "
+                          "configuration that describes them with --config FILE",
+                          weights);
+        return rc;
+    }
     ECG_TRY(ecg_config_resolve(c, config_path, noverrides, overrides, err));
     free(c->model.pretrained);
     free(c->model.freeze);

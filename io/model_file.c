@@ -76,8 +76,7 @@ static int open_meta(const char *path, hid_t *file, hid_t *g, struct ecg_error *
                                                               : NULL;
     int rc = name ? ecg_h5_open_group(*file, name, g, err)
                   : ecg_error_set(err, ECG_ERR_FORMAT,
-                                  "%s: not an ecgtrain checkpoint or model file (no '%s' or '%s' group); a plain "
-                                  "weight file needs its run configuration",
+                                  "%s: not an ecgtrain checkpoint or model file (no '%s' or '%s' group)",
                                   path, CKPT_GROUP, ECG_MODEL_GROUP);
     if (rc) {
         ecg_h5_close(*file);

@@ -322,7 +322,8 @@ static void load_errors_name_the_file_or_the_key(void)
     struct ecg_error err = {0};
     /* A plain Keras weight file does not say how to use it. */
     int rc = ecg_infer_model_load(ecg_test_fixture("io/keras2_b0.h5"), NULL, 0, NULL, &m, &err);
-    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "keras2_b0.h5: not an ecgtrain checkpoint or model file");
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "keras2_b0.h5: weights alone, not an ecgtrain checkpoint or model file");
+    ECG_CHECK_ERROR(rc, &err, ECG_ERR_FORMAT, "with --config FILE");
     CU_ASSERT_PTR_NULL(m);
     const char *weights = source("weights/ecg_effb0_cinc2017.h5");
     char *seven[] = {"model.num_classes=7"};

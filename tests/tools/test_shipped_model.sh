@@ -52,8 +52,8 @@ PY
 ) || fail "could not write the weights alone"
 "$BUILD_TOOLS/ecgpredict" "$tmp/plain.h5" "${records[@]}" >/dev/null 2>"$tmp/plain.err"
 st=$?
-[ $st != 0 ] && grep -qF "$tmp/plain.h5: not an ecgtrain checkpoint or model file" "$tmp/plain.err" &&
-    grep -qF "needs its run configuration" "$tmp/plain.err" || fail "weights alone without --config: status $st, $(cat "$tmp/plain.err")"
+[ $st != 0 ] && grep -qF "$tmp/plain.h5: weights alone, not an ecgtrain checkpoint or model file" "$tmp/plain.err" &&
+    grep -qF "with --config FILE" "$tmp/plain.err" || fail "weights alone without --config: status $st, $(cat "$tmp/plain.err")"
 "$BUILD_TOOLS/ecgpredict" --windows "$model" "${records[@]}" >"$tmp/calibrated.jsonl" 2>/dev/null || fail "ecgpredict --windows"
 "$BUILD_TOOLS/ecgpredict" --windows --config configs/cinc2017.yaml "$tmp/plain.h5" "${records[@]}" \
     >"$tmp/plain.jsonl" 2>"$tmp/plain.err" || fail "weights alone with --config: $(cat "$tmp/plain.err")"
@@ -91,7 +91,8 @@ jq -e '.calibration.temperature == 1' "$tmp/plain/metrics.json" >/dev/null ||
     fail "ecgeval of the weights alone: temperature $(jq .calibration.temperature "$tmp/plain/metrics.json")"
 "$BUILD_TOOLS/ecgeval" "$tmp/plain.h5" data.path="$cinc" data.split=all --out "$tmp/plain2" >/dev/null 2>"$tmp/plain2.err"
 st=$?
-[ $st != 0 ] && grep -qF "$tmp/plain.h5: not an ecgtrain checkpoint or model file" "$tmp/plain2.err" ||
+[ $st != 0 ] && grep -qF "$tmp/plain.h5: weights alone, not an ecgtrain checkpoint or model file" "$tmp/plain2.err" &&
+    grep -qF "with --config FILE" "$tmp/plain2.err" ||
     fail "ecgeval of the weights alone without --config: status $st, $(cat "$tmp/plain2.err")"
 
 # ecgeval on the bundled sample: the default run's test split (seed 42, 15 % / 15 %), records it never saw.
