@@ -67,56 +67,50 @@ static int open_cache(const struct ecg_config *c, const struct ecg_loader_opts *
     return rc ? ecg_error_prefix(err, rc, "data.cache_dir") : ECG_OK;
 }
 
-int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,
-                 const struct ecg_dataset *ds, const int64_t *indices, int64_t n, struct ecg_eval_result *out,
-                 struct ecg_error *err)
+/* The result's rows for records indices[0..n) (their truth, zero probabilities) and slot, the map from a
+ * dataset record to its row (-1: not evaluated). */
+static int alloc_result(const struct ecg_dataset *ds, const int64_t *indices, int64_t n, int k,
+                        struct ecg_eval_result *out, int64_t **slot, struct ecg_error *err)
 {
-    memset(out, 0, sizeof *out);
-    int k = (int)m->opt.num_classes;
-    struct ecg_loader_opts lo;
-    ecg_loader_opts_from_config(c, 0, &lo);
-    lo.batch_size = m->batch < lo.batch_size ? m->batch : lo.batch_size;
-    ecg_dp_shard_loader(&lo); /* data-parallel runs: each rank its part of every batch, summed below */
-    struct ecg_loader L = {0};
-    struct ecg_cache cache;
-    int64_t *slot = malloc((size_t)ds->count * sizeof *slot); /* record -> row of the result */
-    int64_t *windows = calloc((size_t)(n > 0 ? n : 1), sizeof *windows);
-    out->records = malloc((size_t)(n > 0 ? n : 1) * sizeof *out->records);
-    out->truth = malloc((size_t)(n > 0 ? n : 1) * sizeof *out->truth);
-    out->probs = calloc((size_t)(n > 0 ? n : 1) * (size_t)k, sizeof *out->probs);
-    float *p = malloc((size_t)k * sizeof *p);
-    int rc = ECG_OK;
-    if (!slot || !windows || !out->records || !out->truth || !out->probs || !p) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the evaluation of %lld records", (long long)n);
-        goto done;
-    }
+    size_t rows = (size_t)(n > 0 ? n : 1);
+    *slot = malloc((size_t)ds->count * sizeof **slot);
+    out->records = malloc(rows * sizeof *out->records);
+    out->truth = malloc(rows * sizeof *out->truth);
+    out->probs = calloc(rows * (size_t)k, sizeof *out->probs);
+    if (!*slot || !out->records || !out->truth || !out->probs)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the evaluation of %lld records", (long long)n);
     out->k = k;
     for (int64_t i = 0; i < ds->count; i++)
-        slot[i] = -1;
+        (*slot)[i] = -1;
     for (int64_t i = 0; i < n; i++) {
-        slot[indices[i]] = i;
+        (*slot)[indices[i]] = i;
         out->records[i] = indices[i];
         out->truth[i] = ds->records[indices[i]].label;
     }
     out->n = n;
+    return ECG_OK;
+}
 
-    if (c->data.cache_dir) {
-        if ((rc = open_cache(c, &lo, &cache, err)))
-            goto done;
-        lo.cache = &cache;
-    }
-    if ((rc = ecg_loader_init(&L, ds, indices, n, &lo, err)) || (rc = ecg_loader_start(&L, 0, err)))
-        goto done;
-    out->window_logits = malloc((size_t)(L.nsamples * k) * sizeof *out->window_logits);
-    out->window_row = malloc((size_t)L.nsamples * sizeof *out->window_row);
-    if (!out->window_logits || !out->window_row) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the logits of %lld windows", (long long)L.nsamples);
-        goto done;
+/* Runs the network over every window L yields: each window's logits kept in order, its softmax summed into
+ * its record's row of out->probs and counted in windows[row]. */
+static int classify_windows(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,
+                            struct ecg_loader *L, const int64_t *slot, int64_t *windows, struct ecg_eval_result *out,
+                            struct ecg_error *err)
+{
+    const int k = out->k;
+    out->window_logits = malloc((size_t)(L->nsamples * k) * sizeof *out->window_logits);
+    out->window_row = malloc((size_t)L->nsamples * sizeof *out->window_row);
+    float *p = malloc((size_t)k * sizeof *p);
+    int rc = ECG_OK;
+    if (!out->window_logits || !out->window_row || !p) {
+        free(p);
+        return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the logits of %lld windows",
+                             (long long)L->nsamples);
     }
     const struct ecg_batch *b;
     int first_feature;
     ecg_config_context_features(c, &first_feature);
-    while ((rc = ecg_loader_next(&L, &b, err)) == ECG_OK && b) {
+    while ((rc = ecg_loader_next(L, &b, err)) == ECG_OK && b) {
         if (b->count == 0)
             continue; /* a last batch smaller than the rank count */
         ecg_input_scaling_apply(norm, b->images, b->count, b->h, b->w);
@@ -133,14 +127,19 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
             out->window_row[out->nwindows++] = row;
         }
     }
-    if (rc)
-        goto done;
-    ecg_dp_sum_eval(out->probs, windows, n, k);
+    free(p);
+    return rc;
+}
 
-    /* Average; records the loader skipped (too short) keep no prediction and are dropped. */
+/* Divides each row's summed probabilities by its window count and the mean log-loss into out->loss; rows of
+ * records the loader skipped (too short: no window) are dropped and the windows' rows renumbered. */
+static int average_windows(struct ecg_eval_result *out, const int64_t *indices, int64_t *slot,
+                           const int64_t *windows, struct ecg_error *err)
+{
+    const int k = out->k;
     int64_t kept = 0;
     double loss = 0;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < out->n; i++) {
         if (windows[i] == 0)
             continue;
         slot[out->records[i]] = kept; /* the row's new place, for the windows below */
@@ -156,13 +155,35 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     for (int64_t w = 0; w < out->nwindows; w++)
         out->window_row[w] = slot[indices[out->window_row[w]]];
     out->loss = kept ? loss / (double)kept : NAN;
-    if (kept == 0)
-        rc = ecg_error_set(err, ECG_ERR_VALUE, "no record of the split could be evaluated");
-done:
+    return kept ? ECG_OK : ecg_error_set(err, ECG_ERR_VALUE, "no record of the split could be evaluated");
+}
+
+int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, const struct ecg_config *c,
+                 const struct ecg_dataset *ds, const int64_t *indices, int64_t n, struct ecg_eval_result *out,
+                 struct ecg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct ecg_loader_opts lo;
+    ecg_loader_opts_from_config(c, 0, &lo);
+    lo.batch_size = m->batch < lo.batch_size ? m->batch : lo.batch_size;
+    ecg_dp_shard_loader(&lo); /* data-parallel runs: each rank its part of every batch, summed below */
+    struct ecg_loader L = {0};
+    struct ecg_cache cache;
+    int64_t *slot = NULL; /* record -> row of the result */
+    int64_t *windows = calloc((size_t)(n > 0 ? n : 1), sizeof *windows);
+    int rc = windows ? alloc_result(ds, indices, n, (int)m->opt.num_classes, out, &slot, err)
+                     : ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the evaluation of %lld records",
+                                     (long long)n);
+    if (!rc && c->data.cache_dir && !(rc = open_cache(c, &lo, &cache, err)))
+        lo.cache = &cache;
+    if (!rc && !(rc = ecg_loader_init(&L, ds, indices, n, &lo, err)) && !(rc = ecg_loader_start(&L, 0, err)) &&
+        !(rc = classify_windows(m, norm, c, &L, slot, windows, out, err))) {
+        ecg_dp_sum_eval(out->probs, windows, n, out->k);
+        rc = average_windows(out, indices, slot, windows, err);
+    }
     ecg_loader_free(&L);
     free(slot);
     free(windows);
-    free(p);
     if (rc)
         ecg_eval_result_free(out);
     return rc;
