@@ -59,12 +59,11 @@ static void breakdown_html(FILE *f, const struct ecg_metrics *m, const struct ec
     fputs("</tbody>\n</table>\n", f);
 }
 
-void ecg_report_write_html(FILE *f, const struct ecg_report *r)
+static void header_html(FILE *f, const struct ecg_report *r)
 {
-    const struct ecg_metrics *m = r->metrics;
-    const int k = m->k;
     const char *title = r->title ? r->title : "evaluation";
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>ecgtrain report: ", f);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>ecgtrain report: ",
+          f);
     ecg_xml_escape(f, title);
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
     ecg_xml_escape(f, title);
@@ -73,8 +72,11 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
         ecg_xml_escape(f, r->split);
         fputs(" split, ", f);
     }
-    fprintf(f, "%" PRId64 " examples, %d classes</p>\n", m->n, k);
+    fprintf(f, "%" PRId64 " examples, %d classes</p>\n", r->metrics->n, r->metrics->k);
+}
 
+static void summary_html(FILE *f, const struct ecg_metrics *m)
+{
     fputs("<h2>Summary</h2>\n<table class=\"big\">\n", f);
     summary_row(f, "accuracy", m->accuracy);
     summary_row(f, "macro-F1", m->macro_f1);
@@ -87,11 +89,14 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
     }
     summary_row(f, "ROC-AUC, macro one-vs-rest", m->roc_auc_macro);
     fputs("</table>\n", f);
+}
 
+static void per_class_html(FILE *f, const struct ecg_metrics *m)
+{
     fputs("<h2>Per-class metrics</h2>\n<table>\n<thead><tr><th>class</th><th>precision</th><th>recall</th>"
           "<th>F1</th><th>support</th><th>ROC-AUC</th></tr></thead>\n<tbody>\n",
           f);
-    for (int c = 0; c < k; c++) {
+    for (int c = 0; c < m->k; c++) {
         const struct ecg_class_metrics *pc = &m->per_class[c];
         fputs("<tr><td>", f);
         ecg_xml_escape(f, m->names[c]);
@@ -114,32 +119,36 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
     num_cell(f, m->weighted_recall);
     num_cell(f, m->weighted_f1);
     fprintf(f, "<td>%" PRId64 "</td><td></td></tr>\n</tbody>\n</table>\n", m->n);
+}
 
-    if (m->has_aami) {
-        const struct ecg_aami *a = &m->aami;
-        fprintf(f, "<h2>AAMI EC57 beat classes</h2>\n<p>%" PRId64 " beats of N, S, V, F: accuracy %.4f, "
-                   "macro-F1 %.4f. Q beats are not scored: %" PRId64 " true Q beats; %" PRId64
-                   " beats of N, S, V, F labelled Q (counted as misses).</p>\n",
-                a->n, a->accuracy, a->macro_f1, a->q_support, a->q_predicted);
-        fputs("<table>\n<thead><tr><th>class</th><th>Se</th><th>+P</th><th>F1</th><th>TP</th><th>FN</th>"
-              "<th>FP</th></tr></thead>\n<tbody>\n",
-              f);
-        for (int i = 0; i < 4; i++) {
-            const struct ecg_aami_class *c = &a->cls[i];
-            fputs("<tr><td>", f);
-            ecg_xml_escape(f, m->names[c->index]);
-            fputs("</td>", f);
-            num_cell(f, c->se);
-            num_cell(f, c->ppv);
-            num_cell(f, c->f1);
-            fprintf(f, "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td></tr>\n", c->tp, c->fn, c->fp);
-        }
-        fputs("</tbody>\n</table>\n", f);
+static void aami_html(FILE *f, const struct ecg_metrics *m)
+{
+    const struct ecg_aami *a = &m->aami;
+    fprintf(f,
+            "<h2>AAMI EC57 beat classes</h2>\n<p>%" PRId64 " beats of N, S, V, F: accuracy %.4f, "
+            "macro-F1 %.4f. Q beats are not scored: %" PRId64 " true Q beats; %" PRId64
+            " beats of N, S, V, F labelled Q (counted as misses).</p>\n",
+            a->n, a->accuracy, a->macro_f1, a->q_support, a->q_predicted);
+    fputs("<table>\n<thead><tr><th>class</th><th>Se</th><th>+P</th><th>F1</th><th>TP</th><th>FN</th>"
+          "<th>FP</th></tr></thead>\n<tbody>\n",
+          f);
+    for (int i = 0; i < 4; i++) {
+        const struct ecg_aami_class *c = &a->cls[i];
+        fputs("<tr><td>", f);
+        ecg_xml_escape(f, m->names[c->index]);
+        fputs("</td>", f);
+        num_cell(f, c->se);
+        num_cell(f, c->ppv);
+        num_cell(f, c->f1);
+        fprintf(f, "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td></tr>\n", c->tp, c->fn,
+                c->fp);
     }
+    fputs("</tbody>\n</table>\n", f);
+}
 
-    for (int b = 0; b < m->breakdowns; b++)
-        breakdown_html(f, m, &m->breakdown[b]);
-
+static void confusion_html(FILE *f, const struct ecg_metrics *m)
+{
+    const int k = m->k;
     fputs("<h2>Confusion matrix</h2>\n", f);
     ecg_svg_confusion(f, m);
     fputs("<table>\n<thead><tr><th>true \\ predicted</th>", f);
@@ -158,7 +167,19 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
         fprintf(f, "<td>%" PRId64 "</td></tr>\n", m->per_class[t].support);
     }
     fputs("</tbody>\n</table>\n", f);
+}
 
+void ecg_report_write_html(FILE *f, const struct ecg_report *r)
+{
+    const struct ecg_metrics *m = r->metrics;
+    header_html(f, r);
+    summary_html(f, m);
+    per_class_html(f, m);
+    if (m->has_aami)
+        aami_html(f, m);
+    for (int b = 0; b < m->breakdowns; b++)
+        breakdown_html(f, m, &m->breakdown[b]);
+    confusion_html(f, m);
     if (r->calibration)
         ecg_calibration_write_html(f, r->calibration);
     if (r->n_epochs > 0) {
@@ -175,8 +196,8 @@ void ecg_report_write_html(FILE *f, const struct ecg_report *r)
 
 enum report_part { PART_JSON, PART_TEXT, PART_CONFUSION, PART_CURVES, PART_RELIABILITY, PART_HTML };
 
-static int write_part(const char *dir, const char *name, enum report_part part,
-                      const struct ecg_report *r, struct ecg_error *err)
+static int write_part(const char *dir, const char *name, enum report_part part, const struct ecg_report *r,
+                      struct ecg_error *err)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
@@ -185,16 +206,26 @@ static int write_part(const char *dir, const char *name, enum report_part part,
     ECG_TRY(ecg_file_buf_open(&b, path, err));
     FILE *f = b.f;
     switch (part) {
-    case PART_JSON: ecg_metrics_write_json_calibrated(f, r->metrics, r->calibration); break;
+    case PART_JSON:
+        ecg_metrics_write_json_calibrated(f, r->metrics, r->calibration);
+        break;
     case PART_TEXT:
         ecg_report_write_text(f, r->metrics);
         if (r->calibration)
             ecg_calibration_write_text(f, r->calibration);
         break;
-    case PART_RELIABILITY: ecg_calibration_svg(f, r->calibration); break;
-    case PART_CONFUSION: ecg_svg_confusion(f, r->metrics); break;
-    case PART_CURVES: ecg_svg_curves(f, r->epochs, r->n_epochs); break;
-    case PART_HTML: ecg_report_write_html(f, r); break;
+    case PART_RELIABILITY:
+        ecg_calibration_svg(f, r->calibration);
+        break;
+    case PART_CONFUSION:
+        ecg_svg_confusion(f, r->metrics);
+        break;
+    case PART_CURVES:
+        ecg_svg_curves(f, r->epochs, r->n_epochs);
+        break;
+    case PART_HTML:
+        ecg_report_write_html(f, r);
+        break;
     }
     return ecg_file_buf_commit(&b, path, err);
 }

@@ -76,6 +76,50 @@ static void breakdown_json(struct ecg_json *j, const struct ecg_metrics *m, cons
     ecg_json_end_object(j);
 }
 
+/* "per_class": precision, recall, F1, support and ROC-AUC of each class. */
+static void per_class_json(struct ecg_json *j, const struct ecg_metrics *m)
+{
+    ecg_json_key(j, "per_class");
+    ecg_json_begin_object(j);
+    for (int c = 0; c < m->k; c++) {
+        const struct ecg_class_metrics *pc = &m->per_class[c];
+        ecg_json_key(j, m->names[c]);
+        ecg_json_begin_object(j);
+        ecg_json_key(j, "precision");
+        ecg_json_number(j, pc->precision);
+        ecg_json_key(j, "recall");
+        ecg_json_number(j, pc->recall);
+        ecg_json_key(j, "f1");
+        ecg_json_number(j, pc->f1);
+        ecg_json_key(j, "support");
+        ecg_json_int(j, pc->support);
+        ecg_json_key(j, "auc");
+        ecg_json_number(j, pc->auc);
+        ecg_json_end_object(j);
+    }
+    ecg_json_end_object(j);
+}
+
+/* The confusion matrix, in counts and normalised by row. */
+static void confusion_json(struct ecg_json *j, const struct ecg_metrics *m)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        ecg_json_key(j, pass ? "confusion_matrix_normalized" : "confusion_matrix");
+        ecg_json_begin_array(j, false);
+        for (int t = 0; t < m->k; t++) {
+            ecg_json_begin_array(j, true);
+            for (int p = 0; p < m->k; p++) {
+                if (pass)
+                    ecg_json_number(j, m->cm_norm[(int64_t)t * m->k + p]);
+                else
+                    ecg_json_int(j, m->cm[(int64_t)t * m->k + p]);
+            }
+            ecg_json_end_array(j);
+        }
+        ecg_json_end_array(j);
+    }
+}
+
 void ecg_metrics_write_json(FILE *f, const struct ecg_metrics *m) { ecg_metrics_write_json_calibrated(f, m, NULL); }
 
 void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, const struct ecg_calibration *cal)
@@ -111,40 +155,8 @@ void ecg_metrics_write_json_calibrated(FILE *f, const struct ecg_metrics *m, con
         aami_json(&j, m);
     for (int b = 0; b < m->breakdowns; b++)
         breakdown_json(&j, m, &m->breakdown[b]);
-    ecg_json_key(&j, "per_class");
-    ecg_json_begin_object(&j);
-    for (int c = 0; c < k; c++) {
-        const struct ecg_class_metrics *pc = &m->per_class[c];
-        ecg_json_key(&j, m->names[c]);
-        ecg_json_begin_object(&j);
-        ecg_json_key(&j, "precision");
-        ecg_json_number(&j, pc->precision);
-        ecg_json_key(&j, "recall");
-        ecg_json_number(&j, pc->recall);
-        ecg_json_key(&j, "f1");
-        ecg_json_number(&j, pc->f1);
-        ecg_json_key(&j, "support");
-        ecg_json_int(&j, pc->support);
-        ecg_json_key(&j, "auc");
-        ecg_json_number(&j, pc->auc);
-        ecg_json_end_object(&j);
-    }
-    ecg_json_end_object(&j);
-    for (int pass = 0; pass < 2; pass++) {
-        ecg_json_key(&j, pass ? "confusion_matrix_normalized" : "confusion_matrix");
-        ecg_json_begin_array(&j, false);
-        for (int t = 0; t < k; t++) {
-            ecg_json_begin_array(&j, true);
-            for (int p = 0; p < k; p++) {
-                if (pass)
-                    ecg_json_number(&j, m->cm_norm[(int64_t)t * k + p]);
-                else
-                    ecg_json_int(&j, m->cm[(int64_t)t * k + p]);
-            }
-            ecg_json_end_array(&j);
-        }
-        ecg_json_end_array(&j);
-    }
+    per_class_json(&j, m);
+    confusion_json(&j, m);
     if (cal) {
         ecg_json_key(&j, "calibration");
         ecg_calibration_write_json(&j, cal);
@@ -184,16 +196,21 @@ static void breakdown_text(FILE *f, const struct ecg_metrics *m, const struct ec
     }
 }
 
-void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
+/* The width of the label column: the longest class name or "weighted avg". */
+static int label_width(const struct ecg_metrics *m)
 {
-    const int k = m->k;
     int w = (int)strlen("weighted avg");
-    for (int c = 0; c < k; c++)
+    for (int c = 0; c < m->k; c++)
         if ((int)strlen(m->names[c]) > w)
             w = (int)strlen(m->names[c]);
-    fprintf(f, "%*s %9s %9s %9s %9s %9s\n\n", w, "", "precision", "recall", "f1-score", "support",
-            "auc");
-    for (int c = 0; c < k; c++) {
+    return w;
+}
+
+/* The per-class table with its accuracy, macro and weighted rows, then the CinC score and ROC-AUC. */
+static void per_class_text(FILE *f, const struct ecg_metrics *m, int w)
+{
+    fprintf(f, "%*s %9s %9s %9s %9s %9s\n\n", w, "", "precision", "recall", "f1-score", "support", "auc");
+    for (int c = 0; c < m->k; c++) {
         const struct ecg_class_metrics *pc = &m->per_class[c];
         fprintf(f, "%*s", w, m->names[c]);
         metric_cell(f, pc->precision);
@@ -225,29 +242,31 @@ void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
     if (isnan(m->roc_auc_macro))
         fprintf(f, "ROC-AUC macro (one-vs-rest): n/a\n");
     else
-        fprintf(f, "ROC-AUC macro (one-vs-rest, %d of %d classes): %.4f\n", m->auc_classes, k,
+        fprintf(f, "ROC-AUC macro (one-vs-rest, %d of %d classes): %.4f\n", m->auc_classes, m->k,
                 m->roc_auc_macro);
+}
 
-    if (m->has_aami) {
-        const struct ecg_aami *a = &m->aami;
-        fprintf(f, "\nAAMI EC57 (Q apart): %lld beats of N, S, V, F, accuracy %.4f, macro-F1 %.4f\n", (long long)a->n,
-                a->accuracy, a->macro_f1);
-        fprintf(f, "%*s %9s %9s %9s %9s %9s %9s\n", w, "", "Se", "+P", "F1", "TP", "FN", "FP");
-        for (int i = 0; i < 4; i++) {
-            const struct ecg_aami_class *c = &a->cls[i];
-            fprintf(f, "%*s", w, m->names[c->index]);
-            metric_cell(f, c->se);
-            metric_cell(f, c->ppv);
-            metric_cell(f, c->f1);
-            fprintf(f, " %9" PRId64 " %9" PRId64 " %9" PRId64 "\n", c->tp, c->fn, c->fp);
-        }
-        fprintf(f, "Q: %" PRId64 " true Q beats (not scored); %" PRId64 " beats of N, S, V, F labelled Q\n",
-                a->q_support, a->q_predicted);
+static void aami_text(FILE *f, const struct ecg_metrics *m, int w)
+{
+    const struct ecg_aami *a = &m->aami;
+    fprintf(f, "\nAAMI EC57 (Q apart): %lld beats of N, S, V, F, accuracy %.4f, macro-F1 %.4f\n", (long long)a->n,
+            a->accuracy, a->macro_f1);
+    fprintf(f, "%*s %9s %9s %9s %9s %9s %9s\n", w, "", "Se", "+P", "F1", "TP", "FN", "FP");
+    for (int i = 0; i < 4; i++) {
+        const struct ecg_aami_class *c = &a->cls[i];
+        fprintf(f, "%*s", w, m->names[c->index]);
+        metric_cell(f, c->se);
+        metric_cell(f, c->ppv);
+        metric_cell(f, c->f1);
+        fprintf(f, " %9" PRId64 " %9" PRId64 " %9" PRId64 "\n", c->tp, c->fn, c->fp);
     }
+    fprintf(f, "Q: %" PRId64 " true Q beats (not scored); %" PRId64 " beats of N, S, V, F labelled Q\n",
+            a->q_support, a->q_predicted);
+}
 
-    for (int b = 0; b < m->breakdowns; b++)
-        breakdown_text(f, m, &m->breakdown[b]);
-
+static void confusion_text(FILE *f, const struct ecg_metrics *m, int w)
+{
+    const int k = m->k;
     int cw = 6;
     for (int c = 0; c < k; c++) {
         char buf[32];
@@ -270,4 +289,15 @@ void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
             fprintf(f, " %*" PRId64, cw, m->cm[(int64_t)t * k + p]);
         fputc('\n', f);
     }
+}
+
+void ecg_report_write_text(FILE *f, const struct ecg_metrics *m)
+{
+    const int w = label_width(m);
+    per_class_text(f, m, w);
+    if (m->has_aami)
+        aami_text(f, m, w);
+    for (int b = 0; b < m->breakdowns; b++)
+        breakdown_text(f, m, &m->breakdown[b]);
+    confusion_text(f, m, w);
 }
