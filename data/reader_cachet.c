@@ -238,34 +238,103 @@ static int split_csv(char *line, char **f, int max)
     return n;
 }
 
-/* Reads one Unisens segment folder into ds. */
-static int read_segment(const char *dir, const char *ann_path, const char *subject, const char *rel,
-                        const struct ecg_read_options *opt, struct ecg_dataset *ds, struct ecg_error *err)
+/* One segment folder being read: its annotation file and the int16 frames of its ecg.bin. */
+struct segment_source {
+    const char *ann_path, *bin, *subject, *rel;
+    struct ecg_unisens_ecg u;
+    const unsigned char *bytes; /* frames x u.channels little-endian int16 */
+    int64_t frames;
+};
+
+/* The header line of annotation.csv: where its Start, End and Class columns are. */
+struct ann_columns {
+    int start, end, klass;
+};
+
+static int header_columns(char **f, int nf, struct ann_columns *col, const char *ann_path, int lineno,
+                          struct ecg_error *err)
 {
-    char xml[2048], bin[2048];
-    ECG_TRY(ecg_pathf(xml, sizeof xml, err, "%s/unisens.xml", dir));
-    ECG_TRY(ecg_pathf(bin, sizeof bin, err, "%s/ecg.bin", dir));
-    struct ecg_unisens_ecg u = {0};
-    ECG_TRY(ecg_unisens_read_ecg(xml, &u, err));
-    if (u.fs != CACHET_FS)
-        return ecg_error_set(err, ECG_ERR_VALUE, "%s: ecg.bin sampleRate %g Hz, expected %g Hz", xml, u.fs,
-                             CACHET_FS);
-    char *raw = NULL, *csv = NULL;
-    int64_t rsize = 0, csize = 0;
-    int rc = ecg_read_file(bin, &raw, &rsize, err);
-    if (rc)
-        return rc;
-    if ((rc = ecg_read_file(ann_path, &csv, &csize, err)))
-        goto done;
-    int64_t frames = rsize / (2 * u.channels);
-    if (rsize % (2 * u.channels)) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: %lld bytes is not a whole number of %d-channel int16 frames", bin,
-                           (long long)rsize, u.channels);
-        goto done;
+    *col = (struct ann_columns){-1, -1, -1};
+    for (int i = 0; i < nf; i++) {
+        if (strcmp(f[i], "Start") == 0)
+            col->start = i;
+        else if (strcmp(f[i], "End") == 0)
+            col->end = i;
+        else if (strcmp(f[i], "Class") == 0)
+            col->klass = i;
     }
-    const unsigned char *b = (const unsigned char *)raw;
-    int col_start = -1, col_end = -1, col_class = -1, lineno = 0;
+    if (col->start < 0 || col->end < 0 || col->klass < 0)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%d: expected a header with columns Start, End, Class",
+                             ann_path, lineno);
+    return ECG_OK;
+}
+
+/* A row's Start (a sample index) and Class (a number, checked by the caller). */
+static int row_values(char **f, int nf, const struct ann_columns *col, double *start, double *klass,
+                      const char *ann_path, int lineno, struct ecg_error *err)
+{
+    int need = col->start > col->end ? col->start : col->end;
+    need = need > col->klass ? need : col->klass;
+    char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+    double st = nf > need ? strtod(f[col->start], &e1) : NAN, en = nf > need ? strtod(f[col->end], &e2) : NAN,
+           cl = nf > need ? strtod(f[col->klass], &e3) : NAN;
+    /* Start beyond 2^53 is no sample index (and would not convert to an integer exactly, or at all). */
+    if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || st > 9007199254740992.0 ||
+        !(en >= st))
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s:%d: expected Start,End,Class as sample indices (Start <= End) and a code",
+                             ann_path, lineno);
+    *start = st;
+    *klass = cl;
+    return ECG_OK;
+}
+
+/* The record of the segment at sample `start` of class code `klass`, its signal decoded from the first
+ * channel.  A fatal error (no memory) is returned; a bad segment (unknown class, past the end of the
+ * recording, rejected by opt) goes to *bad for the skip policy. */
+static int segment_record(const struct segment_source *src, double start, double klass, int lineno,
+                          const struct ecg_read_options *opt, struct ecg_record *rec, int *bad,
+                          struct ecg_error *err)
+{
+    const int64_t s0 = (int64_t)start;
+    snprintf(rec->id, sizeof rec->id, "%.40s:%lld", src->rel, (long long)s0);
+    ecg_strlcpy(rec->subject, src->subject, sizeof rec->subject);
+    rec->fs = CACHET_FS;
+    rec->length = CACHET_SEG;
+    rec->label = klass == floor(klass) && fabs(klass) < 100 ? ecg_cachet_label_of((int)klass) : -1;
+    *bad = ECG_OK;
+    if (rec->label < 0) {
+        *bad = ecg_error_set(err, ECG_ERR_VALUE,
+                             "%s:%d: class %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)",
+                             src->ann_path, lineno, klass);
+        return ECG_OK;
+    }
+    if (s0 + CACHET_SEG > src->frames) {
+        *bad =
+            ecg_error_set(err, ECG_ERR_VALUE, "%s:%d: segment at sample %lld needs %d samples, %s has %lld",
+                          src->ann_path, lineno, (long long)s0, CACHET_SEG, src->bin, (long long)src->frames);
+        return ECG_OK;
+    }
+    rec->signal = malloc(CACHET_SEG * sizeof(float));
+    if (!rec->signal)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", src->bin);
+    for (int64_t i = 0; i < CACHET_SEG; i++) {
+        const unsigned char *q = src->bytes + ((s0 + i) * src->u.channels) * 2;
+        int16_t v = (int16_t)(uint16_t)(q[0] | (q[1] << 8));
+        rec->signal[i] = (float)(((double)v - src->u.baseline) * src->u.lsb);
+    }
+    if ((*bad = ecg_reader_check(opt, rec, err)))
+        ecg_error_prefix(err, *bad, "%s:%d: segment at sample %lld", src->ann_path, lineno, (long long)s0);
+    return ECG_OK;
+}
+
+/* Reads the segments annotated in csv (annotation.csv's text, modified in place) into ds. */
+static int read_annotations(const struct segment_source *src, char *csv, const struct ecg_read_options *opt,
+                            struct ecg_dataset *ds, struct ecg_error *err)
+{
+    struct ann_columns col;
+    bool have_header = false;
+    int lineno = 0;
     char *save = NULL;
     for (char *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
@@ -276,73 +345,52 @@ static int read_segment(const char *dir, const char *ann_path, const char *subje
             continue;
         char *f[16];
         int nf = split_csv(line, f, 16);
-        if (col_start < 0) {
-            for (int i = 0; i < nf; i++) {
-                if (strcmp(f[i], "Start") == 0)
-                    col_start = i;
-                else if (strcmp(f[i], "End") == 0)
-                    col_end = i;
-                else if (strcmp(f[i], "Class") == 0)
-                    col_class = i;
-            }
-            if (col_start < 0 || col_end < 0 || col_class < 0) {
-                rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                                   "%s:%d: expected a header with columns Start, End, Class", ann_path,
-                                   lineno);
-                goto done;
-            }
+        if (!have_header) {
+            ECG_TRY(header_columns(f, nf, &col, src->ann_path, lineno, err));
+            have_header = true;
             continue;
         }
-        int need = col_start > col_end ? col_start : col_end;
-        need = need > col_class ? need : col_class;
-        char *e1, *e2, *e3;
-        double st = nf > need ? strtod(f[col_start], &e1) : NAN,
-               en = nf > need ? strtod(f[col_end], &e2) : NAN,
-               cl = nf > need ? strtod(f[col_class], &e3) : NAN;
-        /* Start beyond 2^53 is no sample index (and would not convert to an integer exactly, or at all). */
-        if (nf <= need || *e1 || *e2 || *e3 || st != floor(st) || st < 0 || st > 9007199254740992.0 ||
-            !(en >= st)) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                               "%s:%d: expected Start,End,Class as sample indices (Start <= End) and a code",
-                               ann_path, lineno);
-            goto done;
-        }
+        double start, klass;
+        ECG_TRY(row_values(f, nf, &col, &start, &klass, src->ann_path, lineno, err));
         struct ecg_record rec = {0};
-        snprintf(rec.id, sizeof rec.id, "%.40s:%lld", rel, (long long)st);
-        ecg_strlcpy(rec.subject, subject, sizeof rec.subject);
-        rec.fs = CACHET_FS;
-        rec.length = CACHET_SEG;
-        rec.label = cl == floor(cl) && fabs(cl) < 100 ? ecg_cachet_label_of((int)cl) : -1;
-        int bad = ECG_OK;
-        int64_t s0 = (int64_t)st;
-        if (rec.label < 0)
-            bad = ecg_error_set(err, ECG_ERR_VALUE,
-                                "%s:%d: class %g, expected 1 (AF), 2 (NSR), 3 (Noise) or 4 (Other)", ann_path,
-                                lineno, cl);
-        else if (s0 + CACHET_SEG > frames)
-            bad = ecg_error_set(err, ECG_ERR_VALUE,
-                                "%s:%d: segment at sample %lld needs %d samples, %s has %lld", ann_path,
-                                lineno, (long long)s0, CACHET_SEG, bin, (long long)frames);
-        else {
-            rec.signal = malloc(CACHET_SEG * sizeof(float));
-            if (!rec.signal) {
-                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", bin);
-                goto done;
-            }
-            for (int64_t i = 0; i < CACHET_SEG; i++) {
-                const unsigned char *q = b + ((s0 + i) * u.channels) * 2;
-                int16_t v = (int16_t)(uint16_t)(q[0] | (q[1] << 8));
-                rec.signal[i] = (float)(((double)v - u.baseline) * u.lsb);
-            }
-            if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, bad, "%s:%d: segment at sample %lld", ann_path, lineno, (long long)s0);
-        }
-        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
-            goto done;
+        int bad;
+        int rc = segment_record(src, start, klass, lineno, opt, &rec, &bad, err);
+        if (rc)
+            return rc;
+        ECG_TRY(ecg_reader_keep(opt, ds, &rec, bad, err));
     }
-    if (col_start < 0)
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: empty, expected a header Start,End,Class", ann_path);
-done:
+    if (!have_header)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: empty, expected a header Start,End,Class",
+                             src->ann_path);
+    return ECG_OK;
+}
+
+/* Reads one Unisens segment folder into ds. */
+static int read_segment(const char *dir, const char *ann_path, const char *subject, const char *rel,
+                        const struct ecg_read_options *opt, struct ecg_dataset *ds, struct ecg_error *err)
+{
+    char xml[2048], bin[2048];
+    ECG_TRY(ecg_pathf(xml, sizeof xml, err, "%s/unisens.xml", dir));
+    ECG_TRY(ecg_pathf(bin, sizeof bin, err, "%s/ecg.bin", dir));
+    struct segment_source src = {.ann_path = ann_path, .bin = bin, .subject = subject, .rel = rel};
+    ECG_TRY(ecg_unisens_read_ecg(xml, &src.u, err));
+    if (src.u.fs != CACHET_FS)
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s: ecg.bin sampleRate %g Hz, expected %g Hz", xml,
+                             src.u.fs, CACHET_FS);
+    char *raw = NULL, *csv = NULL;
+    int64_t rsize = 0, csize = 0;
+    int rc = ecg_read_file(bin, &raw, &rsize, err);
+    if (!rc)
+        rc = ecg_read_file(ann_path, &csv, &csize, err);
+    if (!rc && rsize % (2 * src.u.channels))
+        rc = ecg_error_set(err, ECG_ERR_FORMAT,
+                           "%s: %lld bytes is not a whole number of %d-channel int16 frames", bin,
+                           (long long)rsize, src.u.channels);
+    if (!rc) {
+        src.bytes = (const unsigned char *)raw;
+        src.frames = rsize / (2 * src.u.channels);
+        rc = read_annotations(&src, csv, opt, ds, err);
+    }
     free(raw);
     free(csv);
     return rc;
