@@ -115,53 +115,48 @@ static int check_options(const struct ecg_effnet_options *o, int64_t batch, int6
     return ECG_OK;
 }
 
-/* Appends a layer to a growing array; a NULL layer means out of memory. */
-static int push(struct ecg_layer ***ls, int *count, int *cap, struct ecg_layer *l, struct ecg_error *err)
+/* The layers of a network being built, in order. */
+struct layer_list {
+    struct ecg_layer **items;
+    int count, cap;
+};
+
+/* Appends a layer; a NULL layer means out of memory. */
+static int push(struct layer_list *ls, struct ecg_layer *l, struct ecg_error *err)
 {
     if (!l)
         return ecg_error_set(err, ECG_ERR_NOMEM, "model: out of memory building layers");
-    if (*count == *cap) {
-        int nc = *cap ? *cap * 2 : 64;
-        struct ecg_layer **nl = realloc(*ls, (size_t)nc * sizeof *nl);
+    if (ls->count == ls->cap) {
+        int nc = ls->cap ? ls->cap * 2 : 64;
+        struct ecg_layer **nl = realloc(ls->items, (size_t)nc * sizeof *nl);
         if (!nl) {
             ecg_layer_destroy(l);
             return ecg_error_set(err, ECG_ERR_NOMEM, "model: out of memory building layers");
         }
-        *ls = nl;
-        *cap = nc;
+        ls->items = nl;
+        ls->cap = nc;
     }
-    l->stream = (uint64_t)*count;
-    (*ls)[(*count)++] = l;
+    l->stream = (uint64_t)ls->count;
+    ls->items[ls->count++] = l;
     return ECG_OK;
 }
 
-/* The builder; shared_values: the values of the network this one is a replica of (NULL: its own). */
-static int effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
-                       int64_t w, float *shared_values, struct ecg_error *err)
+static void layer_list_free(struct layer_list *ls)
 {
-    memset(m, 0, sizeof *m);
-    int rc = check_options(o, batch, h, w, err);
-    if (rc)
-        return rc;
-    m->opt = *o;
-    m->batch = batch;
-    m->h = h;
-    m->w = w;
+    for (int i = 0; i < ls->count; i++)
+        ecg_layer_destroy(ls->items[i]);
+    free(ls->items);
+    *ls = (struct layer_list){0};
+}
+
+/* The stem and the MBConv blocks of the seven stages, scaled by the architecture's width and depth;
+ * m->blocks is their count. */
+static int push_backbone(struct ecg_effnet *m, struct layer_list *ls, struct ecg_error *err)
+{
+    const struct ecg_effnet_options *o = &m->opt;
     const double width = archs[o->arch].width, depth = archs[o->arch].depth;
-    const enum ecg_padding pad = o->padding;
-
-    struct ecg_layer **ls = NULL;
-    int count = 0, cap = 0;
-#define PUSH(layer)                                                                                          \
-    do {                                                                                                     \
-        rc = push(&ls, &count, &cap, (layer), err);                                                          \
-        if (rc)                                                                                              \
-            goto fail;                                                                                       \
-    } while (0)
-
-    PUSH(ecg_layer_conv_new("stem_conv", round_filters(32, width), 3, 2, pad));
-    PUSH(ecg_layer_bn_silu_new("stem_bn"));
-
+    ECG_TRY(push(ls, ecg_layer_conv_new("stem_conv", round_filters(32, width), 3, 2, o->padding), err));
+    ECG_TRY(push(ls, ecg_layer_bn_silu_new("stem_bn"), err));
     int64_t total = 0;
     for (int s = 0; s < 7; s++)
         total += round_repeats(stages[s].repeats, depth);
@@ -176,71 +171,93 @@ static int effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o,
                 .k = stages[s].k,
                 .stride = j == 0 ? stages[s].stride : 1,
                 .drop_rate = (float)((double)o->drop_connect * (double)b / (double)total),
-                .pad = pad,
+                .pad = o->padding,
             };
             spec.cse = (int64_t)((double)spec.cin * SE_RATIO);
             if (spec.cse < 1)
                 spec.cse = 1;
             char prefix[32];
             snprintf(prefix, sizeof prefix, "block%d%c", s + 1, (char)('a' + j));
-            PUSH(ecg_layer_mbconv_new(prefix, &spec));
+            ECG_TRY(push(ls, ecg_layer_mbconv_new(prefix, &spec), err));
         }
     }
     m->blocks = (int)b;
-    m->num_features = round_filters(1280, width);
-    PUSH(ecg_layer_conv_new("top_conv", m->num_features, 1, 1, pad));
-    PUSH(ecg_layer_bn_silu_new("top_bn"));
-    PUSH(ecg_layer_gap_new("avg_pool"));
-    int pool_index = count - 1;
-    if (o->num_classes > 0) {
-        PUSH(ecg_layer_dropout_new("top_dropout", o->dropout));
-        if (o->context_features > 0) {
-            if (!(m->context = ecg_aligned_calloc(batch * o->context_features, sizeof(float)))) {
-                rc = ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate the context buffer");
-                goto fail;
-            }
-            PUSH(ecg_layer_context_new("context", m->context, o->context_features));
-        }
-        PUSH(ecg_layer_dense_new("predictions", o->num_classes));
-    }
-#undef PUSH
+    return ECG_OK;
+}
 
+/* The top convolution, the pooling (its index in *pool_index) and, with classes, the classifier head:
+ * dropout, the context features of m->context when there are any, and the dense layer. */
+static int push_top(struct ecg_effnet *m, struct layer_list *ls, int *pool_index, struct ecg_error *err)
+{
+    const struct ecg_effnet_options *o = &m->opt;
+    m->num_features = round_filters(1280, archs[o->arch].width);
+    ECG_TRY(push(ls, ecg_layer_conv_new("top_conv", m->num_features, 1, 1, o->padding), err));
+    ECG_TRY(push(ls, ecg_layer_bn_silu_new("top_bn"), err));
+    ECG_TRY(push(ls, ecg_layer_gap_new("avg_pool"), err));
+    *pool_index = ls->count - 1;
+    if (o->num_classes == 0)
+        return ECG_OK;
+    ECG_TRY(push(ls, ecg_layer_dropout_new("top_dropout", o->dropout), err));
+    if (o->context_features > 0) {
+        if (!(m->context = ecg_aligned_calloc(m->batch * o->context_features, sizeof(float))))
+            return ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate the context buffer");
+        ECG_TRY(push(ls, ecg_layer_context_new("context", m->context, o->context_features), err));
+    }
+    return push(ls, ecg_layer_dense_new("predictions", o->num_classes), err);
+}
+
+/* The buffers around the built net: the probabilities and logit gradients of a classifier, or the feature
+ * gradients of a backbone. */
+static int alloc_outputs(struct ecg_effnet *m, int pool_index, struct ecg_error *err)
+{
+    m->params = &m->net.params;
+    m->features = m->net.layers[pool_index]->out;
+    const int64_t k = m->opt.num_classes;
+    if (k == 0) {
+        m->dfeatures = ecg_aligned_calloc(m->batch * m->num_features, sizeof(float));
+        return m->dfeatures ? ECG_OK
+                            : ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate feature gradients");
+    }
+    m->logits = m->net.layers[m->net.count - 1]->out;
+    m->probs = ecg_aligned_calloc(m->batch * k, sizeof(float));
+    m->dlogits = ecg_aligned_calloc(m->batch * k, sizeof(float));
+    return m->probs && m->dlogits
+               ? ECG_OK
+               : ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate logits buffers");
+}
+
+/* The builder; shared_values: the values of the network this one is a replica of (NULL: its own). */
+static int effnet_init(struct ecg_effnet *m, const struct ecg_effnet_options *o, int64_t batch, int64_t h,
+                       int64_t w, float *shared_values, struct ecg_error *err)
+{
+    memset(m, 0, sizeof *m);
+    ECG_TRY(check_options(o, batch, h, w, err));
+    m->opt = *o;
+    m->batch = batch;
+    m->h = h;
+    m->w = w;
+    struct layer_list ls = {0};
+    int pool_index = 0;
+    int rc = push_backbone(m, &ls, err);
+    if (!rc)
+        rc = push_top(m, &ls, &pool_index, err);
+    if (rc) {
+        layer_list_free(&ls);
+        ecg_effnet_free(m);
+        return rc;
+    }
     struct ecg_net_options no = {.bn_eps = o->bn_eps,
                                  .bn_momentum = o->bn_momentum,
                                  .want_din = false,
                                  .inference_only = o->inference_only,
                                  .shared_values = shared_values};
     int64_t in_dims[3] = {h, w, o->in_channels};
-    rc = ecg_net_init(&m->net, ls, count, batch, in_dims, &no, err);
-    ls = NULL; /* owned by the net, also on failure */
+    rc = ecg_net_init(&m->net, ls.items, ls.count, batch, in_dims, &no,
+                      err); /* owns the layers, also on failure */
+    if (!rc)
+        rc = alloc_outputs(m, pool_index, err);
     if (rc)
-        goto fail;
-    m->params = &m->net.params;
-    m->features = m->net.layers[pool_index]->out;
-    int64_t k = o->num_classes;
-    if (k > 0) {
-        m->logits = m->net.layers[count - 1]->out;
-        m->probs = ecg_aligned_calloc(batch * k, sizeof(float));
-        m->dlogits = ecg_aligned_calloc(batch * k, sizeof(float));
-        if (!m->probs || !m->dlogits) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate logits buffers");
-            goto fail;
-        }
-    } else {
-        m->dfeatures = ecg_aligned_calloc(batch * m->num_features, sizeof(float));
-        if (!m->dfeatures) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "model: cannot allocate feature gradients");
-            goto fail;
-        }
-    }
-    return ECG_OK;
-fail:
-    if (ls) {
-        for (int i = 0; i < count; i++)
-            ecg_layer_destroy(ls[i]);
-        free(ls);
-    }
-    ecg_effnet_free(m);
+        ecg_effnet_free(m);
     return rc;
 }
 
