@@ -85,15 +85,25 @@ static int cmp_ranked(const void *a, const void *b)
     return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
+/* The scratch of the greedy assignment of groups to P parts. */
+struct greedy_scratch {
+    struct ranked *order; /* one per group */
+    double *cur;          /* P x nclass */
+    double *total;        /* nclass */
+    double *frac;         /* P: each part's share */
+    int *tied;            /* P */
+};
+
 /*
- * Greedy stratified assignment of the groups sel[0..ng) to P parts with the
- * given fractions; writes the part of group sel[j] to gpart[sel[j]].
- * order (ng), cur (P x nclass), total (nclass) and tied (P) are scratch.
+ * Greedy stratified assignment of the groups sel[0..ng) to P parts with the fractions s->frac; writes the
+ * part of group sel[j] to gpart[sel[j]].  gc: the groups' class counts (group x nclass).
  */
-static void greedy(const int64_t *sel, int64_t ng, const int64_t *gc, int nclass, int P, const double *frac,
-                   struct ecg_rng *rng, int32_t *gpart, struct ranked *order, double *cur, double *total,
-                   int *tied)
+static void greedy(const int64_t *sel, int64_t ng, const int64_t *gc, int nclass, int P, struct ecg_rng *rng,
+                   int32_t *gpart, struct greedy_scratch *s)
 {
+    struct ranked *order = s->order;
+    double *cur = s->cur, *total = s->total;
+    const double *frac = s->frac;
     /* A seeded shuffle gives each group a rank; then largest first, rank breaking ties. */
     for (int64_t j = 0; j < ng; j++)
         order[j].item = sel[j];
@@ -134,70 +144,45 @@ static void greedy(const int64_t *sel, int64_t ng, const int64_t *gc, int nclass
             if (score > best + 1e-12) {
                 best = score;
                 nt = 0;
-                tied[nt++] = p;
+                s->tied[nt++] = p;
             } else if (fabs(score - best) <= 1e-12) {
-                tied[nt++] = p;
+                s->tied[nt++] = p;
             }
         }
         ECG_ASSERT(nt > 0);
-        int p = tied[nt > 1 ? (int)ecg_rng_below(rng, (uint64_t)nt) : 0];
+        int p = s->tied[nt > 1 ? (int)ecg_rng_below(rng, (uint64_t)nt) : 0];
         gpart[g] = p;
         for (int c = 0; c < nclass; c++)
             cur[p * nclass + c] += (double)gc[g * nclass + c];
     }
 }
 
-int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, int nclass,
-                     const struct ecg_split_opts *o, int8_t *part, struct ecg_error *err)
+/* Dense group ids 0..G-1 into gid (n), numbered in the order of the sorted keys; returns G.  Without
+ * groups every item is its own group.  keys (n) is scratch. */
+static int64_t dense_group_ids(const int64_t *groups, int64_t n, int64_t *gid, struct keyed *keys)
 {
-    ECG_TRY(check_opts(o, err));
-    if (n < 1)
-        return ecg_error_set(err, ECG_ERR_VALUE, "split: the dataset is empty");
-    for (int64_t i = 0; i < n; i++)
-        if (labels[i] < 0 || labels[i] >= nclass)
-            return ecg_error_set(err, ECG_ERR_VALUE, "split: item %lld has label %d, expected 0..%d", (long long)i,
-                                 labels[i], nclass - 1);
-    int P = o->folds >= 2 ? (int)o->folds : 2;
-    int rc = ECG_OK;
-    int64_t *gid = malloc((size_t)n * sizeof *gid);
-    struct keyed *keys = malloc((size_t)n * sizeof *keys);
-    struct ranked *rk = malloc((size_t)n * sizeof *rk);
-    int64_t *gc = NULL, *sel = NULL;
-    int32_t *gpart = NULL;
-    double *cur = malloc((size_t)P * (size_t)nclass * sizeof *cur), *total = malloc((size_t)nclass * sizeof *total);
-    double *frac = malloc((size_t)P * sizeof *frac);
-    int *tied = malloc((size_t)P * sizeof *tied);
-    if (!gid || !keys || !rk || !cur || !total || !frac || !tied) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld items", (long long)n);
-        goto done;
-    }
-    /* Dense group ids 0..G-1 in order of first appearance of each key value. */
-    int64_t G = 0;
     if (!groups) {
         for (int64_t i = 0; i < n; i++)
             gid[i] = i;
-        G = n;
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            keys[i] = (struct keyed){groups[i], i};
-        qsort(keys, (size_t)n, sizeof *keys, cmp_keyed);
-        for (int64_t i = 0; i < n; i++) {
-            if (i > 0 && keys[i].key != keys[i - 1].key)
-                G++;
-            gid[keys[i].pos] = G;
-        }
-        G++;
-    }
-    gc = calloc((size_t)G * (size_t)nclass, sizeof *gc);
-    sel = malloc((size_t)G * sizeof *sel);
-    gpart = malloc((size_t)G * sizeof *gpart);
-    if (!gc || !sel || !gpart) {
-        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld groups", (long long)G);
-        goto done;
+        return n;
     }
     for (int64_t i = 0; i < n; i++)
-        gc[gid[i] * nclass + labels[i]]++;
+        keys[i] = (struct keyed){groups[i], i};
+    qsort(keys, (size_t)n, sizeof *keys, cmp_keyed);
+    int64_t G = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (i > 0 && keys[i].key != keys[i - 1].key)
+            G++;
+        gid[keys[i].pos] = G;
+    }
+    return G + 1;
+}
 
+/* The part of each of the G groups into gpart: -1 test, 0 train, 1 validation.  P parts in stage 1 (the
+ * folds, or the rest and the test fraction); sel (G) is scratch. */
+static void assign_groups(const int64_t *gc, int64_t G, int nclass, int P, const struct ecg_split_opts *o,
+                          int32_t *gpart, int64_t *sel, struct greedy_scratch *s)
+{
     struct ecg_rng root = ecg_rng_init(o->seed, 0x5b1177);
     /* Stage 1: hold out the test set: a fraction, or one of P folds (the assignment ignores `fold`). */
     for (int64_t g = 0; g < G; g++) {
@@ -208,12 +193,12 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
     if (o->folds >= 2 || o->test_fraction > 0) {
         struct ecg_rng r1 = ecg_rng_stream(&root, 1);
         for (int p = 0; p < P; p++)
-            frac[p] = 1.0 / P;
+            s->frac[p] = 1.0 / P;
         if (o->folds < 2) {
-            frac[0] = 1 - o->test_fraction;
-            frac[1] = o->test_fraction;
+            s->frac[0] = 1 - o->test_fraction;
+            s->frac[1] = o->test_fraction;
         }
-        greedy(sel, G, gc, nclass, P, frac, &r1, gpart, rk, cur, total, tied);
+        greedy(sel, G, gc, nclass, P, &r1, gpart, s);
     } else {
         test_part = -2; /* no group is test */
     }
@@ -226,12 +211,52 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
     }
     /* Stage 2: train/validation among the rest, val_fraction of the whole to validation. */
     struct ecg_rng r2 = ecg_rng_stream(&root, 2);
-    frac[1] = o->val_fraction / (1 - test_share(o));
-    frac[0] = 1 - frac[1];
+    s->frac[1] = o->val_fraction / (1 - test_share(o));
+    s->frac[0] = 1 - s->frac[1];
     for (int64_t j = 0; j < nrest; j++)
         gpart[sel[j]] = 0;
-    if (nrest > 0 && frac[1] > 0)
-        greedy(sel, nrest, gc, nclass, 2, frac, &r2, gpart, rk, cur, total, tied);
+    if (nrest > 0 && s->frac[1] > 0)
+        greedy(sel, nrest, gc, nclass, 2, &r2, gpart, s);
+}
+
+int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, int nclass,
+                     const struct ecg_split_opts *o, int8_t *part, struct ecg_error *err)
+{
+    ECG_TRY(check_opts(o, err));
+    if (n < 1)
+        return ecg_error_set(err, ECG_ERR_VALUE, "split: the dataset is empty");
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= nclass)
+            return ecg_error_set(err, ECG_ERR_VALUE, "split: item %lld has label %d, expected 0..%d", (long long)i,
+                                 labels[i], nclass - 1);
+    const int P = o->folds >= 2 ? (int)o->folds : 2;
+    int rc = ECG_OK;
+    int64_t *gid = malloc((size_t)n * sizeof *gid);
+    struct keyed *keys = malloc((size_t)n * sizeof *keys);
+    int64_t *gc = NULL, *sel = NULL;
+    int32_t *gpart = NULL;
+    struct greedy_scratch s = {
+        .order = malloc((size_t)n * sizeof *s.order),
+        .cur = malloc((size_t)P * (size_t)nclass * sizeof *s.cur),
+        .total = malloc((size_t)nclass * sizeof *s.total),
+        .frac = malloc((size_t)P * sizeof *s.frac),
+        .tied = malloc((size_t)P * sizeof *s.tied),
+    };
+    if (!gid || !keys || !s.order || !s.cur || !s.total || !s.frac || !s.tied) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld items", (long long)n);
+        goto done;
+    }
+    const int64_t G = dense_group_ids(groups, n, gid, keys);
+    gc = calloc((size_t)G * (size_t)nclass, sizeof *gc);
+    sel = malloc((size_t)G * sizeof *sel);
+    gpart = malloc((size_t)G * sizeof *gpart);
+    if (!gc || !sel || !gpart) {
+        rc = ecg_error_set(err, ECG_ERR_NOMEM, "split: cannot allocate for %lld groups", (long long)G);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        gc[gid[i] * nclass + labels[i]]++;
+    assign_groups(gc, G, nclass, P, o, gpart, sel, &s);
     for (int64_t i = 0; i < n; i++) {
         int32_t gp = gpart[gid[i]];
         part[i] = gp < 0 ? ECG_PART_TEST : gp == 1 ? ECG_PART_VAL : ECG_PART_TRAIN;
@@ -239,14 +264,14 @@ int ecg_split_assign(const int32_t *labels, const int64_t *groups, int64_t n, in
 done:
     free(gid);
     free(keys);
-    free(rk);
     free(gc);
     free(sel);
     free(gpart);
-    free(cur);
-    free(total);
-    free(frac);
-    free(tied);
+    free(s.order);
+    free(s.cur);
+    free(s.total);
+    free(s.frac);
+    free(s.tied);
     return rc;
 }
 
