@@ -632,32 +632,96 @@ static int write_normalization(hid_t root, const struct ecg_keras_info *a, struc
     return rc;
 }
 
+/* The layer names of params' '<layer>/<weight>' names in order of first appearance, after "normalization"
+ * when the file has one. */
+static int collect_layers(const struct ecg_params *params, bool norm, struct ecg_strlist *layers,
+                          struct ecg_error *err)
+{
+    if (norm)
+        ECG_TRY(ecg_strlist_push(layers, "normalization", err));
+    for (int i = 0; i < params->count; i++) {
+        const char *name = params->items[i].name;
+        const char *slash = strrchr(name, '/');
+        if (!slash || slash == name || !slash[1])
+            return ecg_error_set(err, ECG_ERR_USAGE,
+                                 "parameter '%s': expected a '<layer>/<weight>' name to write a Keras file", name);
+        char layer[ECG_PARAM_NAME_MAX];
+        snprintf(layer, sizeof layer, "%.*s", (int)(slash - name), name);
+        if (ecg_strlist_find(layers, layer) < 0)
+            ECG_TRY(ecg_strlist_push(layers, layer, err));
+    }
+    return ECG_OK;
+}
+
+/* The file's attributes: Keras' own (layer_names, backend, keras_version) and ecgtrain's. */
+static int write_file_attrs(hid_t file, const struct ecg_strlist *layers, const struct ecg_keras_info *attrs,
+                            struct ecg_error *err)
+{
+    ECG_TRY(ecg_h5_write_attr_strings(file, "layer_names", (const char *const *)layers->items, layers->count, err));
+    ECG_TRY(ecg_h5_write_attr_string(file, "backend", "tensorflow", err));
+    /* The Keras 2 layout version this file follows (Keras reads it only to
+     * special-case Keras 1 files). */
+    ECG_TRY(ecg_h5_write_attr_string(file, "keras_version", "2.13.1", err));
+    ECG_TRY(ecg_h5_write_attr_string(file, "ecg_writer", "ecgtrain " ECG_VERSION, err));
+    if (attrs && attrs->has_bn_eps)
+        ECG_TRY(ecg_h5_write_attr_double(file, "ecg_bn_epsilon", attrs->bn_eps, err));
+    if (attrs && attrs->has_padding)
+        ECG_TRY(ecg_h5_write_attr_string(file, "ecg_padding", attrs->padding, err));
+    if (attrs && attrs->has_arch)
+        ECG_TRY(ecg_h5_write_attr_string(file, "ecg_arch", attrs->arch, err));
+    return ECG_OK;
+}
+
+/* One layer's group: its weights in Keras' order and their weight_names.  order (params->count) is
+ * scratch; wnames holds the names written. */
+static int write_layer(hid_t file, const struct ecg_params *params, const char *layer, int *order,
+                       struct ecg_strlist *wnames, struct ecg_error *err)
+{
+    size_t ll = strlen(layer);
+    int n = 0;
+    for (int i = 0; i < params->count; i++) {
+        const char *name = params->items[i].name;
+        if (strncmp(name, layer, ll) == 0 && name[ll] == '/' && !strchr(name + ll + 1, '/'))
+            order[n++] = i;
+    }
+    /* Stable insertion sort by Keras rank. */
+    for (int a = 1; a < n; a++) {
+        int v = order[a], b = a;
+        int rv = weight_rank(params->items[v].name + ll + 1);
+        while (b > 0 && weight_rank(params->items[order[b - 1]].name + ll + 1) > rv) {
+            order[b] = order[b - 1];
+            b--;
+        }
+        order[b] = v;
+    }
+    hid_t group;
+    ECG_TRY(ecg_h5_create_group(file, layer, &group, err));
+    ecg_strlist_clear(wnames);
+    int rc = ECG_OK;
+    for (int a = 0; a < n && rc == ECG_OK; a++) {
+        const struct ecg_param *p = &params->items[order[a]];
+        char wname[ECG_PARAM_NAME_MAX + 8];
+        snprintf(wname, sizeof wname, "%s:0", p->name);
+        rc = ecg_strlist_push(wnames, wname, err);
+        if (rc == ECG_OK)
+            rc = ecg_h5_write_floats(group, wname, p->ndim, p->shape, params->values + p->offset, err);
+    }
+    if (rc == ECG_OK)
+        rc = ecg_h5_write_attr_strings(group, "weight_names", (const char *const *)wnames->items, wnames->count,
+                                       err);
+    ecg_h5_close(group);
+    return rc;
+}
+
 int ecg_keras_write_open(hid_t file, const struct ecg_params *params,
                          const struct ecg_keras_info *attrs, struct ecg_error *err)
 {
     ECG_ASSERT(params->values);
     struct ecg_strlist layers = {0}, wnames = {0};
     int *order = NULL;
-    hid_t group = H5I_INVALID_HID;
-    int rc = ECG_OK;
     bool norm = attrs && attrs->has_normalization && attrs->norm_channels > 0 &&
                 attrs->norm_channels <= 4;
-
-    if (norm)
-        rc = ecg_strlist_push(&layers, "normalization", err);
-    for (int i = 0; i < params->count && rc == ECG_OK; i++) {
-        const char *name = params->items[i].name;
-        const char *slash = strrchr(name, '/');
-        if (!slash || slash == name || !slash[1]) {
-            rc = ecg_error_set(err, ECG_ERR_USAGE,
-                               "parameter '%s': expected a '<layer>/<weight>' name to write a Keras file", name);
-            break;
-        }
-        char layer[ECG_PARAM_NAME_MAX];
-        snprintf(layer, sizeof layer, "%.*s", (int)(slash - name), name);
-        if (ecg_strlist_find(&layers, layer) < 0)
-            rc = ecg_strlist_push(&layers, layer, err);
-    }
+    int rc = collect_layers(params, norm, &layers, err);
     if (rc)
         goto done;
     order = malloc(((size_t)params->count + 1) * sizeof *order);
@@ -665,69 +729,12 @@ int ecg_keras_write_open(hid_t file, const struct ecg_params *params,
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "out of memory writing a weight file");
         goto done;
     }
-    rc = ecg_h5_write_attr_strings(file, "layer_names", (const char *const *)layers.items, layers.count, err);
-    if (rc == ECG_OK)
-        rc = ecg_h5_write_attr_string(file, "backend", "tensorflow", err);
-    /* The Keras 2 layout version this file follows (Keras reads it only to
-     * special-case Keras 1 files). */
-    if (rc == ECG_OK)
-        rc = ecg_h5_write_attr_string(file, "keras_version", "2.13.1", err);
-    if (rc == ECG_OK)
-        rc = ecg_h5_write_attr_string(file, "ecg_writer", "ecgtrain " ECG_VERSION, err);
-    if (rc == ECG_OK && attrs && attrs->has_bn_eps)
-        rc = ecg_h5_write_attr_double(file, "ecg_bn_epsilon", attrs->bn_eps, err);
-    if (rc == ECG_OK && attrs && attrs->has_padding)
-        rc = ecg_h5_write_attr_string(file, "ecg_padding", attrs->padding, err);
-    if (rc == ECG_OK && attrs && attrs->has_arch)
-        rc = ecg_h5_write_attr_string(file, "ecg_arch", attrs->arch, err);
+    rc = write_file_attrs(file, &layers, attrs, err);
     if (rc == ECG_OK && norm)
         rc = write_normalization(file, attrs, err);
-    if (rc)
-        goto done;
-
-    for (int l = norm ? 1 : 0; l < layers.count; l++) {
-        const char *layer = layers.items[l];
-        size_t ll = strlen(layer);
-        int n = 0;
-        for (int i = 0; i < params->count; i++) {
-            const char *name = params->items[i].name;
-            if (strncmp(name, layer, ll) == 0 && name[ll] == '/' && !strchr(name + ll + 1, '/'))
-                order[n++] = i;
-        }
-        /* Stable insertion sort by Keras rank. */
-        for (int a = 1; a < n; a++) {
-            int v = order[a], b = a;
-            int rv = weight_rank(params->items[v].name + ll + 1);
-            while (b > 0 && weight_rank(params->items[order[b - 1]].name + ll + 1) > rv) {
-                order[b] = order[b - 1];
-                b--;
-            }
-            order[b] = v;
-        }
-        rc = ecg_h5_create_group(file, layer, &group, err);
-        if (rc)
-            goto done;
-        ecg_strlist_clear(&wnames);
-        for (int a = 0; a < n && rc == ECG_OK; a++) {
-            const struct ecg_param *p = &params->items[order[a]];
-            char wname[ECG_PARAM_NAME_MAX + 8];
-            snprintf(wname, sizeof wname, "%s:0", p->name);
-            rc = ecg_strlist_push(&wnames, wname, err);
-            if (rc == ECG_OK)
-                rc = ecg_h5_write_floats(group, wname, p->ndim, p->shape,
-                                         params->values + p->offset, err);
-        }
-        if (rc == ECG_OK)
-            rc = ecg_h5_write_attr_strings(group, "weight_names", (const char *const *)wnames.items,
-                                           wnames.count, err);
-        ecg_h5_close(group);
-        group = H5I_INVALID_HID;
-        if (rc)
-            goto done;
-    }
+    for (int l = norm ? 1 : 0; l < layers.count && rc == ECG_OK; l++)
+        rc = write_layer(file, params, layers.items[l], order, &wnames, err);
 done:
-    if (group > 0)
-        ecg_h5_close(group);
     free(order);
     ecg_strlist_free(&layers);
     ecg_strlist_free(&wnames);
