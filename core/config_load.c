@@ -196,13 +196,74 @@ static int load_base(struct loader *L, const struct source *src, yaml_node_t *vn
     return rc;
 }
 
+/* Points the parser at text, or at the file `name` (opened into *f, its device and inode recorded in the
+ * loader's slot to find cycles of base files). */
+static int set_input(struct loader *L, int slot, yaml_parser_t *parser, const char *name, const char *text, FILE **f,
+                     struct ecg_error *err)
+{
+    if (text) {
+        yaml_parser_set_input_string(parser, (const unsigned char *)text, strlen(text));
+        return ECG_OK;
+    }
+    *f = fopen(name, "rb");
+    if (!*f)
+        return ecg_error_set(err, ECG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(*f), &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return ecg_error_set(err, ECG_ERR_IO, "%s: is a directory, expected a YAML file", name);
+        L->dev[slot] = st.st_dev;
+        L->ino[slot] = st.st_ino;
+    }
+    yaml_parser_set_input_file(parser, *f);
+    return ECG_OK;
+}
+
+/* A second document in the same file is a mistake, not something to ignore. */
+static int expect_one_document(yaml_parser_t *parser, const struct source *src, struct ecg_error *err)
+{
+    yaml_document_t extra;
+    if (!yaml_parser_load(parser, &extra))
+        return syntax_error(parser, src->name, err);
+    yaml_node_t *extra_root = yaml_document_get_root_node(&extra);
+    yaml_mark_t extra_mark = extra_root ? extra_root->start_mark : (yaml_mark_t){0};
+    yaml_document_delete(&extra);
+    if (extra_root)
+        return at(err, ECG_ERR_CONFIG, src, extra_mark, "expected one YAML document, found a second one");
+    return ECG_OK;
+}
+
+/* Applies a document's top-level mapping (a null document changes nothing): its base chain first, so
+ * this file's keys override it, then its keys. */
+static int apply_document(struct loader *L, const struct source *src, yaml_document_t *doc, yaml_node_t *root,
+                          struct ecg_error *err)
+{
+    if (root->type != YAML_MAPPING_NODE) {
+        if (null_scalar(root))
+            return ECG_OK;
+        char found[96];
+        describe_kind(root, found, sizeof found);
+        return at(err, ECG_ERR_CONFIG, src, root->start_mark,
+                  "expected a mapping of sections (run, data, model, optim, train, eval) at the top level, found %s",
+                  found);
+    }
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        const char *k = node_text(yaml_document_get_node(doc, p->key));
+        if (k && !strcmp(k, "base")) {
+            ECG_TRY(load_base(L, src, yaml_document_get_node(doc, p->value), err));
+            break; /* a second `base` is reported as a duplicate key below */
+        }
+    }
+    return apply_mapping(L, src, doc, root, "", err);
+}
+
 /* Parses one file (or text) and applies its base chain, then its keys. */
 static int load_source(struct loader *L, const char *name, const char *text, struct ecg_error *err)
 {
     int rc = ECG_OK;
     FILE *f = NULL;
     yaml_parser_t parser;
-    yaml_document_t doc, extra;
+    yaml_document_t doc;
     bool parser_ok = false, doc_ok = false;
     struct source src = {.name = name, .set_line = calloc((size_t)L->s->count, sizeof(int64_t))};
     int slot = L->depth;
@@ -222,67 +283,16 @@ static int load_source(struct loader *L, const char *name, const char *text, str
         goto done;
     }
     parser_ok = true;
-    if (text) {
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    } else {
-        f = fopen(name, "rb");
-        if (!f) {
-            rc = ecg_error_set(err, ECG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-            goto done;
-        }
-        struct stat st;
-        if (fstat(fileno(f), &st) == 0) {
-            if (S_ISDIR(st.st_mode)) {
-                rc = ecg_error_set(err, ECG_ERR_IO, "%s: is a directory, expected a YAML file", name);
-                goto done;
-            }
-            L->dev[slot] = st.st_dev;
-            L->ino[slot] = st.st_ino;
-        }
-        yaml_parser_set_input_file(&parser, f);
-    }
+    if ((rc = set_input(L, slot, &parser, name, text, &f, err)))
+        goto done;
     if (!yaml_parser_load(&parser, &doc)) {
         rc = syntax_error(&parser, name, err);
         goto done;
     }
     doc_ok = true;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root)
-        goto done; /* an empty file changes nothing */
-    /* A second document in the same file is a mistake, not something to ignore. */
-    if (!yaml_parser_load(&parser, &extra)) {
-        rc = syntax_error(&parser, name, err);
-        goto done;
-    }
-    yaml_node_t *extra_root = yaml_document_get_root_node(&extra);
-    yaml_mark_t extra_mark = extra_root ? extra_root->start_mark : (yaml_mark_t){0};
-    yaml_document_delete(&extra);
-    if (extra_root) {
-        rc = at(err, ECG_ERR_CONFIG, &src, extra_mark, "expected one YAML document, found a second one");
-        goto done;
-    }
-    if (root->type != YAML_MAPPING_NODE) {
-        if (null_scalar(root))
-            goto done;
-        char found[96];
-        describe_kind(root, found, sizeof found);
-        rc = at(err, ECG_ERR_CONFIG, &src, root->start_mark,
-                "expected a mapping of sections (run, data, model, optim, train, eval) at the top level, found %s",
-                found);
-        goto done;
-    }
-    /* The base chain first, so this file's keys override it. */
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-        const char *k = node_text(yaml_document_get_node(&doc, p->key));
-        if (k && !strcmp(k, "base")) {
-            rc = load_base(L, &src, yaml_document_get_node(&doc, p->value), err);
-            if (rc)
-                goto done;
-            break; /* a second `base` is reported as a duplicate key below */
-        }
-    }
-    rc = apply_mapping(L, &src, &doc, root, "", err);
-
+    if (root && !(rc = expect_one_document(&parser, &src, err))) /* an empty file changes nothing */
+        rc = apply_document(L, &src, &doc, root, err);
 done:
     if (doc_ok)
         yaml_document_delete(&doc);
