@@ -67,17 +67,18 @@ static int open_cache(const struct ecg_config *c, const struct ecg_loader_opts *
     return rc ? ecg_error_prefix(err, rc, "data.cache_dir") : ECG_OK;
 }
 
-/* The result's rows for records indices[0..n) (their truth, zero probabilities) and slot, the map from a
- * dataset record to its row (-1: not evaluated). */
+/* The result's rows for records indices[0..n) (their truth, zero probabilities), slot, the map from a
+ * dataset record to its row (-1: not evaluated), and windows, each row's window count (zero). */
 static int alloc_result(const struct ecg_dataset *ds, const int64_t *indices, int64_t n, int k,
-                        struct ecg_eval_result *out, int64_t **slot, struct ecg_error *err)
+                        struct ecg_eval_result *out, int64_t **slot, int64_t **windows, struct ecg_error *err)
 {
     size_t rows = (size_t)(n > 0 ? n : 1);
     *slot = malloc((size_t)ds->count * sizeof **slot);
+    *windows = calloc(rows, sizeof **windows);
     out->records = malloc(rows * sizeof *out->records);
     out->truth = malloc(rows * sizeof *out->truth);
     out->probs = calloc(rows * (size_t)k, sizeof *out->probs);
-    if (!*slot || !out->records || !out->truth || !out->probs)
+    if (!*slot || !*windows || !out->records || !out->truth || !out->probs)
         return ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the evaluation of %lld records", (long long)n);
     out->k = k;
     for (int64_t i = 0; i < ds->count; i++)
@@ -169,11 +170,8 @@ int ecg_evaluate(struct ecg_effnet *m, const struct ecg_input_scaling *norm, con
     ecg_dp_shard_loader(&lo); /* data-parallel runs: each rank its part of every batch, summed below */
     struct ecg_loader L = {0};
     struct ecg_cache cache;
-    int64_t *slot = NULL; /* record -> row of the result */
-    int64_t *windows = calloc((size_t)(n > 0 ? n : 1), sizeof *windows);
-    int rc = windows ? alloc_result(ds, indices, n, (int)m->opt.num_classes, out, &slot, err)
-                     : ecg_error_set(err, ECG_ERR_NOMEM, "out of memory for the evaluation of %lld records",
-                                     (long long)n);
+    int64_t *slot = NULL, *windows = NULL; /* record -> row of the result; row -> its window count */
+    int rc = alloc_result(ds, indices, n, (int)m->opt.num_classes, out, &slot, &windows, err);
     if (!rc && c->data.cache_dir && !(rc = open_cache(c, &lo, &cache, err)))
         lo.cache = &cache;
     if (!rc && !(rc = ecg_loader_init(&L, ds, indices, n, &lo, err)) && !(rc = ecg_loader_start(&L, 0, err)) &&
