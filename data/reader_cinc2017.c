@@ -28,10 +28,72 @@ static uint32_t le32(const unsigned char *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+/* A MATLAB v4 header: 20 bytes (type, mrows, ncols, imagf, namlen as little-endian int32), then the
+ * variable's name. */
+struct mat_v4_header {
+    uint32_t type, mrows, ncols, imagf, namlen;
+    int precision; /* the type's P digit: 0 double, 1 float, 2 int32, 3 int16, 4 uint16, 5 uint8 */
+};
+
+static const int mat_v4_element_size[6] = {8, 4, 4, 2, 2, 1};
+
+/* Checks that b (size bytes) starts with the header of one real, full, little-endian vector. */
+static int mat_v4_header(const char *path, const unsigned char *b, int64_t size, struct mat_v4_header *h,
+                         struct ecg_error *err)
+{
+    if (size < 20)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: truncated: %lld bytes, a MATLAB v4 header needs 20", path,
+                             (long long)size);
+    *h = (struct mat_v4_header){le32(b), le32(b + 4), le32(b + 8), le32(b + 12), le32(b + 16), 0};
+    uint32_t M = h->type / 1000, O = (h->type / 100) % 10, P = (h->type / 10) % 10, T = h->type % 10;
+    if (h->type >= 5000 || M != 0 || O != 0 || T != 0 || P > 5)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: MATLAB v4 type %u, expected a little-endian full numeric matrix "
+                             "(type 0..50, e.g. 30 for int16)",
+                             path, h->type);
+    h->precision = (int)P;
+    if (h->imagf != 0)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: complex matrix, expected real values", path);
+    if (!((h->mrows == 1 && h->ncols >= 1) || (h->ncols == 1 && h->mrows >= 1)))
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: matrix of %u x %u, expected a 1 x N or N x 1 vector",
+                             path, h->mrows, h->ncols);
+    if (h->namlen < 1 || h->namlen > 64 || 20 + (int64_t)h->namlen > size || b[20 + h->namlen - 1] != '\0')
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: variable name length %u, expected 1..64 bytes ending in NUL within the file",
+                             path, h->namlen);
+    return ECG_OK;
+}
+
+/* One little-endian value of the given precision (the header's P digit) at q. */
+static double mat_v4_value(const unsigned char *q, int precision)
+{
+    switch (precision) {
+    case 0: {
+        uint64_t u = (uint64_t)le32(q) | ((uint64_t)le32(q + 4) << 32);
+        double x;
+        memcpy(&x, &u, 8);
+        return x;
+    }
+    case 1: {
+        uint32_t u = le32(q);
+        float x;
+        memcpy(&x, &u, 4);
+        return x;
+    }
+    case 2:
+        return (int32_t)le32(q);
+    case 3:
+        return (int16_t)(uint16_t)(q[0] | (q[1] << 8));
+    case 4:
+        return (uint16_t)(q[0] | (q[1] << 8));
+    default:
+        return q[0];
+    }
+}
+
 /*
- * Parses a MATLAB v4 file holding one real, full, little-endian vector:
- * 20-byte header (type, mrows, ncols, imagf, namlen as int32), the name,
- * then the data.  *raw gets the values as double (malloc'd).
+ * Parses a MATLAB v4 file holding one real, full, little-endian vector: the header, the name, then the
+ * data.  *raw gets the values as double (malloc'd).
  */
 static int read_mat_v4(const char *path, double **raw, int64_t *n, struct ecg_error *err)
 {
@@ -41,44 +103,17 @@ static int read_mat_v4(const char *path, double **raw, int64_t *n, struct ecg_er
     int64_t size = 0;
     ECG_TRY(ecg_read_file(path, &buf, &size, err));
     const unsigned char *b = (const unsigned char *)buf;
-    int rc = ECG_OK;
-    if (size < 20) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: truncated: %lld bytes, a MATLAB v4 header needs 20",
-                           path, (long long)size);
+    struct mat_v4_header h = {0};
+    int rc = mat_v4_header(path, b, size, &h, err);
+    if (rc)
         goto done;
-    }
-    uint32_t type = le32(b), mrows = le32(b + 4), ncols = le32(b + 8), imagf = le32(b + 12),
-             namlen = le32(b + 16);
-    uint32_t M = type / 1000, O = (type / 100) % 10, P = (type / 10) % 10, T = type % 10;
-    if (type >= 5000 || M != 0 || O != 0 || T != 0 || P > 5) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: MATLAB v4 type %u, expected a little-endian full numeric matrix "
-                           "(type 0..50, e.g. 30 for int16)",
-                           path, type);
-        goto done;
-    }
-    if (imagf != 0) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: complex matrix, expected real values", path);
-        goto done;
-    }
-    if (!((mrows == 1 && ncols >= 1) || (ncols == 1 && mrows >= 1))) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: matrix of %u x %u, expected a 1 x N or N x 1 vector",
-                           path, mrows, ncols);
-        goto done;
-    }
-    if (namlen < 1 || namlen > 64 || 20 + (int64_t)namlen > size || b[20 + namlen - 1] != '\0') {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: variable name length %u, expected 1..64 bytes ending in NUL within the file",
-                           path, namlen);
-        goto done;
-    }
-    static const int esize[6] = {8, 4, 4, 2, 2, 1};
-    int64_t count = (int64_t)mrows * ncols;
-    int64_t start = 20 + namlen, need = start + count * esize[P];
+    const int esize = mat_v4_element_size[h.precision];
+    int64_t count = (int64_t)h.mrows * h.ncols;
+    int64_t start = 20 + h.namlen, need = start + count * esize;
     if (size < need) {
         rc = ecg_error_set(err, ECG_ERR_FORMAT,
                            "%s: truncated: %lld values of %d bytes need %lld bytes, the file has %lld", path,
-                           (long long)count, esize[P], (long long)need, (long long)size);
+                           (long long)count, esize, (long long)need, (long long)size);
         goto done;
     }
     double *v = malloc((size_t)count * sizeof *v);
@@ -86,38 +121,8 @@ static int read_mat_v4(const char *path, double **raw, int64_t *n, struct ecg_er
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory for %lld values", path, (long long)count);
         goto done;
     }
-    const unsigned char *d = b + start;
-    for (int64_t i = 0; i < count; i++) {
-        const unsigned char *q = d + i * esize[P];
-        switch (P) {
-        case 0: {
-            uint64_t u = (uint64_t)le32(q) | ((uint64_t)le32(q + 4) << 32);
-            double x;
-            memcpy(&x, &u, 8);
-            v[i] = x;
-            break;
-        }
-        case 1: {
-            uint32_t u = le32(q);
-            float x;
-            memcpy(&x, &u, 4);
-            v[i] = x;
-            break;
-        }
-        case 2:
-            v[i] = (int32_t)le32(q);
-            break;
-        case 3:
-            v[i] = (int16_t)(uint16_t)(q[0] | (q[1] << 8));
-            break;
-        case 4:
-            v[i] = (uint16_t)(q[0] | (q[1] << 8));
-            break;
-        default:
-            v[i] = q[0];
-            break;
-        }
-    }
+    for (int64_t i = 0; i < count; i++)
+        v[i] = mat_v4_value(b + start + i * esize, h.precision);
     *raw = v;
     *n = count;
 done:
