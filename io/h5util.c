@@ -189,95 +189,95 @@ static const char *class_name(H5T_class_t c)
     }
 }
 
+/* The number of strings of an attribute or dataset into *n: a scalar or 1-D array of strings, or an empty
+ * array of any type (Keras stores an empty list as an empty float64 array). */
+static int string_count(hid_t ftype, hid_t space, const char *what, hssize_t *n, struct ecg_error *err)
+{
+    if (ftype < 0 || space < 0)
+        return ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its type", what);
+    *n = H5Sget_simple_extent_npoints(space);
+    if (*n < 0)
+        return ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its extent", what);
+    if (*n == 0)
+        return ECG_OK;
+    H5T_class_t cls = H5Tget_class(ftype);
+    if (cls != H5T_STRING)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected strings, found %s values", what, class_name(cls));
+    if (H5Sget_simple_extent_ndims(space) > 1)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected a scalar or 1-D string array, found rank %d", what,
+                             H5Sget_simple_extent_ndims(space));
+    return ECG_OK;
+}
+
+static herr_t read_all(hid_t obj, bool is_attr, hid_t mtype, void *buf)
+{
+    return is_attr ? H5Aread(obj, mtype, buf) : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+}
+
+/* n variable-length strings, read as mtype. */
+static int read_vlen_strings(hid_t obj, bool is_attr, hid_t mtype, hssize_t n, const char *what,
+                             struct ecg_strlist *out, struct ecg_error *err)
+{
+    char *small[64]; /* a layer's weight names: a weight file has hundreds of them */
+    char **vlen = n <= 64 ? memset(small, 0, sizeof small) : calloc((size_t)n, sizeof *vlen);
+    if (!vlen)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
+    H5Tset_size(mtype, H5T_VARIABLE);
+    int rc = ECG_OK;
+    if (read_all(obj, is_attr, mtype, vlen) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read variable-length strings", what);
+    for (hssize_t i = 0; i < n && rc == ECG_OK; i++)
+        rc = ecg_strlist_push(out, vlen[i] ? vlen[i] : "", err);
+    for (hssize_t i = 0; i < n; i++)
+        if (vlen[i])
+            H5free_memory(vlen[i]);
+    if (vlen != small)
+        free(vlen);
+    return rc;
+}
+
+/* n fixed-length strings of ftype, read as mtype; space padding is dropped as NUL padding is. */
+static int read_fixed_strings(hid_t obj, bool is_attr, hid_t ftype, hid_t mtype, hssize_t n, const char *what,
+                              struct ecg_strlist *out, struct ecg_error *err)
+{
+    char small[4096]; /* a layer's weight names, as above */
+    size_t size = H5Tget_size(ftype);
+    H5Tset_size(mtype, size);
+    H5Tset_strpad(mtype, H5T_STR_NULLPAD);
+    char *fixed = size > 0 && (size_t)n <= sizeof small / size ? small : calloc((size_t)n, size + 1);
+    if (!fixed)
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
+    int rc = ECG_OK;
+    if (read_all(obj, is_attr, mtype, fixed) < 0)
+        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read fixed-length strings", what);
+    bool spacepad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+    for (hssize_t i = 0; i < n && rc == ECG_OK; i++) {
+        const char *one = fixed + (size_t)i * size;
+        size_t len = strnlen(one, size);
+        while (spacepad && len > 0 && one[len - 1] == ' ')
+            len--;
+        rc = ecg_strlist_push_n(out, one, len, err);
+    }
+    if (fixed != small)
+        free(fixed);
+    return rc;
+}
+
 /* Reads every string of an attribute or dataset (selected by `is_attr`). */
 static int read_strings(hid_t obj, bool is_attr, const char *what, struct ecg_strlist *out,
                         struct ecg_error *err)
 {
-    int rc = ECG_OK;
-    hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
-    /* Small reads (a layer's weight names) use the stack: a weight file has hundreds of them. */
-    char small_fixed[4096];
-    char *small_vlen[64];
-    char *fixed = NULL;
-    char **vlen = NULL;
+    hid_t ftype = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+    hid_t space = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+    hid_t mtype = H5I_INVALID_HID;
     hssize_t n = 0;
-
-    ftype = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
-    space = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
-    if (ftype < 0 || space < 0) {
-        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its type", what);
-        goto done;
+    int rc = string_count(ftype, space, what, &n, err);
+    if (rc == ECG_OK && n > 0) {
+        mtype = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(mtype, H5Tget_cset(ftype));
+        rc = H5Tis_variable_str(ftype) > 0 ? read_vlen_strings(obj, is_attr, mtype, n, what, out, err)
+                                           : read_fixed_strings(obj, is_attr, ftype, mtype, n, what, out, err);
     }
-    n = H5Sget_simple_extent_npoints(space);
-    if (n < 0) {
-        rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read its extent", what);
-        goto done;
-    }
-    H5T_class_t cls = H5Tget_class(ftype);
-    if (n == 0)
-        goto done; /* Keras stores an empty list as an empty float64 array */
-    if (cls != H5T_STRING) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected strings, found %s values", what,
-                           class_name(cls));
-        goto done;
-    }
-    if (H5Sget_simple_extent_ndims(space) > 1) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s: expected a scalar or 1-D string array, found rank %d",
-                           what, H5Sget_simple_extent_ndims(space));
-        goto done;
-    }
-    H5T_cset_t cset = H5Tget_cset(ftype);
-    mtype = H5Tcopy(H5T_C_S1);
-    H5Tset_cset(mtype, cset);
-    if (H5Tis_variable_str(ftype) > 0) {
-        H5Tset_size(mtype, H5T_VARIABLE);
-        vlen = n <= 64 ? memset(small_vlen, 0, sizeof small_vlen) : calloc((size_t)n, sizeof *vlen);
-        if (!vlen) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
-            goto done;
-        }
-        herr_t r = is_attr ? H5Aread(obj, mtype, vlen)
-                           : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, vlen);
-        if (r < 0) {
-            rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read variable-length strings", what);
-            goto done;
-        }
-        for (hssize_t i = 0; i < n && rc == ECG_OK; i++)
-            rc = ecg_strlist_push(out, vlen[i] ? vlen[i] : "", err);
-    } else {
-        size_t size = H5Tget_size(ftype);
-        H5Tset_size(mtype, size);
-        H5Tset_strpad(mtype, H5T_STR_NULLPAD);
-        fixed = size > 0 && (size_t)n <= sizeof small_fixed / size ? small_fixed : calloc((size_t)n, size + 1);
-        if (!fixed) {
-            rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory", what);
-            goto done;
-        }
-        herr_t r = is_attr ? H5Aread(obj, mtype, fixed)
-                           : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed);
-        if (r < 0) {
-            rc = ecg_h5_fail(err, ECG_ERR_FORMAT, "%s: cannot read fixed-length strings", what);
-            goto done;
-        }
-        bool spacepad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
-        for (hssize_t i = 0; i < n && rc == ECG_OK; i++) {
-            const char *one = fixed + (size_t)i * size;
-            size_t len = strnlen(one, size);
-            while (spacepad && len > 0 && one[len - 1] == ' ')
-                len--;
-            rc = ecg_strlist_push_n(out, one, len, err);
-        }
-    }
-done:
-    if (vlen) {
-        for (hssize_t i = 0; i < n; i++)
-            if (vlen[i])
-                H5free_memory(vlen[i]);
-        if (vlen != small_vlen)
-            free(vlen);
-    }
-    if (fixed != small_fixed)
-        free(fixed);
     ecg_h5_close(mtype);
     ecg_h5_close(space);
     ecg_h5_close(ftype);
