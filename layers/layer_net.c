@@ -28,6 +28,34 @@ static void net_work(struct ecg_net *net, struct ecg_arena *a, const int64_t gra
     net->din = want_din ? ecg_arena_floats(a, in) : NULL;
 }
 
+/* The sizes of the planned pass's transient buffers (two) and inference rings (two per level) into s; returns
+ * their bytes in the activation arena. */
+static int64_t plan_transients(struct ecg_setup *s)
+{
+    int64_t bytes = 0;
+    for (int k = 0; k < 2; k++) {
+        s->transient_floats[k] = ecg_setup_slotted_floats(s, s->transient_per[k]);
+        bytes += ecg_arena_round(s->transient_floats[k] * (int64_t)sizeof(float));
+    }
+    for (int lv = 0; lv < 2; lv++) {
+        s->ring_floats[lv] = s->ring_per[lv] > 0 ? ecg_setup_slotted_floats(s, s->ring_per[lv]) : 0;
+        bytes += 2 * ecg_arena_round(s->ring_floats[lv] * (int64_t)sizeof(float));
+    }
+    return bytes;
+}
+
+/* The transient buffers and rings planned by plan_transients, first in the activation arena act. */
+static void bind_transients(struct ecg_setup *s, struct ecg_arena *act)
+{
+    for (int k = 0; k < 2; k++)
+        s->transient[k] = s->transient_floats[k] > 0 ? ecg_arena_floats(act, s->transient_floats[k]) : NULL;
+    for (int lv = 0; lv < 2; lv++) {
+        for (int k = 0; k < 2; k++)
+            s->ring[lv][k] = s->ring_floats[lv] > 0 ? ecg_arena_floats(act, s->ring_floats[lv]) : NULL;
+        s->ring_next[lv] = 0;
+    }
+}
+
 int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int64_t batch,
                  const int64_t in_dims[3], const struct ecg_net_options *o, struct ecg_error *err)
 {
@@ -72,15 +100,7 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
 
     /* allocation, then pass 2: bind (the transient buffer and the inference rings come first
      * in the activation arena) */
-    int64_t transient_bytes = 0;
-    for (int k = 0; k < 2; k++) {
-        s.transient_floats[k] = ecg_setup_slotted_floats(&s, s.transient_per[k]);
-        transient_bytes += ecg_arena_round(s.transient_floats[k] * (int64_t)sizeof(float));
-    }
-    for (int lv = 0; lv < 2; lv++) {
-        s.ring_floats[lv] = s.ring_per[lv] > 0 ? ecg_setup_slotted_floats(&s, s.ring_per[lv]) : 0;
-        transient_bytes += 2 * ecg_arena_round(s.ring_floats[lv] * (int64_t)sizeof(float));
-    }
+    int64_t transient_bytes = plan_transients(&s);
     rc = ecg_params_bind_shared(&net->params, o->shared_values, err);
     if (rc)
         goto fail;
@@ -90,14 +110,7 @@ int ecg_net_init(struct ecg_net *net, struct ecg_layer **layers, int count, int6
                          (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2]);
         goto fail;
     }
-    for (int k = 0; k < 2; k++)
-        s.transient[k] =
-            s.transient_floats[k] > 0 ? ecg_arena_floats(&net->act, s.transient_floats[k]) : NULL;
-    for (int lv = 0; lv < 2; lv++) {
-        for (int k = 0; k < 2; k++)
-            s.ring[lv][k] = s.ring_floats[lv] > 0 ? ecg_arena_floats(&net->act, s.ring_floats[lv]) : NULL;
-        s.ring_next[lv] = 0;
-    }
+    bind_transients(&s, &net->act);
     rc = ecg_arena_init(&net->work, wplan.high, err);
     if (rc)
         goto fail;
