@@ -64,15 +64,57 @@ static int rate_from_times(const char *name, const double *t, int64_t n, double 
     return ECG_OK;
 }
 
+/* The samples read so far: values and, for a time column, their times. */
+struct samples {
+    float *x;
+    double *t;
+    int64_t n, cap;
+    int columns; /* 1 (values) or 2 (time,value); 0 before the first row */
+};
+
+/* Appends a row's value (and time) after checking it; line [line, line+len) is the row's text. */
+static int add_row(struct samples *S, const double *v, int k, const char *name, int64_t lineno, const char *line,
+                   size_t len, int64_t max_samples, struct ecg_error *err)
+{
+    if (k <= 0 || (S->columns && k != S->columns))
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: '%.*s', expected %s", name, (long long)lineno,
+                             (int)(len > 60 ? 60 : len), line,
+                             S->columns == 2   ? "time,value"
+                             : S->columns == 1 ? "one number"
+                                               : "one number or time,value");
+    S->columns = k;
+    double value = v[k - 1];
+    if (fabs(value) > ECG_SERVE_SAMPLE_ABS_MAX)
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s:%lld: sample %g is out of range (|x| <= %g)", name,
+                             (long long)lineno, value, ECG_SERVE_SAMPLE_ABS_MAX);
+    if (S->n >= max_samples)
+        return ecg_error_set(err, ECG_ERR_RANGE, "%s: more than %lld samples", name, (long long)max_samples);
+    if (S->n == S->cap) {
+        int64_t cap = S->cap ? 2 * S->cap : 4096;
+        float *gx = realloc(S->x, (size_t)cap * sizeof *gx);
+        if (gx)
+            S->x = gx;
+        double *gt = gx ? realloc(S->t, (size_t)cap * sizeof *gt) : NULL;
+        if (gt)
+            S->t = gt;
+        if (!gx || !gt)
+            return ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %lld samples", name, (long long)cap);
+        S->cap = cap;
+    }
+    S->x[S->n] = (float)value;
+    S->t[S->n] = v[0];
+    S->n++;
+    return ECG_OK;
+}
+
 int ecg_serve_csv_signal(const char *name, const char *text, size_t size, int64_t max_samples, double *fs,
                          float **signal, int64_t *length, struct ecg_error *err)
 {
     *signal = NULL;
     *length = 0;
-    int64_t n = 0, cap = 0, lineno = 0;
-    int columns = 0, rc = ECG_OK;
-    float *x = NULL;
-    double *t = NULL;
+    struct samples S = {0};
+    int64_t lineno = 0;
+    int rc = ECG_OK;
     size_t at = 0;
     while (at < size && !rc) {
         const char *eol = memchr(text + at, '\n', size - at);
@@ -88,59 +130,23 @@ int ecg_serve_csv_signal(const char *name, const char *text, size_t size, int64_
         int k = parse_line(line, len, v);
         if (k == 0 && lineno == 1 && !strchr("0123456789+-.", line[strspn(line, " \t")]))
             continue; /* a header line: words, not numbers */
-        if (k <= 0 || (columns && k != columns)) {
-            rc = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: '%.*s', expected %s", name, (long long)lineno,
-                               (int)(len > 60 ? 60 : len), line,
-                               columns == 2   ? "time,value"
-                               : columns == 1 ? "one number"
-                                              : "one number or time,value");
-            break;
-        }
-        columns = k;
-        double value = v[k - 1];
-        if (fabs(value) > ECG_SERVE_SAMPLE_ABS_MAX) {
-            rc = ecg_error_set(err, ECG_ERR_VALUE, "%s:%lld: sample %g is out of range (|x| <= %g)", name,
-                               (long long)lineno, value, ECG_SERVE_SAMPLE_ABS_MAX);
-            break;
-        }
-        if (n >= max_samples) {
-            rc =
-                ecg_error_set(err, ECG_ERR_RANGE, "%s: more than %lld samples", name, (long long)max_samples);
-            break;
-        }
-        if (n == cap) {
-            cap = cap ? 2 * cap : 4096;
-            float *gx = realloc(x, (size_t)cap * sizeof *gx);
-            double *gt = gx ? realloc(t, (size_t)cap * sizeof *gt) : NULL;
-            if (gx)
-                x = gx;
-            if (gt)
-                t = gt;
-            if (!gx || !gt) {
-                rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: out of memory for %lld samples", name,
-                                   (long long)cap);
-                break;
-            }
-        }
-        x[n] = (float)value;
-        t[n] = v[0];
-        n++;
+        rc = add_row(&S, v, k, name, lineno, line, len, max_samples, err);
     }
-    if (!rc && n == 0)
+    if (!rc && S.n == 0)
         rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no samples", name);
     if (!rc && !(*fs > 0)) {
-        if (columns == 2)
-            rc = rate_from_times(name, t, n, fs, err);
+        if (S.columns == 2)
+            rc = rate_from_times(name, S.t, S.n, fs, err);
         else
             rc = ecg_error_set(err, ECG_ERR_VALUE,
                                "%s: no sampling rate: give fs (Hz) or a time,value column pair", name);
     }
-    free(t);
+    free(S.t);
     if (rc) {
-        free(x);
+        free(S.x);
         return rc;
     }
-    *signal = x;
-    *length = n;
+    *signal = S.x;
+    *length = S.n;
     return ECG_OK;
 }
