@@ -10,6 +10,43 @@
 #define KAGGLE_SAMPLES 187
 #define KAGGLE_FS 125.0
 
+/* Parses one row (NUL-terminated): 187 samples into rec->signal and the label 0..4 into rec->label.  A bad
+ * row's error is returned for the skip policy. */
+static int parse_row(const char *path, int64_t lineno, const char *row, struct ecg_record *rec,
+                     struct ecg_error *err)
+{
+    int col = 0;
+    double label = NAN;
+    const char *q = row;
+    for (;;) {
+        col++;
+        char *e;
+        double v = strtod(q, &e);
+        while (*e == ' ')
+            e++;
+        if (e == q || (*e != ',' && *e != '\0')) {
+            size_t w = strcspn(q, ",");
+            return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: column %d: '%.*s' is not a number", path,
+                                 (long long)lineno, col, (int)(w > 40 ? 40 : w), q);
+        }
+        if (col <= KAGGLE_SAMPLES)
+            rec->signal[col - 1] = (float)v;
+        else if (col == KAGGLE_SAMPLES + 1)
+            label = v;
+        if (*e == '\0')
+            break;
+        q = e + 1;
+    }
+    if (col != KAGGLE_SAMPLES + 1)
+        return ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: %d columns, expected %d (187 samples and the label)",
+                             path, (long long)lineno, col, KAGGLE_SAMPLES + 1);
+    if (!(label == floor(label) && label >= 0 && label <= 4))
+        return ecg_error_set(err, ECG_ERR_VALUE, "%s:%lld: column %d: label %g, expected 0..4 (N, S, V, F, Q)",
+                             path, (long long)lineno, KAGGLE_SAMPLES + 1, label);
+    rec->label = (int32_t)label;
+    return ECG_OK;
+}
+
 int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct ecg_dataset *ds,
                     struct ecg_error *err)
 {
@@ -23,19 +60,16 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
     base = base ? base + 1 : path;
     int rc = ECG_OK;
     int64_t lineno = 0, rows = 0;
-    char *p = text;
-    while (*p) {
+    for (char *p = text, *next; *p && !rc; p = next) {
         char *nl = strchr(p, '\n');
         char *end = nl ? nl : p + strlen(p);
-        char *next = nl ? nl + 1 : end;
+        next = nl ? nl + 1 : end;
         lineno++;
         if (end > p && end[-1] == '\r')
             end[-1] = '\0';
         *end = '\0';
-        if (*p == '\0') {
-            p = next;
+        if (*p == '\0')
             continue;
-        }
         rows++;
         struct ecg_record rec = {0};
         snprintf(rec.id, sizeof rec.id, "%.40s:%lld", base, (long long)lineno);
@@ -44,52 +78,16 @@ int ecg_kaggle_read(const char *path, const struct ecg_read_options *opt, struct
         rec.signal = malloc(KAGGLE_SAMPLES * sizeof(float));
         if (!rec.signal) {
             rc = ecg_error_set(err, ECG_ERR_NOMEM, "%s: no memory", path);
-            goto done;
+            break;
         }
-        int bad = ECG_OK, col = 0;
-        double label = NAN;
-        char *q = p;
-        for (;;) {
-            col++;
-            char *e;
-            double v = strtod(q, &e);
-            while (*e == ' ')
-                e++;
-            if (e == q || (*e != ',' && *e != '\0')) {
-                size_t w = strcspn(q, ",");
-                bad = ecg_error_set(err, ECG_ERR_FORMAT, "%s:%lld: column %d: '%.*s' is not a number", path,
-                                    (long long)lineno, col, (int)(w > 40 ? 40 : w), q);
-                break;
-            }
-            if (col <= KAGGLE_SAMPLES)
-                rec.signal[col - 1] = (float)v;
-            else if (col == KAGGLE_SAMPLES + 1)
-                label = v;
-            if (*e == '\0')
-                break;
-            q = e + 1;
-        }
-        if (!bad && col != KAGGLE_SAMPLES + 1)
-            bad = ecg_error_set(err, ECG_ERR_FORMAT,
-                                "%s:%lld: %d columns, expected %d (187 samples and the label)", path,
-                                (long long)lineno, col, KAGGLE_SAMPLES + 1);
-        if (!bad && !(label == floor(label) && label >= 0 && label <= 4))
-            bad = ecg_error_set(err, ECG_ERR_VALUE,
-                                "%s:%lld: column %d: label %g, expected 0..4 (N, S, V, F, Q)", path,
-                                (long long)lineno, KAGGLE_SAMPLES + 1, label);
-        if (!bad) {
-            rec.label = (int32_t)label;
-            if ((bad = ecg_reader_check(opt, &rec, err)))
-                ecg_error_prefix(err, bad, "%s:%lld", path, (long long)lineno);
-        }
-        if ((rc = ecg_reader_keep(opt, ds, &rec, bad, err)))
-            goto done;
-        p = next;
+        int bad = parse_row(path, lineno, p, &rec, err);
+        if (!bad && (bad = ecg_reader_check(opt, &rec, err)))
+            ecg_error_prefix(err, bad, "%s:%lld", path, (long long)lineno);
+        rc = ecg_reader_keep(opt, ds, &rec, bad, err);
     }
-    if (rows == 0)
+    if (!rc && rows == 0)
         rc = ecg_error_set(err, ECG_ERR_VALUE, "%s: no rows, expected 188 comma-separated numbers per line",
                            path);
-done:
     free(text);
     return rc;
 }
