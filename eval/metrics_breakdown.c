@@ -39,70 +39,72 @@ static int by_class_then_label(const void *a, const void *b)
     return x->truth != y->truth ? (x->truth > y->truth) - (x->truth < y->truth) : strcmp(x->label, y->label);
 }
 
-int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char *title, const char *const *label,
-                              const int *truth, const float *probs, int64_t n, struct ecg_error *err)
+static void breakdown_free(struct ecg_breakdown *b)
 {
-    const int k = m->k;
-    if (strlen(key) >= ECG_BREAKDOWN_KEY_MAX)
-        return ecg_error_set(err, ECG_ERR_VALUE, "breakdown key '%.40s': longer than %d bytes", key,
-                             ECG_BREAKDOWN_KEY_MAX - 1);
-    int slot = 0;
-    while (slot < m->breakdowns && strcmp(m->breakdown[slot].key, key) != 0)
-        slot++;
-    struct ecg_breakdown b = {0};
-    int cap = 0;
-    snprintf(b.key, sizeof b.key, "%s", key);
-    snprintf(b.title, sizeof b.title, "%s", title);
+    free(b->row);
+    free(b->predicted);
+    b->row = NULL;
+    b->predicted = NULL;
+}
+
+/* Counts each labelled example (label[i] non-NULL) in the row of its label and class, by predicted class. */
+static int count_rows(struct ecg_breakdown *b, int k, const char *const *label, const int *truth, const float *probs,
+                      int64_t n, int *cap, struct ecg_error *err)
+{
     for (int64_t i = 0; i < n; i++) {
         if (!label[i])
             continue;
-        if (truth[i] < 0 || truth[i] >= k) {
-            free(b.row);
-            free(b.predicted);
-            return ecg_error_set(err, ECG_ERR_RANGE, "%s breakdown: example %lld has class %d, expected [0, %d)", title,
-                                 (long long)i, truth[i], k);
-        }
-        if (strlen(label[i]) >= ECG_BREAKDOWN_NAME_MAX) {
-            free(b.row);
-            free(b.predicted);
+        if (truth[i] < 0 || truth[i] >= k)
+            return ecg_error_set(err, ECG_ERR_RANGE, "%s breakdown: example %lld has class %d, expected [0, %d)",
+                                 b->title, (long long)i, truth[i], k);
+        if (strlen(label[i]) >= ECG_BREAKDOWN_NAME_MAX)
             return ecg_error_set(err, ECG_ERR_VALUE, "%s breakdown: example %lld's label '%.40s' is longer than %d bytes",
-                                 title, (long long)i, label[i], ECG_BREAKDOWN_NAME_MAX - 1);
-        }
-        int r = row_of(&b, k, label[i], truth[i], &cap);
-        if (r < 0) {
-            free(b.row);
-            free(b.predicted);
-            return ecg_error_set(err, ECG_ERR_NOMEM, "%s breakdown: no memory", title);
-        }
-        b.row[r].n++;
-        b.predicted[(int64_t)r * k + ecg_argmax(probs + i * k, k)]++;
+                                 b->title, (long long)i, label[i], ECG_BREAKDOWN_NAME_MAX - 1);
+        int r = row_of(b, k, label[i], truth[i], cap);
+        if (r < 0)
+            return ecg_error_set(err, ECG_ERR_NOMEM, "%s breakdown: no memory", b->title);
+        b->row[r].n++;
+        b->predicted[(int64_t)r * k + ecg_argmax(probs + i * k, k)]++;
     }
-    /* Sort rows and their counts together: sort an index, then permute. */
-    if (b.rows > 1) {
-        struct ecg_breakdown_row *sorted = malloc((size_t)b.rows * sizeof *sorted);
-        int64_t *pred = malloc((size_t)b.rows * (size_t)k * sizeof *pred);
-        if (!sorted || !pred) {
-            free(sorted);
-            free(pred);
-            free(b.row);
-            free(b.predicted);
-            return ecg_error_set(err, ECG_ERR_NOMEM, "%s breakdown: no memory", title);
-        }
-        memcpy(sorted, b.row, (size_t)b.rows * sizeof *sorted);
-        qsort(sorted, (size_t)b.rows, sizeof *sorted, by_class_then_label);
-        for (int r = 0; r < b.rows; r++) {
-            int from = row_of(&b, k, sorted[r].label, sorted[r].truth, &cap);
-            memcpy(pred + (int64_t)r * k, b.predicted + (int64_t)from * k, (size_t)k * sizeof *pred);
-        }
-        free(b.row);
-        free(b.predicted);
-        b.row = sorted;
-        b.predicted = pred;
+    return ECG_OK;
+}
+
+/* Sorts the rows by class then label, their counts with them: sort a copy, then gather the counts. */
+static int sort_rows(struct ecg_breakdown *b, int k, int *cap, struct ecg_error *err)
+{
+    if (b->rows < 2)
+        return ECG_OK;
+    struct ecg_breakdown_row *sorted = malloc((size_t)b->rows * sizeof *sorted);
+    int64_t *pred = malloc((size_t)b->rows * (size_t)k * sizeof *pred);
+    if (!sorted || !pred) {
+        free(sorted);
+        free(pred);
+        return ecg_error_set(err, ECG_ERR_NOMEM, "%s breakdown: no memory", b->title);
     }
-    if (b.rows == 0) { /* nothing to show: the breakdown under key (if any) goes, the others close up */
+    memcpy(sorted, b->row, (size_t)b->rows * sizeof *sorted);
+    qsort(sorted, (size_t)b->rows, sizeof *sorted, by_class_then_label);
+    for (int r = 0; r < b->rows; r++) {
+        int from = row_of(b, k, sorted[r].label, sorted[r].truth, cap);
+        memcpy(pred + (int64_t)r * k, b->predicted + (int64_t)from * k, (size_t)k * sizeof *pred);
+    }
+    free(b->row);
+    free(b->predicted);
+    b->row = sorted;
+    b->predicted = pred;
+    return ECG_OK;
+}
+
+/* Stores b under its key (replacing the breakdown held there); an empty b removes the key's breakdown and the
+ * others close up.  b's rows belong to m afterwards, also when b is empty (freed). */
+static int store(struct ecg_metrics *m, struct ecg_breakdown *b, struct ecg_error *err)
+{
+    int slot = 0;
+    while (slot < m->breakdowns && strcmp(m->breakdown[slot].key, b->key) != 0)
+        slot++;
+    if (b->rows == 0) {
+        breakdown_free(b);
         if (slot < m->breakdowns) {
-            free(m->breakdown[slot].row);
-            free(m->breakdown[slot].predicted);
+            breakdown_free(&m->breakdown[slot]);
             memmove(&m->breakdown[slot], &m->breakdown[slot + 1],
                     (size_t)(m->breakdowns - slot - 1) * sizeof *m->breakdown);
             m->breakdowns--;
@@ -111,17 +113,34 @@ int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char
     }
     _Static_assert(ECG_BREAKDOWNS_MAX == 2, "the message below names every key held");
     if (slot == ECG_BREAKDOWNS_MAX) {
-        free(b.row);
-        free(b.predicted);
-        return ecg_error_set(err, ECG_ERR_RANGE, "breakdown '%s': the metrics hold %d already ('%s', '%s')", key,
+        breakdown_free(b);
+        return ecg_error_set(err, ECG_ERR_RANGE, "breakdown '%s': the metrics hold %d already ('%s', '%s')", b->key,
                              ECG_BREAKDOWNS_MAX, m->breakdown[0].key, m->breakdown[1].key);
     }
-    if (slot < m->breakdowns) {
-        free(m->breakdown[slot].row);
-        free(m->breakdown[slot].predicted);
-    }
-    m->breakdown[slot] = b;
+    if (slot < m->breakdowns)
+        breakdown_free(&m->breakdown[slot]);
+    m->breakdown[slot] = *b;
     if (slot == m->breakdowns)
         m->breakdowns++;
     return ECG_OK;
+}
+
+int ecg_metrics_add_breakdown(struct ecg_metrics *m, const char *key, const char *title, const char *const *label,
+                              const int *truth, const float *probs, int64_t n, struct ecg_error *err)
+{
+    if (strlen(key) >= ECG_BREAKDOWN_KEY_MAX)
+        return ecg_error_set(err, ECG_ERR_VALUE, "breakdown key '%.40s': longer than %d bytes", key,
+                             ECG_BREAKDOWN_KEY_MAX - 1);
+    struct ecg_breakdown b = {0};
+    int cap = 0;
+    snprintf(b.key, sizeof b.key, "%s", key);
+    snprintf(b.title, sizeof b.title, "%s", title);
+    int rc = count_rows(&b, m->k, label, truth, probs, n, &cap, err);
+    if (!rc)
+        rc = sort_rows(&b, m->k, &cap, err);
+    if (rc) {
+        breakdown_free(&b);
+        return rc;
+    }
+    return store(m, &b, err);
 }
