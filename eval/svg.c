@@ -114,26 +114,113 @@ static void series(FILE *f, const struct panel *p, const struct ecg_epoch_row *r
     }
 }
 
+/* The range of two series' finite values (lo..hi) and of their epochs (emin..emax); returns how many. */
+struct extent {
+    double lo, hi, emin, emax;
+};
+
+static int64_t series_extent(const struct ecg_epoch_row *rows, int64_t n, enum series_field a, enum series_field b,
+                             struct extent *x)
+{
+    *x = (struct extent){INFINITY, -INFINITY, INFINITY, -INFINITY};
+    int64_t points = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const enum series_field fields[2] = {a, b};
+        for (int s = 0; s < 2; s++) {
+            double v = field_value(&rows[i], fields[s]);
+            if (!isfinite(v))
+                continue;
+            x->lo = fmin(x->lo, v);
+            x->hi = fmax(x->hi, v);
+            x->emin = fmin(x->emin, (double)rows[i].epoch);
+            x->emax = fmax(x->emax, (double)rows[i].epoch);
+            points++;
+        }
+    }
+    return points;
+}
+
+/* The panel's axis ranges from the data's extent: y padded by 5% on round steps (within [0, 1] for a unit
+ * range, not below 0 for padding alone), x one epoch wider; returns the y step. */
+static double set_ranges(struct panel *p, struct extent x, bool unit_range)
+{
+    double lo = x.lo, hi = x.hi;
+    double pad = (hi - lo) * 0.05;
+    if (pad == 0)
+        pad = fabs(hi) * 0.1 + 0.05;
+    lo -= pad;
+    hi += pad;
+    if (unit_range) {
+        lo = fmax(lo, 0.0);
+        hi = fmin(hi, 1.0);
+    } else if (lo < 0 && x.emin >= 0 && hi > 0 && lo > -pad * 2) {
+        lo = 0; /* losses are not negative: do not draw a negative axis for padding */
+    }
+    double ystep = nice_step(hi - lo, 5);
+    p->y0 = floor(lo / ystep) * ystep;
+    p->y1 = ceil(hi / ystep) * ystep;
+    if (p->y1 <= p->y0)
+        p->y1 = p->y0 + ystep;
+    p->x0 = x.emin - 0.5;
+    p->x1 = x.emax + 0.5;
+    return ystep;
+}
+
+/* Grid lines and ticks of both axes, the frame and the axis labels. */
+static void axes(FILE *f, const struct panel *p, struct extent x, double ystep, double ox, const char *ylabel)
+{
+    int yd = step_decimals(ystep);
+    for (double v = p->y0; v <= p->y1 + ystep * 1e-6; v += ystep) {
+        double y = py(p, v);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#e3e3e3\"/>\n", p->x, y,
+                p->x + p->w, y);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#333\"/>\n", p->x - 5, y,
+                p->x, y);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.2f\" font-size=\"12\" text-anchor=\"end\">%.*f</text>\n",
+                p->x - 8, y + 4, yd, fabs(v) < ystep * 1e-6 ? 0.0 : v);
+    }
+    double xstep = nice_step(x.emax - x.emin + 1, 8);
+    if (xstep < 1)
+        xstep = 1;
+    double first = ceil(x.emin / xstep) * xstep;
+    for (double e = first; e <= x.emax + 1e-9; e += xstep) {
+        double ex = px(p, e);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#333\"/>\n", ex,
+                p->y + p->h, ex, p->y + p->h + 5);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%.0f</text>\n", ex,
+                p->y + p->h + 19, e);
+    }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
+            p->x, p->y, p->w, p->h);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">epoch</text>\n",
+            p->x + p->w / 2, p->y + p->h + 38);
+    fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" font-size=\"13\" text-anchor=\"middle\">",
+            ox + 16, p->y + p->h / 2);
+    ecg_xml_escape(f, ylabel);
+    fputs("</text>\n", f);
+}
+
+/* The legend, inside the plot at the right, where curves usually are not. */
+static void legend(FILE *f, const struct panel *p, bool bottom)
+{
+    double lx = p->x + p->w - 118, ly = bottom ? p->y + p->h - 52 : p->y + 8;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"110\" height=\"44\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n",
+            lx, ly);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
+            lx + 8, ly + 14, lx + 34, ly + 14, TRAIN_COLOUR);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">train</text>\n", lx + 40, ly + 18);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>\n",
+            lx + 8, ly + 32, lx + 34, ly + 32, VAL_COLOUR);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">validation</text>\n", lx + 40, ly + 36);
+}
+
 static void panel(FILE *f, double ox, double oy, double width, double height, const char *title,
                   const char *ylabel, const struct ecg_epoch_row *rows, int64_t n,
                   enum series_field train_field, enum series_field val_field, bool unit_range, bool legend_bottom)
 {
     struct panel p = {ox + 62, oy + 34, width - 62 - 16, height - 34 - 50, 0, 1, 0, 1};
-    double lo = INFINITY, hi = -INFINITY, emin = INFINITY, emax = -INFINITY;
-    int64_t points = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const enum series_field fields[2] = {train_field, val_field};
-        for (int s = 0; s < 2; s++) {
-            double v = field_value(&rows[i], fields[s]);
-            if (!isfinite(v))
-                continue;
-            lo = fmin(lo, v);
-            hi = fmax(hi, v);
-            emin = fmin(emin, (double)rows[i].epoch);
-            emax = fmax(emax, (double)rows[i].epoch);
-            points++;
-        }
-    }
+    struct extent x;
+    int64_t points = series_extent(rows, n, train_field, val_field, &x);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"15\" font-weight=\"bold\" text-anchor=\"middle\">",
             p.x + p.w / 2, oy + 20);
     ecg_xml_escape(f, title);
@@ -145,67 +232,11 @@ static void panel(FILE *f, double ox, double oy, double width, double height, co
                 p.x + p.w / 2, p.y + p.h / 2);
         return;
     }
-    /* y range: data padded by 5%; F1 stays within [0, 1] */
-    double pad = (hi - lo) * 0.05;
-    if (pad == 0)
-        pad = fabs(hi) * 0.1 + 0.05;
-    lo -= pad;
-    hi += pad;
-    if (unit_range) {
-        lo = fmax(lo, 0.0);
-        hi = fmin(hi, 1.0);
-    } else if (lo < 0 && emin >= 0 && hi > 0 && lo > -pad * 2) {
-        lo = 0; /* losses are not negative: do not draw a negative axis for padding */
-    }
-    double ystep = nice_step(hi - lo, 5);
-    p.y0 = floor(lo / ystep) * ystep;
-    p.y1 = ceil(hi / ystep) * ystep;
-    if (p.y1 <= p.y0)
-        p.y1 = p.y0 + ystep;
-    p.x0 = emin - 0.5;
-    p.x1 = emax + 0.5;
-    double xstep = nice_step(emax - emin + 1, 8);
-    if (xstep < 1)
-        xstep = 1;
-    /* grid and ticks */
-    int yd = step_decimals(ystep);
-    for (double v = p.y0; v <= p.y1 + ystep * 1e-6; v += ystep) {
-        double y = py(&p, v);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#e3e3e3\"/>\n", p.x, y,
-                p.x + p.w, y);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#333\"/>\n", p.x - 5, y,
-                p.x, y);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.2f\" font-size=\"12\" text-anchor=\"end\">%.*f</text>\n",
-                p.x - 8, y + 4, yd, fabs(v) < ystep * 1e-6 ? 0.0 : v);
-    }
-    double first = ceil(emin / xstep) * xstep;
-    for (double e = first; e <= emax + 1e-9; e += xstep) {
-        double x = px(&p, e);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x,
-                p.y + p.h, x, p.y + p.h + 5);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%.0f</text>\n", x,
-                p.y + p.h + 19, e);
-    }
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
-            p.x, p.y, p.w, p.h);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">epoch</text>\n",
-            p.x + p.w / 2, p.y + p.h + 38);
-    fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" font-size=\"13\" text-anchor=\"middle\">",
-            ox + 16, p.y + p.h / 2);
-    ecg_xml_escape(f, ylabel);
-    fputs("</text>\n", f);
+    double ystep = set_ranges(&p, x, unit_range);
+    axes(f, &p, x, ystep, ox, ylabel);
     series(f, &p, rows, n, train_field, TRAIN_COLOUR, false);
     series(f, &p, rows, n, val_field, VAL_COLOUR, true);
-    /* legend, inside the plot at the right, where curves usually are not */
-    double lx = p.x + p.w - 118, ly = legend_bottom ? p.y + p.h - 52 : p.y + 8;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"110\" height=\"44\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n",
-            lx, ly);
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
-            lx + 8, ly + 14, lx + 34, ly + 14, TRAIN_COLOUR);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">train</text>\n", lx + 40, ly + 18);
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>\n",
-            lx + 8, ly + 32, lx + 34, ly + 32, VAL_COLOUR);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">validation</text>\n", lx + 40, ly + 36);
+    legend(f, &p, legend_bottom);
 }
 
 void ecg_svg_curves(FILE *f, const struct ecg_epoch_row *rows, int64_t n)
