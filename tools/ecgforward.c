@@ -103,6 +103,59 @@ static int read_input(const char *path, float **x, int64_t dims[4], struct ecg_e
     return rc;
 }
 
+/* The network's options for input of C channels: the architecture, padding and epsilon given as overrides,
+ * else those the weight file names (Keras files: the layer set, "same" and 1e-3). */
+static int model_options(const struct overrides *ov, const struct ecg_keras_info *info, const char *wpath,
+                         int64_t channels, struct ecg_effnet_options *o, struct ecg_error *err)
+{
+    int arch = ov->arch ? ov->cfg.model.arch : arch_index(info->has_arch ? info->arch : info->inferred_arch);
+    if (arch < 0)
+        return ecg_error_set(err, ECG_ERR_FORMAT,
+                             "%s: cannot tell which EfficientNet these weights are for; give model.arch=b0..b7",
+                             wpath);
+    ecg_effnet_options_default(o, arch);
+    o->in_channels = channels;
+    o->num_classes = info->num_classes;
+    if (ov->padding && ov->cfg.model.padding != ECG_MODEL_PAD_AUTO)
+        o->padding = (enum ecg_padding)ov->cfg.model.padding;
+    else
+        o->padding = info->has_padding && strcmp(info->padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
+    o->bn_eps = (float)(ov->bn_eps && ov->cfg.model.bn_eps > 0 ? ov->cfg.model.bn_eps
+                        : info->has_bn_eps                     ? info->bn_eps
+                                                               : 1e-3);
+    o->inference_only = true;
+    return ECG_OK;
+}
+
+/* Runs the N x H x W x C input x through m in batches of at most m->batch: features (N, m->num_features)
+ * and, with classes, logits (N, classes). */
+static void forward_all(struct ecg_effnet *m, const float *x, const int64_t d[4], float *features, float *logits)
+{
+    const int64_t per = d[1] * d[2] * d[3], nf = m->num_features, nc = m->opt.num_classes;
+    for (int64_t s = 0; s < d[0]; s += m->batch) {
+        int64_t n = d[0] - s < m->batch ? d[0] - s : m->batch;
+        ecg_effnet_forward(m, x + s * per, n, false, NULL);
+        memcpy(features + s * nf, m->features, (size_t)(n * nf) * sizeof(float));
+        if (nc)
+            memcpy(logits + s * nc, m->logits, (size_t)(n * nc) * sizeof(float));
+    }
+}
+
+/* Writes features (n, nf) and, when nc > 0, logits (n, nc) to a new file opath. */
+static int write_output(const char *opath, int64_t n, int64_t nf, const float *features, int64_t nc,
+                        const float *logits, struct ecg_error *err)
+{
+    hid_t out;
+    ECG_TRY(ecg_h5_create(opath, &out, err));
+    const int64_t fshape[2] = {n, nf}, lshape[2] = {n, nc};
+    int rc = ecg_h5_write_floats(out, "features", 2, fshape, features, err);
+    if (rc == ECG_OK && nc)
+        rc = ecg_h5_write_floats(out, "logits", 2, lshape, logits, err);
+    if (H5Fclose(out) < 0 && rc == ECG_OK)
+        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot close", opath);
+    return rc;
+}
+
 static int run(int argc, char **argv, struct ecg_error *err)
 {
     if (argc < 4)
@@ -112,83 +165,48 @@ static int run(int argc, char **argv, struct ecg_error *err)
     int64_t d[4];
     struct ecg_effnet m;
     memset(&m, 0, sizeof m);
-    hid_t out = H5I_INVALID_HID;
     struct overrides ov = {.arch = false};
     struct ecg_keras_info info;
+    struct ecg_effnet_options o;
     int rc = ecg_config_defaults(&ov.cfg, err);
     for (int i = 4; i < argc && rc == ECG_OK; i++)
         rc = parse_override(argv[i], &ov, err);
     if (rc == ECG_OK)
         rc = ecg_keras_probe(wpath, &ecg_effnet_keras, &info, err);
+    if (rc == ECG_OK)
+        rc = model_options(&ov, &info, wpath, 0, &o, err); /* the architecture, before reading the input */
+    if (rc == ECG_OK)
+        rc = read_input(ipath, &x, d, err);
     if (rc)
         goto done;
-    int arch = ov.arch ? ov.cfg.model.arch : arch_index(info.has_arch ? info.arch : info.inferred_arch);
-    if (arch < 0) {
-        rc = ecg_error_set(err, ECG_ERR_FORMAT,
-                           "%s: cannot tell which EfficientNet these weights are for; give model.arch=b0..b7",
-                           wpath);
-        goto done;
-    }
-    rc = read_input(ipath, &x, d, err);
-    if (rc)
-        goto done;
-
-    struct ecg_effnet_options o;
-    ecg_effnet_options_default(&o, arch);
     o.in_channels = d[3];
-    o.num_classes = info.num_classes;
-    if (ov.padding && ov.cfg.model.padding != ECG_MODEL_PAD_AUTO)
-        o.padding = (enum ecg_padding)ov.cfg.model.padding;
-    else
-        o.padding = info.has_padding && strcmp(info.padding, "symmetric") == 0 ? ECG_PAD_SYMMETRIC : ECG_PAD_SAME;
-    o.bn_eps = (float)(ov.bn_eps && ov.cfg.model.bn_eps > 0 ? ov.cfg.model.bn_eps : info.has_bn_eps ? info.bn_eps : 1e-3);
-    int64_t batch = d[0] < 16 ? d[0] : 16;
-    o.inference_only = true;
-    rc = ecg_effnet_init(&m, &o, batch, d[1], d[2], err);
-    if (rc)
-        goto done;
     const struct ecg_keras_load_opts lo = {.model = &ecg_effnet_keras};
-    rc = ecg_keras_load(wpath, m.params, &lo, NULL, err);
+    rc = ecg_effnet_init(&m, &o, d[0] < 16 ? d[0] : 16, d[1], d[2], err);
+    if (rc == ECG_OK)
+        rc = ecg_keras_load(wpath, m.params, &lo, NULL, err);
     if (rc)
         goto done;
-
-    int64_t nf = m.num_features, nc = o.num_classes;
+    const int64_t nf = m.num_features, nc = o.num_classes;
     features = malloc((size_t)(d[0] * nf) * sizeof(float));
     logits = nc ? malloc((size_t)(d[0] * nc) * sizeof(float)) : NULL;
     if (!features || (nc && !logits)) {
         rc = ecg_error_set(err, ECG_ERR_NOMEM, "cannot allocate the outputs");
         goto done;
     }
-    int64_t per = d[1] * d[2] * d[3];
-    for (int64_t s = 0; s < d[0]; s += batch) {
-        int64_t n = d[0] - s < batch ? d[0] - s : batch;
-        ecg_effnet_forward(&m, x + s * per, n, false, NULL);
-        memcpy(features + s * nf, m.features, (size_t)(n * nf) * sizeof(float));
-        if (nc)
-            memcpy(logits + s * nc, m.logits, (size_t)(n * nc) * sizeof(float));
-    }
-
+    forward_all(&m, x, d, features, logits);
     int64_t bad = 0;
     for (int64_t i = 0; i < d[0] * nf; i++)
         bad += !isfinite(features[i]);
     if (bad)
         ecg_warn("%s: %lld of %lld features are not finite (negative moving variances in the weights?)", wpath,
                  (long long)bad, (long long)(d[0] * nf));
-    rc = ecg_h5_create(opath, &out, err);
-    if (rc)
-        goto done;
-    const int64_t fshape[2] = {d[0], nf}, lshape[2] = {d[0], nc};
-    rc = ecg_h5_write_floats(out, "features", 2, fshape, features, err);
-    if (rc == ECG_OK && nc)
-        rc = ecg_h5_write_floats(out, "logits", 2, lshape, logits, err);
+    rc = write_output(opath, d[0], nf, features, nc, logits, err);
     if (rc == ECG_OK)
         ecg_info("%s: EfficientNet-B%d, %s padding, bn_eps %g, %lld x %lld x %lld x %lld input -> features (%lld, %lld)%s",
-                 opath, arch, o.padding == ECG_PAD_SAME ? "same" : "symmetric", (double)o.bn_eps,
+                 opath, o.arch, o.padding == ECG_PAD_SAME ? "same" : "symmetric", (double)o.bn_eps,
                  (long long)d[0], (long long)d[1], (long long)d[2], (long long)d[3], (long long)d[0],
                  (long long)nf, nc ? ", logits" : "");
 done:
-    if (out > 0 && H5Fclose(out) < 0 && rc == ECG_OK)
-        rc = ecg_h5_fail(err, ECG_ERR_IO, "%s: cannot close", opath);
     ecg_effnet_free(&m);
     ecg_config_free(&ov.cfg);
     free(x);
