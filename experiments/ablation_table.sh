@@ -46,9 +46,6 @@ errors=$(mktemp)
 trap 'rm -f "$errors"' EXIT
 table=$(jq -rs -L "$(dirname "$0")" '
   include "stats";
-  def f3: (. * 1000 | round) as $r | ($r | if . < 0 then -. else . end) as $a
-          | (if $r < 0 then "-" else "" end) + (($a / 1000 | floor) | tostring) + "."
-            + ("00" + (($a % 1000) | tostring))[-3:];
   def signed: (if . >= 0 then "+" else "" end) + f3;
   (map(.folds | length) | max) as $k
   # A row with fewer folds than the most any row has (a cross-validation still running) names them.
