@@ -350,7 +350,7 @@ static int read_annotations(const struct segment_source *src, char *csv, const s
             have_header = true;
             continue;
         }
-        double start, klass;
+        double start = 0, klass = 0;
         ECG_TRY(row_values(f, nf, &col, &start, &klass, src->ann_path, lineno, err));
         struct ecg_record rec = {0};
         int bad;
